@@ -1,0 +1,457 @@
+//! How is text turned into terms?
+//!
+//! One [`Analyzer`] serves documents and queries alike, and its settings are recorded in the
+//! index, so a query is analyzed exactly as the documents were. The pipeline:
+//!
+//! 1. UAX #29 word segmentation of the original text (byte offsets kept for highlights);
+//! 2. per word: Unicode NFKC compatibility folding, case folding, diacritic folding (marks on
+//!    Latin, Greek and Cyrillic letters are dropped; a few letters such as `ß` and `æ` are
+//!    expanded);
+//! 3. runs of CJK ideographs and kana are cut into overlapping bigrams (a lone character stays a
+//!    unigram), identically at index and query time;
+//! 4. optional stop words (dropped, but they still take a position so phrases stay exact);
+//! 5. Snowball stemming for the index language.
+
+use std::fmt;
+
+use unicode_normalization::char::is_combining_mark;
+use unicode_normalization::UnicodeNormalization;
+use unicode_segmentation::UnicodeSegmentation;
+
+/// Longest term kept, in bytes; longer words are cut at a character boundary.
+pub const MAX_TERM_BYTES: usize = 64;
+
+/// The stemming language of an index.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Language {
+    /// No stemming.
+    None,
+    /// Arabic.
+    Arabic,
+    /// Danish.
+    Danish,
+    /// Dutch.
+    Dutch,
+    /// English (the default).
+    English,
+    /// Finnish.
+    Finnish,
+    /// French.
+    French,
+    /// German.
+    German,
+    /// Greek.
+    Greek,
+    /// Hungarian.
+    Hungarian,
+    /// Italian.
+    Italian,
+    /// Norwegian.
+    Norwegian,
+    /// Portuguese.
+    Portuguese,
+    /// Romanian.
+    Romanian,
+    /// Russian.
+    Russian,
+    /// Spanish.
+    Spanish,
+    /// Swedish.
+    Swedish,
+    /// Tamil.
+    Tamil,
+    /// Turkish.
+    Turkish,
+}
+
+const LANGUAGES: &[(Language, &str)] = &[
+    (Language::None, "none"),
+    (Language::Arabic, "arabic"),
+    (Language::Danish, "danish"),
+    (Language::Dutch, "dutch"),
+    (Language::English, "english"),
+    (Language::Finnish, "finnish"),
+    (Language::French, "french"),
+    (Language::German, "german"),
+    (Language::Greek, "greek"),
+    (Language::Hungarian, "hungarian"),
+    (Language::Italian, "italian"),
+    (Language::Norwegian, "norwegian"),
+    (Language::Portuguese, "portuguese"),
+    (Language::Romanian, "romanian"),
+    (Language::Russian, "russian"),
+    (Language::Spanish, "spanish"),
+    (Language::Swedish, "swedish"),
+    (Language::Tamil, "tamil"),
+    (Language::Turkish, "turkish"),
+];
+
+impl Language {
+    /// The lower-case English name used in configuration files and the index.
+    pub fn name(self) -> &'static str {
+        LANGUAGES.iter().find(|(l, _)| *l == self).map(|(_, n)| *n).unwrap_or("none")
+    }
+
+    /// Parses a name as written by [`Language::name`] (case-insensitive; ISO 639-1 codes too).
+    pub fn from_name(name: &str) -> Option<Language> {
+        let lower = name.to_ascii_lowercase();
+        let by_code = match lower.as_str() {
+            "ar" => Some(Language::Arabic),
+            "da" => Some(Language::Danish),
+            "nl" => Some(Language::Dutch),
+            "en" => Some(Language::English),
+            "fi" => Some(Language::Finnish),
+            "fr" => Some(Language::French),
+            "de" => Some(Language::German),
+            "el" => Some(Language::Greek),
+            "hu" => Some(Language::Hungarian),
+            "it" => Some(Language::Italian),
+            "no" | "nb" => Some(Language::Norwegian),
+            "pt" => Some(Language::Portuguese),
+            "ro" => Some(Language::Romanian),
+            "ru" => Some(Language::Russian),
+            "es" => Some(Language::Spanish),
+            "sv" => Some(Language::Swedish),
+            "ta" => Some(Language::Tamil),
+            "tr" => Some(Language::Turkish),
+            _ => None,
+        };
+        by_code.or_else(|| LANGUAGES.iter().find(|(_, n)| *n == lower).map(|(l, _)| *l))
+    }
+
+    fn algorithm(self) -> Option<rust_stemmers::Algorithm> {
+        use rust_stemmers::Algorithm as A;
+        Some(match self {
+            Language::None => return None,
+            Language::Arabic => A::Arabic,
+            Language::Danish => A::Danish,
+            Language::Dutch => A::Dutch,
+            Language::English => A::English,
+            Language::Finnish => A::Finnish,
+            Language::French => A::French,
+            Language::German => A::German,
+            Language::Greek => A::Greek,
+            Language::Hungarian => A::Hungarian,
+            Language::Italian => A::Italian,
+            Language::Norwegian => A::Norwegian,
+            Language::Portuguese => A::Portuguese,
+            Language::Romanian => A::Romanian,
+            Language::Russian => A::Russian,
+            Language::Spanish => A::Spanish,
+            Language::Swedish => A::Swedish,
+            Language::Tamil => A::Tamil,
+            Language::Turkish => A::Turkish,
+        })
+    }
+}
+
+/// English stop words, applied only when [`AnalyzerConfig::stop_words`] is on. Our own short
+/// list of function words.
+const ENGLISH_STOP_WORDS: &[&str] = &[
+    "a", "an", "and", "are", "as", "at", "be", "but", "by", "for", "from", "has", "have", "if",
+    "in", "into", "is", "it", "its", "no", "not", "of", "on", "or", "such", "that", "the",
+    "their", "then", "there", "these", "they", "this", "to", "was", "were", "which", "will",
+    "with",
+];
+
+/// The settings of an analyzer, as recorded in an index.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AnalyzerConfig {
+    /// Stemming language.
+    pub language: Language,
+    /// Whether stop words of the language are dropped (English only for now).
+    pub stop_words: bool,
+}
+
+impl Default for AnalyzerConfig {
+    fn default() -> Self {
+        AnalyzerConfig { language: Language::English, stop_words: false }
+    }
+}
+
+/// One analyzed token.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Token<'a> {
+    /// The normalized, stemmed term.
+    pub term: &'a str,
+    /// Its position among the tokens of the text (stop words take a position too).
+    pub position: u32,
+    /// Byte offset of the start of the source word in the original text.
+    pub start: usize,
+    /// Byte offset just past the source word in the original text.
+    pub end: usize,
+}
+
+/// Turns text into terms. Cheap to clone; build once per index.
+pub struct Analyzer {
+    config: AnalyzerConfig,
+    stemmer: Option<rust_stemmers::Stemmer>,
+}
+
+impl Clone for Analyzer {
+    fn clone(&self) -> Self {
+        Analyzer::new(self.config)
+    }
+}
+
+impl fmt::Debug for Analyzer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Analyzer").field("config", &self.config).finish()
+    }
+}
+
+impl Default for Analyzer {
+    fn default() -> Self {
+        Analyzer::new(AnalyzerConfig::default())
+    }
+}
+
+/// Whether `c` is written without spaces between words and so is cut into bigrams.
+pub fn is_cjk(c: char) -> bool {
+    matches!(c as u32,
+        0x3040..=0x309F   // Hiragana
+        | 0x30A0..=0x30FF // Katakana
+        | 0x31F0..=0x31FF // Katakana phonetic extensions
+        | 0x3400..=0x4DBF // CJK extension A
+        | 0x4E00..=0x9FFF // CJK unified ideographs
+        | 0xF900..=0xFAFF // CJK compatibility ideographs
+        | 0xFF66..=0xFF9F // half-width Katakana
+        | 0x20000..=0x2FA1F) // CJK extensions B..
+}
+
+impl Analyzer {
+    /// An analyzer with the given settings.
+    pub fn new(config: AnalyzerConfig) -> Self {
+        let stemmer = config.language.algorithm().map(rust_stemmers::Stemmer::create);
+        Analyzer { config, stemmer }
+    }
+
+    /// Its settings.
+    pub fn config(&self) -> AnalyzerConfig {
+        self.config
+    }
+
+    /// Folds one word (NFKC, case, diacritics) without stemming, into `out`.
+    pub fn fold_word(&self, word: &str, out: &mut String) {
+        out.clear();
+        let mut base_foldable = false;
+        for c in word.nfkd() {
+            if is_combining_mark(c) {
+                if base_foldable {
+                    continue; // a diacritic on a Latin, Greek or Cyrillic letter
+                }
+                out.push(c);
+                continue;
+            }
+            base_foldable = (c as u32) < 0x0530;
+            match c {
+                'ß' | 'ẞ' => out.push_str("ss"),
+                'æ' | 'Æ' => out.push_str("ae"),
+                'œ' | 'Œ' => out.push_str("oe"),
+                'ø' | 'Ø' => out.push('o'),
+                'đ' | 'Đ' => out.push('d'),
+                'ł' | 'Ł' => out.push('l'),
+                'þ' | 'Þ' => out.push_str("th"),
+                'ı' => out.push('i'),
+                _ => {
+                    if c.is_ascii() {
+                        out.push(c.to_ascii_lowercase());
+                    } else {
+                        out.extend(c.to_lowercase());
+                    }
+                }
+            }
+        }
+        if !out.is_ascii() {
+            // Recompose what decomposition split apart and is not a diacritic (Hangul, Indic).
+            let composed: String = out.nfc().collect();
+            *out = composed;
+        }
+        if out.len() > MAX_TERM_BYTES {
+            let mut cut = MAX_TERM_BYTES;
+            while !out.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            out.truncate(cut);
+        }
+    }
+
+    fn is_stop_word(&self, term: &str) -> bool {
+        self.config.stop_words
+            && self.config.language == Language::English
+            && ENGLISH_STOP_WORDS.binary_search(&term).is_ok()
+    }
+
+    /// Stems an already folded word.
+    pub fn stem<'a>(&self, folded: &'a str) -> std::borrow::Cow<'a, str> {
+        match &self.stemmer {
+            Some(s) if !folded.chars().any(is_cjk) => s.stem(folded),
+            _ => std::borrow::Cow::Borrowed(folded),
+        }
+    }
+
+    /// Analyzes `text`, calling `sink` for every token, and returns the number of positions used
+    /// (the field length for ranking).
+    pub fn analyze(&self, text: &str, sink: impl FnMut(Token<'_>)) -> u32 {
+        self.analyze_inner(text, true, sink)
+    }
+
+    /// Like [`Analyzer::analyze`], but the terms are folded and not stemmed (the caller stems,
+    /// for instance through a cache of stems).
+    pub fn analyze_folded(&self, text: &str, sink: impl FnMut(Token<'_>)) -> u32 {
+        self.analyze_inner(text, false, sink)
+    }
+
+    fn analyze_inner(&self, text: &str, stem: bool, mut sink: impl FnMut(Token<'_>)) -> u32 {
+        let mut position: u32 = 0;
+        let mut folded = String::new();
+        // A pending run of CJK characters: (char, start, end).
+        let mut run: Vec<(char, usize, usize)> = Vec::new();
+        let mut bigram = String::new();
+
+        let mut flush_run = |run: &mut Vec<(char, usize, usize)>, position: &mut u32, sink: &mut dyn FnMut(Token<'_>)| {
+            if run.len() == 1 {
+                bigram.clear();
+                bigram.push(run[0].0);
+                sink(Token { term: &bigram, position: *position, start: run[0].1, end: run[0].2 });
+                *position += 1;
+            } else {
+                for w in run.windows(2) {
+                    bigram.clear();
+                    bigram.push(w[0].0);
+                    bigram.push(w[1].0);
+                    sink(Token { term: &bigram, position: *position, start: w[0].1, end: w[1].2 });
+                    *position += 1;
+                }
+            }
+            run.clear();
+        };
+
+        for (start, word) in text.split_word_bound_indices() {
+            if !word.chars().any(char::is_alphanumeric) {
+                continue;
+            }
+            let end = start + word.len();
+            if word.chars().any(is_cjk) {
+                // Fold each character (full-width forms, case) and keep CJK ones in the run;
+                // anything else inside the segment (rare) ends the run.
+                for (off, c) in word.char_indices() {
+                    let cs = start + off;
+                    let ce = cs + c.len_utf8();
+                    let mut buf = [0u8; 4];
+                    self.fold_word(c.encode_utf8(&mut buf), &mut folded);
+                    let mut chars = folded.chars();
+                    match (chars.next(), chars.next()) {
+                        (Some(f), None) if is_cjk(f) => run.push((f, cs, ce)),
+                        _ => {
+                            if !run.is_empty() {
+                                flush_run(&mut run, &mut position, &mut sink);
+                            }
+                            if folded.chars().any(char::is_alphanumeric) {
+                                let term = if stem { self.stem(&folded) } else { folded.as_str().into() };
+                                sink(Token { term: &term, position, start: cs, end: ce });
+                                position += 1;
+                            }
+                        }
+                    }
+                }
+                continue;
+            }
+            if !run.is_empty() {
+                flush_run(&mut run, &mut position, &mut sink);
+            }
+            self.fold_word(word, &mut folded);
+            if folded.is_empty() {
+                continue;
+            }
+            if self.is_stop_word(&folded) {
+                position += 1;
+                continue;
+            }
+            let term = if stem { self.stem(&folded) } else { folded.as_str().into() };
+            sink(Token { term: &term, position, start, end });
+            position += 1;
+        }
+        if !run.is_empty() {
+            flush_run(&mut run, &mut position, &mut sink);
+        }
+        position
+    }
+
+    /// Convenience: the terms of `text` as owned strings.
+    pub fn terms(&self, text: &str) -> Vec<String> {
+        let mut v = Vec::new();
+        self.analyze(text, |t| v.push(t.term.to_string()));
+        v
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn terms(text: &str) -> Vec<String> {
+        Analyzer::default().terms(text)
+    }
+
+    #[test]
+    fn stop_words_are_sorted_for_binary_search() {
+        let mut sorted = ENGLISH_STOP_WORDS.to_vec();
+        sorted.sort_unstable();
+        assert_eq!(sorted, ENGLISH_STOP_WORDS);
+    }
+
+    #[test]
+    fn analysis_table() {
+        let cases: &[(&str, &[&str])] = &[
+            ("", &[]),
+            ("  ,;! ", &[]),
+            ("Hello, World", &["hello", "world"]),
+            ("running runners ran", &["run", "runner", "ran"]),
+            ("Café crème", &["cafe", "creme"]),
+            ("Straße", &["strass"]),
+            ("naïve façade", &["naiv", "facad"]),
+            ("ﬁle", &["file"]),
+            ("ＡＢＣ", &["abc"]),
+            ("東京駅", &["東京", "京駅"]),
+            ("駅", &["駅"]),
+            ("東京 office", &["東京", "offic"]),
+            ("北京办公室", &["北京", "京办", "办公", "公室"]),
+            ("x86_64 v1.2", &["x86_64", "v1.2"]),
+            ("ÆSIR", &["aesir"]),
+            ("한국어", &["한국어"]),
+        ];
+        for (text, want) in cases {
+            assert_eq!(terms(text), *want, "text {text:?}");
+        }
+    }
+
+    #[test]
+    fn positions_and_offsets() {
+        let a = Analyzer::new(AnalyzerConfig { language: Language::English, stop_words: true });
+        let text = "The Quick fox";
+        let mut toks = Vec::new();
+        a.analyze(text, |t| toks.push((t.term.to_string(), t.position, t.start, t.end)));
+        assert_eq!(toks, vec![("quick".into(), 1, 4, 9), ("fox".into(), 2, 10, 13)]);
+    }
+
+    #[test]
+    fn long_words_are_cut_on_a_char_boundary() {
+        let word = "é".repeat(100);
+        let a = Analyzer::new(AnalyzerConfig { language: Language::None, stop_words: false });
+        let t = a.terms(&word);
+        assert_eq!(t.len(), 1);
+        assert!(t[0].len() <= MAX_TERM_BYTES);
+    }
+
+    #[test]
+    fn language_names_round_trip() {
+        for (l, n) in LANGUAGES {
+            assert_eq!(Language::from_name(n), Some(*l));
+            assert_eq!(l.name(), *n);
+        }
+        assert_eq!(Language::from_name("EN"), Some(Language::English));
+        assert_eq!(Language::from_name("klingon"), None);
+    }
+}

@@ -1,0 +1,346 @@
+//! How is an index built?
+//!
+//! [`IndexBuilder`] takes documents one by one (in memory), then writes one index file to any
+//! `io::Write`. Terms are sorted at the end, so the output is byte-for-byte deterministic for
+//! the same input and settings.
+
+use std::collections::{HashMap, HashSet};
+use std::io::Write;
+
+use crate::analysis::{Analyzer, AnalyzerConfig};
+use crate::codec::{bits_needed, crc32, pack};
+use crate::error::{Error, Result};
+use crate::index::{
+    fieldnorm, Bm25, Meta, SectionKind, FORMAT_VERSION, HEADER_LEN, MAGIC, SECTIONS, SECTION_ENTRY_LEN, TERM_BLOCK,
+};
+use crate::postings::PostingsWriter;
+use crate::schema::Schema;
+use crate::store::StoreWriter;
+
+/// Positions left empty between two values of a multi-valued field, so that a phrase never
+/// matches across values.
+pub const VALUE_GAP: u32 = 1;
+
+/// One input document: values per schema field (same order as [`Schema::fields`]).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Document {
+    /// Values of each field.
+    pub values: Vec<Vec<String>>,
+}
+
+impl Document {
+    /// Maps a JSON object onto `schema`. Strings, numbers and booleans are taken as text, arrays
+    /// of them as several values; `text` fills `body` when the schema has no `text` field; other
+    /// keys are ignored. `location` names the input in errors ("docs.jsonl:12").
+    pub fn from_json(value: &serde_json::Value, schema: &Schema, location: &str) -> Result<Document> {
+        let bad = |message: String| Error::InvalidDocument { location: location.to_string(), message };
+        let obj = value.as_object().ok_or_else(|| bad("a document must be a JSON object".into()))?;
+        let mut values = vec![Vec::new(); schema.fields().len()];
+        for (key, v) in obj {
+            let field = match schema.field(key) {
+                Some(f) => f,
+                None if key == "text" => match schema.field("body") {
+                    Some(f) => f,
+                    None => continue,
+                },
+                None => continue,
+            };
+            let mut push = |v: &serde_json::Value| -> Result<()> {
+                match v {
+                    serde_json::Value::String(s) => values[field].push(s.clone()),
+                    serde_json::Value::Number(n) => values[field].push(n.to_string()),
+                    serde_json::Value::Bool(b) => values[field].push(b.to_string()),
+                    serde_json::Value::Null => {}
+                    _ => return Err(bad(format!("field {key:?} must be text or a list of text"))),
+                }
+                Ok(())
+            };
+            match v {
+                serde_json::Value::Array(items) => items.iter().try_for_each(&mut push)?,
+                other => push(other)?,
+            }
+        }
+        let id = schema.field("id").expect("schema has id");
+        match values[id].as_slice() {
+            [one] if !one.is_empty() => {}
+            [] => return Err(bad("missing \"id\"".into())),
+            _ => return Err(bad("\"id\" must be one non-empty value".into())),
+        }
+        Ok(Document { values })
+    }
+}
+
+/// What a build produced.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct BuildStats {
+    /// Documents indexed.
+    pub docs: u32,
+    /// Distinct terms.
+    pub terms: u32,
+    /// Bytes per section, in file order.
+    pub sections: Vec<(&'static str, u64)>,
+    /// Bytes of the whole file.
+    pub total_bytes: u64,
+}
+
+/// Builds an index in memory and writes it out.
+pub struct IndexBuilder {
+    schema: Schema,
+    analyzer: Analyzer,
+    bm25: Bm25,
+    indexed: Vec<usize>,
+    stored: Vec<usize>,
+    store: StoreWriter,
+    norms: Vec<u8>,
+    total_lengths: Vec<u64>,
+    /// Folded word → term id (a cache in front of stemming).
+    folded_ids: HashMap<String, u32>,
+    /// Stemmed term → term id.
+    term_ids: HashMap<String, u32>,
+    terms: Vec<(String, PostingsWriter)>,
+    ids: HashSet<String>,
+    doc_count: u32,
+    scratch: Vec<(u32, u8, u32)>,
+}
+
+impl IndexBuilder {
+    /// A builder for `schema`, analyzing with `analyzer`, ranking with `bm25`.
+    pub fn new(schema: Schema, analyzer: AnalyzerConfig, bm25: Bm25) -> Self {
+        let indexed = schema.indexed();
+        IndexBuilder {
+            stored: schema.stored(),
+            total_lengths: vec![0; indexed.len()],
+            indexed,
+            schema,
+            analyzer: Analyzer::new(analyzer),
+            bm25,
+            store: StoreWriter::default(),
+            norms: Vec::new(),
+            folded_ids: HashMap::new(),
+            term_ids: HashMap::new(),
+            terms: Vec::new(),
+            ids: HashSet::new(),
+            doc_count: 0,
+            scratch: Vec::new(),
+        }
+    }
+
+    /// The schema.
+    pub fn schema(&self) -> &Schema {
+        &self.schema
+    }
+
+    /// Documents added so far.
+    pub fn doc_count(&self) -> u32 {
+        self.doc_count
+    }
+
+    fn term_id(&mut self, folded: &str) -> u32 {
+        if let Some(&id) = self.folded_ids.get(folded) {
+            return id;
+        }
+        let stem = self.analyzer.stem(folded).into_owned();
+        let id = match self.term_ids.get(&stem) {
+            Some(&id) => id,
+            None => {
+                let id = self.terms.len() as u32;
+                self.term_ids.insert(stem.clone(), id);
+                self.terms.push((stem, PostingsWriter::default()));
+                id
+            }
+        };
+        self.folded_ids.insert(folded.to_string(), id);
+        id
+    }
+
+    /// Adds a document; `location` names it in errors.
+    pub fn add(&mut self, doc: &Document, location: &str) -> Result<()> {
+        if doc.values.len() != self.schema.fields().len() {
+            return Err(Error::InvalidDocument {
+                location: location.into(),
+                message: format!("{} field values for a schema of {}", doc.values.len(), self.schema.fields().len()),
+            });
+        }
+        let id_field = self.schema.field("id").expect("schema has id");
+        let id = doc.values[id_field].first().cloned().unwrap_or_default();
+        if !self.ids.insert(id.clone()) {
+            return Err(Error::InvalidDocument { location: location.into(), message: format!("duplicate id {id:?}") });
+        }
+        if self.doc_count == u32::MAX - 1 {
+            return Err(Error::LimitExceeded { what: "documents per index", limit: u32::MAX as u64 - 1 });
+        }
+        let doc_id = self.doc_count;
+        let mut scratch = std::mem::take(&mut self.scratch);
+        scratch.clear();
+        for bit in 0..self.indexed.len() {
+            let field = self.indexed[bit];
+            let mut base: u32 = 0;
+            let mut tokens: Vec<(String, u32)> = Vec::new();
+            for value in &doc.values[field] {
+                let used = self.analyzer.analyze_folded(value, |t| tokens.push((t.term.to_string(), base + t.position)));
+                base = base.saturating_add(used).saturating_add(VALUE_GAP);
+            }
+            let len = base.saturating_sub(VALUE_GAP);
+            for (folded, pos) in tokens {
+                let id = self.term_id(&folded);
+                scratch.push((id, bit as u8, pos));
+            }
+            self.total_lengths[bit] += len as u64;
+            self.norms.push(fieldnorm::encode(len));
+        }
+        scratch.sort_unstable();
+        let mut i = 0;
+        while i < scratch.len() {
+            let term = scratch[i].0;
+            let mut j = i;
+            while j < scratch.len() && scratch[j].0 == term {
+                j += 1;
+            }
+            let group = &scratch[i..j];
+            let mut mask: u16 = 0;
+            let mut per_field: Vec<Vec<u32>> = Vec::new();
+            for &(_, bit, pos) in group {
+                if mask & (1 << bit) == 0 {
+                    mask |= 1 << bit;
+                    per_field.push(Vec::new());
+                }
+                let last = per_field.last_mut().expect("pushed above");
+                if last.last() != Some(&pos) {
+                    last.push(pos);
+                }
+            }
+            let refs: Vec<&[u32]> = per_field.iter().map(|v| v.as_slice()).collect();
+            self.terms[term as usize].1.add(doc_id, mask, &refs);
+            i = j;
+        }
+        self.scratch = scratch;
+        let stored: Vec<Vec<String>> = self.stored.iter().map(|&f| doc.values[f].clone()).collect();
+        self.store.add(&stored);
+        self.doc_count += 1;
+        Ok(())
+    }
+
+    /// Writes the index to `out`.
+    pub fn write<W: Write>(self, mut out: W) -> Result<BuildStats> {
+        let sections = self.into_sections()?;
+        let mut table = Vec::with_capacity(sections.len() * SECTION_ENTRY_LEN);
+        let mut offset = (HEADER_LEN + sections.len() * SECTION_ENTRY_LEN) as u64;
+        for (kind, bytes) in &sections {
+            table.extend_from_slice(&(*kind as u32).to_le_bytes());
+            table.extend_from_slice(&crc32(bytes).to_le_bytes());
+            table.extend_from_slice(&offset.to_le_bytes());
+            table.extend_from_slice(&(bytes.len() as u64).to_le_bytes());
+            offset += bytes.len() as u64;
+        }
+        let mut header = Vec::with_capacity(HEADER_LEN);
+        header.extend_from_slice(MAGIC);
+        header.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
+        header.extend_from_slice(&(sections.len() as u32).to_le_bytes());
+        header.extend_from_slice(&crc32(&table).to_le_bytes());
+        header.extend_from_slice(&0u32.to_le_bytes());
+        out.write_all(&header)?;
+        out.write_all(&table)?;
+        for (_, bytes) in &sections {
+            out.write_all(bytes)?;
+        }
+        out.flush()?;
+        let meta = Meta::decode(&sections[0].1)?;
+        Ok(BuildStats {
+            docs: meta.doc_count,
+            terms: meta.term_count,
+            sections: sections.iter().map(|(k, b)| (k.name(), b.len() as u64)).collect(),
+            total_bytes: offset,
+        })
+    }
+
+    /// Builds the index into a `Vec<u8>`.
+    pub fn to_bytes(self) -> Result<Vec<u8>> {
+        let mut v = Vec::new();
+        self.write(&mut v)?;
+        Ok(v)
+    }
+
+    fn into_sections(self) -> Result<Vec<(SectionKind, Vec<u8>)>> {
+        let IndexBuilder { schema, analyzer, bm25, store, norms, total_lengths, mut terms, doc_count, .. } = self;
+        terms.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        let term_count = u32::try_from(terms.len())
+            .map_err(|_| Error::LimitExceeded { what: "terms per index", limit: u32::MAX as u64 })?;
+
+        let mut fst_builder = fst::MapBuilder::memory();
+        let mut postings = Vec::new();
+        let mut positions = Vec::new();
+        let mut infos: Vec<(u32, u32, u32)> = Vec::with_capacity(terms.len());
+        for (ord, (term, w)) in terms.iter().enumerate() {
+            fst_builder.insert(term.as_bytes(), ord as u64).map_err(|e| Error::corrupt(format!("term dictionary: {e}")))?;
+            let (p0, q0) = (postings.len(), positions.len());
+            w.finish(&mut postings, &mut positions);
+            let plen = u32::try_from(postings.len() - p0).map_err(|_| too_big("postings bytes of one term"))?;
+            let qlen = u32::try_from(positions.len() - q0).map_err(|_| too_big("positions bytes of one term"))?;
+            infos.push((w.doc_freq(), plen, qlen));
+        }
+        if postings.len() > u32::MAX as usize {
+            return Err(too_big("postings bytes"));
+        }
+        if positions.len() > u32::MAX as usize {
+            return Err(too_big("positions bytes"));
+        }
+        let fst_bytes = fst_builder.into_inner().map_err(|e| Error::corrupt(format!("term dictionary: {e}")))?;
+
+        // Term-info table: fixed block headers, then each block's bit-packed columns.
+        let blocks = infos.len().div_ceil(TERM_BLOCK);
+        let mut headers = Vec::with_capacity(blocks * crate::index::TERM_BLOCK_HEADER);
+        let mut data = Vec::new();
+        let (mut p_base, mut q_base) = (0u64, 0u64);
+        for block in infos.chunks(TERM_BLOCK) {
+            let col = |f: fn(&(u32, u32, u32)) -> u32| block.iter().map(f).collect::<Vec<u32>>();
+            let (dfs, pls, qls) = (col(|t| t.0), col(|t| t.1), col(|t| t.2));
+            let width = |v: &[u32]| v.iter().map(|&x| bits_needed(x)).max().unwrap_or(0);
+            let (wd, wp, wq) = (width(&dfs), width(&pls), width(&qls));
+            headers.extend_from_slice(&(p_base as u32).to_le_bytes());
+            headers.extend_from_slice(&(q_base as u32).to_le_bytes());
+            headers.extend_from_slice(&(data.len() as u32).to_le_bytes());
+            headers.extend_from_slice(&[wd, wp, wq, 0]);
+            pack(&mut data, &dfs, wd);
+            pack(&mut data, &pls, wp);
+            pack(&mut data, &qls, wq);
+            p_base += pls.iter().map(|&x| x as u64).sum::<u64>();
+            q_base += qls.iter().map(|&x| x as u64).sum::<u64>();
+        }
+        headers.extend_from_slice(&data);
+
+        let meta = Meta { doc_count, term_count, analyzer: analyzer.config(), bm25, schema, total_lengths };
+        let sections = vec![
+            (SectionKind::Meta, meta.encode()),
+            (SectionKind::Terms, fst_bytes),
+            (SectionKind::TermInfo, headers),
+            (SectionKind::Postings, postings),
+            (SectionKind::Positions, positions),
+            (SectionKind::FieldNorms, norms),
+            (SectionKind::Store, store.finish()?),
+        ];
+        debug_assert!(sections.iter().map(|s| s.0).eq(SECTIONS));
+        Ok(sections)
+    }
+}
+
+fn too_big(what: &'static str) -> Error {
+    Error::LimitExceeded { what, limit: u32::MAX as u64 }
+}
+
+/// Reads JSON Lines into `builder`; `name` names the input in errors. Blank lines are skipped.
+pub fn add_jsonl<R: std::io::BufRead>(builder: &mut IndexBuilder, reader: R, name: &str) -> Result<u32> {
+    let mut added = 0;
+    for (i, line) in reader.lines().enumerate() {
+        let line = line?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let location = format!("{name}:{}", i + 1);
+        let value: serde_json::Value = serde_json::from_str(&line)
+            .map_err(|e| Error::InvalidDocument { location: location.clone(), message: format!("not valid JSON: {e}") })?;
+        let doc = Document::from_json(&value, builder.schema(), &location)?;
+        builder.add(&doc, &location)?;
+        added += 1;
+    }
+    Ok(added)
+}

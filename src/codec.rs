@@ -1,0 +1,255 @@
+//! Byte-level encodings shared by every structure: LEB128 varints, little-endian integers,
+//! bit-packing, and a bounds-checked reader that turns every short read into an error.
+
+use crate::error::{Error, Result};
+
+/// Appends `v` as an unsigned LEB128 varint.
+pub fn put_varint(out: &mut Vec<u8>, mut v: u64) {
+    while v >= 0x80 {
+        out.push((v as u8) | 0x80);
+        v >>= 7;
+    }
+    out.push(v as u8);
+}
+
+/// Appends a length-prefixed UTF-8 string.
+pub fn put_str(out: &mut Vec<u8>, s: &str) {
+    put_varint(out, s.len() as u64);
+    out.extend_from_slice(s.as_bytes());
+}
+
+/// Number of bits needed to represent `v` (0 for 0).
+pub fn bits_needed(v: u32) -> u8 {
+    (32 - v.leading_zeros()) as u8
+}
+
+/// Bytes taken by `n` values packed at `width` bits.
+pub fn packed_len(n: usize, width: u8) -> usize {
+    (n * width as usize).div_ceil(8)
+}
+
+/// Appends `values` packed at `width` bits each, least significant bit first.
+pub fn pack(out: &mut Vec<u8>, values: &[u32], width: u8) {
+    debug_assert!(width <= 32);
+    let mut acc: u64 = 0;
+    let mut nbits = 0u32;
+    for &v in values {
+        debug_assert!(width == 32 || v >> width == 0);
+        acc |= (v as u64) << nbits;
+        nbits += width as u32;
+        while nbits >= 8 {
+            out.push(acc as u8);
+            acc >>= 8;
+            nbits -= 8;
+        }
+    }
+    if nbits > 0 {
+        out.push(acc as u8);
+    }
+}
+
+/// Reads value `i` of a sequence packed at `width` bits. `data` must hold at least
+/// `packed_len(i + 1, width)` bytes (checked by the caller).
+pub fn unpack_one(data: &[u8], width: u8, i: usize) -> u32 {
+    if width == 0 {
+        return 0;
+    }
+    let bit = i * width as usize;
+    let mut acc: u64 = 0;
+    let first = bit / 8;
+    let last = (bit + width as usize).div_ceil(8); // exclusive
+    for (k, &b) in data[first..last].iter().enumerate() {
+        acc |= (b as u64) << (8 * k);
+    }
+    let v = acc >> (bit % 8);
+    if width == 32 {
+        v as u32
+    } else {
+        (v as u32) & ((1u32 << width) - 1)
+    }
+}
+
+/// Unpacks `n` values at `width` bits into `out`.
+pub fn unpack(data: &[u8], width: u8, n: usize, out: &mut Vec<u32>) -> Result<()> {
+    if width > 32 {
+        return Err(Error::corrupt(format!("bit width {width} is above 32")));
+    }
+    let need = packed_len(n, width);
+    if data.len() < need {
+        return Err(Error::Truncated { what: "bit-packed block", needed: need as u64, available: data.len() as u64 });
+    }
+    out.reserve(n);
+    for i in 0..n {
+        out.push(unpack_one(data, width, i));
+    }
+    Ok(())
+}
+
+/// A cursor over untrusted bytes: every read is bounds-checked and fails with
+/// [`Error::Truncated`] or [`Error::Corrupt`], never a panic.
+#[derive(Clone, Debug)]
+pub struct Reader<'a> {
+    data: &'a [u8],
+    pos: usize,
+    what: &'static str,
+}
+
+impl<'a> Reader<'a> {
+    /// A reader over `data`; `what` names the structure in error messages.
+    pub fn new(data: &'a [u8], what: &'static str) -> Self {
+        Reader { data, pos: 0, what }
+    }
+
+    /// Bytes not read yet.
+    pub fn remaining(&self) -> usize {
+        self.data.len() - self.pos
+    }
+
+    /// Whether everything was read.
+    pub fn is_empty(&self) -> bool {
+        self.remaining() == 0
+    }
+
+    /// Current offset from the start.
+    pub fn position(&self) -> usize {
+        self.pos
+    }
+
+    /// The next `n` bytes.
+    pub fn bytes(&mut self, n: usize) -> Result<&'a [u8]> {
+        if n > self.remaining() {
+            return Err(Error::Truncated { what: self.what, needed: n as u64, available: self.remaining() as u64 });
+        }
+        let s = &self.data[self.pos..self.pos + n];
+        self.pos += n;
+        Ok(s)
+    }
+
+    /// One byte.
+    pub fn u8(&mut self) -> Result<u8> {
+        Ok(self.bytes(1)?[0])
+    }
+
+    /// A little-endian u32.
+    pub fn u32(&mut self) -> Result<u32> {
+        let b = self.bytes(4)?;
+        Ok(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+    }
+
+    /// A little-endian u64.
+    pub fn u64(&mut self) -> Result<u64> {
+        let b = self.bytes(8)?;
+        let mut a = [0u8; 8];
+        a.copy_from_slice(b);
+        Ok(u64::from_le_bytes(a))
+    }
+
+    /// A little-endian f32.
+    pub fn f32(&mut self) -> Result<f32> {
+        Ok(f32::from_bits(self.u32()?))
+    }
+
+    /// An unsigned LEB128 varint of at most 10 bytes.
+    pub fn varint(&mut self) -> Result<u64> {
+        let mut v: u64 = 0;
+        for shift in (0..70).step_by(7) {
+            let b = self.u8()?;
+            if shift == 63 && b > 1 {
+                return Err(Error::corrupt(format!("{}: varint overflows 64 bits", self.what)));
+            }
+            v |= ((b & 0x7f) as u64) << shift;
+            if b & 0x80 == 0 {
+                return Ok(v);
+            }
+        }
+        Err(Error::corrupt(format!("{}: varint longer than 10 bytes", self.what)))
+    }
+
+    /// A varint that must fit in a u32.
+    pub fn varint_u32(&mut self) -> Result<u32> {
+        let v = self.varint()?;
+        u32::try_from(v).map_err(|_| Error::corrupt(format!("{}: value {v} does not fit 32 bits", self.what)))
+    }
+
+    /// A varint length that must not exceed what is left (guards allocations).
+    pub fn len_prefix(&mut self) -> Result<usize> {
+        let n = self.varint()?;
+        if n > self.remaining() as u64 {
+            return Err(Error::Truncated { what: self.what, needed: n, available: self.remaining() as u64 });
+        }
+        Ok(n as usize)
+    }
+
+    /// A length-prefixed UTF-8 string.
+    pub fn str(&mut self) -> Result<&'a str> {
+        let n = self.len_prefix()?;
+        let b = self.bytes(n)?;
+        std::str::from_utf8(b).map_err(|_| Error::corrupt(format!("{}: string is not UTF-8", self.what)))
+    }
+}
+
+/// CRC32 (IEEE) of `data`.
+pub fn crc32(data: &[u8]) -> u32 {
+    crc32fast::hash(data)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn varint_round_trips(values in proptest::collection::vec(any::<u64>(), 0..50)) {
+            let mut buf = Vec::new();
+            for &v in &values { put_varint(&mut buf, v); }
+            let mut r = Reader::new(&buf, "test");
+            for &v in &values { prop_assert_eq!(r.varint().unwrap(), v); }
+            prop_assert!(r.is_empty());
+        }
+
+        #[test]
+        fn pack_round_trips(values in proptest::collection::vec(any::<u32>(), 0..300), width in 0u8..=32) {
+            let mask = if width == 32 { u32::MAX } else { (1u32 << width) - 1 };
+            let values: Vec<u32> = values.into_iter().map(|v| v & mask).collect();
+            let mut buf = Vec::new();
+            pack(&mut buf, &values, width);
+            prop_assert_eq!(buf.len(), packed_len(values.len(), width));
+            let mut out = Vec::new();
+            unpack(&buf, width, values.len(), &mut out).unwrap();
+            prop_assert_eq!(out, values);
+        }
+
+        #[test]
+        fn reader_never_panics_on_garbage(data in proptest::collection::vec(any::<u8>(), 0..64)) {
+            let mut r = Reader::new(&data, "garbage");
+            while r.varint().is_ok() {}
+            let mut r = Reader::new(&data, "garbage");
+            let _ = r.str();
+            let _ = r.u64();
+        }
+    }
+
+    #[test]
+    fn edge_cases() {
+        // (input, expected outcome)
+        let cases: &[(&[u8], Option<u64>)] = &[
+            (&[], None),
+            (&[0x00], Some(0)),
+            (&[0x7f], Some(127)),
+            (&[0x80, 0x01], Some(128)),
+            (&[0x80], None),
+            (&[0xff; 11], None),
+            (&[0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01], Some(u64::MAX)),
+            (&[0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x02], None),
+        ];
+        for (input, want) in cases {
+            assert_eq!(Reader::new(input, "t").varint().ok(), *want, "input {input:02x?}");
+        }
+        assert_eq!(bits_needed(0), 0);
+        assert_eq!(bits_needed(1), 1);
+        assert_eq!(bits_needed(u32::MAX), 32);
+        let mut r = Reader::new(&[5, b'a', b'b'], "t");
+        assert!(matches!(r.str(), Err(Error::Truncated { needed: 5, available: 2, .. })));
+    }
+}

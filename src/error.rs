@@ -1,0 +1,176 @@
+//! Errors of the core: reading an index, building one, searching.
+//!
+//! Every message says what went wrong and how to fix it. The variants carry the facts (what was
+//! expected, what was found) so callers and the JS binding can act on them.
+
+use std::fmt;
+
+/// A `Result` with the core [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// What can go wrong in the core.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Error {
+    /// The bytes do not start with the index magic label.
+    BadMagic {
+        /// The first bytes that were found instead.
+        found: Vec<u8>,
+    },
+    /// The index was written in a format version this reader does not read.
+    UnsupportedVersion {
+        /// The version in the file.
+        found: u32,
+        /// The oldest version this reader accepts.
+        oldest: u32,
+        /// The newest version this reader accepts.
+        newest: u32,
+    },
+    /// The data ends before a structure it declares.
+    Truncated {
+        /// The structure being read.
+        what: &'static str,
+        /// Bytes needed.
+        needed: u64,
+        /// Bytes available.
+        available: u64,
+    },
+    /// A structure has an impossible value.
+    Corrupt {
+        /// The structure and what is wrong with it.
+        what: String,
+    },
+    /// A section's CRC32 does not match its bytes.
+    ChecksumMismatch {
+        /// The section.
+        section: &'static str,
+        /// The CRC32 recorded in the section table.
+        expected: u32,
+        /// The CRC32 of the bytes.
+        found: u32,
+    },
+    /// An explicit budget was hit.
+    LimitExceeded {
+        /// What was being counted.
+        what: &'static str,
+        /// The budget.
+        limit: u64,
+    },
+    /// A document of the input is not valid.
+    InvalidDocument {
+        /// Where it came from (file name and line, as known).
+        location: String,
+        /// What is wrong with it.
+        message: String,
+    },
+    /// The schema or the analyzer settings are not valid.
+    InvalidConfig {
+        /// What is wrong.
+        message: String,
+    },
+    /// Reading or writing failed.
+    Io(std::io::Error),
+}
+
+impl Error {
+    /// A short, stable name for the kind of error (used as `code` in the JS binding).
+    pub fn code(&self) -> &'static str {
+        match self {
+            Error::BadMagic { .. } => "BadMagic",
+            Error::UnsupportedVersion { .. } => "UnsupportedVersion",
+            Error::Truncated { .. } => "Truncated",
+            Error::Corrupt { .. } => "Corrupt",
+            Error::ChecksumMismatch { .. } => "ChecksumMismatch",
+            Error::LimitExceeded { .. } => "LimitExceeded",
+            Error::InvalidDocument { .. } => "InvalidDocument",
+            Error::InvalidConfig { .. } => "InvalidConfig",
+            Error::Io(_) => "Io",
+        }
+    }
+
+    pub(crate) fn corrupt(what: impl Into<String>) -> Error {
+        Error::Corrupt { what: what.into() }
+    }
+}
+
+const REBUILD: &str = "rebuild the index with `edgekb build` or fetch it again";
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::BadMagic { found } => write!(
+                f,
+                "not an edgekb index: it starts with {found:02x?} instead of the label \"EDGEKBIX\"; \
+                 pass a file written by `edgekb build`"
+            ),
+            Error::UnsupportedVersion { found, oldest, newest } => write!(
+                f,
+                "index format version {found} is not supported by this edgekb, which reads versions \
+                 {oldest} to {newest}; {}",
+                if found > newest {
+                    "upgrade edgekb"
+                } else {
+                    "rebuild the index with this edgekb's `edgekb build`"
+                }
+            ),
+            Error::Truncated { what, needed, available } => write!(
+                f,
+                "index is truncated: {what} needs {needed} bytes but only {available} are there; {REBUILD}"
+            ),
+            Error::Corrupt { what } => write!(f, "index is corrupt: {what}; {REBUILD}"),
+            Error::ChecksumMismatch { section, expected, found } => write!(
+                f,
+                "index section {section} is damaged: CRC32 {found:08x} where {expected:08x} was \
+                 recorded; {REBUILD}"
+            ),
+            Error::LimitExceeded { what, limit } => write!(
+                f,
+                "{what} exceeded its budget of {limit}; raise the limit or make the input smaller"
+            ),
+            Error::InvalidDocument { location, message } => {
+                write!(f, "{location}: {message}; fix that document and build again")
+            }
+            Error::InvalidConfig { message } => write!(f, "invalid configuration: {message}"),
+            Error::Io(e) => write!(f, "I/O error: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Error::Io(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+impl From<std::io::Error> for Error {
+    fn from(e: std::io::Error) -> Self {
+        Error::Io(e)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn version_error_keeps_found_and_range_apart() {
+        let e = Error::UnsupportedVersion { found: 9, oldest: 1, newest: 2 };
+        let msg = e.to_string();
+        assert!(msg.contains("version 9"), "{msg}");
+        assert!(msg.contains("versions 1 to 2"), "{msg}");
+        assert!(msg.contains("upgrade edgekb"), "{msg}");
+        let old = Error::UnsupportedVersion { found: 0, oldest: 1, newest: 2 }.to_string();
+        assert!(old.contains("rebuild"), "{old}");
+    }
+
+    #[test]
+    fn checksum_error_names_both_values() {
+        let msg = Error::ChecksumMismatch { section: "postings", expected: 0xabcd, found: 0x1234 }
+            .to_string();
+        assert!(msg.contains("00001234 where 0000abcd"), "{msg}");
+        assert_eq!(Error::corrupt("x").code(), "Corrupt");
+    }
+}

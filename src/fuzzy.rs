@@ -1,0 +1,278 @@
+//! How are typos matched against the dictionary?
+//!
+//! [`Levenshtein`] is an [`fst::Automaton`] that runs the optimal-string-alignment distance
+//! (insertions, deletions, substitutions and adjacent transpositions each cost one edit) over the
+//! dictionary's bytes, one dynamic-programming row per character. In prefix mode a term matches
+//! once any of its prefixes is within the distance, for search-as-you-type with typos.
+//!
+//! Every step is counted against a budget: a traversal that takes more steps than allowed stops
+//! and is reported through [`Levenshtein::exhausted`], which the searcher turns into an error.
+
+use std::cell::Cell;
+
+/// Longest query word, in characters, that gets typo matching.
+pub const MAX_CHARS: usize = 32;
+
+/// One automaton state: the last DP rows and a partly read UTF-8 character.
+#[derive(Clone, Debug)]
+pub struct LevState {
+    row: [u8; MAX_CHARS + 1],
+    prev_row: [u8; MAX_CHARS + 1],
+    prev_char: Option<char>,
+    pending: u32,
+    pending_need: u8,
+    dead: bool,
+    /// Prefix mode: some prefix already matched; every extension matches.
+    matched: bool,
+    /// Smallest distance reached (prefix mode) or the current distance.
+    best: u8,
+}
+
+/// A bounded Levenshtein (OSA) automaton over UTF-8 keys.
+#[derive(Debug)]
+pub struct Levenshtein {
+    query: Vec<char>,
+    max: u8,
+    prefix: bool,
+    steps: Cell<u64>,
+    budget: u64,
+}
+
+impl Levenshtein {
+    /// An automaton accepting keys within `max` edits of `query` (or, with `prefix`, keys with
+    /// a prefix within `max` edits). `None` when `query` is longer than [`MAX_CHARS`].
+    pub fn new(query: &str, max: u8, prefix: bool, budget: u64) -> Option<Levenshtein> {
+        let query: Vec<char> = query.chars().collect();
+        if query.len() > MAX_CHARS {
+            return None;
+        }
+        Some(Levenshtein { query, max, prefix, steps: Cell::new(0), budget })
+    }
+
+    /// Whether the traversal hit the step budget (its results are then incomplete).
+    pub fn exhausted(&self) -> bool {
+        self.steps.get() > self.budget
+    }
+
+    /// The distance recorded in a matching state.
+    pub fn distance(&self, state: &LevState) -> u8 {
+        if self.prefix {
+            state.best
+        } else {
+            state.row[self.query.len()]
+        }
+    }
+
+    fn step(&self, s: &LevState, c: char) -> LevState {
+        let m = self.query.len();
+        let cap = self.max.saturating_add(1);
+        let mut next = s.clone();
+        next.prev_row = s.row;
+        next.prev_char = Some(c);
+        next.row[0] = s.row[0].saturating_add(1).min(cap);
+        let mut min = next.row[0];
+        for j in 1..=m {
+            let cost = (self.query[j - 1] != c) as u8;
+            let mut v = (s.row[j] + 1).min(next.row[j - 1] + 1).min(s.row[j - 1] + cost);
+            if j > 1 && Some(self.query[j - 1]) == s.prev_char && self.query[j - 2] == c {
+                v = v.min(s.prev_row[j - 2] + 1);
+            }
+            next.row[j] = v.min(cap);
+            min = min.min(next.row[j]);
+        }
+        next.dead = min > self.max;
+        if self.prefix && next.row[m] <= self.max {
+            next.matched = true;
+            next.best = next.best.min(next.row[m]);
+        }
+        next
+    }
+}
+
+impl fst::Automaton for Levenshtein {
+    type State = LevState;
+
+    fn start(&self) -> LevState {
+        let mut row = [0u8; MAX_CHARS + 1];
+        let cap = self.max.saturating_add(1);
+        for (j, r) in row.iter_mut().enumerate().take(self.query.len() + 1) {
+            *r = (j as u8).min(cap);
+        }
+        let m = self.query.len();
+        LevState {
+            row,
+            prev_row: row,
+            prev_char: None,
+            pending: 0,
+            pending_need: 0,
+            dead: false,
+            matched: self.prefix && row[m] <= self.max,
+            best: if self.prefix && row[m] <= self.max { row[m] } else { u8::MAX },
+        }
+    }
+
+    fn is_match(&self, s: &LevState) -> bool {
+        !s.dead && s.pending_need == 0 && (s.matched || s.row[self.query.len()] <= self.max)
+    }
+
+    fn can_match(&self, s: &LevState) -> bool {
+        !s.dead
+    }
+
+    fn will_always_match(&self, s: &LevState) -> bool {
+        s.matched && !s.dead
+    }
+
+    fn accept(&self, s: &LevState, byte: u8) -> LevState {
+        let steps = self.steps.get() + 1;
+        self.steps.set(steps);
+        if s.dead || steps > self.budget {
+            let mut d = s.clone();
+            d.dead = true;
+            return d;
+        }
+        if s.matched {
+            return s.clone();
+        }
+        let mut st = s.clone();
+        let c = if st.pending_need == 0 {
+            match byte {
+                0x00..=0x7f => byte as char,
+                0xc0..=0xdf => {
+                    st.pending = (byte & 0x1f) as u32;
+                    st.pending_need = 1;
+                    return st;
+                }
+                0xe0..=0xef => {
+                    st.pending = (byte & 0x0f) as u32;
+                    st.pending_need = 2;
+                    return st;
+                }
+                0xf0..=0xf7 => {
+                    st.pending = (byte & 0x07) as u32;
+                    st.pending_need = 3;
+                    return st;
+                }
+                _ => {
+                    st.dead = true; // not valid UTF-8: no term of ours
+                    return st;
+                }
+            }
+        } else {
+            st.pending = (st.pending << 6) | (byte & 0x3f) as u32;
+            st.pending_need -= 1;
+            if st.pending_need > 0 {
+                return st;
+            }
+            match char::from_u32(st.pending) {
+                Some(c) => c,
+                None => {
+                    st.dead = true;
+                    return st;
+                }
+            }
+        };
+        st.pending = 0;
+        self.step(&st, c)
+    }
+}
+
+/// The optimal-string-alignment distance between `a` and `b` (a reference for tests).
+pub fn osa_distance(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.chars().collect();
+    let b: Vec<char> = b.chars().collect();
+    let mut d = vec![vec![0usize; b.len() + 1]; a.len() + 1];
+    for (i, row) in d.iter_mut().enumerate() {
+        row[0] = i;
+    }
+    for j in 0..=b.len() {
+        d[0][j] = j;
+    }
+    for i in 1..=a.len() {
+        for j in 1..=b.len() {
+            let cost = (a[i - 1] != b[j - 1]) as usize;
+            d[i][j] = (d[i - 1][j] + 1).min(d[i][j - 1] + 1).min(d[i - 1][j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                d[i][j] = d[i][j].min(d[i - 2][j - 2] + 1);
+            }
+        }
+    }
+    d[a.len()][b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use fst::{Automaton, IntoStreamer, Streamer};
+    use proptest::prelude::*;
+
+    fn run(aut: &Levenshtein, key: &str) -> Option<u8> {
+        let mut s = aut.start();
+        for &b in key.as_bytes() {
+            s = aut.accept(&s, b);
+        }
+        aut.is_match(&s).then(|| aut.distance(&s))
+    }
+
+    proptest! {
+        #[test]
+        fn agrees_with_the_reference(q in "[abcé]{0,7}", k in "[abcé]{0,7}", max in 0u8..3) {
+            let aut = Levenshtein::new(&q, max, false, u64::MAX).unwrap();
+            let d = osa_distance(&q, &k);
+            prop_assert_eq!(run(&aut, &k), (d <= max as usize).then_some(d as u8));
+        }
+
+        #[test]
+        fn prefix_mode_matches_some_prefix(q in "[abc]{0,6}", k in "[abc]{0,8}", max in 0u8..3) {
+            let aut = Levenshtein::new(&q, max, true, u64::MAX).unwrap();
+            let chars: Vec<char> = k.chars().collect();
+            let best = (0..=chars.len()).map(|i| osa_distance(&q, &chars[..i].iter().collect::<String>())).min().unwrap();
+            prop_assert_eq!(run(&aut, &k).is_some(), best <= max as usize);
+        }
+    }
+
+    #[test]
+    fn table() {
+        // (query, key, max, prefix, matches)
+        let cases = [
+            ("strategy", "strategy", 1, false, true),
+            ("stratgy", "strategy", 1, false, true),
+            ("starategy", "strategy", 1, false, true),
+            ("stretagy", "strategy", 1, false, false),
+            ("stretagy", "strategy", 2, false, true),
+            ("sxxxtegy", "strategy", 2, false, false),
+            ("café", "cafe", 1, false, true),
+            ("東京", "東京駅", 1, false, true),
+            ("strat", "strategy", 0, true, true),
+            ("strt", "strategy", 1, true, true),
+            ("xyz", "strategy", 1, true, false),
+            ("", "anything", 0, true, true),
+        ];
+        for (q, k, max, prefix, want) in cases {
+            let aut = Levenshtein::new(q, max, prefix, u64::MAX).unwrap();
+            assert_eq!(run(&aut, k).is_some(), want, "{q} ~ {k} max {max} prefix {prefix}");
+        }
+        assert!(Levenshtein::new(&"a".repeat(33), 1, false, 10).is_none());
+    }
+
+    #[test]
+    fn the_step_budget_stops_a_traversal() {
+        let words: Vec<String> = (0..2000).map(|i| format!("w{i:05}")).collect();
+        let set = fst::Set::from_iter(words.iter()).unwrap();
+        let aut = Levenshtein::new("w00000", 2, false, 100);
+        let aut = aut.unwrap();
+        let mut stream = set.search(&aut).into_stream();
+        let mut n = 0;
+        while stream.next().is_some() {
+            n += 1;
+        }
+        assert!(aut.exhausted());
+        let full = Levenshtein::new("w00000", 2, false, u64::MAX).unwrap();
+        let mut stream = set.search(&full).into_stream();
+        let mut all = 0;
+        while stream.next().is_some() {
+            all += 1;
+        }
+        assert!(n < all && !full.exhausted(), "{n} vs {all}");
+    }
+}

@@ -1,0 +1,534 @@
+//! How is an index file laid out, and how is it opened?
+//!
+//! See `docs/FORMAT.md` for the byte-level description. [`Index::open`] reads the fixed header
+//! and the section table only (O(1), no copy); [`Index::verify`] checks every section's CRC32.
+//! The accessors decode what they need from the bytes on each call.
+
+use std::ops::Range;
+use std::sync::Arc;
+
+use crate::analysis::{Analyzer, AnalyzerConfig, Language};
+use crate::codec::{crc32, packed_len, unpack_one, Reader};
+use crate::error::{Error, Result};
+use crate::postings::{decode_positions, decode_postings, PositionList, PostingList};
+use crate::schema::{FieldOptions, Schema};
+use crate::store::{read_doc, StoreReader, StoredDoc};
+
+/// The label every index file starts with.
+pub const MAGIC: &[u8; 8] = b"EDGEKBIX";
+/// The format version this code writes.
+pub const FORMAT_VERSION: u32 = 1;
+/// The oldest format version this code reads.
+pub const OLDEST_SUPPORTED_FORMAT_VERSION: u32 = 1;
+/// Bytes of the fixed header.
+pub const HEADER_LEN: usize = 24;
+/// Bytes of one section table entry.
+pub const SECTION_ENTRY_LEN: usize = 24;
+/// Terms per block of the term-info table.
+pub const TERM_BLOCK: usize = 32;
+/// Bytes of a term-info block header.
+pub const TERM_BLOCK_HEADER: usize = 16;
+
+/// The sections of an index file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u32)]
+pub enum SectionKind {
+    /// Schema, analyzer, ranking parameters, corpus statistics.
+    Meta = 1,
+    /// The `fst::Map` term dictionary: term → ordinal.
+    Terms = 2,
+    /// Per ordinal: document frequency and the byte ranges of postings and positions.
+    TermInfo = 3,
+    /// Postings blocks.
+    Postings = 4,
+    /// Positions streams.
+    Positions = 5,
+    /// One length code per document per indexed field.
+    FieldNorms = 6,
+    /// Compressed stored-field chunks.
+    Store = 7,
+}
+
+/// All section kinds, in the order they are written.
+pub const SECTIONS: [SectionKind; 7] = [
+    SectionKind::Meta,
+    SectionKind::Terms,
+    SectionKind::TermInfo,
+    SectionKind::Postings,
+    SectionKind::Positions,
+    SectionKind::FieldNorms,
+    SectionKind::Store,
+];
+
+impl SectionKind {
+    /// Its name in messages and `edgekb inspect`.
+    pub fn name(self) -> &'static str {
+        match self {
+            SectionKind::Meta => "meta",
+            SectionKind::Terms => "terms",
+            SectionKind::TermInfo => "terminfo",
+            SectionKind::Postings => "postings",
+            SectionKind::Positions => "positions",
+            SectionKind::FieldNorms => "fieldnorms",
+            SectionKind::Store => "store",
+        }
+    }
+}
+
+/// One entry of the section table.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Section {
+    /// Which section.
+    pub kind: SectionKind,
+    /// CRC32 of its bytes.
+    pub crc: u32,
+    /// Byte range in the file.
+    pub range: Range<usize>,
+}
+
+/// BM25 parameters.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Bm25 {
+    /// Term-frequency saturation.
+    pub k1: f32,
+    /// Length normalization.
+    pub b: f32,
+}
+
+impl Default for Bm25 {
+    fn default() -> Self {
+        Bm25 { k1: 1.2, b: 0.75 }
+    }
+}
+
+/// What the META section holds.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Meta {
+    /// Number of documents.
+    pub doc_count: u32,
+    /// Number of terms in the dictionary.
+    pub term_count: u32,
+    /// Analyzer settings.
+    pub analyzer: AnalyzerConfig,
+    /// Ranking parameters.
+    pub bm25: Bm25,
+    /// Fields.
+    pub schema: Schema,
+    /// Sum of field lengths (in positions) per indexed field.
+    pub total_lengths: Vec<u64>,
+}
+
+impl Meta {
+    /// Encodes the section.
+    pub fn encode(&self) -> Vec<u8> {
+        use crate::codec::{put_str, put_varint};
+        let mut out = Vec::new();
+        out.extend_from_slice(&self.doc_count.to_le_bytes());
+        out.extend_from_slice(&self.term_count.to_le_bytes());
+        put_str(&mut out, self.analyzer.language.name());
+        out.push(self.analyzer.stop_words as u8);
+        out.extend_from_slice(&self.bm25.k1.to_le_bytes());
+        out.extend_from_slice(&self.bm25.b.to_le_bytes());
+        let fields = self.schema.fields();
+        out.push(fields.len() as u8);
+        for f in fields {
+            put_str(&mut out, &f.name);
+            out.push(f.flags());
+            out.extend_from_slice(&f.weight.to_le_bytes());
+        }
+        for &t in &self.total_lengths {
+            put_varint(&mut out, t);
+        }
+        out
+    }
+
+    /// Decodes the section.
+    pub fn decode(data: &[u8]) -> Result<Meta> {
+        let mut r = Reader::new(data, "meta");
+        let doc_count = r.u32()?;
+        let term_count = r.u32()?;
+        let lang = r.str()?;
+        let language = Language::from_name(lang)
+            .ok_or_else(|| Error::corrupt(format!("unknown analyzer language {lang:?}")))?;
+        let stop_words = r.u8()? != 0;
+        let bm25 = Bm25 { k1: r.f32()?, b: r.f32()? };
+        if !(bm25.k1.is_finite() && bm25.k1 >= 0.0 && (0.0..=1.0).contains(&bm25.b)) {
+            return Err(Error::corrupt(format!("BM25 parameters k1={} b={}", bm25.k1, bm25.b)));
+        }
+        let n = r.u8()? as usize;
+        let mut fields = Vec::with_capacity(n);
+        for _ in 0..n {
+            let name = r.str()?.to_string();
+            let flags = r.u8()?;
+            let weight = r.f32()?;
+            fields.push(FieldOptions::from_flags(name, weight, flags));
+        }
+        let schema = Schema::new(fields).map_err(|e| Error::corrupt(format!("schema: {e}")))?;
+        let indexed = schema.indexed().len();
+        let mut total_lengths = Vec::with_capacity(indexed);
+        for _ in 0..indexed {
+            total_lengths.push(r.varint()?);
+        }
+        Ok(Meta {
+            doc_count,
+            term_count,
+            analyzer: AnalyzerConfig { language, stop_words },
+            bm25,
+            schema,
+            total_lengths,
+        })
+    }
+}
+
+/// Where a term's data is.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TermInfo {
+    /// Number of documents containing the term.
+    pub doc_freq: u32,
+    /// Byte range in the postings section.
+    pub postings: Range<u64>,
+    /// Byte range in the positions section.
+    pub positions: Range<u64>,
+}
+
+/// Decodes entry `ord` from the term-info section.
+pub fn term_info(section: &[u8], term_count: u32, ord: u64) -> Result<TermInfo> {
+    if ord >= term_count as u64 {
+        return Err(Error::corrupt(format!("term ordinal {ord} of {term_count}")));
+    }
+    let blocks = (term_count as usize).div_ceil(TERM_BLOCK);
+    let b = ord as usize / TERM_BLOCK;
+    let i = ord as usize % TERM_BLOCK;
+    let header_end = blocks * TERM_BLOCK_HEADER;
+    let mut r = Reader::new(section, "term info");
+    r.bytes(b * TERM_BLOCK_HEADER)?;
+    let postings_base = r.u32()? as u64;
+    let positions_base = r.u32()? as u64;
+    let data_off = r.u32()? as usize;
+    let (w_df, w_pl, w_pos) = (r.u8()?, r.u8()?, r.u8()?);
+    if w_df > 32 || w_pl > 32 || w_pos > 32 {
+        return Err(Error::corrupt("term info bit width above 32"));
+    }
+    let n = (term_count as usize - b * TERM_BLOCK).min(TERM_BLOCK);
+    let start = header_end.checked_add(data_off).ok_or_else(|| Error::corrupt("term info offset"))?;
+    let need = packed_len(n, w_df) + packed_len(n, w_pl) + packed_len(n, w_pos);
+    let data = section.get(start..start + need).ok_or(Error::Truncated {
+        what: "term info block",
+        needed: (start + need) as u64,
+        available: section.len() as u64,
+    })?;
+    let (dfs, rest) = data.split_at(packed_len(n, w_df));
+    let (pls, poss) = rest.split_at(packed_len(n, w_pl));
+    let mut p_off = postings_base;
+    let mut q_off = positions_base;
+    for k in 0..i {
+        p_off += unpack_one(pls, w_pl, k) as u64;
+        q_off += unpack_one(poss, w_pos, k) as u64;
+    }
+    let pl = unpack_one(pls, w_pl, i) as u64;
+    let ql = unpack_one(poss, w_pos, i) as u64;
+    Ok(TermInfo { doc_freq: unpack_one(dfs, w_df, i), postings: p_off..p_off + pl, positions: q_off..q_off + ql })
+}
+
+/// Field lengths are kept as one-byte codes: exact below 24, then within about 6%.
+pub mod fieldnorm {
+    /// The length each code stands for. Built with integer steps so every platform agrees.
+    pub fn table() -> &'static [u32; 256] {
+        static TABLE: std::sync::OnceLock<[u32; 256]> = std::sync::OnceLock::new();
+        TABLE.get_or_init(|| {
+            let mut t = [0u32; 256];
+            for c in 1..256 {
+                let prev = t[c - 1];
+                t[c] = if c < 24 { c as u32 } else { prev.saturating_add((prev * 6 / 100).max(1)) };
+            }
+            t
+        })
+    }
+
+    /// The largest code whose length does not exceed `len`.
+    pub fn encode(len: u32) -> u8 {
+        let t = table();
+        match t.binary_search(&len) {
+            Ok(i) => i as u8,
+            Err(i) => (i - 1) as u8,
+        }
+    }
+
+    /// The length of a code.
+    pub fn decode(code: u8) -> u32 {
+        table()[code as usize]
+    }
+}
+
+/// Bytes shared by the sections of one index: an `Arc` of the owner plus a range.
+#[derive(Clone)]
+pub struct Slice<D> {
+    owner: Arc<D>,
+    range: Range<usize>,
+}
+
+impl<D: AsRef<[u8]>> AsRef<[u8]> for Slice<D> {
+    fn as_ref(&self) -> &[u8] {
+        &(*self.owner).as_ref()[self.range.clone()]
+    }
+}
+
+/// An opened index over bytes `D` (a `Vec<u8>`, a `&'static [u8]`, an mmap…).
+pub struct Index<D> {
+    data: Arc<D>,
+    version: u32,
+    sections: Vec<Section>,
+    meta: Meta,
+    terms: fst::Map<Slice<D>>,
+    analyzer: Analyzer,
+    indexed: Vec<usize>,
+    stored: Vec<usize>,
+    avg_lengths: Vec<f32>,
+}
+
+impl<D: AsRef<[u8]>> Index<D> {
+    /// Opens an index: checks the magic label, the version and the section table, decodes the
+    /// (small) meta section and opens the term dictionary. Section CRCs are checked by
+    /// [`Index::verify`].
+    pub fn open(data: D) -> Result<Index<D>> {
+        let bytes = data.as_ref();
+        let (version, sections) = read_header(bytes)?;
+        let find = |k: SectionKind| sections.iter().find(|s| s.kind == k).expect("checked by read_header").range.clone();
+        let meta = Meta::decode(&bytes[find(SectionKind::Meta)])?;
+        let data = Arc::new(data);
+        let terms = fst::Map::new(Slice { owner: data.clone(), range: find(SectionKind::Terms) })
+            .map_err(|e| Error::corrupt(format!("term dictionary: {e}")))?;
+        if terms.len() != meta.term_count as usize {
+            return Err(Error::corrupt(format!("dictionary has {} terms, meta says {}", terms.len(), meta.term_count)));
+        }
+        let indexed = meta.schema.indexed();
+        let stored = meta.schema.stored();
+        let norms_len = sections.iter().find(|s| s.kind == SectionKind::FieldNorms).map(|s| s.range.len()).unwrap_or(0);
+        if norms_len != meta.doc_count as usize * indexed.len() {
+            return Err(Error::corrupt(format!(
+                "field norms hold {norms_len} bytes for {} documents × {} fields",
+                meta.doc_count,
+                indexed.len()
+            )));
+        }
+        let avg_lengths = meta
+            .total_lengths
+            .iter()
+            .map(|&t| if meta.doc_count == 0 { 1.0 } else { (t as f64 / meta.doc_count as f64).max(1.0) as f32 })
+            .collect();
+        Ok(Index { analyzer: Analyzer::new(meta.analyzer), data, version, sections, meta, terms, indexed, stored, avg_lengths })
+    }
+
+    /// Checks every section's CRC32.
+    pub fn verify(&self) -> Result<()> {
+        let bytes = (*self.data).as_ref();
+        for s in &self.sections {
+            let found = crc32(&bytes[s.range.clone()]);
+            if found != s.crc {
+                return Err(Error::ChecksumMismatch { section: s.kind.name(), expected: s.crc, found });
+            }
+        }
+        Ok(())
+    }
+
+    /// The format version of the file.
+    pub fn version(&self) -> u32 {
+        self.version
+    }
+
+    /// The section table.
+    pub fn sections(&self) -> &[Section] {
+        &self.sections
+    }
+
+    /// Total bytes.
+    pub fn len(&self) -> usize {
+        (*self.data).as_ref().len()
+    }
+
+    /// Whether the file is empty (never, for an opened index).
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The meta section.
+    pub fn meta(&self) -> &Meta {
+        &self.meta
+    }
+
+    /// The analyzer the index was built with.
+    pub fn analyzer(&self) -> &Analyzer {
+        &self.analyzer
+    }
+
+    /// The schema.
+    pub fn schema(&self) -> &Schema {
+        &self.meta.schema
+    }
+
+    /// Number of documents.
+    pub fn doc_count(&self) -> u32 {
+        self.meta.doc_count
+    }
+
+    /// Schema ids of the indexed fields (bit `i` of a posting mask is `indexed_fields()[i]`).
+    pub fn indexed_fields(&self) -> &[usize] {
+        &self.indexed
+    }
+
+    /// Average length of each indexed field.
+    pub fn avg_lengths(&self) -> &[f32] {
+        &self.avg_lengths
+    }
+
+    /// The term dictionary.
+    pub fn terms(&self) -> &fst::Map<Slice<D>> {
+        &self.terms
+    }
+
+    fn section(&self, kind: SectionKind) -> &[u8] {
+        let s = self.sections.iter().find(|s| s.kind == kind).expect("checked at open");
+        &(*self.data).as_ref()[s.range.clone()]
+    }
+
+    /// Where term `ord`'s data is.
+    pub fn term_info(&self, ord: u64) -> Result<TermInfo> {
+        term_info(self.section(SectionKind::TermInfo), self.meta.term_count, ord)
+    }
+
+    fn range_of<'a>(section: &'a [u8], range: &Range<u64>, what: &'static str) -> Result<&'a [u8]> {
+        let (s, e) = (range.start as usize, range.end as usize);
+        section.get(s..e).ok_or(Error::Truncated { what, needed: range.end, available: section.len() as u64 })
+    }
+
+    /// The postings of a term.
+    pub fn postings(&self, info: &TermInfo) -> Result<PostingList> {
+        let data = Self::range_of(self.section(SectionKind::Postings), &info.postings, "postings")?;
+        decode_postings(data, info.doc_freq, self.meta.doc_count, self.indexed.len())
+    }
+
+    /// The positions of a term whose postings are `list`.
+    pub fn positions(&self, info: &TermInfo, list: &PostingList) -> Result<PositionList> {
+        let data = Self::range_of(self.section(SectionKind::Positions), &info.positions, "positions")?;
+        decode_positions(data, list)
+    }
+
+    /// The length of indexed field `bit` in document `doc`.
+    pub fn field_len(&self, doc: u32, bit: usize) -> u32 {
+        let norms = self.section(SectionKind::FieldNorms);
+        let i = doc as usize * self.indexed.len() + bit;
+        norms.get(i).map(|&c| fieldnorm::decode(c)).unwrap_or(0)
+    }
+
+    /// The stored fields of `doc`, decompressing at most `max_chunk` bytes.
+    pub fn doc(&self, doc: u32, max_chunk: usize) -> Result<StoredDoc> {
+        if doc >= self.meta.doc_count {
+            return Err(Error::corrupt(format!("document {doc} of {}", self.meta.doc_count)));
+        }
+        let store = StoreReader::open(self.section(SectionKind::Store))?;
+        let c = store.chunk_of(doc)?;
+        let info = store.chunk(c)?;
+        let raw = store.load_chunk(c, max_chunk)?;
+        read_doc(&raw, info.first_doc, doc, self.stored.len())
+    }
+
+    /// The values of field `name` in a stored document (empty when not stored).
+    pub fn stored_value<'a>(&self, doc: &'a StoredDoc, name: &str) -> &'a [String] {
+        self.meta
+            .schema
+            .field(name)
+            .and_then(|f| self.stored.iter().position(|&s| s == f))
+            .and_then(|i| doc.fields.get(i))
+            .map(|v| v.as_slice())
+            .unwrap_or(&[])
+    }
+}
+
+/// Reads and checks the header and section table of an index file.
+pub fn read_header(bytes: &[u8]) -> Result<(u32, Vec<Section>)> {
+    if bytes.len() < MAGIC.len() || &bytes[..MAGIC.len()] != MAGIC {
+        return Err(Error::BadMagic { found: bytes[..bytes.len().min(8)].to_vec() });
+    }
+    let mut r = Reader::new(bytes, "header");
+    r.bytes(8)?;
+    let version = r.u32()?;
+    if !(OLDEST_SUPPORTED_FORMAT_VERSION..=FORMAT_VERSION).contains(&version) {
+        return Err(Error::UnsupportedVersion { found: version, oldest: OLDEST_SUPPORTED_FORMAT_VERSION, newest: FORMAT_VERSION });
+    }
+    let count = r.u32()? as usize;
+    let table_crc = r.u32()?;
+    let _reserved = r.u32()?;
+    if count > 64 {
+        return Err(Error::corrupt(format!("{count} sections; at most 64")));
+    }
+    let table = r.bytes(count * SECTION_ENTRY_LEN)?;
+    let found = crc32(table);
+    if found != table_crc {
+        return Err(Error::ChecksumMismatch { section: "section table", expected: table_crc, found });
+    }
+    let mut t = Reader::new(table, "section table");
+    let mut sections = Vec::with_capacity(count);
+    for _ in 0..count {
+        let kind = t.u32()?;
+        let crc = t.u32()?;
+        let offset = t.u64()?;
+        let len = t.u64()?;
+        let end = offset.checked_add(len).ok_or_else(|| Error::corrupt("section range overflows"))?;
+        if end > bytes.len() as u64 {
+            return Err(Error::Truncated { what: "section", needed: end, available: bytes.len() as u64 });
+        }
+        // Unknown kinds are skipped: a newer writer may add sections an older reader ignores.
+        if let Some(kind) = SECTIONS.iter().copied().find(|k| *k as u32 == kind) {
+            if sections.iter().any(|s: &Section| s.kind == kind) {
+                return Err(Error::corrupt(format!("section {} appears twice", kind.name())));
+            }
+            sections.push(Section { kind, crc, range: offset as usize..end as usize });
+        }
+    }
+    for k in SECTIONS {
+        if !sections.iter().any(|s| s.kind == k) {
+            return Err(Error::corrupt(format!("section {} is missing", k.name())));
+        }
+    }
+    Ok((version, sections))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fieldnorm_codes_are_monotonic_and_close() {
+        let t = fieldnorm::table();
+        for c in 1..256 {
+            assert!(t[c] > t[c - 1], "code {c}");
+        }
+        for len in [0u32, 1, 5, 23, 24, 25, 100, 1000, 12345, 1_000_000] {
+            let d = fieldnorm::decode(fieldnorm::encode(len));
+            assert!(d <= len && (len - d) as f64 <= 0.07 * len as f64, "len {len} → {d}");
+        }
+        assert_eq!(fieldnorm::encode(u32::MAX), 255);
+    }
+
+    #[test]
+    fn header_errors_table() {
+        let cases: Vec<(Vec<u8>, &str)> = vec![
+            (vec![], "BadMagic"),
+            (b"PK\x03\x04junkjunkjunkjunk".to_vec(), "BadMagic"),
+            ([&MAGIC[..], &[9, 0, 0, 0]].concat(), "UnsupportedVersion"),
+            ([&MAGIC[..], &[0, 0, 0, 0]].concat(), "UnsupportedVersion"),
+            ([&MAGIC[..], &[1, 0, 0, 0]].concat(), "Truncated"),
+            ([&MAGIC[..], &[1, 0, 0, 0], &[200, 0, 0, 0], &[0; 8]].concat(), "Corrupt"),
+            ([&MAGIC[..], &[1, 0, 0, 0], &[0, 0, 0, 0], &[5, 0, 0, 0], &[0; 4]].concat(), "ChecksumMismatch"),
+            ([&MAGIC[..], &[1, 0, 0, 0], &[0, 0, 0, 0], &[0; 8]].concat(), "Corrupt"),
+        ];
+        for (bytes, code) in cases {
+            let e = read_header(&bytes).unwrap_err();
+            assert_eq!(e.code(), code, "{bytes:02x?}: {e}");
+        }
+        match read_header(&[&MAGIC[..], &[7, 0, 0, 0]].concat()) {
+            Err(Error::UnsupportedVersion { found: 7, oldest: 1, newest: 1 }) => {}
+            other => panic!("{other:?}"),
+        }
+    }
+}

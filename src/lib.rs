@@ -1,0 +1,55 @@
+//! # edgekb
+//!
+//! A compact knowledge-base search engine. An index is built natively ([`IndexBuilder`]) into
+//! one file, then opened from bytes ([`Index::open`], O(1), no copy) and searched
+//! ([`Searcher`]) by the same code natively and in WebAssembly.
+//!
+//! ## How it works
+//! Text is analyzed ([`analysis`]) into normalized, folded, stemmed terms with positions. The
+//! term dictionary is an [`fst::Map`] from term to ordinal; a side table gives each ordinal its
+//! document frequency and the byte ranges of its postings (documents, per-field term
+//! frequencies) and positions. Stored fields live in compressed chunks. A query ([`query`]) is
+//! parsed into clauses; each word is expanded locally against the dictionary (exact, prefix,
+//! typo) before any postings are read, then documents are scored with BM25F.
+//!
+//! ## Memory usage
+//! Opening keeps only the header and section table; everything else is read from the bytes on
+//! demand. A search allocates in proportion to the postings it reads, and every expansion is
+//! bounded by [`SearchLimits`].
+//!
+//! The core modules forbid `unsafe` and have no WebAssembly dependency; `wasm` (compiled only for
+//! `wasm32`) is a thin binding layer over them.
+#![deny(missing_docs)]
+
+#[forbid(unsafe_code)]
+pub mod analysis;
+#[forbid(unsafe_code)]
+pub mod builder;
+#[forbid(unsafe_code)]
+pub mod codec;
+#[forbid(unsafe_code)]
+pub mod error;
+#[forbid(unsafe_code)]
+pub mod fuzzy;
+#[forbid(unsafe_code)]
+pub mod index;
+#[forbid(unsafe_code)]
+pub mod postings;
+#[forbid(unsafe_code)]
+pub mod query;
+#[forbid(unsafe_code)]
+pub mod schema;
+#[forbid(unsafe_code)]
+pub mod search;
+#[forbid(unsafe_code)]
+pub mod store;
+
+#[cfg(target_arch = "wasm32")]
+mod wasm;
+
+pub use analysis::{Analyzer, Language};
+pub use builder::{Document, IndexBuilder};
+pub use error::{Error, Result};
+pub use index::Index;
+pub use schema::{FieldOptions, Schema};
+pub use search::{Hit, SearchLimits, SearchOptions, SearchResults, Searcher};

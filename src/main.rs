@@ -1,0 +1,413 @@
+//! The `edgekb` command: build, search, inspect and verify indexes.
+#![forbid(unsafe_code)]
+
+use std::fs::File;
+use std::io::{BufRead, BufReader, BufWriter, IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Instant;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use edgekb::analysis::AnalyzerConfig;
+use edgekb::builder::{Document, IndexBuilder};
+use edgekb::index::Bm25;
+use edgekb::{Error, FieldOptions, Index, Language, Schema, SearchOptions, Searcher};
+use serde::Deserialize;
+
+#[derive(Parser)]
+#[command(
+    name = "edgekb",
+    version,
+    about = "Build and search edgekb knowledge-base indexes"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Build an index from JSON Lines documents ({"id","title","body"|"text","url","tags"}).
+    Build {
+        /// Input files (JSONL; `-` for standard input).
+        #[arg(required = true)]
+        inputs: Vec<PathBuf>,
+        /// Where to write the index.
+        #[arg(long)]
+        out: PathBuf,
+        /// Schema, analyzer and ranking settings (TOML).
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
+    /// Search an index.
+    Search {
+        /// The index file.
+        kb: PathBuf,
+        /// The query (omit with --queries).
+        query: Option<String>,
+        /// Number of hits.
+        #[arg(long, default_value_t = 10)]
+        limit: usize,
+        /// Print one JSON object.
+        #[arg(long)]
+        json: bool,
+        /// Run many queries from a file: JSONL {"id","text"} or TSV id<TAB>text.
+        #[arg(long)]
+        queries: Option<PathBuf>,
+        /// Output format for --queries.
+        #[arg(long, value_enum, default_value_t = Format::Jsonl)]
+        format: Format,
+        /// Rank every document matching any word (OR) instead of AND with fallback.
+        #[arg(long)]
+        any: bool,
+        /// Turn off typo tolerance.
+        #[arg(long)]
+        no_typos: bool,
+        /// Turn off prefix matching of the last word.
+        #[arg(long)]
+        no_prefix: bool,
+    },
+    /// Show an index's header, sections and counts.
+    Inspect {
+        /// The index file.
+        kb: PathBuf,
+    },
+    /// Check every checksum of an index; exits non-zero on damage.
+    Verify {
+        /// The index file.
+        kb: PathBuf,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Format {
+    Trec,
+    Jsonl,
+}
+
+/// `edgekb.toml`.
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct Config {
+    language: Option<String>,
+    stop_words: Option<bool>,
+    k1: Option<f32>,
+    b: Option<f32>,
+    fields: Option<Vec<FieldConfig>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FieldConfig {
+    name: String,
+    #[serde(default = "one")]
+    weight: f32,
+    #[serde(default)]
+    indexed: bool,
+    #[serde(default)]
+    stored: bool,
+    #[serde(default)]
+    facet: bool,
+    #[serde(default)]
+    sortable: bool,
+}
+
+fn one() -> f32 {
+    1.0
+}
+
+fn main() -> ExitCode {
+    match run(Cli::parse()) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("edgekb: {e}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn config_error(path: &Path, message: impl std::fmt::Display) -> Error {
+    Error::InvalidConfig {
+        message: format!("{}: {message}", path.display()),
+    }
+}
+
+fn load_config(path: Option<&Path>) -> Result<(Schema, AnalyzerConfig, Bm25), Error> {
+    let Some(path) = path else {
+        return Ok((
+            Schema::default(),
+            AnalyzerConfig::default(),
+            Bm25::default(),
+        ));
+    };
+    let text = std::fs::read_to_string(path).map_err(|e| config_error(path, e))?;
+    let cfg: Config = toml::from_str(&text).map_err(|e| config_error(path, e))?;
+    let mut analyzer = AnalyzerConfig::default();
+    if let Some(l) = &cfg.language {
+        analyzer.language = Language::from_name(l)
+            .ok_or_else(|| config_error(path, format!("unknown language {l:?}")))?;
+    }
+    analyzer.stop_words = cfg.stop_words.unwrap_or(false);
+    let mut bm25 = Bm25::default();
+    bm25.k1 = cfg.k1.unwrap_or(bm25.k1);
+    bm25.b = cfg.b.unwrap_or(bm25.b);
+    if !(bm25.k1.is_finite() && bm25.k1 >= 0.0 && (0.0..=1.0).contains(&bm25.b)) {
+        return Err(config_error(path, "k1 must be ≥ 0 and b within 0..1"));
+    }
+    let schema = match cfg.fields {
+        None => Schema::default(),
+        Some(fields) => Schema::new(
+            fields
+                .into_iter()
+                .map(|f| FieldOptions {
+                    name: f.name,
+                    weight: f.weight,
+                    indexed: f.indexed,
+                    stored: f.stored,
+                    facet: f.facet,
+                    sortable: f.sortable,
+                })
+                .collect(),
+        )
+        .map_err(|e| config_error(path, e))?,
+    };
+    Ok((schema, analyzer, bm25))
+}
+
+fn open_index(path: &Path) -> Result<Index<Vec<u8>>, Error> {
+    let bytes = std::fs::read(path).map_err(|e| {
+        Error::Io(std::io::Error::new(
+            e.kind(),
+            format!("{}: {e}", path.display()),
+        ))
+    })?;
+    Index::open(bytes)
+}
+
+fn run(cli: Cli) -> Result<ExitCode, Error> {
+    match cli.command {
+        Command::Build {
+            inputs,
+            out,
+            config,
+        } => {
+            let start = Instant::now();
+            let (schema, analyzer, bm25) = load_config(config.as_deref())?;
+            let mut builder = IndexBuilder::new(schema, analyzer, bm25);
+            let progress = std::io::stderr().is_terminal();
+            for input in &inputs {
+                let name = input.display().to_string();
+                let reader: Box<dyn BufRead> = if name == "-" {
+                    Box::new(BufReader::new(std::io::stdin()))
+                } else {
+                    let f = File::open(input).map_err(|e| {
+                        Error::Io(std::io::Error::new(e.kind(), format!("{name}: {e}")))
+                    })?;
+                    if name.ends_with(".gz") {
+                        return Err(Error::InvalidConfig { message: format!("{name}: decompress it first (gzip -dc {name} | edgekb build - --out …)") });
+                    }
+                    Box::new(BufReader::with_capacity(1 << 20, f))
+                };
+                for (i, line) in reader.lines().enumerate() {
+                    let line = line?;
+                    if line.trim().is_empty() {
+                        continue;
+                    }
+                    let location = format!("{name}:{}", i + 1);
+                    let value: serde_json::Value =
+                        serde_json::from_str(&line).map_err(|e| Error::InvalidDocument {
+                            location: location.clone(),
+                            message: format!("not valid JSON: {e}"),
+                        })?;
+                    let doc = Document::from_json(&value, builder.schema(), &location)?;
+                    builder.add(&doc, &location)?;
+                    if progress && builder.doc_count() % 5000 == 0 {
+                        eprint!("\r{} documents indexed…", builder.doc_count());
+                    }
+                }
+            }
+            if progress {
+                eprint!("\r");
+            }
+            let file = File::create(&out).map_err(|e| {
+                Error::Io(std::io::Error::new(
+                    e.kind(),
+                    format!("{}: {e}", out.display()),
+                ))
+            })?;
+            let stats = builder.write(BufWriter::new(file))?;
+            eprintln!(
+                "built {}: {} documents, {} terms, {} bytes in {:.2} s",
+                out.display(),
+                stats.docs,
+                stats.terms,
+                stats.total_bytes,
+                start.elapsed().as_secs_f64()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Search {
+            kb,
+            query,
+            limit,
+            json,
+            queries,
+            format,
+            any,
+            no_typos,
+            no_prefix,
+        } => {
+            let index = open_index(&kb)?;
+            index.verify()?;
+            let opts = SearchOptions {
+                limit,
+                prefix: !no_prefix,
+                typos: !no_typos,
+                any,
+            };
+            let mut searcher = Searcher::new(&index);
+            let stdout = std::io::stdout();
+            let mut out = BufWriter::new(stdout.lock());
+            if let Some(qpath) = queries {
+                for (qid, text) in read_queries(&qpath)? {
+                    let res = searcher.search(&text, &opts)?;
+                    match format {
+                        Format::Trec => {
+                            for (rank, h) in res.hits.iter().enumerate() {
+                                writeln!(
+                                    out,
+                                    "{qid} Q0 {} {} {:.6} edgekb",
+                                    h.id,
+                                    rank + 1,
+                                    h.score
+                                )?;
+                            }
+                        }
+                        Format::Jsonl => {
+                            let line = serde_json::json!({"id": qid, "total": res.total, "hits": res.hits});
+                            writeln!(out, "{line}")?;
+                        }
+                    }
+                }
+                return Ok(ExitCode::SUCCESS);
+            }
+            let Some(q) = query else {
+                return Err(Error::InvalidConfig {
+                    message: "give a query, or --queries <file>".into(),
+                });
+            };
+            let res = searcher.search(&q, &opts)?;
+            if json {
+                writeln!(
+                    out,
+                    "{}",
+                    serde_json::to_string(&res).expect("results serialize")
+                )?;
+            } else {
+                writeln!(out, "{} results", res.total)?;
+                for (i, h) in res.hits.iter().enumerate() {
+                    writeln!(out, "{:>3}. {:<8.3} {}  {}", i + 1, h.score, h.id, h.title)?;
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Inspect { kb } => {
+            let index = open_index(&kb)?;
+            let m = index.meta();
+            println!("file            {}", kb.display());
+            println!("format version  {}", index.version());
+            println!("bytes           {}", index.len());
+            println!("documents       {}", m.doc_count);
+            println!("terms           {}", m.term_count);
+            println!(
+                "analyzer        language={} stop_words={}",
+                m.analyzer.language.name(),
+                m.analyzer.stop_words
+            );
+            println!("bm25            k1={} b={}", m.bm25.k1, m.bm25.b);
+            println!("fields");
+            for f in m.schema.fields() {
+                println!(
+                    "  {:<12} weight={:<4} indexed={} stored={} facet={} sortable={}",
+                    f.name, f.weight, f.indexed, f.stored, f.facet, f.sortable
+                );
+            }
+            println!("sections");
+            for s in index.sections() {
+                println!(
+                    "  {:<11} offset={:<10} bytes={:<10} crc32={:08x}",
+                    s.kind.name(),
+                    s.range.start,
+                    s.range.len(),
+                    s.crc
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Verify { kb } => {
+            let index = open_index(&kb)?;
+            index.verify()?;
+            // Decode every term's postings and positions and every stored document.
+            let mut stream = index.terms().stream();
+            use fst::Streamer;
+            while let Some((_, ord)) = stream.next() {
+                let info = index.term_info(ord)?;
+                let list = index.postings(&info)?;
+                index.positions(&info, &list)?;
+            }
+            for doc in 0..index.doc_count() {
+                index.doc(doc, usize::MAX)?;
+            }
+            println!(
+                "{}: ok ({} sections, {} terms, {} documents)",
+                kb.display(),
+                index.sections().len(),
+                index.meta().term_count,
+                index.doc_count()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+/// Reads JSONL `{"id","text"}` or TSV `id<TAB>text` queries.
+fn read_queries(path: &Path) -> Result<Vec<(String, String)>, Error> {
+    let f = File::open(path).map_err(|e| {
+        Error::Io(std::io::Error::new(
+            e.kind(),
+            format!("{}: {e}", path.display()),
+        ))
+    })?;
+    let mut out = Vec::new();
+    for (i, line) in BufReader::new(f).lines().enumerate() {
+        let line = line?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let location = format!("{}:{}", path.display(), i + 1);
+        let bad = |m: &str| Error::InvalidDocument {
+            location: location.clone(),
+            message: m.to_string(),
+        };
+        if line.trim_start().starts_with('{') {
+            let v: serde_json::Value =
+                serde_json::from_str(&line).map_err(|e| bad(&format!("not valid JSON: {e}")))?;
+            let id = match &v["id"] {
+                serde_json::Value::String(s) => s.clone(),
+                serde_json::Value::Number(n) => n.to_string(),
+                _ => return Err(bad("a query needs an \"id\"")),
+            };
+            let text = v["text"]
+                .as_str()
+                .ok_or_else(|| bad("a query needs a \"text\""))?
+                .to_string();
+            out.push((id, text));
+        } else {
+            let (id, text) = line
+                .split_once('\t')
+                .ok_or_else(|| bad("expected id<TAB>text"))?;
+            out.push((id.to_string(), text.to_string()));
+        }
+    }
+    Ok(out)
+}

@@ -1,0 +1,162 @@
+//! Which fields does a document have, and what is done with each?
+
+use crate::error::{Error, Result};
+
+/// Most indexed fields a schema may have (a posting records its fields as a bit mask).
+pub const MAX_INDEXED_FIELDS: usize = 16;
+
+/// Most fields a schema may have.
+pub const MAX_FIELDS: usize = 64;
+
+/// How one field is treated.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FieldOptions {
+    /// Its name in the input documents and in `field:term` queries.
+    pub name: String,
+    /// BM25F weight (ignored unless indexed).
+    pub weight: f32,
+    /// Analyzed into the term dictionary.
+    pub indexed: bool,
+    /// Kept in the document store and returned with hits.
+    pub stored: bool,
+    /// Values usable as filters and facets (reserved for the facets issue; recorded now).
+    pub facet: bool,
+    /// Values usable for sorting (reserved for the sorting issue; recorded now).
+    pub sortable: bool,
+}
+
+impl FieldOptions {
+    fn new(name: &str, weight: f32, indexed: bool, stored: bool) -> Self {
+        FieldOptions { name: name.to_string(), weight, indexed, stored, facet: false, sortable: false }
+    }
+
+    pub(crate) fn flags(&self) -> u8 {
+        (self.indexed as u8) | (self.stored as u8) << 1 | (self.facet as u8) << 2 | (self.sortable as u8) << 3
+    }
+
+    pub(crate) fn from_flags(name: String, weight: f32, flags: u8) -> Self {
+        FieldOptions {
+            name,
+            weight,
+            indexed: flags & 1 != 0,
+            stored: flags & 2 != 0,
+            facet: flags & 4 != 0,
+            sortable: flags & 8 != 0,
+        }
+    }
+}
+
+/// The fields of an index, in a fixed order (their position is their id).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Schema {
+    fields: Vec<FieldOptions>,
+}
+
+impl Default for Schema {
+    /// `id` (stored), `title` (indexed ×2, stored), `body` (indexed, stored; `text` is read into
+    /// it too), `url` (stored), `tags` (indexed ×0.5, stored, facet).
+    fn default() -> Self {
+        let mut tags = FieldOptions::new("tags", 0.5, true, true);
+        tags.facet = true;
+        Schema {
+            fields: vec![
+                FieldOptions::new("id", 1.0, false, true),
+                FieldOptions::new("title", 2.0, true, true),
+                FieldOptions::new("body", 1.0, true, true),
+                FieldOptions::new("url", 1.0, false, true),
+                tags,
+            ],
+        }
+    }
+}
+
+impl Schema {
+    /// A schema of these fields. It must have a stored `id` field; names must be unique.
+    pub fn new(fields: Vec<FieldOptions>) -> Result<Self> {
+        let bad = |m: String| Err(Error::InvalidConfig { message: m });
+        if fields.len() > MAX_FIELDS {
+            return bad(format!("{} fields; at most {MAX_FIELDS} are allowed", fields.len()));
+        }
+        let indexed = fields.iter().filter(|f| f.indexed).count();
+        if indexed == 0 || indexed > MAX_INDEXED_FIELDS {
+            return bad(format!("{indexed} indexed fields; between 1 and {MAX_INDEXED_FIELDS} are allowed"));
+        }
+        for (i, f) in fields.iter().enumerate() {
+            if f.name.is_empty() || !f.name.chars().all(|c| c.is_alphanumeric() || c == '_' || c == '-') {
+                return bad(format!("field name {:?}: use letters, digits, '_' or '-'", f.name));
+            }
+            if fields[..i].iter().any(|g| g.name == f.name) {
+                return bad(format!("field {:?} is declared twice", f.name));
+            }
+            if !(f.weight.is_finite() && f.weight >= 0.0) {
+                return bad(format!("field {:?} has weight {}; use a finite number ≥ 0", f.name, f.weight));
+            }
+        }
+        match fields.iter().find(|f| f.name == "id") {
+            Some(f) if f.stored => {}
+            _ => return bad("the schema needs a stored field named \"id\"".into()),
+        }
+        Ok(Schema { fields })
+    }
+
+    /// All fields.
+    pub fn fields(&self) -> &[FieldOptions] {
+        &self.fields
+    }
+
+    /// The id of the field named `name`.
+    pub fn field(&self, name: &str) -> Option<usize> {
+        self.fields.iter().position(|f| f.name == name)
+    }
+
+    /// Ids of the indexed fields, in order; a field's place in this list is its bit in the
+    /// posting masks.
+    pub fn indexed(&self) -> Vec<usize> {
+        (0..self.fields.len()).filter(|&i| self.fields[i].indexed).collect()
+    }
+
+    /// Ids of the stored fields, in order.
+    pub fn stored(&self) -> Vec<usize> {
+        (0..self.fields.len()).filter(|&i| self.fields[i].stored).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn schema_validation_table() {
+        let ok = Schema::default().fields().to_vec();
+        assert!(Schema::new(ok.clone()).is_ok());
+        let mut dup = ok.clone();
+        dup.push(dup[1].clone());
+        let mut no_id = ok.clone();
+        no_id.remove(0);
+        let mut bad_weight = ok.clone();
+        bad_weight[1].weight = f32::NAN;
+        let mut bad_name = ok.clone();
+        bad_name[2].name = "a b".into();
+        let mut none_indexed = ok.clone();
+        for f in &mut none_indexed {
+            f.indexed = false;
+        }
+        for (fields, needle) in [
+            (dup, "twice"),
+            (no_id, "\"id\""),
+            (bad_weight, "weight"),
+            (bad_name, "field name"),
+            (none_indexed, "indexed fields"),
+        ] {
+            let e = Schema::new(fields).unwrap_err().to_string();
+            assert!(e.contains(needle), "{e} lacks {needle}");
+        }
+    }
+
+    #[test]
+    fn flags_round_trip() {
+        for f in Schema::default().fields() {
+            assert_eq!(&FieldOptions::from_flags(f.name.clone(), f.weight, f.flags()), f);
+        }
+    }
+}

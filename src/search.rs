@@ -1,0 +1,524 @@
+//! How is a query answered?
+//!
+//! 1. The query is parsed ([`crate::query`]) and each word analyzed like the documents were.
+//! 2. Each word is expanded against the dictionary, locally and before any postings are read:
+//!    its exact stem, then (for the word being typed or `word*`) dictionary terms it is a prefix
+//!    of, then (from 5 characters, 2 edits from 9) terms within a typo distance. Exact matches
+//!    weigh 1, prefix matches [`PREFIX_WEIGHT`], typo matches [`TYPO_WEIGHT`] per edit.
+//! 3. Postings are decoded per expanded term and scored with BM25F: per-field term frequencies,
+//!    normalized by each field's length and weighted by the schema, summed, then saturated.
+//!    A word's score in a document is its best expansion's.
+//! 4. Clauses are ANDed (a word with no expansion at all is dropped); when no document matches
+//!    them all, the query falls back to OR. Exclusions remove documents. Phrases check positions.
+//! 5. The top `limit` documents (score descending, then document id) get their stored fields.
+
+use std::collections::HashMap;
+
+use fst::{IntoStreamer, Streamer};
+use serde::Serialize;
+
+use crate::error::{Error, Result};
+use crate::fuzzy::Levenshtein;
+use crate::index::{Index, TermInfo};
+use crate::postings::{PositionList, PostingList};
+use crate::query::{parse, Item, Occur};
+
+/// Weight of a prefix match relative to an exact one.
+pub const PREFIX_WEIGHT: f32 = 0.7;
+/// Weight of a match per typo: one edit ×0.5, two ×0.25.
+pub const TYPO_WEIGHT: f32 = 0.5;
+
+/// Budgets of one search. Hitting one is an [`Error::LimitExceeded`], except
+/// `max_expansions`, which keeps the most frequent expansions.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SearchLimits {
+    /// Dictionary terms a word may expand to (prefix and typo matches together).
+    pub max_expansions: usize,
+    /// Steps a typo automaton may take over the dictionary, per word.
+    pub max_automaton_steps: u64,
+    /// Prefix candidates examined per word before the most frequent are kept.
+    pub max_prefix_candidates: usize,
+    /// Bytes a stored-field chunk may decompress to.
+    pub max_chunk_bytes: usize,
+}
+
+impl Default for SearchLimits {
+    fn default() -> Self {
+        SearchLimits {
+            max_expansions: 64,
+            max_automaton_steps: 2_000_000,
+            max_prefix_candidates: 100_000,
+            max_chunk_bytes: 8 << 20,
+        }
+    }
+}
+
+/// How to search.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SearchOptions {
+    /// Hits to return.
+    pub limit: usize,
+    /// The last word matches as a prefix (search as you type).
+    pub prefix: bool,
+    /// Typo tolerance.
+    pub typos: bool,
+    /// Rank every document matching any word (OR) instead of AND with fallback.
+    pub any: bool,
+}
+
+impl Default for SearchOptions {
+    fn default() -> Self {
+        SearchOptions { limit: 10, prefix: true, typos: true, any: false }
+    }
+}
+
+/// One result.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Hit {
+    /// The document's `id`.
+    pub id: String,
+    /// Its `title` (empty if it has none).
+    pub title: String,
+    /// Its `url` (empty if it has none).
+    pub url: String,
+    /// Its score; higher is better.
+    pub score: f32,
+}
+
+/// The answer to a query.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct SearchResults {
+    /// Documents that matched.
+    pub total: usize,
+    /// The best of them, best first.
+    pub hits: Vec<Hit>,
+}
+
+/// A scored document list, ascending by document.
+type Scored = Vec<(u32, f32)>;
+
+/// One expansion of a word.
+#[derive(Clone, Debug)]
+struct Expansion {
+    ord: u64,
+    weight: f32,
+    doc_freq: u32,
+}
+
+/// Searches one index.
+pub struct Searcher<'a, D> {
+    index: &'a Index<D>,
+    limits: SearchLimits,
+    cache: HashMap<u64, (TermInfo, PostingList)>,
+}
+
+impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
+    /// A searcher over `index` with default limits.
+    pub fn new(index: &'a Index<D>) -> Self {
+        Searcher { index, limits: SearchLimits::default(), cache: HashMap::new() }
+    }
+
+    /// Sets the limits.
+    pub fn with_limits(mut self, limits: SearchLimits) -> Self {
+        self.limits = limits;
+        self
+    }
+
+    /// Answers `query`.
+    pub fn search(&mut self, query: &str, opts: &SearchOptions) -> Result<SearchResults> {
+        self.cache.clear();
+        let parsed = parse(query, opts.prefix);
+        let mut must: Vec<Scored> = Vec::new();
+        let mut must_not: Vec<Scored> = Vec::new();
+        for clause in &parsed.clauses {
+            let mut alternatives: Vec<Scored> = Vec::new();
+            let mut any_expansion = false;
+            for item in &clause.items {
+                if let Some(scored) = self.item(item, opts)? {
+                    any_expansion = true;
+                    alternatives.push(scored);
+                }
+            }
+            if !any_expansion {
+                continue; // nothing in the dictionary: the word is dropped, not an empty result
+            }
+            let merged = alternatives.into_iter().reduce(|a, b| merge(&a, &b, |x, y| x + y)).unwrap_or_default();
+            match clause.occur {
+                Occur::Must => must.push(merged),
+                Occur::MustNot => must_not.push(merged),
+            }
+        }
+        let mut matched: Scored = if opts.any || must.len() <= 1 {
+            must.iter().fold(Vec::new(), |acc, s| merge(&acc, s, |x, y| x + y))
+        } else {
+            let mut sorted: Vec<&Scored> = must.iter().collect();
+            sorted.sort_by_key(|s| s.len());
+            let all = sorted[1..].iter().fold(sorted[0].clone(), |acc, s| intersect(&acc, s));
+            if all.is_empty() {
+                must.iter().fold(Vec::new(), |acc, s| merge(&acc, s, |x, y| x + y))
+            } else {
+                all
+            }
+        };
+        for ex in &must_not {
+            matched = subtract(&matched, ex);
+        }
+        let total = matched.len();
+        let k = opts.limit.min(total);
+        let by_rank = |a: &(u32, f32), b: &(u32, f32)| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0));
+        if k > 0 && k < matched.len() {
+            matched.select_nth_unstable_by(k - 1, by_rank);
+            matched.truncate(k);
+        }
+        matched.sort_unstable_by(by_rank);
+        matched.truncate(k);
+        let mut hits = Vec::with_capacity(k);
+        for (doc, score) in matched {
+            let stored = self.index.doc(doc, self.limits.max_chunk_bytes)?;
+            let first = |name: &str| self.index.stored_value(&stored, name).first().cloned().unwrap_or_default();
+            hits.push(Hit { id: first("id"), title: first("title"), url: first("url"), score });
+        }
+        Ok(SearchResults { total, hits })
+    }
+
+    /// Field bits an item may match: all indexed fields, or the one it names.
+    fn field_mask(&self, item: &Item) -> Option<u16> {
+        match &item.field {
+            None => Some(u16::MAX),
+            Some(name) => {
+                let f = self.index.schema().field(name)?;
+                let bit = self.index.indexed_fields().iter().position(|&g| g == f)?;
+                Some(1 << bit)
+            }
+        }
+    }
+
+    fn item(&mut self, item: &Item, opts: &SearchOptions) -> Result<Option<Scored>> {
+        let (text, mask) = match self.field_mask(item) {
+            Some(m) => (item.text.clone(), m),
+            // An unknown field: search the whole `field:text` as plain words.
+            None => (format!("{}:{}", item.field.as_deref().unwrap_or(""), item.text), u16::MAX),
+        };
+        let analyzer = self.index.analyzer().clone();
+        let mut folded = Vec::new();
+        analyzer.analyze_folded(&text, |t| folded.push((t.term.to_string(), t.position)));
+        if folded.is_empty() {
+            return Ok(None);
+        }
+        if item.phrase || folded.len() > 1 {
+            let terms: Vec<(String, u32)> =
+                folded.iter().map(|(f, p)| (analyzer.stem(f).into_owned(), *p)).collect();
+            return self.phrase(&terms, mask);
+        }
+        let word = &folded[0].0;
+        let expansions = self.expand(word, item.prefix, opts.typos)?;
+        if expansions.is_empty() {
+            return Ok(None);
+        }
+        let mut out: Scored = Vec::new();
+        for e in &expansions {
+            let scored = self.score_term(e.ord, mask, e.weight)?;
+            out = merge(&out, &scored, f32::max);
+        }
+        Ok(Some(out))
+    }
+
+    /// Dictionary terms for one folded word, best weight per term, at most `max_expansions`.
+    fn expand(&self, folded: &str, prefix: bool, typos: bool) -> Result<Vec<Expansion>> {
+        let analyzer = self.index.analyzer();
+        let terms = self.index.terms();
+        let stem = analyzer.stem(folded).into_owned();
+        let mut found: HashMap<u64, f32> = HashMap::new();
+        let mut add = |ord: u64, w: f32| {
+            let e = found.entry(ord).or_insert(0.0);
+            *e = e.max(w);
+        };
+        if let Some(ord) = terms.get(&stem) {
+            add(ord, 1.0);
+        }
+        if stem != folded {
+            if let Some(ord) = terms.get(folded) {
+                add(ord, 1.0);
+            }
+        }
+        let chars = folded.chars().count();
+        if prefix {
+            // Terms the typed word is a prefix of.
+            let mut stream = terms.range().ge(folded.as_bytes()).into_stream();
+            let mut seen = 0usize;
+            while let Some((k, ord)) = stream.next() {
+                if !k.starts_with(folded.as_bytes()) {
+                    break;
+                }
+                seen += 1;
+                if seen > self.limits.max_prefix_candidates {
+                    return Err(Error::LimitExceeded {
+                        what: "prefix candidates per word",
+                        limit: self.limits.max_prefix_candidates as u64,
+                    });
+                }
+                if k != stem.as_bytes() {
+                    add(ord, PREFIX_WEIGHT);
+                }
+            }
+            // Stems are cut-down words: a stem that the typed word extends by at most three
+            // characters is what the finished word will most likely stem to ("runnin" → "run").
+            let min_len = folded.len().saturating_sub(3).max(3);
+            for end in (min_len..folded.len()).rev() {
+                if !folded.is_char_boundary(end) {
+                    continue;
+                }
+                if let Some(ord) = terms.get(&folded[..end]) {
+                    add(ord, PREFIX_WEIGHT);
+                }
+            }
+        }
+        if typos && chars >= 5 {
+            let max = if chars >= 9 { 2 } else { 1 };
+            // Typos are matched on the stem (the finished word) and, for a word being typed, on
+            // the typed prefix too.
+            let mut targets = vec![(stem.as_str(), false)];
+            if prefix {
+                targets.push((folded, true));
+            }
+            for (target, as_prefix) in targets {
+                let Some(aut) = Levenshtein::new(target, max, as_prefix, self.limits.max_automaton_steps) else {
+                    continue;
+                };
+                let mut stream = terms.search_with_state(&aut).into_stream();
+                while let Some((_, ord, state)) = stream.next() {
+                    let d = aut.distance(&state);
+                    if d > 0 {
+                        add(ord, TYPO_WEIGHT.powi(d as i32));
+                    }
+                }
+                if aut.exhausted() {
+                    return Err(Error::LimitExceeded {
+                        what: "typo automaton steps per word",
+                        limit: self.limits.max_automaton_steps,
+                    });
+                }
+            }
+        }
+        let mut out = Vec::with_capacity(found.len());
+        for (ord, weight) in found {
+            let doc_freq = self.index.term_info(ord)?.doc_freq;
+            out.push(Expansion { ord, weight, doc_freq });
+        }
+        // Best first: weight, then frequency, then ordinal (deterministic).
+        out.sort_by(|a, b| b.weight.total_cmp(&a.weight).then(b.doc_freq.cmp(&a.doc_freq)).then(a.ord.cmp(&b.ord)));
+        out.truncate(self.limits.max_expansions);
+        out.sort_by_key(|e| e.ord);
+        Ok(out)
+    }
+
+    fn load(&mut self, ord: u64) -> Result<&(TermInfo, PostingList)> {
+        if !self.cache.contains_key(&ord) {
+            let info = self.index.term_info(ord)?;
+            let list = self.index.postings(&info)?;
+            self.cache.insert(ord, (info, list));
+        }
+        Ok(&self.cache[&ord])
+    }
+
+    fn idf(&self, doc_freq: u32) -> f32 {
+        let n = self.index.doc_count() as f32;
+        let df = doc_freq as f32;
+        libm::logf(1.0 + (n - df + 0.5) / (df + 0.5))
+    }
+
+    /// BM25F of one term in one document: `tfs` per set bit of `mask`, restricted to `allowed`.
+    fn bm25f(&self, doc: u32, mask: u16, tfs: &[u32], allowed: u16) -> f32 {
+        let bm = self.index.meta().bm25;
+        let schema = self.index.schema().fields();
+        let fields = self.index.indexed_fields();
+        let avgs = self.index.avg_lengths();
+        let mut tf_tilde = 0.0f32;
+        let mut k = 0;
+        for (bit, &field) in fields.iter().enumerate() {
+            if mask & (1 << bit) == 0 {
+                continue;
+            }
+            let tf = tfs[k] as f32;
+            k += 1;
+            if allowed & (1 << bit) == 0 {
+                continue;
+            }
+            let len = self.index.field_len(doc, bit) as f32;
+            let norm = 1.0 - bm.b + bm.b * len / avgs[bit];
+            tf_tilde += schema[field].weight * tf / norm;
+        }
+        tf_tilde * (bm.k1 + 1.0) / (tf_tilde + bm.k1)
+    }
+
+    fn score_term(&mut self, ord: u64, allowed: u16, weight: f32) -> Result<Scored> {
+        let (info, list) = self.load(ord)?.clone();
+        let idf = self.idf(info.doc_freq) * weight;
+        let mut out = Vec::with_capacity(list.len());
+        for i in 0..list.len() {
+            let mask = list.masks[i];
+            if mask & allowed == 0 {
+                continue;
+            }
+            let s = self.bm25f(list.docs[i], mask, list.tfs_of(i), allowed);
+            out.push((list.docs[i], idf * s));
+        }
+        Ok(out)
+    }
+
+    /// Documents where `terms` occur at their relative positions in one field.
+    fn phrase(&mut self, terms: &[(String, u32)], allowed: u16) -> Result<Option<Scored>> {
+        let mut loaded: Vec<(TermInfo, PostingList, PositionList, u32)> = Vec::new();
+        for (term, pos) in terms {
+            let Some(ord) = self.index.terms().get(term) else {
+                return Ok(Some(Vec::new())); // a phrase word that no document has: no match
+            };
+            let (info, list) = self.load(ord)?.clone();
+            let positions = self.index.positions(&info, &list)?;
+            loaded.push((info, list, positions, *pos));
+        }
+        let base = terms[0].1;
+        // Candidate documents: in every term's postings.
+        let mut cursors = vec![0usize; loaded.len()];
+        let mut out = Vec::new();
+        let first = &loaded[0].1;
+        'docs: for i0 in 0..first.len() {
+            let doc = first.docs[i0];
+            let mut idx = vec![i0];
+            for (t, (_, list, _, _)) in loaded.iter().enumerate().skip(1) {
+                let c = &mut cursors[t];
+                while *c < list.len() && list.docs[*c] < doc {
+                    *c += 1;
+                }
+                if *c >= list.len() {
+                    break 'docs;
+                }
+                if list.docs[*c] != doc {
+                    continue 'docs;
+                }
+                idx.push(*c);
+            }
+            let common = loaded.iter().zip(&idx).fold(allowed, |m, ((_, l, _, _), &i)| m & l.masks[i]);
+            if common == 0 || !phrase_in_doc(&loaded, &idx, common, base) {
+                continue;
+            }
+            let mut score = 0.0;
+            for ((info, list, _, _), &i) in loaded.iter().zip(&idx) {
+                score += self.idf(info.doc_freq) * self.bm25f(doc, list.masks[i], list.tfs_of(i), common);
+            }
+            out.push((doc, score));
+        }
+        Ok(Some(out))
+    }
+}
+
+/// Whether the phrase occurs in one of the `common` fields of the document at `idx`.
+fn phrase_in_doc(loaded: &[(TermInfo, PostingList, PositionList, u32)], idx: &[usize], common: u16, base: u32) -> bool {
+    // Positions of term `t` in field `bit` of its posting `i`.
+    let positions = |t: usize, bit: u32| -> &[u32] {
+        let (_, list, pos, _) = &loaded[t];
+        let i = idx[t];
+        let mask = list.masks[i] as u32;
+        let k = list.tf_start[i] as usize + (mask & ((1 << bit) - 1)).count_ones() as usize;
+        &pos.positions[pos.start[k] as usize..pos.start[k + 1] as usize]
+    };
+    for bit in 0..16u32 {
+        if common & (1 << bit) == 0 {
+            continue;
+        }
+        'starts: for &p in positions(0, bit) {
+            for (t, entry) in loaded.iter().enumerate().skip(1) {
+                let want = p + (entry.3 - base);
+                if positions(t, bit).binary_search(&want).is_err() {
+                    continue 'starts;
+                }
+            }
+            return true;
+        }
+    }
+    false
+}
+
+/// Union of two lists; documents in both get `f` of their scores.
+fn merge(a: &Scored, b: &Scored, f: impl Fn(f32, f32) -> f32) -> Scored {
+    let mut out = Vec::with_capacity(a.len() + b.len());
+    let (mut i, mut j) = (0, 0);
+    while i < a.len() && j < b.len() {
+        match a[i].0.cmp(&b[j].0) {
+            std::cmp::Ordering::Less => {
+                out.push(a[i]);
+                i += 1;
+            }
+            std::cmp::Ordering::Greater => {
+                out.push(b[j]);
+                j += 1;
+            }
+            std::cmp::Ordering::Equal => {
+                out.push((a[i].0, f(a[i].1, b[j].1)));
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    out.extend_from_slice(&a[i..]);
+    out.extend_from_slice(&b[j..]);
+    out
+}
+
+/// Documents in both, scores summed.
+fn intersect(a: &Scored, b: &Scored) -> Scored {
+    let mut out = Vec::with_capacity(a.len().min(b.len()));
+    let mut j = 0;
+    for &(doc, s) in a {
+        // Gallop through the longer list.
+        let mut step = 1;
+        while j + step < b.len() && b[j + step].0 < doc {
+            j += step;
+            step *= 2;
+        }
+        while j < b.len() && b[j].0 < doc {
+            j += 1;
+        }
+        if j < b.len() && b[j].0 == doc {
+            out.push((doc, s + b[j].1));
+        }
+    }
+    out
+}
+
+/// Documents of `a` not in `b`.
+fn subtract(a: &Scored, b: &Scored) -> Scored {
+    let mut j = 0;
+    a.iter()
+        .copied()
+        .filter(|&(doc, _)| {
+            while j < b.len() && b[j].0 < doc {
+                j += 1;
+            }
+            !(j < b.len() && b[j].0 == doc)
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn scored(docs: &[u32]) -> Scored {
+        docs.iter().map(|&d| (d, 1.0)).collect()
+    }
+
+    proptest! {
+        #[test]
+        fn set_operations_match_sets(a in proptest::collection::btree_set(0u32..200, 0..80),
+                                     b in proptest::collection::btree_set(0u32..200, 0..80)) {
+            let (va, vb) = (scored(&a.iter().copied().collect::<Vec<_>>()), scored(&b.iter().copied().collect::<Vec<_>>()));
+            let docs = |s: &Scored| s.iter().map(|x| x.0).collect::<Vec<_>>();
+            prop_assert_eq!(docs(&merge(&va, &vb, |x, y| x + y)), a.union(&b).copied().collect::<Vec<_>>());
+            prop_assert_eq!(docs(&intersect(&va, &vb)), a.intersection(&b).copied().collect::<Vec<_>>());
+            prop_assert_eq!(docs(&subtract(&va, &vb)), a.difference(&b).copied().collect::<Vec<_>>());
+            for (_, s) in intersect(&va, &vb) { prop_assert_eq!(s, 2.0); }
+        }
+    }
+}

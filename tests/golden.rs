@@ -1,0 +1,188 @@
+//! Golden tests: the fixture is built and searched, and the results must equal
+//! `tests/golden/queries.json`. The same file is checked by the wasm build in Node, Chromium and
+//! workerd (`tests/js/`), so every runtime returns exactly these results.
+//!
+//! After a deliberate change of results, regenerate with `EDGEKB_BLESS=1 cargo test --test golden`
+//! and review the diff.
+
+use std::path::PathBuf;
+
+use edgekb::analysis::AnalyzerConfig;
+use edgekb::builder::{add_jsonl, IndexBuilder};
+use edgekb::index::{Bm25, FORMAT_VERSION};
+use edgekb::{Index, Schema, SearchOptions, SearchResults, Searcher};
+use serde_json::{json, Value};
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn bless() -> bool {
+    std::env::var_os("EDGEKB_BLESS").is_some()
+}
+
+fn build_fixture() -> Vec<u8> {
+    let mut b = IndexBuilder::new(
+        Schema::default(),
+        AnalyzerConfig::default(),
+        Bm25::default(),
+    );
+    let f = std::fs::File::open(root().join("tests/fixtures/docs.jsonl")).unwrap();
+    add_jsonl(&mut b, std::io::BufReader::new(f), "docs.jsonl").unwrap();
+    b.to_bytes().unwrap()
+}
+
+fn queries() -> Vec<String> {
+    std::fs::read_to_string(root().join("tests/golden/queries.txt"))
+        .unwrap()
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .map(|l| l.to_string())
+        .collect()
+}
+
+fn run(index: &Index<Vec<u8>>, q: &str, limit: usize) -> SearchResults {
+    Searcher::new(index)
+        .search(
+            q,
+            &SearchOptions {
+                limit,
+                ..Default::default()
+            },
+        )
+        .unwrap()
+}
+
+fn results_json(index: &Index<Vec<u8>>) -> Value {
+    let cases: Vec<Value> = queries()
+        .iter()
+        .map(|q| json!({"query": q, "limit": 10, "expect": run(index, q, 10)}))
+        .collect();
+    json!({ "format_version": FORMAT_VERSION, "cases": cases })
+}
+
+/// Scores are compared to 1e-5 relative (they are printed as f32); everything else exactly.
+fn assert_same(got: &Value, want: &Value, path: &str) {
+    match (got, want) {
+        (Value::Number(a), Value::Number(b)) if a.is_f64() || b.is_f64() => {
+            let (a, b) = (a.as_f64().unwrap(), b.as_f64().unwrap());
+            assert!(
+                (a - b).abs() <= 1e-5 * b.abs().max(1.0),
+                "{path}: {a} != {b}"
+            );
+        }
+        (Value::Array(a), Value::Array(b)) => {
+            assert_eq!(a.len(), b.len(), "{path}: length");
+            for (i, (x, y)) in a.iter().zip(b).enumerate() {
+                assert_same(x, y, &format!("{path}[{i}]"));
+            }
+        }
+        (Value::Object(a), Value::Object(b)) => {
+            let mut ka: Vec<_> = a.keys().collect();
+            let mut kb: Vec<_> = b.keys().collect();
+            ka.sort();
+            kb.sort();
+            assert_eq!(ka, kb, "{path}: keys");
+            for k in ka {
+                assert_same(&a[k], &b[k], &format!("{path}.{k}"));
+            }
+        }
+        _ => assert_eq!(got, want, "{path}"),
+    }
+}
+
+#[test]
+fn the_build_is_deterministic() {
+    assert_eq!(build_fixture(), build_fixture());
+}
+
+#[test]
+fn golden_results_from_a_fresh_build() {
+    let index = Index::open(build_fixture()).unwrap();
+    index.verify().unwrap();
+    let got = results_json(&index);
+    let path = root().join("tests/golden/queries.json");
+    if bless() {
+        std::fs::write(&path, serde_json::to_string_pretty(&got).unwrap() + "\n").unwrap();
+    }
+    let want: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    assert_same(&got, &want, "queries.json");
+}
+
+/// The committed index of the current format version: written when missing (or blessed), and
+/// from then on opened and searched as it is, so a format change that breaks old files fails.
+#[test]
+fn golden_index_of_this_format_version() {
+    let path = root().join(format!("tests/compat/v{FORMAT_VERSION}/fixture.ekb"));
+    if bless() || !path.exists() {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, build_fixture()).unwrap();
+    }
+    let index = Index::open(std::fs::read(&path).unwrap()).unwrap();
+    index.verify().unwrap();
+    let want: Value = serde_json::from_str(
+        &std::fs::read_to_string(root().join("tests/golden/queries.json")).unwrap(),
+    )
+    .unwrap();
+    assert_same(&results_json(&index), &want, "compat");
+}
+
+/// Every older format version still opens and answers its own golden queries.
+#[test]
+fn golden_indexes_of_older_versions() {
+    for v in edgekb::index::OLDEST_SUPPORTED_FORMAT_VERSION..FORMAT_VERSION {
+        let dir = root().join(format!("tests/compat/v{v}"));
+        let index = Index::open(std::fs::read(dir.join("fixture.ekb")).unwrap()).unwrap();
+        index.verify().unwrap();
+        let want: Value =
+            serde_json::from_str(&std::fs::read_to_string(dir.join("queries.json")).unwrap())
+                .unwrap();
+        assert_same(&results_json(&index), &want, &format!("v{v}"));
+    }
+}
+
+/// Behaviour checks that hold whatever the exact scores are.
+#[test]
+fn semantics() {
+    let index = Index::open(build_fixture()).unwrap();
+    let ids = |q: &str| {
+        run(&index, q, 20)
+            .hits
+            .into_iter()
+            .map(|h| h.id)
+            .collect::<Vec<_>>()
+    };
+    let total = |q: &str| run(&index, q, 20).total;
+
+    // AND: both words; a word matching nothing is dropped, not fatal.
+    assert_eq!(ids("strategy game")[0], "0ad");
+    assert_eq!(ids("terminal zzzzzz"), ids("terminal"));
+    // Phrases need adjacency in order.
+    assert_eq!(ids("\"real time strategy\"")[0], "0ad");
+    assert!(ids("\"strategy real time\"").is_empty());
+    // Exclusion.
+    assert!(ids("vim").contains(&"neovim".to_string()));
+    assert!(!ids("vim -neovim").contains(&"neovim".to_string()));
+    // OR widens.
+    assert!(total("vim OR emacs ") >= total("vim ").max(total("emacs ")));
+    // Field restriction narrows.
+    assert!(total("title:git ") <= total("git "));
+    // Typos and prefixes.
+    assert_eq!(ids("stratgy")[0], "0ad");
+    assert!(ids("compresion").contains(&"gzip".to_string()));
+    assert!(ids("strat").contains(&"0ad".to_string()));
+    // Exact outranks typo: "compression" exact beats the typo variant documents.
+    let exact = run(&index, "compression ", 5).hits[0].score;
+    let typo = run(&index, "compresion ", 5).hits[0].score;
+    assert!(exact > typo, "{exact} <= {typo}");
+    // Diacritics, case, NFKC, CJK.
+    assert_eq!(ids("CAFÉ")[0], "kb-cafe");
+    assert_eq!(ids("zurich strasse")[0], "kb-zurich");
+    assert_eq!(ids("ＦＵＬＬＷＩＤＴＨ")[0], "kb-fullwidth");
+    assert_eq!(ids("東京駅"), vec!["kb-tokyo"]);
+    assert_eq!(ids("办公"), vec!["kb-beijing"]);
+    // Malformed queries give an empty result, never an error.
+    for q in ["", "   ", "-", "OR", "***", "\"\"", "\"", "title:", ":::"] {
+        assert_eq!(total(q), 0, "{q:?}");
+    }
+}
