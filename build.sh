@@ -108,11 +108,11 @@ cmd_setup() {
 # The wasm build, through wasm-pack, with whichever Rust has a wasm32 std.
 wasm_env() {
   if have_rustup_wasm32; then
-    WASM_CARGO_ENV=(env CARGO_PROFILE_RELEASE_OPT_LEVEL=z CARGO_PROFILE_RELEASE_PANIC=abort CARGO_PROFILE_RELEASE_STRIP=true)
+    WASM_CARGO_ENV=(env CARGO_PROFILE_RELEASE_OPT_LEVEL=z CARGO_PROFILE_RELEASE_PANIC=abort)
     WASM_PACK_MODE=normal
   else
     # Debian's Rust 1.96 with the std sources, rebuilding std for wasm32 (build-std).
-    WASM_CARGO_ENV=(env CARGO_PROFILE_RELEASE_OPT_LEVEL=z CARGO_PROFILE_RELEASE_PANIC=abort CARGO_PROFILE_RELEASE_STRIP=true PATH="/usr/bin:$PATH" RUSTC_BOOTSTRAP=1 CARGO_UNSTABLE_BUILD_STD=std,panic_abort
+    WASM_CARGO_ENV=(env CARGO_PROFILE_RELEASE_OPT_LEVEL=z CARGO_PROFILE_RELEASE_PANIC=abort PATH="/usr/bin:$PATH" RUSTC_BOOTSTRAP=1 CARGO_UNSTABLE_BUILD_STD=std,panic_abort
                     CARGO_TARGET_DIR="$ROOT/target/wasm-debian")
     WASM_PACK_MODE=force
   fi
@@ -127,9 +127,9 @@ cmd_build_wasm() {
   wasm_env
   log "wasm-pack build (--target web, mode $WASM_PACK_MODE)"
   "${WASM_CARGO_ENV[@]}" wasm-pack --quiet build --release --target web --mode "$WASM_PACK_MODE" \
-      --out-dir pkg --out-name edgekb --no-opt -- --no-default-features --features wasm >/dev/null
+      --out-dir pkg --out-name edgekb --no-opt -- --no-default-features
   local wasm=pkg/edgekb_bg.wasm
-  node_modules/.bin/wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int \
+  node_modules/.bin/wasm-opt -Oz --strip-debug --strip-producers --enable-bulk-memory --enable-nontrapping-float-to-int \
       --enable-sign-ext --enable-mutable-globals "$wasm" -o "$wasm.opt" && mv "$wasm.opt" "$wasm"
   rm -f pkg/.gitignore
   local raw gz

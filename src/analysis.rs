@@ -90,7 +90,11 @@ const LANGUAGES: &[(Language, &str)] = &[
 impl Language {
     /// The lower-case English name used in configuration files and the index.
     pub fn name(self) -> &'static str {
-        LANGUAGES.iter().find(|(l, _)| *l == self).map(|(_, n)| *n).unwrap_or("none")
+        LANGUAGES
+            .iter()
+            .find(|(l, _)| *l == self)
+            .map(|(_, n)| *n)
+            .unwrap_or("none")
     }
 
     /// Parses a name as written by [`Language::name`] (case-insensitive; ISO 639-1 codes too).
@@ -150,9 +154,8 @@ impl Language {
 /// list of function words.
 const ENGLISH_STOP_WORDS: &[&str] = &[
     "a", "an", "and", "are", "as", "at", "be", "but", "by", "for", "from", "has", "have", "if",
-    "in", "into", "is", "it", "its", "no", "not", "of", "on", "or", "such", "that", "the",
-    "their", "then", "there", "these", "they", "this", "to", "was", "were", "which", "will",
-    "with",
+    "in", "into", "is", "it", "its", "no", "not", "of", "on", "or", "such", "that", "the", "their",
+    "then", "there", "these", "they", "this", "to", "was", "were", "which", "will", "with",
 ];
 
 /// The settings of an analyzer, as recorded in an index.
@@ -166,7 +169,10 @@ pub struct AnalyzerConfig {
 
 impl Default for AnalyzerConfig {
     fn default() -> Self {
-        AnalyzerConfig { language: Language::English, stop_words: false }
+        AnalyzerConfig {
+            language: Language::English,
+            stop_words: false,
+        }
     }
 }
 
@@ -197,7 +203,9 @@ impl Clone for Analyzer {
 
 impl fmt::Debug for Analyzer {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Analyzer").field("config", &self.config).finish()
+        f.debug_struct("Analyzer")
+            .field("config", &self.config)
+            .finish()
     }
 }
 
@@ -223,7 +231,10 @@ pub fn is_cjk(c: char) -> bool {
 impl Analyzer {
     /// An analyzer with the given settings.
     pub fn new(config: AnalyzerConfig) -> Self {
-        let stemmer = config.language.algorithm().map(rust_stemmers::Stemmer::create);
+        let stemmer = config
+            .language
+            .algorithm()
+            .map(rust_stemmers::Stemmer::create);
         Analyzer { config, stemmer }
     }
 
@@ -310,18 +321,30 @@ impl Analyzer {
         let mut run: Vec<(char, usize, usize)> = Vec::new();
         let mut bigram = String::new();
 
-        let mut flush_run = |run: &mut Vec<(char, usize, usize)>, position: &mut u32, sink: &mut dyn FnMut(Token<'_>)| {
+        let mut flush_run = |run: &mut Vec<(char, usize, usize)>,
+                             position: &mut u32,
+                             sink: &mut dyn FnMut(Token<'_>)| {
             if run.len() == 1 {
                 bigram.clear();
                 bigram.push(run[0].0);
-                sink(Token { term: &bigram, position: *position, start: run[0].1, end: run[0].2 });
+                sink(Token {
+                    term: &bigram,
+                    position: *position,
+                    start: run[0].1,
+                    end: run[0].2,
+                });
                 *position += 1;
             } else {
                 for w in run.windows(2) {
                     bigram.clear();
                     bigram.push(w[0].0);
                     bigram.push(w[1].0);
-                    sink(Token { term: &bigram, position: *position, start: w[0].1, end: w[1].2 });
+                    sink(Token {
+                        term: &bigram,
+                        position: *position,
+                        start: w[0].1,
+                        end: w[1].2,
+                    });
                     *position += 1;
                 }
             }
@@ -349,8 +372,17 @@ impl Analyzer {
                                 flush_run(&mut run, &mut position, &mut sink);
                             }
                             if folded.chars().any(char::is_alphanumeric) {
-                                let term = if stem { self.stem(&folded) } else { folded.as_str().into() };
-                                sink(Token { term: &term, position, start: cs, end: ce });
+                                let term = if stem {
+                                    self.stem(&folded)
+                                } else {
+                                    folded.as_str().into()
+                                };
+                                sink(Token {
+                                    term: &term,
+                                    position,
+                                    start: cs,
+                                    end: ce,
+                                });
                                 position += 1;
                             }
                         }
@@ -369,8 +401,17 @@ impl Analyzer {
                 position += 1;
                 continue;
             }
-            let term = if stem { self.stem(&folded) } else { folded.as_str().into() };
-            sink(Token { term: &term, position, start, end });
+            let term = if stem {
+                self.stem(&folded)
+            } else {
+                folded.as_str().into()
+            };
+            sink(Token {
+                term: &term,
+                position,
+                start,
+                end,
+            });
             position += 1;
         }
         if !run.is_empty() {
@@ -429,17 +470,28 @@ mod tests {
 
     #[test]
     fn positions_and_offsets() {
-        let a = Analyzer::new(AnalyzerConfig { language: Language::English, stop_words: true });
+        let a = Analyzer::new(AnalyzerConfig {
+            language: Language::English,
+            stop_words: true,
+        });
         let text = "The Quick fox";
         let mut toks = Vec::new();
-        a.analyze(text, |t| toks.push((t.term.to_string(), t.position, t.start, t.end)));
-        assert_eq!(toks, vec![("quick".into(), 1, 4, 9), ("fox".into(), 2, 10, 13)]);
+        a.analyze(text, |t| {
+            toks.push((t.term.to_string(), t.position, t.start, t.end))
+        });
+        assert_eq!(
+            toks,
+            vec![("quick".into(), 1, 4, 9), ("fox".into(), 2, 10, 13)]
+        );
     }
 
     #[test]
     fn long_words_are_cut_on_a_char_boundary() {
         let word = "é".repeat(100);
-        let a = Analyzer::new(AnalyzerConfig { language: Language::None, stop_words: false });
+        let a = Analyzer::new(AnalyzerConfig {
+            language: Language::None,
+            stop_words: false,
+        });
         let t = a.terms(&word);
         assert_eq!(t.len(), 1);
         assert!(t[0].len() <= MAX_TERM_BYTES);

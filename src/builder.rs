@@ -11,7 +11,8 @@ use crate::analysis::{Analyzer, AnalyzerConfig};
 use crate::codec::{bits_needed, crc32, pack};
 use crate::error::{Error, Result};
 use crate::index::{
-    fieldnorm, Bm25, Meta, SectionKind, FORMAT_VERSION, HEADER_LEN, MAGIC, SECTIONS, SECTION_ENTRY_LEN, TERM_BLOCK,
+    fieldnorm, Bm25, Meta, SectionKind, FORMAT_VERSION, HEADER_LEN, MAGIC, SECTIONS,
+    SECTION_ENTRY_LEN, TERM_BLOCK,
 };
 use crate::postings::PostingsWriter;
 use crate::schema::Schema;
@@ -32,9 +33,18 @@ impl Document {
     /// Maps a JSON object onto `schema`. Strings, numbers and booleans are taken as text, arrays
     /// of them as several values; `text` fills `body` when the schema has no `text` field; other
     /// keys are ignored. `location` names the input in errors ("docs.jsonl:12").
-    pub fn from_json(value: &serde_json::Value, schema: &Schema, location: &str) -> Result<Document> {
-        let bad = |message: String| Error::InvalidDocument { location: location.to_string(), message };
-        let obj = value.as_object().ok_or_else(|| bad("a document must be a JSON object".into()))?;
+    pub fn from_json(
+        value: &serde_json::Value,
+        schema: &Schema,
+        location: &str,
+    ) -> Result<Document> {
+        let bad = |message: String| Error::InvalidDocument {
+            location: location.to_string(),
+            message,
+        };
+        let obj = value
+            .as_object()
+            .ok_or_else(|| bad("a document must be a JSON object".into()))?;
         let mut values = vec![Vec::new(); schema.fields().len()];
         for (key, v) in obj {
             let field = match schema.field(key) {
@@ -158,16 +168,26 @@ impl IndexBuilder {
         if doc.values.len() != self.schema.fields().len() {
             return Err(Error::InvalidDocument {
                 location: location.into(),
-                message: format!("{} field values for a schema of {}", doc.values.len(), self.schema.fields().len()),
+                message: format!(
+                    "{} field values for a schema of {}",
+                    doc.values.len(),
+                    self.schema.fields().len()
+                ),
             });
         }
         let id_field = self.schema.field("id").expect("schema has id");
         let id = doc.values[id_field].first().cloned().unwrap_or_default();
         if !self.ids.insert(id.clone()) {
-            return Err(Error::InvalidDocument { location: location.into(), message: format!("duplicate id {id:?}") });
+            return Err(Error::InvalidDocument {
+                location: location.into(),
+                message: format!("duplicate id {id:?}"),
+            });
         }
         if self.doc_count == u32::MAX - 1 {
-            return Err(Error::LimitExceeded { what: "documents per index", limit: u32::MAX as u64 - 1 });
+            return Err(Error::LimitExceeded {
+                what: "documents per index",
+                limit: u32::MAX as u64 - 1,
+            });
         }
         let doc_id = self.doc_count;
         let mut scratch = std::mem::take(&mut self.scratch);
@@ -177,7 +197,9 @@ impl IndexBuilder {
             let mut base: u32 = 0;
             let mut tokens: Vec<(String, u32)> = Vec::new();
             for value in &doc.values[field] {
-                let used = self.analyzer.analyze_folded(value, |t| tokens.push((t.term.to_string(), base + t.position)));
+                let used = self.analyzer.analyze_folded(value, |t| {
+                    tokens.push((t.term.to_string(), base + t.position))
+                });
                 base = base.saturating_add(used).saturating_add(VALUE_GAP);
             }
             let len = base.saturating_sub(VALUE_GAP);
@@ -248,7 +270,10 @@ impl IndexBuilder {
         Ok(BuildStats {
             docs: meta.doc_count,
             terms: meta.term_count,
-            sections: sections.iter().map(|(k, b)| (k.name(), b.len() as u64)).collect(),
+            sections: sections
+                .iter()
+                .map(|(k, b)| (k.name(), b.len() as u64))
+                .collect(),
             total_bytes: offset,
         })
     }
@@ -261,21 +286,37 @@ impl IndexBuilder {
     }
 
     fn into_sections(self) -> Result<Vec<(SectionKind, Vec<u8>)>> {
-        let IndexBuilder { schema, analyzer, bm25, store, norms, total_lengths, mut terms, doc_count, .. } = self;
+        let IndexBuilder {
+            schema,
+            analyzer,
+            bm25,
+            store,
+            norms,
+            total_lengths,
+            mut terms,
+            doc_count,
+            ..
+        } = self;
         terms.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-        let term_count = u32::try_from(terms.len())
-            .map_err(|_| Error::LimitExceeded { what: "terms per index", limit: u32::MAX as u64 })?;
+        let term_count = u32::try_from(terms.len()).map_err(|_| Error::LimitExceeded {
+            what: "terms per index",
+            limit: u32::MAX as u64,
+        })?;
 
         let mut fst_builder = fst::MapBuilder::memory();
         let mut postings = Vec::new();
         let mut positions = Vec::new();
         let mut infos: Vec<(u32, u32, u32)> = Vec::with_capacity(terms.len());
         for (ord, (term, w)) in terms.iter().enumerate() {
-            fst_builder.insert(term.as_bytes(), ord as u64).map_err(|e| Error::corrupt(format!("term dictionary: {e}")))?;
+            fst_builder
+                .insert(term.as_bytes(), ord as u64)
+                .map_err(|e| Error::corrupt(format!("term dictionary: {e}")))?;
             let (p0, q0) = (postings.len(), positions.len());
             w.finish(&mut postings, &mut positions);
-            let plen = u32::try_from(postings.len() - p0).map_err(|_| too_big("postings bytes of one term"))?;
-            let qlen = u32::try_from(positions.len() - q0).map_err(|_| too_big("positions bytes of one term"))?;
+            let plen = u32::try_from(postings.len() - p0)
+                .map_err(|_| too_big("postings bytes of one term"))?;
+            let qlen = u32::try_from(positions.len() - q0)
+                .map_err(|_| too_big("positions bytes of one term"))?;
             infos.push((w.doc_freq(), plen, qlen));
         }
         if postings.len() > u32::MAX as usize {
@@ -284,7 +325,9 @@ impl IndexBuilder {
         if positions.len() > u32::MAX as usize {
             return Err(too_big("positions bytes"));
         }
-        let fst_bytes = fst_builder.into_inner().map_err(|e| Error::corrupt(format!("term dictionary: {e}")))?;
+        let fst_bytes = fst_builder
+            .into_inner()
+            .map_err(|e| Error::corrupt(format!("term dictionary: {e}")))?;
 
         // Term-info table: fixed block headers, then each block's bit-packed columns.
         let blocks = infos.len().div_ceil(TERM_BLOCK);
@@ -308,7 +351,14 @@ impl IndexBuilder {
         }
         headers.extend_from_slice(&data);
 
-        let meta = Meta { doc_count, term_count, analyzer: analyzer.config(), bm25, schema, total_lengths };
+        let meta = Meta {
+            doc_count,
+            term_count,
+            analyzer: analyzer.config(),
+            bm25,
+            schema,
+            total_lengths,
+        };
         let sections = vec![
             (SectionKind::Meta, meta.encode()),
             (SectionKind::Terms, fst_bytes),
@@ -324,11 +374,18 @@ impl IndexBuilder {
 }
 
 fn too_big(what: &'static str) -> Error {
-    Error::LimitExceeded { what, limit: u32::MAX as u64 }
+    Error::LimitExceeded {
+        what,
+        limit: u32::MAX as u64,
+    }
 }
 
 /// Reads JSON Lines into `builder`; `name` names the input in errors. Blank lines are skipped.
-pub fn add_jsonl<R: std::io::BufRead>(builder: &mut IndexBuilder, reader: R, name: &str) -> Result<u32> {
+pub fn add_jsonl<R: std::io::BufRead>(
+    builder: &mut IndexBuilder,
+    reader: R,
+    name: &str,
+) -> Result<u32> {
     let mut added = 0;
     for (i, line) in reader.lines().enumerate() {
         let line = line?;
@@ -336,8 +393,11 @@ pub fn add_jsonl<R: std::io::BufRead>(builder: &mut IndexBuilder, reader: R, nam
             continue;
         }
         let location = format!("{name}:{}", i + 1);
-        let value: serde_json::Value = serde_json::from_str(&line)
-            .map_err(|e| Error::InvalidDocument { location: location.clone(), message: format!("not valid JSON: {e}") })?;
+        let value: serde_json::Value =
+            serde_json::from_str(&line).map_err(|e| Error::InvalidDocument {
+                location: location.clone(),
+                message: format!("not valid JSON: {e}"),
+            })?;
         let doc = Document::from_json(&value, builder.schema(), &location)?;
         builder.add(&doc, &location)?;
         added += 1;

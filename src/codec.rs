@@ -76,7 +76,11 @@ pub fn unpack(data: &[u8], width: u8, n: usize, out: &mut Vec<u32>) -> Result<()
     }
     let need = packed_len(n, width);
     if data.len() < need {
-        return Err(Error::Truncated { what: "bit-packed block", needed: need as u64, available: data.len() as u64 });
+        return Err(Error::Truncated {
+            what: "bit-packed block",
+            needed: need as u64,
+            available: data.len() as u64,
+        });
     }
     out.reserve(n);
     for i in 0..n {
@@ -118,7 +122,11 @@ impl<'a> Reader<'a> {
     /// The next `n` bytes.
     pub fn bytes(&mut self, n: usize) -> Result<&'a [u8]> {
         if n > self.remaining() {
-            return Err(Error::Truncated { what: self.what, needed: n as u64, available: self.remaining() as u64 });
+            return Err(Error::Truncated {
+                what: self.what,
+                needed: n as u64,
+                available: self.remaining() as u64,
+            });
         }
         let s = &self.data[self.pos..self.pos + n];
         self.pos += n;
@@ -155,27 +163,38 @@ impl<'a> Reader<'a> {
         for shift in (0..70).step_by(7) {
             let b = self.u8()?;
             if shift == 63 && b > 1 {
-                return Err(Error::corrupt(format!("{}: varint overflows 64 bits", self.what)));
+                return Err(Error::corrupt(format!(
+                    "{}: varint overflows 64 bits",
+                    self.what
+                )));
             }
             v |= ((b & 0x7f) as u64) << shift;
             if b & 0x80 == 0 {
                 return Ok(v);
             }
         }
-        Err(Error::corrupt(format!("{}: varint longer than 10 bytes", self.what)))
+        Err(Error::corrupt(format!(
+            "{}: varint longer than 10 bytes",
+            self.what
+        )))
     }
 
     /// A varint that must fit in a u32.
     pub fn varint_u32(&mut self) -> Result<u32> {
         let v = self.varint()?;
-        u32::try_from(v).map_err(|_| Error::corrupt(format!("{}: value {v} does not fit 32 bits", self.what)))
+        u32::try_from(v)
+            .map_err(|_| Error::corrupt(format!("{}: value {v} does not fit 32 bits", self.what)))
     }
 
     /// A varint length that must not exceed what is left (guards allocations).
     pub fn len_prefix(&mut self) -> Result<usize> {
         let n = self.varint()?;
         if n > self.remaining() as u64 {
-            return Err(Error::Truncated { what: self.what, needed: n, available: self.remaining() as u64 });
+            return Err(Error::Truncated {
+                what: self.what,
+                needed: n,
+                available: self.remaining() as u64,
+            });
         }
         Ok(n as usize)
     }
@@ -184,7 +203,8 @@ impl<'a> Reader<'a> {
     pub fn str(&mut self) -> Result<&'a str> {
         let n = self.len_prefix()?;
         let b = self.bytes(n)?;
-        std::str::from_utf8(b).map_err(|_| Error::corrupt(format!("{}: string is not UTF-8", self.what)))
+        std::str::from_utf8(b)
+            .map_err(|_| Error::corrupt(format!("{}: string is not UTF-8", self.what)))
     }
 }
 
@@ -240,16 +260,33 @@ mod tests {
             (&[0x80, 0x01], Some(128)),
             (&[0x80], None),
             (&[0xff; 11], None),
-            (&[0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01], Some(u64::MAX)),
-            (&[0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x02], None),
+            (
+                &[0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01],
+                Some(u64::MAX),
+            ),
+            (
+                &[0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x02],
+                None,
+            ),
         ];
         for (input, want) in cases {
-            assert_eq!(Reader::new(input, "t").varint().ok(), *want, "input {input:02x?}");
+            assert_eq!(
+                Reader::new(input, "t").varint().ok(),
+                *want,
+                "input {input:02x?}"
+            );
         }
         assert_eq!(bits_needed(0), 0);
         assert_eq!(bits_needed(1), 1);
         assert_eq!(bits_needed(u32::MAX), 32);
         let mut r = Reader::new(&[5, b'a', b'b'], "t");
-        assert!(matches!(r.str(), Err(Error::Truncated { needed: 5, available: 2, .. })));
+        assert!(matches!(
+            r.str(),
+            Err(Error::Truncated {
+                needed: 5,
+                available: 2,
+                ..
+            })
+        ));
     }
 }

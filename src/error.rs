@@ -157,19 +157,32 @@ mod tests {
 
     #[test]
     fn version_error_keeps_found_and_range_apart() {
-        let e = Error::UnsupportedVersion { found: 9, oldest: 1, newest: 2 };
+        let e = Error::UnsupportedVersion {
+            found: 9,
+            oldest: 1,
+            newest: 2,
+        };
         let msg = e.to_string();
         assert!(msg.contains("version 9"), "{msg}");
         assert!(msg.contains("versions 1 to 2"), "{msg}");
         assert!(msg.contains("upgrade edgekb"), "{msg}");
-        let old = Error::UnsupportedVersion { found: 0, oldest: 1, newest: 2 }.to_string();
+        let old = Error::UnsupportedVersion {
+            found: 0,
+            oldest: 1,
+            newest: 2,
+        }
+        .to_string();
         assert!(old.contains("rebuild"), "{old}");
     }
 
     #[test]
     fn checksum_error_names_both_values() {
-        let msg = Error::ChecksumMismatch { section: "postings", expected: 0xabcd, found: 0x1234 }
-            .to_string();
+        let msg = Error::ChecksumMismatch {
+            section: "postings",
+            expected: 0xabcd,
+            found: 0x1234,
+        }
+        .to_string();
         assert!(msg.contains("00001234 where 0000abcd"), "{msg}");
         assert_eq!(Error::corrupt("x").code(), "Corrupt");
     }

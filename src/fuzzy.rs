@@ -46,7 +46,13 @@ impl Levenshtein {
         if query.len() > MAX_CHARS {
             return None;
         }
-        Some(Levenshtein { query, max, prefix, steps: Cell::new(0), budget })
+        Some(Levenshtein {
+            query,
+            max,
+            prefix,
+            steps: Cell::new(0),
+            budget,
+        })
     }
 
     /// Whether the traversal hit the step budget (its results are then incomplete).
@@ -73,7 +79,9 @@ impl Levenshtein {
         let mut min = next.row[0];
         for j in 1..=m {
             let cost = (self.query[j - 1] != c) as u8;
-            let mut v = (s.row[j] + 1).min(next.row[j - 1] + 1).min(s.row[j - 1] + cost);
+            let mut v = (s.row[j] + 1)
+                .min(next.row[j - 1] + 1)
+                .min(s.row[j - 1] + cost);
             if j > 1 && Some(self.query[j - 1]) == s.prev_char && self.query[j - 2] == c {
                 v = v.min(s.prev_row[j - 2] + 1);
             }
@@ -107,7 +115,11 @@ impl fst::Automaton for Levenshtein {
             pending_need: 0,
             dead: false,
             matched: self.prefix && row[m] <= self.max,
-            best: if self.prefix && row[m] <= self.max { row[m] } else { u8::MAX },
+            best: if self.prefix && row[m] <= self.max {
+                row[m]
+            } else {
+                u8::MAX
+            },
         }
     }
 
@@ -191,7 +203,9 @@ pub fn osa_distance(a: &str, b: &str) -> usize {
     for i in 1..=a.len() {
         for j in 1..=b.len() {
             let cost = (a[i - 1] != b[j - 1]) as usize;
-            d[i][j] = (d[i - 1][j] + 1).min(d[i][j - 1] + 1).min(d[i - 1][j - 1] + cost);
+            d[i][j] = (d[i - 1][j] + 1)
+                .min(d[i][j - 1] + 1)
+                .min(d[i - 1][j - 1] + cost);
             if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
                 d[i][j] = d[i][j].min(d[i - 2][j - 2] + 1);
             }
@@ -250,7 +264,11 @@ mod tests {
         ];
         for (q, k, max, prefix, want) in cases {
             let aut = Levenshtein::new(q, max, prefix, u64::MAX).unwrap();
-            assert_eq!(run(&aut, k).is_some(), want, "{q} ~ {k} max {max} prefix {prefix}");
+            assert_eq!(
+                run(&aut, k).is_some(),
+                want,
+                "{q} ~ {k} max {max} prefix {prefix}"
+            );
         }
         assert!(Levenshtein::new(&"a".repeat(33), 1, false, 10).is_none());
     }

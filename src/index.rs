@@ -151,9 +151,15 @@ impl Meta {
         let language = Language::from_name(lang)
             .ok_or_else(|| Error::corrupt(format!("unknown analyzer language {lang:?}")))?;
         let stop_words = r.u8()? != 0;
-        let bm25 = Bm25 { k1: r.f32()?, b: r.f32()? };
+        let bm25 = Bm25 {
+            k1: r.f32()?,
+            b: r.f32()?,
+        };
         if !(bm25.k1.is_finite() && bm25.k1 >= 0.0 && (0.0..=1.0).contains(&bm25.b)) {
-            return Err(Error::corrupt(format!("BM25 parameters k1={} b={}", bm25.k1, bm25.b)));
+            return Err(Error::corrupt(format!(
+                "BM25 parameters k1={} b={}",
+                bm25.k1, bm25.b
+            )));
         }
         let n = r.u8()? as usize;
         let mut fields = Vec::with_capacity(n);
@@ -172,7 +178,10 @@ impl Meta {
         Ok(Meta {
             doc_count,
             term_count,
-            analyzer: AnalyzerConfig { language, stop_words },
+            analyzer: AnalyzerConfig {
+                language,
+                stop_words,
+            },
             bm25,
             schema,
             total_lengths,
@@ -194,7 +203,9 @@ pub struct TermInfo {
 /// Decodes entry `ord` from the term-info section.
 pub fn term_info(section: &[u8], term_count: u32, ord: u64) -> Result<TermInfo> {
     if ord >= term_count as u64 {
-        return Err(Error::corrupt(format!("term ordinal {ord} of {term_count}")));
+        return Err(Error::corrupt(format!(
+            "term ordinal {ord} of {term_count}"
+        )));
     }
     let blocks = (term_count as usize).div_ceil(TERM_BLOCK);
     let b = ord as usize / TERM_BLOCK;
@@ -210,7 +221,9 @@ pub fn term_info(section: &[u8], term_count: u32, ord: u64) -> Result<TermInfo> 
         return Err(Error::corrupt("term info bit width above 32"));
     }
     let n = (term_count as usize - b * TERM_BLOCK).min(TERM_BLOCK);
-    let start = header_end.checked_add(data_off).ok_or_else(|| Error::corrupt("term info offset"))?;
+    let start = header_end
+        .checked_add(data_off)
+        .ok_or_else(|| Error::corrupt("term info offset"))?;
     let need = packed_len(n, w_df) + packed_len(n, w_pl) + packed_len(n, w_pos);
     let data = section.get(start..start + need).ok_or(Error::Truncated {
         what: "term info block",
@@ -227,7 +240,11 @@ pub fn term_info(section: &[u8], term_count: u32, ord: u64) -> Result<TermInfo> 
     }
     let pl = unpack_one(pls, w_pl, i) as u64;
     let ql = unpack_one(poss, w_pos, i) as u64;
-    Ok(TermInfo { doc_freq: unpack_one(dfs, w_df, i), postings: p_off..p_off + pl, positions: q_off..q_off + ql })
+    Ok(TermInfo {
+        doc_freq: unpack_one(dfs, w_df, i),
+        postings: p_off..p_off + pl,
+        positions: q_off..q_off + ql,
+    })
 }
 
 /// Field lengths are kept as one-byte codes: exact below 24, then within about 6%.
@@ -239,7 +256,11 @@ pub mod fieldnorm {
             let mut t = [0u32; 256];
             for c in 1..256 {
                 let prev = t[c - 1];
-                t[c] = if c < 24 { c as u32 } else { prev.saturating_add((prev * 6 / 100).max(1)) };
+                t[c] = if c < 24 {
+                    c as u32
+                } else {
+                    prev.saturating_add((prev * 6 / 100).max(1))
+                };
             }
             t
         })
@@ -293,17 +314,35 @@ impl<D: AsRef<[u8]>> Index<D> {
     pub fn open(data: D) -> Result<Index<D>> {
         let bytes = data.as_ref();
         let (version, sections) = read_header(bytes)?;
-        let find = |k: SectionKind| sections.iter().find(|s| s.kind == k).expect("checked by read_header").range.clone();
+        let find = |k: SectionKind| {
+            sections
+                .iter()
+                .find(|s| s.kind == k)
+                .expect("checked by read_header")
+                .range
+                .clone()
+        };
         let meta = Meta::decode(&bytes[find(SectionKind::Meta)])?;
         let data = Arc::new(data);
-        let terms = fst::Map::new(Slice { owner: data.clone(), range: find(SectionKind::Terms) })
-            .map_err(|e| Error::corrupt(format!("term dictionary: {e}")))?;
+        let terms = fst::Map::new(Slice {
+            owner: data.clone(),
+            range: find(SectionKind::Terms),
+        })
+        .map_err(|e| Error::corrupt(format!("term dictionary: {e}")))?;
         if terms.len() != meta.term_count as usize {
-            return Err(Error::corrupt(format!("dictionary has {} terms, meta says {}", terms.len(), meta.term_count)));
+            return Err(Error::corrupt(format!(
+                "dictionary has {} terms, meta says {}",
+                terms.len(),
+                meta.term_count
+            )));
         }
         let indexed = meta.schema.indexed();
         let stored = meta.schema.stored();
-        let norms_len = sections.iter().find(|s| s.kind == SectionKind::FieldNorms).map(|s| s.range.len()).unwrap_or(0);
+        let norms_len = sections
+            .iter()
+            .find(|s| s.kind == SectionKind::FieldNorms)
+            .map(|s| s.range.len())
+            .unwrap_or(0);
         if norms_len != meta.doc_count as usize * indexed.len() {
             return Err(Error::corrupt(format!(
                 "field norms hold {norms_len} bytes for {} documents × {} fields",
@@ -314,9 +353,25 @@ impl<D: AsRef<[u8]>> Index<D> {
         let avg_lengths = meta
             .total_lengths
             .iter()
-            .map(|&t| if meta.doc_count == 0 { 1.0 } else { (t as f64 / meta.doc_count as f64).max(1.0) as f32 })
+            .map(|&t| {
+                if meta.doc_count == 0 {
+                    1.0
+                } else {
+                    (t as f64 / meta.doc_count as f64).max(1.0) as f32
+                }
+            })
             .collect();
-        Ok(Index { analyzer: Analyzer::new(meta.analyzer), data, version, sections, meta, terms, indexed, stored, avg_lengths })
+        Ok(Index {
+            analyzer: Analyzer::new(meta.analyzer),
+            data,
+            version,
+            sections,
+            meta,
+            terms,
+            indexed,
+            stored,
+            avg_lengths,
+        })
     }
 
     /// Checks every section's CRC32.
@@ -325,7 +380,11 @@ impl<D: AsRef<[u8]>> Index<D> {
         for s in &self.sections {
             let found = crc32(&bytes[s.range.clone()]);
             if found != s.crc {
-                return Err(Error::ChecksumMismatch { section: s.kind.name(), expected: s.crc, found });
+                return Err(Error::ChecksumMismatch {
+                    section: s.kind.name(),
+                    expected: s.crc,
+                    found,
+                });
             }
         }
         Ok(())
@@ -387,29 +446,49 @@ impl<D: AsRef<[u8]>> Index<D> {
     }
 
     fn section(&self, kind: SectionKind) -> &[u8] {
-        let s = self.sections.iter().find(|s| s.kind == kind).expect("checked at open");
+        let s = self
+            .sections
+            .iter()
+            .find(|s| s.kind == kind)
+            .expect("checked at open");
         &(*self.data).as_ref()[s.range.clone()]
     }
 
     /// Where term `ord`'s data is.
     pub fn term_info(&self, ord: u64) -> Result<TermInfo> {
-        term_info(self.section(SectionKind::TermInfo), self.meta.term_count, ord)
+        term_info(
+            self.section(SectionKind::TermInfo),
+            self.meta.term_count,
+            ord,
+        )
     }
 
     fn range_of<'a>(section: &'a [u8], range: &Range<u64>, what: &'static str) -> Result<&'a [u8]> {
         let (s, e) = (range.start as usize, range.end as usize);
-        section.get(s..e).ok_or(Error::Truncated { what, needed: range.end, available: section.len() as u64 })
+        section.get(s..e).ok_or(Error::Truncated {
+            what,
+            needed: range.end,
+            available: section.len() as u64,
+        })
     }
 
     /// The postings of a term.
     pub fn postings(&self, info: &TermInfo) -> Result<PostingList> {
-        let data = Self::range_of(self.section(SectionKind::Postings), &info.postings, "postings")?;
+        let data = Self::range_of(
+            self.section(SectionKind::Postings),
+            &info.postings,
+            "postings",
+        )?;
         decode_postings(data, info.doc_freq, self.meta.doc_count, self.indexed.len())
     }
 
     /// The positions of a term whose postings are `list`.
     pub fn positions(&self, info: &TermInfo, list: &PostingList) -> Result<PositionList> {
-        let data = Self::range_of(self.section(SectionKind::Positions), &info.positions, "positions")?;
+        let data = Self::range_of(
+            self.section(SectionKind::Positions),
+            &info.positions,
+            "positions",
+        )?;
         decode_positions(data, list)
     }
 
@@ -423,7 +502,10 @@ impl<D: AsRef<[u8]>> Index<D> {
     /// The stored fields of `doc`, decompressing at most `max_chunk` bytes.
     pub fn doc(&self, doc: u32, max_chunk: usize) -> Result<StoredDoc> {
         if doc >= self.meta.doc_count {
-            return Err(Error::corrupt(format!("document {doc} of {}", self.meta.doc_count)));
+            return Err(Error::corrupt(format!(
+                "document {doc} of {}",
+                self.meta.doc_count
+            )));
         }
         let store = StoreReader::open(self.section(SectionKind::Store))?;
         let c = store.chunk_of(doc)?;
@@ -447,13 +529,19 @@ impl<D: AsRef<[u8]>> Index<D> {
 /// Reads and checks the header and section table of an index file.
 pub fn read_header(bytes: &[u8]) -> Result<(u32, Vec<Section>)> {
     if bytes.len() < MAGIC.len() || &bytes[..MAGIC.len()] != MAGIC {
-        return Err(Error::BadMagic { found: bytes[..bytes.len().min(8)].to_vec() });
+        return Err(Error::BadMagic {
+            found: bytes[..bytes.len().min(8)].to_vec(),
+        });
     }
     let mut r = Reader::new(bytes, "header");
     r.bytes(8)?;
     let version = r.u32()?;
     if !(OLDEST_SUPPORTED_FORMAT_VERSION..=FORMAT_VERSION).contains(&version) {
-        return Err(Error::UnsupportedVersion { found: version, oldest: OLDEST_SUPPORTED_FORMAT_VERSION, newest: FORMAT_VERSION });
+        return Err(Error::UnsupportedVersion {
+            found: version,
+            oldest: OLDEST_SUPPORTED_FORMAT_VERSION,
+            newest: FORMAT_VERSION,
+        });
     }
     let count = r.u32()? as usize;
     let table_crc = r.u32()?;
@@ -464,7 +552,11 @@ pub fn read_header(bytes: &[u8]) -> Result<(u32, Vec<Section>)> {
     let table = r.bytes(count * SECTION_ENTRY_LEN)?;
     let found = crc32(table);
     if found != table_crc {
-        return Err(Error::ChecksumMismatch { section: "section table", expected: table_crc, found });
+        return Err(Error::ChecksumMismatch {
+            section: "section table",
+            expected: table_crc,
+            found,
+        });
     }
     let mut t = Reader::new(table, "section table");
     let mut sections = Vec::with_capacity(count);
@@ -473,16 +565,29 @@ pub fn read_header(bytes: &[u8]) -> Result<(u32, Vec<Section>)> {
         let crc = t.u32()?;
         let offset = t.u64()?;
         let len = t.u64()?;
-        let end = offset.checked_add(len).ok_or_else(|| Error::corrupt("section range overflows"))?;
+        let end = offset
+            .checked_add(len)
+            .ok_or_else(|| Error::corrupt("section range overflows"))?;
         if end > bytes.len() as u64 {
-            return Err(Error::Truncated { what: "section", needed: end, available: bytes.len() as u64 });
+            return Err(Error::Truncated {
+                what: "section",
+                needed: end,
+                available: bytes.len() as u64,
+            });
         }
         // Unknown kinds are skipped: a newer writer may add sections an older reader ignores.
         if let Some(kind) = SECTIONS.iter().copied().find(|k| *k as u32 == kind) {
             if sections.iter().any(|s: &Section| s.kind == kind) {
-                return Err(Error::corrupt(format!("section {} appears twice", kind.name())));
+                return Err(Error::corrupt(format!(
+                    "section {} appears twice",
+                    kind.name()
+                )));
             }
-            sections.push(Section { kind, crc, range: offset as usize..end as usize });
+            sections.push(Section {
+                kind,
+                crc,
+                range: offset as usize..end as usize,
+            });
         }
     }
     for k in SECTIONS {
@@ -505,7 +610,10 @@ mod tests {
         }
         for len in [0u32, 1, 5, 23, 24, 25, 100, 1000, 12345, 1_000_000] {
             let d = fieldnorm::decode(fieldnorm::encode(len));
-            assert!(d <= len && (len - d) as f64 <= 0.07 * len as f64, "len {len} → {d}");
+            assert!(
+                d <= len && (len - d) as f64 <= 0.07 * len as f64,
+                "len {len} → {d}"
+            );
         }
         assert_eq!(fieldnorm::encode(u32::MAX), 255);
     }
@@ -518,16 +626,36 @@ mod tests {
             ([&MAGIC[..], &[9, 0, 0, 0]].concat(), "UnsupportedVersion"),
             ([&MAGIC[..], &[0, 0, 0, 0]].concat(), "UnsupportedVersion"),
             ([&MAGIC[..], &[1, 0, 0, 0]].concat(), "Truncated"),
-            ([&MAGIC[..], &[1, 0, 0, 0], &[200, 0, 0, 0], &[0; 8]].concat(), "Corrupt"),
-            ([&MAGIC[..], &[1, 0, 0, 0], &[0, 0, 0, 0], &[5, 0, 0, 0], &[0; 4]].concat(), "ChecksumMismatch"),
-            ([&MAGIC[..], &[1, 0, 0, 0], &[0, 0, 0, 0], &[0; 8]].concat(), "Corrupt"),
+            (
+                [&MAGIC[..], &[1, 0, 0, 0], &[200, 0, 0, 0], &[0; 8]].concat(),
+                "Corrupt",
+            ),
+            (
+                [
+                    &MAGIC[..],
+                    &[1, 0, 0, 0],
+                    &[0, 0, 0, 0],
+                    &[5, 0, 0, 0],
+                    &[0; 4],
+                ]
+                .concat(),
+                "ChecksumMismatch",
+            ),
+            (
+                [&MAGIC[..], &[1, 0, 0, 0], &[0, 0, 0, 0], &[0; 8]].concat(),
+                "Corrupt",
+            ),
         ];
         for (bytes, code) in cases {
             let e = read_header(&bytes).unwrap_err();
             assert_eq!(e.code(), code, "{bytes:02x?}: {e}");
         }
         match read_header(&[&MAGIC[..], &[7, 0, 0, 0]].concat()) {
-            Err(Error::UnsupportedVersion { found: 7, oldest: 1, newest: 1 }) => {}
+            Err(Error::UnsupportedVersion {
+                found: 7,
+                oldest: 1,
+                newest: 1,
+            }) => {}
             other => panic!("{other:?}"),
         }
     }

@@ -45,7 +45,7 @@ pub mod search;
 pub mod store;
 
 #[cfg(target_arch = "wasm32")]
-mod wasm;
+pub mod wasm;
 
 pub use analysis::{Analyzer, Language};
 pub use builder::{Document, IndexBuilder};

@@ -100,7 +100,11 @@ impl PostingsWriter {
             postings.push(width);
             pack(postings, &gaps, width);
             let start = self.block_meta_starts[k] as usize;
-            let end = self.block_meta_starts.get(k + 1).map(|&e| e as usize).unwrap_or(self.meta.len());
+            let end = self
+                .block_meta_starts
+                .get(k + 1)
+                .map(|&e| e as usize)
+                .unwrap_or(self.meta.len());
             postings.extend_from_slice(&self.meta[start..end]);
         }
         positions.extend_from_slice(&self.positions);
@@ -111,10 +115,16 @@ impl PostingsWriter {
 /// without positions (a test and tooling helper over [`PostingsWriter`]).
 pub fn encode_postings(postings: &[Posting], out: &mut Vec<u8>) {
     let mut w = PostingsWriter::default();
-    let fake: Vec<Vec<u32>> = postings.iter().flat_map(|p| p.tfs.iter().map(|&tf| (0..tf).collect())).collect();
+    let fake: Vec<Vec<u32>> = postings
+        .iter()
+        .flat_map(|p| p.tfs.iter().map(|&tf| (0..tf).collect()))
+        .collect();
     let mut k = 0;
     for p in postings {
-        let per_field: Vec<&[u32]> = fake[k..k + p.tfs.len()].iter().map(|v| v.as_slice()).collect();
+        let per_field: Vec<&[u32]> = fake[k..k + p.tfs.len()]
+            .iter()
+            .map(|v| v.as_slice())
+            .collect();
         k += p.tfs.len();
         w.add(p.doc, p.mask, &per_field);
     }
@@ -123,11 +133,19 @@ pub fn encode_postings(postings: &[Posting], out: &mut Vec<u8>) {
 
 /// Decodes `df` postings from `data`. Every value is checked: ids stay below `doc_count` and
 /// ascend, masks stay within `field_count` bits, frequencies are at least 1.
-pub fn decode_postings(data: &[u8], df: u32, doc_count: u32, field_count: usize) -> Result<PostingList> {
+pub fn decode_postings(
+    data: &[u8],
+    df: u32,
+    doc_count: u32,
+    field_count: usize,
+) -> Result<PostingList> {
     let mut r = Reader::new(data, "postings");
     // Each document takes at least two bytes (mask + tf), which bounds the allocation.
     if df as u64 > data.len() as u64 {
-        return Err(Error::corrupt(format!("postings claim {df} documents in {} bytes", data.len())));
+        return Err(Error::corrupt(format!(
+            "postings claim {df} documents in {} bytes",
+            data.len()
+        )));
     }
     let n = df as usize;
     let mut list = PostingList {
@@ -139,7 +157,11 @@ pub fn decode_postings(data: &[u8], df: u32, doc_count: u32, field_count: usize)
     list.tf_start.push(0);
     let mut prev: i64 = -1;
     let mut gaps = Vec::with_capacity(BLOCK);
-    let allowed: u64 = if field_count >= 16 { 0xffff } else { (1u64 << field_count) - 1 };
+    let allowed: u64 = if field_count >= 16 {
+        0xffff
+    } else {
+        (1u64 << field_count) - 1
+    };
     let mut left = n;
     while left > 0 {
         let len = left.min(BLOCK);
@@ -150,12 +172,16 @@ pub fn decode_postings(data: &[u8], df: u32, doc_count: u32, field_count: usize)
         for &g in &gaps {
             let doc = prev + 1 + g as i64;
             if doc >= doc_count as i64 {
-                return Err(Error::corrupt(format!("posting for document {doc} of {doc_count}")));
+                return Err(Error::corrupt(format!(
+                    "posting for document {doc} of {doc_count}"
+                )));
             }
             prev = doc;
             let mask = r.varint()?;
             if mask == 0 || mask & !allowed != 0 {
-                return Err(Error::corrupt(format!("posting field mask {mask:#x} for {field_count} fields")));
+                return Err(Error::corrupt(format!(
+                    "posting field mask {mask:#x} for {field_count} fields"
+                )));
             }
             for _ in 0..mask.count_ones() {
                 let tf = r.varint_u32()?;
@@ -196,16 +222,27 @@ pub struct PositionList {
 pub fn decode_positions(data: &[u8], list: &PostingList) -> Result<PositionList> {
     let total: u64 = list.tfs.iter().map(|&t| t as u64).sum();
     if total > data.len() as u64 {
-        return Err(Error::corrupt(format!("{total} positions in {} bytes", data.len())));
+        return Err(Error::corrupt(format!(
+            "{total} positions in {} bytes",
+            data.len()
+        )));
     }
     let mut r = Reader::new(data, "positions");
-    let mut out = PositionList { start: Vec::with_capacity(list.tfs.len() + 1), positions: Vec::with_capacity(total as usize) };
+    let mut out = PositionList {
+        start: Vec::with_capacity(list.tfs.len() + 1),
+        positions: Vec::with_capacity(total as usize),
+    };
     out.start.push(0);
     for &tf in &list.tfs {
         let mut p: u32 = 0;
         for i in 0..tf {
             let gap = r.varint_u32()?;
-            p = if i == 0 { gap } else { p.checked_add(gap).ok_or_else(|| Error::corrupt("position overflows 32 bits"))? };
+            p = if i == 0 {
+                gap
+            } else {
+                p.checked_add(gap)
+                    .ok_or_else(|| Error::corrupt("position overflows 32 bits"))?
+            };
             out.positions.push(p);
         }
         out.start.push(out.positions.len() as u32);
@@ -239,7 +276,11 @@ mod tests {
                             tfs.push(p.len() as u32);
                             positions.push(p);
                         }
-                        postings.push(Posting { doc: d, mask: m, tfs });
+                        postings.push(Posting {
+                            doc: d,
+                            mask: m,
+                            tfs,
+                        });
                     }
                     (postings, positions)
                 })
@@ -281,15 +322,32 @@ mod tests {
 
     #[test]
     fn rejects_out_of_range_values() {
-        let p = vec![Posting { doc: 7, mask: 1, tfs: vec![2] }];
+        let p = vec![Posting {
+            doc: 7,
+            mask: 1,
+            tfs: vec![2],
+        }];
         let mut buf = Vec::new();
         encode_postings(&p, &mut buf);
         assert!(decode_postings(&buf, 1, 8, 1).is_ok());
-        assert!(decode_postings(&buf, 1, 7, 1).is_err(), "doc id beyond doc count");
-        let p = vec![Posting { doc: 0, mask: 0b100, tfs: vec![1] }];
+        assert!(
+            decode_postings(&buf, 1, 7, 1).is_err(),
+            "doc id beyond doc count"
+        );
+        let p = vec![Posting {
+            doc: 0,
+            mask: 0b100,
+            tfs: vec![1],
+        }];
         let mut buf = Vec::new();
         encode_postings(&p, &mut buf);
-        assert!(decode_postings(&buf, 1, 8, 2).is_err(), "mask beyond field count");
-        assert!(decode_postings(&buf, 1_000_000, 8, 3).is_err(), "df beyond data");
+        assert!(
+            decode_postings(&buf, 1, 8, 2).is_err(),
+            "mask beyond field count"
+        );
+        assert!(
+            decode_postings(&buf, 1_000_000, 8, 3).is_err(),
+            "df beyond data"
+        );
     }
 }

@@ -74,7 +74,8 @@ pub fn parse(input: &str, auto_prefix: bool) -> Query {
         // Optional `field:` prefix.
         let mut field = None;
         let mut j = i;
-        while j < chars.len() && (chars[j].is_alphanumeric() || chars[j] == '_' || chars[j] == '-') {
+        while j < chars.len() && (chars[j].is_alphanumeric() || chars[j] == '_' || chars[j] == '-')
+        {
             j += 1;
         }
         if j > i && j + 1 < chars.len() && chars[j] == ':' && !chars[j + 1].is_whitespace() {
@@ -89,7 +90,15 @@ pub fn parse(input: &str, auto_prefix: bool) -> Query {
             let text: String = chars[i + 1..k].iter().collect();
             i = (k + 1).min(chars.len());
             if !text.trim().is_empty() {
-                toks.push(Tok::Item { item: Item { field, text, phrase: true, prefix: false }, negated });
+                toks.push(Tok::Item {
+                    item: Item {
+                        field,
+                        text,
+                        phrase: true,
+                        prefix: false,
+                    },
+                    negated,
+                });
             }
             continue;
         }
@@ -113,7 +122,15 @@ pub fn parse(input: &str, auto_prefix: bool) -> Query {
             prefix = true;
         }
         if text.chars().any(char::is_alphanumeric) {
-            toks.push(Tok::Item { item: Item { field, text, phrase: false, prefix }, negated });
+            toks.push(Tok::Item {
+                item: Item {
+                    field,
+                    text,
+                    phrase: false,
+                    prefix,
+                },
+                negated,
+            });
         } else if negated && start + 1 == i {
             // A lone `-`: ignored.
         }
@@ -128,8 +145,15 @@ pub fn parse(input: &str, auto_prefix: bool) -> Query {
             Tok::Item { item, negated } => {
                 let occur = if negated { Occur::MustNot } else { Occur::Must };
                 match clauses.last_mut() {
-                    Some(last) if join_next && last.occur == Occur::Must && occur == Occur::Must => last.items.push(item),
-                    _ => clauses.push(Clause { occur, items: vec![item] }),
+                    Some(last)
+                        if join_next && last.occur == Occur::Must && occur == Occur::Must =>
+                    {
+                        last.items.push(item)
+                    }
+                    _ => clauses.push(Clause {
+                        occur,
+                        items: vec![item],
+                    }),
                 }
                 join_next = false;
             }
@@ -192,7 +216,10 @@ mod tests {
             ("\"real time\" strategy ", "(\"real time\") (strategy)"),
             ("\"unbalanced quote", "(\"unbalanced quote\")"),
             ("\"\" x ", "(x)"),
-            ("title:git body:\"version control\" ", "(title:git) (body:\"version control\")"),
+            (
+                "title:git body:\"version control\" ",
+                "(title:git) (body:\"version control\")",
+            ),
             ("-title:\"foo bar\" baz ", "-(title:\"foo bar\") (baz)"),
             ("prog* ", "(prog*)"),
             ("*** ", ""),

@@ -27,11 +27,21 @@ pub struct FieldOptions {
 
 impl FieldOptions {
     fn new(name: &str, weight: f32, indexed: bool, stored: bool) -> Self {
-        FieldOptions { name: name.to_string(), weight, indexed, stored, facet: false, sortable: false }
+        FieldOptions {
+            name: name.to_string(),
+            weight,
+            indexed,
+            stored,
+            facet: false,
+            sortable: false,
+        }
     }
 
     pub(crate) fn flags(&self) -> u8 {
-        (self.indexed as u8) | (self.stored as u8) << 1 | (self.facet as u8) << 2 | (self.sortable as u8) << 3
+        (self.indexed as u8)
+            | (self.stored as u8) << 1
+            | (self.facet as u8) << 2
+            | (self.sortable as u8) << 3
     }
 
     pub(crate) fn from_flags(name: String, weight: f32, flags: u8) -> Self {
@@ -75,21 +85,37 @@ impl Schema {
     pub fn new(fields: Vec<FieldOptions>) -> Result<Self> {
         let bad = |m: String| Err(Error::InvalidConfig { message: m });
         if fields.len() > MAX_FIELDS {
-            return bad(format!("{} fields; at most {MAX_FIELDS} are allowed", fields.len()));
+            return bad(format!(
+                "{} fields; at most {MAX_FIELDS} are allowed",
+                fields.len()
+            ));
         }
         let indexed = fields.iter().filter(|f| f.indexed).count();
         if indexed == 0 || indexed > MAX_INDEXED_FIELDS {
-            return bad(format!("{indexed} indexed fields; between 1 and {MAX_INDEXED_FIELDS} are allowed"));
+            return bad(format!(
+                "{indexed} indexed fields; between 1 and {MAX_INDEXED_FIELDS} are allowed"
+            ));
         }
         for (i, f) in fields.iter().enumerate() {
-            if f.name.is_empty() || !f.name.chars().all(|c| c.is_alphanumeric() || c == '_' || c == '-') {
-                return bad(format!("field name {:?}: use letters, digits, '_' or '-'", f.name));
+            if f.name.is_empty()
+                || !f
+                    .name
+                    .chars()
+                    .all(|c| c.is_alphanumeric() || c == '_' || c == '-')
+            {
+                return bad(format!(
+                    "field name {:?}: use letters, digits, '_' or '-'",
+                    f.name
+                ));
             }
             if fields[..i].iter().any(|g| g.name == f.name) {
                 return bad(format!("field {:?} is declared twice", f.name));
             }
             if !(f.weight.is_finite() && f.weight >= 0.0) {
-                return bad(format!("field {:?} has weight {}; use a finite number ≥ 0", f.name, f.weight));
+                return bad(format!(
+                    "field {:?} has weight {}; use a finite number ≥ 0",
+                    f.name, f.weight
+                ));
             }
         }
         match fields.iter().find(|f| f.name == "id") {
@@ -112,12 +138,16 @@ impl Schema {
     /// Ids of the indexed fields, in order; a field's place in this list is its bit in the
     /// posting masks.
     pub fn indexed(&self) -> Vec<usize> {
-        (0..self.fields.len()).filter(|&i| self.fields[i].indexed).collect()
+        (0..self.fields.len())
+            .filter(|&i| self.fields[i].indexed)
+            .collect()
     }
 
     /// Ids of the stored fields, in order.
     pub fn stored(&self) -> Vec<usize> {
-        (0..self.fields.len()).filter(|&i| self.fields[i].stored).collect()
+        (0..self.fields.len())
+            .filter(|&i| self.fields[i].stored)
+            .collect()
     }
 }
 
@@ -156,7 +186,10 @@ mod tests {
     #[test]
     fn flags_round_trip() {
         for f in Schema::default().fields() {
-            assert_eq!(&FieldOptions::from_flags(f.name.clone(), f.weight, f.flags()), f);
+            assert_eq!(
+                &FieldOptions::from_flags(f.name.clone(), f.weight, f.flags()),
+                f
+            );
         }
     }
 }

@@ -68,7 +68,12 @@ pub struct SearchOptions {
 
 impl Default for SearchOptions {
     fn default() -> Self {
-        SearchOptions { limit: 10, prefix: true, typos: true, any: false }
+        SearchOptions {
+            limit: 10,
+            prefix: true,
+            typos: true,
+            any: false,
+        }
     }
 }
 
@@ -115,7 +120,11 @@ pub struct Searcher<'a, D> {
 impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
     /// A searcher over `index` with default limits.
     pub fn new(index: &'a Index<D>) -> Self {
-        Searcher { index, limits: SearchLimits::default(), cache: HashMap::new() }
+        Searcher {
+            index,
+            limits: SearchLimits::default(),
+            cache: HashMap::new(),
+        }
     }
 
     /// Sets the limits.
@@ -142,20 +151,27 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
             if !any_expansion {
                 continue; // nothing in the dictionary: the word is dropped, not an empty result
             }
-            let merged = alternatives.into_iter().reduce(|a, b| merge(&a, &b, |x, y| x + y)).unwrap_or_default();
+            let merged = alternatives
+                .into_iter()
+                .reduce(|a, b| merge(&a, &b, |x, y| x + y))
+                .unwrap_or_default();
             match clause.occur {
                 Occur::Must => must.push(merged),
                 Occur::MustNot => must_not.push(merged),
             }
         }
         let mut matched: Scored = if opts.any || must.len() <= 1 {
-            must.iter().fold(Vec::new(), |acc, s| merge(&acc, s, |x, y| x + y))
+            must.iter()
+                .fold(Vec::new(), |acc, s| merge(&acc, s, |x, y| x + y))
         } else {
             let mut sorted: Vec<&Scored> = must.iter().collect();
             sorted.sort_by_key(|s| s.len());
-            let all = sorted[1..].iter().fold(sorted[0].clone(), |acc, s| intersect(&acc, s));
+            let all = sorted[1..]
+                .iter()
+                .fold(sorted[0].clone(), |acc, s| intersect(&acc, s));
             if all.is_empty() {
-                must.iter().fold(Vec::new(), |acc, s| merge(&acc, s, |x, y| x + y))
+                must.iter()
+                    .fold(Vec::new(), |acc, s| merge(&acc, s, |x, y| x + y))
             } else {
                 all
             }
@@ -175,8 +191,19 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
         let mut hits = Vec::with_capacity(k);
         for (doc, score) in matched {
             let stored = self.index.doc(doc, self.limits.max_chunk_bytes)?;
-            let first = |name: &str| self.index.stored_value(&stored, name).first().cloned().unwrap_or_default();
-            hits.push(Hit { id: first("id"), title: first("title"), url: first("url"), score });
+            let first = |name: &str| {
+                self.index
+                    .stored_value(&stored, name)
+                    .first()
+                    .cloned()
+                    .unwrap_or_default()
+            };
+            hits.push(Hit {
+                id: first("id"),
+                title: first("title"),
+                url: first("url"),
+                score,
+            });
         }
         Ok(SearchResults { total, hits })
     }
@@ -197,7 +224,10 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
         let (text, mask) = match self.field_mask(item) {
             Some(m) => (item.text.clone(), m),
             // An unknown field: search the whole `field:text` as plain words.
-            None => (format!("{}:{}", item.field.as_deref().unwrap_or(""), item.text), u16::MAX),
+            None => (
+                format!("{}:{}", item.field.as_deref().unwrap_or(""), item.text),
+                u16::MAX,
+            ),
         };
         let analyzer = self.index.analyzer().clone();
         let mut folded = Vec::new();
@@ -206,8 +236,10 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
             return Ok(None);
         }
         if item.phrase || folded.len() > 1 {
-            let terms: Vec<(String, u32)> =
-                folded.iter().map(|(f, p)| (analyzer.stem(f).into_owned(), *p)).collect();
+            let terms: Vec<(String, u32)> = folded
+                .iter()
+                .map(|(f, p)| (analyzer.stem(f).into_owned(), *p))
+                .collect();
             return self.phrase(&terms, mask);
         }
         let word = &folded[0].0;
@@ -282,7 +314,9 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
                 targets.push((folded, true));
             }
             for (target, as_prefix) in targets {
-                let Some(aut) = Levenshtein::new(target, max, as_prefix, self.limits.max_automaton_steps) else {
+                let Some(aut) =
+                    Levenshtein::new(target, max, as_prefix, self.limits.max_automaton_steps)
+                else {
                     continue;
                 };
                 let mut stream = terms.search_with_state(&aut).into_stream();
@@ -303,10 +337,19 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
         let mut out = Vec::with_capacity(found.len());
         for (ord, weight) in found {
             let doc_freq = self.index.term_info(ord)?.doc_freq;
-            out.push(Expansion { ord, weight, doc_freq });
+            out.push(Expansion {
+                ord,
+                weight,
+                doc_freq,
+            });
         }
         // Best first: weight, then frequency, then ordinal (deterministic).
-        out.sort_by(|a, b| b.weight.total_cmp(&a.weight).then(b.doc_freq.cmp(&a.doc_freq)).then(a.ord.cmp(&b.ord)));
+        out.sort_by(|a, b| {
+            b.weight
+                .total_cmp(&a.weight)
+                .then(b.doc_freq.cmp(&a.doc_freq))
+                .then(a.ord.cmp(&b.ord))
+        });
         out.truncate(self.limits.max_expansions);
         out.sort_by_key(|e| e.ord);
         Ok(out)
@@ -398,13 +441,17 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
                 }
                 idx.push(*c);
             }
-            let common = loaded.iter().zip(&idx).fold(allowed, |m, ((_, l, _, _), &i)| m & l.masks[i]);
+            let common = loaded
+                .iter()
+                .zip(&idx)
+                .fold(allowed, |m, ((_, l, _, _), &i)| m & l.masks[i]);
             if common == 0 || !phrase_in_doc(&loaded, &idx, common, base) {
                 continue;
             }
             let mut score = 0.0;
             for ((info, list, _, _), &i) in loaded.iter().zip(&idx) {
-                score += self.idf(info.doc_freq) * self.bm25f(doc, list.masks[i], list.tfs_of(i), common);
+                score += self.idf(info.doc_freq)
+                    * self.bm25f(doc, list.masks[i], list.tfs_of(i), common);
             }
             out.push((doc, score));
         }
@@ -413,7 +460,12 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
 }
 
 /// Whether the phrase occurs in one of the `common` fields of the document at `idx`.
-fn phrase_in_doc(loaded: &[(TermInfo, PostingList, PositionList, u32)], idx: &[usize], common: u16, base: u32) -> bool {
+fn phrase_in_doc(
+    loaded: &[(TermInfo, PostingList, PositionList, u32)],
+    idx: &[usize],
+    common: u16,
+    base: u32,
+) -> bool {
     // Positions of term `t` in field `bit` of its posting `i`.
     let positions = |t: usize, bit: u32| -> &[u32] {
         let (_, list, pos, _) = &loaded[t];

@@ -63,7 +63,12 @@ impl StoreWriter {
             return;
         }
         let compressed = lz4_flex::block::compress(&self.current);
-        self.table.push((self.current_first, self.data.len() as u32, compressed.len() as u32, self.current.len() as u32));
+        self.table.push((
+            self.current_first,
+            self.data.len() as u32,
+            compressed.len() as u32,
+            self.current.len() as u32,
+        ));
         self.data.extend_from_slice(&compressed);
         self.current.clear();
     }
@@ -72,7 +77,10 @@ impl StoreWriter {
     pub fn finish(mut self) -> Result<Vec<u8>> {
         self.close_chunk();
         if self.data.len() > u32::MAX as usize {
-            return Err(Error::LimitExceeded { what: "document store bytes", limit: u32::MAX as u64 });
+            return Err(Error::LimitExceeded {
+                what: "document store bytes",
+                limit: u32::MAX as u64,
+            });
         }
         let mut out = Vec::with_capacity(4 + self.table.len() * CHUNK_ENTRY + self.data.len());
         out.extend_from_slice(&(self.table.len() as u32).to_le_bytes());
@@ -112,7 +120,11 @@ impl<'a> StoreReader<'a> {
     pub fn open(section: &'a [u8]) -> Result<Self> {
         let mut r = Reader::new(section, "document store");
         let count = r.u32()? as usize;
-        let table = r.bytes(count.checked_mul(CHUNK_ENTRY).ok_or_else(|| Error::corrupt("store chunk count"))?)?;
+        let table = r.bytes(
+            count
+                .checked_mul(CHUNK_ENTRY)
+                .ok_or_else(|| Error::corrupt("store chunk count"))?,
+        )?;
         let data = &section[r.position()..];
         Ok(StoreReader { table, data, count })
     }
@@ -124,8 +136,16 @@ impl<'a> StoreReader<'a> {
 
     /// Entry `i` of the chunk table.
     pub fn chunk(&self, i: usize) -> Result<ChunkInfo> {
-        let mut r = Reader::new(&self.table[i * CHUNK_ENTRY..(i + 1) * CHUNK_ENTRY], "store chunk table");
-        Ok(ChunkInfo { first_doc: r.u32()?, offset: r.u32()?, compressed_len: r.u32()?, raw_len: r.u32()? })
+        let mut r = Reader::new(
+            &self.table[i * CHUNK_ENTRY..(i + 1) * CHUNK_ENTRY],
+            "store chunk table",
+        );
+        Ok(ChunkInfo {
+            first_doc: r.u32()?,
+            offset: r.u32()?,
+            compressed_len: r.u32()?,
+            raw_len: r.u32()?,
+        })
     }
 
     /// The chunk holding `doc`.
@@ -141,7 +161,9 @@ impl<'a> StoreReader<'a> {
             }
         }
         if lo == 0 {
-            return Err(Error::corrupt(format!("no store chunk holds document {doc}")));
+            return Err(Error::corrupt(format!(
+                "no store chunk holds document {doc}"
+            )));
         }
         Ok(lo - 1)
     }
@@ -150,7 +172,9 @@ impl<'a> StoreReader<'a> {
     pub fn load_chunk(&self, i: usize, max_raw: usize) -> Result<Vec<u8>> {
         let c = self.chunk(i)?;
         let start = c.offset as usize;
-        let end = start.checked_add(c.compressed_len as usize).ok_or_else(|| Error::corrupt("store chunk range"))?;
+        let end = start
+            .checked_add(c.compressed_len as usize)
+            .ok_or_else(|| Error::corrupt("store chunk range"))?;
         let bytes = self.data.get(start..end).ok_or(Error::Truncated {
             what: "store chunk",
             needed: end as u64,
@@ -163,7 +187,10 @@ impl<'a> StoreReader<'a> {
 /// Decompresses one chunk whose declared uncompressed size is `raw_len`.
 pub fn decompress_chunk(bytes: &[u8], raw_len: u32, max_raw: usize) -> Result<Vec<u8>> {
     if raw_len as usize > max_raw {
-        return Err(Error::LimitExceeded { what: "decompressed store chunk bytes", limit: max_raw as u64 });
+        return Err(Error::LimitExceeded {
+            what: "decompressed store chunk bytes",
+            limit: max_raw as u64,
+        });
     }
     let out = lz4_flex::block::decompress(bytes, raw_len as usize)
         .map_err(|e| Error::corrupt(format!("store chunk does not decompress: {e}")))?;
@@ -177,7 +204,9 @@ pub fn decompress_chunk(bytes: &[u8], raw_len: u32, max_raw: usize) -> Result<Ve
 /// `stored_fields` fields.
 pub fn read_doc(chunk: &[u8], first_doc: u32, doc: u32, stored_fields: usize) -> Result<StoredDoc> {
     let mut r = Reader::new(chunk, "store chunk");
-    let skip = doc.checked_sub(first_doc).ok_or_else(|| Error::corrupt("document before its chunk"))?;
+    let skip = doc
+        .checked_sub(first_doc)
+        .ok_or_else(|| Error::corrupt("document before its chunk"))?;
     for _ in 0..skip {
         let n = r.len_prefix()?;
         r.bytes(n)?;
@@ -238,7 +267,10 @@ mod tests {
         w.add(&[vec!["x".repeat(1000)]]);
         let section = w.finish().unwrap();
         let s = StoreReader::open(&section).unwrap();
-        assert!(matches!(s.load_chunk(0, 100), Err(Error::LimitExceeded { .. })));
+        assert!(matches!(
+            s.load_chunk(0, 100),
+            Err(Error::LimitExceeded { .. })
+        ));
         assert!(s.load_chunk(0, 2000).is_ok());
     }
 }

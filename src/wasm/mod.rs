@@ -1,0 +1,8 @@
+//! The JavaScript binding: a thin layer over the core, compiled only for `wasm32`.
+//!
+//! One file per JS class; errors become JS errors in one place ([`error`]).
+
+mod error;
+mod knowledge_base;
+
+pub use knowledge_base::KnowledgeBase; // re-exported for rustdoc
