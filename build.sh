@@ -16,7 +16,7 @@ cd "$ROOT"
 # ---------------------------------------------------------------- pinned versions
 WASM_BINDGEN_VERSION=$(awk -F'"' '/^wasm-bindgen *= *\{ *version *= *"=/{sub("=","",$2); print $2; exit}' Cargo.toml)
 WASM_PACK_VERSION=0.15.1
-APT_PKGS=(chromium chromium-driver)
+APT_PKGS=(chromium)
 DEBIAN_WASM_PKGS=(rustc-web cargo-web rust-web-src rust-web-llvm lld-22)
 
 export PATH="$HOME/.cargo/bin:$PATH"
@@ -168,7 +168,7 @@ cmd_test() {
   log "cargo test"
   cargo test --quiet
   log "wasm in Node, Chromium and workerd"
-  node --test tests/js/
+  node --test --test-concurrency=1 tests/js/*.test.mjs
 }
 
 cmd_bench() {

@@ -1,15 +1,16 @@
 //! How are a term's documents, frequencies and positions encoded?
 //!
-//! Postings come in blocks of [`BLOCK`] documents. A block holds its document-id gaps
-//! bit-packed at one width, then for each document a varint field mask (bit `i` = the `i`-th
-//! indexed field) followed by one varint term frequency per set bit. Positions live in a
+//! Postings come in blocks of [`BLOCK`] documents. A block holds three bit-packed columns, each
+//! behind a one-byte bit width: the document-id gaps, the field masks minus one (bit `i` = the
+//! `i`-th indexed field), and the term frequencies minus one, one per set mask bit in document
+//! order. Positions live in a
 //! separate stream, so a query without phrases never reads them: for each document in postings
 //! order, for each field in its mask, `tf` position gaps as varints.
 //!
 //! Both decoders take only bytes and the document frequency, so they work on a slice of a whole
 //! index file or on a range fetched on its own.
 
-use crate::codec::{bits_needed, pack, put_varint, unpack, Reader};
+use crate::codec::{bits_needed, pack, packed_len, put_varint, unpack, Reader};
 use crate::error::{Error, Result};
 
 /// Documents per postings block.
@@ -60,8 +61,10 @@ impl PostingList {
 #[derive(Clone, Debug, Default)]
 pub struct PostingsWriter {
     docs: Vec<u32>,
-    meta: Vec<u8>,
-    block_meta_starts: Vec<u32>,
+    masks: Vec<u16>,
+    tfs: Vec<u32>,
+    /// Number of frequencies before each block.
+    block_tf_starts: Vec<u32>,
     positions: Vec<u8>,
 }
 
@@ -69,14 +72,14 @@ impl PostingsWriter {
     /// Adds a document (ids must ascend): its field mask and, per set bit, the positions.
     pub fn add(&mut self, doc: u32, mask: u16, positions_per_field: &[&[u32]]) {
         debug_assert!(self.docs.last().is_none_or(|&d| d < doc));
-        debug_assert_eq!(mask.count_ones() as usize, positions_per_field.len());
+        debug_assert!(mask != 0 && mask.count_ones() as usize == positions_per_field.len());
         if self.docs.len() % BLOCK == 0 {
-            self.block_meta_starts.push(self.meta.len() as u32);
+            self.block_tf_starts.push(self.tfs.len() as u32);
         }
         self.docs.push(doc);
-        put_varint(&mut self.meta, mask as u64);
+        self.masks.push(mask);
         for p in positions_per_field {
-            put_varint(&mut self.meta, p.len() as u64);
+            self.tfs.push(p.len() as u32);
             encode_positions(p, &mut self.positions);
         }
     }
@@ -89,23 +92,35 @@ impl PostingsWriter {
     /// Appends the encoded postings to `postings` and the positions to `positions`.
     pub fn finish(&self, postings: &mut Vec<u8>, positions: &mut Vec<u8>) {
         let mut prev: i64 = -1;
-        let mut gaps = Vec::with_capacity(BLOCK);
+        let mut col = Vec::with_capacity(BLOCK);
+        let mut put_column = |out: &mut Vec<u8>, values: &[u32]| {
+            let width = values.iter().map(|&g| bits_needed(g)).max().unwrap_or(0);
+            out.push(width);
+            pack(out, values, width);
+        };
         for (k, block) in self.docs.chunks(BLOCK).enumerate() {
-            gaps.clear();
+            col.clear();
             for &d in block {
-                gaps.push((d as i64 - prev - 1) as u32);
+                col.push((d as i64 - prev - 1) as u32);
                 prev = d as i64;
             }
-            let width = gaps.iter().map(|&g| bits_needed(g)).max().unwrap_or(0);
-            postings.push(width);
-            pack(postings, &gaps, width);
-            let start = self.block_meta_starts[k] as usize;
+            put_column(postings, &col);
+            col.clear();
+            col.extend(
+                self.masks[k * BLOCK..k * BLOCK + block.len()]
+                    .iter()
+                    .map(|&m| m as u32 - 1),
+            );
+            put_column(postings, &col);
+            let start = self.block_tf_starts[k] as usize;
             let end = self
-                .block_meta_starts
+                .block_tf_starts
                 .get(k + 1)
                 .map(|&e| e as usize)
-                .unwrap_or(self.meta.len());
-            postings.extend_from_slice(&self.meta[start..end]);
+                .unwrap_or(self.tfs.len());
+            col.clear();
+            col.extend(self.tfs[start..end].iter().map(|&t| t - 1));
+            put_column(postings, &col);
         }
         positions.extend_from_slice(&self.positions);
     }
@@ -140,8 +155,8 @@ pub fn decode_postings(
     field_count: usize,
 ) -> Result<PostingList> {
     let mut r = Reader::new(data, "postings");
-    // Each document takes at least two bytes (mask + tf), which bounds the allocation.
-    if df as u64 > data.len() as u64 {
+    // Each block of up to 128 documents takes at least 3 bytes, which bounds the allocation.
+    if (df as u64).div_ceil(BLOCK as u64) * 3 > data.len() as u64 || df > doc_count {
         return Err(Error::corrupt(format!(
             "postings claim {df} documents in {} bytes",
             data.len()
@@ -156,20 +171,25 @@ pub fn decode_postings(
     };
     list.tf_start.push(0);
     let mut prev: i64 = -1;
-    let mut gaps = Vec::with_capacity(BLOCK);
-    let allowed: u64 = if field_count >= 16 {
+    let mut col = Vec::with_capacity(BLOCK);
+    let allowed: u32 = if field_count >= 16 {
         0xffff
     } else {
-        (1u64 << field_count) - 1
+        (1u32 << field_count) - 1
+    };
+    let mut read_column = |r: &mut Reader<'_>, len: usize, col: &mut Vec<u32>| -> Result<()> {
+        let width = r.u8()?;
+        if width > 32 {
+            return Err(Error::corrupt(format!("postings bit width {width}")));
+        }
+        col.clear();
+        unpack(r.bytes(packed_len(len, width))?, width, len, col)
     };
     let mut left = n;
     while left > 0 {
         let len = left.min(BLOCK);
-        let width = r.u8()?;
-        let packed = r.bytes(crate::codec::packed_len(len, width.min(32)))?;
-        gaps.clear();
-        unpack(packed, width, len, &mut gaps)?;
-        for &g in &gaps {
+        read_column(&mut r, len, &mut col)?;
+        for &g in &col {
             let doc = prev + 1 + g as i64;
             if doc >= doc_count as i64 {
                 return Err(Error::corrupt(format!(
@@ -177,22 +197,27 @@ pub fn decode_postings(
                 )));
             }
             prev = doc;
-            let mask = r.varint()?;
+            list.docs.push(doc as u32);
+        }
+        read_column(&mut r, len, &mut col)?;
+        let mut tf_count = 0usize;
+        for &m in &col {
+            let mask = m.wrapping_add(1);
             if mask == 0 || mask & !allowed != 0 {
                 return Err(Error::corrupt(format!(
                     "posting field mask {mask:#x} for {field_count} fields"
                 )));
             }
-            for _ in 0..mask.count_ones() {
-                let tf = r.varint_u32()?;
-                if tf == 0 {
-                    return Err(Error::corrupt("posting with a term frequency of 0"));
-                }
-                list.tfs.push(tf);
-            }
-            list.docs.push(doc as u32);
             list.masks.push(mask as u16);
-            list.tf_start.push(list.tfs.len() as u32);
+            tf_count += mask.count_ones() as usize;
+        }
+        read_column(&mut r, tf_count, &mut col)?;
+        let base = list.tfs.len() as u32;
+        list.tfs.extend(col.iter().map(|&t| t.saturating_add(1)));
+        let mut k = base;
+        for &m in &list.masks[list.masks.len() - len..] {
+            k += m.count_ones();
+            list.tf_start.push(k);
         }
         left -= len;
     }

@@ -1,0 +1,163 @@
+// The wasm package in Node: golden queries through fromBytes, error handling, open() over HTTP.
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import { after, before, describe, test } from 'node:test';
+import { loadNode } from '../../js/node.mjs';
+import { startServer } from '../../scripts/serve.mjs';
+import {
+  FIXTURE,
+  FIXTURE_URL_PATH,
+  ROOT,
+  assertMatchesGolden,
+  assertPlainResult,
+  caseName,
+  caseOptions,
+  checkPrerequisites,
+  fixtureDocCount,
+  garbageBytes,
+  loadGolden,
+  requirePath,
+  requirePkg,
+} from './support.mjs';
+
+let golden = null;
+let goldenError = null;
+try {
+  golden = await loadGolden();
+} catch (err) {
+  goldenError = err;
+}
+
+function assertEdgekbError(err, what) {
+  assert.ok(err instanceof Error, `${what}: threw ${Object.prototype.toString.call(err)} ${String(err)}, not an Error`);
+  assert.ok(!(err instanceof WebAssembly.RuntimeError), `${what}: the wasm trapped (a Rust panic?): ${err.message}`);
+  assert.equal(err.name, 'EdgekbError', `${what}: error name (message: ${err.message})`);
+  assert.equal(typeof err.code, 'string', `${what}: error.code is a string`);
+  assert.ok(err.code.length > 0, `${what}: error.code is not empty`);
+  assert.equal(typeof err.message, 'string', `${what}: error.message is a string`);
+  return true;
+}
+
+test('prerequisites are built', () => {
+  checkPrerequisites();
+  if (goldenError) throw goldenError;
+});
+
+describe('wasm package in Node', () => {
+  let KnowledgeBase;
+  let fixtureBytes;
+  let kb;
+
+  before(async () => {
+    requirePkg();
+    requirePath(FIXTURE);
+    ({ KnowledgeBase } = await loadNode());
+    fixtureBytes = new Uint8Array(await readFile(FIXTURE));
+    kb = KnowledgeBase.fromBytes(fixtureBytes);
+  });
+
+  test('docCount is the number of documents in the fixture source', async () => {
+    assert.equal(typeof kb.docCount, 'number');
+    assert.equal(kb.docCount, await fixtureDocCount());
+  });
+
+  describe('golden queries (fromBytes)', () => {
+    for (const [i, c] of (golden?.cases ?? []).entries()) {
+      test(caseName(c, i), () => {
+        const result = kb.search(c.query, caseOptions(c));
+        assertPlainResult(result);
+        assertMatchesGolden(result, c.expect, caseName(c, i));
+      });
+    }
+  });
+
+  describe('fromBytes rejects bad indexes with an EdgekbError', () => {
+    const variants = {
+      'empty input': () => new Uint8Array(0),
+      'the first 4 bytes': () => fixtureBytes.slice(0, 4),
+      'the first 16 bytes': () => fixtureBytes.slice(0, 16),
+      'the first half': () => fixtureBytes.slice(0, fixtureBytes.length >> 1),
+      'all but the last byte': () => fixtureBytes.slice(0, -1),
+      'garbage (4 KiB)': () => garbageBytes(4096),
+      'a mangled magic number': () => {
+        const b = fixtureBytes.slice();
+        for (let i = 0; i < 4; i++) b[i] ^= 0xff;
+        return b;
+      },
+    };
+    for (const [name, make] of Object.entries(variants)) {
+      test(name, () => {
+        assert.throws(() => KnowledgeBase.fromBytes(make()), (err) => assertEdgekbError(err, name));
+      });
+    }
+
+    // A flipped byte somewhere in the middle must never crash the engine: either the load is
+    // refused with an EdgekbError, or the index loads and searching it returns or throws
+    // EdgekbErrors, never a trap.
+    test('flipped bytes never trap', () => {
+      const queries = (golden?.cases ?? []).slice(0, 5).map((c) => c.query).concat(['strategy game']);
+      for (let k = 1; k <= 15; k++) {
+        const b = fixtureBytes.slice();
+        const pos = Math.floor((b.length * k) / 16);
+        b[pos] ^= 0x5a;
+        let broken;
+        try {
+          broken = KnowledgeBase.fromBytes(b);
+        } catch (err) {
+          assertEdgekbError(err, `byte ${pos} flipped`);
+          continue;
+        }
+        for (const q of queries) {
+          try {
+            broken.search(q, { limit: 10 });
+          } catch (err) {
+            assertEdgekbError(err, `search ${JSON.stringify(q)} with byte ${pos} flipped`);
+          }
+        }
+      }
+    });
+
+    test('the engine still works after those errors', () => {
+      const again = KnowledgeBase.fromBytes(fixtureBytes);
+      assert.equal(again.docCount, kb.docCount);
+      const c = golden?.cases?.[0];
+      if (c) assertMatchesGolden(again.search(c.query, caseOptions(c)), c.expect, 'after errors');
+    });
+  });
+
+  describe('KnowledgeBase.open over HTTP', () => {
+    let server;
+    before(async () => {
+      server = await startServer({ root: ROOT });
+    });
+    after(async () => {
+      await server?.close();
+    });
+
+    test('open(url) loads the same index as fromBytes', async () => {
+      const opened = await KnowledgeBase.open(server.url + FIXTURE_URL_PATH.slice(1));
+      assert.equal(opened.docCount, kb.docCount);
+      for (const [i, c] of (golden?.cases ?? []).entries()) {
+        assertMatchesGolden(opened.search(c.query, caseOptions(c)), c.expect, `open(): ${caseName(c, i)}`);
+      }
+      const s = server.stats().byPath[FIXTURE_URL_PATH];
+      assert.ok(s && s.requests >= 1, 'the index was fetched from the server');
+    });
+
+    test('open(url, {signal}) with an already-aborted signal rejects with an AbortError', async () => {
+      const ac = new AbortController();
+      ac.abort();
+      await assert.rejects(KnowledgeBase.open(server.url + FIXTURE_URL_PATH.slice(1), { signal: ac.signal }), (err) => {
+        assert.equal(err?.name, 'AbortError', `rejected with ${err?.name}: ${err?.message ?? err}`);
+        return true;
+      });
+    });
+
+    test('open(url) of a missing index rejects with an Error', async () => {
+      await assert.rejects(KnowledgeBase.open(server.url + 'no/such/index.ekb'), (err) => {
+        assert.ok(err instanceof Error, `rejected with ${Object.prototype.toString.call(err)} ${String(err)}`);
+        return true;
+      });
+    });
+  });
+});
