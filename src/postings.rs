@@ -93,7 +93,7 @@ impl PostingsWriter {
     pub fn finish(&self, postings: &mut Vec<u8>, positions: &mut Vec<u8>) {
         let mut prev: i64 = -1;
         let mut col = Vec::with_capacity(BLOCK);
-        let mut put_column = |out: &mut Vec<u8>, values: &[u32]| {
+        let put_column = |out: &mut Vec<u8>, values: &[u32]| {
             let width = values.iter().map(|&g| bits_needed(g)).max().unwrap_or(0);
             out.push(width);
             pack(out, values, width);
@@ -177,7 +177,7 @@ pub fn decode_postings(
     } else {
         (1u32 << field_count) - 1
     };
-    let mut read_column = |r: &mut Reader<'_>, len: usize, col: &mut Vec<u32>| -> Result<()> {
+    let read_column = |r: &mut Reader<'_>, len: usize, col: &mut Vec<u32>| -> Result<()> {
         let width = r.u8()?;
         if width > 32 {
             return Err(Error::corrupt(format!("postings bit width {width}")));
