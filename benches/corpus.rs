@@ -80,8 +80,9 @@ fn main() {
         .collect();
     let path = args
         .iter()
-        .find(|a| !a.starts_with("--"))
-        .cloned()
+        .enumerate()
+        .find(|(i, a)| !a.starts_with("--") && (*i == 0 || args[i - 1] != "--queries"))
+        .map(|(_, a)| a.clone())
         .unwrap_or_else(|| {
             concat!(
                 env!("CARGO_MANIFEST_DIR"),
@@ -185,7 +186,6 @@ fn main() {
     };
 
     // Latency.
-    let mut lat = Vec::with_capacity(nq);
     let mut queries = Vec::new();
     while queries.len() < nq {
         let (_, title) = &titles[rng.below(titles.len())];
@@ -224,29 +224,38 @@ fn main() {
         }
         queries.push(s);
     }
-    for q in &queries {
-        searcher.search(q, &opts).unwrap(); // warm-up
+    for (label, o) in [
+        ("prefix+typos on", opts),
+        ("typos off", SearchOptions { typos: false, ..opts }),
+        ("prefix off", SearchOptions { prefix: false, ..opts }),
+        ("both off", SearchOptions { prefix: false, typos: false, ..opts }),
+    ] {
+        for q in &queries {
+            searcher.search(q, &o).unwrap(); // warm-up
+        }
+        let mut lat = Vec::with_capacity(queries.len());
+        for q in &queries {
+            let t = Instant::now();
+            let r = searcher.search(q, &o).unwrap();
+            lat.push(t.elapsed().as_secs_f64() * 1e3);
+            std::hint::black_box(r);
+        }
+        lat.sort_by(f64::total_cmp);
+        println!(
+            "latency ({} queries, {label}, top 5 with stored fields): p50 {:.3} ms, p90 {:.3} ms, p99 {:.3} ms, max {:.3} ms",
+            lat.len(),
+            percentile(&lat, 0.5),
+            percentile(&lat, 0.9),
+            percentile(&lat, 0.99),
+            lat[lat.len() - 1]
+        );
     }
-    for q in &queries {
-        let t = Instant::now();
-        let r = searcher.search(q, &opts).unwrap();
-        lat.push(t.elapsed().as_secs_f64() * 1e3);
-        std::hint::black_box(r);
-    }
-    lat.sort_by(f64::total_cmp);
-    println!(
-        "latency ({} queries, prefix+typos on, top 5 with stored fields): p50 {:.3} ms, p90 {:.3} ms, p99 {:.3} ms, max {:.3} ms",
-        lat.len(),
-        percentile(&lat, 0.5),
-        percentile(&lat, 0.9),
-        percentile(&lat, 0.99),
-        lat[lat.len() - 1]
-    );
 
     // Typo and prefix success rates.
     let mut tries = [0usize; 2];
     let mut ok = [0usize; 2];
     let mut guard = 0;
+    let show_misses = std::env::var_os("EDGEKB_BENCH_MISSES").is_some();
     while (tries[0] < 500 || tries[1] < 500) && guard < 1_000_000 {
         guard += 1;
         let (id, title) = &titles[rng.below(titles.len())];
@@ -269,6 +278,9 @@ fn main() {
         tries[kind] += 1;
         if hits.iter().any(|h| &h.id == id) {
             ok[kind] += 1;
+        } else if show_misses && tries[kind] <= 60 {
+            let top: Vec<&str> = hits.iter().map(|h| h.id.as_str()).collect();
+            println!("miss [{}] {q:?} (from {word:?}) wants {id}, got {top:?}", ["typo", "prefix"][kind]);
         }
     }
     println!(

@@ -305,6 +305,8 @@ pub struct Index<D> {
     indexed: Vec<usize>,
     stored: Vec<usize>,
     avg_lengths: Vec<f32>,
+    /// Byte range of each section, indexed by `kind as usize - 1`.
+    ranges: [Range<usize>; 7],
 }
 
 impl<D: AsRef<[u8]>> Index<D> {
@@ -361,7 +363,9 @@ impl<D: AsRef<[u8]>> Index<D> {
                 }
             })
             .collect();
+        let ranges = SECTIONS.map(find);
         Ok(Index {
+            ranges,
             analyzer: Analyzer::new(meta.analyzer),
             data,
             version,
@@ -446,13 +450,9 @@ impl<D: AsRef<[u8]>> Index<D> {
     }
 
     fn section(&self, kind: SectionKind) -> &[u8] {
-        let s = self
-            .sections
-            .iter()
-            .find(|s| s.kind == kind)
-            .expect("checked at open");
-        &(*self.data).as_ref()[s.range.clone()]
+        &(*self.data).as_ref()[self.ranges[kind as usize - 1].clone()]
     }
+
 
     /// Where term `ord`'s data is.
     pub fn term_info(&self, ord: u64) -> Result<TermInfo> {

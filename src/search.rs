@@ -110,21 +110,40 @@ struct Expansion {
     doc_freq: u32,
 }
 
+/// A query item resolved against the dictionary, before any postings are read.
+#[derive(Clone, Debug)]
+enum Planned {
+    /// A word: its expansions, the fields it may match.
+    Word { expansions: Vec<Expansion>, mask: u16 },
+    /// A phrase: each term's ordinal (`None` when absent) and relative position.
+    Phrase { terms: Vec<(Option<u64>, u32)>, mask: u16 },
+}
+
+impl Planned {
+    /// Upper bound of the documents it can match (to order the AND rarest first).
+    fn cost(&self, index_docs: u32, df: impl Fn(u64) -> u32) -> u64 {
+        match self {
+            Planned::Word { expansions, .. } => expansions.iter().map(|e| e.doc_freq as u64).sum(),
+            Planned::Phrase { terms, .. } => {
+                terms.iter().map(|(o, _)| o.map(&df).unwrap_or(0) as u64).min().unwrap_or(0).min(index_docs as u64)
+            }
+        }
+    }
+}
+
+type Loaded = std::rc::Rc<(TermInfo, PostingList)>;
+
 /// Searches one index.
 pub struct Searcher<'a, D> {
     index: &'a Index<D>,
     limits: SearchLimits,
-    cache: HashMap<u64, (TermInfo, PostingList)>,
+    cache: HashMap<u64, Loaded>,
 }
 
 impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
     /// A searcher over `index` with default limits.
     pub fn new(index: &'a Index<D>) -> Self {
-        Searcher {
-            index,
-            limits: SearchLimits::default(),
-            cache: HashMap::new(),
-        }
+        Searcher { index, limits: SearchLimits::default(), cache: HashMap::new() }
     }
 
     /// Sets the limits.
@@ -137,48 +156,64 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
     pub fn search(&mut self, query: &str, opts: &SearchOptions) -> Result<SearchResults> {
         self.cache.clear();
         let parsed = parse(query, opts.prefix);
-        let mut must: Vec<Scored> = Vec::new();
-        let mut must_not: Vec<Scored> = Vec::new();
+        // 1. Resolve every item against the dictionary (no postings read yet).
+        let mut must: Vec<Vec<Planned>> = Vec::new();
+        let mut must_not: Vec<Vec<Planned>> = Vec::new();
         for clause in &parsed.clauses {
-            let mut alternatives: Vec<Scored> = Vec::new();
-            let mut any_expansion = false;
+            let mut alternatives = Vec::new();
             for item in &clause.items {
-                if let Some(scored) = self.item(item, opts)? {
-                    any_expansion = true;
-                    alternatives.push(scored);
+                if let Some(p) = self.plan(item, opts)? {
+                    alternatives.push(p);
                 }
             }
-            if !any_expansion {
+            if alternatives.is_empty() {
                 continue; // nothing in the dictionary: the word is dropped, not an empty result
             }
-            let merged = alternatives
-                .into_iter()
-                .reduce(|a, b| merge(&a, &b, |x, y| x + y))
-                .unwrap_or_default();
             match clause.occur {
-                Occur::Must => must.push(merged),
-                Occur::MustNot => must_not.push(merged),
+                Occur::Must => must.push(alternatives),
+                Occur::MustNot => must_not.push(alternatives),
             }
         }
-        let mut matched: Scored = if opts.any || must.len() <= 1 {
-            must.iter()
-                .fold(Vec::new(), |acc, s| merge(&acc, s, |x, y| x + y))
-        } else {
-            let mut sorted: Vec<&Scored> = must.iter().collect();
-            sorted.sort_by_key(|s| s.len());
-            let all = sorted[1..]
-                .iter()
-                .fold(sorted[0].clone(), |acc, s| intersect(&acc, s));
-            if all.is_empty() {
-                must.iter()
-                    .fold(Vec::new(), |acc, s| merge(&acc, s, |x, y| x + y))
-            } else {
-                all
+        // 2. Score. AND runs rarest clause first and scores later clauses only on the
+        //    surviving candidates; with no document matching all, fall back to OR.
+        let index = self.index;
+        let df = |ord: u64| index.term_info(ord).map(|t| t.doc_freq).unwrap_or(0);
+        let cost = |c: &Vec<Planned>| c.iter().map(|p| p.cost(index.doc_count(), df)).sum::<u64>();
+        must.sort_by_key(cost);
+        let mut matched: Option<Scored> = None;
+        if !opts.any && must.len() > 1 {
+            let mut acc = self.clause(&must[0], None)?;
+            for clause in &must[1..] {
+                if acc.is_empty() {
+                    break;
+                }
+                let docs: Vec<u32> = acc.iter().map(|x| x.0).collect();
+                let scored = self.clause(clause, Some(&docs))?;
+                acc = intersect(&acc, &scored);
+            }
+            if !acc.is_empty() {
+                matched = Some(acc);
+            }
+        }
+        let mut matched = match matched {
+            Some(m) => m,
+            None => {
+                let mut acc = Vec::new();
+                for clause in &must {
+                    acc = merge(&acc, &self.clause(clause, None)?, |x, y| x + y);
+                }
+                acc
             }
         };
-        for ex in &must_not {
-            matched = subtract(&matched, ex);
+        for clause in &must_not {
+            if matched.is_empty() {
+                break;
+            }
+            let docs: Vec<u32> = matched.iter().map(|x| x.0).collect();
+            let excluded = self.clause(clause, Some(&docs))?;
+            matched = subtract(&matched, &excluded);
         }
+        // 3. Top k, then their stored fields.
         let total = matched.len();
         let k = opts.limit.min(total);
         let by_rank = |a: &(u32, f32), b: &(u32, f32)| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0));
@@ -191,21 +226,30 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
         let mut hits = Vec::with_capacity(k);
         for (doc, score) in matched {
             let stored = self.index.doc(doc, self.limits.max_chunk_bytes)?;
-            let first = |name: &str| {
-                self.index
-                    .stored_value(&stored, name)
-                    .first()
-                    .cloned()
-                    .unwrap_or_default()
-            };
-            hits.push(Hit {
-                id: first("id"),
-                title: first("title"),
-                url: first("url"),
-                score,
-            });
+            let first = |name: &str| self.index.stored_value(&stored, name).first().cloned().unwrap_or_default();
+            hits.push(Hit { id: first("id"), title: first("title"), url: first("url"), score });
         }
         Ok(SearchResults { total, hits })
+    }
+
+    /// Scores a clause (alternatives summed), only on `filter`'s documents when given.
+    fn clause(&mut self, alternatives: &[Planned], filter: Option<&[u32]>) -> Result<Scored> {
+        let mut out = Vec::new();
+        for p in alternatives {
+            let scored = match p {
+                Planned::Word { expansions, mask } => {
+                    let mut acc: Scored = Vec::new();
+                    for e in expansions {
+                        let s = self.score_term(e.ord, *mask, e.weight, filter)?;
+                        acc = if acc.is_empty() { s } else { merge(&acc, &s, f32::max) };
+                    }
+                    acc
+                }
+                Planned::Phrase { terms, mask } => self.phrase(terms, *mask, filter)?,
+            };
+            out = if out.is_empty() { scored } else { merge(&out, &scored, |x, y| x + y) };
+        }
+        Ok(out)
     }
 
     /// Field bits an item may match: all indexed fields, or the one it names.
@@ -220,39 +264,32 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
         }
     }
 
-    fn item(&mut self, item: &Item, opts: &SearchOptions) -> Result<Option<Scored>> {
+    /// Analyzes an item and resolves it against the dictionary.
+    fn plan(&self, item: &Item, opts: &SearchOptions) -> Result<Option<Planned>> {
         let (text, mask) = match self.field_mask(item) {
             Some(m) => (item.text.clone(), m),
             // An unknown field: search the whole `field:text` as plain words.
-            None => (
-                format!("{}:{}", item.field.as_deref().unwrap_or(""), item.text),
-                u16::MAX,
-            ),
+            None => (format!("{}:{}", item.field.as_deref().unwrap_or(""), item.text), u16::MAX),
         };
-        let analyzer = self.index.analyzer().clone();
+        let analyzer = self.index.analyzer();
         let mut folded = Vec::new();
         analyzer.analyze_folded(&text, |t| folded.push((t.term.to_string(), t.position)));
         if folded.is_empty() {
             return Ok(None);
         }
         if item.phrase || folded.len() > 1 {
-            let terms: Vec<(String, u32)> = folded
+            let base = folded[0].1;
+            let terms = folded
                 .iter()
-                .map(|(f, p)| (analyzer.stem(f).into_owned(), *p))
+                .map(|(f, p)| (self.index.terms().get(analyzer.stem(f).as_ref()), p - base))
                 .collect();
-            return self.phrase(&terms, mask);
+            return Ok(Some(Planned::Phrase { terms, mask }));
         }
-        let word = &folded[0].0;
-        let expansions = self.expand(word, item.prefix, opts.typos)?;
+        let expansions = self.expand(&folded[0].0, item.prefix, opts.typos)?;
         if expansions.is_empty() {
             return Ok(None);
         }
-        let mut out: Scored = Vec::new();
-        for e in &expansions {
-            let scored = self.score_term(e.ord, mask, e.weight)?;
-            out = merge(&out, &scored, f32::max);
-        }
-        Ok(Some(out))
+        Ok(Some(Planned::Word { expansions, mask }))
     }
 
     /// Dictionary terms for one folded word, best weight per term, at most `max_expansions`.
@@ -265,15 +302,18 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
             let e = found.entry(ord).or_insert(0.0);
             *e = e.max(w);
         };
+        let mut exact = false;
         if let Some(ord) = terms.get(&stem) {
             add(ord, 1.0);
+            exact = true;
         }
         if stem != folded {
             if let Some(ord) = terms.get(folded) {
                 add(ord, 1.0);
+                exact = true;
             }
         }
-        let chars = folded.chars().count();
+        let mut completions = false;
         if prefix {
             // Terms the typed word is a prefix of.
             let mut stream = terms.range().ge(folded.as_bytes()).into_stream();
@@ -290,33 +330,39 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
                     });
                 }
                 if k != stem.as_bytes() {
+                    completions = true;
                     add(ord, PREFIX_WEIGHT);
                 }
             }
-            // Stems are cut-down words: a stem that the typed word extends by at most three
-            // characters is what the finished word will most likely stem to ("runnin" → "run").
-            let min_len = folded.len().saturating_sub(3).max(3);
-            for end in (min_len..folded.len()).rev() {
-                if !folded.is_char_boundary(end) {
-                    continue;
-                }
-                if let Some(ord) = terms.get(&folded[..end]) {
-                    add(ord, PREFIX_WEIGHT);
+            // Stems are cut-down words: when nothing starts with the typed word, a stem that it
+            // extends by at most three characters is what the finished word will most likely
+            // stem to ("runnin" → "run").
+            if !completions && !exact {
+                let min_len = folded.len().saturating_sub(3).max(3);
+                for end in (min_len..folded.len()).rev() {
+                    if !folded.is_char_boundary(end) {
+                        continue;
+                    }
+                    if let Some(ord) = terms.get(&folded[..end]) {
+                        completions = true;
+                        add(ord, PREFIX_WEIGHT);
+                    }
                 }
             }
         }
-        if typos && chars >= 5 {
+        // Typos are corrected only for words the dictionary does not know (as a whole word,
+        // or, for the word being typed, as the start of one).
+        let chars = folded.chars().count();
+        if typos && chars >= 5 && !exact && !completions {
             let max = if chars >= 9 { 2 } else { 1 };
-            // Typos are matched on the stem (the finished word) and, for a word being typed, on
-            // the typed prefix too.
+            // Matched on the stem (the finished word) and, for a word being typed, on the typed
+            // prefix too.
             let mut targets = vec![(stem.as_str(), false)];
             if prefix {
                 targets.push((folded, true));
             }
             for (target, as_prefix) in targets {
-                let Some(aut) =
-                    Levenshtein::new(target, max, as_prefix, self.limits.max_automaton_steps)
-                else {
+                let Some(aut) = Levenshtein::new(target, max, as_prefix, self.limits.max_automaton_steps) else {
                     continue;
                 };
                 let mut stream = terms.search_with_state(&aut).into_stream();
@@ -337,31 +383,25 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
         let mut out = Vec::with_capacity(found.len());
         for (ord, weight) in found {
             let doc_freq = self.index.term_info(ord)?.doc_freq;
-            out.push(Expansion {
-                ord,
-                weight,
-                doc_freq,
-            });
+            out.push(Expansion { ord, weight, doc_freq });
         }
-        // Best first: weight, then frequency, then ordinal (deterministic).
-        out.sort_by(|a, b| {
-            b.weight
-                .total_cmp(&a.weight)
-                .then(b.doc_freq.cmp(&a.doc_freq))
-                .then(a.ord.cmp(&b.ord))
-        });
+        // Keep the best: by weight, then the rarest first (rare completions are the
+        // distinctive ones and score highest under BM25), then by ordinal (deterministic).
+        out.sort_by(|a, b| b.weight.total_cmp(&a.weight).then(a.doc_freq.cmp(&b.doc_freq)).then(a.ord.cmp(&b.ord)));
         out.truncate(self.limits.max_expansions);
         out.sort_by_key(|e| e.ord);
         Ok(out)
     }
 
-    fn load(&mut self, ord: u64) -> Result<&(TermInfo, PostingList)> {
-        if !self.cache.contains_key(&ord) {
-            let info = self.index.term_info(ord)?;
-            let list = self.index.postings(&info)?;
-            self.cache.insert(ord, (info, list));
+    fn load(&mut self, ord: u64) -> Result<Loaded> {
+        if let Some(l) = self.cache.get(&ord) {
+            return Ok(l.clone());
         }
-        Ok(&self.cache[&ord])
+        let info = self.index.term_info(ord)?;
+        let list = self.index.postings(&info)?;
+        let loaded = std::rc::Rc::new((info, list));
+        self.cache.insert(ord, loaded.clone());
+        Ok(loaded)
     }
 
     fn idf(&self, doc_freq: u32) -> f32 {
@@ -394,41 +434,64 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
         tf_tilde * (bm.k1 + 1.0) / (tf_tilde + bm.k1)
     }
 
-    fn score_term(&mut self, ord: u64, allowed: u16, weight: f32) -> Result<Scored> {
-        let (info, list) = self.load(ord)?.clone();
+    fn score_term(&mut self, ord: u64, allowed: u16, weight: f32, filter: Option<&[u32]>) -> Result<Scored> {
+        let loaded = self.load(ord)?;
+        let (info, list) = &*loaded;
         let idf = self.idf(info.doc_freq) * weight;
-        let mut out = Vec::with_capacity(list.len());
+        let mut out = Vec::with_capacity(filter.map_or(list.len(), |f| f.len().min(list.len())));
+        let mut f = 0;
         for i in 0..list.len() {
-            let mask = list.masks[i];
+            let (doc, mask) = (list.docs[i], list.masks[i]);
             if mask & allowed == 0 {
                 continue;
             }
-            let s = self.bm25f(list.docs[i], mask, list.tfs_of(i), allowed);
-            out.push((list.docs[i], idf * s));
+            if let Some(filter) = filter {
+                while f < filter.len() && filter[f] < doc {
+                    f += 1;
+                }
+                if f == filter.len() {
+                    break;
+                }
+                if filter[f] != doc {
+                    continue;
+                }
+            }
+            out.push((doc, idf * self.bm25f(doc, mask, list.tfs_of(i), allowed)));
         }
         Ok(out)
     }
 
-    /// Documents where `terms` occur at their relative positions in one field.
-    fn phrase(&mut self, terms: &[(String, u32)], allowed: u16) -> Result<Option<Scored>> {
-        let mut loaded: Vec<(TermInfo, PostingList, PositionList, u32)> = Vec::new();
-        for (term, pos) in terms {
-            let Some(ord) = self.index.terms().get(term) else {
-                return Ok(Some(Vec::new())); // a phrase word that no document has: no match
+    /// Documents where the terms occur at their relative positions in one field.
+    fn phrase(&mut self, terms: &[(Option<u64>, u32)], allowed: u16, filter: Option<&[u32]>) -> Result<Scored> {
+        let mut loaded: Vec<(Loaded, PositionList, u32)> = Vec::new();
+        for &(ord, pos) in terms {
+            let Some(ord) = ord else {
+                return Ok(Vec::new()); // a phrase word that no document has: no match
             };
-            let (info, list) = self.load(ord)?.clone();
-            let positions = self.index.positions(&info, &list)?;
-            loaded.push((info, list, positions, *pos));
+            let l = self.load(ord)?;
+            let positions = self.index.positions(&l.0, &l.1)?;
+            loaded.push((l, positions, pos));
         }
-        let base = terms[0].1;
-        // Candidate documents: in every term's postings.
         let mut cursors = vec![0usize; loaded.len()];
         let mut out = Vec::new();
-        let first = &loaded[0].1;
+        let first = &loaded[0].0 .1;
+        let mut f = 0;
         'docs: for i0 in 0..first.len() {
             let doc = first.docs[i0];
+            if let Some(filter) = filter {
+                while f < filter.len() && filter[f] < doc {
+                    f += 1;
+                }
+                if f == filter.len() {
+                    break;
+                }
+                if filter[f] != doc {
+                    continue;
+                }
+            }
             let mut idx = vec![i0];
-            for (t, (_, list, _, _)) in loaded.iter().enumerate().skip(1) {
+            for (t, (l, _, _)) in loaded.iter().enumerate().skip(1) {
+                let list = &l.1;
                 let c = &mut cursors[t];
                 while *c < list.len() && list.docs[*c] < doc {
                     *c += 1;
@@ -441,37 +504,28 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
                 }
                 idx.push(*c);
             }
-            let common = loaded
-                .iter()
-                .zip(&idx)
-                .fold(allowed, |m, ((_, l, _, _), &i)| m & l.masks[i]);
-            if common == 0 || !phrase_in_doc(&loaded, &idx, common, base) {
+            let common = loaded.iter().zip(&idx).fold(allowed, |m, ((l, _, _), &i)| m & l.1.masks[i]);
+            if common == 0 || !phrase_in_doc(&loaded, &idx, common) {
                 continue;
             }
             let mut score = 0.0;
-            for ((info, list, _, _), &i) in loaded.iter().zip(&idx) {
-                score += self.idf(info.doc_freq)
-                    * self.bm25f(doc, list.masks[i], list.tfs_of(i), common);
+            for ((l, _, _), &i) in loaded.iter().zip(&idx) {
+                score += self.idf(l.0.doc_freq) * self.bm25f(doc, l.1.masks[i], l.1.tfs_of(i), common);
             }
             out.push((doc, score));
         }
-        Ok(Some(out))
+        Ok(out)
     }
 }
 
 /// Whether the phrase occurs in one of the `common` fields of the document at `idx`.
-fn phrase_in_doc(
-    loaded: &[(TermInfo, PostingList, PositionList, u32)],
-    idx: &[usize],
-    common: u16,
-    base: u32,
-) -> bool {
-    // Positions of term `t` in field `bit` of its posting `i`.
+fn phrase_in_doc(loaded: &[(Loaded, PositionList, u32)], idx: &[usize], common: u16) -> bool {
+    // Positions of term `t` in field `bit` of its posting `idx[t]`.
     let positions = |t: usize, bit: u32| -> &[u32] {
-        let (_, list, pos, _) = &loaded[t];
+        let (l, pos, _) = &loaded[t];
         let i = idx[t];
-        let mask = list.masks[i] as u32;
-        let k = list.tf_start[i] as usize + (mask & ((1 << bit) - 1)).count_ones() as usize;
+        let mask = l.1.masks[i] as u32;
+        let k = l.1.tf_start[i] as usize + (mask & ((1 << bit) - 1)).count_ones() as usize;
         &pos.positions[pos.start[k] as usize..pos.start[k + 1] as usize]
     };
     for bit in 0..16u32 {
@@ -480,7 +534,7 @@ fn phrase_in_doc(
         }
         'starts: for &p in positions(0, bit) {
             for (t, entry) in loaded.iter().enumerate().skip(1) {
-                let want = p + (entry.3 - base);
+                let want = p + entry.2;
                 if positions(t, bit).binary_search(&want).is_err() {
                     continue 'starts;
                 }
