@@ -124,6 +124,25 @@ impl Language {
         by_code.or_else(|| LANGUAGES.iter().find(|(_, n)| *n == lower).map(|(l, _)| *l))
     }
 
+    /// Whether this build stems the language: every language with the `all-languages` feature
+    /// (on by default), English only without it (the small wasm build).
+    pub fn is_supported(self) -> bool {
+        cfg!(feature = "all-languages") || matches!(self, Language::None | Language::English)
+    }
+
+    fn stemmer(self) -> Option<rust_stemmers::Stemmer> {
+        #[cfg(feature = "all-languages")]
+        {
+            self.algorithm().map(rust_stemmers::Stemmer::create)
+        }
+        #[cfg(not(feature = "all-languages"))]
+        {
+            // One constant algorithm, so the other stemmers are left out of the binary.
+            (self == Language::English).then(|| rust_stemmers::Stemmer::create(rust_stemmers::Algorithm::English))
+        }
+    }
+
+    #[cfg(feature = "all-languages")]
     fn algorithm(self) -> Option<rust_stemmers::Algorithm> {
         use rust_stemmers::Algorithm as A;
         Some(match self {
@@ -231,10 +250,7 @@ pub fn is_cjk(c: char) -> bool {
 impl Analyzer {
     /// An analyzer with the given settings.
     pub fn new(config: AnalyzerConfig) -> Self {
-        let stemmer = config
-            .language
-            .algorithm()
-            .map(rust_stemmers::Stemmer::create);
+        let stemmer = config.language.stemmer();
         Analyzer { config, stemmer }
     }
 

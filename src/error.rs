@@ -68,6 +68,11 @@ pub enum Error {
         /// What is wrong.
         message: String,
     },
+    /// The index needs something this build leaves out.
+    Unsupported {
+        /// What, and how to get a build that has it.
+        what: String,
+    },
     /// Reading or writing failed.
     Io(std::io::Error),
 }
@@ -84,6 +89,7 @@ impl Error {
             Error::LimitExceeded { .. } => "LimitExceeded",
             Error::InvalidDocument { .. } => "InvalidDocument",
             Error::InvalidConfig { .. } => "InvalidConfig",
+            Error::Unsupported { .. } => "Unsupported",
             Error::Io(_) => "Io",
         }
     }
@@ -131,6 +137,7 @@ impl fmt::Display for Error {
                 write!(f, "{location}: {message}; fix that document and build again")
             }
             Error::InvalidConfig { message } => write!(f, "invalid configuration: {message}"),
+            Error::Unsupported { what } => write!(f, "unsupported: {what}"),
             Error::Io(e) => write!(f, "I/O error: {e}"),
         }
     }

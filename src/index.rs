@@ -150,6 +150,15 @@ impl Meta {
         let lang = r.str()?;
         let language = Language::from_name(lang)
             .ok_or_else(|| Error::corrupt(format!("unknown analyzer language {lang:?}")))?;
+        if !language.is_supported() {
+            return Err(Error::Unsupported {
+                what: format!(
+                    "the index stems {}, which this build leaves out; use a build with the \
+                     `all-languages` feature",
+                    language.name()
+                ),
+            });
+        }
         let stop_words = r.u8()? != 0;
         let bm25 = Bm25 {
             k1: r.f32()?,
@@ -247,7 +256,7 @@ pub fn term_info(section: &[u8], term_count: u32, ord: u64) -> Result<TermInfo> 
     })
 }
 
-/// Field lengths are kept as one-byte codes: exact below 24, then within about 6%.
+/// Field lengths are kept as one-byte codes: exact up to 34, then within about 6%.
 pub mod fieldnorm {
     /// The length each code stands for. Built with integer steps so every platform agrees.
     pub fn table() -> &'static [u32; 256] {

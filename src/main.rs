@@ -43,7 +43,8 @@ enum Command {
     Search {
         /// The index file.
         kb: PathBuf,
-        /// The query (omit with --queries).
+        /// The query (omit with --queries); it may start with `-`.
+        #[arg(allow_hyphen_values = true)]
         query: Option<String>,
         /// Number of hits.
         #[arg(long, default_value_t = 10)]

@@ -3,13 +3,15 @@
 //! 1. The query is parsed ([`crate::query`]) and each word analyzed like the documents were.
 //! 2. Each word is expanded against the dictionary, locally and before any postings are read:
 //!    its exact stem, then (for the word being typed or `word*`) dictionary terms it is a prefix
-//!    of, then (from 5 characters, 2 edits from 9) terms within a typo distance. Exact matches
-//!    weigh 1, prefix matches [`PREFIX_WEIGHT`], typo matches [`TYPO_WEIGHT`] per edit.
+//!    of, then, only for a word the dictionary does not know, terms within a typo distance (1
+//!    edit from 5 characters, 2 from 9). Exact matches weigh 1, prefix matches
+//!    [`PREFIX_WEIGHT`], typo matches [`TYPO_WEIGHT`] per edit.
 //! 3. Postings are decoded per expanded term and scored with BM25F: per-field term frequencies,
 //!    normalized by each field's length and weighted by the schema, summed, then saturated.
 //!    A word's score in a document is its best expansion's.
-//! 4. Clauses are ANDed (a word with no expansion at all is dropped); when no document matches
-//!    them all, the query falls back to OR. Exclusions remove documents. Phrases check positions.
+//! 4. Clauses are ANDed, rarest first, later clauses scored only on the surviving documents (a
+//!    word with no expansion at all is dropped); when no document matches them all, the query
+//!    falls back to OR. Exclusions remove documents. Phrases check positions.
 //! 5. The top `limit` documents (score descending, then document id) get their stored fields.
 
 use std::collections::HashMap;
@@ -29,14 +31,14 @@ pub const PREFIX_WEIGHT: f32 = 0.7;
 pub const TYPO_WEIGHT: f32 = 0.5;
 
 /// Budgets of one search. Hitting one is an [`Error::LimitExceeded`], except
-/// `max_expansions`, which keeps the most frequent expansions.
+/// `max_expansions`, which keeps the best expansions (by weight, then the rarest).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct SearchLimits {
     /// Dictionary terms a word may expand to (prefix and typo matches together).
     pub max_expansions: usize,
     /// Steps a typo automaton may take over the dictionary, per word.
     pub max_automaton_steps: u64,
-    /// Prefix candidates examined per word before the most frequent are kept.
+    /// Prefix completions examined per word (more is an error: type more letters).
     pub max_prefix_candidates: usize,
     /// Bytes a stored-field chunk may decompress to.
     pub max_chunk_bytes: usize,
@@ -266,14 +268,12 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
 
     /// Analyzes an item and resolves it against the dictionary.
     fn plan(&self, item: &Item, opts: &SearchOptions) -> Result<Option<Planned>> {
-        let (text, mask) = match self.field_mask(item) {
-            Some(m) => (item.text.clone(), m),
-            // An unknown field: search the whole `field:text` as plain words.
-            None => (format!("{}:{}", item.field.as_deref().unwrap_or(""), item.text), u16::MAX),
-        };
+        // An unknown or unindexed field (`http://…`, a typo): its text is searched in every field.
+        let mask = self.field_mask(item).unwrap_or(u16::MAX);
+        let text = &item.text;
         let analyzer = self.index.analyzer();
         let mut folded = Vec::new();
-        analyzer.analyze_folded(&text, |t| folded.push((t.term.to_string(), t.position)));
+        analyzer.analyze_folded(text, |t| folded.push((t.term.to_string(), t.position)));
         if folded.is_empty() {
             return Ok(None);
         }
