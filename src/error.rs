@@ -73,6 +73,15 @@ pub enum Error {
         /// What, and how to get a build that has it.
         what: String,
     },
+    /// A lazy index was asked for bytes it has not loaded (a bug in the fetch plan).
+    NotLoaded {
+        /// The data file.
+        file: &'static str,
+        /// Start of the range.
+        start: u64,
+        /// End of the range.
+        end: u64,
+    },
     /// Reading or writing failed.
     Io(std::io::Error),
 }
@@ -90,6 +99,7 @@ impl Error {
             Error::InvalidDocument { .. } => "InvalidDocument",
             Error::InvalidConfig { .. } => "InvalidConfig",
             Error::Unsupported { .. } => "Unsupported",
+            Error::NotLoaded { .. } => "NotLoaded",
             Error::Io(_) => "Io",
         }
     }
@@ -138,6 +148,11 @@ impl fmt::Display for Error {
             }
             Error::InvalidConfig { message } => write!(f, "invalid configuration: {message}"),
             Error::Unsupported { what } => write!(f, "unsupported: {what}"),
+            Error::NotLoaded { file, start, end } => write!(
+                f,
+                "bytes {start}..{end} of the {file} file were needed but not loaded; this is a bug \
+                 in edgekb's fetch plan, please report it"
+            ),
             Error::Io(e) => write!(f, "I/O error: {e}"),
         }
     }

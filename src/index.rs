@@ -12,7 +12,7 @@ use crate::codec::{crc32, packed_len, unpack_one, Reader};
 use crate::error::{Error, Result};
 use crate::postings::{decode_positions, decode_postings, PositionList, PostingList};
 use crate::schema::{FieldOptions, Schema};
-use crate::store::{read_doc, StoreReader, StoredDoc};
+use crate::store::{decompress_chunk, read_doc, ChunkInfo, StoreReader, StoredDoc};
 
 /// The label every index file starts with.
 pub const MAGIC: &[u8; 8] = b"EDGEKBIX";
@@ -45,8 +45,10 @@ pub enum SectionKind {
     Positions = 5,
     /// One length code per document per indexed field.
     FieldNorms = 6,
-    /// Compressed stored-field chunks.
+    /// Compressed stored-field chunks (in a split dictionary: the chunk table only).
     Store = 7,
+    /// Split indexes only: page size and CRC32 of every page of the data files.
+    Pages = 8,
 }
 
 /// All section kinds, in the order they are written.
@@ -71,6 +73,7 @@ impl SectionKind {
             SectionKind::Positions => "positions",
             SectionKind::FieldNorms => "fieldnorms",
             SectionKind::Store => "store",
+            SectionKind::Pages => "pages",
         }
     }
 }
@@ -290,6 +293,119 @@ pub mod fieldnorm {
     }
 }
 
+/// The files a split index keeps apart from its dictionary.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum DataFile {
+    /// Postings blocks.
+    Postings = 0,
+    /// Positions streams.
+    Positions = 1,
+    /// Compressed stored-field chunks.
+    Store = 2,
+}
+
+impl DataFile {
+    /// All of them.
+    pub const ALL: [DataFile; 3] = [DataFile::Postings, DataFile::Positions, DataFile::Store];
+
+    /// Its name in manifests and messages.
+    pub fn name(self) -> &'static str {
+        match self {
+            DataFile::Postings => "postings",
+            DataFile::Positions => "positions",
+            DataFile::Store => "store",
+        }
+    }
+}
+
+/// Where postings, positions and compressed store chunks come from: the sections of a single
+/// file, or the pages a lazy loader fetched.
+pub trait DataSource {
+    /// The bytes of `range`, an offset range within the data of `file`.
+    fn read(&self, file: DataFile, range: Range<u64>) -> Result<std::borrow::Cow<'_, [u8]>>;
+}
+
+impl<D: AsRef<[u8]>> DataSource for Index<D> {
+    fn read(&self, file: DataFile, range: Range<u64>) -> Result<std::borrow::Cow<'_, [u8]>> {
+        if self.is_split() {
+            return Err(Error::NotLoaded { file: file.name(), start: range.start, end: range.end });
+        }
+        let section = match file {
+            DataFile::Postings => self.section(SectionKind::Postings),
+            DataFile::Positions => self.section(SectionKind::Positions),
+            DataFile::Store => {
+                let s = self.section(SectionKind::Store);
+                let table = 4 + self.store_table()?.chunk_count() * crate::store::CHUNK_ENTRY;
+                &s[table.min(s.len())..]
+            }
+        };
+        let (a, b) = (range.start as usize, range.end as usize);
+        section.get(a..b).map(std::borrow::Cow::Borrowed).ok_or(Error::Truncated {
+            what: file.name(),
+            needed: range.end,
+            available: section.len() as u64,
+        })
+    }
+}
+
+/// The page table of a split index: each data file is cut into pages of `page_size` bytes, and
+/// every page's CRC32 is kept here, so any page-aligned range fetched on its own is checked.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Pages {
+    /// Bytes per page.
+    pub page_size: u32,
+    /// Per data file ([`DataFile`] order): data length and page CRCs.
+    pub files: [(u64, Vec<u32>); 3],
+}
+
+impl Pages {
+    /// Page size used by `edgekb build --split`.
+    pub const DEFAULT_PAGE_SIZE: u32 = 4096;
+
+    /// Computes the table for the three data files.
+    pub fn compute(page_size: u32, data: [&[u8]; 3]) -> Pages {
+        let crcs = |d: &[u8]| d.chunks(page_size as usize).map(crc32).collect::<Vec<u32>>();
+        Pages { page_size, files: data.map(|d| (d.len() as u64, crcs(d))) }
+    }
+
+    /// Encodes the section.
+    pub fn encode(&self) -> Vec<u8> {
+        let mut out = Vec::new();
+        out.extend_from_slice(&self.page_size.to_le_bytes());
+        for (len, crcs) in &self.files {
+            out.extend_from_slice(&len.to_le_bytes());
+            out.extend_from_slice(&(crcs.len() as u32).to_le_bytes());
+            for c in crcs {
+                out.extend_from_slice(&c.to_le_bytes());
+            }
+        }
+        out
+    }
+
+    /// Decodes the section.
+    pub fn decode(data: &[u8]) -> Result<Pages> {
+        let mut r = Reader::new(data, "pages");
+        let page_size = r.u32()?;
+        if !(512..=1 << 24).contains(&page_size) {
+            return Err(Error::corrupt(format!("page size {page_size}")));
+        }
+        let mut files: [(u64, Vec<u32>); 3] = Default::default();
+        for f in files.iter_mut() {
+            let len = r.u64()?;
+            let count = r.u32()? as usize;
+            if count as u64 != len.div_ceil(page_size as u64) || count * 4 > r.remaining() {
+                return Err(Error::corrupt(format!("{count} pages for {len} bytes")));
+            }
+            let mut crcs = Vec::with_capacity(count);
+            for _ in 0..count {
+                crcs.push(r.u32()?);
+            }
+            *f = (len, crcs);
+        }
+        Ok(Pages { page_size, files })
+    }
+}
+
 /// Bytes shared by the sections of one index: an `Arc` of the owner plus a range.
 #[derive(Clone)]
 pub struct Slice<D> {
@@ -314,8 +430,14 @@ pub struct Index<D> {
     indexed: Vec<usize>,
     stored: Vec<usize>,
     avg_lengths: Vec<f32>,
-    /// Byte range of each section, indexed by `kind as usize - 1`.
-    ranges: [Range<usize>; 7],
+    /// Byte range of each section, indexed by `kind as usize - 1` (`0..0` when absent).
+    ranges: [Range<usize>; 8],
+    /// The page table of a split dictionary.
+    pages: Option<Pages>,
+}
+
+fn bytes_of<D: AsRef<[u8]>>(d: &Arc<D>) -> &[u8] {
+    (**d).as_ref()
 }
 
 impl<D: AsRef<[u8]>> Index<D> {
@@ -372,8 +494,23 @@ impl<D: AsRef<[u8]>> Index<D> {
                 }
             })
             .collect();
-        let ranges = SECTIONS.map(find);
+        let ranges = [
+            SectionKind::Meta,
+            SectionKind::Terms,
+            SectionKind::TermInfo,
+            SectionKind::Postings,
+            SectionKind::Positions,
+            SectionKind::FieldNorms,
+            SectionKind::Store,
+            SectionKind::Pages,
+        ]
+        .map(|k| sections.iter().find(|s| s.kind == k).map(|s| s.range.clone()).unwrap_or(0..0));
+        let pages = match sections.iter().find(|s| s.kind == SectionKind::Pages) {
+            Some(s) => Some(Pages::decode(&bytes_of(&data)[s.range.clone()])?),
+            None => None,
+        };
         Ok(Index {
+            pages,
             ranges,
             analyzer: Analyzer::new(meta.analyzer),
             data,
@@ -472,33 +609,36 @@ impl<D: AsRef<[u8]>> Index<D> {
         )
     }
 
-    fn range_of<'a>(section: &'a [u8], range: &Range<u64>, what: &'static str) -> Result<&'a [u8]> {
-        let (s, e) = (range.start as usize, range.end as usize);
-        section.get(s..e).ok_or(Error::Truncated {
-            what,
-            needed: range.end,
-            available: section.len() as u64,
-        })
+    /// Whether this is the dictionary of a split index (its data lives in other files).
+    pub fn is_split(&self) -> bool {
+        self.pages.is_some()
     }
 
-    /// The postings of a term.
+    /// The page table of a split dictionary.
+    pub fn pages(&self) -> Option<&Pages> {
+        self.pages.as_ref()
+    }
+
+    /// The postings of a term, from this file.
     pub fn postings(&self, info: &TermInfo) -> Result<PostingList> {
-        let data = Self::range_of(
-            self.section(SectionKind::Postings),
-            &info.postings,
-            "postings",
-        )?;
-        decode_postings(data, info.doc_freq, self.meta.doc_count, self.indexed.len())
+        self.postings_from(info, self)
     }
 
-    /// The positions of a term whose postings are `list`.
+    /// The postings of a term, with bytes from `src`.
+    pub fn postings_from(&self, info: &TermInfo, src: &dyn DataSource) -> Result<PostingList> {
+        let data = src.read(DataFile::Postings, info.postings.clone())?;
+        decode_postings(&data, info.doc_freq, self.meta.doc_count, self.indexed.len())
+    }
+
+    /// The positions of a term whose postings are `list`, from this file.
     pub fn positions(&self, info: &TermInfo, list: &PostingList) -> Result<PositionList> {
-        let data = Self::range_of(
-            self.section(SectionKind::Positions),
-            &info.positions,
-            "positions",
-        )?;
-        decode_positions(data, list)
+        self.positions_from(info, list, self)
+    }
+
+    /// The positions of a term whose postings are `list`, with bytes from `src`.
+    pub fn positions_from(&self, info: &TermInfo, list: &PostingList, src: &dyn DataSource) -> Result<PositionList> {
+        let data = src.read(DataFile::Positions, info.positions.clone())?;
+        decode_positions(&data, list)
     }
 
     /// The length of indexed field `bit` in document `doc`.
@@ -508,18 +648,30 @@ impl<D: AsRef<[u8]>> Index<D> {
         norms.get(i).map(|&c| fieldnorm::decode(c)).unwrap_or(0)
     }
 
-    /// The stored fields of `doc`, decompressing at most `max_chunk` bytes.
-    pub fn doc(&self, doc: u32, max_chunk: usize) -> Result<StoredDoc> {
+    fn store_table(&self) -> Result<StoreReader<'_>> {
+        StoreReader::open(self.section(SectionKind::Store))
+    }
+
+    /// The store chunk holding `doc`: its table entry and its byte range in the chunk data.
+    pub fn chunk_of(&self, doc: u32) -> Result<ChunkInfo> {
         if doc >= self.meta.doc_count {
-            return Err(Error::corrupt(format!(
-                "document {doc} of {}",
-                self.meta.doc_count
-            )));
+            return Err(Error::corrupt(format!("document {doc} of {}", self.meta.doc_count)));
         }
-        let store = StoreReader::open(self.section(SectionKind::Store))?;
-        let c = store.chunk_of(doc)?;
-        let info = store.chunk(c)?;
-        let raw = store.load_chunk(c, max_chunk)?;
+        let store = self.store_table()?;
+        store.chunk(store.chunk_of(doc)?)
+    }
+
+    /// The stored fields of `doc` from this file, decompressing at most `max_chunk` bytes.
+    pub fn doc(&self, doc: u32, max_chunk: usize) -> Result<StoredDoc> {
+        self.doc_from(doc, max_chunk, self)
+    }
+
+    /// The stored fields of `doc`, with chunk bytes from `src`.
+    pub fn doc_from(&self, doc: u32, max_chunk: usize, src: &dyn DataSource) -> Result<StoredDoc> {
+        let info = self.chunk_of(doc)?;
+        let start = info.offset as u64;
+        let bytes = src.read(DataFile::Store, start..start + info.compressed_len as u64)?;
+        let raw = decompress_chunk(&bytes, info.raw_len, max_chunk)?;
         read_doc(&raw, info.first_doc, doc, self.stored.len())
     }
 
@@ -585,7 +737,7 @@ pub fn read_header(bytes: &[u8]) -> Result<(u32, Vec<Section>)> {
             });
         }
         // Unknown kinds are skipped: a newer writer may add sections an older reader ignores.
-        if let Some(kind) = SECTIONS.iter().copied().find(|k| *k as u32 == kind) {
+        if let Some(kind) = SECTIONS.iter().chain([&SectionKind::Pages]).copied().find(|k| *k as u32 == kind) {
             if sections.iter().any(|s: &Section| s.kind == kind) {
                 return Err(Error::corrupt(format!(
                     "section {} appears twice",
@@ -599,7 +751,12 @@ pub fn read_header(bytes: &[u8]) -> Result<(u32, Vec<Section>)> {
             });
         }
     }
+    // A split dictionary (with a pages section) keeps postings and positions in their own files.
+    let split = sections.iter().any(|s| s.kind == SectionKind::Pages);
     for k in SECTIONS {
+        if split && matches!(k, SectionKind::Postings | SectionKind::Positions) {
+            continue;
+        }
         if !sections.iter().any(|s| s.kind == k) {
             return Err(Error::corrupt(format!("section {} is missing", k.name())));
         }

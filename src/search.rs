@@ -21,7 +21,9 @@ use serde::Serialize;
 
 use crate::error::{Error, Result};
 use crate::fuzzy::Levenshtein;
-use crate::index::{Index, TermInfo};
+use std::ops::Range;
+
+use crate::index::{DataFile, DataSource, Index, TermInfo};
 use crate::postings::{PositionList, PostingList};
 use crate::query::{parse, Item, Occur};
 
@@ -135,17 +137,56 @@ impl Planned {
 
 type Loaded = std::rc::Rc<(TermInfo, PostingList)>;
 
+/// A query resolved against the dictionary: what it needs and how to score it.
+#[derive(Clone, Debug, Default)]
+pub struct Prepared {
+    must: Vec<Vec<Planned>>,
+    must_not: Vec<Vec<Planned>>,
+}
+
+impl Prepared {
+    /// The byte ranges its scoring reads: postings of every expansion, and positions of phrase
+    /// terms. (Stored fields come after, from [`Searcher::stored_needs`].)
+    pub fn needs<D: AsRef<[u8]>>(&self, index: &Index<D>) -> Result<Vec<(DataFile, Range<u64>)>> {
+        let mut out = Vec::new();
+        for p in self.must.iter().chain(&self.must_not).flatten() {
+            match p {
+                Planned::Word { expansions, .. } => {
+                    for e in expansions {
+                        out.push((DataFile::Postings, index.term_info(e.ord)?.postings));
+                    }
+                }
+                Planned::Phrase { terms, .. } => {
+                    for ord in terms.iter().filter_map(|t| t.0) {
+                        let info = index.term_info(ord)?;
+                        out.push((DataFile::Postings, info.postings));
+                        out.push((DataFile::Positions, info.positions));
+                    }
+                }
+            }
+        }
+        Ok(out)
+    }
+}
+
 /// Searches one index.
 pub struct Searcher<'a, D> {
     index: &'a Index<D>,
+    src: &'a dyn DataSource,
     limits: SearchLimits,
     cache: HashMap<u64, Loaded>,
 }
 
 impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
-    /// A searcher over `index` with default limits.
+    /// A searcher over a single-file `index` with default limits.
     pub fn new(index: &'a Index<D>) -> Self {
-        Searcher { index, limits: SearchLimits::default(), cache: HashMap::new() }
+        Searcher { index, src: index, limits: SearchLimits::default(), cache: HashMap::new() }
+    }
+
+    /// A searcher whose postings, positions and stored chunks come from `src` (a lazy loader's
+    /// cache, for a split index).
+    pub fn with_source(index: &'a Index<D>, src: &'a dyn DataSource) -> Self {
+        Searcher { index, src, limits: SearchLimits::default(), cache: HashMap::new() }
     }
 
     /// Sets the limits.
@@ -154,13 +195,17 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
         self
     }
 
-    /// Answers `query`.
+    /// Answers `query` (single-file index, or a source that holds everything needed).
     pub fn search(&mut self, query: &str, opts: &SearchOptions) -> Result<SearchResults> {
-        self.cache.clear();
+        let prepared = self.prepare(query, opts)?;
+        let (total, top) = self.execute(&prepared, opts)?;
+        Ok(SearchResults { total, hits: self.hits(&top)? })
+    }
+
+    /// Parses `query` and resolves every item against the dictionary; reads no postings.
+    pub fn prepare(&self, query: &str, opts: &SearchOptions) -> Result<Prepared> {
         let parsed = parse(query, opts.prefix);
-        // 1. Resolve every item against the dictionary (no postings read yet).
-        let mut must: Vec<Vec<Planned>> = Vec::new();
-        let mut must_not: Vec<Vec<Planned>> = Vec::new();
+        let mut prepared = Prepared::default();
         for clause in &parsed.clauses {
             let mut alternatives = Vec::new();
             for item in &clause.items {
@@ -172,16 +217,24 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
                 continue; // nothing in the dictionary: the word is dropped, not an empty result
             }
             match clause.occur {
-                Occur::Must => must.push(alternatives),
-                Occur::MustNot => must_not.push(alternatives),
+                Occur::Must => prepared.must.push(alternatives),
+                Occur::MustNot => prepared.must_not.push(alternatives),
             }
         }
-        // 2. Score. AND runs rarest clause first and scores later clauses only on the
-        //    surviving candidates; with no document matching all, fall back to OR.
         let index = self.index;
         let df = |ord: u64| index.term_info(ord).map(|t| t.doc_freq).unwrap_or(0);
         let cost = |c: &Vec<Planned>| c.iter().map(|p| p.cost(index.doc_count(), df)).sum::<u64>();
-        must.sort_by_key(cost);
+        prepared.must.sort_by_key(cost);
+        Ok(prepared)
+    }
+
+    /// Scores a prepared query: the number of matching documents and the top `opts.limit`
+    /// (document, score) pairs, best first.
+    pub fn execute(&mut self, prepared: &Prepared, opts: &SearchOptions) -> Result<(usize, Vec<(u32, f32)>)> {
+        self.cache.clear();
+        let must = &prepared.must;
+        // AND runs rarest clause first and scores later clauses only on the surviving
+        // candidates; with no document matching all, fall back to OR.
         let mut matched: Option<Scored> = None;
         if !opts.any && must.len() > 1 {
             let mut acc = self.clause(&must[0], None)?;
@@ -201,13 +254,13 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
             Some(m) => m,
             None => {
                 let mut acc = Vec::new();
-                for clause in &must {
+                for clause in must {
                     acc = merge(&acc, &self.clause(clause, None)?, |x, y| x + y);
                 }
                 acc
             }
         };
-        for clause in &must_not {
+        for clause in &prepared.must_not {
             if matched.is_empty() {
                 break;
             }
@@ -215,7 +268,6 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
             let excluded = self.clause(clause, Some(&docs))?;
             matched = subtract(&matched, &excluded);
         }
-        // 3. Top k, then their stored fields.
         let total = matched.len();
         let k = opts.limit.min(total);
         let by_rank = |a: &(u32, f32), b: &(u32, f32)| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0));
@@ -225,13 +277,29 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
         }
         matched.sort_unstable_by(by_rank);
         matched.truncate(k);
-        let mut hits = Vec::with_capacity(k);
-        for (doc, score) in matched {
-            let stored = self.index.doc(doc, self.limits.max_chunk_bytes)?;
+        self.cache.clear();
+        Ok((total, matched))
+    }
+
+    /// The store ranges that showing `top` reads.
+    pub fn stored_needs(&self, top: &[(u32, f32)]) -> Result<Vec<(DataFile, Range<u64>)>> {
+        top.iter()
+            .map(|&(doc, _)| {
+                let c = self.index.chunk_of(doc)?;
+                Ok((DataFile::Store, c.offset as u64..c.offset as u64 + c.compressed_len as u64))
+            })
+            .collect()
+    }
+
+    /// The hits for `top`, with their stored fields.
+    pub fn hits(&self, top: &[(u32, f32)]) -> Result<Vec<Hit>> {
+        let mut hits = Vec::with_capacity(top.len());
+        for &(doc, score) in top {
+            let stored = self.index.doc_from(doc, self.limits.max_chunk_bytes, self.src)?;
             let first = |name: &str| self.index.stored_value(&stored, name).first().cloned().unwrap_or_default();
             hits.push(Hit { id: first("id"), title: first("title"), url: first("url"), score });
         }
-        Ok(SearchResults { total, hits })
+        Ok(hits)
     }
 
     /// Scores a clause (alternatives summed), only on `filter`'s documents when given.
@@ -398,7 +466,7 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
             return Ok(l.clone());
         }
         let info = self.index.term_info(ord)?;
-        let list = self.index.postings(&info)?;
+        let list = self.index.postings_from(&info, self.src)?;
         let loaded = std::rc::Rc::new((info, list));
         self.cache.insert(ord, loaded.clone());
         Ok(loaded)
@@ -469,7 +537,7 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
                 return Ok(Vec::new()); // a phrase word that no document has: no match
             };
             let l = self.load(ord)?;
-            let positions = self.index.positions(&l.0, &l.1)?;
+            let positions = self.index.positions_from(&l.0, &l.1, self.src)?;
             loaded.push((l, positions, pos));
         }
         let mut cursors = vec![0usize; loaded.len()];
