@@ -138,7 +138,8 @@ impl Language {
         #[cfg(not(feature = "all-languages"))]
         {
             // One constant algorithm, so the other stemmers are left out of the binary.
-            (self == Language::English).then(|| rust_stemmers::Stemmer::create(rust_stemmers::Algorithm::English))
+            (self == Language::English)
+                .then(|| rust_stemmers::Stemmer::create(rust_stemmers::Algorithm::English))
         }
     }
 

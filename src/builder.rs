@@ -243,39 +243,9 @@ impl IndexBuilder {
     }
 
     /// Writes the index to `out`.
-    pub fn write<W: Write>(self, mut out: W) -> Result<BuildStats> {
+    pub fn write<W: Write>(self, out: W) -> Result<BuildStats> {
         let sections = self.into_sections()?;
-        let mut table = Vec::with_capacity(sections.len() * SECTION_ENTRY_LEN);
-        let mut offset = (HEADER_LEN + sections.len() * SECTION_ENTRY_LEN) as u64;
-        for (kind, bytes) in &sections {
-            table.extend_from_slice(&(*kind as u32).to_le_bytes());
-            table.extend_from_slice(&crc32(bytes).to_le_bytes());
-            table.extend_from_slice(&offset.to_le_bytes());
-            table.extend_from_slice(&(bytes.len() as u64).to_le_bytes());
-            offset += bytes.len() as u64;
-        }
-        let mut header = Vec::with_capacity(HEADER_LEN);
-        header.extend_from_slice(MAGIC);
-        header.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
-        header.extend_from_slice(&(sections.len() as u32).to_le_bytes());
-        header.extend_from_slice(&crc32(&table).to_le_bytes());
-        header.extend_from_slice(&0u32.to_le_bytes());
-        out.write_all(&header)?;
-        out.write_all(&table)?;
-        for (_, bytes) in &sections {
-            out.write_all(bytes)?;
-        }
-        out.flush()?;
-        let meta = Meta::decode(&sections[0].1)?;
-        Ok(BuildStats {
-            docs: meta.doc_count,
-            terms: meta.term_count,
-            sections: sections
-                .iter()
-                .map(|(k, b)| (k.name(), b.len() as u64))
-                .collect(),
-            total_bytes: offset,
-        })
+        write_sections(&sections, out)
     }
 
     /// Builds the index into a `Vec<u8>`.
@@ -371,6 +341,44 @@ impl IndexBuilder {
         debug_assert!(sections.iter().map(|s| s.0).eq(SECTIONS));
         Ok(sections)
     }
+}
+
+/// Writes a header, a section table and the sections.
+pub(crate) fn write_sections<W: Write>(
+    sections: &[(SectionKind, Vec<u8>)],
+    mut out: W,
+) -> Result<BuildStats> {
+    let mut table = Vec::with_capacity(sections.len() * SECTION_ENTRY_LEN);
+    let mut offset = (HEADER_LEN + sections.len() * SECTION_ENTRY_LEN) as u64;
+    for (kind, bytes) in sections {
+        table.extend_from_slice(&(*kind as u32).to_le_bytes());
+        table.extend_from_slice(&crc32(bytes).to_le_bytes());
+        table.extend_from_slice(&offset.to_le_bytes());
+        table.extend_from_slice(&(bytes.len() as u64).to_le_bytes());
+        offset += bytes.len() as u64;
+    }
+    let mut header = Vec::with_capacity(HEADER_LEN);
+    header.extend_from_slice(MAGIC);
+    header.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
+    header.extend_from_slice(&(sections.len() as u32).to_le_bytes());
+    header.extend_from_slice(&crc32(&table).to_le_bytes());
+    header.extend_from_slice(&0u32.to_le_bytes());
+    out.write_all(&header)?;
+    out.write_all(&table)?;
+    for (_, bytes) in sections {
+        out.write_all(bytes)?;
+    }
+    out.flush()?;
+    let meta = Meta::decode(&sections[0].1)?;
+    Ok(BuildStats {
+        docs: meta.doc_count,
+        terms: meta.term_count,
+        sections: sections
+            .iter()
+            .map(|(k, b)| (k.name(), b.len() as u64))
+            .collect(),
+        total_bytes: offset,
+    })
 }
 
 fn too_big(what: &'static str) -> Error {

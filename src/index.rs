@@ -328,7 +328,11 @@ pub trait DataSource {
 impl<D: AsRef<[u8]>> DataSource for Index<D> {
     fn read(&self, file: DataFile, range: Range<u64>) -> Result<std::borrow::Cow<'_, [u8]>> {
         if self.is_split() {
-            return Err(Error::NotLoaded { file: file.name(), start: range.start, end: range.end });
+            return Err(Error::NotLoaded {
+                file: file.name(),
+                start: range.start,
+                end: range.end,
+            });
         }
         let section = match file {
             DataFile::Postings => self.section(SectionKind::Postings),
@@ -340,11 +344,14 @@ impl<D: AsRef<[u8]>> DataSource for Index<D> {
             }
         };
         let (a, b) = (range.start as usize, range.end as usize);
-        section.get(a..b).map(std::borrow::Cow::Borrowed).ok_or(Error::Truncated {
-            what: file.name(),
-            needed: range.end,
-            available: section.len() as u64,
-        })
+        section
+            .get(a..b)
+            .map(std::borrow::Cow::Borrowed)
+            .ok_or(Error::Truncated {
+                what: file.name(),
+                needed: range.end,
+                available: section.len() as u64,
+            })
     }
 }
 
@@ -364,8 +371,15 @@ impl Pages {
 
     /// Computes the table for the three data files.
     pub fn compute(page_size: u32, data: [&[u8]; 3]) -> Pages {
-        let crcs = |d: &[u8]| d.chunks(page_size as usize).map(crc32).collect::<Vec<u32>>();
-        Pages { page_size, files: data.map(|d| (d.len() as u64, crcs(d))) }
+        let crcs = |d: &[u8]| {
+            d.chunks(page_size as usize)
+                .map(crc32)
+                .collect::<Vec<u32>>()
+        };
+        Pages {
+            page_size,
+            files: data.map(|d| (d.len() as u64, crcs(d))),
+        }
     }
 
     /// Encodes the section.
@@ -504,7 +518,13 @@ impl<D: AsRef<[u8]>> Index<D> {
             SectionKind::Store,
             SectionKind::Pages,
         ]
-        .map(|k| sections.iter().find(|s| s.kind == k).map(|s| s.range.clone()).unwrap_or(0..0));
+        .map(|k| {
+            sections
+                .iter()
+                .find(|s| s.kind == k)
+                .map(|s| s.range.clone())
+                .unwrap_or(0..0)
+        });
         let pages = match sections.iter().find(|s| s.kind == SectionKind::Pages) {
             Some(s) => Some(Pages::decode(&bytes_of(&data)[s.range.clone()])?),
             None => None,
@@ -595,10 +615,14 @@ impl<D: AsRef<[u8]>> Index<D> {
         &self.terms
     }
 
+    /// The bytes of a section (empty when the file has none of that kind).
+    pub fn section_bytes(&self, kind: SectionKind) -> &[u8] {
+        self.section(kind)
+    }
+
     fn section(&self, kind: SectionKind) -> &[u8] {
         &(*self.data).as_ref()[self.ranges[kind as usize - 1].clone()]
     }
-
 
     /// Where term `ord`'s data is.
     pub fn term_info(&self, ord: u64) -> Result<TermInfo> {
@@ -627,7 +651,12 @@ impl<D: AsRef<[u8]>> Index<D> {
     /// The postings of a term, with bytes from `src`.
     pub fn postings_from(&self, info: &TermInfo, src: &dyn DataSource) -> Result<PostingList> {
         let data = src.read(DataFile::Postings, info.postings.clone())?;
-        decode_postings(&data, info.doc_freq, self.meta.doc_count, self.indexed.len())
+        decode_postings(
+            &data,
+            info.doc_freq,
+            self.meta.doc_count,
+            self.indexed.len(),
+        )
     }
 
     /// The positions of a term whose postings are `list`, from this file.
@@ -636,7 +665,12 @@ impl<D: AsRef<[u8]>> Index<D> {
     }
 
     /// The positions of a term whose postings are `list`, with bytes from `src`.
-    pub fn positions_from(&self, info: &TermInfo, list: &PostingList, src: &dyn DataSource) -> Result<PositionList> {
+    pub fn positions_from(
+        &self,
+        info: &TermInfo,
+        list: &PostingList,
+        src: &dyn DataSource,
+    ) -> Result<PositionList> {
         let data = src.read(DataFile::Positions, info.positions.clone())?;
         decode_positions(&data, list)
     }
@@ -655,7 +689,10 @@ impl<D: AsRef<[u8]>> Index<D> {
     /// The store chunk holding `doc`: its table entry and its byte range in the chunk data.
     pub fn chunk_of(&self, doc: u32) -> Result<ChunkInfo> {
         if doc >= self.meta.doc_count {
-            return Err(Error::corrupt(format!("document {doc} of {}", self.meta.doc_count)));
+            return Err(Error::corrupt(format!(
+                "document {doc} of {}",
+                self.meta.doc_count
+            )));
         }
         let store = self.store_table()?;
         store.chunk(store.chunk_of(doc)?)
@@ -737,7 +774,12 @@ pub fn read_header(bytes: &[u8]) -> Result<(u32, Vec<Section>)> {
             });
         }
         // Unknown kinds are skipped: a newer writer may add sections an older reader ignores.
-        if let Some(kind) = SECTIONS.iter().chain([&SectionKind::Pages]).copied().find(|k| *k as u32 == kind) {
+        if let Some(kind) = SECTIONS
+            .iter()
+            .chain([&SectionKind::Pages])
+            .copied()
+            .find(|k| *k as u32 == kind)
+        {
             if sections.iter().any(|s: &Section| s.kind == kind) {
                 return Err(Error::corrupt(format!(
                     "section {} appears twice",

@@ -26,6 +26,8 @@ pub mod analysis;
 #[forbid(unsafe_code)]
 pub mod builder;
 #[forbid(unsafe_code)]
+pub mod cache;
+#[forbid(unsafe_code)]
 pub mod codec;
 #[forbid(unsafe_code)]
 pub mod error;
@@ -34,6 +36,8 @@ pub mod fuzzy;
 #[forbid(unsafe_code)]
 pub mod index;
 #[forbid(unsafe_code)]
+pub mod lazy;
+#[forbid(unsafe_code)]
 pub mod postings;
 #[forbid(unsafe_code)]
 pub mod query;
@@ -41,6 +45,8 @@ pub mod query;
 pub mod schema;
 #[forbid(unsafe_code)]
 pub mod search;
+#[forbid(unsafe_code)]
+pub mod split;
 #[forbid(unsafe_code)]
 pub mod store;
 

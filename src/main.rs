@@ -11,7 +11,10 @@ use clap::{Parser, Subcommand, ValueEnum};
 use edgekb::analysis::AnalyzerConfig;
 use edgekb::builder::{Document, IndexBuilder};
 use edgekb::index::Bm25;
-use edgekb::{Error, FieldOptions, Index, Language, Schema, SearchOptions, Searcher};
+use edgekb::lazy::{DirLoader, LazyIndex, DEFAULT_CACHE_BYTES};
+use edgekb::{
+    Error, FieldOptions, Index, Language, Schema, SearchOptions, SearchResults, Searcher,
+};
 use serde::Deserialize;
 
 #[derive(Parser)]
@@ -38,6 +41,13 @@ enum Command {
         /// Schema, analyzer and ranking settings (TOML).
         #[arg(long)]
         config: Option<PathBuf>,
+        /// Write a split index (a directory with manifest.json) for lazy loading over HTTP.
+        /// Without --split or --single, an index above 16 MB is split.
+        #[arg(long, conflicts_with = "single")]
+        split: bool,
+        /// Always write one file.
+        #[arg(long)]
+        single: bool,
     },
     /// Search an index.
     Search {
@@ -175,6 +185,37 @@ fn load_config(path: Option<&Path>) -> Result<(Schema, AnalyzerConfig, Bm25), Er
     Ok((schema, analyzer, bm25))
 }
 
+/// Above this many bytes, `edgekb build` writes a split index unless told `--single`.
+const SPLIT_THRESHOLD: u64 = 16 << 20;
+
+/// Re-cuts a single-file index into the split layout.
+fn rebuild_split(index: &Index<Vec<u8>>) -> Result<edgekb::split::SplitOutput, Error> {
+    edgekb::split::SplitOutput::from_index(index)
+}
+
+/// Writes the immutable files first, then the manifest (atomically, by rename), so a reader
+/// never sees a manifest naming files that are not there yet.
+fn write_split(dir: &Path, out: &edgekb::split::SplitOutput) -> Result<(), Error> {
+    let io = |p: &Path, e: std::io::Error| {
+        Error::Io(std::io::Error::new(
+            e.kind(),
+            format!("{}: {e}", p.display()),
+        ))
+    };
+    std::fs::create_dir_all(dir).map_err(|e| io(dir, e))?;
+    for (name, bytes) in &out.files {
+        let p = dir.join(name);
+        if !p.exists() {
+            std::fs::write(&p, bytes).map_err(|e| io(&p, e))?;
+        }
+    }
+    let tmp = dir.join("manifest.json.tmp");
+    let json = serde_json::to_vec_pretty(&out.manifest).expect("manifest serializes");
+    std::fs::write(&tmp, json).map_err(|e| io(&tmp, e))?;
+    std::fs::rename(&tmp, dir.join("manifest.json")).map_err(|e| io(dir, e))?;
+    Ok(())
+}
+
 fn open_index(path: &Path) -> Result<Index<Vec<u8>>, Error> {
     let bytes = std::fs::read(path).map_err(|e| {
         Error::Io(std::io::Error::new(
@@ -185,12 +226,44 @@ fn open_index(path: &Path) -> Result<Index<Vec<u8>>, Error> {
     Index::open(bytes)
 }
 
-fn run(cli: Cli) -> Result<ExitCode, Error> {
+/// A single-file index, or a split index read from its directory.
+enum Engine {
+    Single(Index<Vec<u8>>),
+    Split(Box<LazyIndex>, DirLoader),
+}
+
+impl Engine {
+    fn open(path: &Path) -> Result<Engine, Box<dyn std::error::Error>> {
+        if path.is_dir() {
+            let mut loader = DirLoader(path.to_path_buf());
+            let lazy = LazyIndex::open(&mut loader, DEFAULT_CACHE_BYTES)?;
+            return Ok(Engine::Split(Box::new(lazy), loader));
+        }
+        let index = open_index(path)?;
+        index.verify()?;
+        Ok(Engine::Single(index))
+    }
+
+    fn search(
+        &mut self,
+        q: &str,
+        opts: &SearchOptions,
+    ) -> Result<SearchResults, Box<dyn std::error::Error>> {
+        Ok(match self {
+            Engine::Single(index) => Searcher::new(index).search(q, opts)?,
+            Engine::Split(lazy, loader) => lazy.search(loader, q, opts)?,
+        })
+    }
+}
+
+fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
     match cli.command {
         Command::Build {
             inputs,
             out,
             config,
+            split,
+            single,
         } => {
             let start = Instant::now();
             let (schema, analyzer, bm25) = load_config(config.as_deref())?;
@@ -205,7 +278,7 @@ fn run(cli: Cli) -> Result<ExitCode, Error> {
                         Error::Io(std::io::Error::new(e.kind(), format!("{name}: {e}")))
                     })?;
                     if name.ends_with(".gz") {
-                        return Err(Error::InvalidConfig { message: format!("{name}: decompress it first (gzip -dc {name} | edgekb build - --out …)") });
+                        return Err(Error::InvalidConfig { message: format!("{name}: decompress it first (gzip -dc {name} | edgekb build - --out …)") }.into());
                     }
                     Box::new(BufReader::with_capacity(1 << 20, f))
                 };
@@ -230,21 +303,38 @@ fn run(cli: Cli) -> Result<ExitCode, Error> {
             if progress {
                 eprint!("\r");
             }
-            let file = File::create(&out).map_err(|e| {
-                Error::Io(std::io::Error::new(
-                    e.kind(),
-                    format!("{}: {e}", out.display()),
-                ))
-            })?;
-            let stats = builder.write(BufWriter::new(file))?;
-            eprintln!(
-                "built {}: {} documents, {} terms, {} bytes in {:.2} s",
-                out.display(),
-                stats.docs,
-                stats.terms,
-                stats.total_bytes,
-                start.elapsed().as_secs_f64()
-            );
+            let mut bytes = Vec::new();
+            let stats = builder.write(&mut bytes)?;
+            let split = split || (!single && stats.total_bytes > SPLIT_THRESHOLD);
+            if split {
+                let index = Index::open(bytes)?;
+                let rebuilt = rebuild_split(&index)?;
+                write_split(&out, &rebuilt)?;
+                eprintln!(
+                    "built {}/ (split): {} documents, {} terms; dictionary {} bytes, data {} bytes in {:.2} s",
+                    out.display(),
+                    stats.docs,
+                    stats.terms,
+                    rebuilt.manifest.dictionary.size,
+                    rebuilt.manifest.postings.size + rebuilt.manifest.positions.size + rebuilt.manifest.store.size,
+                    start.elapsed().as_secs_f64()
+                );
+            } else {
+                std::fs::write(&out, &bytes).map_err(|e| {
+                    Error::Io(std::io::Error::new(
+                        e.kind(),
+                        format!("{}: {e}", out.display()),
+                    ))
+                })?;
+                eprintln!(
+                    "built {}: {} documents, {} terms, {} bytes in {:.2} s",
+                    out.display(),
+                    stats.docs,
+                    stats.terms,
+                    stats.total_bytes,
+                    start.elapsed().as_secs_f64()
+                );
+            }
             Ok(ExitCode::SUCCESS)
         }
         Command::Search {
@@ -258,20 +348,18 @@ fn run(cli: Cli) -> Result<ExitCode, Error> {
             no_typos,
             no_prefix,
         } => {
-            let index = open_index(&kb)?;
-            index.verify()?;
+            let mut engine = Engine::open(&kb)?;
             let opts = SearchOptions {
                 limit,
                 prefix: !no_prefix,
                 typos: !no_typos,
                 any,
             };
-            let mut searcher = Searcher::new(&index);
             let stdout = std::io::stdout();
             let mut out = BufWriter::new(stdout.lock());
             if let Some(qpath) = queries {
                 for (qid, text) in read_queries(&qpath)? {
-                    let res = searcher.search(&text, &opts)?;
+                    let res = engine.search(&text, &opts)?;
                     match format {
                         Format::Trec => {
                             for (rank, h) in res.hits.iter().enumerate() {
@@ -295,9 +383,10 @@ fn run(cli: Cli) -> Result<ExitCode, Error> {
             let Some(q) = query else {
                 return Err(Error::InvalidConfig {
                     message: "give a query, or --queries <file>".into(),
-                });
+                }
+                .into());
             };
-            let res = searcher.search(&q, &opts)?;
+            let res = engine.search(&q, &opts)?;
             if json {
                 writeln!(
                     out,

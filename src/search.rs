@@ -118,9 +118,15 @@ struct Expansion {
 #[derive(Clone, Debug)]
 enum Planned {
     /// A word: its expansions, the fields it may match.
-    Word { expansions: Vec<Expansion>, mask: u16 },
+    Word {
+        expansions: Vec<Expansion>,
+        mask: u16,
+    },
     /// A phrase: each term's ordinal (`None` when absent) and relative position.
-    Phrase { terms: Vec<(Option<u64>, u32)>, mask: u16 },
+    Phrase {
+        terms: Vec<(Option<u64>, u32)>,
+        mask: u16,
+    },
 }
 
 impl Planned {
@@ -128,9 +134,12 @@ impl Planned {
     fn cost(&self, index_docs: u32, df: impl Fn(u64) -> u32) -> u64 {
         match self {
             Planned::Word { expansions, .. } => expansions.iter().map(|e| e.doc_freq as u64).sum(),
-            Planned::Phrase { terms, .. } => {
-                terms.iter().map(|(o, _)| o.map(&df).unwrap_or(0) as u64).min().unwrap_or(0).min(index_docs as u64)
-            }
+            Planned::Phrase { terms, .. } => terms
+                .iter()
+                .map(|(o, _)| o.map(&df).unwrap_or(0) as u64)
+                .min()
+                .unwrap_or(0)
+                .min(index_docs as u64),
         }
     }
 }
@@ -180,13 +189,23 @@ pub struct Searcher<'a, D> {
 impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
     /// A searcher over a single-file `index` with default limits.
     pub fn new(index: &'a Index<D>) -> Self {
-        Searcher { index, src: index, limits: SearchLimits::default(), cache: HashMap::new() }
+        Searcher {
+            index,
+            src: index,
+            limits: SearchLimits::default(),
+            cache: HashMap::new(),
+        }
     }
 
     /// A searcher whose postings, positions and stored chunks come from `src` (a lazy loader's
     /// cache, for a split index).
     pub fn with_source(index: &'a Index<D>, src: &'a dyn DataSource) -> Self {
-        Searcher { index, src, limits: SearchLimits::default(), cache: HashMap::new() }
+        Searcher {
+            index,
+            src,
+            limits: SearchLimits::default(),
+            cache: HashMap::new(),
+        }
     }
 
     /// Sets the limits.
@@ -199,7 +218,10 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
     pub fn search(&mut self, query: &str, opts: &SearchOptions) -> Result<SearchResults> {
         let prepared = self.prepare(query, opts)?;
         let (total, top) = self.execute(&prepared, opts)?;
-        Ok(SearchResults { total, hits: self.hits(&top)? })
+        Ok(SearchResults {
+            total,
+            hits: self.hits(&top)?,
+        })
     }
 
     /// Parses `query` and resolves every item against the dictionary; reads no postings.
@@ -230,7 +252,11 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
 
     /// Scores a prepared query: the number of matching documents and the top `opts.limit`
     /// (document, score) pairs, best first.
-    pub fn execute(&mut self, prepared: &Prepared, opts: &SearchOptions) -> Result<(usize, Vec<(u32, f32)>)> {
+    pub fn execute(
+        &mut self,
+        prepared: &Prepared,
+        opts: &SearchOptions,
+    ) -> Result<(usize, Vec<(u32, f32)>)> {
         self.cache.clear();
         let must = &prepared.must;
         // AND runs rarest clause first and scores later clauses only on the surviving
@@ -286,7 +312,10 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
         top.iter()
             .map(|&(doc, _)| {
                 let c = self.index.chunk_of(doc)?;
-                Ok((DataFile::Store, c.offset as u64..c.offset as u64 + c.compressed_len as u64))
+                Ok((
+                    DataFile::Store,
+                    c.offset as u64..c.offset as u64 + c.compressed_len as u64,
+                ))
             })
             .collect()
     }
@@ -295,9 +324,22 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
     pub fn hits(&self, top: &[(u32, f32)]) -> Result<Vec<Hit>> {
         let mut hits = Vec::with_capacity(top.len());
         for &(doc, score) in top {
-            let stored = self.index.doc_from(doc, self.limits.max_chunk_bytes, self.src)?;
-            let first = |name: &str| self.index.stored_value(&stored, name).first().cloned().unwrap_or_default();
-            hits.push(Hit { id: first("id"), title: first("title"), url: first("url"), score });
+            let stored = self
+                .index
+                .doc_from(doc, self.limits.max_chunk_bytes, self.src)?;
+            let first = |name: &str| {
+                self.index
+                    .stored_value(&stored, name)
+                    .first()
+                    .cloned()
+                    .unwrap_or_default()
+            };
+            hits.push(Hit {
+                id: first("id"),
+                title: first("title"),
+                url: first("url"),
+                score,
+            });
         }
         Ok(hits)
     }
@@ -311,13 +353,21 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
                     let mut acc: Scored = Vec::new();
                     for e in expansions {
                         let s = self.score_term(e.ord, *mask, e.weight, filter)?;
-                        acc = if acc.is_empty() { s } else { merge(&acc, &s, f32::max) };
+                        acc = if acc.is_empty() {
+                            s
+                        } else {
+                            merge(&acc, &s, f32::max)
+                        };
                     }
                     acc
                 }
                 Planned::Phrase { terms, mask } => self.phrase(terms, *mask, filter)?,
             };
-            out = if out.is_empty() { scored } else { merge(&out, &scored, |x, y| x + y) };
+            out = if out.is_empty() {
+                scored
+            } else {
+                merge(&out, &scored, |x, y| x + y)
+            };
         }
         Ok(out)
     }
@@ -430,7 +480,9 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
                 targets.push((folded, true));
             }
             for (target, as_prefix) in targets {
-                let Some(aut) = Levenshtein::new(target, max, as_prefix, self.limits.max_automaton_steps) else {
+                let Some(aut) =
+                    Levenshtein::new(target, max, as_prefix, self.limits.max_automaton_steps)
+                else {
                     continue;
                 };
                 let mut stream = terms.search_with_state(&aut).into_stream();
@@ -451,11 +503,20 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
         let mut out = Vec::with_capacity(found.len());
         for (ord, weight) in found {
             let doc_freq = self.index.term_info(ord)?.doc_freq;
-            out.push(Expansion { ord, weight, doc_freq });
+            out.push(Expansion {
+                ord,
+                weight,
+                doc_freq,
+            });
         }
         // Keep the best: by weight, then the rarest first (rare completions are the
         // distinctive ones and score highest under BM25), then by ordinal (deterministic).
-        out.sort_by(|a, b| b.weight.total_cmp(&a.weight).then(a.doc_freq.cmp(&b.doc_freq)).then(a.ord.cmp(&b.ord)));
+        out.sort_by(|a, b| {
+            b.weight
+                .total_cmp(&a.weight)
+                .then(a.doc_freq.cmp(&b.doc_freq))
+                .then(a.ord.cmp(&b.ord))
+        });
         out.truncate(self.limits.max_expansions);
         out.sort_by_key(|e| e.ord);
         Ok(out)
@@ -502,7 +563,13 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
         tf_tilde * (bm.k1 + 1.0) / (tf_tilde + bm.k1)
     }
 
-    fn score_term(&mut self, ord: u64, allowed: u16, weight: f32, filter: Option<&[u32]>) -> Result<Scored> {
+    fn score_term(
+        &mut self,
+        ord: u64,
+        allowed: u16,
+        weight: f32,
+        filter: Option<&[u32]>,
+    ) -> Result<Scored> {
         let loaded = self.load(ord)?;
         let (info, list) = &*loaded;
         let idf = self.idf(info.doc_freq) * weight;
@@ -530,7 +597,12 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
     }
 
     /// Documents where the terms occur at their relative positions in one field.
-    fn phrase(&mut self, terms: &[(Option<u64>, u32)], allowed: u16, filter: Option<&[u32]>) -> Result<Scored> {
+    fn phrase(
+        &mut self,
+        terms: &[(Option<u64>, u32)],
+        allowed: u16,
+        filter: Option<&[u32]>,
+    ) -> Result<Scored> {
         let mut loaded: Vec<(Loaded, PositionList, u32)> = Vec::new();
         for &(ord, pos) in terms {
             let Some(ord) = ord else {
@@ -572,13 +644,17 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
                 }
                 idx.push(*c);
             }
-            let common = loaded.iter().zip(&idx).fold(allowed, |m, ((l, _, _), &i)| m & l.1.masks[i]);
+            let common = loaded
+                .iter()
+                .zip(&idx)
+                .fold(allowed, |m, ((l, _, _), &i)| m & l.1.masks[i]);
             if common == 0 || !phrase_in_doc(&loaded, &idx, common) {
                 continue;
             }
             let mut score = 0.0;
             for ((l, _, _), &i) in loaded.iter().zip(&idx) {
-                score += self.idf(l.0.doc_freq) * self.bm25f(doc, l.1.masks[i], l.1.tfs_of(i), common);
+                score +=
+                    self.idf(l.0.doc_freq) * self.bm25f(doc, l.1.masks[i], l.1.tfs_of(i), common);
             }
             out.push((doc, score));
         }

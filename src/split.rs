@@ -1,0 +1,333 @@
+//! What does a split index look like on a static host?
+//!
+//! A directory of one small mutable `manifest.json` and four immutable files named by content
+//! (`<kind>.<16 hex digits of SHA-256>.bin`, cacheable forever):
+//!
+//! - `dictionary.*.bin`: an index file (same header and sections as a single-file index)
+//!   holding meta, terms, term info, field norms, the store's chunk table and the page table.
+//!   It is fetched whole and stays resident: queries are analyzed and expanded (exact, prefix,
+//!   typo) against it before anything else is fetched.
+//! - `postings.*.bin`, `positions.*.bin`, `store.*.bin`: a 16-byte pack header (magic
+//!   `EDGEKBPK`, format version, data-file kind) followed by the section's bytes, fetched in
+//!   page-aligned HTTP ranges; every page's CRC32 is in the dictionary's page table.
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::builder::BuildStats;
+use crate::error::{Error, Result};
+use crate::index::{DataFile, FORMAT_VERSION, OLDEST_SUPPORTED_FORMAT_VERSION};
+
+/// Magic label of a data ("pack") file.
+pub const PACK_MAGIC: &[u8; 8] = b"EDGEKBPK";
+/// Bytes before a pack file's data.
+pub const PACK_HEADER_LEN: u64 = 16;
+/// Version of the manifest's own layout.
+pub const MANIFEST_VERSION: u32 = 1;
+/// Largest manifest accepted, in bytes.
+pub const MAX_MANIFEST_BYTES: usize = 64 * 1024;
+
+/// One file of a split index.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileEntry {
+    /// File name, relative to the manifest's URL.
+    pub name: String,
+    /// Size in bytes.
+    pub size: u64,
+    /// SHA-256 of the whole file, hex.
+    pub sha256: String,
+}
+
+/// `manifest.json`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Manifest {
+    /// Layout version of this manifest ([`MANIFEST_VERSION`]).
+    pub manifest_version: u32,
+    /// Format version of the index files.
+    pub format_version: u32,
+    /// Number of documents.
+    pub doc_count: u32,
+    /// Number of terms.
+    pub term_count: u32,
+    /// Stemming language (informational; the dictionary holds the analyzer).
+    pub language: String,
+    /// Field names (informational; the dictionary holds the schema).
+    pub fields: Vec<String>,
+    /// The resident dictionary.
+    pub dictionary: FileEntry,
+    /// Postings pack.
+    pub postings: FileEntry,
+    /// Positions pack.
+    pub positions: FileEntry,
+    /// Stored-field chunks pack.
+    pub store: FileEntry,
+}
+
+fn bad(message: impl Into<String>) -> Error {
+    Error::InvalidConfig {
+        message: format!("manifest: {}", message.into()),
+    }
+}
+
+/// Whether `name` is a file name a manifest may use: `<lowercase kind>.<16 hex>.bin`, so it
+/// cannot leave the manifest's directory or reach another host.
+pub fn valid_file_name(name: &str) -> bool {
+    let mut parts = name.split('.');
+    let (Some(kind), Some(hash), Some("bin"), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return false;
+    };
+    !kind.is_empty()
+        && kind.len() <= 32
+        && kind.bytes().all(|b| b.is_ascii_lowercase())
+        && hash.len() == 16
+        && hash
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+}
+
+impl Manifest {
+    /// Checks versions and file names.
+    pub fn validate(&self) -> Result<()> {
+        if self.manifest_version != MANIFEST_VERSION {
+            return Err(bad(format!(
+                "layout version {} (this edgekb reads {MANIFEST_VERSION}); rebuild with this edgekb",
+                self.manifest_version
+            )));
+        }
+        if !(OLDEST_SUPPORTED_FORMAT_VERSION..=FORMAT_VERSION).contains(&self.format_version) {
+            return Err(Error::UnsupportedVersion {
+                found: self.format_version,
+                oldest: OLDEST_SUPPORTED_FORMAT_VERSION,
+                newest: FORMAT_VERSION,
+            });
+        }
+        for f in [
+            &self.dictionary,
+            &self.postings,
+            &self.positions,
+            &self.store,
+        ] {
+            if !valid_file_name(&f.name) {
+                return Err(bad(format!(
+                    "file name {:?} is not of the form kind.<16 hex>.bin",
+                    f.name
+                )));
+            }
+            if f.sha256.len() != 64 || !f.sha256.bytes().all(|b| b.is_ascii_hexdigit()) {
+                return Err(bad(format!("{}: sha256 must be 64 hex digits", f.name)));
+            }
+        }
+        Ok(())
+    }
+
+    /// The entry of a data file.
+    pub fn data_file(&self, file: DataFile) -> &FileEntry {
+        match file {
+            DataFile::Postings => &self.postings,
+            DataFile::Positions => &self.positions,
+            DataFile::Store => &self.store,
+        }
+    }
+}
+
+/// Hex SHA-256 of `data`.
+pub fn sha256_hex(data: &[u8]) -> String {
+    Sha256::digest(data)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// Checks that `data` is the file `entry` describes (size and SHA-256).
+pub fn check_file(entry: &FileEntry, data: &[u8]) -> Result<()> {
+    if data.len() as u64 != entry.size {
+        return Err(Error::Corrupt {
+            what: format!(
+                "{} has {} bytes, the manifest says {}",
+                entry.name,
+                data.len(),
+                entry.size
+            ),
+        });
+    }
+    let found = sha256_hex(data);
+    if !found.eq_ignore_ascii_case(&entry.sha256) {
+        return Err(Error::Corrupt {
+            what: format!("{} does not match its SHA-256 ({found})", entry.name),
+        });
+    }
+    Ok(())
+}
+
+/// A pack file: header then `data`.
+pub fn pack_file(file: DataFile, data: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(PACK_HEADER_LEN as usize + data.len());
+    out.extend_from_slice(PACK_MAGIC);
+    out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
+    out.extend_from_slice(&(file as u32).to_le_bytes());
+    out.extend_from_slice(data);
+    out
+}
+
+/// Checks a whole pack file's header and returns its data.
+pub fn unpack_file(file: DataFile, bytes: &[u8]) -> Result<&[u8]> {
+    if bytes.len() < PACK_HEADER_LEN as usize || &bytes[..8] != PACK_MAGIC {
+        return Err(Error::BadMagic {
+            found: bytes[..bytes.len().min(8)].to_vec(),
+        });
+    }
+    let version = u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]);
+    if !(OLDEST_SUPPORTED_FORMAT_VERSION..=FORMAT_VERSION).contains(&version) {
+        return Err(Error::UnsupportedVersion {
+            found: version,
+            oldest: OLDEST_SUPPORTED_FORMAT_VERSION,
+            newest: FORMAT_VERSION,
+        });
+    }
+    let kind = u32::from_le_bytes([bytes[12], bytes[13], bytes[14], bytes[15]]);
+    if kind != file as u32 {
+        return Err(Error::corrupt(format!(
+            "pack file of kind {kind} where {} was expected",
+            file.name()
+        )));
+    }
+    Ok(&bytes[PACK_HEADER_LEN as usize..])
+}
+
+/// The files of a split index, in memory, ready to be written.
+#[derive(Clone, Debug)]
+pub struct SplitOutput {
+    /// The manifest.
+    pub manifest: Manifest,
+    /// (name, bytes) of every immutable file.
+    pub files: Vec<(String, Vec<u8>)>,
+    /// Sizes of the dictionary's sections.
+    pub dictionary_stats: BuildStats,
+}
+
+impl SplitOutput {
+    /// Cuts a single-file index into the split layout: the dictionary file (meta, terms, term
+    /// info, field norms, the store's chunk table and a page table) and three data files.
+    pub fn from_index<D: AsRef<[u8]>>(index: &crate::Index<D>) -> Result<SplitOutput> {
+        use crate::index::{Pages, SectionKind};
+        if index.is_split() {
+            return Err(bad("the index is already split"));
+        }
+        let get = |k: SectionKind| index.section_bytes(k);
+        let store = get(SectionKind::Store);
+        let table_len =
+            4 + crate::store::StoreReader::open(store)?.chunk_count() * crate::store::CHUNK_ENTRY;
+        let (store_table, store_data) = store.split_at(table_len);
+        let data: [&[u8]; 3] = [
+            get(SectionKind::Postings),
+            get(SectionKind::Positions),
+            store_data,
+        ];
+        let pages = Pages::compute(Pages::DEFAULT_PAGE_SIZE, data);
+        let sections = vec![
+            (SectionKind::Meta, get(SectionKind::Meta).to_vec()),
+            (SectionKind::Terms, get(SectionKind::Terms).to_vec()),
+            (SectionKind::TermInfo, get(SectionKind::TermInfo).to_vec()),
+            (
+                SectionKind::FieldNorms,
+                get(SectionKind::FieldNorms).to_vec(),
+            ),
+            (SectionKind::Store, store_table.to_vec()),
+            (SectionKind::Pages, pages.encode()),
+        ];
+        let mut dictionary = Vec::new();
+        let stats = crate::builder::write_sections(&sections, &mut dictionary)?;
+        SplitOutput::new(dictionary, data, stats)
+    }
+
+    pub(crate) fn new(
+        dictionary: Vec<u8>,
+        data: [&[u8]; 3],
+        dictionary_stats: BuildStats,
+    ) -> Result<SplitOutput> {
+        let entry = |kind: &str, bytes: &[u8]| {
+            let sha256 = sha256_hex(bytes);
+            FileEntry {
+                name: format!("{kind}.{}.bin", &sha256[..16]),
+                size: bytes.len() as u64,
+                sha256,
+            }
+        };
+        let packs: Vec<Vec<u8>> = DataFile::ALL
+            .iter()
+            .zip(data)
+            .map(|(&f, d)| pack_file(f, d))
+            .collect();
+        let index = crate::Index::open(dictionary.as_slice())?;
+        let manifest = Manifest {
+            manifest_version: MANIFEST_VERSION,
+            format_version: FORMAT_VERSION,
+            doc_count: index.doc_count(),
+            term_count: index.meta().term_count,
+            language: index.meta().analyzer.language.name().to_string(),
+            fields: index
+                .schema()
+                .fields()
+                .iter()
+                .map(|f| f.name.clone())
+                .collect(),
+            dictionary: entry("dictionary", &dictionary),
+            postings: entry("postings", &packs[0]),
+            positions: entry("positions", &packs[1]),
+            store: entry("store", &packs[2]),
+        };
+        drop(index);
+        let mut files = vec![(manifest.dictionary.name.clone(), dictionary)];
+        for (f, bytes) in DataFile::ALL.iter().zip(packs) {
+            files.push((manifest.data_file(*f).name.clone(), bytes));
+        }
+        Ok(SplitOutput {
+            manifest,
+            files,
+            dictionary_stats,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_names_table() {
+        for (name, ok) in [
+            ("postings.0123456789abcdef.bin", true),
+            ("dictionary.ffffffffffffffff.bin", true),
+            ("../postings.0123456789abcdef.bin", false),
+            ("postings.0123456789abcdef.bin/..", false),
+            ("/etc/passwd", false),
+            ("https://evil.example/x.bin", false),
+            ("postings.0123456789ABCDEF.bin", false),
+            ("postings.0123456789abcde.bin", false),
+            ("post ings.0123456789abcdef.bin", false),
+            ("postings.0123456789abcdef.bin.gz", false),
+            ("", false),
+            (".0123456789abcdef.bin", false),
+        ] {
+            assert_eq!(valid_file_name(name), ok, "{name}");
+        }
+    }
+
+    #[test]
+    fn pack_header_round_trips_and_is_checked() {
+        let p = pack_file(DataFile::Positions, b"abc");
+        assert_eq!(unpack_file(DataFile::Positions, &p).unwrap(), b"abc");
+        assert_eq!(
+            unpack_file(DataFile::Postings, &p).unwrap_err().code(),
+            "Corrupt"
+        );
+        assert_eq!(
+            unpack_file(DataFile::Positions, &p[..10])
+                .unwrap_err()
+                .code(),
+            "BadMagic"
+        );
+    }
+}

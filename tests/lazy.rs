@@ -1,0 +1,318 @@
+//! The split index, searched lazily through an instrumented in-memory loader.
+
+use std::ops::Range;
+use std::path::PathBuf;
+
+use edgekb::analysis::AnalyzerConfig;
+use edgekb::builder::{add_jsonl, IndexBuilder};
+use edgekb::index::Bm25;
+use edgekb::lazy::{LazyIndex, LoadError, Loader, MemoryLoader};
+use edgekb::split::SplitOutput;
+use edgekb::{Index, Schema, SearchOptions, Searcher};
+
+fn fixture_index() -> Index<Vec<u8>> {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let mut b = IndexBuilder::new(
+        Schema::default(),
+        AnalyzerConfig::default(),
+        Bm25::default(),
+    );
+    let f = std::fs::File::open(root.join("tests/fixtures/docs.jsonl")).unwrap();
+    add_jsonl(&mut b, std::io::BufReader::new(f), "docs.jsonl").unwrap();
+    Index::open(b.to_bytes().unwrap()).unwrap()
+}
+
+fn loader_for(split: &SplitOutput) -> MemoryLoader {
+    let mut l = MemoryLoader::default();
+    l.files.insert(
+        "manifest.json".into(),
+        serde_json::to_vec(&split.manifest).unwrap(),
+    );
+    for (name, bytes) in &split.files {
+        l.files.insert(name.clone(), bytes.clone());
+    }
+    l
+}
+
+fn queries() -> Vec<String> {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    std::fs::read_to_string(root.join("tests/golden/queries.txt"))
+        .unwrap()
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .map(String::from)
+        .collect()
+}
+
+#[test]
+fn lazy_results_equal_single_file_results() {
+    let index = fixture_index();
+    let split = SplitOutput::from_index(&index).unwrap();
+    let mut loader = loader_for(&split);
+    let mut lazy = LazyIndex::open(&mut loader, 1 << 20).unwrap();
+    for q in queries() {
+        let want = Searcher::new(&index)
+            .search(&q, &SearchOptions::default())
+            .unwrap();
+        let got = lazy
+            .search(&mut loader, &q, &SearchOptions::default())
+            .unwrap();
+        assert_eq!(got, want, "{q:?}");
+    }
+}
+
+#[test]
+fn requests_follow_the_fetch_plan() {
+    let index = fixture_index();
+    let split = SplitOutput::from_index(&index).unwrap();
+    let mut loader = loader_for(&split);
+    let mut lazy = LazyIndex::open(&mut loader, 1 << 20).unwrap();
+    assert_eq!(loader.requests, 2, "manifest + dictionary");
+    let base = loader.requests;
+    // One term, warm dictionary, cold data: one postings request, then one store request.
+    let r = lazy
+        .search(&mut loader, "tmux ", &SearchOptions::default())
+        .unwrap();
+    assert!(r.total > 0);
+    let log: Vec<&(String, Option<Range<u64>>)> = loader.log[base as usize..].iter().collect();
+    assert_eq!(log.len(), 2, "{log:?}");
+    assert!(log[0].0.starts_with("postings.") && log[0].1.is_some());
+    assert!(log[1].0.starts_with("store.") && log[1].1.is_some());
+    // Each request is a page-aligned range, not the whole file.
+    let postings_size = split.manifest.postings.size;
+    let r0 = log[0].1.clone().unwrap();
+    assert!(r0.end - r0.start <= 4096 && r0.end - r0.start < postings_size);
+    // The same query again: everything cached, no request.
+    let before = loader.requests;
+    let again = lazy
+        .search(&mut loader, "tmux ", &SearchOptions::default())
+        .unwrap();
+    assert_eq!(again, r);
+    assert_eq!(loader.requests, before);
+    assert!(lazy.cache_stats().hits > 0);
+    // A word absent from the dictionary costs no request at all.
+    let before = loader.requests;
+    assert_eq!(
+        lazy.search(&mut loader, "qqqqzzzz ", &SearchOptions::default())
+            .unwrap()
+            .total,
+        0
+    );
+    assert_eq!(loader.requests, before);
+}
+
+#[test]
+fn the_cache_stays_within_its_budget() {
+    let index = fixture_index();
+    let split = SplitOutput::from_index(&index).unwrap();
+    let mut loader = loader_for(&split);
+    let budget = 3 * (4096 + edgekb::cache::ENTRY_OVERHEAD);
+    let mut lazy = LazyIndex::open(&mut loader, budget).unwrap();
+    let words: Vec<String> = queries()
+        .into_iter()
+        .chain(["tmux", "vim", "git", "compression", "game", "server"].map(String::from))
+        .collect();
+    let mut seed: u64 = 0x9e3779b97f4a7c15;
+    for _ in 0..500 {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        let q = &words[(seed % words.len() as u64) as usize];
+        let want = Searcher::new(&index)
+            .search(q, &SearchOptions::default())
+            .unwrap();
+        let got = lazy
+            .search(&mut loader, q, &SearchOptions::default())
+            .unwrap();
+        assert_eq!(got, want, "{q:?}");
+        let s = lazy.cache_stats();
+        assert!(s.bytes_held <= budget as u64, "{s:?}");
+    }
+    assert!(
+        lazy.cache_stats().evictions > 0,
+        "a budget this small must evict"
+    );
+}
+
+#[test]
+fn corrupt_or_short_responses_never_enter_the_cache() {
+    let index = fixture_index();
+    let split = SplitOutput::from_index(&index).unwrap();
+    let mut loader = loader_for(&split);
+    let mut lazy = LazyIndex::open(&mut loader, 1 << 20).unwrap();
+    let name = split.manifest.postings.name.clone();
+    let good = loader.files[&name].clone();
+    // Flip every data byte: whatever page a query reads is wrong.
+    let bad: Vec<u8> = good
+        .iter()
+        .enumerate()
+        .map(|(i, b)| if i >= 16 { b ^ 0x55 } else { *b })
+        .collect();
+    loader.files.insert(name.clone(), bad);
+    match lazy.search(&mut loader, "tmux ", &SearchOptions::default()) {
+        Err(LoadError::Index(e)) => assert_eq!(e.code(), "ChecksumMismatch"),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(
+        lazy.cache_stats().entries,
+        0,
+        "nothing cached from a bad response"
+    );
+    // Truncated body.
+    loader.files.insert(name.clone(), good[..20].to_vec());
+    match lazy.search(&mut loader, "tmux ", &SearchOptions::default()) {
+        Err(LoadError::Index(e)) => assert_eq!(e.code(), "Truncated"),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(lazy.cache_stats().entries, 0);
+    // Repaired: the same search works, nothing poisoned.
+    loader.files.insert(name, good);
+    let want = Searcher::new(&index)
+        .search("tmux ", &SearchOptions::default())
+        .unwrap();
+    assert_eq!(
+        lazy.search(&mut loader, "tmux ", &SearchOptions::default())
+            .unwrap(),
+        want
+    );
+}
+
+/// A host that ignores `Range` and always sends the whole file.
+struct NoRanges(MemoryLoader);
+
+impl Loader for NoRanges {
+    fn fetch(&mut self, name: &str, _range: Option<Range<u64>>) -> Result<Vec<u8>, LoadError> {
+        self.0.fetch(name, None)
+    }
+}
+
+#[test]
+fn hosts_without_range_support_work() {
+    let index = fixture_index();
+    let split = SplitOutput::from_index(&index).unwrap();
+    let mut loader = NoRanges(loader_for(&split));
+    let mut lazy = LazyIndex::open(&mut loader, 1 << 20).unwrap();
+    for q in queries() {
+        let want = Searcher::new(&index)
+            .search(&q, &SearchOptions::default())
+            .unwrap();
+        assert_eq!(
+            lazy.search(&mut loader, &q, &SearchOptions::default())
+                .unwrap(),
+            want,
+            "{q:?}"
+        );
+    }
+}
+
+#[test]
+fn a_missing_file_is_not_requested_again() {
+    let index = fixture_index();
+    let split = SplitOutput::from_index(&index).unwrap();
+    let mut loader = loader_for(&split);
+    let mut lazy = LazyIndex::open(&mut loader, 1 << 20).unwrap();
+    loader.files.remove(&split.manifest.store.name);
+    for _ in 0..3 {
+        match lazy.search(&mut loader, "tmux ", &SearchOptions::default()) {
+            Err(LoadError::Http { status: 404, .. }) => {}
+            other => panic!("{other:?}"),
+        }
+    }
+    let store_requests = loader
+        .log
+        .iter()
+        .filter(|(n, _)| n.starts_with("store."))
+        .count();
+    assert_eq!(store_requests, 1, "{:?}", loader.log);
+}
+
+#[test]
+fn refresh_swaps_to_a_new_version() {
+    let index = fixture_index();
+    let split = SplitOutput::from_index(&index).unwrap();
+    let mut loader = loader_for(&split);
+    let mut lazy = LazyIndex::open(&mut loader, 1 << 20).unwrap();
+    assert!(
+        !lazy.refresh(&mut loader).unwrap(),
+        "same manifest, same version"
+    );
+    let old = lazy.version();
+    // A new version with one more document.
+    let mut b = IndexBuilder::new(
+        Schema::default(),
+        AnalyzerConfig::default(),
+        Bm25::default(),
+    );
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let mut text = std::fs::read_to_string(root.join("tests/fixtures/docs.jsonl")).unwrap();
+    text.push_str(
+        "{\"id\": \"new-doc\", \"title\": \"Quokka handbook\", \"body\": \"All about quokkas.\"}\n",
+    );
+    add_jsonl(&mut b, text.as_bytes(), "v2").unwrap();
+    let v2 = SplitOutput::from_index(&Index::open(b.to_bytes().unwrap()).unwrap()).unwrap();
+    let l2 = loader_for(&v2);
+    loader.files.extend(l2.files);
+    assert_eq!(
+        lazy.search(&mut loader, "quokka ", &SearchOptions::default())
+            .unwrap()
+            .total,
+        0
+    );
+    assert!(lazy.refresh(&mut loader).unwrap());
+    assert_eq!(
+        lazy.search(&mut loader, "quokka ", &SearchOptions::default())
+            .unwrap()
+            .hits[0]
+            .id,
+        "new-doc"
+    );
+    // A search holding the old version still reads the old dictionary.
+    assert_eq!(old.index.doc_count() + 1, lazy.version().index.doc_count());
+}
+
+#[test]
+fn bad_manifests_are_refused_with_typed_errors() {
+    let index = fixture_index();
+    let split = SplitOutput::from_index(&index).unwrap();
+    let cases: Vec<(Box<dyn Fn(&mut serde_json::Value)>, &str)> = vec![
+        (
+            Box::new(|m| m["dictionary"]["name"] = "../../etc/passwd".into()),
+            "InvalidConfig",
+        ),
+        (
+            Box::new(|m| {
+                m["postings"]["name"] = "https://evil.example/p.0123456789abcdef.bin".into()
+            }),
+            "InvalidConfig",
+        ),
+        (
+            Box::new(|m| m["format_version"] = 99.into()),
+            "UnsupportedVersion",
+        ),
+        (
+            Box::new(|m| m["dictionary"]["sha256"] = "00".repeat(32).into()),
+            "Corrupt",
+        ),
+        (Box::new(|m| m["dictionary"]["size"] = 3.into()), "Corrupt"),
+    ];
+    for (edit, code) in cases {
+        let mut loader = loader_for(&split);
+        let mut m: serde_json::Value = serde_json::to_value(&split.manifest).unwrap();
+        edit(&mut m);
+        loader
+            .files
+            .insert("manifest.json".into(), serde_json::to_vec(&m).unwrap());
+        match LazyIndex::open(&mut loader, 1 << 20) {
+            Err(e) => assert_eq!(e.code(), code, "{e}"),
+            Ok(_) => panic!("accepted {m}"),
+        }
+    }
+    let mut loader = loader_for(&split);
+    loader
+        .files
+        .insert("manifest.json".into(), b"{not json".to_vec());
+    assert_eq!(
+        LazyIndex::open(&mut loader, 1 << 20).err().unwrap().code(),
+        "InvalidConfig"
+    );
+}
