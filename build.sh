@@ -144,15 +144,17 @@ cmd_build() { cmd_build_native; cmd_build_wasm; }
 
 sample_kb() {
   # A sample knowledge base: the first 5,000 Debian package descriptions when ../shared/data is
-  # beside the checkout, else the committed fixture.
+  # beside the checkout, else the committed fixture. Written split (manifest.json + content-
+  # addressed files) so the page loads it lazily, the way a real site would.
   local src=../shared/data/debian-packages.jsonl.gz
   mkdir -p target/sample
   if [ -f "$src" ]; then
-    [ -f target/sample/docs.jsonl ] || gzip -dc "$src" | head -n 5000 > target/sample/docs.jsonl
+    [ -s target/sample/docs.jsonl ] || { gzip -dc "$src" || true; } | head -n 5000 > target/sample/docs.jsonl
   else
     cp tests/fixtures/docs.jsonl target/sample/docs.jsonl
   fi
-  ./target/release/edgekb build target/sample/docs.jsonl --out www/kb/sample.ekb
+  rm -rf www/kb/sample
+  ./target/release/edgekb build target/sample/docs.jsonl --out www/kb/sample --split
 }
 
 cmd_demo() {

@@ -226,9 +226,28 @@ fn main() {
     }
     for (label, o) in [
         ("prefix+typos on", opts),
-        ("typos off", SearchOptions { typos: false, ..opts }),
-        ("prefix off", SearchOptions { prefix: false, ..opts }),
-        ("both off", SearchOptions { prefix: false, typos: false, ..opts }),
+        (
+            "typos off",
+            SearchOptions {
+                typos: false,
+                ..opts
+            },
+        ),
+        (
+            "prefix off",
+            SearchOptions {
+                prefix: false,
+                ..opts
+            },
+        ),
+        (
+            "both off",
+            SearchOptions {
+                prefix: false,
+                typos: false,
+                ..opts
+            },
+        ),
     ] {
         for q in &queries {
             searcher.search(q, &o).unwrap(); // warm-up
@@ -249,6 +268,66 @@ fn main() {
             percentile(&lat, 0.99),
             lat[lat.len() - 1]
         );
+    }
+
+    // The split index, searched lazily through an in-memory loader that counts requests.
+    {
+        use edgekb::lazy::{LazyIndex, MemoryLoader};
+        let split = edgekb::split::SplitOutput::from_index(&index).unwrap();
+        let dict = &split.files[0].1;
+        println!(
+            "split: dictionary {} bytes ({} gzip); postings {} / positions {} / store {} bytes",
+            dict.len(),
+            gzip_len(dict),
+            split.manifest.postings.size,
+            split.manifest.positions.size,
+            split.manifest.store.size
+        );
+        let loader_for = || {
+            let mut l = MemoryLoader::default();
+            l.files.insert(
+                "manifest.json".into(),
+                serde_json::to_vec(&split.manifest).unwrap(),
+            );
+            for (name, bytes) in &split.files {
+                l.files.insert(name.clone(), bytes.clone());
+            }
+            l
+        };
+        for budget in [8usize << 20, 32 << 20] {
+            let mut loader = loader_for();
+            let mut lazy = LazyIndex::open(&mut loader, budget).unwrap();
+            let (open_req, open_bytes) = (loader.requests, loader.bytes);
+            let first = &queries[0];
+            lazy.search(&mut loader, first, &opts).unwrap();
+            let (first_req, first_bytes) = (loader.requests - open_req, loader.bytes - open_bytes);
+            let n = 10_000usize;
+            let (r0, b0) = (loader.requests, loader.bytes);
+            let mut max_held = 0;
+            for i in 0..n {
+                let q = &queries[i % queries.len()];
+                lazy.search(&mut loader, q, &opts).unwrap();
+                max_held = max_held.max(lazy.cache_stats().bytes_held);
+            }
+            let c = lazy.cache_stats();
+            println!(
+                "lazy, cache {} MiB: open {} requests / {} bytes; first query {:?}: {} requests / {} bytes; \
+                 {} queries: {:.2} requests and {:.0} bytes per query; cache after: {} bytes held (max {}), {} evictions, hit rate {:.1}%",
+                budget >> 20,
+                open_req,
+                open_bytes,
+                first,
+                first_req,
+                first_bytes,
+                n,
+                (loader.requests - r0) as f64 / n as f64,
+                (loader.bytes - b0) as f64 / n as f64,
+                c.bytes_held,
+                max_held,
+                c.evictions,
+                100.0 * c.hits as f64 / (c.hits + c.misses).max(1) as f64
+            );
+        }
     }
 
     // Typo and prefix success rates.
@@ -280,7 +359,10 @@ fn main() {
             ok[kind] += 1;
         } else if show_misses && tries[kind] <= 60 {
             let top: Vec<&str> = hits.iter().map(|h| h.id.as_str()).collect();
-            println!("miss [{}] {q:?} (from {word:?}) wants {id}, got {top:?}", ["typo", "prefix"][kind]);
+            println!(
+                "miss [{}] {q:?} (from {word:?}) wants {id}, got {top:?}",
+                ["typo", "prefix"][kind]
+            );
         }
     }
     println!(

@@ -433,6 +433,12 @@ impl LazyIndex {
         }
     }
 
+    /// Swaps to another version; searches holding the old one finish on it.
+    pub fn set_version(&mut self, version: Version) {
+        self.version = Arc::new(version);
+        self.failed.clear();
+    }
+
     /// Fetches `manifest.json` and the dictionary through `loader` and opens them.
     pub fn open(loader: &mut dyn Loader, cache_bytes: usize) -> Result<LazyIndex, LoadError> {
         let mut stats = LoadStats::default();
@@ -457,8 +463,7 @@ impl LazyIndex {
             return Ok(false);
         }
         let dict = self.fetch(loader, &manifest.dictionary.name.clone(), None)?;
-        self.version = Arc::new(Version::open(manifest, dict)?);
-        self.failed.clear();
+        self.set_version(Version::open(manifest, dict)?);
         Ok(true)
     }
 
@@ -512,6 +517,25 @@ impl LazyIndex {
             ws.pages.insert((req.file, page), bytes);
         }
         Ok(())
+    }
+
+    /// Adds pages already checked by [`Version::check`] to `ws` and the cache.
+    pub fn insert_pages(
+        &mut self,
+        version: &Version,
+        file: DataFile,
+        pages: &[(u32, Arc<[u8]>)],
+        ws: &mut WorkingSet,
+    ) {
+        for (page, bytes) in pages {
+            self.cache.insert(version.key(file, *page), bytes.clone());
+            ws.pages.insert((file, *page), bytes.clone());
+        }
+    }
+
+    /// Counts a rejected response.
+    pub fn count_rejected(&mut self) {
+        self.stats.rejected += 1;
     }
 
     /// Counts a finished request (for loaders that run outside [`LazyIndex::fetch`]).

@@ -2,7 +2,9 @@
 //!
 //! One file per JS class; errors become JS errors in one place ([`error`]).
 
+mod abort;
 mod error;
+mod fetch;
 mod knowledge_base;
 
 pub use knowledge_base::KnowledgeBase; // re-exported for rustdoc
