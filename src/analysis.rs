@@ -263,6 +263,15 @@ impl Analyzer {
     /// Folds one word (NFKC, case, diacritics) without stemming, into `out`.
     pub fn fold_word(&self, word: &str, out: &mut String) {
         out.clear();
+        if word.is_ascii() {
+            // NFKD leaves ASCII as it is: only case folds.
+            out.extend(word.bytes().take(MAX_TERM_BYTES).map(|b| b.to_ascii_lowercase() as char));
+            return;
+        }
+        self.fold_unicode(word, out);
+    }
+
+    fn fold_unicode(&self, word: &str, out: &mut String) {
         let mut base_foldable = false;
         for c in word.nfkd() {
             if is_combining_mark(c) {
@@ -512,6 +521,17 @@ mod tests {
         let t = a.terms(&word);
         assert_eq!(t.len(), 1);
         assert!(t[0].len() <= MAX_TERM_BYTES);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn the_ascii_fast_path_folds_like_nfkd(word in "[ -~]{0,80}") {
+            let a = Analyzer::default();
+            let (mut fast, mut slow) = (String::new(), String::new());
+            a.fold_word(&word, &mut fast);
+            a.fold_unicode(&word, &mut slow);
+            proptest::prop_assert_eq!(fast, slow);
+        }
     }
 
     #[test]

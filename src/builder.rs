@@ -93,6 +93,36 @@ pub struct BuildStats {
     pub total_bytes: u64,
 }
 
+/// The builder's term tables, borrowed apart from the rest so that analysis can feed them
+/// without copying each token.
+struct Vocabulary<'a> {
+    analyzer: &'a Analyzer,
+    folded_ids: &'a mut HashMap<String, u32>,
+    term_ids: &'a mut HashMap<String, u32>,
+    terms: &'a mut Vec<(String, PostingsWriter)>,
+}
+
+impl Vocabulary<'_> {
+    /// The id of the term a folded word stems to (stemming each distinct word once).
+    fn term_id(&mut self, folded: &str) -> u32 {
+        if let Some(&id) = self.folded_ids.get(folded) {
+            return id;
+        }
+        let stem = self.analyzer.stem(folded).into_owned();
+        let id = match self.term_ids.get(&stem) {
+            Some(&id) => id,
+            None => {
+                let id = self.terms.len() as u32;
+                self.term_ids.insert(stem.clone(), id);
+                self.terms.push((stem, PostingsWriter::default()));
+                id
+            }
+        };
+        self.folded_ids.insert(folded.to_string(), id);
+        id
+    }
+}
+
 /// Builds an index in memory and writes it out.
 pub struct IndexBuilder {
     schema: Schema,
@@ -145,24 +175,6 @@ impl IndexBuilder {
         self.doc_count
     }
 
-    fn term_id(&mut self, folded: &str) -> u32 {
-        if let Some(&id) = self.folded_ids.get(folded) {
-            return id;
-        }
-        let stem = self.analyzer.stem(folded).into_owned();
-        let id = match self.term_ids.get(&stem) {
-            Some(&id) => id,
-            None => {
-                let id = self.terms.len() as u32;
-                self.term_ids.insert(stem.clone(), id);
-                self.terms.push((stem, PostingsWriter::default()));
-                id
-            }
-        };
-        self.folded_ids.insert(folded.to_string(), id);
-        id
-    }
-
     /// Adds a document; `location` names it in errors.
     pub fn add(&mut self, doc: &Document, location: &str) -> Result<()> {
         if doc.values.len() != self.schema.fields().len() {
@@ -195,18 +207,20 @@ impl IndexBuilder {
         for bit in 0..self.indexed.len() {
             let field = self.indexed[bit];
             let mut base: u32 = 0;
-            let mut tokens: Vec<(String, u32)> = Vec::new();
+            let mut vocab = Vocabulary {
+                analyzer: &self.analyzer,
+                folded_ids: &mut self.folded_ids,
+                term_ids: &mut self.term_ids,
+                terms: &mut self.terms,
+            };
             for value in &doc.values[field] {
-                let used = self.analyzer.analyze_folded(value, |t| {
-                    tokens.push((t.term.to_string(), base + t.position))
+                let used = vocab.analyzer.analyze_folded(value, |t| {
+                    let id = vocab.term_id(t.term);
+                    scratch.push((id, bit as u8, base + t.position));
                 });
                 base = base.saturating_add(used).saturating_add(VALUE_GAP);
             }
             let len = base.saturating_sub(VALUE_GAP);
-            for (folded, pos) in tokens {
-                let id = self.term_id(&folded);
-                scratch.push((id, bit as u8, pos));
-            }
             self.total_lengths[bit] += len as u64;
             self.norms.push(fieldnorm::encode(len));
         }
