@@ -253,11 +253,18 @@ fn main() {
             searcher.search(q, &o).unwrap(); // warm-up
         }
         let mut lat = Vec::with_capacity(queries.len());
+        let mut slowest: Vec<(f64, &str)> = Vec::new();
         for q in &queries {
             let t = Instant::now();
             let r = searcher.search(q, &o).unwrap();
-            lat.push(t.elapsed().as_secs_f64() * 1e3);
+            let ms = t.elapsed().as_secs_f64() * 1e3;
+            lat.push(ms);
+            slowest.push((ms, q));
             std::hint::black_box(r);
+        }
+        if std::env::var_os("EDGEKB_BENCH_SLOWEST").is_some() {
+            slowest.sort_by(|a, b| b.0.total_cmp(&a.0));
+            println!("slowest ({label}): {:?}", &slowest[..8.min(slowest.len())]);
         }
         lat.sort_by(f64::total_cmp);
         println!(

@@ -183,7 +183,7 @@ const ENGLISH_STOP_WORDS: &[&str] = &[
 pub struct AnalyzerConfig {
     /// Stemming language.
     pub language: Language,
-    /// Whether stop words of the language are dropped (English only for now).
+    /// Whether stop words of the language are dropped (English only for now; on by default).
     pub stop_words: bool,
 }
 
@@ -191,7 +191,7 @@ impl Default for AnalyzerConfig {
     fn default() -> Self {
         AnalyzerConfig {
             language: Language::English,
-            stop_words: false,
+            stop_words: true,
         }
     }
 }

@@ -158,7 +158,7 @@ fn load_config(path: Option<&Path>) -> Result<(Schema, AnalyzerConfig, Bm25), Er
         analyzer.language = Language::from_name(l)
             .ok_or_else(|| config_error(path, format!("unknown language {l:?}")))?;
     }
-    analyzer.stop_words = cfg.stop_words.unwrap_or(false);
+    analyzer.stop_words = cfg.stop_words.unwrap_or(analyzer.stop_words);
     let mut bm25 = Bm25::default();
     bm25.k1 = cfg.k1.unwrap_or(bm25.k1);
     bm25.b = cfg.b.unwrap_or(bm25.b);
