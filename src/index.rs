@@ -470,6 +470,14 @@ impl<D: AsRef<[u8]>> Index<D> {
                 .clone()
         };
         let meta = Meta::decode(&bytes[find(SectionKind::Meta)])?;
+        // The fst crate trusts its bytes (a damaged node can make a traversal panic), so the
+        // dictionary's CRC is checked here, at open: O(dictionary), not O(1), and the one
+        // section checked before use.
+        let terms_entry = sections.iter().find(|s| s.kind == SectionKind::Terms).expect("checked by read_header");
+        let found = crc32(&bytes[terms_entry.range.clone()]);
+        if found != terms_entry.crc {
+            return Err(Error::ChecksumMismatch { section: "terms", expected: terms_entry.crc, found });
+        }
         let data = Arc::new(data);
         let terms = fst::Map::new(Slice {
             owner: data.clone(),
@@ -743,7 +751,10 @@ pub fn read_header(bytes: &[u8]) -> Result<(u32, Vec<Section>)> {
     }
     let count = r.u32()? as usize;
     let table_crc = r.u32()?;
-    let _reserved = r.u32()?;
+    let reserved = r.u32()?;
+    if reserved != 0 {
+        return Err(Error::corrupt(format!("reserved header bytes hold {reserved:#x}, not zero")));
+    }
     if count > 64 {
         return Err(Error::corrupt(format!("{count} sections; at most 64")));
     }
