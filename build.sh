@@ -82,7 +82,8 @@ install_wasm_pack() {
 
 install_npm() {
   # devDependencies from the committed lockfile: binaryen (wasm-opt), playwright-core, workerd.
-  if [ -d node_modules ] && [ node_modules/.package-lock.json -nt package-lock.json ]; then
+  if [ -x node_modules/.bin/wasm-opt ] && [ -x node_modules/.bin/workerd ] &&
+     [ -d node_modules/playwright-core ] && [ node_modules/.package-lock.json -nt package-lock.json ]; then
     return 0
   fi
   log "npm ci"
@@ -129,8 +130,10 @@ cmd_build_wasm() {
   "${WASM_CARGO_ENV[@]}" wasm-pack --quiet build --release --target web --mode "$WASM_PACK_MODE" \
       --out-dir pkg --out-name edgekb --no-opt -- --no-default-features
   local wasm=pkg/edgekb_bg.wasm
+  [ -x node_modules/.bin/wasm-opt ] || die "node_modules/.bin/wasm-opt is missing: run ./build.sh setup"
   node_modules/.bin/wasm-opt -Oz --strip-debug --strip-producers --enable-bulk-memory --enable-nontrapping-float-to-int \
-      --enable-sign-ext --enable-mutable-globals "$wasm" -o "$wasm.opt" && mv "$wasm.opt" "$wasm"
+      --enable-sign-ext --enable-mutable-globals "$wasm" -o "$wasm.opt"
+  mv "$wasm.opt" "$wasm"
   rm -f pkg/.gitignore
   local raw gz
   raw=$(stat -c %s "$wasm"); gz=$(gzip -9c "$wasm" | wc -c)

@@ -224,14 +224,15 @@ fn main() {
         }
         queries.push(s);
     }
-    for (label, o) in [
-        ("prefix+typos on", opts),
+    for (label, o, exhaustive) in [
+        ("prefix+typos on", opts, false),
         (
             "typos off",
             SearchOptions {
                 typos: false,
                 ..opts
             },
+            false,
         ),
         (
             "prefix off",
@@ -239,6 +240,7 @@ fn main() {
                 prefix: false,
                 ..opts
             },
+            false,
         ),
         (
             "both off",
@@ -247,8 +249,20 @@ fn main() {
                 typos: false,
                 ..opts
             },
+            false,
+        ),
+        (
+            "OR ranking, MaxScore",
+            SearchOptions { any: true, ..opts },
+            false,
+        ),
+        (
+            "OR ranking, every match scored",
+            SearchOptions { any: true, ..opts },
+            true,
         ),
     ] {
+        let mut searcher = Searcher::new(&index).max_score(!exhaustive);
         for q in &queries {
             searcher.search(q, &o).unwrap(); // warm-up
         }

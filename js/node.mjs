@@ -4,6 +4,8 @@
 //   import { loadNode } from './js/node.mjs';
 //   const { KnowledgeBase } = await loadNode();
 //   const kb = KnowledgeBase.fromBytes(await readFile('kb.ekb'));
+//   const results = await kb.search('strategy game', { limit: 5 });   // a Promise
+//   const split = await KnowledgeBase.open('http://127.0.0.1:8080/kb/manifest.json');  // Node's fetch
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { join } from 'node:path';
@@ -11,6 +13,7 @@ import { join } from 'node:path';
 const DEFAULT_PKG_DIR = fileURLToPath(new URL('../pkg/', import.meta.url));
 
 const loaded = new Map();
+const instances = new Map();
 
 /**
  * Initialises the wasm module once (per package directory) and returns the module namespace
@@ -26,11 +29,20 @@ export function loadNode({ pkgDir = DEFAULT_PKG_DIR } = {}) {
         readFile(join(pkgDir, 'edgekb_bg.wasm')),
         import(pathToFileURL(join(pkgDir, 'edgekb.js')).href),
       ]);
-      mod.initSync({ module: bytes });
+      instances.set(pkgDir, mod.initSync({ module: bytes }));
       return mod;
     })();
     p.catch(() => loaded.delete(pkgDir));
     loaded.set(pkgDir, p);
   }
   return p;
+}
+
+/**
+ * The wasm instance's exports (`memory`, ...) of the package loaded by loadNode() from `pkgDir`,
+ * e.g. `(await wasmExports()).memory.buffer.byteLength` for the size of the wasm heap.
+ */
+export async function wasmExports({ pkgDir = DEFAULT_PKG_DIR } = {}) {
+  await loadNode({ pkgDir });
+  return instances.get(pkgDir);
 }

@@ -9,10 +9,15 @@
 // Request pipeline (one place each, so later features slot in):
 //   1. count the request             -> stats
 //   2. resolve the path under root   -> 400/403/404 (no escaping root, no `..`)
-//   3. ask the fault hook            -> `fault(ctx)` may add a delay, replace the response with
-//                                       an error status, or cut the body short
+//   3. ask the fault hook            -> `fault(ctx)` may add a delay or hold the answer, reset the
+//                                       connection, replace the response with an error status,
+//                                       ignore Range, cut the body short or flip bytes in it
 //   4. pick the byte range           -> 200, 206 + Content-Range, or 416
 //   5. stream the file, counting bytes sent
+//
+// Every request is also logged in stats().log ({method, pathname, range, status, bytes,
+// clientAborted}); a response whose connection the *client* closed before it was finished counts
+// in stats().clientAborts (connections the server cuts on purpose, for a fault, do not).
 import { createServer } from 'node:http';
 import { createReadStream } from 'node:fs';
 import { stat, realpath } from 'node:fs/promises';
@@ -74,6 +79,34 @@ class HttpError extends Error {
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
+// Waits for `promise` unless the response closes first (a client that went away must not keep a
+// delayed handler alive). Resolves to true when the response closed.
+function unlessClosed(res, promise) {
+  if (res.destroyed || res.closed) return Promise.resolve(true);
+  return new Promise((ok) => {
+    const onClose = () => ok(true);
+    res.once('close', onClose);
+    Promise.resolve(promise).then(
+      () => {
+        res.off('close', onClose);
+        ok(res.destroyed || res.closed);
+      },
+      () => {
+        res.off('close', onClose);
+        ok(res.destroyed || res.closed);
+      },
+    );
+  });
+}
+
+function delay(res, ms) {
+  let timer;
+  const slept = new Promise((r) => {
+    timer = setTimeout(r, ms);
+  });
+  return unlessClosed(res, slept).finally(() => clearTimeout(timer));
+}
+
 /**
  * Starts a server for `root` on 127.0.0.1.
  *
@@ -82,28 +115,50 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
  *   port   0 (default) picks a free port
  *   fault  optional hook, see setFault()
  *   log    optional function(line) for an access log
+ *   mounts optional {'/prefix/': dir}: URL paths under a prefix are served from that directory
  *
- * Returns {url, port, stats(), resetStats(), setFault(fn), close()}.
+ * Returns {url, port, root, stats(), resetStats(), setFault(fn), close()}. stats() is a copy of
+ * {requests, bytes, byPath: {pathname: {requests, bytes}}, clientAborts, log: [{method, pathname,
+ * range, status, bytes, clientAborted}]} (status 0: no answer was sent).
  *
  * The fault hook: `fault(ctx)` is called for every GET/HEAD that resolved to a file, with
  * ctx = {method, pathname, headers, size, requestNumber} (requestNumber counts requests to this
  * pathname, from 1). It returns undefined for normal service, or an object with any of:
- *   delayMs        wait this long before answering
+ *   delayMs        wait this long before answering (cut short when the client goes away)
+ *   hold           a promise: answer only once it settles (or the client goes away)
+ *   reset          destroy the connection without answering (after any delay/hold)
  *   status         answer with this status (and `body`, default a short text) instead of the file
+ *   ignoreRange    answer 200 with the whole file whatever the Range header (a host without
+ *                  Range support)
  *   truncateAfter  send the normal headers (full Content-Length) but only this many body bytes,
  *                  then destroy the connection
+ *   shortBody      send only this many body bytes, with a Content-Length (and Content-Range) that
+ *                  says so: a well-formed but short answer
+ *   corrupt        flip one byte of the body (true: the middle one; a number: that body offset)
  * It may be async.
  */
-export async function startServer({ root, port = 0, fault = null, log = null } = {}) {
+export async function startServer({ root, port = 0, fault = null, log = null, mounts = {} } = {}) {
   if (!root) throw new TypeError('startServer: root is required');
-  const rootReal = await realpath(resolve(root));
-  const rootStat = await stat(rootReal);
-  if (!rootStat.isDirectory()) throw new Error(`startServer: ${root} is not a directory`);
+  const realDir = async (dir) => {
+    const real = await realpath(resolve(dir));
+    if (!(await stat(real)).isDirectory()) throw new Error(`startServer: ${dir} is not a directory`);
+    return real;
+  };
+  const rootReal = await realDir(root);
+  // URL prefix ('/split/') -> real directory, longest prefix first.
+  const mountList = [];
+  for (const [prefix, dir] of Object.entries(mounts)) {
+    if (!/^\/([^/]+\/)+$/.test(prefix) || prefix.split('/').some((seg) => seg === '..' || seg === '.')) {
+      throw new TypeError(`startServer: mount prefix ${JSON.stringify(prefix)} must look like /name/`);
+    }
+    mountList.push({ prefix, dir: await realDir(dir) });
+  }
+  mountList.sort((a, b) => b.prefix.length - a.prefix.length);
 
   let faultHook = fault;
   let stats;
   const resetStats = () => {
-    stats = { requests: 0, bytes: 0, byPath: {} };
+    stats = { requests: 0, bytes: 0, byPath: {}, clientAborts: 0, log: [] };
   };
   resetStats();
 
@@ -116,7 +171,7 @@ export async function startServer({ root, port = 0, fault = null, log = null } =
     pathStats(pathname).bytes += n;
   }
 
-  // Maps a URL pathname to a real file inside root, or throws HttpError.
+  // Maps a URL pathname to a real file inside root (or a mount), or throws HttpError.
   async function resolveFile(pathname) {
     let decoded;
     try {
@@ -126,7 +181,13 @@ export async function startServer({ root, port = 0, fault = null, log = null } =
     }
     if (decoded.includes('\0') || decoded.includes('\\')) throw new HttpError(400, 'bad path');
     if (decoded.split('/').some((seg) => seg === '..')) throw new HttpError(403, 'path escapes root');
-    let candidate = join(rootReal, decoded);
+    let base = rootReal;
+    const mount = mountList.find((m) => decoded.startsWith(m.prefix));
+    if (mount) {
+      base = mount.dir;
+      decoded = '/' + decoded.slice(mount.prefix.length);
+    }
+    let candidate = join(base, decoded);
     let st;
     try {
       st = await stat(candidate);
@@ -145,7 +206,7 @@ export async function startServer({ root, port = 0, fault = null, log = null } =
     if (!st.isFile()) throw new HttpError(404, 'not found');
     // Symlinks must not lead outside root either.
     const real = await realpath(candidate);
-    if (real !== rootReal && !real.startsWith(rootReal + sep)) throw new HttpError(403, 'path escapes root');
+    if (real !== base && !real.startsWith(base + sep)) throw new HttpError(403, 'path escapes root');
     return { file: real, size: st.size, mtime: st.mtime };
   }
 
@@ -165,11 +226,13 @@ export async function startServer({ root, port = 0, fault = null, log = null } =
   // Ends a response early: what was written still reaches the client, then the connection closes
   // (the client sees fewer bytes than Content-Length promised).
   function cutShort(res) {
+    res.cutByServer = true;
     if (res.socket) res.socket.end();
     else res.destroy();
   }
 
-  function streamFile(res, pathname, file, start, end, truncateAfter) {
+  // `flip`: body offset of a byte to invert, or null.
+  function streamFile(res, pathname, file, start, end, truncateAfter, flip = null) {
     return new Promise((resolveDone) => {
       const total = end - start + 1;
       const limit = truncateAfter == null ? total : Math.max(0, Math.min(truncateAfter, total));
@@ -183,7 +246,13 @@ export async function startServer({ root, port = 0, fault = null, log = null } =
         return resolveDone();
       }
       const stream = createReadStream(file, { start, end: start + limit - 1 });
+      let offset = 0;
       stream.on('data', (chunk) => {
+        if (flip !== null && flip >= offset && flip < offset + chunk.length) {
+          chunk = Buffer.from(chunk);
+          chunk[flip - offset] ^= 0xff;
+        }
+        offset += chunk.length;
         addBytes(pathname, chunk.length);
         if (!res.write(chunk)) {
           stream.pause();
@@ -196,6 +265,7 @@ export async function startServer({ root, port = 0, fault = null, log = null } =
         resolveDone();
       });
       stream.on('error', () => {
+        res.cutByServer = true;
         res.destroy();
         resolveDone();
       });
@@ -214,10 +284,22 @@ export async function startServer({ root, port = 0, fault = null, log = null } =
     if (!pathname.startsWith('/')) pathname = '/' + pathname;
     const perPath = pathStats(pathname);
     perPath.requests += 1;
+    const entry = { method: req.method, pathname, range: req.headers.range ?? null, status: 0, bytes: 0, clientAborted: false };
+    stats.log.push(entry);
+    const statsAtStart = stats;
+    const bytesAtStart = perPath.bytes;
+    res.on('close', () => {
+      entry.bytes = perPath.bytes - bytesAtStart;
+      if (!res.writableFinished && !res.cutByServer) {
+        entry.clientAborted = true;
+        if (stats === statsAtStart) stats.clientAborts += 1;
+      }
+    });
     const head = req.method === 'HEAD';
     const common = { 'Access-Control-Allow-Origin': '*', 'Cache-Control': 'no-store' };
     try {
       if (req.method === 'OPTIONS') {
+        entry.status = 204;
         res.writeHead(204, {
           ...common,
           'Access-Control-Allow-Methods': 'GET, HEAD, OPTIONS',
@@ -226,10 +308,12 @@ export async function startServer({ root, port = 0, fault = null, log = null } =
         return res.end();
       }
       if (req.method !== 'GET' && !head) {
+        entry.status = 405;
         return sendText(res, 405, 'method not allowed', { Allow: 'GET, HEAD, OPTIONS' }, pathname);
       }
       const found = await resolveFile(pathname);
       if (found.redirect) {
+        entry.status = 301;
         res.writeHead(301, { ...common, Location: found.redirect, 'Content-Length': 0 });
         return res.end();
       }
@@ -244,12 +328,19 @@ export async function startServer({ root, port = 0, fault = null, log = null } =
             requestNumber: perPath.requests,
           })) ?? {}
         : {};
-      if (action.delayMs > 0) await sleep(action.delayMs);
+      if (action.delayMs > 0 && (await delay(res, action.delayMs))) return;
+      if (action.hold && (await unlessClosed(res, action.hold))) return;
+      if (action.reset) {
+        res.cutByServer = true;
+        req.socket.destroy();
+        return;
+      }
       if (action.status) {
+        entry.status = action.status;
         return sendText(res, action.status, action.body ?? `injected status ${action.status}`, common, pathname, head);
       }
 
-      const range = parseRange(req.headers.range, size);
+      const range = action.ignoreRange ? null : parseRange(req.headers.range, size);
       const headers = {
         ...common,
         'Content-Type': contentTypeFor(file),
@@ -258,6 +349,7 @@ export async function startServer({ root, port = 0, fault = null, log = null } =
         'Access-Control-Expose-Headers': 'Content-Range, Content-Length, Accept-Ranges',
       };
       if (range?.unsatisfiable) {
+        entry.status = 416;
         return sendText(res, 416, 'range not satisfiable', { ...headers, 'Content-Type': 'text/plain; charset=utf-8', 'Content-Range': `bytes */${size}` }, pathname, head);
       }
       let start = 0;
@@ -266,18 +358,27 @@ export async function startServer({ root, port = 0, fault = null, log = null } =
       if (range) {
         ({ start, end } = range);
         status = 206;
-        headers['Content-Range'] = `bytes ${start}-${end}/${size}`;
       }
+      if (action.shortBody != null && end - start + 1 > action.shortBody) {
+        end = start + Math.max(0, action.shortBody) - 1;
+      }
+      if (status === 206) headers['Content-Range'] = `bytes ${start}-${end}/${size}`;
       headers['Content-Length'] = end - start + 1;
+      entry.status = status;
       res.writeHead(status, headers);
       if (head) return res.end();
-      await streamFile(res, pathname, file, start, end, action.truncateAfter);
+      let flip = null;
+      if (action.corrupt === true) flip = (end - start + 1) >> 1;
+      else if (typeof action.corrupt === 'number') flip = action.corrupt;
+      await streamFile(res, pathname, file, start, end, action.truncateAfter, flip);
     } catch (err) {
       if (res.headersSent) {
+        res.cutByServer = true;
         res.destroy();
         return;
       }
       const status = err instanceof HttpError ? err.status : 500;
+      entry.status = status;
       sendText(res, status, err instanceof HttpError ? err.message : 'internal error', common, pathname, head);
     } finally {
       if (log) log(`${req.method} ${req.url} ${res.statusCode}`);

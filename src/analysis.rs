@@ -265,7 +265,11 @@ impl Analyzer {
         out.clear();
         if word.is_ascii() {
             // NFKD leaves ASCII as it is: only case folds.
-            out.extend(word.bytes().take(MAX_TERM_BYTES).map(|b| b.to_ascii_lowercase() as char));
+            out.extend(
+                word.bytes()
+                    .take(MAX_TERM_BYTES)
+                    .map(|b| b.to_ascii_lowercase() as char),
+            );
             return;
         }
         self.fold_unicode(word, out);

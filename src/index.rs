@@ -473,10 +473,17 @@ impl<D: AsRef<[u8]>> Index<D> {
         // The fst crate trusts its bytes (a damaged node can make a traversal panic), so the
         // dictionary's CRC is checked here, at open: O(dictionary), not O(1), and the one
         // section checked before use.
-        let terms_entry = sections.iter().find(|s| s.kind == SectionKind::Terms).expect("checked by read_header");
+        let terms_entry = sections
+            .iter()
+            .find(|s| s.kind == SectionKind::Terms)
+            .expect("checked by read_header");
         let found = crc32(&bytes[terms_entry.range.clone()]);
         if found != terms_entry.crc {
-            return Err(Error::ChecksumMismatch { section: "terms", expected: terms_entry.crc, found });
+            return Err(Error::ChecksumMismatch {
+                section: "terms",
+                expected: terms_entry.crc,
+                found,
+            });
         }
         let data = Arc::new(data);
         let terms = fst::Map::new(Slice {
@@ -753,7 +760,9 @@ pub fn read_header(bytes: &[u8]) -> Result<(u32, Vec<Section>)> {
     let table_crc = r.u32()?;
     let reserved = r.u32()?;
     if reserved != 0 {
-        return Err(Error::corrupt(format!("reserved header bytes hold {reserved:#x}, not zero")));
+        return Err(Error::corrupt(format!(
+            "reserved header bytes hold {reserved:#x}, not zero"
+        )));
     }
     if count > 64 {
         return Err(Error::corrupt(format!("{count} sections; at most 64")));

@@ -252,13 +252,26 @@ impl Version {
         (self.ids[file as usize], page)
     }
 
-    /// Pages that `needs` touches, per file, ascending.
-    pub fn pages_of(&self, needs: &[(DataFile, Range<u64>)]) -> Vec<(DataFile, u32)> {
-        let ps = self.pages().page_size as u64;
+    /// Pages that `needs` touches, per file, ascending. A range past the end of its file (a
+    /// damaged dictionary) is an error, not a request.
+    pub fn pages_of(
+        &self,
+        needs: &[(DataFile, Range<u64>)],
+    ) -> crate::Result<Vec<(DataFile, u32)>> {
+        let pages = self.pages();
+        let ps = pages.page_size as u64;
         let mut out = Vec::new();
         for (file, r) in needs {
             if r.start >= r.end {
                 continue;
+            }
+            let len = pages.files[*file as usize].0;
+            if r.end > len {
+                return Err(Error::Truncated {
+                    what: file.name(),
+                    needed: r.end,
+                    available: len,
+                });
             }
             for p in r.start / ps..=(r.end - 1) / ps {
                 out.push((*file, p as u32));
@@ -266,7 +279,7 @@ impl Version {
         }
         out.sort_unstable();
         out.dedup();
-        out
+        Ok(out)
     }
 
     /// Coalesces missing pages into requests: runs separated by at most [`MAX_GAP_PAGES`].
@@ -311,7 +324,14 @@ impl Version {
             check_file(entry, body)?;
             let data = unpack_file(req.file, body)?;
             let start = (req.range.start - PACK_HEADER_LEN) as usize;
-            (&data[start..start + want as usize], start as u64)
+            let slice = data
+                .get(start..start + want as usize)
+                .ok_or(Error::Truncated {
+                    what: "fetched file",
+                    needed: (start as u64) + want,
+                    available: data.len() as u64,
+                })?;
+            (slice, start as u64)
         } else {
             return Err(Error::Truncated {
                 what: "fetched range",
@@ -320,12 +340,19 @@ impl Version {
             });
         };
         let mut out = Vec::with_capacity(req.pages.len());
+        let short = || Error::Truncated {
+            what: "fetched range",
+            needed: want,
+            available: data.len() as u64,
+        };
         for page in req.pages.clone() {
             let a = page as u64 * ps;
             let b = (a + ps).min(*len);
-            let bytes = &data[(a - base) as usize..(b - base) as usize];
+            let bytes = data
+                .get((a.saturating_sub(base)) as usize..(b.saturating_sub(base)) as usize)
+                .ok_or_else(short)?;
             let found = crate::codec::crc32(bytes);
-            let expected = crcs[page as usize];
+            let expected = *crcs.get(page as usize).ok_or_else(short)?;
             if found != expected {
                 return Err(Error::ChecksumMismatch {
                     section: req.file.name(),
@@ -457,6 +484,8 @@ impl LazyIndex {
     /// Pages of unchanged data files stay cached (their keys are content hashes). Returns
     /// whether the version changed.
     pub fn refresh(&mut self, loader: &mut dyn Loader) -> Result<bool, LoadError> {
+        // A refresh is when files that failed may be there now.
+        self.failed.clear();
         let bytes = self.fetch(loader, "manifest.json", None)?;
         let manifest = parse_manifest(&bytes)?;
         if manifest == self.version.manifest {
@@ -483,10 +512,10 @@ impl LazyIndex {
         version: &Version,
         needs: &[(DataFile, Range<u64>)],
         ws: &mut WorkingSet,
-    ) -> Vec<Request> {
+    ) -> crate::Result<Vec<Request>> {
         ws.page_size = version.pages().page_size as u64;
         let mut missing = Vec::new();
-        for (file, page) in version.pages_of(needs) {
+        for (file, page) in version.pages_of(needs)? {
             if ws.pages.contains_key(&(file, page)) {
                 continue;
             }
@@ -497,7 +526,7 @@ impl LazyIndex {
                 None => missing.push((file, page)),
             }
         }
-        version.requests(&missing)
+        Ok(version.requests(&missing))
     }
 
     /// Checks a response and adds its pages to `ws` and the cache.
@@ -551,6 +580,11 @@ impl LazyIndex {
         self.failed.get(name).copied()
     }
 
+    /// Forgets remembered failures (a refresh: the files may be there now).
+    pub fn forget_failures(&mut self) {
+        self.failed.clear();
+    }
+
     /// Remembers a non-retryable failure of `name` (a 404, say), so it is not fetched again.
     pub fn remember_failure(&mut self, name: &str, status: u16) {
         self.failed.insert(name.to_string(), status);
@@ -593,7 +627,7 @@ impl LazyIndex {
         needs: &[(DataFile, Range<u64>)],
         ws: &mut WorkingSet,
     ) -> Result<(), LoadError> {
-        for req in self.plan(version, needs, ws) {
+        for req in self.plan(version, needs, ws)? {
             let body = self.fetch(loader, &req.name, Some(req.range.clone()))?;
             self.accept(version, &req, &body, ws)?;
         }

@@ -27,6 +27,9 @@ use crate::index::{DataFile, DataSource, Index, TermInfo};
 use crate::postings::{PositionList, PostingList};
 use crate::query::{parse, Item, Occur};
 
+/// Clauses from which OR ranking prunes with MaxScore instead of scoring every match.
+pub const MAX_SCORE_MIN_CLAUSES: usize = 3;
+
 /// Weight of a prefix match relative to an exact one.
 pub const PREFIX_WEIGHT: f32 = 0.7;
 /// Weight of a match per typo: one edit ×0.5, two ×0.25.
@@ -184,6 +187,8 @@ pub struct Searcher<'a, D> {
     src: &'a dyn DataSource,
     limits: SearchLimits,
     cache: HashMap<u64, Loaded>,
+    /// Rank OR queries with MaxScore pruning (see [`Searcher::max_score`]).
+    max_score: bool,
 }
 
 impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
@@ -194,6 +199,7 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
             src: index,
             limits: SearchLimits::default(),
             cache: HashMap::new(),
+            max_score: false,
         }
     }
 
@@ -205,7 +211,17 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
             src,
             limits: SearchLimits::default(),
             cache: HashMap::new(),
+            max_score: false,
         }
+    }
+
+    /// Ranks OR queries of [`MAX_SCORE_MIN_CLAUSES`] clauses or more with MaxScore pruning
+    /// instead of scoring every match. Same results (tested); off by default because with
+    /// bounds from BM25 saturation alone (no per-block maxima yet) it measured slower than
+    /// scoring everything on the benchmark corpora (see BENCHMARKS.md).
+    pub fn max_score(mut self, yes: bool) -> Self {
+        self.max_score = yes;
+        self
     }
 
     /// Sets the limits.
@@ -278,6 +294,12 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
         }
         let mut matched = match matched {
             Some(m) => m,
+            // MaxScore pays off for long OR queries; short ones are cheaper scored outright.
+            None if self.max_score && must.len() >= MAX_SCORE_MIN_CLAUSES => {
+                let r = self.ranked_or(must, &prepared.must_not, opts.limit);
+                self.cache.clear();
+                return r;
+            }
             None => {
                 let mut acc = Vec::new();
                 for clause in must {
@@ -342,6 +364,184 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
             });
         }
         Ok(hits)
+    }
+
+    /// Ranked OR with MaxScore pruning: documents are visited in id order from the clauses
+    /// that could still lift a document into the top `k` ("essential" clauses); the others are
+    /// probed only while a document's partial score plus their upper bounds can beat the
+    /// current k-th score. Scores are summed in the same order as the exhaustive path, so the
+    /// results are identical; `total` counts every match from the document ids alone.
+    fn ranked_or(
+        &mut self,
+        must: &[Vec<Planned>],
+        must_not: &[Vec<Planned>],
+        k: usize,
+    ) -> Result<(usize, Vec<(u32, f32)>)> {
+        let n_docs = self.index.doc_count() as usize;
+        let k1 = self.index.meta().bm25.k1;
+        let mut clauses: Vec<Vec<AltCursor>> = Vec::with_capacity(must.len());
+        for c in must {
+            clauses.push(c.iter().map(|p| self.cursor(p)).collect::<Result<_>>()?);
+        }
+        let words = n_docs.div_ceil(64);
+        let mut excluded = vec![0u64; words];
+        for c in must_not {
+            for p in c {
+                self.cursor(p)?
+                    .each_doc(|d| excluded[d as usize / 64] |= 1 << (d % 64));
+            }
+        }
+        // Every match, from ids alone.
+        let mut seen = vec![0u64; words];
+        for alt in clauses.iter().flatten() {
+            alt.each_doc(|d| seen[d as usize / 64] |= 1 << (d % 64));
+        }
+        let total: usize = seen
+            .iter()
+            .zip(&excluded)
+            .map(|(s, e)| (s & !e).count_ones() as usize)
+            .sum();
+        let is_excluded = |d: u32| excluded[d as usize / 64] & (1 << (d % 64)) != 0;
+        if k == 0 || total == 0 {
+            return Ok((total, Vec::new()));
+        }
+        // Upper bounds (inflated a little, so rounding never prunes a winner).
+        let ub: Vec<f32> = clauses
+            .iter()
+            .map(|c| c.iter().map(|a| a.upper_bound(k1)).sum::<f32>() * 1.0001 + 1e-6)
+            .collect();
+        let mut order: Vec<usize> = (0..clauses.len()).collect();
+        order.sort_by(|&a, &b| ub[a].total_cmp(&ub[b]));
+        let cum: Vec<f32> = order
+            .iter()
+            .scan(0.0f32, |acc, &c| {
+                *acc += ub[c];
+                Some(*acc)
+            })
+            .collect();
+        let mut heap: std::collections::BinaryHeap<std::cmp::Reverse<Rank>> =
+            std::collections::BinaryHeap::new();
+        let mut essential_from = 0usize; // order[..essential_from] are non-essential
+        let mut scores: Vec<Option<f32>> = vec![None; clauses.len()];
+        loop {
+            let Some(doc) = order[essential_from..]
+                .iter()
+                .filter_map(|&c| clause_next(&clauses[c]))
+                .min()
+            else {
+                break;
+            };
+            let theta = if heap.len() == k {
+                heap.peek().map(|r| r.0 .0)
+            } else {
+                None
+            };
+            if !is_excluded(doc) {
+                scores.iter_mut().for_each(|s| *s = None);
+                let mut partial = 0.0f32;
+                for &c in &order[essential_from..] {
+                    if clause_next(&clauses[c]) == Some(doc) {
+                        let s = self.clause_score_at(&mut clauses[c], doc);
+                        partial += s.unwrap_or(0.0);
+                        scores[c] = s;
+                    }
+                }
+                let mut pruned = false;
+                for i in (0..essential_from).rev() {
+                    if let Some(t) = theta {
+                        if partial + cum[i] <= t {
+                            pruned = true;
+                            break;
+                        }
+                    }
+                    let c = order[i];
+                    let s = self.clause_score_at(&mut clauses[c], doc);
+                    partial += s.unwrap_or(0.0);
+                    scores[c] = s;
+                }
+                if !pruned && !(theta.is_some_and(|t| partial <= t * 0.9999 - 1e-6)) {
+                    // The exact score, summed in clause order like the exhaustive path.
+                    let score = scores
+                        .iter()
+                        .flatten()
+                        .copied()
+                        .reduce(|a, b| a + b)
+                        .unwrap_or(0.0);
+                    let rank = Rank(score, doc);
+                    if heap.len() < k {
+                        heap.push(std::cmp::Reverse(rank));
+                    } else if heap.peek().is_some_and(|w| rank > w.0) {
+                        heap.pop();
+                        heap.push(std::cmp::Reverse(rank));
+                    }
+                    if heap.len() == k {
+                        let t = heap.peek().map(|r| r.0 .0).unwrap_or(0.0);
+                        while essential_from < order.len() && cum[essential_from] <= t {
+                            essential_from += 1;
+                        }
+                    }
+                }
+            }
+            for &c in &order[essential_from..] {
+                for alt in &mut clauses[c] {
+                    alt.advance_to(doc + 1);
+                }
+            }
+        }
+        let mut top: Vec<(u32, f32)> = heap.into_iter().map(|r| (r.0 .1, r.0 .0)).collect();
+        top.sort_unstable_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        Ok((total, top))
+    }
+
+    fn cursor(&mut self, p: &Planned) -> Result<AltCursor> {
+        Ok(match p {
+            Planned::Word { expansions, mask } => {
+                let mut exps = Vec::with_capacity(expansions.len());
+                for e in expansions {
+                    let loaded = self.load(e.ord)?;
+                    let idfw = self.idf(loaded.0.doc_freq) * e.weight;
+                    let mut cur = ExpCursor {
+                        loaded,
+                        idfw,
+                        allowed: *mask,
+                        pos: 0,
+                    };
+                    cur.skip_masked();
+                    exps.push(cur);
+                }
+                AltCursor::Word(exps)
+            }
+            Planned::Phrase { terms, mask } => AltCursor::List(self.phrase(terms, *mask, None)?, 0),
+        })
+    }
+
+    /// The clause's score at `doc` (its alternatives summed in order), advancing its cursors.
+    fn clause_score_at(&self, clause: &mut [AltCursor], doc: u32) -> Option<f32> {
+        let mut out: Option<f32> = None;
+        for alt in clause.iter_mut() {
+            alt.advance_to(doc);
+            let s = match alt {
+                AltCursor::Word(exps) => {
+                    let mut best: Option<f32> = None;
+                    for e in exps.iter() {
+                        let list = &e.loaded.1;
+                        if e.pos < list.len() && list.docs[e.pos] == doc {
+                            let v = e.idfw
+                                * self.bm25f(doc, list.masks[e.pos], list.tfs_of(e.pos), e.allowed);
+                            best = Some(best.map_or(v, |b: f32| b.max(v)));
+                        }
+                    }
+                    best
+                }
+                AltCursor::List(list, pos) => {
+                    (*pos < list.len() && list[*pos].0 == doc).then(|| list[*pos].1)
+                }
+            };
+            if let Some(v) = s {
+                out = Some(out.map_or(v, |o| o + v));
+            }
+        }
+        out
     }
 
     /// Scores a clause (alternatives summed), only on `filter`'s documents when given.
@@ -660,6 +860,115 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
         }
         Ok(out)
     }
+}
+
+/// A (score, document) pair ordered best-last: higher score, then lower document id.
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct Rank(f32, u32);
+
+impl Eq for Rank {}
+
+impl PartialOrd for Rank {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Rank {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.0.total_cmp(&other.0).then(other.1.cmp(&self.1))
+    }
+}
+
+/// A cursor over one expansion's postings, skipping documents outside its fields.
+struct ExpCursor {
+    loaded: Loaded,
+    idfw: f32,
+    allowed: u16,
+    pos: usize,
+}
+
+impl ExpCursor {
+    fn skip_masked(&mut self) {
+        let l = &self.loaded.1;
+        while self.pos < l.len() && l.masks[self.pos] & self.allowed == 0 {
+            self.pos += 1;
+        }
+    }
+
+    fn current(&self) -> Option<u32> {
+        self.loaded.1.docs.get(self.pos).copied()
+    }
+
+    fn advance_to(&mut self, doc: u32) {
+        let docs = &self.loaded.1.docs;
+        if self.pos < docs.len() && docs[self.pos] < doc {
+            // Gallop, then binary search.
+            let mut step = 1;
+            let mut hi = self.pos + 1;
+            while hi < docs.len() && docs[hi] < doc {
+                self.pos = hi;
+                hi += step;
+                step *= 2;
+            }
+            let hi = hi.min(docs.len());
+            self.pos += docs[self.pos..hi].partition_point(|&d| d < doc);
+        }
+        self.skip_masked();
+    }
+}
+
+/// A cursor over one alternative of a clause.
+enum AltCursor {
+    /// A word: its expansions' cursors (score = the best expansion's).
+    Word(Vec<ExpCursor>),
+    /// A phrase, scored in advance (it is rare and short).
+    List(Scored, usize),
+}
+
+impl AltCursor {
+    fn next(&self) -> Option<u32> {
+        match self {
+            AltCursor::Word(exps) => exps.iter().filter_map(|e| e.current()).min(),
+            AltCursor::List(l, pos) => l.get(*pos).map(|x| x.0),
+        }
+    }
+
+    fn advance_to(&mut self, doc: u32) {
+        match self {
+            AltCursor::Word(exps) => exps.iter_mut().for_each(|e| e.advance_to(doc)),
+            AltCursor::List(l, pos) => *pos += l[*pos..].partition_point(|x| x.0 < doc),
+        }
+    }
+
+    /// Calls `f` for every document it matches (repeats possible across expansions).
+    fn each_doc(&self, mut f: impl FnMut(u32)) {
+        match self {
+            AltCursor::Word(exps) => {
+                for e in exps {
+                    let l = &e.loaded.1;
+                    for i in 0..l.len() {
+                        if l.masks[i] & e.allowed != 0 {
+                            f(l.docs[i]);
+                        }
+                    }
+                }
+            }
+            AltCursor::List(l, _) => l.iter().for_each(|x| f(x.0)),
+        }
+    }
+
+    /// No document scores more than this here: BM25F saturates below `k1 + 1`.
+    fn upper_bound(&self, k1: f32) -> f32 {
+        match self {
+            AltCursor::Word(exps) => exps.iter().map(|e| e.idfw).fold(0.0, f32::max) * (k1 + 1.0),
+            AltCursor::List(l, _) => l.iter().map(|x| x.1).fold(0.0, f32::max),
+        }
+    }
+}
+
+fn clause_next(clause: &[AltCursor]) -> Option<u32> {
+    clause.iter().filter_map(|a| a.next()).min()
 }
 
 /// Whether the phrase occurs in one of the `common` fields of the document at `idx`.

@@ -316,3 +316,47 @@ fn bad_manifests_are_refused_with_typed_errors() {
         "InvalidConfig"
     );
 }
+
+/// A dictionary whose checksums were recomputed around a store chunk that runs past the end of
+/// the store pack (what a hostile host could serve): a typed error, never a panic or a huge
+/// allocation.
+#[test]
+fn a_chunk_past_the_end_of_its_pack_is_an_error() {
+    use edgekb::codec::crc32;
+    use edgekb::index::{SectionKind, HEADER_LEN, SECTION_ENTRY_LEN};
+    let index = fixture_index();
+    let split = SplitOutput::from_index(&index).unwrap();
+    let mut dict = split.files[0].1.clone();
+    let count = u32::from_le_bytes(dict[12..16].try_into().unwrap()) as usize;
+    for i in 0..count {
+        let e = HEADER_LEN + i * SECTION_ENTRY_LEN;
+        let kind = u32::from_le_bytes(dict[e..e + 4].try_into().unwrap());
+        if kind != SectionKind::Store as u32 {
+            continue;
+        }
+        let off = u64::from_le_bytes(dict[e + 8..e + 16].try_into().unwrap()) as usize;
+        let len = u64::from_le_bytes(dict[e + 16..e + 24].try_into().unwrap()) as usize;
+        // Chunk 0's compressed length (the third u32 of its 16-byte entry) → 2^30.
+        dict[off + 4 + 8..off + 4 + 12].copy_from_slice(&(1u32 << 30).to_le_bytes());
+        let crc = crc32(&dict[off..off + len]);
+        dict[e + 4..e + 8].copy_from_slice(&crc.to_le_bytes());
+    }
+    let table_crc = crc32(&dict[HEADER_LEN..HEADER_LEN + count * SECTION_ENTRY_LEN]);
+    dict[16..20].copy_from_slice(&table_crc.to_le_bytes());
+    let mut manifest = split.manifest.clone();
+    manifest.dictionary.sha256 = edgekb::split::sha256_hex(&dict);
+    manifest.dictionary.size = dict.len() as u64;
+    manifest.dictionary.name = format!("dictionary.{}.bin", &manifest.dictionary.sha256[..16]);
+    let mut loader = loader_for(&split);
+    loader.files.insert(manifest.dictionary.name.clone(), dict);
+    loader.files.insert(
+        "manifest.json".into(),
+        serde_json::to_vec(&manifest).unwrap(),
+    );
+    let mut lazy = LazyIndex::open(&mut loader, 1 << 20).unwrap();
+    // Document 0 ("0ad") is in chunk 0.
+    match lazy.search(&mut loader, "strategy game ", &SearchOptions::default()) {
+        Err(LoadError::Index(e)) => assert_eq!(e.code(), "Truncated", "{e}"),
+        other => panic!("{other:?}"),
+    }
+}

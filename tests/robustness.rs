@@ -6,10 +6,21 @@ use std::path::PathBuf;
 
 use edgekb::{Index, SearchOptions, Searcher};
 
-const QUERIES: &[&str] = &["strategy game", "\"real time strategy\"", "stra", "stratgy", "title:git", "-vim editor", "東京", "compr"];
+const QUERIES: &[&str] = &[
+    "strategy game",
+    "\"real time strategy\"",
+    "stra",
+    "stratgy",
+    "title:git",
+    "-vim editor",
+    "東京",
+    "compr",
+];
 
 fn exercise(bytes: Vec<u8>) {
-    let Ok(index) = Index::open(bytes) else { return };
+    let Ok(index) = Index::open(bytes) else {
+        return;
+    };
     let _ = index.verify();
     for q in QUERIES {
         let _ = Searcher::new(&index).search(q, &SearchOptions::default());
@@ -20,7 +31,8 @@ fn exercise(bytes: Vec<u8>) {
 }
 
 fn fixture() -> Vec<u8> {
-    std::fs::read(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/compat/v1/fixture.ekb")).unwrap()
+    std::fs::read(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/compat/v1/fixture.ekb"))
+        .unwrap()
 }
 
 #[test]
@@ -28,7 +40,10 @@ fn every_truncation_is_an_error_not_a_panic() {
     let bytes = fixture();
     for len in (0..bytes.len()).step_by(37).chain([bytes.len() - 1]) {
         let cut = bytes[..len].to_vec();
-        assert!(Index::open(cut.clone()).and_then(|i| i.verify()).is_err(), "truncated to {len} bytes was accepted");
+        assert!(
+            Index::open(cut.clone()).and_then(|i| i.verify()).is_err(),
+            "truncated to {len} bytes was accepted"
+        );
         exercise(cut);
     }
 }

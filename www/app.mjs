@@ -1,16 +1,24 @@
-// The demo search page: loads the wasm engine, opens ./kb/sample.ekb and searches as you type.
+// The demo search page: loads the wasm engine, opens the split index ./kb/sample/manifest.json
+// (the dictionary now, the rest in ranges as queries need it) and searches as you type. A new
+// keystroke aborts the search still running. A Service Worker (sw.js) keeps the page, the engine
+// and every index file fetched, so the page keeps working offline after a visit.
 import init, { KnowledgeBase } from './pkg/edgekb.js';
 
-const INDEX_URL = './kb/sample.ekb';
+const INDEX_URL = './kb/sample/manifest.json';
 const LIMIT = 20;
 const DEBOUNCE_MS = 80;
 
 const input = document.getElementById('q');
 const statusLine = document.getElementById('status');
+const statsLine = document.getElementById('stats');
 const results = document.getElementById('results');
 
 let kb = null;
 let timer = 0;
+let inFlight = null; // the AbortController of the search running now
+// Counters for tests and the curious: searches started, aborted by a newer one, finished.
+const counts = { started: 0, aborted: 0, completed: 0, failed: 0 };
+window.__searches = counts;
 
 function setStatus(text, isError = false) {
   statusLine.textContent = text;
@@ -23,6 +31,22 @@ function plural(n, word) {
 
 function formatMs(ms) {
   return ms < 10 ? ms.toFixed(1) : Math.round(ms).toString();
+}
+
+function formatBytes(n) {
+  if (n < 1000) return `${n} B`;
+  if (n < 1e6) return `${(n / 1e3).toFixed(1)} KB`;
+  return `${(n / 1e6).toFixed(1)} MB`;
+}
+
+function showStats() {
+  if (!kb || !statsLine) return;
+  const s = kb.stats();
+  if (!s.split) {
+    statsLine.textContent = '';
+    return;
+  }
+  statsLine.textContent = `${plural(s.requests, 'request')} · ${formatBytes(s.bytesFetched)} fetched · ${formatBytes(s.bytesHeld)} cached`;
 }
 
 // Only http(s) links are rendered as links: an index is data, and data can hold `javascript:`.
@@ -63,9 +87,18 @@ function renderHit(hit) {
   return li;
 }
 
-function runSearch() {
+// Aborts the search still running, if any (its promise rejects with an AbortError, ignored).
+function abortInFlight() {
+  if (inFlight) {
+    inFlight.abort();
+    inFlight = null;
+  }
+}
+
+async function runSearch() {
   timer = 0;
   if (!kb) return;
+  abortInFlight();
   const query = input.value;
   if (query.trim() === '') {
     results.replaceChildren();
@@ -73,24 +106,45 @@ function runSearch() {
     setStatus(`${plural(kb.docCount, 'document')} indexed. Type to search.`);
     return;
   }
+  const controller = new AbortController();
+  inFlight = controller;
+  counts.started += 1;
   let res;
   const t0 = performance.now();
   try {
-    res = kb.search(query, { limit: LIMIT });
+    res = await kb.search(query, { limit: LIMIT, signal: controller.signal });
   } catch (err) {
+    if (controller.signal.aborted) {
+      // A newer keystroke took over: its search renders.
+      counts.aborted += 1;
+      return;
+    }
+    if (inFlight === controller) inFlight = null;
+    counts.failed += 1;
     results.replaceChildren();
     results.dataset.query = query;
-    setStatus(`Search failed: ${err.message ?? err}`, true);
+    const code = err && err.code ? ` (${err.code})` : '';
+    setStatus(`Search failed: ${err?.message ?? err}${code}`, true);
+    showStats();
     return;
   }
+  if (controller.signal.aborted) {
+    counts.aborted += 1;
+    return;
+  }
+  if (inFlight === controller) inFlight = null;
+  counts.completed += 1;
   const ms = performance.now() - t0;
   results.replaceChildren(...res.hits.map(renderHit));
   results.dataset.query = query;
   const shown = res.hits.length < res.total ? ` (showing ${res.hits.length})` : '';
   setStatus(`${plural(res.total, 'result')} in ${formatMs(ms)} ms${shown}`);
+  showStats();
 }
 
 function scheduleSearch() {
+  // A new keystroke: the previous search is stale, stop its fetches now.
+  abortInFlight();
   clearTimeout(timer);
   timer = setTimeout(runSearch, DEBOUNCE_MS);
   const url = new URL(location.href);
@@ -99,13 +153,30 @@ function scheduleSearch() {
   history.replaceState(null, '', url);
 }
 
+// The Service Worker makes the page work offline; the page works without it too.
+function registerServiceWorker() {
+  if (!('serviceWorker' in navigator) || !window.isSecureContext) return;
+  navigator.serviceWorker.register('./sw.js').then(
+    () => {
+      document.documentElement.dataset.sw = 'registered';
+    },
+    (err) => {
+      document.documentElement.dataset.sw = 'failed';
+      console.info('Service Worker not registered:', err?.message ?? err);
+    },
+  );
+}
+
 async function main() {
+  registerServiceWorker();
   try {
     const t0 = performance.now();
     await init();
     kb = await KnowledgeBase.open(INDEX_URL);
+    window.__kb = kb;
     const ms = performance.now() - t0;
     setStatus(`${plural(kb.docCount, 'document')} loaded in ${formatMs(ms)} ms. Type to search.`);
+    showStats();
   } catch (err) {
     const code = err && err.code ? ` (${err.code})` : '';
     setStatus(`Could not load the knowledge base: ${err && err.message ? err.message : err}${code}`, true);

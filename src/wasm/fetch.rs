@@ -317,6 +317,15 @@ fn message_of(e: &JsValue) -> String {
         .unwrap_or_else(|| format!("{e:?}"))
 }
 
+/// Whether `fetch` takes a `cache` option here (Workers before compatibility date 2024-11-11
+/// reject it).
+fn supports_request_cache() -> bool {
+    Reflect::get(&js_sys::global(), &"Request".into())
+        .ok()
+        .and_then(|r| Reflect::get(&r, &"prototype".into()).ok())
+        .is_some_and(|p| Reflect::has(&p, &"cache".into()).unwrap_or(false))
+}
+
 /// One `fetch`, with `Range` when asked; 200 and 206 are accepted (the caller checks lengths).
 async fn fetch_once(
     url: &str,
@@ -336,7 +345,7 @@ async fn fetch_once(
         let _ = Reflect::set(&init, &k.into(), v);
     };
     set("signal", signal);
-    if no_store {
+    if no_store && supports_request_cache() {
         set("cache", &"no-store".into());
     }
     if let Some(r) = &range {
@@ -365,10 +374,6 @@ async fn fetch_once(
         .map_err(|_| FetchFailure::Network("fetch did not return a Response".into()))?;
     let status = response.status();
     if status != 200 && status != 206 {
-        // Release the body so the connection can be reused.
-        if let Some(body) = response.body() {
-            let _ = body.cancel();
-        }
         return Err(FetchFailure::Status(status));
     }
     let buffer = response

@@ -197,7 +197,11 @@ impl Split {
         ws: &mut WorkingSet,
         signal: Option<&web_sys::AbortSignal>,
     ) -> Result<(), JsValue> {
-        let requests: Vec<Request> = self.lazy.borrow_mut().plan(version, needs, ws);
+        let requests: Vec<Request> = self
+            .lazy
+            .borrow_mut()
+            .plan(version, needs, ws)
+            .map_err(JsErr::from)?;
         if requests.is_empty() {
             return Ok(());
         }
@@ -542,6 +546,8 @@ impl KnowledgeBase {
             };
             let s = signal.clone();
             abortable(signal, async {
+                // A refresh is when files that failed may be there now.
+                split.lazy.borrow_mut().forget_failures();
                 let bytes = fetch_file(
                     &split.files,
                     "manifest.json",

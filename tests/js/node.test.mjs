@@ -1,4 +1,5 @@
 // The wasm package in Node: golden queries through fromBytes, error handling, open() over HTTP.
+// (Split indexes: split.test.mjs.)
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { after, before, describe, test } from 'node:test';
@@ -63,8 +64,8 @@ describe('wasm package in Node', () => {
 
   describe('golden queries (fromBytes)', () => {
     for (const [i, c] of (golden?.cases ?? []).entries()) {
-      test(caseName(c, i), () => {
-        const result = kb.search(c.query, caseOptions(c));
+      test(caseName(c, i), async () => {
+        const result = await kb.search(c.query, caseOptions(c));
         assertPlainResult(result);
         assertMatchesGolden(result, c.expect, caseName(c, i));
       });
@@ -94,7 +95,7 @@ describe('wasm package in Node', () => {
     // A flipped byte somewhere in the middle must never crash the engine: either the load is
     // refused with an EdgekbError, or the index loads and searching it returns or throws
     // EdgekbErrors, never a trap.
-    test('flipped bytes never trap', () => {
+    test('flipped bytes never trap', async () => {
       const queries = (golden?.cases ?? []).slice(0, 5).map((c) => c.query).concat(['strategy game']);
       for (let k = 1; k <= 15; k++) {
         const b = fixtureBytes.slice();
@@ -109,7 +110,7 @@ describe('wasm package in Node', () => {
         }
         for (const q of queries) {
           try {
-            broken.search(q, { limit: 10 });
+            await broken.search(q, { limit: 10 });
           } catch (err) {
             assertEdgekbError(err, `search ${JSON.stringify(q)} with byte ${pos} flipped`);
           }
@@ -117,11 +118,50 @@ describe('wasm package in Node', () => {
       }
     });
 
-    test('the engine still works after those errors', () => {
+    test('the engine still works after those errors', async () => {
       const again = KnowledgeBase.fromBytes(fixtureBytes);
       assert.equal(again.docCount, kb.docCount);
       const c = golden?.cases?.[0];
-      if (c) assertMatchesGolden(again.search(c.query, caseOptions(c)), c.expect, 'after errors');
+      if (c) assertMatchesGolden(await again.search(c.query, caseOptions(c)), c.expect, 'after errors');
+    });
+  });
+
+  describe('the async API on a single-file index', () => {
+    test('search() returns a Promise', async () => {
+      const p = kb.search('strategy game');
+      assert.ok(p instanceof Promise, 'search() returns a Promise');
+      assertPlainResult(await p);
+    });
+
+    test('search() with an already-aborted signal rejects with an AbortError', async () => {
+      const ac = new AbortController();
+      ac.abort();
+      await assert.rejects(kb.search('strategy game', { signal: ac.signal }), (err) => {
+        assert.equal(err?.name, 'AbortError', `rejected with ${err?.name}: ${err?.message ?? err}`);
+        return true;
+      });
+    });
+
+    test('bad search options reject with an InvalidArgument EdgekbError', async () => {
+      for (const options of [{ limit: -1 }, { limit: 1.5 }, { prefix: 'yes' }, { signal: 42 }]) {
+        await assert.rejects(kb.search('game', options), (err) => {
+          assertEdgekbError(err, JSON.stringify(options));
+          assert.equal(err.code, 'InvalidArgument');
+          return true;
+        });
+      }
+    });
+
+    test('stats(), prefetch() and refresh() of a single-file index', async () => {
+      assert.deepEqual(kb.stats(), { split: false });
+      assert.equal(await kb.prefetch(), 0);
+      assert.equal(await kb.refresh(), false);
+    });
+
+    test('concurrent searches all resolve, each with its own answer', async () => {
+      const cases = (golden?.cases ?? []).slice(0, 10);
+      const results = await Promise.all(cases.map((c) => kb.search(c.query, caseOptions(c))));
+      for (const [i, c] of cases.entries()) assertMatchesGolden(results[i], c.expect, caseName(c, i));
     });
   });
 
@@ -138,7 +178,7 @@ describe('wasm package in Node', () => {
       const opened = await KnowledgeBase.open(server.url + FIXTURE_URL_PATH.slice(1));
       assert.equal(opened.docCount, kb.docCount);
       for (const [i, c] of (golden?.cases ?? []).entries()) {
-        assertMatchesGolden(opened.search(c.query, caseOptions(c)), c.expect, `open(): ${caseName(c, i)}`);
+        assertMatchesGolden(await opened.search(c.query, caseOptions(c)), c.expect, `open(): ${caseName(c, i)}`);
       }
       const s = server.stats().byPath[FIXTURE_URL_PATH];
       assert.ok(s && s.requests >= 1, 'the index was fetched from the server');
@@ -154,10 +194,26 @@ describe('wasm package in Node', () => {
     });
 
     test('open(url) of a missing index rejects with an Error', async () => {
+      server.resetStats();
       await assert.rejects(KnowledgeBase.open(server.url + 'no/such/index.ekb'), (err) => {
         assert.ok(err instanceof Error, `rejected with ${Object.prototype.toString.call(err)} ${String(err)}`);
+        assertEdgekbError(err, 'missing index');
+        assert.equal(err.code, 'HttpStatus');
         return true;
       });
+      assert.equal(server.stats().byPath['/no/such/index.ekb']?.requests, 1, 'a 404 is not retried');
+    });
+
+    test('open(url) of a single-file index retries a 503', async () => {
+      server.resetStats();
+      server.setFault(({ pathname, requestNumber }) => (pathname === FIXTURE_URL_PATH && requestNumber === 1 ? { status: 503 } : undefined));
+      try {
+        const opened = await KnowledgeBase.open(server.url + FIXTURE_URL_PATH.slice(1), { backoffMs: 1 });
+        assert.equal(opened.docCount, kb.docCount);
+        assert.equal(server.stats().byPath[FIXTURE_URL_PATH].requests, 2);
+      } finally {
+        server.setFault(null);
+      }
     });
   });
 });

@@ -6,7 +6,7 @@ import { request } from 'node:http';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { parseRange, startServer } from '../../scripts/serve.mjs';
-import { ROOT, tempDir } from './support.mjs';
+import { ROOT, gate, sleep, tempDir, waitFor } from './support.mjs';
 
 // Raw HTTP GET (fetch normalises away `..` segments, which is exactly what must be tested).
 function rawGet(port, path, headers = {}) {
@@ -42,7 +42,9 @@ describe('scripts/serve.mjs', () => {
     await writeFile(join(root, 'sub', 'index.html'), '<!doctype html><title>sub</title>\n');
     await writeFile(join(tmp.dir, 'secret.txt'), 'outside the root\n');
     await symlink(join(tmp.dir, 'secret.txt'), join(root, 'link.txt'));
-    server = await startServer({ root });
+    await mkdir(join(tmp.dir, 'other'), { recursive: true });
+    await writeFile(join(tmp.dir, 'other', 'm.bin'), 'mounted\n');
+    server = await startServer({ root, mounts: { '/mnt/': join(tmp.dir, 'other') } });
   });
 
   after(async () => {
@@ -177,6 +179,138 @@ describe('scripts/serve.mjs', () => {
     } finally {
       server.setFault(null);
     }
+  });
+
+  test('fault hook: reset destroys the connection without an answer', async () => {
+    try {
+      server.resetStats();
+      server.setFault(() => ({ reset: true }));
+      await assert.rejects(rawGet(server.port, '/data.bin'));
+      const s = server.stats();
+      assert.equal(s.log.length, 1);
+      assert.equal(s.log[0].status, 0, 'nothing answered');
+      assert.equal(s.clientAborts, 0, 'a reset by the server is not a client abort');
+    } finally {
+      server.setFault(null);
+    }
+  });
+
+  test('fault hook: ignoreRange answers 200 with the whole file', async () => {
+    try {
+      server.setFault(() => ({ ignoreRange: true }));
+      const r = await rawGet(server.port, '/data.bin', { Range: 'bytes=2-5' });
+      assert.equal(r.status, 200);
+      assert.equal(r.headers['content-range'], undefined);
+      assert.deepEqual(r.body, data);
+    } finally {
+      server.setFault(null);
+    }
+  });
+
+  test('fault hook: shortBody is a well-formed short answer', async () => {
+    try {
+      server.setFault(() => ({ shortBody: 3 }));
+      const r = await rawGet(server.port, '/data.bin', { Range: 'bytes=2-9' });
+      assert.equal(r.status, 206);
+      assert.equal(r.headers['content-length'], '3');
+      assert.equal(r.headers['content-range'], 'bytes 2-4/20');
+      assert.deepEqual(r.body, data.subarray(2, 5));
+      assert.equal(r.complete, true);
+      const whole = await rawGet(server.port, '/data.bin');
+      assert.equal(whole.status, 200);
+      assert.deepEqual(whole.body, data.subarray(0, 3));
+    } finally {
+      server.setFault(null);
+    }
+  });
+
+  test('fault hook: corrupt flips one byte (the middle one, or at an offset)', async () => {
+    try {
+      server.setFault(() => ({ corrupt: true }));
+      const mid = await rawGet(server.port, '/data.bin');
+      const want = Buffer.from(data);
+      want[10] ^= 0xff;
+      assert.deepEqual(mid.body, want);
+      server.setFault(() => ({ corrupt: 1 }));
+      const ranged = await rawGet(server.port, '/data.bin', { Range: 'bytes=4-7' });
+      const want2 = Buffer.from(data.subarray(4, 8));
+      want2[1] ^= 0xff;
+      assert.deepEqual(ranged.body, want2);
+    } finally {
+      server.setFault(null);
+    }
+  });
+
+  test('fault hook: hold answers once the promise settles', async () => {
+    const g = gate();
+    try {
+      server.setFault(() => ({ hold: g.promise }));
+      let done = false;
+      const pending = rawGet(server.port, '/data.bin').then((r) => {
+        done = true;
+        return r;
+      });
+      await sleep(100);
+      assert.equal(done, false, 'held');
+      g.open();
+      const r = await pending;
+      assert.equal(r.status, 200);
+      assert.deepEqual(r.body, data);
+    } finally {
+      g.open();
+      server.setFault(null);
+    }
+  });
+
+  test('stats: a client closing a delayed request counts as a client abort, and ends the delay', async () => {
+    try {
+      server.resetStats();
+      server.setFault(() => ({ delayMs: 5000 }));
+      const ac = new AbortController();
+      const pending = fetch(server.url + 'data.bin', { signal: ac.signal });
+      await waitFor(() => server.stats().log.length === 1, { timeoutMs: 2000, intervalMs: 5, what: 'the request' });
+      ac.abort();
+      await assert.rejects(pending);
+      await waitFor(() => server.stats().clientAborts === 1, { timeoutMs: 2000, intervalMs: 10, what: 'a client abort' });
+      const [entry] = server.stats().log;
+      assert.equal(entry.clientAborted, true);
+      assert.equal(entry.status, 0);
+      // a completed request is not a client abort
+      server.setFault(null);
+      await rawGet(server.port, '/data.bin');
+      await sleep(20);
+      assert.equal(server.stats().clientAborts, 1);
+      assert.equal(server.stats().log[1].clientAborted, false);
+      assert.equal(server.stats().log[1].status, 200);
+      assert.equal(server.stats().log[1].bytes, 20);
+    } finally {
+      server.setFault(null);
+    }
+  });
+
+  test('stats: the log records method, path, Range header and status', async () => {
+    server.resetStats();
+    await rawGet(server.port, '/data.bin', { Range: 'bytes=0-3' });
+    await rawGet(server.port, '/nope.bin');
+    assert.deepEqual(
+      server.stats().log.map((l) => [l.method, l.pathname, l.range, l.status]),
+      [
+        ['GET', '/data.bin', 'bytes=0-3', 206],
+        ['GET', '/nope.bin', null, 404],
+      ],
+    );
+  });
+
+  test('mounts serve another directory under a URL prefix, without escaping it', async () => {
+    const r = await rawGet(server.port, '/mnt/m.bin');
+    assert.equal(r.status, 200);
+    assert.equal(r.body.toString(), 'mounted\n');
+    assert.equal((await rawGet(server.port, '/mnt/data.bin')).status, 404, 'the root is not visible under the mount');
+    for (const path of ['/mnt/../data.bin', '/mnt/%2e%2e/secret.txt']) {
+      const e = await rawGet(server.port, path);
+      assert.ok(e.status === 403 || e.status === 400, `${path}: ${e.status}`);
+    }
+    await assert.rejects(startServer({ root: tmp.dir, mounts: { 'nope': tmp.dir } }), /mount prefix/);
   });
 
   test('the command line prints one "serving" line and serves', async () => {

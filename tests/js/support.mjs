@@ -1,7 +1,8 @@
 // Shared by the *.test.mjs files (this file is not a test itself).
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { readFile, mkdtemp, rm, cp, mkdir } from 'node:fs/promises';
+import { readFile, readdir, mkdtemp, rm, cp, mkdir, writeFile, rename, copyFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -12,6 +13,8 @@ export const PKG_DIR = join(ROOT, 'pkg');
 export const FIXTURE = join(ROOT, 'tests/compat/v1/fixture.ekb');
 export const FIXTURE_URL_PATH = '/tests/compat/v1/fixture.ekb';
 export const DOCS_JSONL = join(ROOT, 'tests/fixtures/docs.jsonl');
+// The native command line (`./build.sh build`), which writes split indexes.
+export const CLI = process.env.EDGEKB_CLI ? resolve(process.env.EDGEKB_CLI) : join(ROOT, 'target/release/edgekb');
 // EDGEKB_GOLDEN points the tests at another golden file (used to check that a wrong
 // expectation really fails them).
 export const GOLDEN = process.env.EDGEKB_GOLDEN
@@ -25,6 +28,7 @@ const HINTS = {
   [PKG_DIR]: 'the wasm package is built by `./build.sh build`',
   [FIXTURE]: 'the compat fixture is written by the native cargo tests',
   [GOLDEN]: 'the golden queries are written by the native cargo tests',
+  [CLI]: 'the edgekb command is built by `./build.sh build`',
 };
 
 /** Throws a readable error when something a test needs has not been built. */
@@ -188,4 +192,119 @@ export function garbageBytes(n, seed = 12345) {
     out[i] = x & 0xff;
   }
   return out;
+}
+
+// ---------------------------------------------------------------- split indexes
+
+/** Split-index page size and the cache's charge per page (bytes of data + entry overhead). */
+export const PAGE_SIZE = 4096;
+export const PAGE_CHARGE = 4096 + 64;
+/** Bytes before a data pack's first page. */
+export const PACK_HEADER_LEN = 16;
+
+/**
+ * Builds a split index of `docs` (a JSON Lines path) into `outDir` with the edgekb command and
+ * returns its manifest.
+ */
+export async function buildSplit(docs, outDir) {
+  requirePath(CLI);
+  await new Promise((ok, fail) => {
+    execFile(CLI, ['build', docs, '--out', outDir, '--split'], { timeout: 60_000 }, (err, stdout, stderr) => {
+      if (err) fail(new Error(`edgekb build --split failed: ${err.message}\n${stderr}`));
+      else ok();
+    });
+  });
+  return readManifest(outDir);
+}
+
+export async function readManifest(dir) {
+  return JSON.parse(await readFile(join(dir, 'manifest.json'), 'utf8'));
+}
+
+/** URL paths (relative to the manifest's directory, leading '/') of the four immutable files. */
+export function splitFiles(manifest) {
+  return {
+    dictionary: manifest.dictionary.name,
+    postings: manifest.postings.name,
+    positions: manifest.positions.name,
+    store: manifest.store.name,
+  };
+}
+
+/**
+ * Publishes the split index in `fromDir` into `toDir` the way a deploy should: the immutable
+ * files first, then manifest.json replaced atomically (rename).
+ */
+export async function publishSplit(fromDir, toDir) {
+  await mkdir(toDir, { recursive: true });
+  for (const f of await readdir(fromDir)) {
+    if (f !== 'manifest.json') await copyFile(join(fromDir, f), join(toDir, f));
+  }
+  const tmp = join(toDir, `.manifest.json.${process.pid}.tmp`);
+  await copyFile(join(fromDir, 'manifest.json'), tmp);
+  await rename(tmp, join(toDir, 'manifest.json'));
+}
+
+/** The fixture documents plus `extra` ones, written as JSON Lines to `path`. */
+export async function writeDocs(path, extra = []) {
+  const text = await readFile(DOCS_JSONL, 'utf8');
+  await writeFile(path, text.replace(/\n*$/, '\n') + extra.map((d) => JSON.stringify(d) + '\n').join(''));
+  return path;
+}
+
+/** A deterministic pseudo-random generator (xorshift32): returns () => float in [0, 1). */
+export function seededRandom(seed = 1) {
+  let x = seed >>> 0 || 1;
+  return () => {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    return (x >>> 0) / 4294967296;
+  };
+}
+
+/** Resolves `ms` after the call, with the time actually taken. */
+export async function elapsed(fn) {
+  const t0 = performance.now();
+  let value;
+  let error;
+  let failed = false;
+  try {
+    value = await fn();
+  } catch (err) {
+    error = err;
+    failed = true;
+  }
+  return { ms: performance.now() - t0, value, error, failed };
+}
+
+/**
+ * A promise with its resolve function exposed (for holding a server response until released).
+ */
+export function gate() {
+  let open;
+  const promise = new Promise((ok) => {
+    open = ok;
+  });
+  return { promise, open };
+}
+
+/** Asserts `err` is an EdgekbError with `code` (and not a wasm trap). */
+export function assertEdgekbCode(err, code, what = 'error') {
+  assert.ok(err instanceof Error, `${what}: rejected with ${Object.prototype.toString.call(err)} ${String(err)}, not an Error`);
+  assert.ok(!(err instanceof WebAssembly.RuntimeError), `${what}: the wasm trapped (a Rust panic?): ${err.message}`);
+  assert.equal(err.name, 'EdgekbError', `${what}: error name (message: ${err.message})`);
+  assert.equal(err.code, code, `${what}: error code (message: ${err.message})`);
+  return true;
+}
+
+/** Asserts `err` is the rejection of an aborted operation. */
+export function assertAbortError(err, what = 'error') {
+  assert.equal(err?.name, 'AbortError', `${what}: rejected with ${err?.name}: ${err?.message ?? err}`);
+  return true;
+}
+
+/** Requests a server log shows for paths ending in `name` (a file of the split index). */
+export function requestsFor(log, name) {
+  return log.filter((l) => l.pathname.endsWith('/' + name));
 }

@@ -1,6 +1,7 @@
 // The wasm package in workerd (Cloudflare's Workers runtime): tests/js/worker/worker.mjs runs in a
 // real workerd process, fetches the index over HTTP from a local static server, and answers the
-// golden queries over HTTP.
+// golden queries over HTTP: from a single-file index (/search) and from a split index
+// (/split/search, fetched in ranges from a second static server that counts every request).
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -9,14 +10,22 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { startServer } from '../../scripts/serve.mjs';
 import {
+  CLI,
+  DOCS_JSONL,
   FIXTURE,
   FIXTURE_URL_PATH,
   PKG_DIR,
   ROOT,
   assertMatchesGolden,
+  buildSplit,
   caseName,
   checkPrerequisites,
   freePort,
+  gate,
+  publishSplit,
+  requestsFor,
+  splitFiles,
+  writeDocs,
   loadGolden,
   requirePath,
   requirePkg,
@@ -27,6 +36,14 @@ import {
 
 const WORKERD = join(ROOT, 'node_modules/.bin/workerd');
 const WORKER_SRC = join(ROOT, 'tests/js/worker/worker.mjs');
+// A document only the second version of the split index has (refresh test).
+const NEW_DOC = {
+  id: 'tmux-cheatsheet',
+  title: 'tmux cheat sheet',
+  body: 'Keyboard shortcuts for the tmux terminal multiplexer, collected by the quokkaflux project.',
+  url: 'https://kb.example/tmux-cheatsheet',
+  tags: ['terminal'],
+};
 
 let golden = null;
 let goldenError = null;
@@ -39,7 +56,7 @@ try {
 // Text strings in Cap'n Proto text format are JSON-compatible double-quoted strings.
 const capnpString = (s) => JSON.stringify(s);
 
-function workerdConfig({ port, indexUrl }) {
+function workerdConfig({ port, indexUrl, splitUrl, splitOptions }) {
   return `using Workerd = import "/workerd/workerd.capnp";
 
 const config :Workerd.Config = (
@@ -61,20 +78,32 @@ const searchWorker :Workerd.Worker = (
   ],
   bindings = [
     (name = "INDEX_URL", text = ${capnpString(indexUrl)}),
+    (name = "SPLIT_INDEX_URL", text = ${capnpString(splitUrl)}),
+    (name = "SPLIT_OPTIONS", text = ${capnpString(JSON.stringify(splitOptions))}),
   ],
   compatibilityDate = "2025-01-01",
+  # request.signal aborts when the client disconnects (the Worker passes it to search()); the
+  # local workerd does not report a disconnect before the response starts, so it is not tested.
+  compatibilityFlags = ["enable_request_signal"],
   globalOutbound = "loopback",
 );
 `;
 }
 
 test('prerequisites are built, and workerd is installed', () => {
-  checkPrerequisites([WORKERD]);
+  checkPrerequisites([WORKERD, CLI]);
   if (goldenError) throw goldenError;
 });
 
+// Open options of the split index in the Worker: small timeouts keep the fault tests fast.
+const SPLIT_OPTIONS = { timeoutMs: 3000, retries: 2, backoffMs: 5 };
+
 describe('wasm package in workerd', { timeout: 120_000 }, () => {
   let indexServer;
+  let splitServer;
+  let splitDir;
+  let v2Dir;
+  let files;
   let tmp;
   let proc;
   let base;
@@ -101,14 +130,21 @@ describe('wasm package in workerd', { timeout: 120_000 }, () => {
     requirePath(FIXTURE);
     assert.ok(existsSync(WORKERD), `${WORKERD} is missing: run npm ci (./build.sh setup)`);
 
+    requirePath(CLI);
     indexServer = await startServer({ root: ROOT });
     tmp = await tempDir('workerd');
+    splitDir = join(tmp.dir, 'split');
+    files = splitFiles(await buildSplit(DOCS_JSONL, splitDir));
+    v2Dir = join(tmp.dir, 'split-v2');
+    await buildSplit(await writeDocs(join(tmp.dir, 'docs2.jsonl'), [NEW_DOC]), v2Dir);
+    splitServer = await startServer({ root: splitDir });
     await copyFile(WORKER_SRC, join(tmp.dir, 'worker.mjs'));
     await copyFile(join(PKG_DIR, 'edgekb.js'), join(tmp.dir, 'edgekb.js'));
     await copyFile(join(PKG_DIR, 'edgekb_bg.wasm'), join(tmp.dir, 'edgekb_bg.wasm'));
     const port = await freePort();
     const indexUrl = indexServer.url + FIXTURE_URL_PATH.slice(1);
-    await writeFile(join(tmp.dir, 'config.capnp'), workerdConfig({ port, indexUrl }));
+    const splitUrl = splitServer.url + 'manifest.json';
+    await writeFile(join(tmp.dir, 'config.capnp'), workerdConfig({ port, indexUrl, splitUrl, splitOptions: SPLIT_OPTIONS }));
 
     proc = spawn(WORKERD, ['serve', 'config.capnp'], {
       cwd: tmp.dir,
@@ -141,6 +177,7 @@ describe('wasm package in workerd', { timeout: 120_000 }, () => {
     }
     if (process.env.EDGEKB_SHOW_WORKERD_LOG) console.log(output);
     await indexServer?.close();
+    await splitServer?.close();
     await tmp?.cleanup();
   });
 
@@ -201,5 +238,204 @@ describe('wasm package in workerd', { timeout: 120_000 }, () => {
     const r = await get('/nope');
     assert.equal(r.status, 404);
     assert.equal(r.body?.error?.code, 'NotFound');
+  });
+  describe('split index', () => {
+    const search = (q, extra = {}) => get(`/split/search?${new URLSearchParams({ q, ...extra })}`);
+    const log = () => splitServer.stats().log;
+    const isFile = (name) => (ctx) => ctx.pathname === '/' + name;
+    // The Worker forgets its split index (and its cache); the next request opens it again.
+    async function reopen() {
+      const r = await get('/split/reopen');
+      assert.equal(r.status, 200, r.text);
+      const s = await get('/split/stats');
+      assert.equal(s.status, 200, `${s.text}${logs()}`);
+      splitServer.resetStats();
+      return s.body;
+    }
+
+    test('open fetches manifest.json and the dictionary, nothing else', async () => {
+      splitServer.resetStats();
+      const r = await get('/split/stats');
+      assert.equal(r.status, 200, `${r.text}${logs()}`);
+      assert.equal(r.body.split, true);
+      assert.equal(r.body.requests, 2, 'stats().requests after open');
+      assert.deepEqual(
+        log().map((l) => [l.pathname, l.range, l.status]),
+        [
+          ['/manifest.json', null, 200],
+          ['/' + files.dictionary, null, 200],
+        ],
+      );
+      assert.equal(r.body.budget, 16 << 20, 'the default cache budget in Workers is 16 MiB');
+    });
+
+    test('a one-term query: 1 postings + 1 store range request; again: none; an unknown word: none', async () => {
+      const before = await reopen();
+      const first = await search('tmux ');
+      assert.equal(first.status, 200, `${first.text}${logs()}`);
+      assert.ok(first.body.hits.some((h) => h.id === 'tmux'), first.text);
+      assert.deepEqual(log().map((l) => l.pathname).sort(), ['/' + files.postings, '/' + files.store].sort());
+      for (const l of log()) {
+        assert.match(l.range ?? '', /^bytes=\d+-\d+$/, `${l.pathname} asked for with Range`);
+        assert.equal(l.status, 206, `${l.pathname} answered 206`);
+      }
+      const after1 = (await get('/split/stats')).body;
+      assert.equal(after1.requests - before.requests, 2);
+      assert.equal(after1.bytesFetched - before.bytesFetched, splitServer.stats().bytes);
+
+      splitServer.resetStats();
+      const again = await search('tmux ');
+      assert.deepEqual(again.body, first.body);
+      const none = await search('xylophonequux');
+      assert.deepEqual(none.body, { total: 0, hits: [] });
+      assert.equal(splitServer.stats().requests, 0, 'no request for a repeated query or an unknown word');
+      assert.equal((await get('/split/stats')).body.requests, after1.requests);
+    });
+
+    describe('golden cases over a split index', () => {
+      for (const [i, c] of (golden?.cases ?? []).entries()) {
+        test(caseName(c, i), async () => {
+          const params = { ...(c.limit === undefined ? {} : { limit: String(c.limit) }) };
+          const r = await search(c.query, params);
+          assert.equal(r.status, 200, `HTTP ${r.status}: ${r.text}${logs()}`);
+          assertMatchesGolden(r.body, c.expect, caseName(c, i));
+        });
+      }
+    });
+
+    test('a deadline (timeoutMs) aborts a search whose postings are delayed; the fetch is closed', async () => {
+      await reopen();
+      splitServer.setFault((ctx) => (isFile(files.postings)(ctx) ? { delayMs: 2000 } : undefined));
+      try {
+        const t0 = Date.now();
+        const r = await search('tmux ', { timeoutMs: '100' });
+        const ms = Date.now() - t0;
+        assert.equal(r.status, 504, r.text);
+        assert.equal(r.body?.error?.code, 'Timeout');
+        assert.ok(ms < 1000, `answered after ${ms} ms; the postings were delayed 2000 ms`);
+        await waitFor(() => splitServer.stats().clientAborts === 1, { timeoutMs: 1500, intervalMs: 10, what: 'the index server to see the fetch closed' });
+        await waitFor(async () => (await get('/split/stats')).body.inFlight === 0, { timeoutMs: 1500, intervalMs: 20, what: 'inFlight 0' });
+      } finally {
+        splitServer.setFault(null);
+      }
+    });
+
+    test('concurrent requests for the same term make one range request (searches take turns; the later ones hit the cache)', async () => {
+      await reopen();
+      splitServer.setFault((ctx) => (isFile(files.postings)(ctx) ? { delayMs: 250 } : undefined));
+      try {
+        const [a, b, c] = await Promise.all([search('tmux '), search('tmux '), search('tmux ', { limit: '5' })]);
+        for (const r of [a, b, c]) {
+          assert.equal(r.status, 200, `${r.text}${logs()}`);
+          assert.ok(r.body.hits.some((h) => h.id === 'tmux'), r.text);
+        }
+        assert.deepEqual(a.body, b.body);
+        assert.equal(requestsFor(log(), files.postings).length, 1, 'one postings request for the three searches');
+      } finally {
+        splitServer.setFault(null);
+      }
+    });
+
+    test('concurrent requests for different queries on a cold index all get their golden answer', async () => {
+      await reopen();
+      splitServer.setFault((ctx) => (ctx.pathname === '/manifest.json' ? undefined : { delayMs: 50 }));
+      try {
+        const cases = golden.cases.filter((c) => c.expect.total > 0).slice(0, 12);
+        const answers = await Promise.all(cases.map((c) => search(c.query, c.limit === undefined ? {} : { limit: String(c.limit) })));
+        for (const [i, r] of answers.entries()) {
+          assert.equal(r.status, 200, `HTTP ${r.status}: ${r.text}${logs()}`);
+          assertMatchesGolden(r.body, cases[i].expect, caseName(cases[i], i));
+        }
+      } finally {
+        splitServer.setFault(null);
+      }
+    });
+
+    test('a 500 then success is retried; a 404 is a 502 HttpStatus, not retried', async () => {
+      await reopen();
+      splitServer.setFault((ctx) => (isFile(files.postings)(ctx) && ctx.requestNumber === 1 ? { status: 500 } : undefined));
+      try {
+        const c = golden.cases[0];
+        const r = await search(c.query);
+        assert.equal(r.status, 200, `${r.text}${logs()}`);
+        assertMatchesGolden(r.body, c.expect, c.query);
+        assert.equal(requestsFor(log(), files.postings).length, 2);
+        assert.ok((await get('/split/stats')).body.retries >= 1);
+
+        await reopen();
+        splitServer.setFault((ctx) => (isFile(files.postings)(ctx) ? { status: 404 } : undefined));
+        const missing = await search(c.query);
+        assert.equal(missing.status, 502, missing.text);
+        assert.equal(missing.body?.error?.code, 'HttpStatus');
+        const again = await search('tmux ');
+        assert.equal(again.body?.error?.code, 'HttpStatus');
+        assert.equal(requestsFor(log(), files.postings).length, 1, 'not retried, not requested again');
+      } finally {
+        splitServer.setFault(null);
+      }
+    });
+
+    test('corrupted bytes: ChecksumMismatch when persistent, then the same query succeeds', async () => {
+      await reopen();
+      splitServer.setFault((ctx) => (isFile(files.postings)(ctx) ? { corrupt: true } : undefined));
+      const c = golden.cases[0];
+      try {
+        const r = await search(c.query);
+        assert.equal(r.status, 502, r.text);
+        assert.equal(r.body?.error?.code, 'ChecksumMismatch');
+        assert.equal(requestsFor(log(), files.postings).length, SPLIT_OPTIONS.retries + 1, 'retried');
+      } finally {
+        splitServer.setFault(null);
+      }
+      const ok = await search(c.query);
+      assert.equal(ok.status, 200, ok.text);
+      assertMatchesGolden(ok.body, c.expect, 'after the fault is gone');
+    });
+
+    test('a host without Range support gives the golden results', async () => {
+      await reopen();
+      splitServer.setFault(() => ({ ignoreRange: true }));
+      try {
+        for (const [i, c] of (golden?.cases ?? []).entries()) {
+          const r = await search(c.query, c.limit === undefined ? {} : { limit: String(c.limit) });
+          assert.equal(r.status, 200, `${r.text}${logs()}`);
+          assertMatchesGolden(r.body, c.expect, `no Range: ${caseName(c, i)}`);
+        }
+        assert.ok(log().length > 0 && log().every((l) => l.status === 200));
+      } finally {
+        splitServer.setFault(null);
+      }
+    });
+
+    test('refresh: a new manifest is picked up after the search already running, which answers from the old version', async () => {
+      await reopen();
+      const before = await search('tmux ');
+      assert.deepEqual(before.body.hits.map((h) => h.id), ['tmux']);
+      await reopen();
+      const hold = gate();
+      splitServer.setFault((ctx) => (isFile(files.postings)(ctx) ? { hold: hold.promise } : undefined));
+      try {
+        const pending = search('tmux ');
+        await waitFor(() => requestsFor(log(), files.postings).length === 1, { timeoutMs: 2000, intervalMs: 5, what: 'the v1 postings request' });
+        await publishSplit(v2Dir, splitDir);
+        const refreshed = get('/split/refresh');
+        await sleep(100);
+        hold.open();
+        const old = await pending;
+        assert.equal(old.status, 200, old.text);
+        assert.deepEqual(old.body, before.body, 'the search started before refresh answers from the old version');
+        const r = await refreshed;
+        assert.equal(r.status, 200, r.text);
+        assert.equal(r.body.changed, true);
+        const found = await search('quokkaflux');
+        assert.deepEqual(found.body.hits?.map((h) => h.id), [NEW_DOC.id], found.text);
+        const both = await search('tmux ');
+        assert.deepEqual(both.body.hits?.map((h) => h.id).sort(), ['tmux', NEW_DOC.id].sort(), both.text);
+        assert.equal((await get('/split/refresh')).body.changed, false, 'nothing new since');
+      } finally {
+        splitServer.setFault(null);
+        hold.open();
+      }
+    });
   });
 });

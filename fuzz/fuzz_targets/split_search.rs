@@ -1,0 +1,260 @@
+//! A split index as a static host serves it (`manifest.json`, a dictionary and three pack
+//! files), opened and searched lazily through a loader that may misbehave like a real host.
+//!
+//! The attacker is the host: it controls every file, so the harness writes a manifest whose
+//! sizes and SHA-256 match whatever dictionary and packs the fuzzer made (otherwise nothing
+//! would get past the hash check). The whole input is also parsed as a `manifest.json`.
+//!
+//! Input: `flags: u8 | flip: u8 | dict_len: u32 LE | dictionary | postings_len: u32 LE |
+//! postings pack | positions_len: u32 LE | positions pack | store pack (the rest)`. Packs
+//! include their 16-byte header. Flags: bit 0 the host ignores `Range` (whole files), bit 1
+//! range responses lose their last byte, bit 2 byte `flip` of every data response is flipped,
+//! bit 3 data files answer 404, bit 4 the harness rewrites the page table's CRCs to match the
+//! packs, bit 5 it rewrites the dictionary's section and table CRCs (as an attacker would, so
+//! that mutations get past `Index::verify`).
+//!
+//! Set `EDGEKB_FUZZ_SKIP_KNOWN_BUGS=1` to fuzz past the bugs already found (`common/mod.rs`).
+#![no_main]
+
+use std::ops::Range;
+
+use edgekb::index::{DataFile, SectionKind};
+use edgekb::store::StoreReader;
+use edgekb::lazy::{parse_manifest, LazyIndex, LoadError, Loader, MemoryLoader};
+use edgekb::split::{sha256_hex, FileEntry, Manifest, MANIFEST_VERSION};
+use edgekb::SearchOptions;
+use libfuzzer_sys::fuzz_target;
+
+mod common;
+
+const QUERIES: &[&str] = &[
+    "strategy game",
+    "\"real time\"",
+    "stra",
+    "stratgy",
+    "title:git",
+    "-x y",
+    "東京",
+];
+const CACHE_BYTES: usize = 1 << 20;
+
+struct HostLoader {
+    files: MemoryLoader,
+    flags: u8,
+    flip: u8,
+}
+
+impl Loader for HostLoader {
+    fn fetch(&mut self, name: &str, range: Option<Range<u64>>) -> Result<Vec<u8>, LoadError> {
+        let data_file = ["postings.", "positions.", "store."]
+            .iter()
+            .any(|p| name.starts_with(p));
+        if data_file && self.flags & 8 != 0 {
+            return Err(LoadError::Http { name: name.into(), status: 404 });
+        }
+        let ranged = range.is_some();
+        let range = if self.flags & 1 != 0 { None } else { range };
+        let mut body = self.files.fetch(name, range)?;
+        if ranged && self.flags & 2 != 0 {
+            body.pop();
+        }
+        if data_file && self.flags & 4 != 0 && !body.is_empty() {
+            let i = self.flip as usize % body.len();
+            body[i] ^= 0x55;
+        }
+        Ok(body)
+    }
+}
+
+fn take<'a>(data: &mut &'a [u8]) -> Option<&'a [u8]> {
+    let len = u32::from_le_bytes(data.get(..4)?.try_into().ok()?) as usize;
+    let rest = &data[4..];
+    let (part, rest) = rest.split_at(len.min(rest.len()));
+    *data = rest;
+    Some(part)
+}
+
+fn u32_at(b: &[u8], at: usize) -> Option<u32> {
+    Some(u32::from_le_bytes(b.get(at..at + 4)?.try_into().ok()?))
+}
+
+fn u64_at(b: &[u8], at: usize) -> Option<u64> {
+    Some(u64::from_le_bytes(b.get(at..at + 8)?.try_into().ok()?))
+}
+
+/// The (kind, entry offset, section range) of every in-bounds entry of an index's section table.
+fn sections(b: &[u8]) -> Vec<(u32, usize, Range<usize>)> {
+    let count = u32_at(b, 12).unwrap_or(0).min(64) as usize;
+    (0..count)
+        .filter_map(|k| {
+            let e = 24 + 24 * k;
+            let (kind, off, len) = (u32_at(b, e)?, u64_at(b, e + 8)?, u64_at(b, e + 16)?);
+            let end = off.checked_add(len)?;
+            (end <= b.len() as u64).then(|| (kind, e, off as usize..end as usize))
+        })
+        .collect()
+}
+
+/// Rewrites the page table (section kind 8) so every page CRC matches the packs' data.
+fn fix_page_crcs(dict: &mut [u8], packs: [&[u8]; 3]) {
+    let Some((_, _, r)) = sections(dict).into_iter().find(|s| s.0 == 8) else {
+        return;
+    };
+    let table = &mut dict[r];
+    let Some(page_size) = u32_at(table, 0).filter(|&p| p >= 512) else {
+        return;
+    };
+    let mut at = 4;
+    for pack in packs {
+        let data = pack.get(16..).unwrap_or(&[]);
+        let Some(count) = u32_at(table, at + 8) else {
+            return;
+        };
+        at += 12;
+        for (i, page) in data.chunks(page_size as usize).enumerate().take(count as usize) {
+            let crc = edgekb::codec::crc32(page).to_le_bytes();
+            match table.get_mut(at + 4 * i..at + 4 * i + 4) {
+                Some(slot) => slot.copy_from_slice(&crc),
+                None => return,
+            }
+        }
+        at += 4 * count as usize;
+    }
+}
+
+/// Rewrites every section CRC and the table CRC of an index file.
+fn fix_crcs(dict: &mut [u8]) {
+    if dict.len() < 24 {
+        return;
+    }
+    let secs = sections(dict);
+    for (_, e, r) in &secs {
+        let crc = edgekb::codec::crc32(&dict[r.clone()]).to_le_bytes();
+        dict[e + 4..e + 8].copy_from_slice(&crc);
+    }
+    let count = u32_at(dict, 12).unwrap_or(0).min(64) as usize;
+    if let Some(table) = dict.get(24..24 + 24 * count) {
+        let crc = edgekb::codec::crc32(table).to_le_bytes();
+        dict[16..20].copy_from_slice(&crc);
+    }
+}
+
+/// Known bug 2: a term-info or store-chunk range that ends past its pack file makes
+/// `Version::check` slice out of bounds. Whether this dictionary has such a range (or too many
+/// terms to tell).
+fn reaches_past_packs(lazy: &LazyIndex) -> bool {
+    let version = lazy.version();
+    let index = &version.index;
+    let Some(pages) = index.pages() else {
+        return false;
+    };
+    let len = |f: DataFile| pages.files[f as usize].0;
+    if let Ok(store) = StoreReader::open(index.section_bytes(SectionKind::Store)) {
+        for i in 0..store.chunk_count() {
+            if let Ok(c) = store.chunk(i) {
+                if c.offset as u64 + c.compressed_len as u64 > len(DataFile::Store) {
+                    return true;
+                }
+            }
+        }
+    }
+    let terms = index.meta().term_count as u64;
+    if terms > 100_000 {
+        return true;
+    }
+    (0..terms).any(|ord| {
+        index.term_info(ord).is_ok_and(|t| {
+            t.postings.end > len(DataFile::Postings) || t.positions.end > len(DataFile::Positions)
+        })
+    })
+}
+
+fn entry(kind: &str, bytes: &[u8]) -> FileEntry {
+    let sha256 = sha256_hex(bytes);
+    FileEntry {
+        name: format!("{kind}.{}.bin", &sha256[..16]),
+        size: bytes.len() as u64,
+        sha256,
+    }
+}
+
+fuzz_target!(|data: &[u8]| {
+    // The whole input as a manifest: parsing and validation must never panic.
+    if let Ok(m) = parse_manifest(data) {
+        assert!(m.validate().is_ok());
+    }
+    common::run_guarded(|| run(data));
+});
+
+fn run(data: &[u8]) {
+    let [flags, flip, ref rest @ ..] = *data else {
+        return;
+    };
+    let mut rest = rest;
+    let (Some(dictionary), Some(postings), Some(positions)) =
+        (take(&mut rest), take(&mut rest), take(&mut rest))
+    else {
+        return;
+    };
+    let store = rest;
+    let mut dict = dictionary.to_vec();
+    if flags & 16 != 0 {
+        fix_page_crcs(&mut dict, [postings, positions, store]);
+    }
+    if flags & 32 != 0 {
+        fix_crcs(&mut dict);
+    }
+    let dictionary = dict.as_slice();
+    let manifest = Manifest {
+        manifest_version: MANIFEST_VERSION,
+        format_version: edgekb::index::FORMAT_VERSION,
+        doc_count: 0,
+        term_count: 0,
+        language: "english".into(),
+        fields: Vec::new(),
+        dictionary: entry("dictionary", dictionary),
+        postings: entry("postings", postings),
+        positions: entry("positions", positions),
+        store: entry("store", store),
+    };
+    let mut files = MemoryLoader::default();
+    for (e, bytes) in [
+        (&manifest.dictionary, dictionary),
+        (&manifest.postings, postings),
+        (&manifest.positions, positions),
+        (&manifest.store, store),
+    ] {
+        files.files.insert(e.name.clone(), bytes.to_vec());
+    }
+    let json = serde_json::to_vec(&manifest).expect("a manifest serializes");
+    files.files.insert("manifest.json".into(), json);
+    let mut loader = HostLoader { files, flags, flip };
+
+    let Ok(mut lazy) = LazyIndex::open(&mut loader, CACHE_BYTES) else {
+        return;
+    };
+    if common::skip_known_bugs() && reaches_past_packs(&lazy) {
+        return;
+    }
+    let search_all = |lazy: &mut LazyIndex, loader: &mut HostLoader| {
+        for opts in [
+            SearchOptions::default(),
+            SearchOptions { any: true, typos: false, prefix: false, limit: 3 },
+        ] {
+            for q in QUERIES {
+                if let Ok(r) = lazy.search(loader, q, &opts) {
+                    assert!(r.hits.len() <= opts.limit);
+                    assert!(r.total >= r.hits.len());
+                }
+            }
+        }
+    };
+    search_all(&mut lazy, &mut loader);
+    // With whatever the cache holds now, then with everything that fits prefetched.
+    let _ = lazy.prefetch(&mut loader);
+    search_all(&mut lazy, &mut loader);
+    // The same manifest again: nothing changes.
+    if let Ok(changed) = lazy.refresh(&mut loader) {
+        assert!(!changed);
+    }
+}

@@ -1,0 +1,116 @@
+#!/usr/bin/env python3
+"""Writes the seed corpora of the fuzz targets into fuzz/corpus/ (git-ignored).
+
+open_and_search: the committed v1 fixture index, and seeds/tiny.ekb (3 documents, 861 bytes,
+                 built by `edgekb build --out fuzz/seeds/tiny.ekb fuzz/seeds/tiny.jsonl`
+                 before stop words were on by default), which mutates much faster.
+query_parser:    the golden queries (tests/golden/queries.txt).
+postings_decode: real postings, positions and store bytes cut out of the fixture, in the
+                 target's input layout (see fuzz_targets/postings_decode.rs).
+split_search:    seeds/split-tiny (`edgekb build --split` of seeds/tiny.jsonl) in the target's
+                 input layout, once per host behaviour, and its manifest.json as is.
+Reads only the index format (docs in src/index.rs, src/postings.rs, src/store.rs).
+"""
+import os
+import struct
+import sys
+
+FUZZ = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(FUZZ)
+FIXTURE = os.path.join(ROOT, "tests", "compat", "v1", "fixture.ekb")
+QUERIES = os.path.join(ROOT, "tests", "golden", "queries.txt")
+CORPUS = os.path.join(FUZZ, "corpus")
+TERM_BLOCK, TERM_BLOCK_HEADER = 32, 16
+META, TERM_INFO, POSTINGS, POSITIONS, FIELD_NORMS, STORE = 1, 3, 4, 5, 6, 7
+
+
+def unpack_one(data, width, i):
+    if width == 0:
+        return 0
+    bit = i * width
+    acc = int.from_bytes(data[bit // 8:(bit + width + 7) // 8], "little")
+    return (acc >> (bit % 8)) & ((1 << width) - 1)
+
+
+def packed_len(n, width):
+    return (n * width + 7) // 8
+
+
+def sections(b):
+    assert b[:8] == b"EDGEKBIX", "not an index"
+    _version, count, _crc, _ = struct.unpack_from("<IIII", b, 8)
+    out = {}
+    for k in range(count):
+        kind, _crc, off, ln = struct.unpack_from("<IIQQ", b, 24 + 24 * k)
+        out[kind] = b[off:off + ln]
+    return out
+
+
+def term_info(section, term_count, ord_):
+    blocks = (term_count + TERM_BLOCK - 1) // TERM_BLOCK
+    b, i = divmod(ord_, TERM_BLOCK)
+    p_base, q_base, data_off, w_df, w_pl, w_pos = struct.unpack_from(
+        "<IIIBBB", section, b * TERM_BLOCK_HEADER)
+    n = min(term_count - b * TERM_BLOCK, TERM_BLOCK)
+    data = section[blocks * TERM_BLOCK_HEADER + data_off:]
+    dfs = data[:packed_len(n, w_df)]
+    pls = data[len(dfs):len(dfs) + packed_len(n, w_pl)]
+    poss = data[len(dfs) + len(pls):]
+    p = p_base + sum(unpack_one(pls, w_pl, k) for k in range(i))
+    q = q_base + sum(unpack_one(poss, w_pos, k) for k in range(i))
+    return (unpack_one(dfs, w_df, i), (p, p + unpack_one(pls, w_pl, i)),
+            (q, q + unpack_one(poss, w_pos, i)))
+
+
+def write(target, name, data):
+    d = os.path.join(CORPUS, target)
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, name), "wb") as f:
+        f.write(data)
+
+
+def main():
+    with open(FIXTURE, "rb") as f:
+        b = f.read()
+    write("open_and_search", "fixture.ekb", b)
+    with open(os.path.join(FUZZ, "seeds", "tiny.ekb"), "rb") as f:
+        write("open_and_search", "tiny.ekb", f.read())
+
+    with open(QUERIES, encoding="utf-8") as f:
+        queries = [l.rstrip("\n") for l in f if l.strip() and not l.startswith("#")]
+    for k, q in enumerate(queries):
+        write("query_parser", f"golden-{k:02}", q.encode())
+    # Long ones, which libFuzzer's slowly growing length limit takes long to reach: the clause
+    # budget, words past the typo automaton's length, runs of operators and quotes.
+    long = ["w " * 100, "a" * 40 + " strategy" * 5, '"' * 51 + "real time", "-" * 200 + "x",
+            "東京駅" * 60, "OR " * 50 + "git", "title:" * 30 + "git", "stratgy compresion " * 20]
+    for k, q in enumerate(long):
+        write("query_parser", f"long-{k}", q.encode())
+
+    s = sections(b)
+    doc_count, term_count = struct.unpack_from("<II", s[META], 0)
+    fields = len(s[FIELD_NORMS]) // doc_count if doc_count else 1
+    infos = [term_info(s[TERM_INFO], term_count, o) for o in range(term_count)]
+    # The most frequent terms (several blocks, many fields) and a few rare ones.
+    picks = sorted(range(term_count), key=lambda o: -infos[o][0])[:6] + list(range(0, term_count, max(1, term_count // 6)))
+    for o in picks:
+        df, (p0, p1), (q0, q1) = infos[o]
+        post, pos = s[POSTINGS][p0:p1], s[POSITIONS][q0:q1]
+        head = struct.pack("<IIBH", df, doc_count, fields - 1, len(post))
+        write("postings_decode", f"term-{o}-positions", head + post + pos)
+        write("postings_decode", f"term-{o}-store", head + post + s[STORE])
+    split = os.path.join(FUZZ, "seeds", "split-tiny")
+    names = os.listdir(split)
+    part = lambda kind: open(os.path.join(split, next(n for n in names if n.startswith(kind + "."))), "rb").read()
+    dictionary, post, pos, store = (part(k) for k in ("dictionary", "postings", "positions", "store"))
+    body = b"".join(struct.pack("<I", len(x)) + x for x in (dictionary, post, pos)) + store
+    for flags in (0, 1, 2, 4, 8, 0x30, 0x31):
+        write("split_search", f"split-tiny-flags-{flags:02x}", bytes([flags, 7]) + body)
+    with open(os.path.join(split, "manifest.json"), "rb") as f:
+        write("split_search", "manifest.json", f.read())
+    print(f"seeds: 1 index, {len(queries)} queries, {2 * len(picks)} postings/store inputs "
+          f"({term_count} terms, {doc_count} docs, {fields} indexed fields)", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,678 @@
+// Split indexes in Node: KnowledgeBase.open('.../manifest.json') over HTTP (Node's fetch) against
+// scripts/serve.mjs, which counts every request and injects faults. Checks the golden results, the
+// fetch plan (which requests a query makes), aborts, retries and errors, the cache budget, and
+// refresh(). The index is built from tests/fixtures/docs.jsonl with `edgekb build --split`.
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { after, afterEach, before, describe, test } from 'node:test';
+import { loadNode, wasmExports } from '../../js/node.mjs';
+import { startServer } from '../../scripts/serve.mjs';
+import {
+  CLI,
+  DOCS_JSONL,
+  PACK_HEADER_LEN,
+  PAGE_CHARGE,
+  PAGE_SIZE,
+  assertAbortError,
+  assertEdgekbCode,
+  assertMatchesGolden,
+  assertPlainResult,
+  buildSplit,
+  caseName,
+  caseOptions,
+  checkPrerequisites,
+  elapsed,
+  fixtureDocCount,
+  gate,
+  loadGolden,
+  publishSplit,
+  readManifest,
+  requestsFor,
+  requirePath,
+  requirePkg,
+  seededRandom,
+  sleep,
+  splitFiles,
+  tempDir,
+  waitFor,
+  writeDocs,
+} from './support.mjs';
+
+let golden = null;
+let goldenError = null;
+try {
+  golden = await loadGolden();
+} catch (err) {
+  goldenError = err;
+}
+const cases = golden?.cases ?? [];
+const caseOf = (query) => {
+  const i = cases.findIndex((c) => c.query === query);
+  assert.ok(i >= 0, `golden case ${JSON.stringify(query)} is missing`);
+  return cases[i];
+};
+
+// Small timeouts and backoff keep the fault tests fast; every test still runs the real retry path.
+const FAST = { timeoutMs: 400, retries: 2, backoffMs: 5 };
+const T = { timeout: 20_000 };
+
+test('prerequisites are built (wasm package, golden file, edgekb command)', () => {
+  checkPrerequisites([CLI]);
+  if (goldenError) throw goldenError;
+});
+
+describe('split index in Node', () => {
+  let KnowledgeBase;
+  let tmp;
+  let dir;
+  let manifest;
+  let files;
+  let server;
+  let manifestUrl;
+
+  const open = (options = {}) => KnowledgeBase.open(manifestUrl, { ...FAST, ...options });
+  // A fresh index with a warm dictionary, and the server's counters reset.
+  const openFresh = async (options) => {
+    const kb = await open(options);
+    server.resetStats();
+    return kb;
+  };
+  const dataLog = () => server.stats().log.filter((l) => !l.pathname.endsWith('/manifest.json'));
+  const isFile = (name) => (ctx) => ctx.pathname === '/' + name;
+
+  before(async () => {
+    if (goldenError) throw goldenError;
+    requirePkg();
+    requirePath(CLI);
+    ({ KnowledgeBase } = await loadNode());
+    tmp = await tempDir('split');
+    dir = join(tmp.dir, 'kb');
+    manifest = await buildSplit(DOCS_JSONL, dir);
+    files = splitFiles(manifest);
+    server = await startServer({ root: dir });
+    manifestUrl = server.url + 'manifest.json';
+  });
+
+  after(async () => {
+    await server?.close();
+    await tmp?.cleanup();
+  });
+
+  afterEach(() => {
+    server?.setFault(null);
+  });
+
+  describe('golden cases over a split index', () => {
+    let kb;
+    before(async () => {
+      kb = await open();
+    });
+    for (const [i, c] of cases.entries()) {
+      test(caseName(c, i), async () => {
+        const result = await kb.search(c.query, caseOptions(c));
+        assertPlainResult(result);
+        assertMatchesGolden(result, c.expect, caseName(c, i));
+      });
+    }
+    test('docCount and stats() of a split index', async () => {
+      assert.equal(kb.docCount, await fixtureDocCount());
+      assert.equal(kb.docCount, manifest.doc_count);
+      const s = kb.stats();
+      assert.equal(s.split, true);
+      for (const key of ['hits', 'misses', 'evictions', 'bytesHeld', 'budget', 'entries', 'requests', 'bytesFetched', 'retries', 'aborted', 'rejected', 'inFlight']) {
+        assert.equal(typeof s[key], 'number', `stats().${key}`);
+      }
+      assert.equal(s.inFlight, 0);
+      assert.ok(s.bytesHeld <= s.budget);
+    });
+  });
+
+  describe('requests follow the fetch plan', () => {
+    test('open() fetches manifest.json and the dictionary, nothing else', T, async () => {
+      server.resetStats();
+      const kb = await open();
+      const s = server.stats();
+      assert.deepEqual(
+        s.log.map((l) => [l.pathname, l.range, l.status]),
+        [
+          ['/manifest.json', null, 200],
+          ['/' + files.dictionary, null, 200],
+        ],
+      );
+      const st = kb.stats();
+      assert.equal(st.requests, 2, 'stats().requests after open');
+      assert.equal(st.bytesFetched, s.bytes, 'stats().bytesFetched is what the server sent');
+      assert.equal(st.bytesHeld, 0, 'no data page is cached by open()');
+      assert.equal(st.entries, 0);
+    });
+
+    test('a one-term query: 1 postings + 1 store range request; again: none; an unknown word: none', T, async () => {
+      const kb = await openFresh();
+      const before = kb.stats();
+      const first = await kb.search('tmux ');
+      assert.ok(first.hits.some((h) => h.id === 'tmux'), `"tmux " finds tmux: ${JSON.stringify(first)}`);
+      const log = server.stats().log;
+      assert.deepEqual(
+        log.map((l) => l.pathname).sort(),
+        ['/' + files.postings, '/' + files.store].sort(),
+        'exactly one postings and one store request',
+      );
+      for (const l of log) {
+        assert.match(l.range ?? '', /^bytes=\d+-\d+$/, `${l.pathname} was asked for with a Range header`);
+        assert.equal(l.status, 206, `${l.pathname} answered 206`);
+        const [a, b] = l.range.slice(6).split('-').map(Number);
+        assert.equal((a - PACK_HEADER_LEN) % PAGE_SIZE, 0, `${l.range} starts on a page boundary`);
+        const size = l.pathname.includes('postings') ? manifest.postings.size : manifest.store.size;
+        assert.ok((b + 1 - PACK_HEADER_LEN) % PAGE_SIZE === 0 || b + 1 === size, `${l.range} ends on a page boundary or at the end`);
+      }
+      const after1 = kb.stats();
+      assert.equal(after1.requests - before.requests, 2, 'stats().requests grew by 2');
+      assert.equal(after1.bytesFetched - before.bytesFetched, server.stats().bytes, 'stats().bytesFetched grew by what the server sent');
+      assert.ok(after1.entries >= 2, 'the pages are cached');
+      assert.equal(after1.inFlight, 0);
+
+      server.resetStats();
+      const again = await kb.search('tmux ');
+      assert.deepEqual(again, first, 'the same answer from the cache');
+      assert.equal(server.stats().requests, 0, 'repeating the query makes no request');
+      const after2 = kb.stats();
+      assert.equal(after2.requests, after1.requests, 'stats().requests unchanged');
+      assert.ok(after2.hits > after1.hits, 'stats().hits grew');
+      assert.equal(after2.misses, after1.misses, 'no cache miss');
+
+      const none = await kb.search('xylophonequux');
+      assert.deepEqual(none, { total: 0, hits: [] });
+      assert.equal(server.stats().requests, 0, 'a word absent from the dictionary makes no request');
+      assert.equal(kb.stats().requests, after1.requests);
+    });
+
+    test('a phrase also reads positions: still one request per data file', T, async () => {
+      const kb = await openFresh();
+      const c = caseOf('"real time strategy"');
+      assertMatchesGolden(await kb.search(c.query, caseOptions(c)), c.expect, c.query);
+      const paths = server.stats().log.map((l) => l.pathname);
+      assert.deepEqual(paths.filter((p) => p.includes('postings')).length, 1, `postings requests: ${paths}`);
+      assert.deepEqual(paths.filter((p) => p.includes('positions')).length, 1, `positions requests: ${paths}`);
+      assert.deepEqual(paths.filter((p) => p.includes('store')).length, 1, `store requests: ${paths}`);
+      assert.ok(server.stats().log.every((l) => l.status === 206));
+    });
+
+    test('prefetch() loads every data file within the budget; then queries make no request', T, async () => {
+      const kb = await openFresh();
+      const held = await kb.prefetch();
+      assert.equal(typeof held, 'number');
+      assert.equal(held, kb.stats().bytesHeld);
+      const dataBytes = ['postings', 'positions', 'store'].reduce((n, k) => n + manifest[k].size - PACK_HEADER_LEN, 0);
+      assert.ok(held >= dataBytes, `prefetch cached ${held} bytes, the data is ${dataBytes}`);
+      server.resetStats();
+      for (const c of cases) assertMatchesGolden(await kb.search(c.query, caseOptions(c)), c.expect, `after prefetch: ${c.query}`);
+      assert.equal(server.stats().requests, 0, 'every golden query answered from the cache');
+    });
+  });
+
+  describe('abort', () => {
+    const POSTINGS_DELAY_MS = 2000;
+
+    test('a search whose postings are delayed rejects promptly with an AbortError; the client closes the connection', T, async () => {
+      const kb = await openFresh();
+      server.setFault((ctx) => (isFile(files.postings)(ctx) ? { delayMs: POSTINGS_DELAY_MS } : undefined));
+      const ac = new AbortController();
+      const pending = kb.search('tmux ', { signal: ac.signal });
+      await waitFor(() => server.stats().log.length === 1, { timeoutMs: 1500, intervalMs: 5, what: 'the postings request to reach the server' });
+      const t0 = performance.now();
+      ac.abort();
+      const r = await elapsed(() => pending);
+      const ms = performance.now() - t0;
+      assert.ok(r.failed, 'the aborted search resolved');
+      assertAbortError(r.error, 'aborted search');
+      assert.ok(r.error instanceof DOMException, `the signal's reason (a DOMException), got ${r.error?.constructor?.name}`);
+      assert.ok(ms < 500, `rejected ${ms.toFixed(0)} ms after abort(), the response was delayed ${POSTINGS_DELAY_MS} ms`);
+      await waitFor(() => server.stats().clientAborts === 1, { timeoutMs: 1000, intervalMs: 10, what: 'the server to see the client close the connection' });
+      const [entry] = server.stats().log;
+      assert.equal(entry.pathname, '/' + files.postings);
+      assert.equal(entry.clientAborted, true);
+      assert.equal(entry.status, 0, 'nothing was answered');
+      await waitFor(() => kb.stats().inFlight === 0, { timeoutMs: 1000, intervalMs: 5, what: 'inFlight to return to 0' });
+      assert.equal(kb.stats().aborted, 1, 'stats().aborted');
+      assert.equal(kb.stats().bytesHeld, 0);
+      assert.equal(server.stats().log.length, 1, 'no retry of an aborted request');
+    });
+
+    test('the signal reason is what the search rejects with', T, async () => {
+      const kb = await openFresh();
+      server.setFault((ctx) => (isFile(files.postings)(ctx) ? { delayMs: POSTINGS_DELAY_MS } : undefined));
+      const ac = new AbortController();
+      const reason = new Error('typed another letter');
+      const pending = kb.search('tmux ', { signal: ac.signal });
+      setTimeout(() => ac.abort(reason), 20);
+      await assert.rejects(pending, (err) => err === reason);
+    });
+
+    test('a shared fetch survives: two searches wait on one request, aborting one leaves the other', T, async () => {
+      const kb = await openFresh({ timeoutMs: 5000 });
+      server.setFault((ctx) => (isFile(files.postings)(ctx) ? { delayMs: 400 } : undefined));
+      const ac = new AbortController();
+      const a = kb.search('tmux ', { signal: ac.signal });
+      const b = kb.search('tmux ');
+      await waitFor(() => server.stats().log.length >= 1, { timeoutMs: 1500, intervalMs: 5, what: 'the postings request' });
+      ac.abort();
+      await assert.rejects(a, (err) => assertAbortError(err, 'search a'));
+      const result = await b;
+      assert.ok(result.hits.some((h) => h.id === 'tmux'), `search b found tmux: ${JSON.stringify(result)}`);
+      const postings = requestsFor(server.stats().log, files.postings);
+      assert.equal(postings.length, 1, 'one postings request for both searches');
+      assert.equal(server.stats().clientAborts, 0, 'the shared request was not aborted');
+      server.setFault(null);
+      const fresh = await (await open()).search('tmux ');
+      assert.deepEqual(result, fresh, 'search b has the right results');
+      assert.equal(kb.stats().aborted, 0);
+    });
+
+    test('aborting every search waiting on a shared fetch aborts it', T, async () => {
+      const kb = await openFresh();
+      server.setFault((ctx) => (isFile(files.postings)(ctx) ? { delayMs: POSTINGS_DELAY_MS } : undefined));
+      const ac1 = new AbortController();
+      const ac2 = new AbortController();
+      const a = kb.search('tmux ', { signal: ac1.signal });
+      const b = kb.search('tmux', { signal: ac2.signal });
+      await waitFor(() => server.stats().log.length >= 1, { timeoutMs: 1500, intervalMs: 5, what: 'the postings request' });
+      ac1.abort();
+      await assert.rejects(a, (err) => assertAbortError(err, 'search a'));
+      await sleep(50);
+      assert.equal(server.stats().clientAborts, 0, 'still needed by the other search');
+      ac2.abort();
+      await assert.rejects(b, (err) => assertAbortError(err, 'search b'));
+      await waitFor(() => server.stats().clientAborts === 1, { timeoutMs: 1000, intervalMs: 10, what: 'the request to be aborted' });
+      assert.equal(requestsFor(server.stats().log, files.postings).length, 1, 'one request for both');
+      await waitFor(() => kb.stats().inFlight === 0, { timeoutMs: 1000, intervalMs: 5, what: 'inFlight 0' });
+    });
+
+    test('an already-aborted signal rejects at once, without any request', T, async () => {
+      const kb = await openFresh();
+      const ac = new AbortController();
+      ac.abort();
+      const r = await elapsed(() => kb.search('tmux ', { signal: ac.signal }));
+      assert.ok(r.failed);
+      assertAbortError(r.error);
+      assert.ok(r.ms < 200, `took ${r.ms} ms`);
+      await sleep(20);
+      assert.equal(server.stats().requests, 0, 'no request');
+      assert.equal(kb.stats().requests, 2, 'stats().requests: only the open');
+      // prefetch and refresh honour the signal the same way
+      await assert.rejects(kb.prefetch({ signal: ac.signal }), (err) => assertAbortError(err, 'prefetch'));
+      await assert.rejects(kb.refresh({ signal: ac.signal }), (err) => assertAbortError(err, 'refresh'));
+      await sleep(20);
+      assert.equal(server.stats().requests, 0, 'no request for prefetch or refresh either');
+    });
+
+    test('aborting open() while the dictionary is delayed rejects with an AbortError', T, async () => {
+      server.resetStats();
+      server.setFault((ctx) => (isFile(files.dictionary)(ctx) ? { delayMs: POSTINGS_DELAY_MS } : undefined));
+      const ac = new AbortController();
+      const pending = open({ signal: ac.signal });
+      await waitFor(() => requestsFor(server.stats().log, files.dictionary).length === 1, { timeoutMs: 1500, intervalMs: 5, what: 'the dictionary request' });
+      const t0 = performance.now();
+      ac.abort();
+      await assert.rejects(pending, (err) => assertAbortError(err, 'open'));
+      assert.ok(performance.now() - t0 < 500, "promptly (the dictionary was delayed 2 s)");
+      await waitFor(() => server.stats().clientAborts === 1, { timeoutMs: 1000, intervalMs: 10, what: 'the dictionary request to be closed by the client' });
+    });
+
+    test('1,000 abort cycles leave nothing in flight and do not grow wasm memory', { timeout: 20_000 }, async (t) => {
+      const memory = (await wasmExports()).memory;
+      const kb = await openFresh();
+      server.setFault((ctx) => (isFile(files.postings)(ctx) ? { delayMs: POSTINGS_DELAY_MS } : undefined));
+      const settle = async (what) => {
+        await waitFor(() => kb.stats().inFlight === 0, { timeoutMs: 3000, intervalMs: 5, what: `inFlight 0 (${what})` });
+        // every request the server saw has been closed by the client, none answered
+        await waitFor(
+          () => {
+            const s = server.stats();
+            return s.log.every((l) => l.clientAborted);
+          },
+          { timeoutMs: 3000, intervalMs: 10, what: `every server request closed (${what})` },
+        );
+      };
+      const sizes = {};
+      let other = 0;
+      for (let i = 1; i <= 1000; i++) {
+        const ac = new AbortController();
+        const p = kb.search('tmux ', { signal: ac.signal });
+        switch (i % 4) {
+          case 0:
+            ac.abort(); // before the search starts
+            break;
+          case 1:
+            await null; // after a microtask
+            ac.abort();
+            break;
+          case 2:
+            for (let k = 0; k < 6; k++) await null;
+            ac.abort();
+            break;
+          default:
+            await new Promise((r) => setImmediate(r)); // the fetch is under way
+            ac.abort();
+        }
+        try {
+          await p;
+          other += 1;
+        } catch (err) {
+          if (err?.name !== 'AbortError') throw err;
+        }
+        if (i === 200 || i === 1000) {
+          await settle(`cycle ${i}`);
+          sizes[i] = memory.buffer.byteLength;
+        }
+      }
+      const s = kb.stats();
+      const srv = server.stats();
+      t.diagnostic(
+        `wasm memory at cycle 200: ${sizes[200]} bytes, at cycle 1000: ${sizes[1000]} bytes (growth ${sizes[1000] - sizes[200]}); ` +
+          `stats(): requests ${s.requests}, aborted ${s.aborted}; server saw ${srv.requests} requests, ${srv.clientAborts} closed by the client`,
+      );
+      assert.equal(other, 0, 'no aborted search resolved');
+      assert.equal(s.inFlight, 0);
+      assert.equal(s.bytesHeld, 0, 'nothing cached from aborted fetches');
+      assert.ok(srv.requests > 0, 'some fetches reached the server before their abort');
+      assert.equal(srv.clientAborts, srv.requests, 'every request that reached the server was aborted by the client');
+      assert.ok(sizes[1000] - sizes[200] <= 65536, `wasm memory grew from ${sizes[200]} to ${sizes[1000]} bytes between cycles 200 and 1000`);
+      // and the index still works
+      server.setFault(null);
+      const ok = await kb.search('tmux ');
+      assert.ok(ok.hits.some((h) => h.id === 'tmux'));
+    });
+  });
+
+  describe('faults: retries and errors', () => {
+    const c = caseOf('strategy game');
+    const search = (kb) => kb.search(c.query, caseOptions(c));
+    const onPostings = (action) => (ctx) => (isFile(files.postings)(ctx) ? (typeof action === 'function' ? action(ctx) : action) : undefined);
+    const postingsRequests = () => requestsFor(server.stats().log, files.postings).length;
+
+    test('HTTP 500 then success: retried, right results, stats().retries >= 1', T, async () => {
+      const kb = await openFresh();
+      server.setFault(onPostings(({ requestNumber }) => (requestNumber === 1 ? { status: 500 } : undefined)));
+      assertMatchesGolden(await search(kb), c.expect, c.query);
+      assert.equal(postingsRequests(), 2);
+      assert.ok(kb.stats().retries >= 1, `stats().retries = ${kb.stats().retries}`);
+    });
+
+    test('HTTP 429 then success: retried', T, async () => {
+      const kb = await openFresh();
+      server.setFault(onPostings(({ requestNumber }) => (requestNumber === 1 ? { status: 429 } : undefined)));
+      assertMatchesGolden(await search(kb), c.expect, c.query);
+      assert.equal(postingsRequests(), 2);
+      assert.ok(kb.stats().retries >= 1);
+    });
+
+    test('HTTP 503 every time: HttpStatus after retries + 1 requests', T, async () => {
+      const kb = await openFresh();
+      server.setFault(onPostings({ status: 503 }));
+      await assert.rejects(search(kb), (err) => assertEdgekbCode(err, 'HttpStatus'));
+      assert.equal(postingsRequests(), FAST.retries + 1);
+      assert.equal(kb.stats().retries, FAST.retries);
+      server.setFault(null);
+      assertMatchesGolden(await search(kb), c.expect, 'after the fault is gone');
+    });
+
+    test('HTTP 404 on a data file: HttpStatus, not retried, not requested again', T, async () => {
+      const kb = await openFresh();
+      server.setFault(onPostings({ status: 404 }));
+      await assert.rejects(search(kb), (err) => assertEdgekbCode(err, 'HttpStatus'));
+      assert.equal(postingsRequests(), 1, 'a 404 is not retried');
+      assert.equal(kb.stats().retries, 0);
+      const requests = kb.stats().requests;
+      await assert.rejects(search(kb), (err) => assertEdgekbCode(err, 'HttpStatus', 'second search'));
+      await assert.rejects(kb.search('tmux '), (err) => assertEdgekbCode(err, 'HttpStatus', 'another query'));
+      assert.equal(postingsRequests(), 1, 'the failed file is not requested again');
+      assert.equal(kb.stats().requests, requests, 'stats().requests unchanged');
+    });
+
+    test('responses slower than timeoutMs: Timeout after retries; then the same query succeeds', T, async () => {
+      const kb = await openFresh({ timeoutMs: 150 });
+      server.setFault(onPostings({ delayMs: 3000 }));
+      const r = await elapsed(() => search(kb));
+      assert.ok(r.failed, 'resolved despite the delay');
+      assertEdgekbCode(r.error, 'Timeout');
+      assert.ok(r.ms >= 150 * (FAST.retries + 1) - 20, `gave up after ${r.ms.toFixed(0)} ms, before ${FAST.retries + 1} timeouts`);
+      assert.ok(r.ms < 2500, `took ${r.ms.toFixed(0)} ms`);
+      assert.equal(postingsRequests(), FAST.retries + 1);
+      await waitFor(() => server.stats().clientAborts === FAST.retries + 1, { timeoutMs: 1000, intervalMs: 10, what: 'timed-out requests closed by the client' });
+      assert.equal(kb.stats().retries, FAST.retries);
+      server.setFault(null);
+      assertMatchesGolden(await search(kb), c.expect, 'after the fault is gone');
+    });
+
+    test('a response slower than the timeout once: retried, right results', T, async () => {
+      const kb = await openFresh({ timeoutMs: 150 });
+      server.setFault(onPostings(({ requestNumber }) => (requestNumber === 1 ? { delayMs: 3000 } : undefined)));
+      assertMatchesGolden(await search(kb), c.expect, c.query);
+      assert.equal(kb.stats().retries, 1);
+    });
+
+    test('corrupted bytes: retried, ChecksumMismatch when persistent; no poisoned cache', T, async () => {
+      const kb = await openFresh();
+      server.setFault(onPostings({ corrupt: true }));
+      await assert.rejects(search(kb), (err) => assertEdgekbCode(err, 'ChecksumMismatch'));
+      assert.equal(postingsRequests(), FAST.retries + 1, 'retried');
+      assert.equal(kb.stats().rejected, FAST.retries + 1, 'stats().rejected');
+      assert.equal(kb.stats().entries, 0, 'nothing cached');
+      server.setFault(null);
+      assertMatchesGolden(await search(kb), c.expect, 'after the fault is gone');
+    });
+
+    test('corrupted bytes once: retried, right results', T, async () => {
+      const kb = await openFresh();
+      server.setFault(onPostings(({ requestNumber }) => (requestNumber === 1 ? { corrupt: true } : undefined)));
+      assertMatchesGolden(await search(kb), c.expect, c.query);
+      assert.equal(kb.stats().retries, 1);
+      assert.equal(kb.stats().rejected, 1);
+    });
+
+    test('a short body (well-formed, fewer bytes than asked): retried, Truncated when persistent', T, async () => {
+      const kb = await openFresh();
+      server.setFault(onPostings({ shortBody: 100 }));
+      await assert.rejects(search(kb), (err) => assertEdgekbCode(err, 'Truncated'));
+      assert.equal(postingsRequests(), FAST.retries + 1, 'retried');
+      assert.equal(kb.stats().entries, 0, 'nothing cached');
+      server.setFault(null);
+      assertMatchesGolden(await search(kb), c.expect, 'after the fault is gone');
+    });
+
+    test('a body cut short by the connection closing: retried, Network when persistent', T, async () => {
+      const kb = await openFresh();
+      server.setFault(onPostings({ truncateAfter: 100 }));
+      await assert.rejects(search(kb), (err) => assertEdgekbCode(err, 'Network'));
+      assert.equal(postingsRequests(), FAST.retries + 1, 'retried');
+      assert.equal(kb.stats().entries, 0, 'nothing cached');
+      server.setFault(null);
+      assertMatchesGolden(await search(kb), c.expect, 'after the fault is gone');
+    });
+
+    test('a body cut short once: retried, right results', T, async () => {
+      const kb = await openFresh();
+      server.setFault(onPostings(({ requestNumber }) => (requestNumber === 1 ? { truncateAfter: 100 } : undefined)));
+      assertMatchesGolden(await search(kb), c.expect, c.query);
+      assert.equal(kb.stats().retries, 1);
+    });
+
+    test('connection reset: Network after retries; once: retried, right results', T, async () => {
+      const kb = await openFresh();
+      server.setFault(onPostings({ reset: true }));
+      await assert.rejects(search(kb), (err) => assertEdgekbCode(err, 'Network'));
+      assert.equal(postingsRequests(), FAST.retries + 1, 'retried');
+      server.resetStats();
+      server.setFault(onPostings(({ requestNumber }) => (requestNumber === 1 ? { reset: true } : undefined)));
+      assertMatchesGolden(await search(kb), c.expect, c.query);
+      assert.equal(postingsRequests(), 2);
+    });
+
+    test('a failed store fetch fails the search; nothing half-done is kept', T, async () => {
+      const kb = await openFresh();
+      server.setFault((ctx) => (isFile(files.store)(ctx) ? { status: 503 } : undefined));
+      await assert.rejects(search(kb), (err) => assertEdgekbCode(err, 'HttpStatus'));
+      server.setFault(null);
+      assertMatchesGolden(await search(kb), c.expect, 'after the fault is gone');
+    });
+
+    test('a host without Range support (200 with the whole file) gives the golden results', T, async () => {
+      const kb = await openFresh();
+      server.setFault(() => ({ ignoreRange: true }));
+      for (const [i, gc] of cases.entries()) {
+        assertMatchesGolden(await kb.search(gc.query, caseOptions(gc)), gc.expect, `no Range: ${caseName(gc, i)}`);
+      }
+      const data = dataLog();
+      assert.ok(data.length > 0);
+      assert.ok(data.every((l) => l.status === 200), 'every data response was a whole file');
+      assert.equal(kb.stats().rejected, 0);
+    });
+
+    test('a host without Range support serving a corrupted file: ChecksumMismatch or Corrupt, never a wrong answer', T, async () => {
+      const kb = await openFresh();
+      server.setFault((ctx) => (isFile(files.postings)(ctx) ? { ignoreRange: true, corrupt: 5000 } : { ignoreRange: true }));
+      await assert.rejects(search(kb), (err) => {
+        assert.ok(['ChecksumMismatch', 'Corrupt'].includes(err?.code), `code ${err?.code}: ${err?.message}`);
+        return assertEdgekbCode(err, err.code);
+      });
+    });
+  });
+
+  describe('cache budget', () => {
+    test('3 pages of budget: 300 random golden queries stay within it and stay right', T, async (t) => {
+      const budget = 3 * PAGE_CHARGE;
+      const kb = await openFresh({ cacheBytes: budget });
+      assert.equal(kb.stats().budget, budget);
+      const random = seededRandom(20240607);
+      let maxHeld = 0;
+      for (let n = 0; n < 300; n++) {
+        const i = Math.floor(random() * cases.length);
+        const gc = cases[i];
+        assertMatchesGolden(await kb.search(gc.query, caseOptions(gc)), gc.expect, `query ${n}: ${caseName(gc, i)}`);
+        const s = kb.stats();
+        assert.ok(s.bytesHeld <= s.budget, `after query ${n}: ${s.bytesHeld} bytes held, budget ${s.budget}`);
+        maxHeld = Math.max(maxHeld, s.bytesHeld);
+      }
+      const s = kb.stats();
+      t.diagnostic(`evictions ${s.evictions}, hits ${s.hits}, misses ${s.misses}, requests ${s.requests}, max held ${maxHeld}`);
+      assert.ok(s.evictions > 0, 'pages were evicted');
+      assert.ok(s.hits > 0, 'some pages were found in the cache');
+      assert.equal(s.inFlight, 0);
+    });
+
+    test('cacheBytes 0 caches nothing and still answers', T, async () => {
+      const kb = await openFresh({ cacheBytes: 0 });
+      const gc = caseOf('"real time strategy"');
+      assertMatchesGolden(await kb.search(gc.query, caseOptions(gc)), gc.expect, gc.query);
+      assertMatchesGolden(await kb.search(gc.query, caseOptions(gc)), gc.expect, `${gc.query} again`);
+      assert.equal(kb.stats().bytesHeld, 0);
+      assert.equal(kb.stats().entries, 0);
+    });
+  });
+
+  describe('option checks', () => {
+    test('bad options reject with InvalidArgument', T, async () => {
+      for (const [name, options] of Object.entries({
+        'cacheBytes -1': { cacheBytes: -1 },
+        'timeoutMs 0': { timeoutMs: 0 },
+        'retries 1.5': { retries: 1.5 },
+        'retries "3"': { retries: '3' },
+        'signal not a signal': { signal: {} },
+      })) {
+        await assert.rejects(KnowledgeBase.open(manifestUrl, options), (err) => assertEdgekbCode(err, 'InvalidArgument', name));
+      }
+      const kb = await open();
+      await assert.rejects(kb.search('tmux', { limit: -1 }), (err) => assertEdgekbCode(err, 'InvalidArgument', 'limit -1'));
+      await assert.rejects(kb.search('tmux', { signal: 'nope' }), (err) => assertEdgekbCode(err, 'InvalidArgument', 'signal'));
+    });
+  });
+});
+
+describe('refresh() of a split index', () => {
+  let KnowledgeBase;
+  let tmp;
+  let served;
+  let v1;
+  let v2;
+  let server;
+  let url;
+  const NEW_DOC = {
+    id: 'tmux-cheatsheet',
+    title: 'tmux cheat sheet',
+    body: 'Keyboard shortcuts for the tmux terminal multiplexer, collected by the quokkaflux project.',
+    url: 'https://kb.example/tmux-cheatsheet',
+    tags: ['terminal'],
+  };
+
+  before(async () => {
+    if (goldenError) throw goldenError;
+    requirePkg();
+    requirePath(CLI);
+    ({ KnowledgeBase } = await loadNode());
+    tmp = await tempDir('refresh');
+    v1 = join(tmp.dir, 'v1');
+    v2 = join(tmp.dir, 'v2');
+    served = join(tmp.dir, 'served');
+    await buildSplit(DOCS_JSONL, v1);
+    await buildSplit(await writeDocs(join(tmp.dir, 'docs2.jsonl'), [NEW_DOC]), v2);
+    await publishSplit(v1, served);
+    server = await startServer({ root: served });
+    url = server.url + 'manifest.json';
+  });
+
+  after(async () => {
+    await server?.close();
+    await tmp?.cleanup();
+  });
+
+  test('refresh() with an unchanged manifest resolves false after one no-store manifest request', T, async () => {
+    const kb = await KnowledgeBase.open(url, FAST);
+    server.resetStats();
+    assert.equal(await kb.refresh(), false);
+    assert.deepEqual(server.stats().log.map((l) => l.pathname), ['/manifest.json']);
+  });
+
+  test('a new manifest: refresh() resolves true, the new document is found; a search started before finishes on the old version', T, async () => {
+    const kb = await KnowledgeBase.open(url, FAST);
+    const m1 = await readManifest(v1);
+    const oldExpected = await (await KnowledgeBase.open(url, FAST)).search('tmux ');
+    assert.deepEqual(oldExpected.hits.map((h) => h.id), ['tmux'], 'v1 has one tmux document');
+    assert.equal((await kb.search('quokkaflux')).total, 0, 'v1 does not have the new document');
+
+    // hold the old version's postings: the search below starts on v1 and waits
+    const hold = gate();
+    server.setFault((ctx) => (ctx.pathname === '/' + m1.postings.name ? { hold: hold.promise } : undefined));
+    server.resetStats();
+    const before = kb.search('tmux ');
+    await waitFor(() => requestsFor(server.stats().log, m1.postings.name).length === 1, { timeoutMs: 2000, intervalMs: 5, what: 'the v1 postings request' });
+
+    await publishSplit(v2, served);
+    assert.equal(await kb.refresh(), true, 'refresh() saw the new version');
+    assert.equal(kb.docCount, (await fixtureDocCount()) + 1);
+    const found = await kb.search('quokkaflux');
+    assert.deepEqual(found.hits.map((h) => h.id), [NEW_DOC.id], 'the new document is found');
+    const now = await kb.search('tmux ');
+    assert.deepEqual(now.hits.map((h) => h.id).sort(), ['tmux', 'tmux-cheatsheet'], 'v2 has both tmux documents');
+
+    hold.open();
+    const old = await before;
+    assert.deepEqual(old, oldExpected, 'the search started before refresh() answers from the old version');
+    server.setFault(null);
+    assert.equal(await kb.refresh(), false, 'nothing new since');
+  });
+
+  test('a file that failed with 404 is requested again after refresh()', T, async () => {
+    await publishSplit(v1, served);
+    const m = await readManifest(served);
+    const kb = await KnowledgeBase.open(url, FAST);
+    server.setFault((ctx) => (ctx.pathname === '/' + m.store.name ? { status: 404 } : undefined));
+    await assert.rejects(kb.search('tmux '), (err) => assertEdgekbCode(err, 'HttpStatus'));
+    server.setFault(null); // the missing file is uploaded
+    server.resetStats();
+    await assert.rejects(kb.search('tmux '), (err) => assertEdgekbCode(err, 'HttpStatus', 'before refresh()'));
+    assert.equal(server.stats().requests, 0, 'not requested again before refresh()');
+    await kb.refresh();
+    const r = await kb.search('tmux ');
+    assert.deepEqual(r.hits.map((h) => h.id), ['tmux'], 'after refresh() the file is fetched again');
+  });
+});

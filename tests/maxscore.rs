@@ -1,0 +1,123 @@
+//! MaxScore pruning returns exactly what scoring every document returns: same total, same hits,
+//! same scores, same order, for random queries and options over the fixture.
+
+use std::path::PathBuf;
+
+use edgekb::analysis::AnalyzerConfig;
+use edgekb::builder::{add_jsonl, IndexBuilder};
+use edgekb::index::Bm25;
+use edgekb::{Index, Schema, SearchOptions, Searcher};
+use proptest::prelude::*;
+
+fn fixture() -> (Index<Vec<u8>>, Vec<String>) {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(root.join("tests/fixtures/docs.jsonl")).unwrap();
+    let mut b = IndexBuilder::new(
+        Schema::default(),
+        AnalyzerConfig::default(),
+        Bm25::default(),
+    );
+    add_jsonl(&mut b, text.as_bytes(), "docs.jsonl").unwrap();
+    let mut words: Vec<String> = text
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| w.len() >= 2)
+        .map(|w| w.to_lowercase())
+        .collect();
+    words.sort();
+    words.dedup();
+    (Index::open(b.to_bytes().unwrap()).unwrap(), words)
+}
+
+/// A synthetic corpus big enough for pruning to matter: 3,000 documents over a skewed
+/// vocabulary of 400 made-up words.
+fn synthetic() -> (Index<Vec<u8>>, Vec<String>) {
+    let words: Vec<String> = (0..400).map(|i| format!("w{i}x")).collect();
+    let seed = std::cell::Cell::new(0x1234_5678_9abc_def1u64);
+    let next = || {
+        let mut s = seed.get();
+        s ^= s << 13;
+        s ^= s >> 7;
+        s ^= s << 17;
+        seed.set(s);
+        s
+    };
+    let mut b = IndexBuilder::new(
+        Schema::default(),
+        AnalyzerConfig::default(),
+        Bm25::default(),
+    );
+    let mut jsonl = String::new();
+    for d in 0..3000 {
+        let pick = |n: u64| -> String {
+            (0..n)
+                .map(|_| {
+                    // Skewed: the square of a uniform index favours low word numbers.
+                    let u = (next() % 1000) as f64 / 1000.0;
+                    words[((u * u) * words.len() as f64) as usize].clone()
+                })
+                .collect::<Vec<_>>()
+                .join(" ")
+        };
+        let title = pick(2 + next() % 6);
+        let body = pick(5 + next() % 60);
+        jsonl.push_str(
+            &serde_json::json!({"id": format!("d{d}"), "title": title, "body": body}).to_string(),
+        );
+        jsonl.push('\n');
+    }
+    add_jsonl(&mut b, jsonl.as_bytes(), "synthetic").unwrap();
+    (Index::open(b.to_bytes().unwrap()).unwrap(), words)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(300))]
+    #[test]
+    fn pruned_equals_exhaustive_on_a_larger_corpus(picks in proptest::collection::vec((any::<prop::sample::Index>(), 0u8..8), 1..8),
+                                                   limit in 1usize..12, any_mode in any::<bool>()) {
+        thread_local!(static SYN: (Index<Vec<u8>>, Vec<String>) = synthetic());
+        SYN.with(|(index, words)| {
+            let q: Vec<String> = picks.iter().map(|(i, kind)| {
+                let w = i.get(words).clone();
+                match kind {
+                    0 => format!("-{w}"),
+                    1 => format!("{w} OR"),
+                    2 => format!("title:{w}"),
+                    _ => w,
+                }
+            }).collect();
+            let q = q.join(" ") + " ";
+            let opts = SearchOptions { limit, any: any_mode, ..Default::default() };
+            let fast = Searcher::new(index).max_score(true).search(&q, &opts).unwrap();
+            let slow = Searcher::new(index).search(&q, &opts).unwrap();
+            prop_assert_eq!(fast, slow, "query {:?}", q);
+            Ok(())
+        })?;
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(400))]
+    #[test]
+    fn pruned_equals_exhaustive(picks in proptest::collection::vec((any::<prop::sample::Index>(), 0u8..6), 1..7),
+                                limit in 0usize..25, any_mode in any::<bool>(), prefix in any::<bool>(), typos in any::<bool>()) {
+        thread_local!(static FIX: (Index<Vec<u8>>, Vec<String>) = fixture());
+        FIX.with(|(index, words)| {
+            let q: Vec<String> = picks.iter().map(|(i, kind)| {
+                let w = i.get(words).clone();
+                match kind {
+                    0 => format!("-{w}"),
+                    1 => format!("{w} OR"),
+                    2 if w.chars().count() > 4 => w.chars().take(w.chars().count() - 1).collect(),
+                    3 => format!("\"{w} {}\"", i.get(words)),
+                    _ => w,
+                }
+            }).collect();
+            let q = q.join(" ");
+            let opts = SearchOptions { limit, prefix, typos, any: any_mode };
+            let fast = Searcher::new(index).max_score(true).search(&q, &opts).unwrap();
+            let slow = Searcher::new(index).search(&q, &opts).unwrap();
+            prop_assert_eq!(fast, slow, "query {:?}", q);
+            Ok(())
+        })?;
+    }
+}
