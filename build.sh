@@ -106,14 +106,16 @@ cmd_setup() {
 }
 
 # ---------------------------------------------------------------- builds
-# The wasm build, through wasm-pack, with whichever Rust has a wasm32 std.
+# The wasm build, through wasm-pack, with whichever Rust has a wasm32 std. Optimized for speed
+# (opt-level 3, wasm-opt -O3): against opt-level "z"/-Oz it costs ~22 KB gzip and halves the
+# gap to native latency (BENCHMARKS.md).
 wasm_env() {
   if have_rustup_wasm32; then
-    WASM_CARGO_ENV=(env CARGO_PROFILE_RELEASE_OPT_LEVEL=z CARGO_PROFILE_RELEASE_PANIC=abort)
+    WASM_CARGO_ENV=(env CARGO_PROFILE_RELEASE_OPT_LEVEL=3 CARGO_PROFILE_RELEASE_PANIC=abort)
     WASM_PACK_MODE=normal
   else
     # Debian's Rust 1.96 with the std sources, rebuilding std for wasm32 (build-std).
-    WASM_CARGO_ENV=(env CARGO_PROFILE_RELEASE_OPT_LEVEL=z CARGO_PROFILE_RELEASE_PANIC=abort PATH="/usr/bin:$PATH" RUSTC_BOOTSTRAP=1 CARGO_UNSTABLE_BUILD_STD=std,panic_abort
+    WASM_CARGO_ENV=(env CARGO_PROFILE_RELEASE_OPT_LEVEL=3 CARGO_PROFILE_RELEASE_PANIC=abort PATH="/usr/bin:$PATH" RUSTC_BOOTSTRAP=1 CARGO_UNSTABLE_BUILD_STD=std,panic_abort
                     CARGO_TARGET_DIR="$ROOT/target/wasm-debian")
     WASM_PACK_MODE=force
   fi
@@ -131,7 +133,7 @@ cmd_build_wasm() {
       --out-dir pkg --out-name edgekb --no-opt -- --no-default-features
   local wasm=pkg/edgekb_bg.wasm
   [ -x node_modules/.bin/wasm-opt ] || die "node_modules/.bin/wasm-opt is missing: run ./build.sh setup"
-  node_modules/.bin/wasm-opt -Oz --strip-debug --strip-producers --enable-bulk-memory --enable-nontrapping-float-to-int \
+  node_modules/.bin/wasm-opt -O3 --strip-debug --strip-producers --enable-bulk-memory --enable-nontrapping-float-to-int \
       --enable-sign-ext --enable-mutable-globals "$wasm" -o "$wasm.opt"
   mv "$wasm.opt" "$wasm"
   rm -f pkg/.gitignore

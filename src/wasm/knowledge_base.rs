@@ -296,6 +296,11 @@ async fn fetch_file(
         .map_err(|f| failure(f, signal))
 }
 
+/// The bytes of a finished fetch, without a copy when no one else holds them.
+fn unshare(bytes: Rc<Vec<u8>>) -> Vec<u8> {
+    Rc::try_unwrap(bytes).unwrap_or_else(|shared| (*shared).clone())
+}
+
 /// Parses `manifest.json` with the host's `JSON.parse` (no JSON parser in the wasm).
 fn parse_manifest(bytes: &[u8]) -> Result<Manifest, JsValue> {
     if bytes.len() > crate::split::MAX_MANIFEST_BYTES {
@@ -336,15 +341,16 @@ async fn fetch_version(
     let manifest = parse_manifest(&bytes)?;
     let name = manifest.dictionary.name.clone();
     let dict = fetch_file(files, &name, format!("{base}{name}"), false, signal).await?;
-    Ok(Version::open(manifest, (*dict).clone()).map_err(JsErr::from)?)
+    Ok(Version::open(manifest, unshare(dict)).map_err(JsErr::from)?)
 }
 
 #[wasm_bindgen]
 impl KnowledgeBase {
     /// Opens a single-file index from its bytes (checks every checksum).
     #[wasm_bindgen(js_name = fromBytes)]
-    pub fn from_bytes(bytes: &[u8]) -> Result<KnowledgeBase, JsValue> {
-        Ok(from_vec(bytes.to_vec())?)
+    pub fn from_bytes(bytes: Vec<u8>) -> Result<KnowledgeBase, JsValue> {
+        // Taken by value: the bytes are copied into wasm memory once, not twice.
+        Ok(from_vec(bytes)?)
     }
 
     /// Opens an index over the global `fetch`: a URL ending in `.json` is a split index's
@@ -389,7 +395,7 @@ impl KnowledgeBase {
                         .map_err(|f| failure(f, s.as_ref()))
                 })
                 .await?;
-                return Ok(from_vec((*bytes).clone())?.into());
+                return Ok(from_vec(unshare(bytes))?.into());
             }
             let base = match url.rfind('/') {
                 Some(i) => url[..=i].to_string(),
