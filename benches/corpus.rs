@@ -304,17 +304,7 @@ fn main() {
             split.manifest.positions.size,
             split.manifest.store.size
         );
-        let loader_for = || {
-            let mut l = MemoryLoader::default();
-            l.files.insert(
-                "manifest.json".into(),
-                serde_json::to_vec(&split.manifest).unwrap(),
-            );
-            for (name, bytes) in &split.files {
-                l.files.insert(name.clone(), bytes.clone());
-            }
-            l
-        };
+        let loader_for = || MemoryLoader::from_split(&split);
         for budget in [8usize << 20, 32 << 20] {
             let mut loader = loader_for();
             let mut lazy = LazyIndex::open(&mut loader, budget).unwrap();

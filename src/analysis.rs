@@ -324,6 +324,15 @@ impl Analyzer {
             && ENGLISH_STOP_WORDS.binary_search(&term).is_ok()
     }
 
+    /// The term of a folded word: stemmed, or as it is.
+    fn finish<'a>(&self, folded: &'a str, stem: bool) -> std::borrow::Cow<'a, str> {
+        if stem {
+            self.stem(folded)
+        } else {
+            std::borrow::Cow::Borrowed(folded)
+        }
+    }
+
     /// Stems an already folded word.
     pub fn stem<'a>(&self, folded: &'a str) -> std::borrow::Cow<'a, str> {
         match &self.stemmer {
@@ -402,11 +411,7 @@ impl Analyzer {
                                 flush_run(&mut run, &mut position, &mut sink);
                             }
                             if folded.chars().any(char::is_alphanumeric) {
-                                let term = if stem {
-                                    self.stem(&folded)
-                                } else {
-                                    folded.as_str().into()
-                                };
+                                let term = self.finish(&folded, stem);
                                 sink(Token {
                                     term: &term,
                                     position,
@@ -431,11 +436,7 @@ impl Analyzer {
                 position += 1;
                 continue;
             }
-            let term = if stem {
-                self.stem(&folded)
-            } else {
-                folded.as_str().into()
-            };
+            let term = self.finish(&folded, stem);
             sink(Token {
                 term: &term,
                 position,

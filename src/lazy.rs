@@ -420,6 +420,21 @@ pub struct MemoryLoader {
     pub log: Vec<(String, Option<Range<u64>>)>,
 }
 
+impl MemoryLoader {
+    /// A loader serving a split index: its manifest and every file.
+    pub fn from_split(split: &crate::split::SplitOutput) -> Self {
+        let mut l = MemoryLoader::default();
+        l.files.insert(
+            "manifest.json".into(),
+            serde_json::to_vec(&split.manifest).expect("a manifest serializes"),
+        );
+        for (name, bytes) in &split.files {
+            l.files.insert(name.clone(), bytes.clone());
+        }
+        l
+    }
+}
+
 impl Loader for MemoryLoader {
     fn fetch(&mut self, name: &str, range: Option<Range<u64>>) -> Result<Vec<u8>, LoadError> {
         self.requests += 1;

@@ -774,22 +774,16 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
         let (info, list) = &*loaded;
         let idf = self.idf(info.doc_freq) * weight;
         let mut out = Vec::with_capacity(filter.map_or(list.len(), |f| f.len().min(list.len())));
-        let mut f = 0;
+        let mut filter = Filter::new(filter);
         for i in 0..list.len() {
             let (doc, mask) = (list.docs[i], list.masks[i]);
             if mask & allowed == 0 {
                 continue;
             }
-            if let Some(filter) = filter {
-                while f < filter.len() && filter[f] < doc {
-                    f += 1;
-                }
-                if f == filter.len() {
-                    break;
-                }
-                if filter[f] != doc {
-                    continue;
-                }
+            match filter.check(doc) {
+                Step::Keep => {}
+                Step::Skip => continue,
+                Step::Done => break,
             }
             out.push((doc, idf * self.bm25f(doc, mask, list.tfs_of(i), allowed)));
         }
@@ -815,19 +809,13 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
         let mut cursors = vec![0usize; loaded.len()];
         let mut out = Vec::new();
         let first = &loaded[0].0 .1;
-        let mut f = 0;
+        let mut filter = Filter::new(filter);
         'docs: for i0 in 0..first.len() {
             let doc = first.docs[i0];
-            if let Some(filter) = filter {
-                while f < filter.len() && filter[f] < doc {
-                    f += 1;
-                }
-                if f == filter.len() {
-                    break;
-                }
-                if filter[f] != doc {
-                    continue;
-                }
+            match filter.check(doc) {
+                Step::Keep => {}
+                Step::Skip => continue,
+                Step::Done => break,
             }
             let mut idx = vec![i0];
             for (t, (l, _, _)) in loaded.iter().enumerate().skip(1) {
@@ -859,6 +847,41 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
             out.push((doc, score));
         }
         Ok(out)
+    }
+}
+
+/// An optional ascending list of the documents worth scoring, walked alongside ascending
+/// candidates.
+struct Filter<'f> {
+    docs: Option<&'f [u32]>,
+    at: usize,
+}
+
+/// What to do with a candidate.
+enum Step {
+    Keep,
+    Skip,
+    /// The filter is exhausted: no later candidate can pass.
+    Done,
+}
+
+impl<'f> Filter<'f> {
+    fn new(docs: Option<&'f [u32]>) -> Self {
+        Filter { docs, at: 0 }
+    }
+
+    fn check(&mut self, doc: u32) -> Step {
+        let Some(docs) = self.docs else {
+            return Step::Keep;
+        };
+        while self.at < docs.len() && docs[self.at] < doc {
+            self.at += 1;
+        }
+        match docs.get(self.at) {
+            None => Step::Done,
+            Some(&d) if d == doc => Step::Keep,
+            Some(_) => Step::Skip,
+        }
     }
 }
 

@@ -23,15 +23,7 @@ fn fixture_index() -> Index<Vec<u8>> {
 }
 
 fn loader_for(split: &SplitOutput) -> MemoryLoader {
-    let mut l = MemoryLoader::default();
-    l.files.insert(
-        "manifest.json".into(),
-        serde_json::to_vec(&split.manifest).unwrap(),
-    );
-    for (name, bytes) in &split.files {
-        l.files.insert(name.clone(), bytes.clone());
-    }
-    l
+    MemoryLoader::from_split(split)
 }
 
 fn queries() -> Vec<String> {
