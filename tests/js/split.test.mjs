@@ -560,6 +560,36 @@ describe('split index in Node', () => {
       assert.equal(s.inFlight, 0);
     });
 
+    // Issue #4: "after 10,000 random queries with a small budget, wasm memory stays under budget
+    // + a stated fixed overhead". The overhead stated here: 4 MiB (the engine's code and stack,
+    // the resident dictionary, a search's working set and allocator slack).
+    test('10,000 random queries with a 3-page budget: wasm memory stays under budget + 4 MiB', { timeout: 120_000 }, async (t) => {
+      const OVERHEAD = 4 << 20;
+      const budget = 3 * PAGE_CHARGE;
+      const kb = await openFresh({ cacheBytes: budget });
+      const memory = (await wasmExports()).memory;
+      const random = seededRandom(10_000);
+      const words = cases.flatMap((c) => c.expect.hits.flatMap((h) => h.title.split(/[^\p{L}\p{N}]+/u))).filter((w) => w.length > 2);
+      let at2000 = 0;
+      for (let n = 0; n < 10_000; n++) {
+        const r = random();
+        let q;
+        if (r < 0.5) q = cases[Math.floor(random() * cases.length)].query;
+        else {
+          const w = words[Math.floor(random() * words.length)];
+          q = r < 0.75 ? w.slice(0, Math.max(3, w.length - 2)) : `${w} ${words[Math.floor(random() * words.length)]} `;
+        }
+        await kb.search(q, { limit: 5 });
+        if (n === 1999) at2000 = memory.buffer.byteLength;
+        assert.ok(kb.stats().bytesHeld <= budget, `after query ${n}`);
+      }
+      const end = memory.buffer.byteLength;
+      t.diagnostic(`wasm memory ${at2000} bytes after 2,000 queries, ${end} after 10,000; budget ${budget} + overhead ${OVERHEAD}`);
+      assert.ok(end <= budget + OVERHEAD, `wasm memory ${end} > budget ${budget} + ${OVERHEAD}`);
+      assert.ok(end - at2000 <= 64 * 1024, `wasm memory grew from ${at2000} to ${end} between queries 2,000 and 10,000`);
+      assert.equal(kb.stats().inFlight, 0);
+    });
+
     test('cacheBytes 0 caches nothing and still answers', T, async () => {
       const kb = await openFresh({ cacheBytes: 0 });
       const gc = caseOf('"real time strategy"');
