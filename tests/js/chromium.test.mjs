@@ -22,7 +22,7 @@ import {
   caseOptions,
   checkPrerequisites,
   copyPkg,
-  loadGolden,
+  tryLoadGolden,
   requestsFor,
   requirePath,
   requirePkg,
@@ -43,13 +43,7 @@ const CHROMIUM_ARGS = [
   '--disable-sync',
 ];
 
-let golden = null;
-let goldenError = null;
-try {
-  golden = await loadGolden();
-} catch (err) {
-  goldenError = err;
-}
+const { golden, goldenError } = await tryLoadGolden();
 
 // Collects what a page reports on its own: uncaught errors and console errors/warnings.
 function watchPage(page) {

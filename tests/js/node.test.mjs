@@ -16,18 +16,12 @@ import {
   checkPrerequisites,
   fixtureDocCount,
   garbageBytes,
-  loadGolden,
+  tryLoadGolden,
   requirePath,
   requirePkg,
 } from './support.mjs';
 
-let golden = null;
-let goldenError = null;
-try {
-  golden = await loadGolden();
-} catch (err) {
-  goldenError = err;
-}
+const { golden, goldenError } = await tryLoadGolden();
 
 function assertEdgekbError(err, what) {
   assert.ok(err instanceof Error, `${what}: threw ${Object.prototype.toString.call(err)} ${String(err)}, not an Error`);

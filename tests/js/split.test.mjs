@@ -24,7 +24,7 @@ import {
   elapsed,
   fixtureDocCount,
   gate,
-  loadGolden,
+  tryLoadGolden,
   publishSplit,
   readManifest,
   requestsFor,
@@ -38,13 +38,7 @@ import {
   writeDocs,
 } from './support.mjs';
 
-let golden = null;
-let goldenError = null;
-try {
-  golden = await loadGolden();
-} catch (err) {
-  goldenError = err;
-}
+const { golden, goldenError } = await tryLoadGolden();
 const cases = golden?.cases ?? [];
 const caseOf = (query) => {
   const i = cases.findIndex((c) => c.query === query);

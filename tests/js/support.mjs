@@ -70,6 +70,15 @@ export async function loadGolden(path = GOLDEN) {
   return golden;
 }
 
+/** The golden file, or the error that loading it raised (reported by a test, not at import). */
+export async function tryLoadGolden(path = GOLDEN) {
+  try {
+    return { golden: await loadGolden(path), goldenError: null };
+  } catch (err) {
+    return { golden: null, goldenError: err };
+  }
+}
+
 export function caseName(c, i) {
   const limit = c.limit === undefined ? '' : ` limit ${c.limit}`;
   return `golden #${i}: ${JSON.stringify(c.query)}${limit}`;

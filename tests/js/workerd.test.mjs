@@ -26,7 +26,7 @@ import {
   requestsFor,
   splitFiles,
   writeDocs,
-  loadGolden,
+  tryLoadGolden,
   requirePath,
   requirePkg,
   sleep,
@@ -45,13 +45,7 @@ const NEW_DOC = {
   tags: ['terminal'],
 };
 
-let golden = null;
-let goldenError = null;
-try {
-  golden = await loadGolden();
-} catch (err) {
-  goldenError = err;
-}
+const { golden, goldenError } = await tryLoadGolden();
 
 // Text strings in Cap'n Proto text format are JSON-compatible double-quoted strings.
 const capnpString = (s) => JSON.stringify(s);
