@@ -114,6 +114,9 @@ impl<T: Clone> Drop for Waiter<T> {
                 c.abort();
             }
             self.stats.borrow_mut().aborted += 1;
+            // A driver sleeping before a retry stops now instead of when its timer fires.
+            let wakers: Vec<Waker> = self.shared.wakers.borrow_mut().drain(..).collect();
+            wakers.into_iter().for_each(Waker::wake);
         }
     }
 }
@@ -276,8 +279,17 @@ impl<T: Clone + 'static> Driver<T> {
             let jitter = 0.5 + js_sys::Math::random();
             let wait =
                 (self.options.backoff_ms as f64 * (1u64 << attempt.min(10)) as f64 * jitter) as u32;
-            if let Some(t) = Timer::new(wait, || {}) {
-                t.await;
+            // Sleep, unless the last waiter lets go meanwhile (it wakes us through `wakers`).
+            if let Some(mut t) = Timer::new(wait, || {}) {
+                let shared = &self.shared;
+                std::future::poll_fn(|cx| {
+                    if shared.cancelled.get() {
+                        return Poll::Ready(());
+                    }
+                    shared.wakers.borrow_mut().push(cx.waker().clone());
+                    Pin::new(&mut t).poll(cx)
+                })
+                .await;
             }
         };
         *self.shared.controller.borrow_mut() = None;

@@ -532,6 +532,26 @@ describe('split index in Node', () => {
     });
   });
 
+  describe('abort during a retry backoff', () => {
+    test('the fetch stops waiting at once: inFlight is 0 long before the backoff would end', T, async () => {
+      // 500s with a 3 s first backoff: the search is aborted while its fetch sleeps before retrying.
+      const kb = await openFresh({ retries: 3, backoffMs: 3000, timeoutMs: 2000 });
+      server.setFault((ctx) => (isFile(files.postings)(ctx) ? { status: 500 } : undefined));
+      const controller = new AbortController();
+      const search = kb.search('tmux ', { signal: controller.signal });
+      await waitFor(() => server.stats().log.length >= 1, { timeoutMs: 2000, intervalMs: 5, what: 'the first 500' });
+      await sleep(50); // now in the backoff
+      const t0 = performance.now();
+      controller.abort();
+      await assert.rejects(search, (err) => err.name === 'AbortError');
+      await waitFor(() => kb.stats().inFlight === 0, { timeoutMs: 500, intervalMs: 5, what: 'inFlight 0 within 500 ms of abort()' });
+      const ms = performance.now() - t0;
+      server.setFault(null);
+      assert.ok(ms < 500, `inFlight reached 0 ${ms.toFixed(0)} ms after abort()`);
+      assert.equal(server.stats().log.length, 1, 'no retry after the abort');
+    });
+  });
+
   describe('cache budget', () => {
     test('3 pages of budget: 300 random golden queries stay within it and stay right', T, async (t) => {
       const budget = 3 * PAGE_CHARGE;
