@@ -2,7 +2,7 @@
 #![forbid(unsafe_code)]
 
 use std::fs::File;
-use std::io::{BufRead, BufReader, BufWriter, IsTerminal, Write};
+use std::io::{BufRead, BufReader, BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
@@ -268,7 +268,26 @@ fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
             let start = Instant::now();
             let (schema, analyzer, bm25) = load_config(config.as_deref())?;
             let mut builder = IndexBuilder::new(schema, analyzer, bm25);
-            let progress = std::io::stderr().is_terminal();
+            // A progress bar over the input bytes (hidden when stderr is not a terminal).
+            let sizes: Option<u64> = inputs
+                .iter()
+                .map(|p| {
+                    if p.as_os_str() == "-" {
+                        None
+                    } else {
+                        std::fs::metadata(p).ok().map(|m| m.len())
+                    }
+                })
+                .sum();
+            let bar = match sizes {
+                Some(total) => indicatif::ProgressBar::new(total).with_style(
+                    indicatif::ProgressStyle::with_template(
+                        "{bar:40} {bytes}/{total_bytes} {msg} ({eta})",
+                    )
+                    .expect("a valid template"),
+                ),
+                None => indicatif::ProgressBar::new_spinner(),
+            };
             for input in &inputs {
                 let name = input.display().to_string();
                 let reader: Box<dyn BufRead> = if name == "-" {
@@ -284,6 +303,7 @@ fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
                 };
                 for (i, line) in reader.lines().enumerate() {
                     let line = line?;
+                    bar.inc(line.len() as u64 + 1);
                     if line.trim().is_empty() {
                         continue;
                     }
@@ -295,14 +315,12 @@ fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
                         })?;
                     let doc = Document::from_json(&value, builder.schema(), &location)?;
                     builder.add(&doc, &location)?;
-                    if progress && builder.doc_count() % 5000 == 0 {
-                        eprint!("\r{} documents indexed…", builder.doc_count());
+                    if builder.doc_count() % 1000 == 0 {
+                        bar.set_message(format!("{} documents", builder.doc_count()));
                     }
                 }
             }
-            if progress {
-                eprint!("\r");
-            }
+            bar.finish_and_clear();
             let mut bytes = Vec::new();
             let stats = builder.write(&mut bytes)?;
             let split = split || (!single && stats.total_bytes > SPLIT_THRESHOLD);
