@@ -51,7 +51,19 @@ pub enum SectionKind {
     Pages = 8,
 }
 
-/// All section kinds, in the order they are written.
+/// Every section kind this version knows, in number order (`KNOWN_SECTIONS[k as usize - 1] == k`).
+pub const KNOWN_SECTIONS: [SectionKind; 8] = [
+    SectionKind::Meta,
+    SectionKind::Terms,
+    SectionKind::TermInfo,
+    SectionKind::Postings,
+    SectionKind::Positions,
+    SectionKind::FieldNorms,
+    SectionKind::Store,
+    SectionKind::Pages,
+];
+
+/// The section kinds of a single-file index, in the order they are written.
 pub const SECTIONS: [SectionKind; 7] = [
     SectionKind::Meta,
     SectionKind::Terms,
@@ -461,14 +473,16 @@ impl<D: AsRef<[u8]>> Index<D> {
     pub fn open(data: D) -> Result<Index<D>> {
         let bytes = data.as_ref();
         let (version, sections) = read_header(bytes)?;
-        let find = |k: SectionKind| {
+        // Byte range of each known section (`0..0` when absent; read_header checked which
+        // must be there).
+        let ranges = KNOWN_SECTIONS.map(|k| {
             sections
                 .iter()
                 .find(|s| s.kind == k)
-                .expect("checked by read_header")
-                .range
-                .clone()
-        };
+                .map(|s| s.range.clone())
+                .unwrap_or(0..0)
+        });
+        let find = |k: SectionKind| ranges[k as usize - 1].clone();
         let meta = Meta::decode(&bytes[find(SectionKind::Meta)])?;
         // The fst crate trusts its bytes (a damaged node can make a traversal panic), so the
         // dictionary's CRC is checked here, at open: O(dictionary), not O(1), and the one
@@ -500,11 +514,7 @@ impl<D: AsRef<[u8]>> Index<D> {
         }
         let indexed = meta.schema.indexed();
         let stored = meta.schema.stored();
-        let norms_len = sections
-            .iter()
-            .find(|s| s.kind == SectionKind::FieldNorms)
-            .map(|s| s.range.len())
-            .unwrap_or(0);
+        let norms_len = find(SectionKind::FieldNorms).len();
         if norms_len != meta.doc_count as usize * indexed.len() {
             return Err(Error::corrupt(format!(
                 "field norms hold {norms_len} bytes for {} documents × {} fields",
@@ -523,26 +533,9 @@ impl<D: AsRef<[u8]>> Index<D> {
                 }
             })
             .collect();
-        let ranges = [
-            SectionKind::Meta,
-            SectionKind::Terms,
-            SectionKind::TermInfo,
-            SectionKind::Postings,
-            SectionKind::Positions,
-            SectionKind::FieldNorms,
-            SectionKind::Store,
-            SectionKind::Pages,
-        ]
-        .map(|k| {
-            sections
-                .iter()
-                .find(|s| s.kind == k)
-                .map(|s| s.range.clone())
-                .unwrap_or(0..0)
-        });
-        let pages = match sections.iter().find(|s| s.kind == SectionKind::Pages) {
-            Some(s) => Some(Pages::decode(&bytes_of(&data)[s.range.clone()])?),
-            None => None,
+        let pages = match sections.iter().any(|s| s.kind == SectionKind::Pages) {
+            true => Some(Pages::decode(&bytes_of(&data)[find(SectionKind::Pages)])?),
+            false => None,
         };
         Ok(Index {
             pages,
@@ -794,12 +787,7 @@ pub fn read_header(bytes: &[u8]) -> Result<(u32, Vec<Section>)> {
             });
         }
         // Unknown kinds are skipped: a newer writer may add sections an older reader ignores.
-        if let Some(kind) = SECTIONS
-            .iter()
-            .chain([&SectionKind::Pages])
-            .copied()
-            .find(|k| *k as u32 == kind)
-        {
+        if let Some(kind) = KNOWN_SECTIONS.iter().copied().find(|k| *k as u32 == kind) {
             if sections.iter().any(|s: &Section| s.kind == kind) {
                 return Err(Error::corrupt(format!(
                     "section {} appears twice",
@@ -829,6 +817,14 @@ pub fn read_header(bytes: &[u8]) -> Result<(u32, Vec<Section>)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn known_sections_are_in_number_order() {
+        for (i, k) in KNOWN_SECTIONS.iter().enumerate() {
+            assert_eq!(*k as usize, i + 1, "{}", k.name());
+        }
+        assert!(SECTIONS.iter().all(|k| KNOWN_SECTIONS.contains(k)));
+    }
 
     #[test]
     fn fieldnorm_codes_are_monotonic_and_close() {
