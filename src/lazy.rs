@@ -674,15 +674,23 @@ impl LazyIndex {
     pub fn prefetch(&mut self, loader: &mut dyn Loader) -> Result<u64, LoadError> {
         let version = self.version.clone();
         for file in DataFile::ALL {
-            let len = version.pages().files[file as usize].0;
-            let room = self.cache.budget().saturating_sub(self.cache.bytes_held()) as u64;
-            if len == 0 || len > room {
-                continue;
+            if let Some(range) = self.prefetch_range(&version, file) {
+                let mut ws = WorkingSet::default();
+                self.load(loader, &version, &[(file, range)], &mut ws)?;
             }
-            let mut ws = WorkingSet::default();
-            self.load(loader, &version, &[(file, 0..len)], &mut ws)?;
         }
         Ok(self.cache.bytes_held() as u64)
+    }
+
+    /// The whole data range of `file` when all its pages, charged as the cache charges them,
+    /// fit in the room left in the budget (so prefetching never evicts); else `None`.
+    pub fn prefetch_range(&self, version: &Version, file: DataFile) -> Option<Range<u64>> {
+        let pages = version.pages();
+        let len = pages.files[file as usize].0;
+        let charge = pages.files[file as usize].1.len() as u64
+            * (pages.page_size as u64 + crate::cache::ENTRY_OVERHEAD as u64);
+        let room = self.cache.budget().saturating_sub(self.cache.bytes_held()) as u64;
+        (len > 0 && charge <= room).then_some(0..len)
     }
 }
 

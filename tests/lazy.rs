@@ -352,3 +352,29 @@ fn a_chunk_past_the_end_of_its_pack_is_an_error() {
         other => panic!("{other:?}"),
     }
 }
+
+#[test]
+fn prefetch_fills_the_cache_without_evicting() {
+    let index = fixture_index();
+    let split = SplitOutput::from_index(&index).unwrap();
+    let mut loader = loader_for(&split);
+    let mut lazy = LazyIndex::open(&mut loader, 1 << 20).unwrap();
+    assert!(lazy.prefetch(&mut loader).unwrap() > 0);
+    let before = loader.requests;
+    for q in queries() {
+        lazy.search(&mut loader, &q, &SearchOptions::default()).unwrap();
+    }
+    assert_eq!(loader.requests, before, "everything was prefetched");
+    // Three pages of budget: only what fits whole is prefetched, and nothing is evicted.
+    let page = 4096 + edgekb::cache::ENTRY_OVERHEAD;
+    let mut loader = loader_for(&split);
+    let mut small = LazyIndex::open(&mut loader, 3 * page).unwrap();
+    let held = small.prefetch(&mut loader).unwrap();
+    assert!(held <= 3 * page as u64);
+    assert_eq!(small.cache_stats().evictions, 0);
+    // One page: every data file of the fixture is larger, so nothing is prefetched.
+    let mut loader = loader_for(&split);
+    let mut tiny = LazyIndex::open(&mut loader, page).unwrap();
+    assert_eq!(tiny.prefetch(&mut loader).unwrap(), 0);
+    assert_eq!(loader.requests, 2, "only the manifest and the dictionary");
+}

@@ -514,19 +514,12 @@ impl KnowledgeBase {
             abortable(signal, async {
                 let version = split.lazy.borrow().version();
                 for file in DataFile::ALL {
-                    let len = version.manifest.data_file(file).size - crate::split::PACK_HEADER_LEN;
-                    let (held, budget) = {
-                        let l = split.lazy.borrow();
-                        let c = l.cache_stats();
-                        (c.bytes_held, c.budget)
-                    };
-                    let pages = len.div_ceil(4096) * (4096 + crate::cache::ENTRY_OVERHEAD as u64);
-                    if len == 0 || held + pages > budget {
+                    let Some(range) = split.lazy.borrow().prefetch_range(&version, file) else {
                         continue;
-                    }
+                    };
                     let mut ws = WorkingSet::default();
                     split
-                        .load(&version, &[(file, 0..len)], &mut ws, s.as_ref())
+                        .load(&version, &[(file, range)], &mut ws, s.as_ref())
                         .await?;
                 }
                 Ok((split.lazy.borrow().cache_stats().bytes_held as f64).into())
