@@ -362,7 +362,8 @@ fn prefetch_fills_the_cache_without_evicting() {
     assert!(lazy.prefetch(&mut loader).unwrap() > 0);
     let before = loader.requests;
     for q in queries() {
-        lazy.search(&mut loader, &q, &SearchOptions::default()).unwrap();
+        lazy.search(&mut loader, &q, &SearchOptions::default())
+            .unwrap();
     }
     assert_eq!(loader.requests, before, "everything was prefetched");
     // Three pages of budget: only what fits whole is prefetched, and nothing is evicted.
