@@ -713,11 +713,40 @@ impl<D: AsRef<[u8]>> Index<D> {
 
     /// The stored fields of `doc`, with chunk bytes from `src`.
     pub fn doc_from(&self, doc: u32, max_chunk: usize, src: &dyn DataSource) -> Result<StoredDoc> {
-        let info = self.chunk_of(doc)?;
-        let start = info.offset as u64;
-        let bytes = src.read(DataFile::Store, start..start + info.compressed_len as u64)?;
-        let raw = decompress_chunk(&bytes, info.raw_len, max_chunk)?;
-        read_doc(&raw, info.first_doc, doc, self.stored.len())
+        self.docs_from(&[doc], max_chunk, src)
+            .map(|mut v| v.remove(0))
+    }
+
+    /// The stored fields of several documents, in the order given; each store chunk is
+    /// decompressed once however many of them it holds.
+    pub fn docs_from(
+        &self,
+        docs: &[u32],
+        max_chunk: usize,
+        src: &dyn DataSource,
+    ) -> Result<Vec<StoredDoc>> {
+        let mut chunks: Vec<(ChunkInfo, Vec<u8>)> = Vec::new();
+        let mut out = Vec::with_capacity(docs.len());
+        for &doc in docs {
+            let info = self.chunk_of(doc)?;
+            let i = match chunks.iter().position(|(c, _)| c.offset == info.offset) {
+                Some(i) => i,
+                None => {
+                    let start = info.offset as u64;
+                    let bytes =
+                        src.read(DataFile::Store, start..start + info.compressed_len as u64)?;
+                    chunks.push((info, decompress_chunk(&bytes, info.raw_len, max_chunk)?));
+                    chunks.len() - 1
+                }
+            };
+            out.push(read_doc(
+                &chunks[i].1,
+                info.first_doc,
+                doc,
+                self.stored.len(),
+            )?);
+        }
+        Ok(out)
     }
 
     /// The values of field `name` in a stored document (empty when not stored).

@@ -344,14 +344,15 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
 
     /// The hits for `top`, with their stored fields.
     pub fn hits(&self, top: &[(u32, f32)]) -> Result<Vec<Hit>> {
+        let docs: Vec<u32> = top.iter().map(|t| t.0).collect();
+        let stored_docs = self
+            .index
+            .docs_from(&docs, self.limits.max_chunk_bytes, self.src)?;
         let mut hits = Vec::with_capacity(top.len());
-        for &(doc, score) in top {
-            let stored = self
-                .index
-                .doc_from(doc, self.limits.max_chunk_bytes, self.src)?;
+        for (&(_, score), stored) in top.iter().zip(&stored_docs) {
             let first = |name: &str| {
                 self.index
-                    .stored_value(&stored, name)
+                    .stored_value(stored, name)
                     .first()
                     .cloned()
                     .unwrap_or_default()
