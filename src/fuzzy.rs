@@ -4,6 +4,10 @@
 //! (insertions, deletions, substitutions and adjacent transpositions each cost one edit) over the
 //! dictionary's bytes, one dynamic-programming row per character. In prefix mode a term matches
 //! once any of its prefixes is within the distance, for search-as-you-type with typos.
+//! [`Levenshtein::first_char_fixed`] also requires the key's first character to equal the
+//! query's (Lucene's `prefix_length` of 1): the searcher uses it, so a typo expansion walks one
+//! first-character subtree of the dictionary (and, in a split index, fetches only the
+//! dictionary parts of that character).
 //!
 //! Every step is counted against a budget: a traversal that takes more steps than allowed stops
 //! and is reported through [`Levenshtein::exhausted`], which the searcher turns into an error.
@@ -34,6 +38,7 @@ pub struct Levenshtein {
     query: Vec<char>,
     max: u8,
     prefix: bool,
+    first_fixed: bool,
     steps: Cell<u64>,
     budget: u64,
 }
@@ -50,9 +55,17 @@ impl Levenshtein {
             query,
             max,
             prefix,
+            first_fixed: false,
             steps: Cell::new(0),
             budget,
         })
+    }
+
+    /// Also requires a key's first character to equal the query's first character (no typo
+    /// in the first letter). No effect for an empty query.
+    pub fn first_char_fixed(mut self) -> Self {
+        self.first_fixed = true;
+        self
     }
 
     /// Whether the traversal hit the step budget (its results are then incomplete).
@@ -88,7 +101,8 @@ impl Levenshtein {
             next.row[j] = v.min(cap);
             min = min.min(next.row[j]);
         }
-        next.dead = min > self.max;
+        next.dead = min > self.max
+            || (self.first_fixed && s.prev_char.is_none() && self.query.first().is_some_and(|&q| q != c));
         if self.prefix && next.row[m] <= self.max {
             next.matched = true;
             next.best = next.best.min(next.row[m]);
@@ -107,6 +121,8 @@ impl fst::Automaton for Levenshtein {
             *r = (j as u8).min(cap);
         }
         let m = self.query.len();
+        // With the first character fixed, nothing matches before a first character is read.
+        let early = self.prefix && row[m] <= self.max && !(self.first_fixed && m > 0);
         LevState {
             row,
             prev_row: row,
@@ -114,8 +130,8 @@ impl fst::Automaton for Levenshtein {
             pending: 0,
             pending_need: 0,
             dead: false,
-            matched: self.prefix && row[m] <= self.max,
-            best: if self.prefix && row[m] <= self.max {
+            matched: early,
+            best: if early {
                 row[m]
             } else {
                 u8::MAX
@@ -124,7 +140,11 @@ impl fst::Automaton for Levenshtein {
     }
 
     fn is_match(&self, s: &LevState) -> bool {
-        !s.dead && s.pending_need == 0 && (s.matched || s.row[self.query.len()] <= self.max)
+        let no_first = self.first_fixed && !self.query.is_empty() && s.prev_char.is_none();
+        !s.dead
+            && !no_first
+            && s.pending_need == 0
+            && (s.matched || s.row[self.query.len()] <= self.max)
     }
 
     fn can_match(&self, s: &LevState) -> bool {
@@ -234,6 +254,9 @@ mod tests {
             let aut = Levenshtein::new(&q, max, false, u64::MAX).unwrap();
             let d = osa_distance(&q, &k);
             prop_assert_eq!(run(&aut, &k), (d <= max as usize).then_some(d as u8));
+            let fixed = Levenshtein::new(&q, max, false, u64::MAX).unwrap().first_char_fixed();
+            let same_first = q.is_empty() || k.chars().next() == q.chars().next();
+            prop_assert_eq!(run(&fixed, &k), (d <= max as usize && same_first).then_some(d as u8));
         }
 
         #[test]
@@ -271,6 +294,18 @@ mod tests {
             );
         }
         assert!(Levenshtein::new(&"a".repeat(33), 1, false, 10).is_none());
+        // With the first character fixed: (query, key, prefix, matches).
+        for (q, k, prefix, want) in [
+            ("stratgy", "strategy", false, true),
+            ("xtrategy", "strategy", false, false),
+            ("tsrategy", "strategy", false, false),
+            ("étude", "etude", false, false),
+            ("strt", "strategy", true, true),
+            ("trat", "strategy", true, false),
+        ] {
+            let aut = Levenshtein::new(q, 1, prefix, u64::MAX).unwrap().first_char_fixed();
+            assert_eq!(run(&aut, k).is_some(), want, "{q} ~ {k} prefix {prefix}");
+        }
     }
 
     #[test]

@@ -17,7 +17,7 @@ use crate::store::{decompress_chunk, read_doc, ChunkInfo, StoreReader, StoredDoc
 /// The label every index file starts with.
 pub const MAGIC: &[u8; 8] = b"EDGEKBIX";
 /// The format version this code writes.
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
 /// The oldest format version this code reads.
 pub const OLDEST_SUPPORTED_FORMAT_VERSION: u32 = 1;
 /// Bytes of the fixed header.
@@ -49,10 +49,12 @@ pub enum SectionKind {
     Store = 7,
     /// Split indexes only: page size and CRC32 of every page of the data files.
     Pages = 8,
+    /// Split indexes with a cut dictionary only: the parts of the `terms` pack (format 2).
+    Router = 9,
 }
 
 /// Every section kind this version knows, in number order (`KNOWN_SECTIONS[k as usize - 1] == k`).
-pub const KNOWN_SECTIONS: [SectionKind; 8] = [
+pub const KNOWN_SECTIONS: [SectionKind; 9] = [
     SectionKind::Meta,
     SectionKind::Terms,
     SectionKind::TermInfo,
@@ -61,6 +63,7 @@ pub const KNOWN_SECTIONS: [SectionKind; 8] = [
     SectionKind::FieldNorms,
     SectionKind::Store,
     SectionKind::Pages,
+    SectionKind::Router,
 ];
 
 /// The section kinds of a single-file index, in the order they are written.
@@ -86,6 +89,7 @@ impl SectionKind {
             SectionKind::FieldNorms => "fieldnorms",
             SectionKind::Store => "store",
             SectionKind::Pages => "pages",
+            SectionKind::Router => "router",
         }
     }
 }
@@ -314,11 +318,26 @@ pub enum DataFile {
     Positions = 1,
     /// Compressed stored-field chunks.
     Store = 2,
+    /// The parts of a cut term dictionary (empty when the dictionary is whole).
+    Terms = 3,
 }
 
 impl DataFile {
     /// All of them.
-    pub const ALL: [DataFile; 3] = [DataFile::Postings, DataFile::Positions, DataFile::Store];
+    pub const ALL: [DataFile; 4] = [
+        DataFile::Postings,
+        DataFile::Positions,
+        DataFile::Store,
+        DataFile::Terms,
+    ];
+
+    /// The order in which `prefetch` loads them: what every query reads first.
+    pub const PREFETCH_ORDER: [DataFile; 4] = [
+        DataFile::Terms,
+        DataFile::Postings,
+        DataFile::Positions,
+        DataFile::Store,
+    ];
 
     /// Its name in manifests and messages.
     pub fn name(self) -> &'static str {
@@ -326,6 +345,7 @@ impl DataFile {
             DataFile::Postings => "postings",
             DataFile::Positions => "positions",
             DataFile::Store => "store",
+            DataFile::Terms => "terms",
         }
     }
 }
@@ -354,6 +374,8 @@ impl<D: AsRef<[u8]>> DataSource for Index<D> {
                 let table = 4 + self.store_table()?.chunk_count() * crate::store::CHUNK_ENTRY;
                 &s[table.min(s.len())..]
             }
+            // A single file's dictionary is whole.
+            DataFile::Terms => &[],
         };
         let (a, b) = (range.start as usize, range.end as usize);
         section
@@ -374,15 +396,15 @@ pub struct Pages {
     /// Bytes per page.
     pub page_size: u32,
     /// Per data file ([`DataFile`] order): data length and page CRCs.
-    pub files: [(u64, Vec<u32>); 3],
+    pub files: [(u64, Vec<u32>); 4],
 }
 
 impl Pages {
     /// Page size used by `edgekb build --split`.
     pub const DEFAULT_PAGE_SIZE: u32 = 4096;
 
-    /// Computes the table for the three data files.
-    pub fn compute(page_size: u32, data: [&[u8]; 3]) -> Pages {
+    /// Computes the table for the four data files.
+    pub fn compute(page_size: u32, data: [&[u8]; 4]) -> Pages {
         let crcs = |d: &[u8]| {
             d.chunks(page_size as usize)
                 .map(crc32)
@@ -415,7 +437,7 @@ impl Pages {
         if !(512..=1 << 24).contains(&page_size) {
             return Err(Error::corrupt(format!("page size {page_size}")));
         }
-        let mut files: [(u64, Vec<u32>); 3] = Default::default();
+        let mut files: [(u64, Vec<u32>); 4] = Default::default();
         for f in files.iter_mut() {
             let len = r.u64()?;
             let count = r.u32()? as usize;
@@ -457,9 +479,11 @@ pub struct Index<D> {
     stored: Vec<usize>,
     avg_lengths: Vec<f32>,
     /// Byte range of each section, indexed by `kind as usize - 1` (`0..0` when absent).
-    ranges: [Range<usize>; 8],
+    ranges: [Range<usize>; 9],
     /// The page table of a split dictionary.
     pages: Option<Pages>,
+    /// The parts of a cut dictionary.
+    router: Option<crate::dict::Router>,
 }
 
 fn bytes_of<D: AsRef<[u8]>>(d: &Arc<D>) -> &[u8] {
@@ -499,13 +523,16 @@ impl<D: AsRef<[u8]>> Index<D> {
                 found,
             });
         }
+        crate::fstcheck::check(&bytes[terms_entry.range.clone()])
+            .map_err(|e| Error::corrupt(format!("term dictionary: {e}; rebuild the index")))?;
         let data = Arc::new(data);
         let terms = fst::Map::new(Slice {
             owner: data.clone(),
             range: find(SectionKind::Terms),
         })
         .map_err(|e| Error::corrupt(format!("term dictionary: {e}")))?;
-        if terms.len() != meta.term_count as usize {
+        let cut = sections.iter().any(|s| s.kind == SectionKind::Router);
+        if !cut && terms.len() != meta.term_count as usize {
             return Err(Error::corrupt(format!(
                 "dictionary has {} terms, meta says {}",
                 terms.len(),
@@ -537,7 +564,21 @@ impl<D: AsRef<[u8]>> Index<D> {
             true => Some(Pages::decode(&bytes_of(&data)[find(SectionKind::Pages)])?),
             false => None,
         };
+        let router = match (cut, &pages) {
+            (false, _) => None,
+            (true, None) => return Err(Error::corrupt("a dictionary router without a page table")),
+            (true, Some(p)) => {
+                let section = &bytes_of(&data)[find(SectionKind::Router)];
+                let router = crate::dict::Router::decode(
+                    section,
+                    meta.term_count as u64,
+                    p.files[DataFile::Terms as usize].0,
+                )?;
+                Some(router)
+            }
+        };
         Ok(Index {
+            router,
             pages,
             ranges,
             analyzer: Analyzer::new(meta.analyzer),
@@ -632,7 +673,13 @@ impl<D: AsRef<[u8]>> Index<D> {
         &(*self.data).as_ref()[self.ranges[kind as usize - 1].clone()]
     }
 
-    /// Where term `ord`'s data is.
+    /// The parts of a cut dictionary (`None` when the dictionary is whole).
+    pub fn router(&self) -> Option<&crate::dict::Router> {
+        self.router.as_ref()
+    }
+
+    /// Where term `ord`'s data is (a whole dictionary; with a cut one, see
+    /// [`crate::dict::PartView::term_info`]).
     pub fn term_info(&self, ord: u64) -> Result<TermInfo> {
         term_info(
             self.section(SectionKind::TermInfo),
@@ -907,7 +954,7 @@ mod tests {
             Err(Error::UnsupportedVersion {
                 found: 7,
                 oldest: 1,
-                newest: 1,
+                newest: FORMAT_VERSION,
             }) => {}
             other => panic!("{other:?}"),
         }

@@ -28,6 +28,23 @@ use crate::split::{check_file, unpack_file, Manifest, PACK_HEADER_LEN};
 /// Pages left unfetched between two needed ranges before they become separate requests.
 pub const MAX_GAP_PAGES: u32 = 4;
 
+/// Rounds of dictionary-part fetches one query may take: its words' exact and prefix lookups,
+/// then the first-character parts of the words that need typo expansion.
+pub const MAX_DICTIONARY_ROUNDS: usize = 3;
+
+/// Fails when a prepared query still lacks dictionary parts after
+/// [`MAX_DICTIONARY_ROUNDS`] (never expected: each round fetches all it asked for).
+pub fn check_prepared(prepared: &Prepared) -> crate::Result<()> {
+    match prepared.dictionary_needs().first() {
+        None => Ok(()),
+        Some((file, r)) => Err(Error::NotLoaded {
+            file: file.name(),
+            start: r.start,
+            end: r.end,
+        }),
+    }
+}
+
 /// Default cache budget natively and in browsers.
 pub const DEFAULT_CACHE_BYTES: usize = 32 << 20;
 
@@ -158,12 +175,15 @@ impl DataSource for WorkingSet {
             return Ok(std::borrow::Cow::Borrowed(&[]));
         }
         let ps = self.page_size;
-        let (first, last) = ((range.start / ps) as u32, ((range.end - 1) / ps) as u32);
         let missing = || Error::NotLoaded {
             file: file.name(),
             start: range.start,
             end: range.end,
         };
+        if ps == 0 {
+            return Err(missing()); // nothing planned yet, so nothing loaded
+        }
+        let (first, last) = ((range.start / ps) as u32, ((range.end - 1) / ps) as u32);
         if first == last {
             let p = self.pages.get(&(file, first)).ok_or_else(missing)?;
             let a = (range.start - first as u64 * ps) as usize;
@@ -207,7 +227,7 @@ pub struct Version {
     pub manifest: Manifest,
     /// The dictionary.
     pub index: Index<Vec<u8>>,
-    ids: [u64; 3],
+    ids: [u64; 4],
 }
 
 impl Version {
@@ -231,11 +251,7 @@ impl Version {
         }
         let id =
             |f: DataFile| u64::from_str_radix(&manifest.data_file(f).sha256[..16], 16).unwrap_or(0);
-        let ids = [
-            id(DataFile::Postings),
-            id(DataFile::Positions),
-            id(DataFile::Store),
-        ];
+        let ids = DataFile::ALL.map(id);
         Ok(Version {
             manifest,
             index,
@@ -659,8 +675,18 @@ impl LazyIndex {
         let version = self.version.clone();
         let index = &version.index;
         let mut ws = WorkingSet::default();
-        let prepared: Prepared = Searcher::with_source(index, &ws).prepare(query, opts)?;
-        let needs = prepared.needs(index)?;
+        let mut prepared: Prepared = Searcher::with_source(index, &ws).prepare(query, opts)?;
+        // A cut dictionary: fetch the parts the query's words need, then prepare again.
+        for _ in 0..MAX_DICTIONARY_ROUNDS {
+            if prepared.dictionary_needs().is_empty() {
+                break;
+            }
+            let parts = prepared.dictionary_needs().to_vec();
+            self.load(loader, &version, &parts, &mut ws)?;
+            prepared = Searcher::with_source(index, &ws).prepare(query, opts)?;
+        }
+        check_prepared(&prepared)?;
+        let needs = prepared.needs()?;
         self.load(loader, &version, &needs, &mut ws)?;
         let (total, top) = Searcher::with_source(index, &ws).execute(&prepared, opts)?;
         let stored = Searcher::with_source(index, &ws).stored_needs(&top)?;
@@ -669,11 +695,11 @@ impl LazyIndex {
         Ok(SearchResults { total, hits })
     }
 
-    /// Loads whole data files, postings first, while they fit in the cache budget. Returns the
+    /// Loads whole data files, dictionary parts then postings first, while they fit in the cache budget. Returns the
     /// bytes now cached.
     pub fn prefetch(&mut self, loader: &mut dyn Loader) -> Result<u64, LoadError> {
         let version = self.version.clone();
-        for file in DataFile::ALL {
+        for file in DataFile::PREFETCH_ORDER {
             if let Some(range) = self.prefetch_range(&version, file) {
                 let mut ws = WorkingSet::default();
                 self.load(loader, &version, &[(file, range)], &mut ws)?;

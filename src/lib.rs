@@ -30,9 +30,12 @@ pub mod cache;
 #[forbid(unsafe_code)]
 pub mod codec;
 #[forbid(unsafe_code)]
+pub mod dict;
+#[forbid(unsafe_code)]
 pub mod error;
 #[forbid(unsafe_code)]
 pub mod fuzzy;
+mod fstcheck;
 #[forbid(unsafe_code)]
 pub mod index;
 #[forbid(unsafe_code)]

@@ -48,6 +48,13 @@ enum Command {
         /// Always write one file.
         #[arg(long)]
         single: bool,
+        /// Split index: cut a term dictionary (fst + term info) larger than this many bytes
+        /// into parts behind a small resident router (default 131072).
+        #[arg(long)]
+        resident_dictionary_bytes: Option<usize>,
+        /// Split index: target bytes of one dictionary part (default 32768).
+        #[arg(long)]
+        dictionary_part_bytes: Option<usize>,
     },
     /// Search an index.
     Search {
@@ -189,8 +196,11 @@ fn load_config(path: Option<&Path>) -> Result<(Schema, AnalyzerConfig, Bm25), Er
 const SPLIT_THRESHOLD: u64 = 16 << 20;
 
 /// Re-cuts a single-file index into the split layout.
-fn rebuild_split(index: &Index<Vec<u8>>) -> Result<edgekb::split::SplitOutput, Error> {
-    edgekb::split::SplitOutput::from_index(index)
+fn rebuild_split(
+    index: &Index<Vec<u8>>,
+    options: &edgekb::split::SplitOptions,
+) -> Result<edgekb::split::SplitOutput, Error> {
+    edgekb::split::SplitOutput::from_index_with(index, options)
 }
 
 /// Writes the immutable files first, then the manifest (atomically, by rename), so a reader
@@ -264,7 +274,16 @@ fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
             config,
             split,
             single,
+            resident_dictionary_bytes,
+            dictionary_part_bytes,
         } => {
+            let mut split_options = edgekb::split::SplitOptions::default();
+            if let Some(b) = resident_dictionary_bytes {
+                split_options.resident_dictionary_bytes = b;
+            }
+            if let Some(b) = dictionary_part_bytes {
+                split_options.part_bytes = b;
+            }
             let start = Instant::now();
             let (schema, analyzer, bm25) = load_config(config.as_deref())?;
             let mut builder = IndexBuilder::new(schema, analyzer, bm25);
@@ -326,14 +345,16 @@ fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
             let split = split || (!single && stats.total_bytes > SPLIT_THRESHOLD);
             if split {
                 let index = Index::open(bytes)?;
-                let rebuilt = rebuild_split(&index)?;
+                let rebuilt = rebuild_split(&index, &split_options)?;
                 write_split(&out, &rebuilt)?;
                 eprintln!(
-                    "built {}/ (split): {} documents, {} terms; dictionary {} bytes, data {} bytes in {:.2} s",
+                    "built {}/ (split): {} documents, {} terms; dictionary {} bytes ({} parts, {} bytes), data {} bytes in {:.2} s",
                     out.display(),
                     stats.docs,
                     stats.terms,
                     rebuilt.manifest.dictionary.size,
+                    rebuilt.dictionary_parts,
+                    rebuilt.manifest.terms.size,
                     rebuilt.manifest.postings.size + rebuilt.manifest.positions.size + rebuilt.manifest.store.size,
                     start.elapsed().as_secs_f64()
                 );

@@ -14,11 +14,15 @@
 //!    falls back to OR. Exclusions remove documents. Phrases check positions.
 //! 5. The top `limit` documents (score descending, then document id) get their stored fields.
 
+use std::borrow::Cow;
+use std::cell::RefCell;
 use std::collections::HashMap;
+use std::rc::Rc;
 
 use fst::{IntoStreamer, Streamer};
 use serde::Serialize;
 
+use crate::dict::{prefix_end, PartView};
 use crate::error::{Error, Result};
 use crate::fuzzy::Levenshtein;
 use std::ops::Range;
@@ -154,31 +158,55 @@ type Loaded = std::rc::Rc<(TermInfo, PostingList)>;
 pub struct Prepared {
     must: Vec<Vec<Planned>>,
     must_not: Vec<Vec<Planned>>,
+    /// Where each term it names has its data (read from the dictionary while preparing).
+    infos: HashMap<u64, TermInfo>,
+    /// Dictionary parts it could not read (a cut dictionary whose parts are not loaded yet).
+    missing: Vec<(DataFile, Range<u64>)>,
 }
 
 impl Prepared {
     /// The byte ranges its scoring reads: postings of every expansion, and positions of phrase
     /// terms. (Stored fields come after, from [`Searcher::stored_needs`].)
-    pub fn needs<D: AsRef<[u8]>>(&self, index: &Index<D>) -> Result<Vec<(DataFile, Range<u64>)>> {
+    pub fn needs(&self) -> Result<Vec<(DataFile, Range<u64>)>> {
+        let info = |ord: u64| {
+            self.infos
+                .get(&ord)
+                .ok_or_else(|| Error::corrupt(format!("term {ord} was not prepared")))
+        };
         let mut out = Vec::new();
         for p in self.must.iter().chain(&self.must_not).flatten() {
             match p {
                 Planned::Word { expansions, .. } => {
                     for e in expansions {
-                        out.push((DataFile::Postings, index.term_info(e.ord)?.postings));
+                        out.push((DataFile::Postings, info(e.ord)?.postings.clone()));
                     }
                 }
                 Planned::Phrase { terms, .. } => {
                     for ord in terms.iter().filter_map(|t| t.0) {
-                        let info = index.term_info(ord)?;
-                        out.push((DataFile::Postings, info.postings));
-                        out.push((DataFile::Positions, info.positions));
+                        let info = info(ord)?;
+                        out.push((DataFile::Postings, info.postings.clone()));
+                        out.push((DataFile::Positions, info.positions.clone()));
                     }
                 }
             }
         }
         Ok(out)
     }
+
+    /// The dictionary parts it lacked: when not empty, load them and prepare again (the words
+    /// that needed them were resolved as if absent). Typo expansion waits for the parts of a
+    /// word's exact and prefix lookups, so a word may take two rounds.
+    pub fn dictionary_needs(&self) -> &[(DataFile, Range<u64>)] {
+        &self.missing
+    }
+}
+
+/// A point lookup in the dictionary.
+enum Lookup {
+    Found(u64),
+    Absent,
+    /// The part that would hold it is not loaded.
+    NotLoaded,
 }
 
 /// Searches one index.
@@ -189,6 +217,12 @@ pub struct Searcher<'a, D> {
     cache: HashMap<u64, Loaded>,
     /// Rank OR queries with MaxScore pruning (see [`Searcher::max_score`]).
     max_score: bool,
+    /// Term infos read so far.
+    infos: RefCell<HashMap<u64, TermInfo>>,
+    /// Dictionary parts read (and checked) so far; `None` when the source lacks one.
+    parts: RefCell<HashMap<usize, Option<Rc<Cow<'a, [u8]>>>>>,
+    /// Ranges of dictionary parts the source lacked.
+    missing: RefCell<Vec<(DataFile, Range<u64>)>>,
 }
 
 impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
@@ -200,6 +234,9 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
             limits: SearchLimits::default(),
             cache: HashMap::new(),
             max_score: false,
+            infos: RefCell::default(),
+            parts: RefCell::default(),
+            missing: RefCell::default(),
         }
     }
 
@@ -212,6 +249,9 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
             limits: SearchLimits::default(),
             cache: HashMap::new(),
             max_score: false,
+            infos: RefCell::default(),
+            parts: RefCell::default(),
+            missing: RefCell::default(),
         }
     }
 
@@ -233,6 +273,13 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
     /// Answers `query` (single-file index, or a source that holds everything needed).
     pub fn search(&mut self, query: &str, opts: &SearchOptions) -> Result<SearchResults> {
         let prepared = self.prepare(query, opts)?;
+        if let Some((file, r)) = prepared.dictionary_needs().first() {
+            return Err(Error::NotLoaded {
+                file: file.name(),
+                start: r.start,
+                end: r.end,
+            });
+        }
         let (total, top) = self.execute(&prepared, opts)?;
         Ok(SearchResults {
             total,
@@ -259,10 +306,14 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
                 Occur::MustNot => prepared.must_not.push(alternatives),
             }
         }
-        let index = self.index;
-        let df = |ord: u64| index.term_info(ord).map(|t| t.doc_freq).unwrap_or(0);
-        let cost = |c: &Vec<Planned>| c.iter().map(|p| p.cost(index.doc_count(), df)).sum::<u64>();
+        let docs = self.index.doc_count();
+        let df = |ord: u64| self.term_info(ord).map(|t| t.doc_freq).unwrap_or(0);
+        let cost = |c: &Vec<Planned>| c.iter().map(|p| p.cost(docs, df)).sum::<u64>();
         prepared.must.sort_by_key(cost);
+        prepared.infos = self.infos.borrow().clone();
+        prepared.missing = std::mem::take(&mut *self.missing.borrow_mut());
+        prepared.missing.sort_by_key(|(_, r)| r.start);
+        prepared.missing.dedup();
         Ok(prepared)
     }
 
@@ -274,6 +325,9 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
         opts: &SearchOptions,
     ) -> Result<(usize, Vec<(u32, f32)>)> {
         self.cache.clear();
+        self.infos
+            .borrow_mut()
+            .extend(prepared.infos.iter().map(|(&o, i)| (o, i.clone())));
         let must = &prepared.must;
         // AND runs rarest clause first and scores later clauses only on the surviving
         // candidates; with no document matching all, fall back to OR.
@@ -600,8 +654,17 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
             let base = folded[0].1;
             let terms = folded
                 .iter()
-                .map(|(f, p)| (self.index.terms().get(analyzer.stem(f).as_ref()), p - base))
-                .collect();
+                .map(|(f, p)| {
+                    let ord = match self.lookup(analyzer.stem(f).as_bytes())? {
+                        Lookup::Found(ord) => {
+                            self.term_info(ord)?;
+                            Some(ord)
+                        }
+                        Lookup::Absent | Lookup::NotLoaded => None,
+                    };
+                    Ok((ord, p - base))
+                })
+                .collect::<Result<_>>()?;
             return Ok(Some(Planned::Phrase { terms, mask }));
         }
         let expansions = self.expand(&folded[0].0, item.prefix, opts.typos)?;
@@ -614,7 +677,6 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
     /// Dictionary terms for one folded word, best weight per term, at most `max_expansions`.
     fn expand(&self, folded: &str, prefix: bool, typos: bool) -> Result<Vec<Expansion>> {
         let analyzer = self.index.analyzer();
-        let terms = self.index.terms();
         let stem = analyzer.stem(folded).into_owned();
         let mut found: HashMap<u64, f32> = HashMap::new();
         let mut add = |ord: u64, w: f32| {
@@ -622,58 +684,78 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
             *e = e.max(w);
         };
         let mut exact = false;
-        if let Some(ord) = terms.get(&stem) {
-            add(ord, 1.0);
-            exact = true;
-        }
+        // Some part a lookup needed is not loaded: typos wait for the next round.
+        let mut unsure = false;
+        let mut keys = vec![stem.as_str()];
         if stem != folded {
-            if let Some(ord) = terms.get(folded) {
-                add(ord, 1.0);
-                exact = true;
+            keys.push(folded);
+        }
+        for key in keys {
+            match self.lookup(key.as_bytes())? {
+                Lookup::Found(ord) => {
+                    add(ord, 1.0);
+                    exact = true;
+                }
+                Lookup::NotLoaded => unsure = true,
+                Lookup::Absent => {}
             }
         }
         let mut completions = false;
         if prefix {
             // Terms the typed word is a prefix of.
-            let mut stream = terms.range().ge(folded.as_bytes()).into_stream();
+            let lo = folded.as_bytes();
+            let hi = prefix_end(lo);
             let mut seen = 0usize;
-            while let Some((k, ord)) = stream.next() {
-                if !k.starts_with(folded.as_bytes()) {
-                    break;
+            let limit = self.limits.max_prefix_candidates;
+            let complete = self.each_part(lo, hi.as_deref(), |base, part| {
+                let mut range = part.map.range().ge(lo);
+                if let Some(hi) = &hi {
+                    range = range.lt(hi);
                 }
-                seen += 1;
-                if seen > self.limits.max_prefix_candidates {
-                    return Err(Error::LimitExceeded {
-                        what: "prefix candidates per word",
-                        limit: self.limits.max_prefix_candidates as u64,
-                    });
+                let mut stream = range.into_stream();
+                while let Some((k, ord)) = stream.next() {
+                    seen += 1;
+                    if seen > limit {
+                        return Err(Error::LimitExceeded {
+                            what: "prefix candidates per word",
+                            limit: limit as u64,
+                        });
+                    }
+                    if k != stem.as_bytes() {
+                        completions = true;
+                        add(base + ord, PREFIX_WEIGHT);
+                    }
                 }
-                if k != stem.as_bytes() {
-                    completions = true;
-                    add(ord, PREFIX_WEIGHT);
-                }
-            }
+                Ok(())
+            })?;
+            unsure |= !complete;
             // Stems are cut-down words: when nothing starts with the typed word, a stem that it
             // extends by at most three characters is what the finished word will most likely
             // stem to ("runnin" → "run").
-            if !completions && !exact {
+            if !completions && !exact && !unsure {
                 let min_len = folded.len().saturating_sub(3).max(3);
                 for end in (min_len..folded.len()).rev() {
                     if !folded.is_char_boundary(end) {
                         continue;
                     }
-                    if let Some(ord) = terms.get(&folded[..end]) {
-                        completions = true;
-                        add(ord, PREFIX_WEIGHT);
+                    match self.lookup(folded[..end].as_bytes())? {
+                        Lookup::Found(ord) => {
+                            completions = true;
+                            add(ord, PREFIX_WEIGHT);
+                        }
+                        Lookup::NotLoaded => unsure = true,
+                        Lookup::Absent => {}
                     }
                 }
             }
         }
         // Typos are corrected only for words the dictionary does not know (as a whole word,
-        // or, for the word being typed, as the start of one).
+        // or, for the word being typed, as the start of one), never in the first character.
         let chars = folded.chars().count();
-        if typos && chars >= 5 && !exact && !completions {
+        if typos && chars >= 5 && !exact && !completions && !unsure {
             let max = if chars >= 9 { 2 } else { 1 };
+            let first = &folded[..folded.chars().next().map_or(0, char::len_utf8)];
+            let hi = prefix_end(first.as_bytes());
             // Matched on the stem (the finished word) and, for a word being typed, on the typed
             // prefix too.
             let mut targets = vec![(stem.as_str(), false)];
@@ -686,13 +768,17 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
                 else {
                     continue;
                 };
-                let mut stream = terms.search_with_state(&aut).into_stream();
-                while let Some((_, ord, state)) = stream.next() {
-                    let d = aut.distance(&state);
-                    if d > 0 {
-                        add(ord, TYPO_WEIGHT.powi(d as i32));
+                let aut = aut.first_char_fixed();
+                self.each_part(first.as_bytes(), hi.as_deref(), |base, part| {
+                    let mut stream = part.map.search_with_state(&aut).into_stream();
+                    while let Some((_, ord, state)) = stream.next() {
+                        let d = aut.distance(&state);
+                        if d > 0 {
+                            add(base + ord, TYPO_WEIGHT.powi(d as i32));
+                        }
                     }
-                }
+                    Ok(())
+                })?;
                 if aut.exhausted() {
                     return Err(Error::LimitExceeded {
                         what: "typo automaton steps per word",
@@ -703,7 +789,7 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
         }
         let mut out = Vec::with_capacity(found.len());
         for (ord, weight) in found {
-            let doc_freq = self.index.term_info(ord)?.doc_freq;
+            let doc_freq = self.term_info(ord)?.doc_freq;
             out.push(Expansion {
                 ord,
                 weight,
@@ -723,11 +809,112 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
         Ok(out)
     }
 
+    /// The bytes of dictionary part `i`, read from the source and checked once per searcher;
+    /// `None` (and recorded as missing) when the source lacks them.
+    fn part(&self, i: usize) -> Result<Option<Rc<Cow<'a, [u8]>>>> {
+        if let Some(p) = self.parts.borrow().get(&i) {
+            return Ok(p.clone());
+        }
+        let router = self
+            .index
+            .router()
+            .ok_or_else(|| Error::corrupt("a dictionary part of a whole dictionary"))?;
+        let entry = &router.parts()[i];
+        let got = match self.src.read(DataFile::Terms, entry.range.clone()) {
+            Ok(bytes) => {
+                PartView::open(&bytes, router.part_terms(i), true)?;
+                Some(Rc::new(bytes))
+            }
+            Err(Error::NotLoaded { .. }) => {
+                self.missing
+                    .borrow_mut()
+                    .push((DataFile::Terms, entry.range.clone()));
+                None
+            }
+            Err(e) => return Err(e),
+        };
+        self.parts.borrow_mut().insert(i, got.clone());
+        Ok(got)
+    }
+
+    /// Runs `f(first ordinal, part)` on every dictionary part that may hold keys in `lo..hi`
+    /// (`hi` `None`: unbounded); a whole dictionary is one part. Returns whether every such
+    /// part was loaded.
+    fn each_part(
+        &self,
+        lo: &[u8],
+        hi: Option<&[u8]>,
+        mut f: impl FnMut(u64, &PartView<'_>) -> Result<()>,
+    ) -> Result<bool> {
+        let Some(router) = self.index.router() else {
+            use crate::index::SectionKind;
+            let view = PartView::over(
+                self.index.section_bytes(SectionKind::Terms),
+                self.index.section_bytes(SectionKind::TermInfo),
+                false,
+            )?;
+            f(0, &view)?;
+            return Ok(true);
+        };
+        let mut complete = true;
+        for i in router.parts_in(lo, hi) {
+            match self.part(i)? {
+                Some(bytes) => {
+                    let view = PartView::open(&bytes, router.part_terms(i), false)?;
+                    f(router.parts()[i].ord_base, &view)?;
+                }
+                None => complete = false,
+            }
+        }
+        Ok(complete)
+    }
+
+    /// Looks `key` up.
+    fn lookup(&self, key: &[u8]) -> Result<Lookup> {
+        let mut found = None;
+        let hi = [key, &[0]].concat();
+        let complete = self.each_part(key, Some(&hi), |base, part| {
+            if let Some(ord) = part.map.get(key) {
+                found = Some(base + ord);
+            }
+            Ok(())
+        })?;
+        Ok(match (found, complete) {
+            (Some(ord), _) => Lookup::Found(ord),
+            (None, true) => Lookup::Absent,
+            (None, false) => Lookup::NotLoaded,
+        })
+    }
+
+    /// Where term `ord`'s data is.
+    fn term_info(&self, ord: u64) -> Result<TermInfo> {
+        if let Some(info) = self.infos.borrow().get(&ord) {
+            return Ok(info.clone());
+        }
+        let info = match self.index.router() {
+            None => self.index.term_info(ord)?,
+            Some(router) => {
+                let i = router
+                    .part_of_ord(ord)
+                    .ok_or_else(|| Error::corrupt(format!("term ordinal {ord} out of range")))?;
+                let entry = &router.parts()[i];
+                let bytes = self.part(i)?.ok_or(Error::NotLoaded {
+                    file: DataFile::Terms.name(),
+                    start: entry.range.start,
+                    end: entry.range.end,
+                })?;
+                PartView::open(&bytes, router.part_terms(i), false)?.term_info(ord - entry.ord_base)?
+            }
+        };
+        self.infos.borrow_mut().insert(ord, info.clone());
+        Ok(info)
+    }
+
     fn load(&mut self, ord: u64) -> Result<Loaded> {
         if let Some(l) = self.cache.get(&ord) {
             return Ok(l.clone());
         }
-        let info = self.index.term_info(ord)?;
+        let info = self.term_info(ord)?;
         let list = self.index.postings_from(&info, self.src)?;
         let loaded = std::rc::Rc::new((info, list));
         self.cache.insert(ord, loaded.clone());

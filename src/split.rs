@@ -23,7 +23,7 @@ pub const PACK_MAGIC: &[u8; 8] = b"EDGEKBPK";
 /// Bytes before a pack file's data.
 pub const PACK_HEADER_LEN: u64 = 16;
 /// Version of the manifest's own layout.
-pub const MANIFEST_VERSION: u32 = 1;
+pub const MANIFEST_VERSION: u32 = 2;
 /// Largest manifest accepted, in bytes.
 pub const MAX_MANIFEST_BYTES: usize = 64 * 1024;
 
@@ -61,6 +61,8 @@ pub struct Manifest {
     pub positions: FileEntry,
     /// Stored-field chunks pack.
     pub store: FileEntry,
+    /// Parts of a cut term dictionary (an empty pack when the dictionary is whole).
+    pub terms: FileEntry,
 }
 
 fn bad(message: impl Into<String>) -> Error {
@@ -108,6 +110,7 @@ impl Manifest {
             &self.postings,
             &self.positions,
             &self.store,
+            &self.terms,
         ] {
             if !valid_file_name(&f.name) {
                 return Err(bad(format!(
@@ -128,6 +131,7 @@ impl Manifest {
             DataFile::Postings => &self.postings,
             DataFile::Positions => &self.positions,
             DataFile::Store => &self.store,
+            DataFile::Terms => &self.terms,
         }
     }
 }
@@ -196,6 +200,28 @@ pub fn unpack_file(file: DataFile, bytes: &[u8]) -> Result<&[u8]> {
     Ok(&bytes[PACK_HEADER_LEN as usize..])
 }
 
+/// How `edgekb build --split` cuts an index.
+#[derive(Clone, Debug)]
+pub struct SplitOptions {
+    /// Bytes per page of the data files (the unit of a range request and of a page CRC).
+    pub page_size: u32,
+    /// A dictionary (fst and term-info table) larger than this is cut into parts behind a
+    /// router; a smaller one stays whole and resident.
+    pub resident_dictionary_bytes: usize,
+    /// Target bytes of one dictionary part.
+    pub part_bytes: usize,
+}
+
+impl Default for SplitOptions {
+    fn default() -> Self {
+        SplitOptions {
+            page_size: crate::index::Pages::DEFAULT_PAGE_SIZE,
+            resident_dictionary_bytes: crate::dict::DEFAULT_RESIDENT_BYTES,
+            part_bytes: crate::dict::DEFAULT_PART_BYTES,
+        }
+    }
+}
+
 /// The files of a split index, in memory, ready to be written.
 #[derive(Clone, Debug)]
 pub struct SplitOutput {
@@ -205,12 +231,23 @@ pub struct SplitOutput {
     pub files: Vec<(String, Vec<u8>)>,
     /// Sizes of the dictionary's sections.
     pub dictionary_stats: BuildStats,
+    /// Parts of the cut dictionary (0: the dictionary is whole).
+    pub dictionary_parts: usize,
 }
 
 impl SplitOutput {
-    /// Cuts a single-file index into the split layout: the dictionary file (meta, terms, term
-    /// info, field norms, the store's chunk table and a page table) and three data files.
+    /// Cuts a single-file index into the split layout with default options.
     pub fn from_index<D: AsRef<[u8]>>(index: &crate::Index<D>) -> Result<SplitOutput> {
+        SplitOutput::from_index_with(index, &SplitOptions::default())
+    }
+
+    /// Cuts a single-file index into the split layout: the dictionary file (meta, the term
+    /// dictionary or its router, field norms, the store's chunk table and a page table) and
+    /// four data files (postings, positions, store, dictionary parts).
+    pub fn from_index_with<D: AsRef<[u8]>>(
+        index: &crate::Index<D>,
+        options: &SplitOptions,
+    ) -> Result<SplitOutput> {
         use crate::index::{Pages, SectionKind};
         if index.is_split() {
             return Err(bad("the index is already split"));
@@ -220,16 +257,32 @@ impl SplitOutput {
         let table_len =
             4 + crate::store::StoreReader::open(store)?.chunk_count() * crate::store::CHUNK_ENTRY;
         let (store_table, store_data) = store.split_at(table_len);
-        let data: [&[u8]; 3] = [
+        let whole = get(SectionKind::Terms).len() + get(SectionKind::TermInfo).len();
+        let (terms, info, router, parts) = if whole > options.resident_dictionary_bytes {
+            let (router, parts) = crate::dict::cut(index, options.part_bytes.max(1))?;
+            let empty = fst::MapBuilder::memory()
+                .into_inner()
+                .map_err(|e| Error::corrupt(format!("term dictionary: {e}")))?;
+            (empty, Vec::new(), Some(router.encode()), parts)
+        } else {
+            (
+                get(SectionKind::Terms).to_vec(),
+                get(SectionKind::TermInfo).to_vec(),
+                None,
+                Vec::new(),
+            )
+        };
+        let data: [&[u8]; 4] = [
             get(SectionKind::Postings),
             get(SectionKind::Positions),
             store_data,
+            &parts,
         ];
-        let pages = Pages::compute(Pages::DEFAULT_PAGE_SIZE, data);
-        let sections = vec![
+        let pages = Pages::compute(options.page_size, data);
+        let mut sections = vec![
             (SectionKind::Meta, get(SectionKind::Meta).to_vec()),
-            (SectionKind::Terms, get(SectionKind::Terms).to_vec()),
-            (SectionKind::TermInfo, get(SectionKind::TermInfo).to_vec()),
+            (SectionKind::Terms, terms),
+            (SectionKind::TermInfo, info),
             (
                 SectionKind::FieldNorms,
                 get(SectionKind::FieldNorms).to_vec(),
@@ -237,6 +290,9 @@ impl SplitOutput {
             (SectionKind::Store, store_table.to_vec()),
             (SectionKind::Pages, pages.encode()),
         ];
+        if let Some(router) = router {
+            sections.push((SectionKind::Router, router));
+        }
         let mut dictionary = Vec::new();
         let stats = crate::builder::write_sections(&sections, &mut dictionary)?;
         SplitOutput::new(dictionary, data, stats)
@@ -244,7 +300,7 @@ impl SplitOutput {
 
     pub(crate) fn new(
         dictionary: Vec<u8>,
-        data: [&[u8]; 3],
+        data: [&[u8]; 4],
         dictionary_stats: BuildStats,
     ) -> Result<SplitOutput> {
         let entry = |kind: &str, bytes: &[u8]| {
@@ -277,7 +333,9 @@ impl SplitOutput {
             postings: entry("postings", &packs[0]),
             positions: entry("positions", &packs[1]),
             store: entry("store", &packs[2]),
+            terms: entry("terms", &packs[3]),
         };
+        let dictionary_parts = index.router().map_or(0, |r| r.parts().len());
         drop(index);
         let mut files = vec![(manifest.dictionary.name.clone(), dictionary)];
         for (f, bytes) in DataFile::ALL.iter().zip(packs) {
@@ -287,6 +345,7 @@ impl SplitOutput {
             manifest,
             files,
             dictionary_stats,
+            dictionary_parts,
         })
     }
 }

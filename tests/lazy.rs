@@ -379,3 +379,137 @@ fn prefetch_fills_the_cache_without_evicting() {
     assert_eq!(tiny.prefetch(&mut loader).unwrap(), 0);
     assert_eq!(loader.requests, 2, "only the manifest and the dictionary");
 }
+
+fn cut_split(index: &Index<Vec<u8>>, part_bytes: usize) -> SplitOutput {
+    let options = edgekb::split::SplitOptions {
+        resident_dictionary_bytes: 0,
+        part_bytes,
+        ..Default::default()
+    };
+    SplitOutput::from_index_with(index, &options).unwrap()
+}
+
+/// Words that exercise every lookup a cut dictionary serves: exact, prefix across parts,
+/// stem-cut prefixes, typos (one and two edits), CJK, phrases, exclusions.
+fn dictionary_queries() -> Vec<String> {
+    queries()
+        .into_iter()
+        .chain(
+            [
+                "a", "c", "co", "comp", "s", "t", "z", "zsh", "runnin", "compresion utilites",
+                "databse", "editr", "intrepreter", "\"version control\" -git", "東", "neovi",
+                "secur shel", "xtrategy",
+            ]
+            .map(String::from),
+        )
+        .collect()
+}
+
+#[test]
+fn a_cut_dictionary_gives_the_same_results() {
+    let index = fixture_index();
+    for part_bytes in [1, 200, 1000, 4000] {
+        let split = cut_split(&index, part_bytes);
+        assert!(split.dictionary_parts > 1 || part_bytes > 1000, "{part_bytes}");
+        let mut loader = loader_for(&split);
+        // A budget of a few pages: parts are evicted and fetched again along the way.
+        for budget in [1 << 20, 6 * (4096 + edgekb::cache::ENTRY_OVERHEAD)] {
+            let mut lazy = LazyIndex::open(&mut loader, budget).unwrap();
+            for q in dictionary_queries() {
+                for opts in [
+                    SearchOptions::default(),
+                    SearchOptions {
+                        any: true,
+                        prefix: false,
+                        ..Default::default()
+                    },
+                ] {
+                    let want = Searcher::new(&index).search(&q, &opts).unwrap();
+                    let got = lazy.search(&mut loader, &q, &opts).unwrap();
+                    assert_eq!(got, want, "{q:?} parts of {part_bytes} bytes");
+                    assert!(lazy.cache_stats().bytes_held <= budget as u64);
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn a_cut_dictionary_fetches_only_the_parts_a_query_needs() {
+    let index = fixture_index();
+    let split = cut_split(&index, 200);
+    let parts = split.dictionary_parts;
+    assert!(parts >= 8, "{parts} parts");
+    let terms = split.manifest.terms.name.clone();
+    let mut loader = loader_for(&split);
+    let mut lazy = LazyIndex::open(&mut loader, 1 << 20).unwrap();
+    assert_eq!(loader.requests, 2, "manifest + dictionary router");
+    // A known word, cold: one part, then postings, then stored fields.
+    let base = loader.log.len();
+    let r = lazy
+        .search(&mut loader, "tmux", &SearchOptions::default())
+        .unwrap();
+    assert!(r.total > 0);
+    let log = &loader.log[base..];
+    assert_eq!(log.len(), 3, "{log:?}");
+    assert_eq!(log[0].0, terms);
+    assert!(log[1].0.starts_with("postings.") && log[2].0.starts_with("store."));
+    let part = log[0].1.clone().unwrap();
+    assert!(
+        part.end - part.start < split.manifest.terms.size,
+        "one part, not the whole dictionary"
+    );
+    // Again: all cached.
+    let before = loader.requests;
+    lazy.search(&mut loader, "tmux", &SearchOptions::default())
+        .unwrap();
+    assert_eq!(loader.requests, before);
+    // A word with a typo, on a cold cache: its lookup's part, then the parts of its first
+    // letter (when not the same pages), then data.
+    let mut lazy = LazyIndex::open(&mut loader, 1 << 20).unwrap();
+    let base = loader.log.len();
+    let r = lazy
+        .search(&mut loader, "stratgy", &SearchOptions::default())
+        .unwrap();
+    assert_eq!(r.hits[0].id, "0ad");
+    let term_requests = loader.log[base..].iter().filter(|l| l.0 == terms).count();
+    assert!((1..=2).contains(&term_requests), "{:?}", &loader.log[base..]);
+    // Parts fetched so far are a fraction of the dictionary.
+    let fetched: u64 = loader
+        .log
+        .iter()
+        .filter(|l| l.0 == terms)
+        .map(|l| l.1.as_ref().map_or(0, |r| r.end - r.start))
+        .sum();
+    assert!(fetched < split.manifest.terms.size, "{fetched}");
+}
+
+#[test]
+fn a_corrupt_dictionary_part_is_refused_and_not_cached() {
+    let index = fixture_index();
+    let split = cut_split(&index, 200);
+    let mut loader = loader_for(&split);
+    let mut lazy = LazyIndex::open(&mut loader, 1 << 20).unwrap();
+    let name = split.manifest.terms.name.clone();
+    let good = loader.files[&name].clone();
+    let bad: Vec<u8> = good
+        .iter()
+        .enumerate()
+        .map(|(i, b)| if i >= 16 { b ^ 0x01 } else { *b })
+        .collect();
+    loader.files.insert(name.clone(), bad);
+    match lazy.search(&mut loader, "tmux", &SearchOptions::default()) {
+        Err(LoadError::Index(e)) => assert_eq!(e.code(), "ChecksumMismatch"),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(lazy.cache_stats().entries, 0);
+    loader.files.insert(name, good);
+    let want = Searcher::new(&index)
+        .search("tmux", &SearchOptions::default())
+        .unwrap();
+    assert_eq!(
+        lazy.search(&mut loader, "tmux", &SearchOptions::default())
+            .unwrap(),
+        want
+    );
+}

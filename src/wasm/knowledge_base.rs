@@ -262,10 +262,23 @@ impl Split {
         let version = self.lazy.borrow().version();
         let index = &version.index;
         let mut ws = WorkingSet::default();
-        let prepared = Searcher::with_source(index, &ws)
+        let mut prepared = Searcher::with_source(index, &ws)
             .prepare(&query, &opts)
             .map_err(JsErr::from)?;
-        let needs = prepared.needs(index).map_err(JsErr::from)?;
+        // A cut dictionary: fetch the parts the query's words need, then prepare again.
+        for _ in 0..crate::lazy::MAX_DICTIONARY_ROUNDS {
+            if prepared.dictionary_needs().is_empty() {
+                break;
+            }
+            let parts = prepared.dictionary_needs().to_vec();
+            self.load(&version, &parts, &mut ws, signal.as_ref())
+                .await?;
+            prepared = Searcher::with_source(index, &ws)
+                .prepare(&query, &opts)
+                .map_err(JsErr::from)?;
+        }
+        crate::lazy::check_prepared(&prepared).map_err(JsErr::from)?;
+        let needs = prepared.needs().map_err(JsErr::from)?;
         self.load(&version, &needs, &mut ws, signal.as_ref())
             .await?;
         let (total, top) = Searcher::with_source(index, &ws)
@@ -513,7 +526,7 @@ impl KnowledgeBase {
             let s = signal.clone();
             abortable(signal, async {
                 let version = split.lazy.borrow().version();
-                for file in DataFile::ALL {
+                for file in DataFile::PREFETCH_ORDER {
                     let Some(range) = split.lazy.borrow().prefetch_range(&version, file) else {
                         continue;
                     };

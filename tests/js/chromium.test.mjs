@@ -18,6 +18,7 @@ import {
   ROOT,
   assertMatchesGolden,
   buildSplit,
+  CUT_ARGS,
   caseName,
   caseOptions,
   checkPrerequisites,
@@ -71,6 +72,7 @@ describe('wasm package in headless Chromium', { timeout: 180_000 }, () => {
   let browser;
   let splitTmp;
   let splitDir;
+  let cutDir;
   let files;
 
   before(async () => {
@@ -81,12 +83,53 @@ describe('wasm package in headless Chromium', { timeout: 180_000 }, () => {
     splitTmp = await tempDir('chromium-split');
     splitDir = join(splitTmp.dir, 'split');
     files = splitFiles(await buildSplit(DOCS_JSONL, splitDir));
+    cutDir = join(splitTmp.dir, 'cut');
+    await buildSplit(DOCS_JSONL, cutDir, CUT_ARGS);
     browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, timeout: 60_000 });
   });
 
   after(async () => {
     await browser?.close();
     await splitTmp?.cleanup();
+  });
+
+  describe('golden queries over a cut dictionary in a test page', () => {
+    let server;
+    let page;
+    let state;
+    let problems;
+
+    before(async () => {
+      if (goldenError) throw goldenError;
+      server = await startServer({ root: ROOT, mounts: { '/cut/': cutDir } });
+      page = await browser.newPage();
+      problems = watchPage(page);
+      await page.goto(server.url + 'tests/js/browser.html?split=/cut/manifest.json');
+      await page.waitForFunction(() => window.__edgekb?.done === true, null, { timeout: 60_000 });
+      state = await page.evaluate(() => window.__edgekb);
+    });
+
+    after(async () => {
+      await page?.close();
+      await server?.close();
+    });
+
+    test('the cut index opened in the page, and parts came in ranges', () => {
+      assert.equal(state.splitError, undefined, `open() failed: ${JSON.stringify(state.splitError)}`);
+      assert.deepEqual(problems, []);
+      const log = server.stats().log.filter((l) => l.pathname.startsWith('/cut/terms.'));
+      assert.ok(log.length > 0, 'no dictionary part was fetched');
+      for (const l of log) assert.match(l.range ?? '', /^bytes=\d+-\d+$/);
+    });
+    for (const [i, c] of (golden?.cases ?? []).entries()) {
+      test(caseName(c, i), () => {
+        const entry = state.splitResults?.[i];
+        assert.ok(entry, `no result for case ${i}`);
+        assert.equal(entry.query, c.query, 'the page ran the same query');
+        assert.equal(entry.error, undefined, `search threw: ${JSON.stringify(entry.error)}`);
+        assertMatchesGolden(entry.result, c.expect, caseName(c, i));
+      });
+    }
   });
 
   describe('golden queries in a test page', () => {

@@ -18,6 +18,7 @@ import {
   assertMatchesGolden,
   assertPlainResult,
   buildSplit,
+  CUT_ARGS,
   caseName,
   caseOptions,
   checkPrerequisites,
@@ -94,6 +95,44 @@ describe('split index in Node', () => {
 
   afterEach(() => {
     server?.setFault(null);
+  });
+
+  describe('golden cases over a cut dictionary (router + parts fetched on demand)', () => {
+    let cutServer;
+    let cutFiles;
+    let kb;
+    before(async () => {
+      const cutDir = join(tmp.dir, 'cut');
+      cutFiles = splitFiles(await buildSplit(DOCS_JSONL, cutDir, CUT_ARGS));
+      cutServer = await startServer({ root: cutDir });
+      kb = await KnowledgeBase.open(cutServer.url + 'manifest.json', FAST);
+    });
+    after(async () => {
+      await cutServer?.close();
+    });
+    test('open() fetches the manifest and the router only', () => {
+      assert.deepEqual(
+        cutServer.stats().log.map((l) => [l.pathname, l.range]),
+        [
+          ['/manifest.json', null],
+          ['/' + cutFiles.dictionary, null],
+        ],
+      );
+    });
+    for (const [i, c] of cases.entries()) {
+      test(caseName(c, i), async () => {
+        const result = await kb.search(c.query, caseOptions(c));
+        assertMatchesGolden(result, c.expect, caseName(c, i));
+      });
+    }
+    test('dictionary parts came in Range requests, never the whole terms file', () => {
+      const parts = cutServer.stats().log.filter((l) => l.pathname === '/' + cutFiles.terms);
+      assert.ok(parts.length > 0, 'no dictionary part was fetched');
+      for (const l of parts) {
+        assert.match(l.range ?? '', /^bytes=\d+-\d+$/);
+        assert.equal(l.status, 206);
+      }
+    });
   });
 
   describe('golden cases over a split index', () => {

@@ -212,13 +212,19 @@ export const PAGE_CHARGE = 4096 + 64;
 export const PACK_HEADER_LEN = 16;
 
 /**
+ * `edgekb build --split` arguments that cut even the fixture's small dictionary into parts of
+ * about 300 bytes behind a router, so the tests exercise dictionary parts fetched on demand.
+ */
+export const CUT_ARGS = ['--resident-dictionary-bytes', '0', '--dictionary-part-bytes', '300'];
+
+/**
  * Builds a split index of `docs` (a JSON Lines path) into `outDir` with the edgekb command and
  * returns its manifest.
  */
-export async function buildSplit(docs, outDir) {
+export async function buildSplit(docs, outDir, extraArgs = []) {
   requirePath(CLI);
   await new Promise((ok, fail) => {
-    execFile(CLI, ['build', docs, '--out', outDir, '--split'], { timeout: 60_000 }, (err, stdout, stderr) => {
+    execFile(CLI, ['build', docs, '--out', outDir, '--split', ...extraArgs], { timeout: 60_000 }, (err, stdout, stderr) => {
       if (err) fail(new Error(`edgekb build --split failed: ${err.message}\n${stderr}`));
       else ok();
     });
@@ -230,13 +236,14 @@ export async function readManifest(dir) {
   return JSON.parse(await readFile(join(dir, 'manifest.json'), 'utf8'));
 }
 
-/** URL paths (relative to the manifest's directory, leading '/') of the four immutable files. */
+/** File names (relative to the manifest's directory) of the five immutable files. */
 export function splitFiles(manifest) {
   return {
     dictionary: manifest.dictionary.name,
     postings: manifest.postings.name,
     positions: manifest.positions.name,
     store: manifest.store.name,
+    terms: manifest.terms.name,
   };
 }
 

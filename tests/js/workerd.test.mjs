@@ -18,6 +18,7 @@ import {
   ROOT,
   assertMatchesGolden,
   buildSplit,
+  CUT_ARGS,
   caseName,
   checkPrerequisites,
   freePort,
@@ -50,7 +51,7 @@ const { golden, goldenError } = await tryLoadGolden();
 // Text strings in Cap'n Proto text format are JSON-compatible double-quoted strings.
 const capnpString = (s) => JSON.stringify(s);
 
-function workerdConfig({ port, indexUrl, splitUrl, splitOptions }) {
+function workerdConfig({ port, indexUrl, splitUrl, cutUrl, splitOptions }) {
   return `using Workerd = import "/workerd/workerd.capnp";
 
 const config :Workerd.Config = (
@@ -73,6 +74,7 @@ const searchWorker :Workerd.Worker = (
   bindings = [
     (name = "INDEX_URL", text = ${capnpString(indexUrl)}),
     (name = "SPLIT_INDEX_URL", text = ${capnpString(splitUrl)}),
+    (name = "CUT_INDEX_URL", text = ${capnpString(cutUrl)}),
     (name = "SPLIT_OPTIONS", text = ${capnpString(JSON.stringify(splitOptions))}),
   ],
   compatibilityDate = "2025-01-01",
@@ -131,14 +133,17 @@ describe('wasm package in workerd', { timeout: 120_000 }, () => {
     files = splitFiles(await buildSplit(DOCS_JSONL, splitDir));
     v2Dir = join(tmp.dir, 'split-v2');
     await buildSplit(await writeDocs(join(tmp.dir, 'docs2.jsonl'), [NEW_DOC]), v2Dir);
-    splitServer = await startServer({ root: splitDir });
+    const cutDir = join(tmp.dir, 'cut');
+    await buildSplit(DOCS_JSONL, cutDir, CUT_ARGS);
+    splitServer = await startServer({ root: splitDir, mounts: { '/cut/': cutDir } });
     await copyFile(WORKER_SRC, join(tmp.dir, 'worker.mjs'));
     await copyFile(join(PKG_DIR, 'edgekb.js'), join(tmp.dir, 'edgekb.js'));
     await copyFile(join(PKG_DIR, 'edgekb_bg.wasm'), join(tmp.dir, 'edgekb_bg.wasm'));
     const port = await freePort();
     const indexUrl = indexServer.url + FIXTURE_URL_PATH.slice(1);
     const splitUrl = splitServer.url + 'manifest.json';
-    await writeFile(join(tmp.dir, 'config.capnp'), workerdConfig({ port, indexUrl, splitUrl, splitOptions: SPLIT_OPTIONS }));
+    const cutUrl = splitServer.url + 'cut/manifest.json';
+    await writeFile(join(tmp.dir, 'config.capnp'), workerdConfig({ port, indexUrl, splitUrl, cutUrl, splitOptions: SPLIT_OPTIONS }));
 
     proc = spawn(WORKERD, ['serve', 'config.capnp'], {
       cwd: tmp.dir,
@@ -295,6 +300,22 @@ describe('wasm package in workerd', { timeout: 120_000 }, () => {
           assertMatchesGolden(r.body, c.expect, caseName(c, i));
         });
       }
+    });
+
+    describe('golden cases over a cut dictionary (router + parts fetched on demand)', () => {
+      for (const [i, c] of (golden?.cases ?? []).entries()) {
+        test(caseName(c, i), async () => {
+          const params = { q: c.query, ...(c.limit === undefined ? {} : { limit: String(c.limit) }) };
+          const r = await get(`/cut/search?${new URLSearchParams(params)}`);
+          assert.equal(r.status, 200, `HTTP ${r.status}: ${r.text}${logs()}`);
+          assertMatchesGolden(r.body, c.expect, caseName(c, i));
+        });
+      }
+      test('dictionary parts were fetched in Range requests', () => {
+        const parts = splitServer.stats().log.filter((l) => l.pathname.startsWith('/cut/terms.'));
+        assert.ok(parts.length > 0, 'no dictionary part was fetched');
+        for (const l of parts) assert.match(l.range ?? '', /^bytes=\d+-\d+$/);
+      });
     });
 
     test('a deadline (timeoutMs) aborts a search whose postings are delayed; the fetch is closed', async () => {

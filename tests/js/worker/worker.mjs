@@ -5,6 +5,8 @@
 //                                          -> the same over a split index (env.SPLIT_INDEX_URL, a
 //                                             manifest.json): the dictionary is fetched when the
 //                                             index is opened, the rest in ranges, per query
+//   GET /cut/search?q=<query>[&limit=N]    -> the same over a split index whose dictionary is cut
+//                                             into parts (env.CUT_INDEX_URL)
 //   GET /split/stats                       -> 200 kb.stats() of the split index (opens it)
 //   GET /split/refresh                     -> 200 {"changed": bool}: re-reads the manifest
 //   GET /split/reopen                      -> 200 {"ok": true}: forgets the open split index (and
@@ -76,7 +78,7 @@ async function oneAtATime(signal, run) {
 }
 
 function openOptions(env, key) {
-  if (key !== 'SPLIT_INDEX_URL' || !env.SPLIT_OPTIONS) return undefined;
+  if (key === 'INDEX_URL' || !env.SPLIT_OPTIONS) return undefined;
   return JSON.parse(env.SPLIT_OPTIONS);
 }
 
@@ -181,6 +183,8 @@ export default {
         return search(request, env, 'INDEX_URL', url);
       case '/split/search':
         return search(request, env, 'SPLIT_INDEX_URL', url);
+      case '/cut/search':
+        return search(request, env, 'CUT_INDEX_URL', url);
       case '/split/stats':
         return withIndex(env, 'SPLIT_INDEX_URL', request.signal, (kb) => json(200, kb.stats()));
       case '/split/refresh':

@@ -1,0 +1,354 @@
+//! How is a big term dictionary cut so that a query fetches only a small part of it?
+//!
+//! A split index whose dictionary (fst + term-info table) is larger than a budget keeps only a
+//! [`Router`] resident: the first term, first ordinal and byte range of each *part*. A part is a
+//! run of consecutive terms, stored in the `terms` pack as its own small `fst::Map` (term →
+//! ordinal within the part) followed by the term-info table of those terms (offsets absolute in
+//! the postings and positions packs). Global ordinals are the part's first ordinal plus the
+//! ordinal within the part, so they equal those of the unsplit dictionary and results are the
+//! same whether the dictionary is whole or in parts.
+//!
+//! Which parts a word needs is known from its text alone: an exact lookup reads the one part
+//! whose range holds the term, a prefix the parts overlapping `[prefix, prefix⁺)`, and a typo
+//! expansion (whose first character is fixed, see [`crate::fuzzy`]) the parts of the word's
+//! first character.
+
+use std::ops::Range;
+
+use crate::codec::{put_varint, Reader};
+use crate::error::{Error, Result};
+use crate::index::{term_info, Index, TermInfo};
+
+/// Target bytes of one dictionary part (fst and term-info table together).
+pub const DEFAULT_PART_BYTES: usize = 32 * 1024;
+/// Dictionaries (fst + term-info table) up to this size stay whole and resident.
+pub const DEFAULT_RESIDENT_BYTES: usize = 128 * 1024;
+/// Longest first term a router entry may hold.
+const MAX_KEY: usize = 1024;
+
+/// One part of a cut dictionary.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PartEntry {
+    /// Its first term.
+    pub first: Vec<u8>,
+    /// The global ordinal of its first term.
+    pub ord_base: u64,
+    /// Its byte range in the `terms` pack's data.
+    pub range: Range<u64>,
+}
+
+/// The resident index of a cut dictionary's parts.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Router {
+    parts: Vec<PartEntry>,
+    term_count: u64,
+}
+
+impl Router {
+    /// The parts, in term order.
+    pub fn parts(&self) -> &[PartEntry] {
+        &self.parts
+    }
+
+    /// Terms in part `i`.
+    pub fn part_terms(&self, i: usize) -> u64 {
+        let next = self
+            .parts
+            .get(i + 1)
+            .map_or(self.term_count, |p| p.ord_base);
+        next - self.parts[i].ord_base
+    }
+
+    /// The part whose term range holds `key`.
+    pub fn part_of_key(&self, key: &[u8]) -> usize {
+        self.parts
+            .partition_point(|p| p.first.as_slice() <= key)
+            .saturating_sub(1)
+    }
+
+    /// The parts overlapping keys `lo..hi` (`hi` `None`: no upper bound).
+    pub fn parts_in(&self, lo: &[u8], hi: Option<&[u8]>) -> Range<usize> {
+        let start = self.part_of_key(lo);
+        let end = match hi {
+            None => self.parts.len(),
+            Some(hi) => self.parts.partition_point(|p| p.first.as_slice() < hi),
+        };
+        start..end.max(start + 1).min(self.parts.len())
+    }
+
+    /// The part holding global ordinal `ord`.
+    pub fn part_of_ord(&self, ord: u64) -> Option<usize> {
+        if ord >= self.term_count {
+            return None;
+        }
+        Some(self.parts.partition_point(|p| p.ord_base <= ord) - 1)
+    }
+
+    /// Encodes the section: part count, then per part the first term, the first ordinal and
+    /// the byte length (parts are contiguous from offset 0), all varints.
+    pub fn encode(&self) -> Vec<u8> {
+        let mut out = Vec::new();
+        put_varint(&mut out, self.parts.len() as u64);
+        for p in &self.parts {
+            put_varint(&mut out, p.first.len() as u64);
+            out.extend_from_slice(&p.first);
+            put_varint(&mut out, p.ord_base);
+            put_varint(&mut out, p.range.end - p.range.start);
+        }
+        out
+    }
+
+    /// Decodes and checks the section against the dictionary's term count and the `terms`
+    /// pack's data length.
+    pub fn decode(data: &[u8], term_count: u64, pack_len: u64) -> Result<Router> {
+        let mut r = Reader::new(data, "router");
+        let count = r.varint()?;
+        // Every entry takes at least three bytes: no allocation beyond what the bytes justify.
+        if count == 0 || count > (r.remaining() / 3) as u64 {
+            return Err(Error::corrupt(format!("router lists {count} parts")));
+        }
+        let mut parts: Vec<PartEntry> = Vec::with_capacity(count as usize);
+        let mut offset = 0u64;
+        for i in 0..count {
+            let klen = r.varint()? as usize;
+            if klen > MAX_KEY {
+                return Err(Error::corrupt(format!("router key of {klen} bytes")));
+            }
+            let first = r.bytes(klen)?.to_vec();
+            let ord_base = r.varint()?;
+            let len = r.varint()?;
+            let ok = match parts.last() {
+                None => ord_base == 0,
+                Some(prev) => prev.first < first && prev.ord_base < ord_base,
+            };
+            let end = offset.checked_add(len).filter(|&e| e <= pack_len);
+            let Some(end) = end.filter(|_| ok && ord_base < term_count.max(1) && len > 0) else {
+                return Err(Error::corrupt(format!(
+                    "router part {i} is out of order or out of range; rebuild the index"
+                )));
+            };
+            parts.push(PartEntry {
+                first,
+                ord_base,
+                range: offset..end,
+            });
+            offset = end;
+        }
+        if offset != pack_len || r.remaining() != 0 {
+            return Err(Error::corrupt(
+                "router does not cover the terms pack exactly; rebuild the index",
+            ));
+        }
+        Ok(Router { parts, term_count })
+    }
+}
+
+/// An opened part: its fst and term-info table.
+pub struct PartView<'a> {
+    /// Term → ordinal within the part.
+    pub map: fst::Map<&'a [u8]>,
+    info: &'a [u8],
+    count: u32,
+}
+
+impl<'a> PartView<'a> {
+    /// Opens a part's bytes (`fst length: u32 | fst | term-info table`) and checks its term
+    /// count against the router's; with `check`, also that the fst is safe to walk (bytes
+    /// from the network are checked once, when first read).
+    pub fn open(bytes: &'a [u8], terms: u64, check: bool) -> Result<PartView<'a>> {
+        let mut r = Reader::new(bytes, "dictionary part");
+        let fst_len = r.u32()? as usize;
+        let fst_bytes = r.bytes(fst_len)?;
+        let info = &bytes[4 + fst_len..];
+        let view = PartView::over(fst_bytes, info, check)?;
+        if view.count as u64 != terms {
+            return Err(Error::corrupt(format!(
+                "dictionary part holds {} terms, the router says {terms}",
+                view.count
+            )));
+        }
+        Ok(view)
+    }
+
+    /// A view of an fst and its term-info table (a whole dictionary is one part); with
+    /// `check`, the fst is first checked safe to walk.
+    pub fn over(fst_bytes: &'a [u8], info: &'a [u8], check: bool) -> Result<PartView<'a>> {
+        if check {
+            crate::fstcheck::check(fst_bytes)
+                .map_err(|e| Error::corrupt(format!("term dictionary: {e}")))?;
+        }
+        let map = fst::Map::new(fst_bytes)
+            .map_err(|e| Error::corrupt(format!("term dictionary: {e}")))?;
+        let count = u32::try_from(map.len())
+            .map_err(|_| Error::corrupt("term dictionary holds over 2³² terms"))?;
+        Ok(PartView { map, info, count })
+    }
+
+    /// Where the part's term `local` has its data.
+    pub fn term_info(&self, local: u64) -> Result<TermInfo> {
+        term_info(self.info, self.count, local)
+    }
+}
+
+/// The smallest key above every key that starts with `prefix` (`None`: there is none).
+pub fn prefix_end(prefix: &[u8]) -> Option<Vec<u8>> {
+    let mut end = prefix.to_vec();
+    while let Some(last) = end.pop() {
+        if last < 0xff {
+            end.push(last + 1);
+            return Some(end);
+        }
+    }
+    None
+}
+
+/// Cuts the dictionary of a whole index into parts of about `part_bytes`: the router and the
+/// `terms` pack's data.
+pub fn cut<D: AsRef<[u8]>>(index: &Index<D>, part_bytes: usize) -> Result<(Router, Vec<u8>)> {
+    use fst::Streamer;
+    let mut pack = Vec::new();
+    let mut parts: Vec<PartEntry> = Vec::new();
+    let mut current: Option<(fst::MapBuilder<Vec<u8>>, Vec<(u32, u32, u32)>, u64, u64, u64)> =
+        None;
+    let finish = |cur: (fst::MapBuilder<Vec<u8>>, Vec<(u32, u32, u32)>, u64, u64, u64),
+                  pack: &mut Vec<u8>|
+     -> Result<()> {
+        let (builder, infos, _, p0, q0) = cur;
+        let fst_bytes = builder
+            .into_inner()
+            .map_err(|e| Error::corrupt(format!("term dictionary: {e}")))?;
+        let table = crate::builder::encode_term_infos(&infos, p0, q0);
+        pack.extend_from_slice(&(fst_bytes.len() as u32).to_le_bytes());
+        pack.extend_from_slice(&fst_bytes);
+        pack.extend_from_slice(&table);
+        Ok(())
+    };
+    let mut stream = index.terms().stream();
+    while let Some((key, ord)) = stream.next() {
+        let info = index.term_info(ord)?;
+        let full = current.as_ref().is_some_and(|(b, infos, ..)| {
+            b.bytes_written() as usize + infos.len() * 5 >= part_bytes
+        });
+        if full || current.is_none() {
+            if let Some(cur) = current.take() {
+                finish(cur, &mut pack)?;
+                parts.last_mut().expect("a part is open").range.end = pack.len() as u64;
+            }
+            if key.len() > MAX_KEY {
+                return Err(Error::LimitExceeded {
+                    what: "bytes of a term that starts a dictionary part",
+                    limit: MAX_KEY as u64,
+                });
+            }
+            parts.push(PartEntry {
+                first: key.to_vec(),
+                ord_base: ord,
+                range: pack.len() as u64..pack.len() as u64,
+            });
+            current = Some((
+                fst::MapBuilder::memory(),
+                Vec::new(),
+                ord,
+                info.postings.start,
+                info.positions.start,
+            ));
+        }
+        let (builder, infos, base, ..) = current.as_mut().expect("a part is open");
+        builder
+            .insert(key, ord - *base)
+            .map_err(|e| Error::corrupt(format!("term dictionary: {e}")))?;
+        let len32 = |r: &Range<u64>| {
+            u32::try_from(r.end - r.start).map_err(|_| Error::corrupt("term data over 4 GiB"))
+        };
+        infos.push((info.doc_freq, len32(&info.postings)?, len32(&info.positions)?));
+    }
+    match current.take() {
+        Some(cur) => {
+            finish(cur, &mut pack)?;
+            parts.last_mut().expect("a part is open").range.end = pack.len() as u64;
+        }
+        None => return Err(Error::corrupt("cannot cut an empty dictionary")),
+    }
+    Ok((
+        Router {
+            parts,
+            term_count: index.meta().term_count as u64,
+        },
+        pack,
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn router(firsts: &[&str], total: u64) -> Router {
+        let n = firsts.len() as u64;
+        Router {
+            parts: firsts
+                .iter()
+                .enumerate()
+                .map(|(i, f)| PartEntry {
+                    first: f.as_bytes().to_vec(),
+                    ord_base: i as u64 * total / n,
+                    range: i as u64 * 10..(i as u64 + 1) * 10,
+                })
+                .collect(),
+            term_count: total,
+        }
+    }
+
+    #[test]
+    fn part_lookup_table() {
+        let r = router(&["a", "ca", "m", "s"], 100);
+        for (key, part) in [
+            ("", 0),
+            ("a", 0),
+            ("bzz", 0),
+            ("ca", 1),
+            ("c", 0),
+            ("lion", 1),
+            ("m", 2),
+            ("zebra", 3),
+        ] {
+            assert_eq!(r.part_of_key(key.as_bytes()), part, "{key}");
+        }
+        let range = |lo: &str, hi: Option<&str>| r.parts_in(lo.as_bytes(), hi.map(str::as_bytes));
+        assert_eq!(range("b", Some("c")), 0..1);
+        assert_eq!(range("c", Some("d")), 0..2);
+        assert_eq!(range("m", Some("n")), 2..3);
+        assert_eq!(range("t", None), 3..4);
+        assert_eq!(range("a", None), 0..4);
+        assert_eq!(r.part_of_ord(0), Some(0));
+        assert_eq!(r.part_of_ord(49), Some(1));
+        assert_eq!(r.part_of_ord(50), Some(2));
+        assert_eq!(r.part_of_ord(99), Some(3));
+        assert_eq!(r.part_of_ord(100), None);
+        assert_eq!(r.part_terms(3), 25);
+        assert_eq!(prefix_end(b"ab"), Some(b"ac".to_vec()));
+        assert_eq!(prefix_end(b"a\xff"), Some(b"b".to_vec()));
+        assert_eq!(prefix_end(b"\xff\xff"), None);
+        assert_eq!(prefix_end(b""), None);
+    }
+
+    proptest! {
+        #[test]
+        fn router_round_trips(keys in proptest::collection::btree_set("[a-z]{1,6}", 1..20), step in 1u64..50) {
+            let parts: Vec<PartEntry> = keys.iter().enumerate().map(|(i, k)| PartEntry {
+                first: k.as_bytes().to_vec(),
+                ord_base: i as u64 * step,
+                range: i as u64 * 7..(i as u64 + 1) * 7,
+            }).collect();
+            let n = parts.len() as u64;
+            let r = Router { parts, term_count: n * step };
+            let bytes = r.encode();
+            prop_assert_eq!(Router::decode(&bytes, n * step, n * 7).unwrap(), r.clone());
+            // Any other pack length, or a cut, is refused.
+            prop_assert!(Router::decode(&bytes, n * step, n * 7 + 1).is_err());
+            for cut in 0..bytes.len() {
+                prop_assert!(Router::decode(&bytes[..cut], n * step, n * 7).is_err());
+            }
+        }
+    }
+}
