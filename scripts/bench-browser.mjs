@@ -414,6 +414,7 @@ function category(path) {
   const f = basename(path);
   if (f === 'manifest.json') return 'manifest';
   if (f.startsWith('dictionary.')) return 'dictionary';
+  if (f.startsWith('terms.')) return 'terms';
   if (f.startsWith('postings.') || f.startsWith('positions.')) return 'postings';
   if (f.startsWith('store.')) return 'store';
   if (f.endsWith('.ekb')) return 'single';
@@ -484,7 +485,7 @@ async function browserPhases(o, set, paths, server) {
     out.cold = {
       query: firstTypo.q, from: firstTypo.word, wants: firstTypo.id, found: first.ids.includes(firstTypo.id), total: first.total, top: first.ids,
       initMs: init.ms, openMs: open.ms, queryMs: first.ms, memoryAfterInit: init.memory, memoryAfterOpen: open.memory,
-      engine: sum(engine), index: sum(pick(engine, 'manifest', 'dictionary', 'postings', 'store')),
+      engine: sum(engine), index: sum(pick(engine, 'manifest', 'dictionary', 'terms', 'postings', 'store')),
       code: sum(pick(engine, 'wasm', 'glue')), wasm: sum(pick(engine, 'wasm')), glue: sum(pick(engine, 'glue')),
       manifest: sum(pick(engine, 'manifest')), dictionary: sum(pick(engine, 'dictionary')),
       queryRanges: sum(server.since(mOpen)), page: sum(pick(coldLog, 'page')),
@@ -499,7 +500,7 @@ async function browserPhases(o, set, paths, server) {
       const m = server.mark();
       const r = await p.call(([q]) => window.bench.query(q, { limit: 5 }), [q]);
       const log = server.since(m);
-      per.push({ ms: r.ms, all: log, postings: pick(log, 'postings'), store: pick(log, 'store'), other: log.filter((e) => !['postings', 'store'].includes(category(e.path))) });
+      per.push({ ms: r.ms, all: log, terms: pick(log, 'terms'), postings: pick(log, 'postings'), store: pick(log, 'store'), other: log.filter((e) => !['terms', 'postings', 'store'].includes(category(e.path))) });
     }
     const share = (f) => per.filter(f).length / per.length;
     const allWarm = per.flatMap((x) => x.all);
@@ -509,6 +510,7 @@ async function browserPhases(o, set, paths, server) {
       zeroRequests: share((x) => x.all.length === 0), atMostOneRequest: share((x) => x.all.length <= 1), atMostTwoRequests: share((x) => x.all.length <= 2),
       postingsAtMostOne: share((x) => x.postings.length <= 1), storeAtMostOne: share((x) => x.store.length <= 1),
       postingsRequestsPerQuery: per.reduce((a, x) => a + x.postings.length, 0) / per.length,
+      termsRequestsPerQuery: per.reduce((a, x) => a + x.terms.length, 0) / per.length,
       storeRequestsPerQuery: per.reduce((a, x) => a + x.store.length, 0) / per.length,
       positionsRequests: allWarm.filter((e) => basename(e.path).startsWith('positions.')).length,
       storeBytesPerQuery: sum(per.flatMap((x) => x.store)).bytes / per.length,
@@ -654,7 +656,8 @@ async function main() {
     node: process.version, cpus: cpus().length, loadavgAtStart: load0, pkgStale: staleSrc,
     indexes: {
       split: paths.split, dictionaryBytes: manifest.dictionary.size,
-      dataBytes: manifest.postings.size + manifest.positions.size + manifest.store.size,
+      dataBytes: manifest.postings.size + manifest.positions.size + manifest.store.size + (manifest.terms?.size ?? 0),
+      termsBytes: manifest.terms?.size ?? 0,
       single: paths.single, singleBytes: statSync(paths.single).size, builds: paths.built,
     },
     wasmBytes: wasmSize, wasmGzip: gzipSync(await readFile(join(PKG, 'edgekb_bg.wasm')), { level: 9 }).length,
@@ -683,11 +686,11 @@ function summary(r) {
   L.push(`   engine total (glue + wasm + index): ${c.engine.requests} requests, ${both(c.engine)} (${kb(c.engine.gzipWholeFilesOnly)} if only whole files were gzipped)`);
   L.push(`     target ≤ 270 KB and ≤ 4 requests: ${ok(c.engine.gzip <= 270_000 && c.engine.requests <= 4)} (gzip); Pagefind: 537 KB in 6.6 requests`);
   L.push(`   code:  wasm ${both(c.wasm)}, glue JS ${both(c.glue)} (${c.code.requests} requests)`);
-  L.push(`   index: ${c.index.requests} requests, ${both(c.index)} = manifest ${kb(c.manifest.bytes)} + dictionary ${both(c.dictionary)} + ${c.queryRanges.requests} query ranges ${both(c.queryRanges)}`);
+  L.push(`   index: ${c.index.requests} requests, ${both(c.index)} = manifest ${kb(c.manifest.bytes)} + dictionary ${both(c.dictionary)} + ${c.queryRanges.requests} query ranges (dictionary parts included) ${both(c.queryRanges)}`);
   L.push(`   time: init ${c.initMs.toFixed(1)} ms, open ${c.openMs.toFixed(1)} ms, first query ${c.queryMs.toFixed(1)} ms; wasm memory ${mib(c.memoryAfterOpen)} after open (bench page itself: ${c.page.requests} requests, ${kb(c.page.bytes)})`);
   const w = r.warm;
   L.push(`b. warm, the next ${w.queries} latency queries on that page: ${w.requestsPerQuery.toFixed(2)} requests and ${kb(w.bytesPerQuery)} raw / ${kb(w.gzipPerQuery)} gzip per query`);
-  L.push(`   queries with 0 requests ${pct(w.zeroRequests)}, ≤ 1 request ${pct(w.atMostOneRequest)}, ≤ 2 ${pct(w.atMostTwoRequests)} (max ${w.maxRequests}); postings phase ≤ 1 request ${pct(w.postingsAtMostOne)} (${w.postingsRequestsPerQuery.toFixed(2)}/query), store phase ≤ 1 ${pct(w.storeAtMostOne)} (${w.storeRequestsPerQuery.toFixed(2)}/query)`);
+  L.push(`   queries with 0 requests ${pct(w.zeroRequests)}, ≤ 1 request ${pct(w.atMostOneRequest)}, ≤ 2 ${pct(w.atMostTwoRequests)} (max ${w.maxRequests}); dictionary parts ${(w.termsRequestsPerQuery ?? 0).toFixed(2)}/query; postings phase ≤ 1 request ${pct(w.postingsAtMostOne)} (${w.postingsRequestsPerQuery.toFixed(2)}/query), store phase ≤ 1 ${pct(w.storeAtMostOne)} (${w.storeRequestsPerQuery.toFixed(2)}/query)`);
   L.push(`   of which positions.* requests: ${w.positionsRequests}; store phase ${kb(w.storeBytesPerQuery)} raw per query`);
   L.push(`   latency over localhost HTTP: p50 ${ms3(w.latency.p50)}, p90 ${ms3(w.latency.p90)}, p99 ${ms3(w.latency.p99)}; cache hit rate ${pct(w.statsAfter.hits / Math.max(1, w.statsAfter.hits + w.statsAfter.misses))}`);
   const m = r.memory;

@@ -117,8 +117,9 @@ async function storeManifest(key, response) {
   await fillWhole(dictionary, next.dictionary.size).catch(() => null);
   const keep = new Set();
   for (const m of [previous, next]) {
-    for (const part of ['dictionary', 'postings', 'positions', 'store']) {
-      if (m?.[part]?.name) keep.add(new URL(m[part].name, key).href);
+    // Every file entry of the manifest ({name, size, sha256}): dictionary, parts, packs.
+    for (const entry of Object.values(m ?? {})) {
+      if (typeof entry?.name === 'string' && typeof entry?.sha256 === 'string') keep.add(new URL(entry.name, key).href);
     }
   }
   const dir = new URL('./', key).href;

@@ -457,8 +457,9 @@ describe('wasm package in headless Chromium', { timeout: 180_000 }, () => {
       tmp = await tempDir('demo');
       await cp(join(ROOT, 'www'), tmp.dir, { recursive: true });
       await copyPkg(join(tmp.dir, 'pkg'));
-      // what `./build.sh demo` does: a split sample index in kb/sample/
-      sampleFiles = splitFiles(await buildSplit(DOCS_JSONL, join(tmp.dir, 'kb', 'sample')));
+      // what `./build.sh demo` does: a split sample index in kb/sample/, its dictionary cut
+      // into parts (as the demo's 5,000-document sample is) so the Service Worker must keep those
+      sampleFiles = splitFiles(await buildSplit(DOCS_JSONL, join(tmp.dir, 'kb', 'sample'), CUT_ARGS));
       server = await startServer({ root: tmp.dir });
     });
 
@@ -582,6 +583,19 @@ describe('wasm package in headless Chromium', { timeout: 180_000 }, () => {
           wanted,
           { timeout: 15_000, polling: 100 },
         );
+        // A second online visit stores the manifest again; the worker must keep every file it
+        // names (dictionary parts included), not only the ones it knew of.
+        server.resetStats();
+        await page.reload();
+        await page.locator('html[data-state="ready"]').waitFor({ state: 'attached', timeout: 30_000 });
+        await waitFor(() => server.stats().log.some((l) => l.pathname === MANIFEST_PATH && l.status === 200), { timeoutMs: 10_000, what: 'the manifest fetched again' });
+        await new Promise((r) => setTimeout(r, 1000)); // the worker's storeManifest runs after the response
+        const kept = await page.evaluate(async (paths) => {
+          const cache = await caches.open('edgekb-data');
+          const found = await Promise.all(paths.map(async (p) => [p, Boolean(await cache.match(new URL(p, location.href).href))]));
+          return found.filter(([, ok]) => !ok).map(([p]) => p);
+        }, wanted);
+        assert.deepEqual(kept, [], 'files dropped from the offline cache by a second visit');
 
         // Offline: the browser has no network, and the server resets any connection that still
         // reaches it.
