@@ -131,6 +131,10 @@ pub struct IndexBuilder {
     indexed: Vec<usize>,
     stored: Vec<usize>,
     store: StoreWriter,
+    /// `[id, title, url]` of each document, for hits.
+    display: StoreWriter,
+    /// Schema ids of `id`, `title`, `url` when stored.
+    display_fields: [Option<usize>; 3],
     norms: Vec<u8>,
     total_lengths: Vec<u64>,
     /// Folded word → term id (a cache in front of stemming).
@@ -147,6 +151,8 @@ impl IndexBuilder {
     /// A builder for `schema`, analyzing with `analyzer`, ranking with `bm25`.
     pub fn new(schema: Schema, analyzer: AnalyzerConfig, bm25: Bm25) -> Self {
         let indexed = schema.indexed();
+        let display_fields = ["id", "title", "url"]
+            .map(|name| schema.field(name).filter(|&f| schema.fields()[f].stored));
         IndexBuilder {
             stored: schema.stored(),
             total_lengths: vec![0; indexed.len()],
@@ -155,6 +161,8 @@ impl IndexBuilder {
             analyzer: Analyzer::new(analyzer),
             bm25,
             store: StoreWriter::default(),
+            display: StoreWriter::with_target(crate::store::DISPLAY_CHUNK_TARGET),
+            display_fields,
             norms: Vec::new(),
             folded_ids: HashMap::new(),
             term_ids: HashMap::new(),
@@ -252,6 +260,12 @@ impl IndexBuilder {
         self.scratch = scratch;
         let stored: Vec<Vec<String>> = self.stored.iter().map(|&f| doc.values[f].clone()).collect();
         self.store.add(&stored);
+        let display = self.display_fields.map(|f| {
+            f.and_then(|f| doc.values[f].first().cloned())
+                .into_iter()
+                .collect::<Vec<String>>()
+        });
+        self.display.add(&display);
         self.doc_count += 1;
         Ok(())
     }
@@ -275,6 +289,7 @@ impl IndexBuilder {
             analyzer,
             bm25,
             store,
+            display,
             norms,
             total_lengths,
             mut terms,
@@ -331,6 +346,7 @@ impl IndexBuilder {
             (SectionKind::Positions, positions),
             (SectionKind::FieldNorms, norms),
             (SectionKind::Store, store.finish()?),
+            (SectionKind::Display, display.finish()?),
         ];
         debug_assert!(sections.iter().map(|s| s.0).eq(SECTIONS));
         Ok(sections)

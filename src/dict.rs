@@ -208,9 +208,20 @@ pub fn cut<D: AsRef<[u8]>>(index: &Index<D>, part_bytes: usize) -> Result<(Route
     use fst::Streamer;
     let mut pack = Vec::new();
     let mut parts: Vec<PartEntry> = Vec::new();
-    let mut current: Option<(fst::MapBuilder<Vec<u8>>, Vec<(u32, u32, u32)>, u64, u64, u64)> =
-        None;
-    let finish = |cur: (fst::MapBuilder<Vec<u8>>, Vec<(u32, u32, u32)>, u64, u64, u64),
+    let mut current: Option<(
+        fst::MapBuilder<Vec<u8>>,
+        Vec<(u32, u32, u32)>,
+        u64,
+        u64,
+        u64,
+    )> = None;
+    let finish = |cur: (
+        fst::MapBuilder<Vec<u8>>,
+        Vec<(u32, u32, u32)>,
+        u64,
+        u64,
+        u64,
+    ),
                   pack: &mut Vec<u8>|
      -> Result<()> {
         let (builder, infos, _, p0, q0) = cur;
@@ -260,7 +271,11 @@ pub fn cut<D: AsRef<[u8]>>(index: &Index<D>, part_bytes: usize) -> Result<(Route
         let len32 = |r: &Range<u64>| {
             u32::try_from(r.end - r.start).map_err(|_| Error::corrupt("term data over 4 GiB"))
         };
-        infos.push((info.doc_freq, len32(&info.postings)?, len32(&info.positions)?));
+        infos.push((
+            info.doc_freq,
+            len32(&info.postings)?,
+            len32(&info.positions)?,
+        ));
     }
     match current.take() {
         Some(cur) => {

@@ -48,8 +48,6 @@
 //! outputs along a path overflows a `u64` (`Output::cat` adds without checking), and the key
 //! count in the footer is the real number of keys (`Map::len`).
 #![forbid(unsafe_code)]
-// Called from `Index::open` once it is wired in; until then only the tests use it.
-#![cfg_attr(not(test), allow(dead_code))]
 
 /// Version and type, two `u64`s, precede the first node.
 const HEADER_LEN: usize = 16;
@@ -75,7 +73,11 @@ const TABLE_LEN: usize = 256;
 /// size of a (crafted) image, so an unbounded stream is bounded by `len()`, not by the size.
 pub(crate) fn check(bytes: &[u8]) -> Result<(), String> {
     let footer = Footer::read(bytes)?;
-    let fst = Image { bytes, version: footer.version, root: footer.root };
+    let fst = Image {
+        bytes,
+        version: footer.version,
+        root: footer.root,
+    };
     let keys = if footer.root == 0 {
         1 // the empty-final root: the map {"" → 0}
     } else {
@@ -83,10 +85,15 @@ pub(crate) fn check(bytes: &[u8]) -> Result<(), String> {
         fst.key_count(&reachable)?
     };
     if keys != footer.keys {
-        return Err(format!("fst footer says {} keys, the nodes hold {keys}", footer.keys));
+        return Err(format!(
+            "fst footer says {} keys, the nodes hold {keys}",
+            footer.keys
+        ));
     }
     if usize::try_from(keys).is_err() {
-        return Err(format!("fst has {keys} keys, more than this platform can count"));
+        return Err(format!(
+            "fst has {keys} keys, more than this platform can count"
+        ));
     }
     Ok(())
 }
@@ -104,13 +111,19 @@ impl Footer {
         let len = bytes.len();
         // `Fst::new` refuses fewer than 36 bytes (even for versions without a checksum).
         if len < 36 {
-            return Err(format!("fst of {len} bytes is shorter than its header and footer"));
+            return Err(format!(
+                "fst of {len} bytes is shorter than its header and footer"
+            ));
         }
         let version = u64_at(bytes, 0)?;
         if version == 0 || version > MAX_VERSION {
             return Err(format!("fst version {version} is not 1 to {MAX_VERSION}"));
         }
-        let (end, root_offset) = if version >= 3 { (len - 4, 21) } else { (len, 17) };
+        let (end, root_offset) = if version >= 3 {
+            (len - 4, 21)
+        } else {
+            (len, 17)
+        };
         let root = u64_at(bytes, end - 8)?;
         let keys = u64_at(bytes, end - 16)?;
         if root == 0 {
@@ -118,13 +131,21 @@ impl Footer {
             if version < 3 || len != 36 {
                 return Err(format!("fst of {len} bytes has root address 0"));
             }
-            return Ok(Footer { version, root: 0, keys });
+            return Ok(Footer {
+                version,
+                root: 0,
+                keys,
+            });
         }
         let expected = len - root_offset;
         if root != expected as u64 {
             return Err(format!("fst root address {root}, expected {expected}"));
         }
-        Ok(Footer { version, root: expected, keys })
+        Ok(Footer {
+            version,
+            root: expected,
+            keys,
+        })
     }
 }
 
@@ -140,7 +161,8 @@ fn u64_at(bytes: &[u8], at: usize) -> Result<u64, String> {
 
 /// `a - b`, or an error naming the node that would extend below address 0.
 fn below(a: usize, b: usize, node: usize) -> Result<usize, String> {
-    a.checked_sub(b).ok_or_else(|| format!("fst node at {node} extends below address 0"))
+    a.checked_sub(b)
+        .ok_or_else(|| format!("fst node at {node} extends below address 0"))
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -182,7 +204,10 @@ struct Image<'a> {
 
 impl Image<'_> {
     fn byte(&self, at: usize) -> Result<u8, String> {
-        self.bytes.get(at).copied().ok_or_else(|| format!("fst: byte {at} is out of bounds"))
+        self.bytes
+            .get(at)
+            .copied()
+            .ok_or_else(|| format!("fst: byte {at} is out of bounds"))
     }
 
     /// A little-endian integer of `n` (1 to 8) bytes starting at `at`.
@@ -201,7 +226,10 @@ impl Image<'_> {
     /// header and the root and that its pack sizes are ones `fst` can unpack.
     fn node(&self, addr: usize) -> Result<Node, String> {
         if addr < HEADER_LEN || addr > self.root {
-            return Err(format!("fst node address {addr} is outside {HEADER_LEN}..={}", self.root));
+            return Err(format!(
+                "fst node address {addr} is outside {HEADER_LEN}..={}",
+                self.root
+            ));
         }
         let state = self.byte(addr)?;
         let mut n = Node {
@@ -252,7 +280,11 @@ impl Image<'_> {
                 n.tsize = usize::from(sizes >> 4);
                 n.osize = usize::from(sizes & 0x0f);
                 // Address deltas need 1 to 8 bytes as soon as there is a transition.
-                let tsize_ok = if ntrans == 0 { n.tsize == 0 } else { (1..=8).contains(&n.tsize) };
+                let tsize_ok = if ntrans == 0 {
+                    n.tsize == 0
+                } else {
+                    (1..=8).contains(&n.tsize)
+                };
                 if !tsize_ok || n.osize > 8 {
                     return Err(format!(
                         "fst node at {addr}: pack sizes {sizes:#04x} for {ntrans} transitions"
@@ -272,7 +304,10 @@ impl Image<'_> {
             }
         }
         if n.end < HEADER_LEN {
-            return Err(format!("fst node at {addr} starts at {}, inside the header", n.end));
+            return Err(format!(
+                "fst node at {addr} starts at {}, inside the header",
+                n.end
+            ));
         }
         Ok(n)
     }
@@ -290,7 +325,10 @@ impl Image<'_> {
             self.packed_transition(n, i)?
         };
         if target != 0 && target < HEADER_LEN {
-            return Err(format!("fst node at {}: transition {i} to {target}", n.addr));
+            return Err(format!(
+                "fst node at {}: transition {i} to {target}",
+                n.addr
+            ));
         }
         Ok((output, target))
     }
@@ -307,7 +345,10 @@ impl Image<'_> {
         let target = if delta == 0 {
             0 // the empty-final state
         } else {
-            match usize::try_from(delta).ok().and_then(|d| n.end.checked_sub(d)) {
+            match usize::try_from(delta)
+                .ok()
+                .and_then(|d| n.end.checked_sub(d))
+            {
                 Some(t) => t,
                 None => {
                     return Err(format!(
@@ -330,7 +371,10 @@ impl Image<'_> {
         for i in 0..n.ntrans {
             let b = self.input(n, i)?;
             if previous.is_some_and(|p| p >= b) {
-                return Err(format!("fst node at {}: inputs out of order at {i}", n.addr));
+                return Err(format!(
+                    "fst node at {}: inputs out of order at {i}",
+                    n.addr
+                ));
             }
             previous = Some(b);
         }
@@ -375,7 +419,9 @@ impl Image<'_> {
                 break; // the empty-final state: nothing to decode
             }
             if addr >= floor {
-                return Err(format!("fst: a transition points to {addr}, inside another node"));
+                return Err(format!(
+                    "fst: a transition points to {addr}, inside another node"
+                ));
             }
             let n = self.node(addr)?;
             floor = n.end;
@@ -436,7 +482,9 @@ struct Bitmap {
 
 impl Bitmap {
     fn new(len: usize) -> Bitmap {
-        Bitmap { words: vec![0; len.div_ceil(64)] }
+        Bitmap {
+            words: vec![0; len.div_ceil(64)],
+        }
     }
 
     /// Adds `i` (ignored when out of range; callers only pass checked addresses).
@@ -447,7 +495,9 @@ impl Bitmap {
     }
 
     fn contains(&self, i: usize) -> bool {
-        self.words.get(i / 64).is_some_and(|w| w & (1 << (i % 64)) != 0)
+        self.words
+            .get(i / 64)
+            .is_some_and(|w| w & (1 << (i % 64)) != 0)
     }
 
     fn count(&self) -> usize {
@@ -595,53 +645,99 @@ mod tests {
         assert_accepted(&all_bytes); // 256 transitions (count stored as 1), with an input table
         let wide: Entries = (0..=255u8).step_by(3).map(|b| (vec![b, b], 1)).collect();
         assert_accepted(&wide);
-        let long = Entries::from([(vec![b'x'; 5000], 1), (vec![b'x'; 5001], 2), (vec![b'y'; 3], 3)]);
+        let long = Entries::from([
+            (vec![b'x'; 5000], 1),
+            (vec![b'x'; 5001], 2),
+            (vec![b'y'; 3], 3),
+        ]);
         assert_accepted(&long);
-        let words: Entries = (0..5000u64).map(|i| (format!("w{i:07}").into_bytes(), i)).collect();
+        let words: Entries = (0..5000u64)
+            .map(|i| (format!("w{i:07}").into_bytes(), i))
+            .collect();
         assert_accepted(&words);
+    }
+
+    /// Keys streamed before giving up: a (crafted) image can hold exponentially many keys.
+    const CAP: usize = 4_000;
+
+    /// Up to `cap` entries of a stream, and whether it ended.
+    fn drain<A: Automaton>(
+        mut s: fst::map::Stream<'_, A>,
+        cap: usize,
+    ) -> (Vec<(Vec<u8>, u64)>, bool) {
+        let mut out = Vec::new();
+        while let Some((k, v)) = s.next() {
+            if out.len() == cap {
+                return (out, false);
+            }
+            out.push((k.to_vec(), v));
+        }
+        (out, true)
     }
 
     /// Opens `bytes` with `fst` and exercises every kind of traversal; panics on any
     /// inconsistency. Only called on images `check` accepted.
     fn exercise(bytes: &[u8], keys: &[Vec<u8>]) {
         let map = Map::new(bytes).expect("check accepted what Map::new refuses");
-        let all = stream_all(&map);
-        assert_eq!(all.len(), map.len(), "len() is not the number of streamed keys");
+        let (all, complete) = drain(map.stream(), CAP);
+        if complete {
+            assert_eq!(
+                all.len(),
+                map.len(),
+                "len() is not the number of streamed keys"
+            );
+        } else {
+            assert!(map.len() > CAP);
+        }
         for w in all.windows(2) {
             assert!(w[0].0 < w[1].0, "stream out of order");
         }
-        for (k, v) in &all {
+        for (k, v) in all.iter().take(2_000) {
             assert_eq!(map.get(k), Some(*v), "get disagrees with the stream");
             assert!(map.contains_key(k));
             let _ = map.as_fst().get_key(*v);
         }
-        for k in keys {
+        let mut probes: Vec<Vec<u8>> = keys.to_vec();
+        probes.extend(
+            all.iter()
+                .step_by(all.len() / 20 + 1)
+                .map(|(k, _)| k.clone()),
+        );
+        for k in &probes {
             let _ = map.get(k);
             let _ = map.contains_key(k);
             let mut longer = k.clone();
             longer.push(b'a');
             let _ = map.get(&longer);
             // Ranges starting and ending at and around existing keys.
-            let _ = map.range().ge(k).into_stream().into_byte_vec();
-            let _ = map.range().gt(k).lt(&longer).into_stream().into_byte_vec();
-            let _ = map.range().le(k).into_stream().into_byte_vec();
+            let _ = drain(map.range().ge(k).into_stream(), 300);
+            let _ = drain(map.range().gt(k).lt(&longer).into_stream(), 300);
+            let _ = drain(map.range().le(k).into_stream(), 300);
             if let Ok(s) = std::str::from_utf8(&k[..k.len().min(2)]) {
-                let _ = map.search(Str::new(s).starts_with()).into_stream().into_byte_vec();
+                let _ = drain(map.search(Str::new(s).starts_with()).into_stream(), 300);
             }
         }
         for p in ["", "a", "ab", "w0", "b"] {
-            let hits = map.search(Str::new(p).starts_with()).into_stream().into_byte_vec();
-            let want = all.iter().filter(|(k, _)| k.starts_with(p.as_bytes())).count();
-            assert_eq!(hits.len(), want, "prefix search for {p:?}");
+            let (hits, done) = drain(map.search(Str::new(p).starts_with()).into_stream(), CAP);
+            if complete && done {
+                let want = all
+                    .iter()
+                    .filter(|(k, _)| k.starts_with(p.as_bytes()))
+                    .count();
+                assert_eq!(hits.len(), want, "prefix search for {p:?}");
+            }
         }
-        let _ = map.search(Subsequence::new("ab")).into_stream().into_byte_vec();
-        let _ = map.search(Str::new("a").complement()).into_stream().into_byte_vec();
+        let _ = drain(map.search(Subsequence::new("ab")).into_stream(), 300);
+        let _ = drain(map.search(Str::new("a").complement()).into_stream(), 300);
         if let Ok(lev) = Levenshtein::new("abc", 1) {
-            let _ = map.search(lev).into_stream().into_byte_vec();
+            let _ = drain(map.search(lev).into_stream(), 300);
         }
-        let _ = map.range().ge("a").lt("b").into_stream().into_byte_vec();
+        let _ = drain(map.range().ge("a").lt("b").into_stream(), 300);
         let mut union = map.op().add(map.range().ge("b")).union();
-        while union.next().is_some() {}
+        let mut n = 0;
+        while n < 300 && union.next().is_some() {
+            n += 1;
+        }
         let _ = map.as_fst().get_key(0);
         let _ = map.as_fst().get_key(u64::MAX);
     }
@@ -651,13 +747,20 @@ mod tests {
     fn bases() -> Vec<(Vec<u8>, Vec<Vec<u8>>)> {
         let mut sets: Vec<Entries> = Vec::new();
         sets.push(
-            ["a", "ab", "abc", "b", "ba", "bab", "w0", "w01", "w02", "zzz"]
-                .iter()
-                .enumerate()
-                .map(|(i, k)| (k.as_bytes().to_vec(), i as u64))
+            [
+                "a", "ab", "abc", "b", "ba", "bab", "w0", "w01", "w02", "zzz",
+            ]
+            .iter()
+            .enumerate()
+            .map(|(i, k)| (k.as_bytes().to_vec(), i as u64))
+            .collect(),
+        );
+        sets.push(
+            (0..=255u8)
+                .step_by(5)
+                .map(|b| (vec![b, b'a'], u64::from(b) * 1000))
                 .collect(),
         );
-        sets.push((0..=255u8).step_by(5).map(|b| (vec![b, b'a'], u64::from(b) * 1000)).collect());
         sets.push(
             ["", "a", "aa", "ab", "b"]
                 .iter()
@@ -665,7 +768,11 @@ mod tests {
                 .map(|(i, k)| (k.as_bytes().to_vec(), u64::MAX - i as u64))
                 .collect(),
         );
-        sets.push((0..40u64).map(|i| (format!("w{:03}", i * 7).into_bytes(), i << 40)).collect());
+        sets.push(
+            (0..40u64)
+                .map(|i| (format!("w{:03}", i * 7).into_bytes(), i << 40))
+                .collect(),
+        );
         sets.push(Entries::from([(Vec::new(), 0)]));
         sets.push(Entries::new());
         sets.into_iter()
@@ -741,21 +848,27 @@ mod tests {
     #[ignore]
     fn damaged_images_never_panic_long_run() {
         let bases = bases();
-        let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
-        let mut next = move || {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed
-        };
+        let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+        let probes: Vec<Vec<u8>> = vec![vec![], b"a".to_vec(), b"ab".to_vec(), vec![0xff, 0]];
         let (mut tried, mut accepted) = (0, 0);
-        for _ in 0..2_000_000 {
-            let (bytes, keys) = &bases[(next() % bases.len() as u64) as usize];
-            let mut b = bytes.clone();
+        for round in 0..2_000_000u32 {
+            // Even rounds damage a written map, odd rounds an independently encoded image
+            // (undamaged one time in four).
+            let (mut b, keys) = if round % 2 == 0 {
+                let (bytes, keys) = &bases[rng.below(bases.len() as u64) as usize];
+                (bytes.clone(), keys)
+            } else {
+                (random_image(&mut rng).0, &probes)
+            };
+            let damages = if round % 2 == 1 && rng.below(4) == 0 {
+                0
+            } else {
+                1 + rng.below(4)
+            };
             let mut d = Vec::new();
-            for _ in 0..1 + next() % 4 {
-                let (p, v) = (next() as usize, next() as u8);
-                d.push(match next() % 9 {
+            for _ in 0..damages {
+                let (p, v) = (rng.next() as usize, rng.next() as u8);
+                d.push(match rng.below(9) {
                     0..=3 => Damage::Set(p, v),
                     4..=7 => Damage::Flip(p, v % 8),
                     _ => Damage::Truncate(p),
@@ -765,7 +878,7 @@ mod tests {
             tried += 1;
             accepted += accepted_never_panics(&b, keys);
         }
-        eprintln!("{tried} damaged images, {accepted} accepted, no panic");
+        eprintln!("{tried} images, {accepted} accepted, no panic");
     }
 
     /// A tiny xorshift generator for the structural fuzzer below.
@@ -794,7 +907,7 @@ mod tests {
     /// An fst image written from scratch by an independent encoder, with random and often
     /// non-canonical choices the builder never makes (explicit transition counts, wider pack
     /// sizes, dead ends, unreachable nodes, gaps, versions 1 and 2), and a correct footer.
-    fn random_image(rng: &mut Rng) -> Vec<u8> {
+    fn random_image(rng: &mut Rng) -> (Vec<u8>, bool) {
         let version = [1u64, 2, 3, 3, 3][rng.below(5) as usize];
         let mut b = Vec::new();
         pack(&mut b, version, 8);
@@ -823,9 +936,21 @@ mod tests {
                 keys = nodes.iter().find(|n| Some(n.0) == last).unwrap().1;
             } else if kind == 1 {
                 let (target, k) = pick(rng);
-                let out = if rng.below(2) == 0 { 0 } else { rng.next() >> rng.below(64) };
-                let osize = if out == 0 && rng.below(2) == 0 { 0 } else { width(out).max(rng.below(9) as usize) };
-                let delta = if target == 0 { 0 } else { (end - target) as u64 };
+                let out = if rng.below(2) == 0 {
+                    0
+                } else {
+                    rng.next() >> rng.below(64)
+                };
+                let osize = if out == 0 && rng.below(2) == 0 {
+                    0
+                } else {
+                    width(out).max(rng.below(9) as usize)
+                };
+                let delta = if target == 0 {
+                    0
+                } else {
+                    (end - target) as u64
+                };
                 let tsize = width(delta).max(rng.below(9) as usize);
                 if osize > 0 {
                     pack(&mut b, out, osize);
@@ -855,12 +980,20 @@ mod tests {
                     .iter()
                     .map(|&inp| {
                         let (target, k) = pick(rng);
-                        let out = if rng.below(3) == 0 { rng.next() >> rng.below(64) } else { 0 };
+                        let out = if rng.below(3) == 0 {
+                            rng.next() >> rng.below(64)
+                        } else {
+                            0
+                        };
                         (inp, target, k, out)
                     })
                     .collect();
                 let is_final = rng.below(2) == 0;
-                let final_out = if is_final && rng.below(2) == 0 { rng.next() >> rng.below(64) } else { 0 };
+                let final_out = if is_final && rng.below(2) == 0 {
+                    rng.next() >> rng.below(64)
+                } else {
+                    0
+                };
                 let deltas: Vec<u64> = trans
                     .iter()
                     .map(|t| if t.1 == 0 { 0 } else { (end - t.1) as u64 })
@@ -870,7 +1003,12 @@ mod tests {
                     tsize = tsize.max(rng.below(9) as usize);
                 }
                 let any_out = final_out != 0 || trans.iter().any(|t| t.3 != 0);
-                let mut osize = trans.iter().map(|t| width(t.3)).chain([width(final_out)]).max().unwrap();
+                let mut osize = trans
+                    .iter()
+                    .map(|t| width(t.3))
+                    .chain([width(final_out)])
+                    .max()
+                    .unwrap();
                 if !any_out && rng.below(2) == 0 {
                     osize = 0;
                 }
@@ -918,27 +1056,28 @@ mod tests {
         // The root is the last node written (a gap would have been refused by `Fst::new`).
         let (root, keys) = *nodes.last().unwrap();
         if root + 1 != b.len() {
-            return b; // not an fst
+            return (b, false); // not an fst
         }
         pack(&mut b, keys, 8);
         pack(&mut b, root as u64, 8);
         if version >= 3 {
             pack(&mut b, rng.next(), 4);
         }
-        b
+        let valid = b.len() >= 36; // `Fst::new` refuses shorter images, whatever their version
+        (b, valid)
     }
 
     proptest! {
-        #![proptest_config(ProptestConfig { cases: 3000, ..ProptestConfig::default() })]
+        #![proptest_config(ProptestConfig { cases: 1000, ..ProptestConfig::default() })]
 
         /// Images from the independent encoder are accepted unless an output sum overflows,
         /// and nothing `fst` does with an accepted one panics, damaged or not.
         #[test]
         fn independently_encoded_images(seed in 1..u64::MAX, d in proptest::collection::vec(damage(), 0..3)) {
             let mut rng = Rng(seed);
-            let mut bytes = random_image(&mut rng);
+            let (mut bytes, valid) = random_image(&mut rng);
             let keys: Vec<Vec<u8>> = vec![vec![], b"a".to_vec(), b"ab".to_vec(), vec![0xff, 0]];
-            if d.is_empty() {
+            if d.is_empty() && valid {
                 if let Err(e) = check(&bytes) {
                     prop_assert!(e.contains("overflow") || e.contains("keys"), "{e}: {bytes:02x?}");
                 }
@@ -968,7 +1107,9 @@ mod tests {
 
     #[test]
     fn footer_inconsistencies_are_refused() {
-        let e: Entries = (0..50u64).map(|i| (format!("k{i}").into_bytes(), i)).collect();
+        let e: Entries = (0..50u64)
+            .map(|i| (format!("k{i}").into_bytes(), i))
+            .collect();
         let bytes = build(&e);
         let n = bytes.len();
         let mut wrong_len = bytes.clone();
@@ -1042,7 +1183,10 @@ mod tests {
             flate2::read::GzDecoder::new(std::fs::File::open(path).unwrap())
                 .read_to_string(&mut text)
                 .unwrap();
-            for w in text.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()) {
+            for w in text
+                .split(|c: char| !c.is_alphanumeric())
+                .filter(|w| !w.is_empty())
+            {
                 words.insert(w.to_lowercase());
             }
         } else {
@@ -1058,7 +1202,11 @@ mod tests {
                 words.insert(w);
             }
         }
-        let e: Entries = words.into_iter().enumerate().map(|(i, w)| (w.into_bytes(), i as u64)).collect();
+        let e: Entries = words
+            .into_iter()
+            .enumerate()
+            .map(|(i, w)| (w.into_bytes(), i as u64))
+            .collect();
         let bytes = build(&e);
         let mut best = std::time::Duration::MAX;
         for _ in 0..5 {

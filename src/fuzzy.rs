@@ -102,7 +102,9 @@ impl Levenshtein {
             min = min.min(next.row[j]);
         }
         next.dead = min > self.max
-            || (self.first_fixed && s.prev_char.is_none() && self.query.first().is_some_and(|&q| q != c));
+            || (self.first_fixed
+                && s.prev_char.is_none()
+                && self.query.first().is_some_and(|&q| q != c));
         if self.prefix && next.row[m] <= self.max {
             next.matched = true;
             next.best = next.best.min(next.row[m]);
@@ -131,11 +133,7 @@ impl fst::Automaton for Levenshtein {
             pending_need: 0,
             dead: false,
             matched: early,
-            best: if early {
-                row[m]
-            } else {
-                u8::MAX
-            },
+            best: if early { row[m] } else { u8::MAX },
         }
     }
 
@@ -303,7 +301,9 @@ mod tests {
             ("strt", "strategy", true, true),
             ("trat", "strategy", true, false),
         ] {
-            let aut = Levenshtein::new(q, 1, prefix, u64::MAX).unwrap().first_char_fixed();
+            let aut = Levenshtein::new(q, 1, prefix, u64::MAX)
+                .unwrap()
+                .first_char_fixed();
             assert_eq!(run(&aut, k).is_some(), want, "{q} ~ {k} prefix {prefix}");
         }
     }

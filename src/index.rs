@@ -51,10 +51,13 @@ pub enum SectionKind {
     Pages = 8,
     /// Split indexes with a cut dictionary only: the parts of the `terms` pack (format 2).
     Router = 9,
+    /// What a hit shows (`id`, `title`, `url`) in small compressed chunks (format 2; in a
+    /// split dictionary: the chunk table only).
+    Display = 10,
 }
 
 /// Every section kind this version knows, in number order (`KNOWN_SECTIONS[k as usize - 1] == k`).
-pub const KNOWN_SECTIONS: [SectionKind; 9] = [
+pub const KNOWN_SECTIONS: [SectionKind; 10] = [
     SectionKind::Meta,
     SectionKind::Terms,
     SectionKind::TermInfo,
@@ -64,10 +67,11 @@ pub const KNOWN_SECTIONS: [SectionKind; 9] = [
     SectionKind::Store,
     SectionKind::Pages,
     SectionKind::Router,
+    SectionKind::Display,
 ];
 
 /// The section kinds of a single-file index, in the order they are written.
-pub const SECTIONS: [SectionKind; 7] = [
+pub const SECTIONS: [SectionKind; 8] = [
     SectionKind::Meta,
     SectionKind::Terms,
     SectionKind::TermInfo,
@@ -75,6 +79,7 @@ pub const SECTIONS: [SectionKind; 7] = [
     SectionKind::Positions,
     SectionKind::FieldNorms,
     SectionKind::Store,
+    SectionKind::Display,
 ];
 
 impl SectionKind {
@@ -90,6 +95,7 @@ impl SectionKind {
             SectionKind::Store => "store",
             SectionKind::Pages => "pages",
             SectionKind::Router => "router",
+            SectionKind::Display => "display",
         }
     }
 }
@@ -320,20 +326,24 @@ pub enum DataFile {
     Store = 2,
     /// The parts of a cut term dictionary (empty when the dictionary is whole).
     Terms = 3,
+    /// Compressed chunks of what hits show.
+    Display = 4,
 }
 
 impl DataFile {
     /// All of them.
-    pub const ALL: [DataFile; 4] = [
+    pub const ALL: [DataFile; 5] = [
         DataFile::Postings,
         DataFile::Positions,
         DataFile::Store,
         DataFile::Terms,
+        DataFile::Display,
     ];
 
     /// The order in which `prefetch` loads them: what every query reads first.
-    pub const PREFETCH_ORDER: [DataFile; 4] = [
+    pub const PREFETCH_ORDER: [DataFile; 5] = [
         DataFile::Terms,
+        DataFile::Display,
         DataFile::Postings,
         DataFile::Positions,
         DataFile::Store,
@@ -346,6 +356,7 @@ impl DataFile {
             DataFile::Positions => "positions",
             DataFile::Store => "store",
             DataFile::Terms => "terms",
+            DataFile::Display => "display",
         }
     }
 }
@@ -376,6 +387,14 @@ impl<D: AsRef<[u8]>> DataSource for Index<D> {
             }
             // A single file's dictionary is whole.
             DataFile::Terms => &[],
+            DataFile::Display => {
+                let s = self.section(SectionKind::Display);
+                let table = match self.display_table()? {
+                    Some(t) => 4 + t.chunk_count() * crate::store::CHUNK_ENTRY,
+                    None => 0,
+                };
+                &s[table.min(s.len())..]
+            }
         };
         let (a, b) = (range.start as usize, range.end as usize);
         section
@@ -396,15 +415,15 @@ pub struct Pages {
     /// Bytes per page.
     pub page_size: u32,
     /// Per data file ([`DataFile`] order): data length and page CRCs.
-    pub files: [(u64, Vec<u32>); 4],
+    pub files: [(u64, Vec<u32>); 5],
 }
 
 impl Pages {
     /// Page size used by `edgekb build --split`.
     pub const DEFAULT_PAGE_SIZE: u32 = 4096;
 
-    /// Computes the table for the four data files.
-    pub fn compute(page_size: u32, data: [&[u8]; 4]) -> Pages {
+    /// Computes the table for the five data files.
+    pub fn compute(page_size: u32, data: [&[u8]; 5]) -> Pages {
         let crcs = |d: &[u8]| {
             d.chunks(page_size as usize)
                 .map(crc32)
@@ -437,7 +456,7 @@ impl Pages {
         if !(512..=1 << 24).contains(&page_size) {
             return Err(Error::corrupt(format!("page size {page_size}")));
         }
-        let mut files: [(u64, Vec<u32>); 4] = Default::default();
+        let mut files: [(u64, Vec<u32>); 5] = Default::default();
         for f in files.iter_mut() {
             let len = r.u64()?;
             let count = r.u32()? as usize;
@@ -479,7 +498,7 @@ pub struct Index<D> {
     stored: Vec<usize>,
     avg_lengths: Vec<f32>,
     /// Byte range of each section, indexed by `kind as usize - 1` (`0..0` when absent).
-    ranges: [Range<usize>; 9],
+    ranges: [Range<usize>; 10],
     /// The page table of a split dictionary.
     pages: Option<Pages>,
     /// The parts of a cut dictionary.
@@ -741,6 +760,76 @@ impl<D: AsRef<[u8]>> Index<D> {
         StoreReader::open(self.section(SectionKind::Store))
     }
 
+    /// The chunk table of the hit-display store (`None`: a format 1 file, which has none).
+    fn display_table(&self) -> Result<Option<StoreReader<'_>>> {
+        if self.ranges[SectionKind::Display as usize - 1].is_empty() {
+            return Ok(None);
+        }
+        StoreReader::open(self.section(SectionKind::Display)).map(Some)
+    }
+
+    /// The chunk that showing `doc` as a hit reads: in the hit-display store, or (format 1)
+    /// in the document store.
+    pub fn hit_chunk_of(&self, doc: u32) -> Result<(DataFile, ChunkInfo)> {
+        match self.display_table()? {
+            None => Ok((DataFile::Store, self.chunk_of(doc)?)),
+            Some(table) => {
+                if doc >= self.meta.doc_count {
+                    return Err(Error::corrupt(format!(
+                        "document {doc} of {}",
+                        self.meta.doc_count
+                    )));
+                }
+                Ok((DataFile::Display, table.chunk(table.chunk_of(doc)?)?))
+            }
+        }
+    }
+
+    /// `[id, title, url]` of each of `docs` (in the order given; empty strings for fields the
+    /// schema does not store), read from the hit-display store, or (format 1) the document
+    /// store; each chunk is decompressed once.
+    pub fn hit_fields_from(
+        &self,
+        docs: &[u32],
+        max_chunk: usize,
+        src: &dyn DataSource,
+    ) -> Result<Vec<[String; 3]>> {
+        if self.display_table()?.is_none() {
+            let stored = self.docs_from(docs, max_chunk, src)?;
+            return Ok(stored
+                .iter()
+                .map(|d| {
+                    ["id", "title", "url"]
+                        .map(|f| self.stored_value(d, f).first().cloned().unwrap_or_default())
+                })
+                .collect());
+        }
+        let mut chunks: Vec<(ChunkInfo, Vec<u8>)> = Vec::new();
+        let mut out = Vec::with_capacity(docs.len());
+        for &doc in docs {
+            let (_, info) = self.hit_chunk_of(doc)?;
+            let i = match chunks.iter().position(|(c, _)| c.offset == info.offset) {
+                Some(i) => i,
+                None => {
+                    let start = info.offset as u64;
+                    let bytes =
+                        src.read(DataFile::Display, start..start + info.compressed_len as u64)?;
+                    chunks.push((info, decompress_chunk(&bytes, info.raw_len, max_chunk)?));
+                    chunks.len() - 1
+                }
+            };
+            let mut record = read_doc(&chunks[i].1, info.first_doc, doc, 3)?.fields;
+            out.push([0, 1, 2].map(|k| {
+                record
+                    .get_mut(k)
+                    .and_then(|v| v.first_mut())
+                    .map(std::mem::take)
+                    .unwrap_or_default()
+            }));
+        }
+        Ok(out)
+    }
+
     /// The store chunk holding `doc`: its table entry and its byte range in the chunk data.
     pub fn chunk_of(&self, doc: u32) -> Result<ChunkInfo> {
         if doc >= self.meta.doc_count {
@@ -881,6 +970,10 @@ pub fn read_header(bytes: &[u8]) -> Result<(u32, Vec<Section>)> {
     let split = sections.iter().any(|s| s.kind == SectionKind::Pages);
     for k in SECTIONS {
         if split && matches!(k, SectionKind::Postings | SectionKind::Positions) {
+            continue;
+        }
+        // Format 1 had no hit-display store.
+        if version < 2 && k == SectionKind::Display {
             continue;
         }
         if !sections.iter().any(|s| s.kind == k) {

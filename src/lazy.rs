@@ -227,7 +227,7 @@ pub struct Version {
     pub manifest: Manifest,
     /// The dictionary.
     pub index: Index<Vec<u8>>,
-    ids: [u64; 4],
+    ids: [u64; 5],
 }
 
 impl Version {

@@ -33,9 +33,9 @@ pub mod codec;
 pub mod dict;
 #[forbid(unsafe_code)]
 pub mod error;
+mod fstcheck;
 #[forbid(unsafe_code)]
 pub mod fuzzy;
-mod fstcheck;
 #[forbid(unsafe_code)]
 pub mod index;
 #[forbid(unsafe_code)]

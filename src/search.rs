@@ -383,42 +383,35 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
         Ok((total, matched))
     }
 
-    /// The store ranges that showing `top` reads.
+    /// The ranges that showing `top` reads (hit-display chunks).
     pub fn stored_needs(&self, top: &[(u32, f32)]) -> Result<Vec<(DataFile, Range<u64>)>> {
         top.iter()
             .map(|&(doc, _)| {
-                let c = self.index.chunk_of(doc)?;
+                let (file, c) = self.index.hit_chunk_of(doc)?;
                 Ok((
-                    DataFile::Store,
+                    file,
                     c.offset as u64..c.offset as u64 + c.compressed_len as u64,
                 ))
             })
             .collect()
     }
 
-    /// The hits for `top`, with their stored fields.
+    /// The hits for `top`, with their `id`, `title` and `url`.
     pub fn hits(&self, top: &[(u32, f32)]) -> Result<Vec<Hit>> {
         let docs: Vec<u32> = top.iter().map(|t| t.0).collect();
-        let stored_docs = self
+        let fields = self
             .index
-            .docs_from(&docs, self.limits.max_chunk_bytes, self.src)?;
-        let mut hits = Vec::with_capacity(top.len());
-        for (&(_, score), stored) in top.iter().zip(&stored_docs) {
-            let first = |name: &str| {
-                self.index
-                    .stored_value(stored, name)
-                    .first()
-                    .cloned()
-                    .unwrap_or_default()
-            };
-            hits.push(Hit {
-                id: first("id"),
-                title: first("title"),
-                url: first("url"),
+            .hit_fields_from(&docs, self.limits.max_chunk_bytes, self.src)?;
+        Ok(top
+            .iter()
+            .zip(fields)
+            .map(|(&(_, score), [id, title, url])| Hit {
+                id,
+                title,
+                url,
                 score,
-            });
-        }
-        Ok(hits)
+            })
+            .collect())
     }
 
     /// Ranked OR with MaxScore pruning: documents are visited in id order from the clauses
@@ -903,7 +896,8 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
                     start: entry.range.start,
                     end: entry.range.end,
                 })?;
-                PartView::open(&bytes, router.part_terms(i), false)?.term_info(ord - entry.ord_base)?
+                PartView::open(&bytes, router.part_terms(i), false)?
+                    .term_info(ord - entry.ord_base)?
             }
         };
         self.infos.borrow_mut().insert(ord, info.clone());

@@ -63,6 +63,8 @@ pub struct Manifest {
     pub store: FileEntry,
     /// Parts of a cut term dictionary (an empty pack when the dictionary is whole).
     pub terms: FileEntry,
+    /// Hit-display chunks (`id`, `title`, `url` of every document).
+    pub display: FileEntry,
 }
 
 fn bad(message: impl Into<String>) -> Error {
@@ -111,6 +113,7 @@ impl Manifest {
             &self.positions,
             &self.store,
             &self.terms,
+            &self.display,
         ] {
             if !valid_file_name(&f.name) {
                 return Err(bad(format!(
@@ -132,6 +135,7 @@ impl Manifest {
             DataFile::Positions => &self.positions,
             DataFile::Store => &self.store,
             DataFile::Terms => &self.terms,
+            DataFile::Display => &self.display,
         }
     }
 }
@@ -252,11 +256,28 @@ impl SplitOutput {
         if index.is_split() {
             return Err(bad("the index is already split"));
         }
+        if index.version() != FORMAT_VERSION {
+            return Err(Error::Unsupported {
+                what: format!(
+                    "splitting a format {} index; rebuild it with this edgekb first",
+                    index.version()
+                ),
+            });
+        }
         let get = |k: SectionKind| index.section_bytes(k);
         let store = get(SectionKind::Store);
         let table_len =
             4 + crate::store::StoreReader::open(store)?.chunk_count() * crate::store::CHUNK_ENTRY;
         let (store_table, store_data) = store.split_at(table_len);
+        let display = get(SectionKind::Display);
+        let (display_table, display_data) = if display.is_empty() {
+            (&[][..], &[][..]) // format 1: no hit-display store
+        } else {
+            display.split_at(
+                4 + crate::store::StoreReader::open(display)?.chunk_count()
+                    * crate::store::CHUNK_ENTRY,
+            )
+        };
         let whole = get(SectionKind::Terms).len() + get(SectionKind::TermInfo).len();
         let (terms, info, router, parts) = if whole > options.resident_dictionary_bytes {
             let (router, parts) = crate::dict::cut(index, options.part_bytes.max(1))?;
@@ -272,11 +293,12 @@ impl SplitOutput {
                 Vec::new(),
             )
         };
-        let data: [&[u8]; 4] = [
+        let data: [&[u8]; 5] = [
             get(SectionKind::Postings),
             get(SectionKind::Positions),
             store_data,
             &parts,
+            display_data,
         ];
         let pages = Pages::compute(options.page_size, data);
         let mut sections = vec![
@@ -293,6 +315,9 @@ impl SplitOutput {
         if let Some(router) = router {
             sections.push((SectionKind::Router, router));
         }
+        if !display.is_empty() {
+            sections.push((SectionKind::Display, display_table.to_vec()));
+        }
         let mut dictionary = Vec::new();
         let stats = crate::builder::write_sections(&sections, &mut dictionary)?;
         SplitOutput::new(dictionary, data, stats)
@@ -300,7 +325,7 @@ impl SplitOutput {
 
     pub(crate) fn new(
         dictionary: Vec<u8>,
-        data: [&[u8]; 4],
+        data: [&[u8]; 5],
         dictionary_stats: BuildStats,
     ) -> Result<SplitOutput> {
         let entry = |kind: &str, bytes: &[u8]| {
@@ -334,6 +359,7 @@ impl SplitOutput {
             positions: entry("positions", &packs[1]),
             store: entry("store", &packs[2]),
             terms: entry("terms", &packs[3]),
+            display: entry("display", &packs[4]),
         };
         let dictionary_parts = index.router().map_or(0, |r| r.parts().len());
         drop(index);

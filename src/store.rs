@@ -11,6 +11,10 @@ use crate::error::{Error, Result};
 /// Uncompressed bytes after which a chunk is closed.
 pub const CHUNK_TARGET: usize = 16 * 1024;
 
+/// Uncompressed bytes after which a chunk of the hit-display store is closed: small, since
+/// showing a hit reads one chunk of it.
+pub const DISPLAY_CHUNK_TARGET: usize = 4 * 1024;
+
 /// Bytes of one entry of the chunk table.
 pub const CHUNK_ENTRY: usize = 16;
 
@@ -32,8 +36,8 @@ pub fn encode_record(fields: &[Vec<String>], out: &mut Vec<u8>) {
 }
 
 /// Writes the store section: chunk count, chunk table, compressed chunks.
-#[derive(Default)]
 pub struct StoreWriter {
+    target: usize,
     table: Vec<(u32, u32, u32, u32)>,
     data: Vec<u8>,
     current: Vec<u8>,
@@ -42,7 +46,26 @@ pub struct StoreWriter {
     record: Vec<u8>,
 }
 
+impl Default for StoreWriter {
+    fn default() -> Self {
+        StoreWriter::with_target(CHUNK_TARGET)
+    }
+}
+
 impl StoreWriter {
+    /// A writer closing chunks after `target` uncompressed bytes.
+    pub fn with_target(target: usize) -> Self {
+        StoreWriter {
+            target,
+            table: Vec::new(),
+            data: Vec::new(),
+            current: Vec::new(),
+            current_first: 0,
+            docs: 0,
+            record: Vec::new(),
+        }
+    }
+
     /// Appends the next document.
     pub fn add(&mut self, fields: &[Vec<String>]) {
         if self.current.is_empty() {
@@ -53,7 +76,7 @@ impl StoreWriter {
         put_varint(&mut self.current, self.record.len() as u64);
         self.current.extend_from_slice(&self.record);
         self.docs += 1;
-        if self.current.len() >= CHUNK_TARGET {
+        if self.current.len() >= self.target {
             self.close_chunk();
         }
     }

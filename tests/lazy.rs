@@ -61,7 +61,7 @@ fn requests_follow_the_fetch_plan() {
     let mut lazy = LazyIndex::open(&mut loader, 1 << 20).unwrap();
     assert_eq!(loader.requests, 2, "manifest + dictionary");
     let base = loader.requests;
-    // One term, warm dictionary, cold data: one postings request, then one store request.
+    // One term, warm dictionary, cold data: one postings request, then one hit-display request.
     let r = lazy
         .search(&mut loader, "tmux ", &SearchOptions::default())
         .unwrap();
@@ -69,7 +69,7 @@ fn requests_follow_the_fetch_plan() {
     let log: Vec<&(String, Option<Range<u64>>)> = loader.log[base as usize..].iter().collect();
     assert_eq!(log.len(), 2, "{log:?}");
     assert!(log[0].0.starts_with("postings.") && log[0].1.is_some());
-    assert!(log[1].0.starts_with("store.") && log[1].1.is_some());
+    assert!(log[1].0.starts_with("display.") && log[1].1.is_some());
     // Each request is a page-aligned range, not the whole file.
     let postings_size = split.manifest.postings.size;
     let r0 = log[0].1.clone().unwrap();
@@ -203,19 +203,19 @@ fn a_missing_file_is_not_requested_again() {
     let split = SplitOutput::from_index(&index).unwrap();
     let mut loader = loader_for(&split);
     let mut lazy = LazyIndex::open(&mut loader, 1 << 20).unwrap();
-    loader.files.remove(&split.manifest.store.name);
+    loader.files.remove(&split.manifest.display.name);
     for _ in 0..3 {
         match lazy.search(&mut loader, "tmux ", &SearchOptions::default()) {
             Err(LoadError::Http { status: 404, .. }) => {}
             other => panic!("{other:?}"),
         }
     }
-    let store_requests = loader
+    let display_requests = loader
         .log
         .iter()
-        .filter(|(n, _)| n.starts_with("store."))
+        .filter(|(n, _)| n.starts_with("display."))
         .count();
-    assert_eq!(store_requests, 1, "{:?}", loader.log);
+    assert_eq!(display_requests, 1, "{:?}", loader.log);
 }
 
 #[test]
@@ -309,8 +309,8 @@ fn bad_manifests_are_refused_with_typed_errors() {
     );
 }
 
-/// A dictionary whose checksums were recomputed around a store chunk that runs past the end of
-/// the store pack (what a hostile host could serve): a typed error, never a panic or a huge
+/// A dictionary whose checksums were recomputed around a hit-display chunk that runs past the
+/// end of its pack (what a hostile host could serve): a typed error, never a panic or a huge
 /// allocation.
 #[test]
 fn a_chunk_past_the_end_of_its_pack_is_an_error() {
@@ -323,7 +323,7 @@ fn a_chunk_past_the_end_of_its_pack_is_an_error() {
     for i in 0..count {
         let e = HEADER_LEN + i * SECTION_ENTRY_LEN;
         let kind = u32::from_le_bytes(dict[e..e + 4].try_into().unwrap());
-        if kind != SectionKind::Store as u32 {
+        if kind != SectionKind::Display as u32 {
             continue;
         }
         let off = u64::from_le_bytes(dict[e + 8..e + 16].try_into().unwrap()) as usize;
@@ -373,9 +373,9 @@ fn prefetch_fills_the_cache_without_evicting() {
     let held = small.prefetch(&mut loader).unwrap();
     assert!(held <= 3 * page as u64);
     assert_eq!(small.cache_stats().evictions, 0);
-    // One page: every data file of the fixture is larger, so nothing is prefetched.
+    // Less than a page: nothing fits, so nothing is prefetched.
     let mut loader = loader_for(&split);
-    let mut tiny = LazyIndex::open(&mut loader, page).unwrap();
+    let mut tiny = LazyIndex::open(&mut loader, page - 1).unwrap();
     assert_eq!(tiny.prefetch(&mut loader).unwrap(), 0);
     assert_eq!(loader.requests, 2, "only the manifest and the dictionary");
 }
@@ -396,9 +396,24 @@ fn dictionary_queries() -> Vec<String> {
         .into_iter()
         .chain(
             [
-                "a", "c", "co", "comp", "s", "t", "z", "zsh", "runnin", "compresion utilites",
-                "databse", "editr", "intrepreter", "\"version control\" -git", "東", "neovi",
-                "secur shel", "xtrategy",
+                "a",
+                "c",
+                "co",
+                "comp",
+                "s",
+                "t",
+                "z",
+                "zsh",
+                "runnin",
+                "compresion utilites",
+                "databse",
+                "editr",
+                "intrepreter",
+                "\"version control\" -git",
+                "東",
+                "neovi",
+                "secur shel",
+                "xtrategy",
             ]
             .map(String::from),
         )
@@ -410,7 +425,10 @@ fn a_cut_dictionary_gives_the_same_results() {
     let index = fixture_index();
     for part_bytes in [1, 200, 1000, 4000] {
         let split = cut_split(&index, part_bytes);
-        assert!(split.dictionary_parts > 1 || part_bytes > 1000, "{part_bytes}");
+        assert!(
+            split.dictionary_parts > 1 || part_bytes > 1000,
+            "{part_bytes}"
+        );
         let mut loader = loader_for(&split);
         // A budget of a few pages: parts are evicted and fetched again along the way.
         for budget in [1 << 20, 6 * (4096 + edgekb::cache::ENTRY_OVERHEAD)] {
@@ -453,7 +471,7 @@ fn a_cut_dictionary_fetches_only_the_parts_a_query_needs() {
     let log = &loader.log[base..];
     assert_eq!(log.len(), 3, "{log:?}");
     assert_eq!(log[0].0, terms);
-    assert!(log[1].0.starts_with("postings.") && log[2].0.starts_with("store."));
+    assert!(log[1].0.starts_with("postings.") && log[2].0.starts_with("display."));
     let part = log[0].1.clone().unwrap();
     assert!(
         part.end - part.start < split.manifest.terms.size,
@@ -473,7 +491,11 @@ fn a_cut_dictionary_fetches_only_the_parts_a_query_needs() {
         .unwrap();
     assert_eq!(r.hits[0].id, "0ad");
     let term_requests = loader.log[base..].iter().filter(|l| l.0 == terms).count();
-    assert!((1..=2).contains(&term_requests), "{:?}", &loader.log[base..]);
+    assert!(
+        (1..=2).contains(&term_requests),
+        "{:?}",
+        &loader.log[base..]
+    );
     // Parts fetched so far are a fraction of the dictionary.
     let fetched: u64 = loader
         .log

@@ -264,14 +264,14 @@ describe('wasm package in headless Chromium', { timeout: 180_000 }, () => {
       await server?.close();
     });
 
-    test('open() makes 2 requests; a one-term query 1 postings + 1 store range request (206); again: none; an unknown word: none', async () => {
+    test('open() makes 2 requests; a one-term query 1 postings + 1 hit-display range request (206); again: none; an unknown word: none', async () => {
       server.resetStats();
       const opened = await openInPage();
       assert.equal(opened.requests, 2);
       const first = await searchInPage('tmux ');
       assert.equal(first.error, undefined, JSON.stringify(first.error));
       assert.ok(first.ok.hits.some((h) => h.id === 'tmux'));
-      assert.deepEqual(log().map((l) => l.pathname).sort(), ['/split/' + files.postings, '/split/' + files.store].sort());
+      assert.deepEqual(log().map((l) => l.pathname).sort(), ['/split/' + files.postings, '/split/' + files.display].sort());
       for (const l of log()) {
         assert.match(l.range ?? '', /^bytes=\d+-\d+$/, `${l.pathname} asked for with Range`);
         assert.equal(l.status, 206, `${l.pathname} answered 206`);
@@ -420,12 +420,12 @@ describe('wasm package in headless Chromium', { timeout: 180_000 }, () => {
       assertMatchesGolden(good.ok, c.expect, 'after the fault is gone');
 
       await openInPage(FAST);
-      server.setFault((ctx) => (isFile(files.store)(ctx) ? { status: 404 } : undefined));
+      server.setFault((ctx) => (isFile(files.display)(ctx) ? { status: 404 } : undefined));
       const missing = await searchInPage(c.query, caseOptions(c));
       assert.equal(missing.error?.code, 'HttpStatus', JSON.stringify(missing));
       const again = await searchInPage(c.query, caseOptions(c));
       assert.equal(again.error?.code, 'HttpStatus');
-      assert.equal(requestsFor(log(), files.store).length, 1, 'not retried, not requested again');
+      assert.equal(requestsFor(log(), files.display).length, 1, 'not retried, not requested again');
       server.setFault(null);
     });
 
@@ -625,9 +625,9 @@ describe('wasm package in headless Chromium', { timeout: 180_000 }, () => {
     test('the Service Worker does not keep a file damaged in transit', async () => {
       const context = await browser.newContext();
       const page = await context.newPage();
-      // Whole-file downloads of the store (the worker's background fill) arrive damaged; the
+      // Whole-file downloads of the hit-display pack (the worker's background fill) arrive damaged; the
       // engine's own range requests are fine.
-      server.setFault((ctx) => (ctx.pathname === `/kb/sample/${sampleFiles.store}` && !ctx.headers.range ? { corrupt: true } : undefined));
+      server.setFault((ctx) => (ctx.pathname === `/kb/sample/${sampleFiles.display}` && !ctx.headers.range ? { corrupt: true } : undefined));
       try {
         await page.goto(server.url);
         await page.locator('html[data-state="ready"]').waitFor({ state: 'attached', timeout: 30_000 });
@@ -640,14 +640,14 @@ describe('wasm package in headless Chromium', { timeout: 180_000 }, () => {
           href(sampleFiles.postings),
           { timeout: 15_000, polling: 100 },
         );
-        await waitFor(() => server.stats().log.some((l) => l.pathname.endsWith(sampleFiles.store) && !l.range && l.status === 200 && l.bytes > 0), {
+        await waitFor(() => server.stats().log.some((l) => l.pathname.endsWith(sampleFiles.display) && !l.range && l.status === 200 && l.bytes > 0), {
           timeoutMs: 5000,
           intervalMs: 20,
-          what: 'the worker to download the store file whole',
+          what: 'the worker to download the hit-display file whole',
         });
         await page.waitForTimeout(300);
-        const held = await page.evaluate(async (url) => Boolean(await (await caches.open('edgekb-data')).match(url)), href(sampleFiles.store));
-        assert.equal(held, false, 'the damaged store file is not cached');
+        const held = await page.evaluate(async (url) => Boolean(await (await caches.open('edgekb-data')).match(url)), href(sampleFiles.display));
+        assert.equal(held, false, 'the damaged hit-display file is not cached');
       } finally {
         server.setFault(null);
         await context.close();

@@ -179,7 +179,7 @@ describe('split index in Node', () => {
       assert.equal(st.entries, 0);
     });
 
-    test('a one-term query: 1 postings + 1 store range request; again: none; an unknown word: none', T, async () => {
+    test('a one-term query: 1 postings + 1 hit-display range request; again: none; an unknown word: none', T, async () => {
       const kb = await openFresh();
       const before = kb.stats();
       const first = await kb.search('tmux ');
@@ -187,15 +187,15 @@ describe('split index in Node', () => {
       const log = server.stats().log;
       assert.deepEqual(
         log.map((l) => l.pathname).sort(),
-        ['/' + files.postings, '/' + files.store].sort(),
-        'exactly one postings and one store request',
+        ['/' + files.postings, '/' + files.display].sort(),
+        'exactly one postings and one hit-display request',
       );
       for (const l of log) {
         assert.match(l.range ?? '', /^bytes=\d+-\d+$/, `${l.pathname} was asked for with a Range header`);
         assert.equal(l.status, 206, `${l.pathname} answered 206`);
         const [a, b] = l.range.slice(6).split('-').map(Number);
         assert.equal((a - PACK_HEADER_LEN) % PAGE_SIZE, 0, `${l.range} starts on a page boundary`);
-        const size = l.pathname.includes('postings') ? manifest.postings.size : manifest.store.size;
+        const size = l.pathname.includes('postings') ? manifest.postings.size : manifest.display.size;
         assert.ok((b + 1 - PACK_HEADER_LEN) % PAGE_SIZE === 0 || b + 1 === size, `${l.range} ends on a page boundary or at the end`);
       }
       const after1 = kb.stats();
@@ -226,7 +226,7 @@ describe('split index in Node', () => {
       const paths = server.stats().log.map((l) => l.pathname);
       assert.deepEqual(paths.filter((p) => p.includes('postings')).length, 1, `postings requests: ${paths}`);
       assert.deepEqual(paths.filter((p) => p.includes('positions')).length, 1, `positions requests: ${paths}`);
-      assert.deepEqual(paths.filter((p) => p.includes('store')).length, 1, `store requests: ${paths}`);
+      assert.deepEqual(paths.filter((p) => p.includes('display')).length, 1, `hit-display requests: ${paths}`);
       assert.ok(server.stats().log.every((l) => l.status === 206));
     });
 
@@ -235,7 +235,7 @@ describe('split index in Node', () => {
       const held = await kb.prefetch();
       assert.equal(typeof held, 'number');
       assert.equal(held, kb.stats().bytesHeld);
-      const dataBytes = ['postings', 'positions', 'store'].reduce((n, k) => n + manifest[k].size - PACK_HEADER_LEN, 0);
+      const dataBytes = ['postings', 'positions', 'store', 'display'].reduce((n, k) => n + manifest[k].size - PACK_HEADER_LEN, 0);
       assert.ok(held >= dataBytes, `prefetch cached ${held} bytes, the data is ${dataBytes}`);
       server.resetStats();
       for (const c of cases) assertMatchesGolden(await kb.search(c.query, caseOptions(c)), c.expect, `after prefetch: ${c.query}`);
@@ -541,9 +541,9 @@ describe('split index in Node', () => {
       assert.equal(postingsRequests(), 2);
     });
 
-    test('a failed store fetch fails the search; nothing half-done is kept', T, async () => {
+    test('a failed hit-display fetch fails the search; nothing half-done is kept', T, async () => {
       const kb = await openFresh();
-      server.setFault((ctx) => (isFile(files.store)(ctx) ? { status: 503 } : undefined));
+      server.setFault((ctx) => (isFile(files.display)(ctx) ? { status: 503 } : undefined));
       await assert.rejects(search(kb), (err) => assertEdgekbCode(err, 'HttpStatus'));
       server.setFault(null);
       assertMatchesGolden(await search(kb), c.expect, 'after the fault is gone');
@@ -748,7 +748,7 @@ describe('refresh() of a split index', () => {
     await publishSplit(v1, served);
     const m = await readManifest(served);
     const kb = await KnowledgeBase.open(url, FAST);
-    server.setFault((ctx) => (ctx.pathname === '/' + m.store.name ? { status: 404 } : undefined));
+    server.setFault((ctx) => (ctx.pathname === '/' + m.display.name ? { status: 404 } : undefined));
     await assert.rejects(kb.search('tmux '), (err) => assertEdgekbCode(err, 'HttpStatus'));
     server.setFault(null); // the missing file is uploaded
     server.resetStats();

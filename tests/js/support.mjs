@@ -244,6 +244,7 @@ export function splitFiles(manifest) {
     positions: manifest.positions.name,
     store: manifest.store.name,
     terms: manifest.terms.name,
+    display: manifest.display.name,
   };
 }
 

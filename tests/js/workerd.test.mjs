@@ -268,12 +268,12 @@ describe('wasm package in workerd', { timeout: 120_000 }, () => {
       assert.equal(r.body.budget, 16 << 20, 'the default cache budget in Workers is 16 MiB');
     });
 
-    test('a one-term query: 1 postings + 1 store range request; again: none; an unknown word: none', async () => {
+    test('a one-term query: 1 postings + 1 hit-display range request; again: none; an unknown word: none', async () => {
       const before = await reopen();
       const first = await search('tmux ');
       assert.equal(first.status, 200, `${first.text}${logs()}`);
       assert.ok(first.body.hits.some((h) => h.id === 'tmux'), first.text);
-      assert.deepEqual(log().map((l) => l.pathname).sort(), ['/' + files.postings, '/' + files.store].sort());
+      assert.deepEqual(log().map((l) => l.pathname).sort(), ['/' + files.postings, '/' + files.display].sort());
       for (const l of log()) {
         assert.match(l.range ?? '', /^bytes=\d+-\d+$/, `${l.pathname} asked for with Range`);
         assert.equal(l.status, 206, `${l.pathname} answered 206`);
