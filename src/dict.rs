@@ -202,47 +202,54 @@ pub fn prefix_end(prefix: &[u8]) -> Option<Vec<u8>> {
     None
 }
 
+/// A part being written by [`cut`].
+struct OpenPart {
+    builder: fst::MapBuilder<Vec<u8>>,
+    /// (document frequency, postings length, positions length) per term.
+    infos: Vec<(u32, u32, u32)>,
+    /// Global ordinal of its first term.
+    base: u64,
+    /// Where its first term's postings and positions start.
+    postings_start: u64,
+    positions_start: u64,
+}
+
+impl OpenPart {
+    /// Appends the finished part (`fst length: u32 | fst | term-info table`) to `pack`.
+    fn finish(self, pack: &mut Vec<u8>) -> Result<()> {
+        let fst_bytes = self
+            .builder
+            .into_inner()
+            .map_err(|e| Error::corrupt(format!("term dictionary: {e}")))?;
+        let table = crate::builder::encode_term_infos(
+            &self.infos,
+            self.postings_start,
+            self.positions_start,
+        );
+        pack.extend_from_slice(&(fst_bytes.len() as u32).to_le_bytes());
+        pack.extend_from_slice(&fst_bytes);
+        pack.extend_from_slice(&table);
+        Ok(())
+    }
+}
+
 /// Cuts the dictionary of a whole index into parts of about `part_bytes`: the router and the
 /// `terms` pack's data.
 pub fn cut<D: AsRef<[u8]>>(index: &Index<D>, part_bytes: usize) -> Result<(Router, Vec<u8>)> {
     use fst::Streamer;
     let mut pack = Vec::new();
     let mut parts: Vec<PartEntry> = Vec::new();
-    let mut current: Option<(
-        fst::MapBuilder<Vec<u8>>,
-        Vec<(u32, u32, u32)>,
-        u64,
-        u64,
-        u64,
-    )> = None;
-    let finish = |cur: (
-        fst::MapBuilder<Vec<u8>>,
-        Vec<(u32, u32, u32)>,
-        u64,
-        u64,
-        u64,
-    ),
-                  pack: &mut Vec<u8>|
-     -> Result<()> {
-        let (builder, infos, _, p0, q0) = cur;
-        let fst_bytes = builder
-            .into_inner()
-            .map_err(|e| Error::corrupt(format!("term dictionary: {e}")))?;
-        let table = crate::builder::encode_term_infos(&infos, p0, q0);
-        pack.extend_from_slice(&(fst_bytes.len() as u32).to_le_bytes());
-        pack.extend_from_slice(&fst_bytes);
-        pack.extend_from_slice(&table);
-        Ok(())
-    };
+    let mut current: Option<OpenPart> = None;
     let mut stream = index.terms().stream();
     while let Some((key, ord)) = stream.next() {
         let info = index.term_info(ord)?;
-        let full = current.as_ref().is_some_and(|(b, infos, ..)| {
-            b.bytes_written() as usize + infos.len() * 5 >= part_bytes
-        });
+        // The fst's bytes so far plus about five bytes of term info per term.
+        let full = current
+            .as_ref()
+            .is_some_and(|p| p.builder.bytes_written() as usize + p.infos.len() * 5 >= part_bytes);
         if full || current.is_none() {
-            if let Some(cur) = current.take() {
-                finish(cur, &mut pack)?;
+            if let Some(part) = current.take() {
+                part.finish(&mut pack)?;
                 parts.last_mut().expect("a part is open").range.end = pack.len() as u64;
             }
             if key.len() > MAX_KEY {
@@ -256,30 +263,30 @@ pub fn cut<D: AsRef<[u8]>>(index: &Index<D>, part_bytes: usize) -> Result<(Route
                 ord_base: ord,
                 range: pack.len() as u64..pack.len() as u64,
             });
-            current = Some((
-                fst::MapBuilder::memory(),
-                Vec::new(),
-                ord,
-                info.postings.start,
-                info.positions.start,
-            ));
+            current = Some(OpenPart {
+                builder: fst::MapBuilder::memory(),
+                infos: Vec::new(),
+                base: ord,
+                postings_start: info.postings.start,
+                positions_start: info.positions.start,
+            });
         }
-        let (builder, infos, base, ..) = current.as_mut().expect("a part is open");
-        builder
-            .insert(key, ord - *base)
+        let part = current.as_mut().expect("a part is open");
+        part.builder
+            .insert(key, ord - part.base)
             .map_err(|e| Error::corrupt(format!("term dictionary: {e}")))?;
         let len32 = |r: &Range<u64>| {
             u32::try_from(r.end - r.start).map_err(|_| Error::corrupt("term data over 4 GiB"))
         };
-        infos.push((
+        part.infos.push((
             info.doc_freq,
             len32(&info.postings)?,
             len32(&info.positions)?,
         ));
     }
     match current.take() {
-        Some(cur) => {
-            finish(cur, &mut pack)?;
+        Some(part) => {
+            part.finish(&mut pack)?;
             parts.last_mut().expect("a part is open").range.end = pack.len() as u64;
         }
         None => return Err(Error::corrupt("cannot cut an empty dictionary")),

@@ -238,7 +238,7 @@ fn open_index(path: &Path) -> Result<Index<Vec<u8>>, Error> {
 
 /// A single-file index, or a split index read from its directory.
 enum Engine {
-    Single(Index<Vec<u8>>),
+    Single(Box<Index<Vec<u8>>>),
     Split(Box<LazyIndex>, DirLoader),
 }
 
@@ -251,7 +251,7 @@ impl Engine {
         }
         let index = open_index(path)?;
         index.verify()?;
-        Ok(Engine::Single(index))
+        Ok(Engine::Single(Box::new(index)))
     }
 
     fn search(

@@ -201,6 +201,9 @@ impl Prepared {
     }
 }
 
+/// The bytes of a dictionary part, shared by the lookups of one search.
+type PartBytes<'a> = Rc<Cow<'a, [u8]>>;
+
 /// A point lookup in the dictionary.
 enum Lookup {
     Found(u64),
@@ -220,7 +223,7 @@ pub struct Searcher<'a, D> {
     /// Term infos read so far.
     infos: RefCell<HashMap<u64, TermInfo>>,
     /// Dictionary parts read (and checked) so far; `None` when the source lacks one.
-    parts: RefCell<HashMap<usize, Option<Rc<Cow<'a, [u8]>>>>>,
+    parts: RefCell<HashMap<usize, Option<PartBytes<'a>>>>,
     /// Ranges of dictionary parts the source lacked.
     missing: RefCell<Vec<(DataFile, Range<u64>)>>,
 }
@@ -731,7 +734,7 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
                     if !folded.is_char_boundary(end) {
                         continue;
                     }
-                    match self.lookup(folded[..end].as_bytes())? {
+                    match self.lookup(&folded.as_bytes()[..end])? {
                         Lookup::Found(ord) => {
                             completions = true;
                             add(ord, PREFIX_WEIGHT);
@@ -804,7 +807,7 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
 
     /// The bytes of dictionary part `i`, read from the source and checked once per searcher;
     /// `None` (and recorded as missing) when the source lacks them.
-    fn part(&self, i: usize) -> Result<Option<Rc<Cow<'a, [u8]>>>> {
+    fn part(&self, i: usize) -> Result<Option<PartBytes<'a>>> {
         if let Some(p) = self.parts.borrow().get(&i) {
             return Ok(p.clone());
         }
