@@ -416,7 +416,8 @@ function category(path) {
   if (f.startsWith('dictionary.')) return 'dictionary';
   if (f.startsWith('terms.')) return 'terms';
   if (f.startsWith('postings.') || f.startsWith('positions.')) return 'postings';
-  if (f.startsWith('store.')) return 'store';
+  // The hit phase: the hit-display pack (format 2), or whole stored documents (format 1).
+  if (f.startsWith('store.') || f.startsWith('display.')) return 'store';
   if (f.endsWith('.ekb')) return 'single';
   return 'other';
 }
@@ -690,8 +691,8 @@ function summary(r) {
   L.push(`   time: init ${c.initMs.toFixed(1)} ms, open ${c.openMs.toFixed(1)} ms, first query ${c.queryMs.toFixed(1)} ms; wasm memory ${mib(c.memoryAfterOpen)} after open (bench page itself: ${c.page.requests} requests, ${kb(c.page.bytes)})`);
   const w = r.warm;
   L.push(`b. warm, the next ${w.queries} latency queries on that page: ${w.requestsPerQuery.toFixed(2)} requests and ${kb(w.bytesPerQuery)} raw / ${kb(w.gzipPerQuery)} gzip per query`);
-  L.push(`   queries with 0 requests ${pct(w.zeroRequests)}, ≤ 1 request ${pct(w.atMostOneRequest)}, ≤ 2 ${pct(w.atMostTwoRequests)} (max ${w.maxRequests}); dictionary parts ${(w.termsRequestsPerQuery ?? 0).toFixed(2)}/query; postings phase ≤ 1 request ${pct(w.postingsAtMostOne)} (${w.postingsRequestsPerQuery.toFixed(2)}/query), store phase ≤ 1 ${pct(w.storeAtMostOne)} (${w.storeRequestsPerQuery.toFixed(2)}/query)`);
-  L.push(`   of which positions.* requests: ${w.positionsRequests}; store phase ${kb(w.storeBytesPerQuery)} raw per query`);
+  L.push(`   queries with 0 requests ${pct(w.zeroRequests)}, ≤ 1 request ${pct(w.atMostOneRequest)}, ≤ 2 ${pct(w.atMostTwoRequests)} (max ${w.maxRequests}); dictionary parts ${(w.termsRequestsPerQuery ?? 0).toFixed(2)}/query; postings phase ≤ 1 request ${pct(w.postingsAtMostOne)} (${w.postingsRequestsPerQuery.toFixed(2)}/query), hit phase (display.*) ≤ 1 ${pct(w.storeAtMostOne)} (${w.storeRequestsPerQuery.toFixed(2)}/query)`);
+  L.push(`   of which positions.* requests: ${w.positionsRequests}; hit phase ${kb(w.storeBytesPerQuery)} raw per query`);
   L.push(`   latency over localhost HTTP: p50 ${ms3(w.latency.p50)}, p90 ${ms3(w.latency.p90)}, p99 ${ms3(w.latency.p99)}; cache hit rate ${pct(w.statsAfter.hits / Math.max(1, w.statsAfter.hits + w.statsAfter.misses))}`);
   const m = r.memory;
   const lastMark = m.marks.at(-1);

@@ -151,10 +151,10 @@ impl IndexBuilder {
     /// A builder for `schema`, analyzing with `analyzer`, ranking with `bm25`.
     pub fn new(schema: Schema, analyzer: AnalyzerConfig, bm25: Bm25) -> Self {
         let indexed = schema.indexed();
-        let display_fields = ["id", "title", "url"]
-            .map(|name| schema.field(name).filter(|&f| schema.fields()[f].stored));
+        let display_fields = schema.display_fields();
         IndexBuilder {
-            stored: schema.stored(),
+            // Format 2: stored `id`, `title` and `url` live in the hit-display store only.
+            stored: schema.store_only_fields(),
             total_lengths: vec![0; indexed.len()],
             indexed,
             schema,

@@ -496,6 +496,9 @@ pub struct Index<D> {
     analyzer: Analyzer,
     indexed: Vec<usize>,
     stored: Vec<usize>,
+    /// The stored fields whose values STORE records hold (format 2: all but those DISPLAY
+    /// holds).
+    store_fields: Vec<usize>,
     avg_lengths: Vec<f32>,
     /// Byte range of each section, indexed by `kind as usize - 1` (`0..0` when absent).
     ranges: [Range<usize>; 10],
@@ -560,6 +563,10 @@ impl<D: AsRef<[u8]>> Index<D> {
         }
         let indexed = meta.schema.indexed();
         let stored = meta.schema.stored();
+        let store_fields = match version {
+            1 => stored.clone(),
+            _ => meta.schema.store_only_fields(),
+        };
         let norms_len = find(SectionKind::FieldNorms).len();
         if norms_len != meta.doc_count as usize * indexed.len() {
             return Err(Error::corrupt(format!(
@@ -608,6 +615,7 @@ impl<D: AsRef<[u8]>> Index<D> {
             terms,
             indexed,
             stored,
+            store_fields,
             avg_lengths,
         })
     }
@@ -794,6 +802,13 @@ impl<D: AsRef<[u8]>> Index<D> {
         max_chunk: usize,
         src: &dyn DataSource,
     ) -> Result<Vec<[String; 3]>> {
+        let first = |mut v: Vec<String>| {
+            if v.is_empty() {
+                String::new()
+            } else {
+                v.swap_remove(0)
+            }
+        };
         if self.display_table()?.is_none() {
             let stored = self.docs_from(docs, max_chunk, src)?;
             return Ok(stored
@@ -804,28 +819,43 @@ impl<D: AsRef<[u8]>> Index<D> {
                 })
                 .collect());
         }
+        Ok(self
+            .records(DataFile::Display, docs, 3, max_chunk, src)?
+            .into_iter()
+            .map(|r| {
+                let mut it = r.fields.into_iter();
+                [0, 1, 2].map(|_| first(it.next().unwrap_or_default()))
+            })
+            .collect())
+    }
+
+    /// The records of `docs` in the document store (`file` Store) or the hit-display store
+    /// (`file` Display), each holding `fields` fields; each chunk is decompressed once.
+    fn records(
+        &self,
+        file: DataFile,
+        docs: &[u32],
+        fields: usize,
+        max_chunk: usize,
+        src: &dyn DataSource,
+    ) -> Result<Vec<StoredDoc>> {
         let mut chunks: Vec<(ChunkInfo, Vec<u8>)> = Vec::new();
         let mut out = Vec::with_capacity(docs.len());
         for &doc in docs {
-            let (_, info) = self.hit_chunk_of(doc)?;
+            let info = match file {
+                DataFile::Display => self.hit_chunk_of(doc)?.1,
+                _ => self.chunk_of(doc)?,
+            };
             let i = match chunks.iter().position(|(c, _)| c.offset == info.offset) {
                 Some(i) => i,
                 None => {
                     let start = info.offset as u64;
-                    let bytes =
-                        src.read(DataFile::Display, start..start + info.compressed_len as u64)?;
+                    let bytes = src.read(file, start..start + info.compressed_len as u64)?;
                     chunks.push((info, decompress_chunk(&bytes, info.raw_len, max_chunk)?));
                     chunks.len() - 1
                 }
             };
-            let mut record = read_doc(&chunks[i].1, info.first_doc, doc, 3)?.fields;
-            out.push([0, 1, 2].map(|k| {
-                record
-                    .get_mut(k)
-                    .and_then(|v| v.first_mut())
-                    .map(std::mem::take)
-                    .unwrap_or_default()
-            }));
+            out.push(read_doc(&chunks[i].1, info.first_doc, doc, fields)?);
         }
         Ok(out)
     }
@@ -853,36 +883,44 @@ impl<D: AsRef<[u8]>> Index<D> {
             .map(|mut v| v.remove(0))
     }
 
-    /// The stored fields of several documents, in the order given; each store chunk is
-    /// decompressed once however many of them it holds.
+    /// The stored fields of several documents, in the order given (format 2: from the document
+    /// store and the hit-display store, merged); each chunk is decompressed once however many
+    /// of them it holds.
     pub fn docs_from(
         &self,
         docs: &[u32],
         max_chunk: usize,
         src: &dyn DataSource,
     ) -> Result<Vec<StoredDoc>> {
-        let mut chunks: Vec<(ChunkInfo, Vec<u8>)> = Vec::new();
-        let mut out = Vec::with_capacity(docs.len());
-        for &doc in docs {
-            let info = self.chunk_of(doc)?;
-            let i = match chunks.iter().position(|(c, _)| c.offset == info.offset) {
-                Some(i) => i,
-                None => {
-                    let start = info.offset as u64;
-                    let bytes =
-                        src.read(DataFile::Store, start..start + info.compressed_len as u64)?;
-                    chunks.push((info, decompress_chunk(&bytes, info.raw_len, max_chunk)?));
-                    chunks.len() - 1
-                }
-            };
-            out.push(read_doc(
-                &chunks[i].1,
-                info.first_doc,
-                doc,
-                self.stored.len(),
-            )?);
+        let rest = self.records(
+            DataFile::Store,
+            docs,
+            self.store_fields.len(),
+            max_chunk,
+            src,
+        )?;
+        if self.store_fields.len() == self.stored.len() {
+            return Ok(rest);
         }
-        Ok(out)
+        let shown = self.records(DataFile::Display, docs, 3, max_chunk, src)?;
+        let display = self.meta.schema.display_fields();
+        Ok(rest
+            .into_iter()
+            .zip(shown)
+            .map(|(rest, shown)| {
+                let mut rest = rest.fields.into_iter();
+                let mut shown = shown.fields;
+                let fields = self
+                    .stored
+                    .iter()
+                    .map(|f| match display.iter().position(|d| *d == Some(*f)) {
+                        Some(k) => shown.get_mut(k).map(std::mem::take).unwrap_or_default(),
+                        None => rest.next().unwrap_or_default(),
+                    })
+                    .collect();
+                StoredDoc { fields }
+            })
+            .collect())
     }
 
     /// The values of field `name` in a stored document (empty when not stored).

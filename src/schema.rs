@@ -135,6 +135,22 @@ impl Schema {
         self.fields.iter().position(|f| f.name == name)
     }
 
+    /// Ids of the stored `id`, `title` and `url` fields (`None` where the schema has no such
+    /// stored field): what the hit-display store holds (format 2).
+    pub fn display_fields(&self) -> [Option<usize>; 3] {
+        ["id", "title", "url"].map(|name| self.field(name).filter(|&f| self.fields[f].stored))
+    }
+
+    /// Ids of the stored fields the document store holds in format 2: the stored fields the
+    /// hit-display store does not.
+    pub fn store_only_fields(&self) -> Vec<usize> {
+        let display = self.display_fields();
+        self.stored()
+            .into_iter()
+            .filter(|f| !display.contains(&Some(*f)))
+            .collect()
+    }
+
     /// Ids of the indexed fields, in order; a field's place in this list is its bit in the
     /// posting masks.
     pub fn indexed(&self) -> Vec<usize> {

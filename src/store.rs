@@ -13,7 +13,7 @@ pub const CHUNK_TARGET: usize = 16 * 1024;
 
 /// Uncompressed bytes after which a chunk of the hit-display store is closed: small, since
 /// showing a hit reads one chunk of it.
-pub const DISPLAY_CHUNK_TARGET: usize = 4 * 1024;
+pub const DISPLAY_CHUNK_TARGET: usize = 8 * 1024;
 
 /// Bytes of one entry of the chunk table.
 pub const CHUNK_ENTRY: usize = 16;
