@@ -189,9 +189,9 @@ struct Node {
     osize: usize,
     /// Input `i` is the byte at `inputs_top - 1 - i` (`Any` only; also the input table's start).
     inputs_top: usize,
-    /// Delta `i` is packed in the `tsize` bytes ending at `deltas_top - i * tsize`.
+    /// Delta `i` is packed in the `tsize` bytes just below `deltas_top - i * tsize`.
     deltas_top: usize,
-    /// Output `i` is packed in the `osize` bytes ending at `outputs_top - i * osize`.
+    /// Output `i` is packed in the `osize` bytes just below `outputs_top - i * osize`.
     outputs_top: usize,
     has_table: bool,
 }

@@ -10,7 +10,7 @@ use std::time::Instant;
 use clap::{Parser, Subcommand, ValueEnum};
 use edgekb::analysis::AnalyzerConfig;
 use edgekb::builder::{Document, IndexBuilder};
-use edgekb::index::Bm25;
+use edgekb::index::{Bm25, DataFile};
 use edgekb::lazy::{DirLoader, LazyIndex, DEFAULT_CACHE_BYTES};
 use edgekb::{
     Error, FieldOptions, Index, Language, Schema, SearchOptions, SearchResults, Searcher,
@@ -236,6 +236,26 @@ fn open_index(path: &Path) -> Result<Index<Vec<u8>>, Error> {
     Index::open(bytes)
 }
 
+/// A single-file index, or the dictionary of a split index (checked against its manifest) with
+/// the manifest.
+fn open_any(path: &Path) -> Result<(Index<Vec<u8>>, Option<edgekb::split::Manifest>), Error> {
+    if !path.is_dir() {
+        return Ok((open_index(path)?, None));
+    }
+    let read = |p: PathBuf| {
+        std::fs::read(&p).map_err(|e| {
+            Error::Io(std::io::Error::new(
+                e.kind(),
+                format!("{}: {e}", p.display()),
+            ))
+        })
+    };
+    let manifest = edgekb::lazy::parse_manifest(&read(path.join("manifest.json"))?)?;
+    let dictionary = read(path.join(&manifest.dictionary.name))?;
+    edgekb::split::check_file(&manifest.dictionary, &dictionary)?;
+    Ok((Index::open(dictionary)?, Some(manifest)))
+}
+
 /// A single-file index, or a split index read from its directory.
 enum Engine {
     Single(Box<Index<Vec<u8>>>),
@@ -441,7 +461,29 @@ fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Inspect { kb } => {
-            let index = open_index(&kb)?;
+            let (index, manifest) = open_any(&kb)?;
+            if let Some(m) = &manifest {
+                println!(
+                    "split index     {}/manifest.json (layout {})",
+                    kb.display(),
+                    m.manifest_version
+                );
+                println!("files");
+                for f in DataFile::ALL
+                    .iter()
+                    .map(|&f| m.data_file(f))
+                    .chain([&m.dictionary])
+                {
+                    println!("  {:<36} bytes={}", f.name, f.size);
+                }
+                if let Some(r) = index.router() {
+                    println!(
+                        "dictionary cut into {} parts (terms pack, {} bytes)",
+                        r.parts().len(),
+                        m.terms.size
+                    );
+                }
+            }
             let m = index.meta();
             println!("file            {}", kb.display());
             println!("format version  {}", index.version());
@@ -471,6 +513,33 @@ fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
                     s.crc
                 );
             }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Verify { kb } if kb.is_dir() => {
+            // A split index: the dictionary's checksums, then every file against the manifest's
+            // size and SHA-256 (which covers every page and part).
+            let (index, manifest) = open_any(&kb)?;
+            let manifest = manifest.expect("a directory is a split index");
+            index.verify()?;
+            for f in DataFile::ALL {
+                let entry = manifest.data_file(f);
+                let path = kb.join(&entry.name);
+                let bytes = std::fs::read(&path).map_err(|e| {
+                    Error::Io(std::io::Error::new(
+                        e.kind(),
+                        format!("{}: {e}", path.display()),
+                    ))
+                })?;
+                edgekb::split::check_file(entry, &bytes)?;
+                edgekb::split::unpack_file(f, &bytes)?;
+            }
+            println!(
+                "{}: ok (split: dictionary and {} files, {} terms, {} documents)",
+                kb.display(),
+                DataFile::ALL.len(),
+                index.meta().term_count,
+                index.doc_count()
+            );
             Ok(ExitCode::SUCCESS)
         }
         Command::Verify { kb } => {
