@@ -26,6 +26,10 @@ pub(crate) struct FetchOptions {
     pub timeout_ms: u32,
     pub retries: u32,
     pub backoff_ms: u32,
+    /// Share one in-flight fetch between searches that need the same range (single-flight).
+    /// Off in Cloudflare Workers, where I/O belongs to the request that started it: a search
+    /// of one request must not wait on (or continue from) a fetch of another.
+    pub share: bool,
 }
 
 impl Default for FetchOptions {
@@ -34,6 +38,7 @@ impl Default for FetchOptions {
             timeout_ms: 10_000,
             retries: 3,
             backoff_ms: 100,
+            share: true,
         }
     }
 }
@@ -126,6 +131,8 @@ pub(crate) struct Http<T: Clone + 'static> {
     pub options: FetchOptions,
     pub stats: Rc<RefCell<NetStats>>,
     inflight: Rc<RefCell<HashMap<String, Rc<Shared<T>>>>>,
+    /// Fetches started (makes keys unique when fetches are not shared).
+    started: Cell<u64>,
 }
 
 impl<T: Clone + 'static> Http<T> {
@@ -134,6 +141,7 @@ impl<T: Clone + 'static> Http<T> {
             options,
             stats,
             inflight: Rc::new(RefCell::new(HashMap::new())),
+            started: Cell::new(0),
         }
     }
 
@@ -153,10 +161,14 @@ impl<T: Clone + 'static> Http<T> {
         no_store: bool,
         check: impl Fn(&[u8]) -> Result<T, (&'static str, String)> + 'static,
     ) -> Waiter<T> {
-        let key = match &range {
+        let mut key = match &range {
             Some(r) => format!("{url}#{}-{}", r.start, r.end),
             None => url.clone(),
         };
+        self.started.set(self.started.get() + 1);
+        if !self.options.share {
+            key = format!("{key}#{}", self.started.get());
+        }
         if let Some(s) = self.inflight.borrow().get(&key) {
             if !s.cancelled.get() {
                 s.waiters.set(s.waiters.get() + 1);

@@ -51,6 +51,12 @@ export interface OpenOptions {
   retries?: number;
   /** First backoff delay (default 100 ms), doubled per retry, with jitter. */
   backoffMs?: number;
+  /**
+   * Searches needing the same byte range wait on one fetch (default true; false in Cloudflare
+   * Workers, where a fetch belongs to the request that started it, so requests must not share
+   * one).
+   */
+  shareFetches?: boolean;
 }
 /** Counters of `KnowledgeBase.stats()`. */
 export interface Stats {
@@ -387,6 +393,7 @@ impl KnowledgeBase {
                 backoff_ms: number(&options, "backoffMs", 0.0, 60_000.0)?
                     .map(|n| n as u32)
                     .unwrap_or(d.backoff_ms),
+                share: flag(&options, "shareFetches", !in_workers())?,
             };
             let default_cache = if in_workers() {
                 16 << 20

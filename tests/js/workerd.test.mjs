@@ -335,19 +335,44 @@ describe('wasm package in workerd', { timeout: 120_000 }, () => {
       }
     });
 
-    test('concurrent requests for the same term make one range request (searches take turns; the later ones hit the cache)', async () => {
+    test('concurrent requests for the same term run at once, each with its own fetch (no sharing across requests in Workers); then the cache answers', async () => {
       await reopen();
       splitServer.setFault((ctx) => (isFile(files.postings)(ctx) ? { delayMs: 250 } : undefined));
       try {
+        const t0 = Date.now();
         const [a, b, c] = await Promise.all([search('tmux '), search('tmux '), search('tmux ', { limit: '5' })]);
+        const ms = Date.now() - t0;
         for (const r of [a, b, c]) {
           assert.equal(r.status, 200, `${r.text}${logs()}`);
           assert.ok(r.body.hits.some((h) => h.id === 'tmux'), r.text);
         }
         assert.deepEqual(a.body, b.body);
-        assert.equal(requestsFor(log(), files.postings).length, 1, 'one postings request for the three searches');
+        assert.equal(requestsFor(log(), files.postings).length, 3, 'one postings request per request: fetches are not shared across requests');
+        assert.ok(ms < 700, `the three ran concurrently (${ms} ms for three 250 ms fetches)`);
+        splitServer.resetStats();
+        const d = await search('tmux ');
+        assert.deepEqual(d.body, a.body);
+        assert.equal(splitServer.stats().requests, 0, 'then answered from the cache');
       } finally {
         splitServer.setFault(null);
+      }
+    });
+
+    test('40 concurrent requests for different queries, three rounds on a cold index, all answered', async () => {
+      const cases = golden.cases.filter((c) => c.expect.total > 0);
+      for (let round = 0; round < 3; round++) {
+        await reopen();
+        splitServer.setFault((ctx) => (ctx.pathname === '/manifest.json' ? undefined : { delayMs: (ctx.requestNumber * 7) % 40 }));
+        try {
+          const picked = Array.from({ length: 40 }, (_, i) => cases[(i * 7 + round) % cases.length]);
+          const answers = await Promise.all(picked.map((c) => search(c.query, c.limit === undefined ? {} : { limit: String(c.limit) })));
+          for (const [i, r] of answers.entries()) {
+            assert.equal(r.status, 200, `round ${round}: HTTP ${r.status}: ${r.text}${logs()}`);
+            assertMatchesGolden(r.body, picked[i].expect, caseName(picked[i], i));
+          }
+        } finally {
+          splitServer.setFault(null);
+        }
       }
     });
 

@@ -16,9 +16,10 @@
 // Errors are JSON too: {"error": {"code": "...", "message": "..."}} with 400 for a bad request,
 // 404 for an unknown path, 405 for a method other than GET/HEAD, 502 when an index cannot be
 // loaded or read, 504 when a search ran out of time (timeoutMs) and 499 when the client went
-// away. Each index is opened on its first request and kept for the life of the isolate; a
-// search stops (and releases its fetches) when the client disconnects or timeoutMs passes.
-// Index operations of one isolate take turns (see oneAtATime below).
+// away. Each index is opened on its first request and kept for the life of the isolate (its
+// cache too); a search stops (and releases its fetches) when the client disconnects or timeoutMs
+// passes. Requests run concurrently: in Workers, the engine gives every search its own fetches
+// (`shareFetches` is off there), because I/O belongs to the request that started it.
 // env.SPLIT_OPTIONS may hold JSON options for KnowledgeBase.open (timeoutMs, retries, ...).
 import wasm from './edgekb_bg.wasm';
 import { initSync, KnowledgeBase } from './edgekb.js';
@@ -31,51 +32,6 @@ const MAX_QUERY_CHARS = 1024;
 const MAX_TIMEOUT_MS = 60_000;
 
 const indexes = new Map(); // env key -> Promise<KnowledgeBase>
-
-// Index operations (open, search, refresh) of one isolate run one at a time. The engine drives
-// every search from one task queue (wasm-bindgen-futures) and shares in-flight fetches between
-// searches, so two searches running at once continue in, and start fetches from, each other's
-// request contexts; workerd ties I/O and promise continuations to the request that created them
-// and drops them when that request ends, which leaves the other search hanging (and workerd
-// cancels it as "hung"). One at a time, each operation's work stays in its own request. A request
-// waiting its turn still stops when its client goes away or its deadline passes, and stops
-// waiting after MAX_TURN_WAIT_MS (a request cancelled while holding its turn never releases it).
-const MAX_TURN_WAIT_MS = 30_000;
-let turn = Promise.resolve();
-
-function waitTurn(signal) {
-  const previous = turn;
-  let release;
-  turn = new Promise((r) => (release = r));
-  let timer;
-  const ready = new Promise((ok, fail) => {
-    if (signal?.aborted) return fail(signal.reason);
-    const onAbort = () => fail(signal.reason);
-    signal?.addEventListener('abort', onAbort, { once: true });
-    timer = setTimeout(ok, MAX_TURN_WAIT_MS);
-    previous.then(() => {
-      signal?.removeEventListener('abort', onAbort);
-      ok();
-    });
-  }).finally(() => clearTimeout(timer));
-  return ready.then(
-    () => release,
-    (err) => {
-      // The next one still waits for the previous one, not for this one that gave up.
-      previous.then(release);
-      throw err;
-    },
-  );
-}
-
-async function oneAtATime(signal, run) {
-  const release = await waitTurn(signal);
-  try {
-    return await run();
-  } finally {
-    release();
-  }
-}
 
 function openOptions(env, key) {
   if (key === 'INDEX_URL' || !env.SPLIT_OPTIONS) return undefined;
@@ -122,18 +78,31 @@ function parseTimeout(raw) {
   return n >= 1 && n <= MAX_TIMEOUT_MS ? n : null;
 }
 
-// Runs fn(kb) in its turn, with the index `key` opened (on first use) in that turn too.
-function withIndex(env, key, signal, fn) {
-  return oneAtATime(signal, async () => {
+// Runs fn(kb) with the index `key` opened (on first use); stops waiting for the open when the
+// request's signal aborts.
+async function withIndex(env, key, signal, fn) {
+  try {
     let kb;
     try {
-      kb = await loadIndex(env, key);
+      kb = await raceSignal(loadIndex(env, key), signal);
     } catch (err) {
       if (err?.name === 'AbortError' || err?.name === 'TimeoutError') throw err;
       return error(502, err?.code ?? 'IndexUnavailable', `could not load the index: ${err?.message ?? err}`);
     }
-    return fn(kb);
-  }).catch((err) => failure(err));
+    return await fn(kb);
+  } catch (err) {
+    return failure(err);
+  }
+}
+
+function raceSignal(promise, signal) {
+  if (!signal) return promise;
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise((ok, fail) => {
+    const onAbort = () => fail(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(ok, fail).finally(() => signal.removeEventListener('abort', onAbort));
+  });
 }
 
 // The answer to a failed operation.
