@@ -292,6 +292,9 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
 
     /// Parses `query` and resolves every item against the dictionary; reads no postings.
     pub fn prepare(&self, query: &str, opts: &SearchOptions) -> Result<Prepared> {
+        // What an earlier query of this searcher read is not this one's.
+        self.infos.borrow_mut().clear();
+        self.missing.borrow_mut().clear();
         let parsed = parse(query, opts.prefix);
         let mut prepared = Prepared::default();
         for clause in &parsed.clauses {
@@ -328,9 +331,10 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
         opts: &SearchOptions,
     ) -> Result<(usize, Vec<(u32, f32)>)> {
         self.cache.clear();
-        self.infos
-            .borrow_mut()
-            .extend(prepared.infos.iter().map(|(&o, i)| (o, i.clone())));
+        let mut infos = self.infos.borrow_mut();
+        infos.clear();
+        infos.extend(prepared.infos.iter().map(|(&o, i)| (o, i.clone())));
+        drop(infos);
         let must = &prepared.must;
         // AND runs rarest clause first and scores later clauses only on the surviving
         // candidates; with no document matching all, fall back to OR.
@@ -752,11 +756,15 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
             let max = if chars >= 9 { 2 } else { 1 };
             let first = &folded[..folded.chars().next().map_or(0, char::len_utf8)];
             let hi = prefix_end(first.as_bytes());
-            // Matched on the stem (the finished word) and, for a word being typed, on the typed
-            // prefix too.
+            // Matched on the stem (the finished word) and on the word as typed (for the word
+            // being typed, as a prefix).
             let mut targets = vec![(stem.as_str(), false)];
             if prefix {
                 targets.push((folded, true));
+            } else if stem != folded {
+                // The stemmer may cut a misspelled word differently ("zephy" → "zephi"): the
+                // word as typed is matched too ("zephy" is one edit from "zephyr").
+                targets.push((folded, false));
             }
             for (target, as_prefix) in targets {
                 let Some(aut) =
@@ -784,13 +792,15 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
             }
         }
         let mut out = Vec::with_capacity(found.len());
+        let mut infos = Vec::with_capacity(found.len());
         for (ord, weight) in found {
-            let doc_freq = self.term_info(ord)?.doc_freq;
+            let info = self.read_term_info(ord)?;
             out.push(Expansion {
                 ord,
                 weight,
-                doc_freq,
+                doc_freq: info.doc_freq,
             });
+            infos.push((ord, info));
         }
         // Keep the best: by weight, then the rarest first (rare completions are the
         // distinctive ones and score highest under BM25), then by ordinal (deterministic).
@@ -802,6 +812,13 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
         });
         out.truncate(self.limits.max_expansions);
         out.sort_by_key(|e| e.ord);
+        // Remember where the kept ones' data is (the others are dropped with `infos`).
+        let mut kept = self.infos.borrow_mut();
+        for (ord, info) in infos {
+            if out.binary_search_by_key(&ord, |e| e.ord).is_ok() {
+                kept.insert(ord, info);
+            }
+        }
         Ok(out)
     }
 
@@ -887,7 +904,14 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
         if let Some(info) = self.infos.borrow().get(&ord) {
             return Ok(info.clone());
         }
-        let info = match self.index.router() {
+        let info = self.read_term_info(ord)?;
+        self.infos.borrow_mut().insert(ord, info.clone());
+        Ok(info)
+    }
+
+    /// Where term `ord`'s data is, read from the dictionary.
+    fn read_term_info(&self, ord: u64) -> Result<TermInfo> {
+        Ok(match self.index.router() {
             None => self.index.term_info(ord)?,
             Some(router) => {
                 let i = router
@@ -902,9 +926,7 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
                 PartView::open(&bytes, router.part_terms(i), false)?
                     .term_info(ord - entry.ord_base)?
             }
-        };
-        self.infos.borrow_mut().insert(ord, info.clone());
-        Ok(info)
+        })
     }
 
     fn load(&mut self, ord: u64) -> Result<Loaded> {
