@@ -297,11 +297,14 @@ fn main() {
         let split = edgekb::split::SplitOutput::from_index(&index).unwrap();
         let dict = &split.files[0].1;
         println!(
-            "split: dictionary {} bytes ({} gzip); postings {} / positions {} / store {} bytes",
+            "split: dictionary {} bytes ({} gzip, {} parts in a terms pack of {} bytes); postings {} / positions {} / display {} / store {} bytes",
             dict.len(),
             gzip_len(dict),
+            split.dictionary_parts,
+            split.manifest.terms.size,
             split.manifest.postings.size,
             split.manifest.positions.size,
+            split.manifest.display.size,
             split.manifest.store.size
         );
         let loader_for = || MemoryLoader::from_split(&split);

@@ -22,6 +22,13 @@ fn fixture_index() -> Index<Vec<u8>> {
     Index::open(b.to_bytes().unwrap()).unwrap()
 }
 
+/// A pack file with every data byte (after the 16-byte header) xored with `mask`.
+fn flip_data(pack: &[u8], mask: u8) -> Vec<u8> {
+    let mut out = pack.to_vec();
+    out[16..].iter_mut().for_each(|b| *b ^= mask);
+    out
+}
+
 fn loader_for(split: &SplitOutput) -> MemoryLoader {
     MemoryLoader::from_split(split)
 }
@@ -135,11 +142,7 @@ fn corrupt_or_short_responses_never_enter_the_cache() {
     let name = split.manifest.postings.name.clone();
     let good = loader.files[&name].clone();
     // Flip every data byte: whatever page a query reads is wrong.
-    let bad: Vec<u8> = good
-        .iter()
-        .enumerate()
-        .map(|(i, b)| if i >= 16 { b ^ 0x55 } else { *b })
-        .collect();
+    let bad = flip_data(&good, 0x55);
     loader.files.insert(name.clone(), bad);
     match lazy.search(&mut loader, "tmux ", &SearchOptions::default()) {
         Err(LoadError::Index(e)) => assert_eq!(e.code(), "ChecksumMismatch"),
@@ -514,11 +517,7 @@ fn a_corrupt_dictionary_part_is_refused_and_not_cached() {
     let mut lazy = LazyIndex::open(&mut loader, 1 << 20).unwrap();
     let name = split.manifest.terms.name.clone();
     let good = loader.files[&name].clone();
-    let bad: Vec<u8> = good
-        .iter()
-        .enumerate()
-        .map(|(i, b)| if i >= 16 { b ^ 0x01 } else { *b })
-        .collect();
+    let bad = flip_data(&good, 0x01);
     loader.files.insert(name.clone(), bad);
     match lazy.search(&mut loader, "tmux", &SearchOptions::default()) {
         Err(LoadError::Index(e)) => assert_eq!(e.code(), "ChecksumMismatch"),

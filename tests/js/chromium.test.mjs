@@ -93,6 +93,19 @@ describe('wasm package in headless Chromium', { timeout: 180_000 }, () => {
     await splitTmp?.cleanup();
   });
 
+  // The golden test page (tests/js/browser.html) run over the split index in `dir`, served at
+  // `mount`: the server, the page, what the page recorded, and the page's errors.
+  async function goldenPage(mount, dir) {
+    if (goldenError) throw goldenError;
+    const server = await startServer({ root: ROOT, mounts: { [mount]: dir } });
+    const page = await browser.newPage();
+    const problems = watchPage(page);
+    await page.goto(`${server.url}tests/js/browser.html?split=${mount}manifest.json`);
+    await page.waitForFunction(() => window.__edgekb?.done === true, null, { timeout: 60_000 });
+    const state = await page.evaluate(() => window.__edgekb);
+    return { server, page, state, problems };
+  }
+
   describe('golden queries over a cut dictionary in a test page', () => {
     let server;
     let page;
@@ -100,13 +113,7 @@ describe('wasm package in headless Chromium', { timeout: 180_000 }, () => {
     let problems;
 
     before(async () => {
-      if (goldenError) throw goldenError;
-      server = await startServer({ root: ROOT, mounts: { '/cut/': cutDir } });
-      page = await browser.newPage();
-      problems = watchPage(page);
-      await page.goto(server.url + 'tests/js/browser.html?split=/cut/manifest.json');
-      await page.waitForFunction(() => window.__edgekb?.done === true, null, { timeout: 60_000 });
-      state = await page.evaluate(() => window.__edgekb);
+      ({ server, page, state, problems } = await goldenPage('/cut/', cutDir));
     });
 
     after(async () => {
@@ -139,13 +146,7 @@ describe('wasm package in headless Chromium', { timeout: 180_000 }, () => {
     let problems;
 
     before(async () => {
-      if (goldenError) throw goldenError;
-      server = await startServer({ root: ROOT, mounts: { '/split/': splitDir } });
-      page = await browser.newPage();
-      problems = watchPage(page);
-      await page.goto(server.url + 'tests/js/browser.html?split=/split/manifest.json');
-      await page.waitForFunction(() => window.__edgekb?.done === true, null, { timeout: 60_000 });
-      state = await page.evaluate(() => window.__edgekb);
+      ({ server, page, state, problems } = await goldenPage('/split/', splitDir));
     });
 
     after(async () => {
