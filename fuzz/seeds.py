@@ -1,15 +1,22 @@
 #!/usr/bin/env python3
 """Writes the seed corpora of the fuzz targets into fuzz/corpus/ (git-ignored).
 
-open_and_search: the committed v1 fixture index, and seeds/tiny.ekb (3 documents, 861 bytes,
+open_and_search: the committed v1 and v2 fixture indexes (tests/compat/v*/fixture.ekb), two
+                 small ones, which mutate much faster: seeds/tiny.ekb (format 1, 861 bytes,
                  built by `edgekb build --out fuzz/seeds/tiny.ekb fuzz/seeds/tiny.jsonl`
-                 before stop words were on by default), which mutates much faster.
-query_parser:    the golden queries (tests/golden/queries.txt).
-postings_decode: real postings, positions and store bytes cut out of the fixture, in the
-                 target's input layout (see fuzz_targets/postings_decode.rs).
-split_search:    seeds/split-tiny (`edgekb build --split` of seeds/tiny.jsonl) in the target's
-                 input layout, once per host behaviour, and its manifest.json as is.
-Reads only the index format (docs in src/index.rs, src/postings.rs, src/store.rs).
+                 before stop words were on by default) and seeds/tiny-v2.ekb (format 2, with
+                 a DISPLAY section, 874 bytes, `edgekb build --single` of the same file), and
+                 the dictionary files of the two split seeds below (PAGES; ROUTER).
+query_parser:    the golden queries (tests/golden/queries.txt), and a few long ones.
+postings_decode: real postings, positions and store bytes cut out of both fixtures, and the
+                 v2 fixture's DISPLAY section as a store, in the target's input layout (see
+                 fuzz_targets/postings_decode.rs).
+split_search:    seeds/split-tiny (`edgekb build --split` of seeds/tiny.jsonl: a whole
+                 dictionary, an empty terms pack) and seeds/split-tiny-cut (the same with
+                 `--resident-dictionary-bytes 0 --dictionary-part-bytes 64`: a ROUTER section
+                 and 3 dictionary parts in the terms pack), each in the target's input layout
+                 (format 2: five packs) once per host behaviour, and their manifest.json as is.
+Reads only the index format (docs/FORMAT.md).
 """
 import os
 import struct
@@ -17,11 +24,16 @@ import sys
 
 FUZZ = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(FUZZ)
-FIXTURE = os.path.join(ROOT, "tests", "compat", "v1", "fixture.ekb")
+FIXTURES = {v: os.path.join(ROOT, "tests", "compat", v, "fixture.ekb") for v in ("v1", "v2")}
 QUERIES = os.path.join(ROOT, "tests", "golden", "queries.txt")
 CORPUS = os.path.join(FUZZ, "corpus")
 TERM_BLOCK, TERM_BLOCK_HEADER = 32, 16
-META, TERM_INFO, POSTINGS, POSITIONS, FIELD_NORMS, STORE = 1, 3, 4, 5, 6, 7
+META, TERM_INFO, POSTINGS, POSITIONS, FIELD_NORMS, STORE, DISPLAY = 1, 3, 4, 5, 6, 7, 10
+# A split index's pack files, in the target's input order (`DataFile::ALL`); the display pack
+# is the rest of the input.
+PACKS = ("postings", "positions", "store", "terms", "display")
+SPLIT_SEEDS = ("split-tiny", "split-tiny-cut")
+HOST_FLAGS = (0, 1, 2, 4, 8, 0x30, 0x31)
 
 
 def unpack_one(data, width, i):
@@ -69,12 +81,33 @@ def write(target, name, data):
         f.write(data)
 
 
+def split_input(split):
+    """The files of a split index directory in split_search's input layout (without flags)."""
+    names = os.listdir(split)
+
+    def part(kind):
+        found = [n for n in names if n.startswith(kind + ".") and n.endswith(".bin")]
+        assert len(found) == 1, f"{split}: {len(found)} {kind} files; rebuild it (see README.md)"
+        with open(os.path.join(split, found[0]), "rb") as f:
+            return f.read()
+
+    dictionary, *packs = (part(k) for k in ("dictionary",) + PACKS)
+    return b"".join(struct.pack("<I", len(x)) + x for x in [dictionary] + packs[:-1]) + packs[-1]
+
+
 def main():
-    with open(FIXTURE, "rb") as f:
-        b = f.read()
-    write("open_and_search", "fixture.ekb", b)
-    with open(os.path.join(FUZZ, "seeds", "tiny.ekb"), "rb") as f:
-        write("open_and_search", "tiny.ekb", f.read())
+    for v, path in FIXTURES.items():
+        with open(path, "rb") as f:
+            write("open_and_search", f"fixture-{v}.ekb", f.read())
+    for name in ("tiny.ekb", "tiny-v2.ekb"):
+        with open(os.path.join(FUZZ, "seeds", name), "rb") as f:
+            write("open_and_search", name, f.read())
+    # Split dictionaries: PAGES, and ROUTER for the cut one, as Index::open reads them.
+    for seed in SPLIT_SEEDS:
+        split = os.path.join(FUZZ, "seeds", seed)
+        name = next(n for n in os.listdir(split) if n.startswith("dictionary."))
+        with open(os.path.join(split, name), "rb") as f:
+            write("open_and_search", f"{seed}-dictionary", f.read())
 
     with open(QUERIES, encoding="utf-8") as f:
         queries = [l.rstrip("\n") for l in f if l.strip() and not l.startswith("#")]
@@ -87,29 +120,40 @@ def main():
     for k, q in enumerate(long):
         write("query_parser", f"long-{k}", q.encode())
 
-    s = sections(b)
-    doc_count, term_count = struct.unpack_from("<II", s[META], 0)
-    fields = len(s[FIELD_NORMS]) // doc_count if doc_count else 1
-    infos = [term_info(s[TERM_INFO], term_count, o) for o in range(term_count)]
-    # The most frequent terms (several blocks, many fields) and a few rare ones.
-    picks = sorted(range(term_count), key=lambda o: -infos[o][0])[:6] + list(range(0, term_count, max(1, term_count // 6)))
-    for o in picks:
-        df, (p0, p1), (q0, q1) = infos[o]
-        post, pos = s[POSTINGS][p0:p1], s[POSITIONS][q0:q1]
-        head = struct.pack("<IIBH", df, doc_count, fields - 1, len(post))
-        write("postings_decode", f"term-{o}-positions", head + post + pos)
-        write("postings_decode", f"term-{o}-store", head + post + s[STORE])
-    split = os.path.join(FUZZ, "seeds", "split-tiny")
-    names = os.listdir(split)
-    part = lambda kind: open(os.path.join(split, next(n for n in names if n.startswith(kind + "."))), "rb").read()
-    dictionary, post, pos, store = (part(k) for k in ("dictionary", "postings", "positions", "store"))
-    body = b"".join(struct.pack("<I", len(x)) + x for x in (dictionary, post, pos)) + store
-    for flags in (0, 1, 2, 4, 8, 0x30, 0x31):
-        write("split_search", f"split-tiny-flags-{flags:02x}", bytes([flags, 7]) + body)
-    with open(os.path.join(split, "manifest.json"), "rb") as f:
-        write("split_search", "manifest.json", f.read())
-    print(f"seeds: 1 index, {len(queries)} queries, {2 * len(picks)} postings/store inputs "
-          f"({term_count} terms, {doc_count} docs, {fields} indexed fields)", file=sys.stderr)
+    n_postings = 0
+    for v, path in FIXTURES.items():
+        with open(path, "rb") as f:
+            s = sections(f.read())
+        doc_count, term_count = struct.unpack_from("<II", s[META], 0)
+        fields = len(s[FIELD_NORMS]) // doc_count if doc_count else 1
+        infos = [term_info(s[TERM_INFO], term_count, o) for o in range(term_count)]
+        # The most frequent terms (several blocks, many fields) and a few rare ones.
+        picks = sorted(range(term_count), key=lambda o: -infos[o][0])[:6] + list(range(0, term_count, max(1, term_count // 6)))
+        for o in picks:
+            df, (p0, p1), (q0, q1) = infos[o]
+            post, pos = s[POSTINGS][p0:p1], s[POSITIONS][q0:q1]
+            head = struct.pack("<IIBH", df, doc_count, fields - 1, len(post))
+            write("postings_decode", f"{v}-term-{o}-positions", head + post + pos)
+            write("postings_decode", f"{v}-term-{o}-store", head + post + s[STORE])
+            n_postings += 2
+        if DISPLAY in s:
+            # Display records hold 3 fields (id, title, url): field_count byte 2.
+            df, (p0, p1), _ = infos[picks[0]]
+            post = s[POSTINGS][p0:p1]
+            head = struct.pack("<IIBH", df, doc_count, 2, len(post))
+            write("postings_decode", f"{v}-display", head + post + s[DISPLAY])
+            n_postings += 1
+
+    for seed in SPLIT_SEEDS:
+        split = os.path.join(FUZZ, "seeds", seed)
+        body = split_input(split)
+        for flags in HOST_FLAGS:
+            write("split_search", f"{seed}-flags-{flags:02x}", bytes([flags, 7]) + body)
+        with open(os.path.join(split, "manifest.json"), "rb") as f:
+            write("split_search", f"{seed}-manifest.json", f.read())
+    print(f"seeds: {len(FIXTURES) + 2 + len(SPLIT_SEEDS)} indexes, {len(queries) + len(long)} queries, "
+          f"{n_postings} postings/store inputs, {len(SPLIT_SEEDS) * (len(HOST_FLAGS) + 1)} "
+          f"split inputs", file=sys.stderr)
 
 
 if __name__ == "__main__":

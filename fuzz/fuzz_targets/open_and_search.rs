@@ -1,6 +1,8 @@
-//! Arbitrary bytes as an index file: open, verify, search, and read terms, postings, positions
-//! and stored documents directly. Every call must return `Ok` or `Err`, never panic, and never
-//! allocate without bound.
+//! Arbitrary bytes as an index file: open, verify, search, and read terms, postings, positions,
+//! stored documents and (format 2) hit-display records directly. Every call must return `Ok` or
+//! `Err`, never panic, and never allocate without bound. Seeds are single files of formats 1
+//! and 2 and the dictionaries of split indexes (whose PAGES and ROUTER sections `Index::open`
+//! decodes; their data reads fail with `NotLoaded`).
 //!
 //! Set `EDGEKB_FUZZ_SKIP_KNOWN_BUGS=1` to fuzz past the bugs already found (`common/mod.rs`).
 #![no_main]
@@ -87,5 +89,10 @@ fn run(data: &[u8]) {
         if let Ok(stored) = index.doc(doc, MAX_CHUNK) {
             let _ = index.stored_value(&stored, "title");
         }
+    }
+    // What hits show (DISPLAY, or STORE in format 1), several documents per call as `hits` asks.
+    let docs: Vec<u32> = (0..index.doc_count().min(MAX_DOCS)).rev().collect();
+    if let Ok(fields) = index.hit_fields_from(&docs, MAX_CHUNK, &index) {
+        assert_eq!(fields.len(), docs.len());
     }
 }

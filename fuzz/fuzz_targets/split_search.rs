@@ -1,27 +1,31 @@
-//! A split index as a static host serves it (`manifest.json`, a dictionary and three pack
+//! A split index as a static host serves it (`manifest.json`, a dictionary and five pack
 //! files), opened and searched lazily through a loader that may misbehave like a real host.
 //!
 //! The attacker is the host: it controls every file, so the harness writes a manifest whose
 //! sizes and SHA-256 match whatever dictionary and packs the fuzzer made (otherwise nothing
 //! would get past the hash check). The whole input is also parsed as a `manifest.json`.
 //!
-//! Input: `flags: u8 | flip: u8 | dict_len: u32 LE | dictionary | postings_len: u32 LE |
-//! postings pack | positions_len: u32 LE | positions pack | store pack (the rest)`. Packs
-//! include their 16-byte header. Flags: bit 0 the host ignores `Range` (whole files), bit 1
-//! range responses lose their last byte, bit 2 byte `flip` of every data response is flipped,
-//! bit 3 data files answer 404, bit 4 the harness rewrites the page table's CRCs to match the
-//! packs, bit 5 it rewrites the dictionary's section and table CRCs (as an attacker would, so
-//! that mutations get past `Index::verify`).
+//! Input (format 2, manifest layout 2): `flags: u8 | flip: u8 | dict_len: u32 LE | dictionary |
+//! postings_len: u32 LE | postings pack | positions_len: u32 LE | positions pack | store_len:
+//! u32 LE | store pack | terms_len: u32 LE | terms pack | display pack (the rest)`. Packs include
+//! their 16-byte header; the terms pack holds the parts of a cut dictionary (ROUTER section in
+//! the dictionary) and is an empty pack (header only) when the dictionary is whole. Flags:
+//! bit 0 the host ignores `Range` (whole files), bit 1 range responses lose their last byte,
+//! bit 2 byte `flip` of every data response (postings, positions, store, terms, display) is
+//! flipped, bit 3 every data file answers 404, bit 4 the harness rewrites the page table's CRCs
+//! (all five files) to match the packs, bit 5 it rewrites the dictionary's section and table
+//! CRCs (as an attacker would, so that mutations get past `Index::verify`).
 //!
 //! Set `EDGEKB_FUZZ_SKIP_KNOWN_BUGS=1` to fuzz past the bugs already found (`common/mod.rs`).
 #![no_main]
 
 use std::ops::Range;
 
-use edgekb::index::{DataFile, SectionKind};
-use edgekb::store::StoreReader;
+use edgekb::dict::PartView;
+use edgekb::index::{DataFile, SectionKind, TermInfo};
 use edgekb::lazy::{parse_manifest, LazyIndex, LoadError, Loader, MemoryLoader};
 use edgekb::split::{sha256_hex, FileEntry, Manifest, MANIFEST_VERSION};
+use edgekb::store::StoreReader;
 use edgekb::SearchOptions;
 use libfuzzer_sys::fuzz_target;
 
@@ -46,11 +50,15 @@ struct HostLoader {
 
 impl Loader for HostLoader {
     fn fetch(&mut self, name: &str, range: Option<Range<u64>>) -> Result<Vec<u8>, LoadError> {
-        let data_file = ["postings.", "positions.", "store."]
+        let data_file = DataFile::ALL
             .iter()
-            .any(|p| name.starts_with(p));
+            .map(|f| f.name())
+            .any(|p| name.strip_prefix(p).is_some_and(|r| r.starts_with('.')));
         if data_file && self.flags & 8 != 0 {
-            return Err(LoadError::Http { name: name.into(), status: 404 });
+            return Err(LoadError::Http {
+                name: name.into(),
+                status: 404,
+            });
         }
         let ranged = range.is_some();
         let range = if self.flags & 1 != 0 { None } else { range };
@@ -95,8 +103,9 @@ fn sections(b: &[u8]) -> Vec<(u32, usize, Range<usize>)> {
         .collect()
 }
 
-/// Rewrites the page table (section kind 8) so every page CRC matches the packs' data.
-fn fix_page_crcs(dict: &mut [u8], packs: [&[u8]; 3]) {
+/// Rewrites the page table (section kind 8) so every page CRC matches the packs' data (the
+/// five packs in `DataFile::ALL` order).
+fn fix_page_crcs(dict: &mut [u8], packs: [&[u8]; 5]) {
     let Some((_, _, r)) = sections(dict).into_iter().find(|s| s.0 == 8) else {
         return;
     };
@@ -111,7 +120,11 @@ fn fix_page_crcs(dict: &mut [u8], packs: [&[u8]; 3]) {
             return;
         };
         at += 12;
-        for (i, page) in data.chunks(page_size as usize).enumerate().take(count as usize) {
+        for (i, page) in data
+            .chunks(page_size as usize)
+            .enumerate()
+            .take(count as usize)
+        {
             let crc = edgekb::codec::crc32(page).to_le_bytes();
             match table.get_mut(at + 4 * i..at + 4 * i + 4) {
                 Some(slot) => slot.copy_from_slice(&crc),
@@ -139,34 +152,52 @@ fn fix_crcs(dict: &mut [u8]) {
     }
 }
 
-/// Known bug 2: a term-info or store-chunk range that ends past its pack file makes
-/// `Version::check` slice out of bounds. Whether this dictionary has such a range (or too many
-/// terms to tell).
-fn reaches_past_packs(lazy: &LazyIndex) -> bool {
+/// Known bug 2: a range in the dictionary that ends past its pack file (a term's postings or
+/// positions, a store or display chunk) made `Version::check` slice out of bounds (fixed since
+/// 036d8da: `Version::pages_of` refuses such ranges; the filter stays so that a return of the
+/// bug can be fuzzed past). Whether this dictionary has such a range (or too many terms to
+/// tell). `terms` is the terms pack's data: the term infos of a cut dictionary are in its parts
+/// (the router's own part ranges are checked against the pack by `Index::open`).
+fn reaches_past_packs(lazy: &LazyIndex, terms: &[u8]) -> bool {
     let version = lazy.version();
     let index = &version.index;
     let Some(pages) = index.pages() else {
         return false;
     };
     let len = |f: DataFile| pages.files[f as usize].0;
-    if let Ok(store) = StoreReader::open(index.section_bytes(SectionKind::Store)) {
-        for i in 0..store.chunk_count() {
-            if let Ok(c) = store.chunk(i) {
-                if c.offset as u64 + c.compressed_len as u64 > len(DataFile::Store) {
-                    return true;
+    for (kind, file) in [
+        (SectionKind::Store, DataFile::Store),
+        (SectionKind::Display, DataFile::Display),
+    ] {
+        if let Ok(table) = StoreReader::open(index.section_bytes(kind)) {
+            for i in 0..table.chunk_count() {
+                if let Ok(c) = table.chunk(i) {
+                    if c.offset as u64 + c.compressed_len as u64 > len(file) {
+                        return true;
+                    }
                 }
             }
         }
     }
-    let terms = index.meta().term_count as u64;
-    if terms > 100_000 {
+    let term_count = index.meta().term_count as u64;
+    if term_count > 100_000 {
         return true;
     }
-    (0..terms).any(|ord| {
-        index.term_info(ord).is_ok_and(|t| {
-            t.postings.end > len(DataFile::Postings) || t.positions.end > len(DataFile::Positions)
-        })
-    })
+    let past = |t: TermInfo| {
+        t.postings.end > len(DataFile::Postings) || t.positions.end > len(DataFile::Positions)
+    };
+    match index.router() {
+        None => (0..term_count).any(|ord| index.term_info(ord).is_ok_and(past)),
+        Some(router) => router.parts().iter().enumerate().any(|(i, p)| {
+            let Some(bytes) = terms.get(p.range.start as usize..p.range.end as usize) else {
+                return true;
+            };
+            let n = router.part_terms(i);
+            // A part that does not open is refused by the reader before any range is used.
+            PartView::open(bytes, n, true)
+                .is_ok_and(|part| (0..n).any(|local| part.term_info(local).is_ok_and(past)))
+        }),
+    }
 }
 
 fn entry(kind: &str, bytes: &[u8]) -> FileEntry {
@@ -191,15 +222,21 @@ fn run(data: &[u8]) {
         return;
     };
     let mut rest = rest;
-    let (Some(dictionary), Some(postings), Some(positions)) =
-        (take(&mut rest), take(&mut rest), take(&mut rest))
-    else {
+    let (Some(dictionary), Some(postings), Some(positions), Some(store), Some(terms)) = (
+        take(&mut rest),
+        take(&mut rest),
+        take(&mut rest),
+        take(&mut rest),
+        take(&mut rest),
+    ) else {
         return;
     };
-    let store = rest;
+    let display = rest;
+    // In `DataFile::ALL` order.
+    let packs = [postings, positions, store, terms, display];
     let mut dict = dictionary.to_vec();
     if flags & 16 != 0 {
-        fix_page_crcs(&mut dict, [postings, positions, store]);
+        fix_page_crcs(&mut dict, packs);
     }
     if flags & 32 != 0 {
         fix_crcs(&mut dict);
@@ -216,15 +253,17 @@ fn run(data: &[u8]) {
         postings: entry("postings", postings),
         positions: entry("positions", positions),
         store: entry("store", store),
+        terms: entry("terms", terms),
+        display: entry("display", display),
     };
     let mut files = MemoryLoader::default();
-    for (e, bytes) in [
-        (&manifest.dictionary, dictionary),
-        (&manifest.postings, postings),
-        (&manifest.positions, positions),
-        (&manifest.store, store),
-    ] {
-        files.files.insert(e.name.clone(), bytes.to_vec());
+    files
+        .files
+        .insert(manifest.dictionary.name.clone(), dictionary.to_vec());
+    for (f, bytes) in DataFile::ALL.into_iter().zip(packs) {
+        files
+            .files
+            .insert(manifest.data_file(f).name.clone(), bytes.to_vec());
     }
     let json = serde_json::to_vec(&manifest).expect("a manifest serializes");
     files.files.insert("manifest.json".into(), json);
@@ -233,13 +272,18 @@ fn run(data: &[u8]) {
     let Ok(mut lazy) = LazyIndex::open(&mut loader, CACHE_BYTES) else {
         return;
     };
-    if common::skip_known_bugs() && reaches_past_packs(&lazy) {
+    if common::skip_known_bugs() && reaches_past_packs(&lazy, terms.get(16..).unwrap_or(&[])) {
         return;
     }
     let search_all = |lazy: &mut LazyIndex, loader: &mut HostLoader| {
         for opts in [
             SearchOptions::default(),
-            SearchOptions { any: true, typos: false, prefix: false, limit: 3 },
+            SearchOptions {
+                any: true,
+                typos: false,
+                prefix: false,
+                limit: 3,
+            },
         ] {
             for q in QUERIES {
                 if let Ok(r) = lazy.search(loader, q, &opts) {
