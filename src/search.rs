@@ -315,7 +315,8 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
         let docs = self.index.doc_count();
         let df = |ord: u64| self.term_info(ord).map(|t| t.doc_freq).unwrap_or(0);
         let cost = |c: &Vec<Planned>| c.iter().map(|p| p.cost(docs, df)).sum::<u64>();
-        prepared.must.sort_by_key(cost);
+        // Costs computed once per clause (and a small comparator: this is cheap to compile).
+        prepared.must.sort_by_cached_key(cost);
         prepared.infos = self.infos.borrow().clone();
         prepared.missing = std::mem::take(&mut *self.missing.borrow_mut());
         prepared.missing.sort_by_key(|(_, r)| r.start);
