@@ -598,7 +598,7 @@ impl LazyIndex {
         self.stats.rejected += 1;
     }
 
-    /// Counts a finished request (for loaders that run outside [`LazyIndex::fetch`]).
+    /// Counts a finished request (for loaders that run outside `LazyIndex::fetch`).
     pub fn count(&mut self, bytes: u64, retried: bool, aborted: bool) {
         self.stats.requests += 1;
         self.stats.bytes_fetched += bytes;

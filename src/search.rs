@@ -4,15 +4,18 @@
 //! 2. Each word is expanded against the dictionary, locally and before any postings are read:
 //!    its exact stem, then (for the word being typed or `word*`) dictionary terms it is a prefix
 //!    of, then, only for a word the dictionary does not know, terms within a typo distance (1
-//!    edit from 5 characters, 2 from 9). Exact matches weigh 1, prefix matches
-//!    [`PREFIX_WEIGHT`], typo matches [`TYPO_WEIGHT`] per edit.
+//!    edit from 5 characters, 2 from 9, never in the first character). Exact matches weigh 1,
+//!    prefix matches [`PREFIX_WEIGHT`], typo matches [`TYPO_WEIGHT`] per edit. A cut
+//!    dictionary ([`crate::dict`]) is read part by part; parts the source lacks are listed in
+//!    [`Prepared::dictionary_needs`] for the loader to fetch before preparing again.
 //! 3. Postings are decoded per expanded term and scored with BM25F: per-field term frequencies,
 //!    normalized by each field's length and weighted by the schema, summed, then saturated.
 //!    A word's score in a document is its best expansion's.
 //! 4. Clauses are ANDed, rarest first, later clauses scored only on the surviving documents (a
 //!    word with no expansion at all is dropped); when no document matches them all, the query
 //!    falls back to OR. Exclusions remove documents. Phrases check positions.
-//! 5. The top `limit` documents (score descending, then document id) get their stored fields.
+//! 5. The top `limit` documents (score descending, then document id) get their `id`, `title`
+//!    and `url` from the hit-display store.
 
 use std::borrow::Cow;
 use std::cell::RefCell;
