@@ -370,7 +370,8 @@ pub trait DataSource {
 
 impl<D: AsRef<[u8]>> DataSource for Index<D> {
     fn read(&self, file: DataFile, range: Range<u64>) -> Result<std::borrow::Cow<'_, [u8]>> {
-        if self.is_split() {
+        // A split dictionary holds no data, except a small hit-display store kept resident.
+        if self.is_split() && !(file == DataFile::Display && self.display_resident()) {
             return Err(Error::NotLoaded {
                 file: file.name(),
                 start: range.start,
@@ -776,6 +777,16 @@ impl<D: AsRef<[u8]>> Index<D> {
         StoreReader::open(self.section(SectionKind::Display)).map(Some)
     }
 
+    /// Whether this split dictionary holds its hit-display chunks itself (a small store kept
+    /// resident), not only their table.
+    pub fn display_resident(&self) -> bool {
+        self.is_split()
+            && self.display_table().ok().flatten().is_some_and(|t| {
+                self.section(SectionKind::Display).len()
+                    > 4 + t.chunk_count() * crate::store::CHUNK_ENTRY
+            })
+    }
+
     /// The chunk that showing `doc` as a hit reads: in the hit-display store, or (format 1)
     /// in the document store.
     pub fn hit_chunk_of(&self, doc: u32) -> Result<(DataFile, ChunkInfo)> {
@@ -850,6 +861,10 @@ impl<D: AsRef<[u8]>> Index<D> {
                 Some(i) => i,
                 None => {
                     let start = info.offset as u64;
+                    let src: &dyn DataSource = match file {
+                        DataFile::Display if self.display_resident() => self,
+                        _ => src,
+                    };
                     let bytes = src.read(file, start..start + info.compressed_len as u64)?;
                     chunks.push((info, decompress_chunk(&bytes, info.raw_len, max_chunk)?));
                     chunks.len() - 1

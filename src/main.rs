@@ -55,6 +55,10 @@ enum Command {
         /// Split index: target bytes of one dictionary part (default 32768).
         #[arg(long)]
         dictionary_part_bytes: Option<usize>,
+        /// Split index: keep hit-display data (id, title, url of every document) up to this
+        /// many bytes in the resident dictionary, so hits cost no request (default 65536).
+        #[arg(long)]
+        resident_display_bytes: Option<usize>,
     },
     /// Search an index.
     Search {
@@ -296,6 +300,7 @@ fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
             single,
             resident_dictionary_bytes,
             dictionary_part_bytes,
+            resident_display_bytes,
         } => {
             let mut split_options = edgekb::split::SplitOptions::default();
             if let Some(b) = resident_dictionary_bytes {
@@ -303,6 +308,9 @@ fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
             }
             if let Some(b) = dictionary_part_bytes {
                 split_options.part_bytes = b;
+            }
+            if let Some(b) = resident_display_bytes {
+                split_options.resident_display_bytes = b;
             }
             let start = Instant::now();
             let (schema, analyzer, bm25) = load_config(config.as_deref())?;

@@ -394,8 +394,12 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
         Ok((total, matched))
     }
 
-    /// The ranges that showing `top` reads (hit-display chunks).
+    /// The ranges that showing `top` reads (hit-display chunks; none when the dictionary holds
+    /// them).
     pub fn stored_needs(&self, top: &[(u32, f32)]) -> Result<Vec<(DataFile, Range<u64>)>> {
+        if self.index.display_resident() {
+            return Ok(Vec::new());
+        }
         top.iter()
             .map(|&(doc, _)| {
                 let (file, c) = self.index.hit_chunk_of(doc)?;

@@ -204,6 +204,9 @@ pub fn unpack_file(file: DataFile, bytes: &[u8]) -> Result<&[u8]> {
     Ok(&bytes[PACK_HEADER_LEN as usize..])
 }
 
+/// Default [`SplitOptions::resident_display_bytes`]: about 600 documents' hit fields.
+pub const DEFAULT_RESIDENT_DISPLAY_BYTES: usize = 64 * 1024;
+
 /// How `edgekb build --split` cuts an index.
 #[derive(Clone, Debug)]
 pub struct SplitOptions {
@@ -214,6 +217,10 @@ pub struct SplitOptions {
     pub resident_dictionary_bytes: usize,
     /// Target bytes of one dictionary part.
     pub part_bytes: usize,
+    /// Hit-display data (`id`, `title`, `url` of every document, compressed) up to this size
+    /// stays in the resident dictionary, so that hits cost no request; larger data goes to the
+    /// display pack, read chunk by chunk.
+    pub resident_display_bytes: usize,
 }
 
 impl Default for SplitOptions {
@@ -222,6 +229,7 @@ impl Default for SplitOptions {
             page_size: crate::index::Pages::DEFAULT_PAGE_SIZE,
             resident_dictionary_bytes: crate::dict::DEFAULT_RESIDENT_BYTES,
             part_bytes: crate::dict::DEFAULT_PART_BYTES,
+            resident_display_bytes: DEFAULT_RESIDENT_DISPLAY_BYTES,
         }
     }
 }
@@ -270,8 +278,10 @@ impl SplitOutput {
             4 + crate::store::StoreReader::open(store)?.chunk_count() * crate::store::CHUNK_ENTRY;
         let (store_table, store_data) = store.split_at(table_len);
         let display = get(SectionKind::Display);
-        let (display_table, display_data) = if display.is_empty() {
-            (&[][..], &[][..]) // format 1: no hit-display store
+        let resident_display = display.len() <= options.resident_display_bytes;
+        let (display_table, display_data) = if display.is_empty() || resident_display {
+            // Format 1 has no hit-display store; a small one stays whole in the dictionary.
+            (display, &[][..])
         } else {
             display.split_at(
                 4 + crate::store::StoreReader::open(display)?.chunk_count()

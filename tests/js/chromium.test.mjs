@@ -19,6 +19,7 @@ import {
   assertMatchesGolden,
   buildSplit,
   CUT_ARGS,
+  LAZY_DISPLAY_ARGS,
   caseName,
   caseOptions,
   checkPrerequisites,
@@ -82,7 +83,7 @@ describe('wasm package in headless Chromium', { timeout: 180_000 }, () => {
     requirePath(CLI);
     splitTmp = await tempDir('chromium-split');
     splitDir = join(splitTmp.dir, 'split');
-    files = splitFiles(await buildSplit(DOCS_JSONL, splitDir));
+    files = splitFiles(await buildSplit(DOCS_JSONL, splitDir, LAZY_DISPLAY_ARGS));
     cutDir = join(splitTmp.dir, 'cut');
     await buildSplit(DOCS_JSONL, cutDir, CUT_ARGS);
     browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, timeout: 60_000 });
@@ -460,7 +461,8 @@ describe('wasm package in headless Chromium', { timeout: 180_000 }, () => {
       await copyPkg(join(tmp.dir, 'pkg'));
       // what `./build.sh demo` does: a split sample index in kb/sample/, its dictionary cut
       // into parts (as the demo's 5,000-document sample is) so the Service Worker must keep those
-      sampleFiles = splitFiles(await buildSplit(DOCS_JSONL, join(tmp.dir, 'kb', 'sample'), CUT_ARGS));
+      // (and its hit-display data in a pack, as the demo's 5,000 documents' is).
+      sampleFiles = splitFiles(await buildSplit(DOCS_JSONL, join(tmp.dir, 'kb', 'sample'), [...CUT_ARGS, ...LAZY_DISPLAY_ARGS]));
       server = await startServer({ root: tmp.dir });
     });
 

@@ -19,6 +19,7 @@ import {
   assertPlainResult,
   buildSplit,
   CUT_ARGS,
+  LAZY_DISPLAY_ARGS,
   caseName,
   caseOptions,
   checkPrerequisites,
@@ -82,7 +83,7 @@ describe('split index in Node', () => {
     ({ KnowledgeBase } = await loadNode());
     tmp = await tempDir('split');
     dir = join(tmp.dir, 'kb');
-    manifest = await buildSplit(DOCS_JSONL, dir);
+    manifest = await buildSplit(DOCS_JSONL, dir, LAZY_DISPLAY_ARGS);
     files = splitFiles(manifest);
     server = await startServer({ root: dir });
     manifestUrl = server.url + 'manifest.json';
@@ -95,6 +96,39 @@ describe('split index in Node', () => {
 
   afterEach(() => {
     server?.setFault(null);
+  });
+
+  describe('default options on a small index: hit fields resident in the dictionary', () => {
+    let smallServer;
+    let small;
+    before(async () => {
+      const smallDir = join(tmp.dir, 'small');
+      small = await buildSplit(DOCS_JSONL, smallDir);
+      smallServer = await startServer({ root: smallDir });
+    });
+    after(async () => {
+      await smallServer?.close();
+    });
+    test('a one-term query on a warm dictionary makes exactly one request (its postings); again: none', T, async () => {
+      assert.equal(small.display.size, PACK_HEADER_LEN, 'the display pack is empty');
+      const kb = await KnowledgeBase.open(smallServer.url + 'manifest.json', FAST);
+      smallServer.resetStats();
+      const first = await kb.search('tmux ');
+      assert.equal(first.hits[0]?.id, 'tmux', JSON.stringify(first));
+      assert.equal(first.hits[0].title, 'tmux: terminal multiplexer');
+      const log = smallServer.stats().log;
+      assert.deepEqual(log.map((l) => [l.pathname, l.status]), [['/' + small.postings.name, 206]]);
+      assert.match(log[0].range ?? '', /^bytes=\d+-\d+$/);
+      smallServer.resetStats();
+      assert.deepEqual(await kb.search('tmux '), first);
+      assert.equal(smallServer.stats().requests, 0);
+    });
+    for (const [i, c] of cases.entries()) {
+      test(caseName(c, i), async () => {
+        const kb = await KnowledgeBase.open(smallServer.url + 'manifest.json', FAST);
+        assertMatchesGolden(await kb.search(c.query, caseOptions(c)), c.expect, caseName(c, i));
+      });
+    }
   });
 
   describe('golden cases over a cut dictionary (router + parts fetched on demand)', () => {
@@ -696,8 +730,8 @@ describe('refresh() of a split index', () => {
     v1 = join(tmp.dir, 'v1');
     v2 = join(tmp.dir, 'v2');
     served = join(tmp.dir, 'served');
-    await buildSplit(DOCS_JSONL, v1);
-    await buildSplit(await writeDocs(join(tmp.dir, 'docs2.jsonl'), [NEW_DOC]), v2);
+    await buildSplit(DOCS_JSONL, v1, LAZY_DISPLAY_ARGS);
+    await buildSplit(await writeDocs(join(tmp.dir, 'docs2.jsonl'), [NEW_DOC]), v2, LAZY_DISPLAY_ARGS);
     await publishSplit(v1, served);
     server = await startServer({ root: served });
     url = server.url + 'manifest.json';

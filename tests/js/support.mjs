@@ -218,6 +218,13 @@ export const PACK_HEADER_LEN = 16;
 export const CUT_ARGS = ['--resident-dictionary-bytes', '0', '--dictionary-part-bytes', '300'];
 
 /**
+ * `edgekb build --split` arguments that keep even the fixture's small hit-display data in its
+ * pack (by default data under 64 KiB stays in the dictionary and hits cost no request), so the
+ * tests exercise the hit phase's range requests and its faults.
+ */
+export const LAZY_DISPLAY_ARGS = ['--resident-display-bytes', '0'];
+
+/**
  * Builds a split index of `docs` (a JSON Lines path) into `outDir` with the edgekb command and
  * returns its manifest.
  */
