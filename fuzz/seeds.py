@@ -12,9 +12,10 @@ postings_decode: real postings, positions and store bytes cut out of both fixtur
                  v2 fixture's DISPLAY section as a store, in the target's input layout (see
                  fuzz_targets/postings_decode.rs).
 split_search:    seeds/split-tiny (`edgekb build --split` of seeds/tiny.jsonl: a whole
-                 dictionary, an empty terms pack) and seeds/split-tiny-cut (the same with
-                 `--resident-dictionary-bytes 0 --dictionary-part-bytes 64`: a ROUTER section
-                 and 3 dictionary parts in the terms pack), each in the target's input layout
+                 dictionary, an empty terms pack, hit-display data resident in the dictionary)
+                 and seeds/split-tiny-cut (the same with `--resident-dictionary-bytes 0
+                 --dictionary-part-bytes 64 --resident-display-bytes 0`: a ROUTER section, 3
+                 dictionary parts in the terms pack, hit-display data in its pack), each in the target's input layout
                  (format 2: five packs) once per host behaviour, and their manifest.json as is.
 Reads only the index format (docs/FORMAT.md).
 """

@@ -555,6 +555,11 @@ impl<D: AsRef<[u8]>> Index<D> {
         })
         .map_err(|e| Error::corrupt(format!("term dictionary: {e}")))?;
         let cut = sections.iter().any(|s| s.kind == SectionKind::Router);
+        if cut && terms.len() != 0 {
+            return Err(Error::corrupt(
+                "a cut dictionary (with a router) whose own term dictionary is not empty",
+            ));
+        }
         if !cut && terms.len() != meta.term_count as usize {
             return Err(Error::corrupt(format!(
                 "dictionary has {} terms, meta says {}",

@@ -695,8 +695,9 @@ impl LazyIndex {
         Ok(SearchResults { total, hits })
     }
 
-    /// Loads whole data files, dictionary parts then postings first, while they fit in the cache budget. Returns the
-    /// bytes now cached.
+    /// Loads whole data files in [`DataFile::PREFETCH_ORDER`] (dictionary parts, hit display,
+    /// postings, positions, store), each when it fits in the cache budget. Returns the bytes
+    /// now cached.
     pub fn prefetch(&mut self, loader: &mut dyn Loader) -> Result<u64, LoadError> {
         let version = self.version.clone();
         for file in DataFile::PREFETCH_ORDER {
