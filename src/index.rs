@@ -10,7 +10,7 @@ use std::sync::Arc;
 use crate::analysis::{Analyzer, AnalyzerConfig, Language};
 use crate::codec::{crc32, packed_len, unpack_one, Reader};
 use crate::error::{Error, Result};
-use crate::postings::{decode_positions, decode_postings, PositionList, PostingList};
+use crate::postings::{decode_positions, decode_postings_for, PositionList, PostingList};
 use crate::schema::{FieldOptions, Schema};
 use crate::store::{decompress_chunk, read_doc, ChunkInfo, StoreReader, StoredDoc};
 
@@ -555,7 +555,7 @@ impl<D: AsRef<[u8]>> Index<D> {
         })
         .map_err(|e| Error::corrupt(format!("term dictionary: {e}")))?;
         let cut = sections.iter().any(|s| s.kind == SectionKind::Router);
-        if cut && terms.len() != 0 {
+        if cut && !terms.is_empty() {
             return Err(Error::corrupt(
                 "a cut dictionary (with a router) whose own term dictionary is not empty",
             ));
@@ -739,11 +739,32 @@ impl<D: AsRef<[u8]>> Index<D> {
     /// The postings of a term, with bytes from `src`.
     pub fn postings_from(&self, info: &TermInfo, src: &dyn DataSource) -> Result<PostingList> {
         let data = src.read(DataFile::Postings, info.postings.clone())?;
-        decode_postings(
+        decode_postings_for(
             &data,
             info.doc_freq,
             self.meta.doc_count,
             self.indexed.len(),
+            self.version >= 2,
+            None,
+        )
+    }
+
+    /// The postings of a term in the blocks that may hold one of `candidates` (ascending), with
+    /// bytes from `src` (see [`crate::postings::decode_postings_for`]).
+    pub fn postings_for(
+        &self,
+        info: &TermInfo,
+        src: &dyn DataSource,
+        candidates: &[u32],
+    ) -> Result<PostingList> {
+        let data = src.read(DataFile::Postings, info.postings.clone())?;
+        decode_postings_for(
+            &data,
+            info.doc_freq,
+            self.meta.doc_count,
+            self.indexed.len(),
+            self.version >= 2,
+            Some(candidates),
         )
     }
 

@@ -3,7 +3,9 @@
 //! Postings come in blocks of [`BLOCK`] documents. A block holds three bit-packed columns, each
 //! behind a one-byte bit width: the document-id gaps, the field masks minus one (bit `i` = the
 //! `i`-th indexed field), and the term frequencies minus one, one per set mask bit in document
-//! order. Positions live in a
+//! order. A term of more than one block starts with a skip table (per block: its last document
+//! and where it ends), so that scoring a term on a few candidate documents decodes only the
+//! blocks that may hold them ([`decode_postings_for`]). Positions live in a
 //! separate stream, so a query without phrases never reads them: for each document in postings
 //! order, for each field in its mask, `tf` position gaps as varints.
 //!
@@ -15,6 +17,10 @@ use crate::error::{Error, Result};
 
 /// Documents per postings block.
 pub const BLOCK: usize = 128;
+
+/// Bytes of one skip-table entry: the block's last document (u32 LE) and the end of the block
+/// (u32 LE, from the end of the skip table).
+pub const SKIP_ENTRY: usize = 8;
 
 /// One document of a term's postings.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -91,6 +97,21 @@ impl PostingsWriter {
 
     /// Appends the encoded postings to `postings` and the positions to `positions`.
     pub fn finish(&self, postings: &mut Vec<u8>, positions: &mut Vec<u8>) {
+        let blocks_out = &mut Vec::new();
+        let mut skips: Vec<(u32, u32)> = Vec::new();
+        self.write_blocks(blocks_out, &mut skips);
+        if skips.len() > 1 {
+            for (last, end) in &skips {
+                postings.extend_from_slice(&last.to_le_bytes());
+                postings.extend_from_slice(&end.to_le_bytes());
+            }
+        }
+        postings.extend_from_slice(blocks_out);
+        positions.extend_from_slice(&self.positions);
+    }
+
+    /// Writes the blocks to `postings` and, per block, (last document, end offset) to `skips`.
+    fn write_blocks(&self, postings: &mut Vec<u8>, skips: &mut Vec<(u32, u32)>) {
         let mut prev: i64 = -1;
         let mut col = Vec::with_capacity(BLOCK);
         let put_column = |out: &mut Vec<u8>, values: &[u32]| {
@@ -121,8 +142,8 @@ impl PostingsWriter {
             col.clear();
             col.extend(self.tfs[start..end].iter().map(|&t| t - 1));
             put_column(postings, &col);
+            skips.push((prev as u32, postings.len() as u32));
         }
-        positions.extend_from_slice(&self.positions);
     }
 }
 
@@ -146,22 +167,51 @@ pub fn encode_postings(postings: &[Posting], out: &mut Vec<u8>) {
     w.finish(out, &mut Vec::new());
 }
 
-/// Decodes `df` postings from `data`. Every value is checked: ids stay below `doc_count` and
-/// ascend, masks stay within `field_count` bits, frequencies are at least 1.
+/// Decodes `df` postings from `data` (the current format, with skip tables). Every value is
+/// checked: ids stay below `doc_count` and ascend, masks stay within `field_count` bits,
+/// frequencies are at least 1.
 pub fn decode_postings(
     data: &[u8],
     df: u32,
     doc_count: u32,
     field_count: usize,
 ) -> Result<PostingList> {
-    let mut r = Reader::new(data, "postings");
+    decode_postings_for(data, df, doc_count, field_count, true, None)
+}
+
+/// Like [`decode_postings`], for either layout (`skip_table`: format 2 and later write one
+/// before the blocks of a term of more than one block; format 1 did not), and with
+/// `candidates` (ascending) decoding only the blocks whose document range may hold one of them
+/// (which needs a skip table; without one every block is decoded): the list then holds every
+/// posting of the candidates, and others near them.
+pub fn decode_postings_for(
+    data: &[u8],
+    df: u32,
+    doc_count: u32,
+    field_count: usize,
+    skip_table: bool,
+    candidates: Option<&[u32]>,
+) -> Result<PostingList> {
     // Each block of up to 128 documents takes at least 3 bytes, which bounds the allocation.
-    if (df as u64).div_ceil(BLOCK as u64) * 3 > data.len() as u64 || df > doc_count {
+    let blocks = (df as u64).div_ceil(BLOCK as u64);
+    let skip_len = if skip_table && blocks > 1 {
+        blocks * SKIP_ENTRY as u64
+    } else {
+        0
+    };
+    if blocks * 3 + skip_len > data.len() as u64 || df > doc_count {
         return Err(Error::corrupt(format!(
             "postings claim {df} documents in {} bytes",
             data.len()
         )));
     }
+    let (skips, body) = data.split_at(skip_len as usize);
+    let skip = |k: usize| -> (u32, usize) {
+        let e = &skips[k * SKIP_ENTRY..(k + 1) * SKIP_ENTRY];
+        let last = u32::from_le_bytes([e[0], e[1], e[2], e[3]]);
+        let end = u32::from_le_bytes([e[4], e[5], e[6], e[7]]) as usize;
+        (last, end)
+    };
     let n = df as usize;
     let mut list = PostingList {
         docs: Vec::with_capacity(n),
@@ -170,7 +220,6 @@ pub fn decode_postings(
         tfs: Vec::with_capacity(n),
     };
     list.tf_start.push(0);
-    let mut prev: i64 = -1;
     let mut col = Vec::with_capacity(BLOCK);
     let allowed: u32 = if field_count >= 16 {
         0xffff
@@ -185,19 +234,49 @@ pub fn decode_postings(
         col.clear();
         unpack(r.bytes(packed_len(len, width))?, width, len, col)
     };
-    let mut left = n;
-    while left > 0 {
-        let len = left.min(BLOCK);
+    let mut candidate = 0usize;
+    // (the previous block's last document, where this block starts) as the skip table says.
+    let mut prev: i64 = -1;
+    let mut at = 0usize;
+    for k in 0..blocks as usize {
+        let len = (n - k * BLOCK).min(BLOCK);
+        let (last, end) = if skip_len > 0 {
+            let (last, end) = skip(k);
+            if end < at || end > body.len() || (last as i64) <= prev || last >= doc_count {
+                return Err(Error::corrupt("postings skip table out of order"));
+            }
+            (last as i64, end)
+        } else {
+            (i64::MAX, body.len())
+        };
+        if let Some(c) = candidates {
+            while candidate < c.len() && (c[candidate] as i64) <= prev {
+                candidate += 1;
+            }
+            if skip_len > 0 && (candidate == c.len() || c[candidate] as i64 > last) {
+                // No candidate in (prev, last]: skip the block.
+                prev = last;
+                at = end;
+                continue;
+            }
+        }
+        let mut r = Reader::new(&body[at..], "postings");
+        let mut doc_prev = prev;
         read_column(&mut r, len, &mut col)?;
         for &g in &col {
-            let doc = prev + 1 + g as i64;
+            let doc = doc_prev + 1 + g as i64;
             if doc >= doc_count as i64 {
                 return Err(Error::corrupt(format!(
                     "posting for document {doc} of {doc_count}"
                 )));
             }
-            prev = doc;
+            doc_prev = doc;
             list.docs.push(doc as u32);
+        }
+        if skip_len > 0 && doc_prev != last {
+            return Err(Error::corrupt(
+                "postings block ends on another document than its skip entry says",
+            ));
         }
         read_column(&mut r, len, &mut col)?;
         let mut tf_count = 0usize;
@@ -214,12 +293,19 @@ pub fn decode_postings(
         read_column(&mut r, tf_count, &mut col)?;
         let base = list.tfs.len() as u32;
         list.tfs.extend(col.iter().map(|&t| t.saturating_add(1)));
-        let mut k = base;
+        let mut t = base;
         for &m in &list.masks[list.masks.len() - len..] {
-            k += m.count_ones();
-            list.tf_start.push(k);
+            t += m.count_ones();
+            list.tf_start.push(t);
         }
-        left -= len;
+        let used = body.len() - at - r.remaining();
+        if skip_len > 0 && at + used != end {
+            return Err(Error::corrupt(
+                "postings block ends elsewhere than its skip entry says",
+            ));
+        }
+        at += used;
+        prev = doc_prev;
     }
     Ok(list)
 }
@@ -341,6 +427,59 @@ mod tests {
         fn decoding_garbage_never_panics(data in proptest::collection::vec(any::<u8>(), 0..200), df in 0u32..300) {
             if let Ok(list) = decode_postings(&data, df, 1000, 3) {
                 let _ = decode_positions(&data, &list);
+            }
+            for skips in [false, true] {
+                let _ = decode_postings_for(&data, df, 1000, 3, skips, Some(&[5, 200, 999]));
+            }
+        }
+
+        /// With candidates, exactly the blocks that may hold one are decoded: every posting of
+        /// a candidate is there, and the list is the union of those whole blocks. The format 1
+        /// layout (no skip table) decodes to the same full list.
+        #[test]
+        fn candidate_blocks_and_both_layouts((postings, positions) in arb_postings(),
+                                             candidates in proptest::collection::btree_set(0u32..5000, 0..40)) {
+            let mut w = PostingsWriter::default();
+            let mut k = 0;
+            for p in &postings {
+                let per_field: Vec<&[u32]> = positions[k..k + p.tfs.len()].iter().map(|v| v.as_slice()).collect();
+                k += p.tfs.len();
+                w.add(p.doc, p.mask, &per_field);
+            }
+            let (mut buf, mut pbuf) = (Vec::new(), Vec::new());
+            w.finish(&mut buf, &mut pbuf);
+            let df = postings.len() as u32;
+            let full = decode_postings(&buf, df, 5000, 3).unwrap();
+            // Format 1: the same blocks without the skip table.
+            let blocks = postings.len().div_ceil(BLOCK);
+            let table = if blocks > 1 { blocks * SKIP_ENTRY } else { 0 };
+            prop_assert_eq!(&decode_postings_for(&buf[table..], df, 5000, 3, false, None).unwrap(), &full);
+            let candidates: Vec<u32> = candidates.into_iter().collect();
+            let part = decode_postings_for(&buf, df, 5000, 3, true, Some(&candidates)).unwrap();
+            let want: Vec<usize> = (0..blocks)
+                .filter(|&b| {
+                    let docs = &full.docs[b * BLOCK..((b + 1) * BLOCK).min(full.len())];
+                    let lo = if b == 0 { 0 } else { full.docs[b * BLOCK - 1] + 1 };
+                    let hi = *docs.last().unwrap();
+                    blocks == 1 || candidates.iter().any(|&c| c >= lo && c <= hi)
+                })
+                .collect();
+            let mut expect = PostingList { tf_start: vec![0], ..Default::default() };
+            for b in want {
+                for i in b * BLOCK..((b + 1) * BLOCK).min(full.len()) {
+                    expect.docs.push(full.docs[i]);
+                    expect.masks.push(full.masks[i]);
+                    expect.tfs.extend_from_slice(full.tfs_of(i));
+                    expect.tf_start.push(expect.tfs.len() as u32);
+                }
+            }
+            prop_assert_eq!(&part, &expect);
+            for &c in &candidates {
+                if let Ok(i) = full.docs.binary_search(&c) {
+                    let j = part.docs.binary_search(&c);
+                    prop_assert!(j.is_ok(), "candidate {} lost", c);
+                    prop_assert_eq!(part.tfs_of(j.unwrap()), full.tfs_of(i));
+                }
             }
         }
     }

@@ -985,7 +985,16 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
         weight: f32,
         filter: Option<&[u32]>,
     ) -> Result<Scored> {
-        let loaded = self.load(ord)?;
+        // Scored on candidates only: decode just the blocks that may hold them (not cached,
+        // since such a list is partial), unless the whole list is at hand.
+        let loaded = match filter {
+            Some(docs) if !self.cache.contains_key(&ord) => {
+                let info = self.term_info(ord)?;
+                let list = self.index.postings_for(&info, self.src, docs)?;
+                std::rc::Rc::new((info, list))
+            }
+            _ => self.load(ord)?,
+        };
         let (info, list) = &*loaded;
         let idf = self.idf(info.doc_freq) * weight;
         let mut out = Vec::with_capacity(filter.map_or(list.len(), |f| f.len().min(list.len())));
