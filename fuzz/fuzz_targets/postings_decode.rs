@@ -7,7 +7,7 @@
 //! and as a store section.
 #![no_main]
 
-use edgekb::postings::{decode_positions, decode_postings, PostingList};
+use edgekb::postings::{decode_positions, decode_postings, decode_postings_for, PostingList};
 use edgekb::store::{read_doc, StoreReader};
 use libfuzzer_sys::fuzz_target;
 
@@ -44,6 +44,20 @@ fuzz_target!(|data: &[u8]| {
     let (postings, tail) = rest.split_at(split.min(rest.len()));
 
     for bytes in [postings, rest] {
+        // Format 1 (no skip table), and candidates drawn from the tail: a partial list keeps
+        // ids ascending, below doc_count, with masks and frequencies as documented.
+        if let Ok(list) = decode_postings_for(bytes, df, doc_count, field_count, false, None) {
+            check_postings(&list, df, doc_count, field_count);
+        }
+        let mut candidates: Vec<u32> = tail.iter().map(|&b| b as u32 * 97 % doc_count.max(1)).collect();
+        candidates.sort_unstable();
+        candidates.dedup();
+        if let Ok(part) = decode_postings_for(bytes, df, doc_count, field_count, true, Some(&candidates)) {
+            assert!(part.docs.len() <= df as usize);
+            assert!(part.docs.windows(2).all(|w| w[0] < w[1]), "ids do not ascend");
+            assert!(part.docs.iter().all(|&d| d < doc_count), "id beyond doc_count");
+            assert_eq!(part.tf_start.len(), part.docs.len() + 1);
+        }
         if let Ok(list) = decode_postings(bytes, df, doc_count, field_count) {
             check_postings(&list, df, doc_count, field_count);
             for pos_bytes in [tail, bytes] {
