@@ -398,18 +398,27 @@ mod tests {
         })
     }
 
+    /// The postings and positions bytes of one term.
+    fn write(postings: &[Posting], positions: &[Vec<u32>]) -> (Vec<u8>, Vec<u8>) {
+        let mut w = PostingsWriter::default();
+        let mut k = 0;
+        for p in postings {
+            let per_field: Vec<&[u32]> = positions[k..k + p.tfs.len()]
+                .iter()
+                .map(|v| v.as_slice())
+                .collect();
+            k += p.tfs.len();
+            w.add(p.doc, p.mask, &per_field);
+        }
+        let (mut buf, mut pbuf) = (Vec::new(), Vec::new());
+        w.finish(&mut buf, &mut pbuf);
+        (buf, pbuf)
+    }
+
     proptest! {
         #[test]
         fn postings_and_positions_round_trip((postings, positions) in arb_postings()) {
-            let mut w = PostingsWriter::default();
-            let mut k = 0;
-            for p in &postings {
-                let per_field: Vec<&[u32]> = positions[k..k + p.tfs.len()].iter().map(|v| v.as_slice()).collect();
-                k += p.tfs.len();
-                w.add(p.doc, p.mask, &per_field);
-            }
-            let (mut buf, mut pbuf) = (Vec::new(), Vec::new());
-            w.finish(&mut buf, &mut pbuf);
+            let (buf, pbuf) = write(&postings, &positions);
             let list = decode_postings(&buf, postings.len() as u32, 5000, 3).unwrap();
             prop_assert_eq!(list.len(), postings.len());
             for (i, p) in postings.iter().enumerate() {
@@ -439,15 +448,7 @@ mod tests {
         #[test]
         fn candidate_blocks_and_both_layouts((postings, positions) in arb_postings(),
                                              candidates in proptest::collection::btree_set(0u32..5000, 0..40)) {
-            let mut w = PostingsWriter::default();
-            let mut k = 0;
-            for p in &postings {
-                let per_field: Vec<&[u32]> = positions[k..k + p.tfs.len()].iter().map(|v| v.as_slice()).collect();
-                k += p.tfs.len();
-                w.add(p.doc, p.mask, &per_field);
-            }
-            let (mut buf, mut pbuf) = (Vec::new(), Vec::new());
-            w.finish(&mut buf, &mut pbuf);
+            let (buf, pbuf) = write(&postings, &positions);
             let df = postings.len() as u32;
             let full = decode_postings(&buf, df, 5000, 3).unwrap();
             // Format 1: the same blocks without the skip table.

@@ -234,16 +234,7 @@ pub struct Searcher<'a, D> {
 impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
     /// A searcher over a single-file `index` with default limits.
     pub fn new(index: &'a Index<D>) -> Self {
-        Searcher {
-            index,
-            src: index,
-            limits: SearchLimits::default(),
-            cache: HashMap::new(),
-            max_score: false,
-            infos: RefCell::default(),
-            parts: RefCell::default(),
-            missing: RefCell::default(),
-        }
+        Searcher::with_source(index, index)
     }
 
     /// A searcher whose postings, positions and stored chunks come from `src` (a lazy loader's

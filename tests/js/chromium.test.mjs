@@ -107,70 +107,66 @@ describe('wasm package in headless Chromium', { timeout: 180_000 }, () => {
     return { server, page, state, problems };
   }
 
-  describe('golden queries over a cut dictionary in a test page', () => {
-    let server;
-    let page;
-    let state;
-    let problems;
-
+  // Registers the hooks that load goldenPage(mount, dir()) before a describe's tests and close
+  // it after; its fields are filled in by then.
+  function useGoldenPage(mount, dir) {
+    const ctx = {};
     before(async () => {
-      ({ server, page, state, problems } = await goldenPage('/cut/', cutDir));
+      Object.assign(ctx, await goldenPage(mount, dir()));
     });
-
     after(async () => {
-      await page?.close();
-      await server?.close();
+      await ctx.page?.close();
+      await ctx.server?.close();
     });
+    return ctx;
+  }
 
-    test('the cut index opened in the page, and parts came in ranges', () => {
-      assert.equal(state.splitError, undefined, `open() failed: ${JSON.stringify(state.splitError)}`);
-      assert.deepEqual(problems, []);
-      const log = server.stats().log.filter((l) => l.pathname.startsWith('/cut/terms.'));
-      assert.ok(log.length > 0, 'no dictionary part was fetched');
-      for (const l of log) assert.match(l.range ?? '', /^bytes=\d+-\d+$/);
-    });
+  // One test per golden case, against what the page recorded for the split index it opened.
+  function splitGoldenCases(ctx) {
     for (const [i, c] of (golden?.cases ?? []).entries()) {
       test(caseName(c, i), () => {
-        const entry = state.splitResults?.[i];
-        assert.ok(entry, `no result for case ${i}`);
+        const entry = ctx.state.splitResults?.[i];
+        assert.ok(entry, `no split result for case ${i}`);
         assert.equal(entry.query, c.query, 'the page ran the same query');
         assert.equal(entry.error, undefined, `search threw: ${JSON.stringify(entry.error)}`);
+        assert.equal(entry.plain, true, 'the result is made of plain objects');
         assertMatchesGolden(entry.result, c.expect, caseName(c, i));
       });
     }
+  }
+
+  describe('golden queries over a cut dictionary in a test page', () => {
+    const ctx = useGoldenPage('/cut/', () => cutDir);
+
+    test('the cut index opened in the page, and parts came in ranges', () => {
+      assert.equal(ctx.state.splitError, undefined, `open() failed: ${JSON.stringify(ctx.state.splitError)}`);
+      assert.deepEqual(ctx.problems, []);
+      const log = ctx.server.stats().log.filter((l) => l.pathname.startsWith('/cut/terms.'));
+      assert.ok(log.length > 0, 'no dictionary part was fetched');
+      for (const l of log) assert.match(l.range ?? '', /^bytes=\d+-\d+$/);
+    });
+    splitGoldenCases(ctx);
   });
 
   describe('golden queries in a test page', () => {
-    let server;
-    let page;
-    let state;
-    let problems;
-
-    before(async () => {
-      ({ server, page, state, problems } = await goldenPage('/split/', splitDir));
-    });
-
-    after(async () => {
-      await page?.close();
-      await server?.close();
-    });
+    const ctx = useGoldenPage('/split/', () => splitDir);
 
     test('the page loaded the package and the index without errors', () => {
-      assert.equal(state.error, undefined, `page failed: ${JSON.stringify(state.error)}`);
-      assert.deepEqual(problems, []);
-      const stats = server.stats().byPath;
+      assert.equal(ctx.state.error, undefined, `page failed: ${JSON.stringify(ctx.state.error)}`);
+      assert.deepEqual(ctx.problems, []);
+      const stats = ctx.server.stats().byPath;
       assert.ok(stats['/pkg/edgekb_bg.wasm']?.requests >= 1, 'init() fetched pkg/edgekb_bg.wasm');
     });
 
     test('docCount is the same in the page as in Node', async () => {
       const { KnowledgeBase } = await loadNode();
       const kb = KnowledgeBase.fromBytes(await readFile(FIXTURE));
-      assert.equal(state.docCount, kb.docCount);
-      assert.equal(state.openDocCount, kb.docCount, 'KnowledgeBase.open() in the page');
+      assert.equal(ctx.state.docCount, kb.docCount);
+      assert.equal(ctx.state.openDocCount, kb.docCount, 'KnowledgeBase.open() in the page');
     });
 
     test('fromBytes on truncated bytes throws an EdgekbError in the page', () => {
-      const e = state.truncatedError;
+      const e = ctx.state.truncatedError;
       assert.ok(e, 'fromBytes accepted 16 bytes');
       assert.equal(e.isTrap, false, `trapped: ${e.message}`);
       assert.equal(e.isError, true);
@@ -179,14 +175,14 @@ describe('wasm package in headless Chromium', { timeout: 180_000 }, () => {
     });
 
     test('an already-aborted signal rejects open() with an AbortError in the page', () => {
-      assert.ok(state.abortError, 'open() with an aborted signal resolved');
-      assert.equal(state.abortError.name, 'AbortError', JSON.stringify(state.abortError));
+      assert.ok(ctx.state.abortError, 'open() with an aborted signal resolved');
+      assert.equal(ctx.state.abortError.name, 'AbortError', JSON.stringify(ctx.state.abortError));
     });
 
     describe('golden cases', () => {
       for (const [i, c] of (golden?.cases ?? []).entries()) {
         test(caseName(c, i), () => {
-          const entry = state.results?.[i];
+          const entry = ctx.state.results?.[i];
           assert.ok(entry, `no result for case ${i}`);
           assert.equal(entry.query, c.query, 'the page ran the same query');
           assert.equal(entry.error, undefined, `search threw: ${JSON.stringify(entry.error)}`);
@@ -199,23 +195,14 @@ describe('wasm package in headless Chromium', { timeout: 180_000 }, () => {
 
     describe('golden cases over a split index', () => {
       test('the split index opened in the page', () => {
-        assert.equal(state.splitError, undefined, `open() failed: ${JSON.stringify(state.splitError)}`);
-        assert.equal(state.splitDocCount, state.docCount);
-        assert.equal(state.splitStats?.split, true);
-        const byPath = server.stats().byPath;
+        assert.equal(ctx.state.splitError, undefined, `open() failed: ${JSON.stringify(ctx.state.splitError)}`);
+        assert.equal(ctx.state.splitDocCount, ctx.state.docCount);
+        assert.equal(ctx.state.splitStats?.split, true);
+        const byPath = ctx.server.stats().byPath;
         assert.equal(byPath['/split/manifest.json']?.requests, 1);
         assert.equal(byPath['/split/' + files.dictionary]?.requests, 1);
       });
-      for (const [i, c] of (golden?.cases ?? []).entries()) {
-        test(caseName(c, i), () => {
-          const entry = state.splitResults?.[i];
-          assert.ok(entry, `no split result for case ${i}`);
-          assert.equal(entry.query, c.query, 'the page ran the same query');
-          assert.equal(entry.error, undefined, `search threw: ${JSON.stringify(entry.error)}`);
-          assert.equal(entry.plain, true, 'the result is made of plain objects');
-          assertMatchesGolden(entry.result, c.expect, caseName(c, i));
-        });
-      }
+      splitGoldenCases(ctx);
     });
   });
 
