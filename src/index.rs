@@ -738,15 +738,7 @@ impl<D: AsRef<[u8]>> Index<D> {
 
     /// The postings of a term, with bytes from `src`.
     pub fn postings_from(&self, info: &TermInfo, src: &dyn DataSource) -> Result<PostingList> {
-        let data = src.read(DataFile::Postings, info.postings.clone())?;
-        decode_postings_for(
-            &data,
-            info.doc_freq,
-            self.meta.doc_count,
-            self.indexed.len(),
-            self.version >= 2,
-            None,
-        )
+        self.decode_term(info, src, None)
     }
 
     /// The postings of a term in the blocks that may hold one of `candidates` (ascending), with
@@ -757,14 +749,24 @@ impl<D: AsRef<[u8]>> Index<D> {
         src: &dyn DataSource,
         candidates: &[u32],
     ) -> Result<PostingList> {
+        self.decode_term(info, src, Some(candidates))
+    }
+
+    fn decode_term(
+        &self,
+        info: &TermInfo,
+        src: &dyn DataSource,
+        candidates: Option<&[u32]>,
+    ) -> Result<PostingList> {
         let data = src.read(DataFile::Postings, info.postings.clone())?;
+        // Format 1 wrote no skip tables.
         decode_postings_for(
             &data,
             info.doc_freq,
             self.meta.doc_count,
             self.indexed.len(),
             self.version >= 2,
-            Some(candidates),
+            candidates,
         )
     }
 
