@@ -383,7 +383,10 @@ fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
                     rebuilt.manifest.dictionary.size,
                     rebuilt.dictionary_parts,
                     rebuilt.manifest.terms.size,
-                    rebuilt.manifest.postings.size + rebuilt.manifest.positions.size + rebuilt.manifest.store.size,
+                    rebuilt.manifest.postings.size
+                        + rebuilt.manifest.positions.size
+                        + rebuilt.manifest.store.size
+                        + rebuilt.manifest.display.size,
                     start.elapsed().as_secs_f64()
                 );
             } else {
