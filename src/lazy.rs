@@ -7,9 +7,10 @@
 //! when a host ignores `Range`), and searches once everything is there. Nothing enters the
 //! cache before it is checked, so a failed, short or corrupt response never poisons it.
 //!
-//! A query runs in two phases: postings (and positions, for phrases) of its expanded terms,
-//! then the stored-field chunks of its top hits. Each phase is one request per data file it
-//! touches, or fewer, once the dictionary is resident; pages already cached cost nothing.
+//! A query runs in phases: the dictionary parts its words need (a cut dictionary only; a second
+//! round for typo expansion), postings (and positions, for phrases) of its expanded terms, then
+//! the hit-display chunks of its top hits (none when the dictionary holds them). Each phase is
+//! one request per data file it touches, or fewer; pages already cached cost nothing.
 //!
 //! [`Loader`] is the I/O side natively (a directory, or memory); the wasm binding drives the
 //! same steps with `fetch`.
@@ -665,7 +666,7 @@ impl LazyIndex {
         Ok(())
     }
 
-    /// Answers `query`: postings phase, scoring, stored-fields phase.
+    /// Answers `query`: dictionary parts, postings, scoring, hit display.
     pub fn search(
         &mut self,
         loader: &mut dyn Loader,

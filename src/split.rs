@@ -1,15 +1,17 @@
 //! What does a split index look like on a static host?
 //!
-//! A directory of one small mutable `manifest.json` and four immutable files named by content
+//! A directory of one small mutable `manifest.json` and six immutable files named by content
 //! (`<kind>.<16 hex digits of SHA-256>.bin`, cacheable forever):
 //!
 //! - `dictionary.*.bin`: an index file (same header and sections as a single-file index)
-//!   holding meta, terms, term info, field norms, the store's chunk table and the page table.
+//!   holding meta, the term dictionary (or, when it is big, the router of its parts), field
+//!   norms, the two stores' chunk tables (a small hit-display store whole) and the page table.
 //!   It is fetched whole and stays resident: queries are analyzed and expanded (exact, prefix,
-//!   typo) against it before anything else is fetched.
-//! - `postings.*.bin`, `positions.*.bin`, `store.*.bin`: a 16-byte pack header (magic
-//!   `EDGEKBPK`, format version, data-file kind) followed by the section's bytes, fetched in
-//!   page-aligned HTTP ranges; every page's CRC32 is in the dictionary's page table.
+//!   typo) against it, and the dictionary parts it names, before anything else is fetched.
+//! - `postings.*.bin`, `positions.*.bin`, `store.*.bin`, `terms.*.bin` (dictionary parts),
+//!   `display.*.bin` (hit fields): a 16-byte pack header (magic `EDGEKBPK`, format version,
+//!   data-file kind) followed by the data, fetched in page-aligned HTTP ranges; every page's
+//!   CRC32 is in the dictionary's page table.
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
