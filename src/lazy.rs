@@ -33,19 +33,6 @@ pub const MAX_GAP_PAGES: u32 = 4;
 /// then the first-character parts of the words that need typo expansion.
 pub const MAX_DICTIONARY_ROUNDS: usize = 3;
 
-/// Fails when a prepared query still lacks dictionary parts after
-/// [`MAX_DICTIONARY_ROUNDS`] (never expected: each round fetches all it asked for).
-pub fn check_prepared(prepared: &Prepared) -> crate::Result<()> {
-    match prepared.dictionary_needs().first() {
-        None => Ok(()),
-        Some((file, r)) => Err(Error::NotLoaded {
-            file: file.name(),
-            start: r.start,
-            end: r.end,
-        }),
-    }
-}
-
 /// Default cache budget natively and in browsers.
 pub const DEFAULT_CACHE_BYTES: usize = 32 << 20;
 
@@ -686,7 +673,8 @@ impl LazyIndex {
             self.load(loader, &version, &parts, &mut ws)?;
             prepared = Searcher::with_source(index, &ws).prepare(query, opts)?;
         }
-        check_prepared(&prepared)?;
+        // Never expected after the rounds: each fetches all it asked for.
+        prepared.require_complete()?;
         let needs = prepared.needs()?;
         self.load(loader, &version, &needs, &mut ws)?;
         let (total, top) = Searcher::with_source(index, &ws).execute(&prepared, opts)?;

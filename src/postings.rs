@@ -448,7 +448,7 @@ mod tests {
         #[test]
         fn candidate_blocks_and_both_layouts((postings, positions) in arb_postings(),
                                              candidates in proptest::collection::btree_set(0u32..5000, 0..40)) {
-            let (buf, pbuf) = write(&postings, &positions);
+            let (buf, _) = write(&postings, &positions);
             let df = postings.len() as u32;
             let full = decode_postings(&buf, df, 5000, 3).unwrap();
             // Format 1: the same blocks without the skip table.

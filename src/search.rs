@@ -202,6 +202,18 @@ impl Prepared {
     pub fn dictionary_needs(&self) -> &[(DataFile, Range<u64>)] {
         &self.missing
     }
+
+    /// `Err(NotLoaded)` naming the first dictionary part it still lacks, if any.
+    pub fn require_complete(&self) -> Result<()> {
+        match self.missing.first() {
+            None => Ok(()),
+            Some((file, r)) => Err(Error::NotLoaded {
+                file: file.name(),
+                start: r.start,
+                end: r.end,
+            }),
+        }
+    }
 }
 
 /// The bytes of a dictionary part, shared by the lookups of one search.
@@ -270,13 +282,7 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
     /// Answers `query` (single-file index, or a source that holds everything needed).
     pub fn search(&mut self, query: &str, opts: &SearchOptions) -> Result<SearchResults> {
         let prepared = self.prepare(query, opts)?;
-        if let Some((file, r)) = prepared.dictionary_needs().first() {
-            return Err(Error::NotLoaded {
-                file: file.name(),
-                start: r.start,
-                end: r.end,
-            });
-        }
+        prepared.require_complete()?;
         let (total, top) = self.execute(&prepared, opts)?;
         Ok(SearchResults {
             total,

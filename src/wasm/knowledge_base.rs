@@ -283,7 +283,7 @@ impl Split {
                 .prepare(&query, &opts)
                 .map_err(JsErr::from)?;
         }
-        crate::lazy::check_prepared(&prepared).map_err(JsErr::from)?;
+        prepared.require_complete().map_err(JsErr::from)?;
         let needs = prepared.needs().map_err(JsErr::from)?;
         self.load(&version, &needs, &mut ws, signal.as_ref())
             .await?;
@@ -516,8 +516,9 @@ impl KnowledgeBase {
         o.into()
     }
 
-    /// Loads whole data files (postings first) while they fit in the cache budget; resolves to
-    /// the bytes cached. A no-op for a single-file index.
+    /// Loads whole data files in `DataFile::PREFETCH_ORDER` (dictionary parts, hit display,
+    /// postings, positions, store), each when it fits in the cache budget; resolves to the bytes
+    /// cached. A no-op for a single-file index.
     #[wasm_bindgen(unchecked_return_type = "Promise<number>")]
     pub fn prefetch(
         &self,
