@@ -252,7 +252,7 @@ fn main() {
             false,
         ),
         (
-            "OR ranking, MaxScore",
+            "OR ranking, block-max pruning",
             SearchOptions { any: true, ..opts },
             false,
         ),
@@ -262,7 +262,7 @@ fn main() {
             true,
         ),
     ] {
-        let mut searcher = Searcher::new(&index).max_score(!exhaustive);
+        let mut searcher = Searcher::new(&index).exhaustive(exhaustive);
         for q in &queries {
             searcher.search(q, &o).unwrap(); // warm-up
         }

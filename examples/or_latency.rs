@@ -1,4 +1,4 @@
-//! OR-ranking latency with MaxScore against scoring every match, on real queries; checks that
+//! OR-ranking latency with block-max pruning against scoring every match, on real queries; checks that
 //! both give the same results.
 //!
 //!     cargo run --release --example or_latency -- <index.ekb> <queries.jsonl> [limit]
@@ -32,12 +32,15 @@ fn main() {
             for q in &queries {
                 let t = Instant::now();
                 let r = Searcher::new(&index)
-                    .max_score(!exhaustive)
+                    .exhaustive(exhaustive)
                     .search(q, &opts)
                     .unwrap();
                 lat.push(t.elapsed().as_secs_f64() * 1e3);
                 if !exhaustive {
-                    let s = Searcher::new(&index).search(q, &opts).unwrap();
+                    let s = Searcher::new(&index)
+                        .exhaustive(true)
+                        .search(q, &opts)
+                        .unwrap();
                     assert_eq!(r, s, "{q}");
                 }
             }
@@ -49,7 +52,7 @@ fn main() {
             if exhaustive {
                 "every match scored"
             } else {
-                "MaxScore"
+                "block-max pruning"
             },
             queries.len(),
             p(0.5),

@@ -8,6 +8,7 @@ use std::collections::{HashMap, HashSet};
 use std::io::Write;
 
 use crate::analysis::{Analyzer, AnalyzerConfig};
+use crate::bm25::{average_lengths, Bm25F, ImpactOf};
 use crate::codec::{bits_needed, crc32, pack};
 use crate::error::{Error, Result};
 use crate::index::{
@@ -294,6 +295,7 @@ impl IndexBuilder {
             total_lengths,
             mut terms,
             doc_count,
+            indexed,
             ..
         } = self;
         terms.sort_unstable_by(|a, b| a.0.cmp(&b.0));
@@ -302,6 +304,16 @@ impl IndexBuilder {
             limit: u32::MAX as u64,
         })?;
 
+        let scorer = Bm25F::new(
+            bm25,
+            self_indexed_weights(&schema, &indexed),
+            average_lengths(&total_lengths, doc_count),
+        );
+        let impact = ImpactOf {
+            scorer: &scorer,
+            norms: &norms,
+            fields: indexed.len(),
+        };
         let mut fst_builder = fst::MapBuilder::memory();
         let mut postings = Vec::new();
         let mut positions = Vec::new();
@@ -311,7 +323,9 @@ impl IndexBuilder {
                 .insert(term.as_bytes(), ord as u64)
                 .map_err(|e| Error::corrupt(format!("term dictionary: {e}")))?;
             let (p0, q0) = (postings.len(), positions.len());
-            w.finish(&mut postings, &mut positions);
+            w.finish(&mut postings, &mut positions, |doc, mask, tfs| {
+                impact.of(doc, mask, tfs)
+            });
             let plen = u32::try_from(postings.len() - p0)
                 .map_err(|_| too_big("postings bytes of one term"))?;
             let qlen = u32::try_from(positions.len() - q0)
@@ -351,6 +365,11 @@ impl IndexBuilder {
         debug_assert!(sections.iter().map(|s| s.0).eq(SECTIONS));
         Ok(sections)
     }
+}
+
+/// The weight of each indexed field, by bit.
+fn self_indexed_weights(schema: &Schema, indexed: &[usize]) -> Vec<f32> {
+    indexed.iter().map(|&f| schema.fields()[f].weight).collect()
 }
 
 /// Encodes a term-info table for `infos` (document frequency, postings length, positions

@@ -188,6 +188,11 @@ impl<'a> PartView<'a> {
     pub fn term_info(&self, local: u64) -> Result<TermInfo> {
         term_info(self.info, self.count, local)
     }
+
+    /// The document frequency of the part's term `local`.
+    pub fn doc_freq(&self, local: u64) -> Result<u32> {
+        crate::index::term_doc_freq(self.info, self.count, local)
+    }
 }
 
 /// The smallest key above every key that starts with `prefix` (`None`: there is none).

@@ -8,16 +8,17 @@ use std::ops::Range;
 use std::sync::Arc;
 
 use crate::analysis::{Analyzer, AnalyzerConfig, Language};
+use crate::bm25::{average_lengths, Bm25F};
 use crate::codec::{crc32, packed_len, unpack_one, Reader};
 use crate::error::{Error, Result};
-use crate::postings::{decode_positions, decode_postings_for, PositionList, PostingList};
+use crate::postings::{decode_positions, decode_postings_for, Layout, PositionList, PostingList};
 use crate::schema::{FieldOptions, Schema};
 use crate::store::{decompress_chunk, read_doc, ChunkInfo, StoreReader, StoredDoc};
 
 /// The label every index file starts with.
 pub const MAGIC: &[u8; 8] = b"EDGEKBIX";
 /// The format version this code writes.
-pub const FORMAT_VERSION: u32 = 2;
+pub const FORMAT_VERSION: u32 = 3;
 /// The oldest format version this code reads.
 pub const OLDEST_SUPPORTED_FORMAT_VERSION: u32 = 1;
 /// Bytes of the fixed header.
@@ -236,49 +237,87 @@ pub struct TermInfo {
 
 /// Decodes entry `ord` from the term-info section.
 pub fn term_info(section: &[u8], term_count: u32, ord: u64) -> Result<TermInfo> {
-    if ord >= term_count as u64 {
-        return Err(Error::corrupt(format!(
-            "term ordinal {ord} of {term_count}"
-        )));
+    let t = TermEntry::find(section, term_count, ord)?;
+    let mut p_off = t.postings_base;
+    let mut q_off = t.positions_base;
+    for k in 0..t.i {
+        p_off += unpack_one(t.pls, t.w_pl, k) as u64;
+        q_off += unpack_one(t.poss, t.w_pos, k) as u64;
     }
-    let blocks = (term_count as usize).div_ceil(TERM_BLOCK);
-    let b = ord as usize / TERM_BLOCK;
-    let i = ord as usize % TERM_BLOCK;
-    let header_end = blocks * TERM_BLOCK_HEADER;
-    let mut r = Reader::new(section, "term info");
-    r.bytes(b * TERM_BLOCK_HEADER)?;
-    let postings_base = r.u32()? as u64;
-    let positions_base = r.u32()? as u64;
-    let data_off = r.u32()? as usize;
-    let (w_df, w_pl, w_pos) = (r.u8()?, r.u8()?, r.u8()?);
-    if w_df > 32 || w_pl > 32 || w_pos > 32 {
-        return Err(Error::corrupt("term info bit width above 32"));
-    }
-    let n = (term_count as usize - b * TERM_BLOCK).min(TERM_BLOCK);
-    let start = header_end
-        .checked_add(data_off)
-        .ok_or_else(|| Error::corrupt("term info offset"))?;
-    let need = packed_len(n, w_df) + packed_len(n, w_pl) + packed_len(n, w_pos);
-    let data = section.get(start..start + need).ok_or(Error::Truncated {
-        what: "term info block",
-        needed: (start + need) as u64,
-        available: section.len() as u64,
-    })?;
-    let (dfs, rest) = data.split_at(packed_len(n, w_df));
-    let (pls, poss) = rest.split_at(packed_len(n, w_pl));
-    let mut p_off = postings_base;
-    let mut q_off = positions_base;
-    for k in 0..i {
-        p_off += unpack_one(pls, w_pl, k) as u64;
-        q_off += unpack_one(poss, w_pos, k) as u64;
-    }
-    let pl = unpack_one(pls, w_pl, i) as u64;
-    let ql = unpack_one(poss, w_pos, i) as u64;
+    let pl = unpack_one(t.pls, t.w_pl, t.i) as u64;
+    let ql = unpack_one(t.poss, t.w_pos, t.i) as u64;
     Ok(TermInfo {
-        doc_freq: unpack_one(dfs, w_df, i),
+        doc_freq: unpack_one(t.dfs, t.w_df, t.i),
         postings: p_off..p_off + pl,
         positions: q_off..q_off + ql,
     })
+}
+
+/// The document frequency of term `ord` alone, from a TERMINFO section: constant time, where
+/// [`term_info`] sums the lengths of the terms before it in its block.
+pub fn term_doc_freq(section: &[u8], term_count: u32, ord: u64) -> Result<u32> {
+    let t = TermEntry::find(section, term_count, ord)?;
+    Ok(unpack_one(t.dfs, t.w_df, t.i))
+}
+
+/// One term's block of a TERMINFO section, its columns checked in bounds.
+struct TermEntry<'s> {
+    postings_base: u64,
+    positions_base: u64,
+    w_df: u8,
+    w_pl: u8,
+    w_pos: u8,
+    dfs: &'s [u8],
+    pls: &'s [u8],
+    poss: &'s [u8],
+    /// The term's index in its block.
+    i: usize,
+}
+
+impl<'s> TermEntry<'s> {
+    fn find(section: &'s [u8], term_count: u32, ord: u64) -> Result<TermEntry<'s>> {
+        if ord >= term_count as u64 {
+            return Err(Error::corrupt(format!(
+                "term ordinal {ord} of {term_count}"
+            )));
+        }
+        let blocks = (term_count as usize).div_ceil(TERM_BLOCK);
+        let b = ord as usize / TERM_BLOCK;
+        let i = ord as usize % TERM_BLOCK;
+        let header_end = blocks * TERM_BLOCK_HEADER;
+        let mut r = Reader::new(section, "term info");
+        r.bytes(b * TERM_BLOCK_HEADER)?;
+        let postings_base = r.u32()? as u64;
+        let positions_base = r.u32()? as u64;
+        let data_off = r.u32()? as usize;
+        let (w_df, w_pl, w_pos) = (r.u8()?, r.u8()?, r.u8()?);
+        if w_df > 32 || w_pl > 32 || w_pos > 32 {
+            return Err(Error::corrupt("term info bit width above 32"));
+        }
+        let n = (term_count as usize - b * TERM_BLOCK).min(TERM_BLOCK);
+        let start = header_end
+            .checked_add(data_off)
+            .ok_or_else(|| Error::corrupt("term info offset"))?;
+        let need = packed_len(n, w_df) + packed_len(n, w_pl) + packed_len(n, w_pos);
+        let data = section.get(start..start + need).ok_or(Error::Truncated {
+            what: "term info block",
+            needed: (start + need) as u64,
+            available: section.len() as u64,
+        })?;
+        let (dfs, rest) = data.split_at(packed_len(n, w_df));
+        let (pls, poss) = rest.split_at(packed_len(n, w_pl));
+        Ok(TermEntry {
+            postings_base,
+            positions_base,
+            w_df,
+            w_pl,
+            w_pos,
+            dfs,
+            pls,
+            poss,
+            i,
+        })
+    }
 }
 
 /// Field lengths are kept as one-byte codes: exact up to 34, then within about 6%.
@@ -501,6 +540,8 @@ pub struct Index<D> {
     /// holds).
     store_fields: Vec<usize>,
     avg_lengths: Vec<f32>,
+    /// BM25F over this index's fields.
+    scorer: Bm25F,
     /// Byte range of each section, indexed by `kind as usize - 1` (`0..0` when absent).
     ranges: [Range<usize>; 10],
     /// The page table of a split dictionary.
@@ -581,17 +622,15 @@ impl<D: AsRef<[u8]>> Index<D> {
                 indexed.len()
             )));
         }
-        let avg_lengths = meta
-            .total_lengths
-            .iter()
-            .map(|&t| {
-                if meta.doc_count == 0 {
-                    1.0
-                } else {
-                    (t as f64 / meta.doc_count as f64).max(1.0) as f32
-                }
-            })
-            .collect();
+        let avg_lengths = average_lengths(&meta.total_lengths, meta.doc_count);
+        let scorer = Bm25F::new(
+            meta.bm25,
+            indexed
+                .iter()
+                .map(|&f| meta.schema.fields()[f].weight)
+                .collect(),
+            avg_lengths.clone(),
+        );
         let pages = match sections.iter().any(|s| s.kind == SectionKind::Pages) {
             true => Some(Pages::decode(&bytes_of(&data)[find(SectionKind::Pages)])?),
             false => None,
@@ -623,6 +662,7 @@ impl<D: AsRef<[u8]>> Index<D> {
             stored,
             store_fields,
             avg_lengths,
+            scorer,
         })
     }
 
@@ -721,6 +761,15 @@ impl<D: AsRef<[u8]>> Index<D> {
         )
     }
 
+    /// The document frequency of term `ord` (see [`term_doc_freq`]).
+    pub fn term_doc_freq(&self, ord: u64) -> Result<u32> {
+        term_doc_freq(
+            self.section(SectionKind::TermInfo),
+            self.meta.term_count,
+            ord,
+        )
+    }
+
     /// Whether this is the dictionary of a split index (its data lives in other files).
     pub fn is_split(&self) -> bool {
         self.pages.is_some()
@@ -765,7 +814,7 @@ impl<D: AsRef<[u8]>> Index<D> {
             info.doc_freq,
             self.meta.doc_count,
             self.indexed.len(),
-            self.version >= 2,
+            self.postings_layout(),
             candidates,
         )
     }
@@ -784,6 +833,16 @@ impl<D: AsRef<[u8]>> Index<D> {
     ) -> Result<PositionList> {
         let data = src.read(DataFile::Positions, info.positions.clone())?;
         decode_positions(&data, list)
+    }
+
+    /// BM25F with this index's parameters, field weights and average lengths.
+    pub fn scorer(&self) -> &Bm25F {
+        &self.scorer
+    }
+
+    /// How this file lays out postings (format 3 writes block impacts, format 2 skip tables).
+    pub fn postings_layout(&self) -> Layout {
+        Layout::of_version(self.version)
     }
 
     /// The length of indexed field `bit` in document `doc`.

@@ -24,6 +24,8 @@
 #[forbid(unsafe_code)]
 pub mod analysis;
 #[forbid(unsafe_code)]
+pub mod bm25;
+#[forbid(unsafe_code)]
 pub mod builder;
 #[forbid(unsafe_code)]
 pub mod cache;

@@ -13,6 +13,8 @@
 //! index file or on a range fetched on its own.
 
 use crate::codec::{bits_needed, pack, packed_len, put_varint, unpack, Reader};
+use std::ops::Range;
+
 use crate::error::{Error, Result};
 
 /// Documents per postings block.
@@ -95,8 +97,14 @@ impl PostingsWriter {
         self.docs.len() as u32
     }
 
-    /// Appends the encoded postings to `postings` and the positions to `positions`.
-    pub fn finish(&self, postings: &mut Vec<u8>, positions: &mut Vec<u8>) {
+    /// Appends the encoded postings to `postings` (in the current layout, [`Layout::Impacts`],
+    /// with `impact` giving each posting's impact byte) and the positions to `positions`.
+    pub fn finish(
+        &self,
+        postings: &mut Vec<u8>,
+        positions: &mut Vec<u8>,
+        impact: impl Fn(u32, u16, &[u32]) -> u8,
+    ) {
         let blocks_out = &mut Vec::new();
         let mut skips: Vec<(u32, u32)> = Vec::new();
         self.write_blocks(blocks_out, &mut skips);
@@ -104,6 +112,17 @@ impl PostingsWriter {
             for (last, end) in &skips {
                 postings.extend_from_slice(&last.to_le_bytes());
                 postings.extend_from_slice(&end.to_le_bytes());
+            }
+            for (k, block) in self.docs.chunks(BLOCK).enumerate() {
+                let mut best = 0u8;
+                let mut t = self.block_tf_starts[k] as usize;
+                for (i, &doc) in block.iter().enumerate() {
+                    let mask = self.masks[k * BLOCK + i];
+                    let n = mask.count_ones() as usize;
+                    best = best.max(impact(doc, mask, &self.tfs[t..t + n]));
+                    t += n;
+                }
+                postings.push(best);
             }
         }
         postings.extend_from_slice(blocks_out);
@@ -164,54 +183,303 @@ pub fn encode_postings(postings: &[Posting], out: &mut Vec<u8>) {
         k += p.tfs.len();
         w.add(p.doc, p.mask, &per_field);
     }
-    w.finish(out, &mut Vec::new());
+    w.finish(out, &mut Vec::new(), |_, _, _| 255);
 }
 
-/// Decodes `df` postings from `data` (the current format, with skip tables). Every value is
-/// checked: ids stay below `doc_count` and ascend, masks stay within `field_count` bits,
-/// frequencies are at least 1.
+/// How a format version lays out a term's postings.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Layout {
+    /// Format 1: the blocks only.
+    Blocks,
+    /// Format 2: a term of more than one block starts with a skip table.
+    Skips,
+    /// Format 3 (current): the skip table is followed by one impact byte per block.
+    Impacts,
+}
+
+impl Layout {
+    /// The layout of format `version`.
+    pub fn of_version(version: u32) -> Layout {
+        match version {
+            0 | 1 => Layout::Blocks,
+            2 => Layout::Skips,
+            _ => Layout::Impacts,
+        }
+    }
+
+    /// Bytes before the blocks of a term of `blocks` blocks.
+    fn table_len(self, blocks: u64) -> u64 {
+        match self {
+            _ if blocks <= 1 => 0,
+            Layout::Blocks => 0,
+            Layout::Skips => blocks * SKIP_ENTRY as u64,
+            Layout::Impacts => blocks * (SKIP_ENTRY as u64 + 1),
+        }
+    }
+}
+
+/// Which columns of a block to decode.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Columns {
+    /// Document ids only (enough to count and intersect).
+    Docs,
+    /// Document ids and field masks (enough to match a field restriction).
+    Masks,
+    /// Everything (enough to score).
+    All,
+}
+
+/// One decoded block: a [`PostingList`] of at most [`BLOCK`] documents, with the columns asked
+/// for (`masks` and `tfs` stay empty when not decoded).
+pub type Block = PostingList;
+
+/// A term's encoded postings, opened for reading block by block. Opening checks lengths only;
+/// every block is checked as it is decoded, and each skip entry as it is read.
+#[derive(Clone, Copy, Debug)]
+pub struct Blocks<'d> {
+    /// The skip entries (empty without a table).
+    table: &'d [u8],
+    /// The impact bytes (empty without them).
+    impacts: &'d [u8],
+    body: &'d [u8],
+    df: u32,
+    doc_count: u32,
+    field_count: usize,
+}
+
+impl<'d> Blocks<'d> {
+    /// Opens the `df` postings of a term laid out as `layout` in `data`.
+    pub fn open(
+        data: &'d [u8],
+        df: u32,
+        doc_count: u32,
+        field_count: usize,
+        layout: Layout,
+    ) -> Result<Blocks<'d>> {
+        // Each block of up to 128 documents takes at least 3 bytes, which bounds allocations.
+        let blocks = (df as u64).div_ceil(BLOCK as u64);
+        let table_len = layout.table_len(blocks);
+        if blocks * 3 + table_len > data.len() as u64 || df > doc_count {
+            return Err(Error::corrupt(format!(
+                "postings claim {df} documents in {} bytes",
+                data.len()
+            )));
+        }
+        let (head, body) = data.split_at(table_len as usize);
+        let (table, impacts) = match layout {
+            Layout::Impacts if blocks > 1 => head.split_at(blocks as usize * SKIP_ENTRY),
+            _ => (head, &head[head.len()..]),
+        };
+        Ok(Blocks {
+            table,
+            impacts,
+            body,
+            df,
+            doc_count,
+            field_count,
+        })
+    }
+
+    /// Number of blocks.
+    pub fn len(&self) -> usize {
+        (self.df as usize).div_ceil(BLOCK)
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.df == 0
+    }
+
+    /// Whether the blocks have a skip table (else block `k + 1` starts where block `k`'s
+    /// decoding ended, and no block's last document is known before it is decoded).
+    pub fn has_skips(&self) -> bool {
+        !self.table.is_empty()
+    }
+
+    /// Documents in block `k`.
+    pub fn block_len(&self, k: usize) -> usize {
+        (self.df as usize)
+            .saturating_sub(k.saturating_mul(BLOCK))
+            .min(BLOCK)
+    }
+
+    /// Block `k`'s impact byte (255 when the layout has none).
+    pub fn impact(&self, k: usize) -> u8 {
+        self.impacts.get(k).copied().unwrap_or(255)
+    }
+
+    fn raw_entry(&self, k: usize) -> Result<(u32, usize)> {
+        let e = self
+            .table
+            .get(k * SKIP_ENTRY..(k + 1) * SKIP_ENTRY)
+            .ok_or_else(|| Error::corrupt(format!("postings have no skip entry {k}")))?;
+        let last = u32::from_le_bytes([e[0], e[1], e[2], e[3]]);
+        let end = u32::from_le_bytes([e[4], e[5], e[6], e[7]]) as usize;
+        Ok((last, end))
+    }
+
+    /// Block `k`'s skip entry, checked against its predecessor: (the last document of the
+    /// block before, or -1; the block's last document; its byte range in the body). An error
+    /// without a skip table.
+    pub fn entry(&self, k: usize) -> Result<(i64, u32, Range<usize>)> {
+        let (prev, start) = match k {
+            0 => (-1i64, 0usize),
+            _ => {
+                let (p, s) = self.raw_entry(k - 1)?;
+                (p as i64, s)
+            }
+        };
+        let (last, end) = self.raw_entry(k)?;
+        if end < start || end > self.body.len() || (last as i64) <= prev || last >= self.doc_count {
+            return Err(Error::corrupt("postings skip table out of order"));
+        }
+        Ok((prev, last, start..end))
+    }
+
+    /// Decodes block `k`, which starts at byte `start` of the body after document `prev` (from
+    /// [`Blocks::entry`], or from decoding the blocks before it), into `out`; returns where it
+    /// ends. With [`Columns::All`] that end is checked against the skip table.
+    pub fn decode(
+        &self,
+        k: usize,
+        start: usize,
+        prev: i64,
+        columns: Columns,
+        out: &mut Block,
+    ) -> Result<usize> {
+        out.docs.clear();
+        out.masks.clear();
+        out.tfs.clear();
+        out.tf_start.clear();
+        out.tf_start.push(0);
+        self.decode_into(k, start, prev, columns, out)
+    }
+
+    /// Like [`Blocks::decode`], appending to `out` (whose `tf_start` must not be empty).
+    fn decode_into(
+        &self,
+        k: usize,
+        start: usize,
+        prev: i64,
+        columns: Columns,
+        out: &mut Block,
+    ) -> Result<usize> {
+        let len = self.block_len(k);
+        if len == 0 {
+            return Err(Error::corrupt(format!("postings have no block {k}")));
+        }
+        let skip = if self.has_skips() {
+            let (_, last, range) = self.entry(k)?;
+            if range.start != start {
+                return Err(Error::corrupt(
+                    "postings block starts elsewhere than its skip entry",
+                ));
+            }
+            Some((last, range.end))
+        } else {
+            None
+        };
+        let body = self.body.get(start..).unwrap_or(&[]);
+        let mut r = Reader::new(body, "postings");
+        let mut col = Vec::with_capacity(BLOCK);
+        read_column(&mut r, len, &mut col)?;
+        let mut doc_prev = prev;
+        for &g in &col {
+            let doc = doc_prev + 1 + g as i64;
+            if doc >= self.doc_count as i64 {
+                return Err(Error::corrupt(format!(
+                    "posting for document {doc} of {}",
+                    self.doc_count
+                )));
+            }
+            doc_prev = doc;
+            out.docs.push(doc as u32);
+        }
+        if let Some((last, _)) = skip {
+            if doc_prev != last as i64 {
+                return Err(Error::corrupt(
+                    "postings block ends on another document than its skip entry says",
+                ));
+            }
+        }
+        if columns == Columns::Docs {
+            return Ok(start + body.len() - r.remaining());
+        }
+        let allowed: u32 = if self.field_count >= 16 {
+            0xffff
+        } else {
+            (1u32 << self.field_count) - 1
+        };
+        read_column(&mut r, len, &mut col)?;
+        let mut tf_count = 0usize;
+        for &m in &col {
+            let mask = m.wrapping_add(1);
+            if mask == 0 || mask & !allowed != 0 {
+                return Err(Error::corrupt(format!(
+                    "posting field mask {mask:#x} for {} fields",
+                    self.field_count
+                )));
+            }
+            out.masks.push(mask as u16);
+            tf_count += mask.count_ones() as usize;
+        }
+        if columns == Columns::Masks {
+            return Ok(start + body.len() - r.remaining());
+        }
+        read_column(&mut r, tf_count, &mut col)?;
+        let base = *out.tf_start.last().unwrap_or(&0);
+        out.tfs.extend(col.iter().map(|&t| t.saturating_add(1)));
+        let mut t = base;
+        for &m in &out.masks[out.masks.len() - len..] {
+            t += m.count_ones();
+            out.tf_start.push(t);
+        }
+        let end = start + body.len() - r.remaining();
+        if let Some((_, want)) = skip {
+            if end != want {
+                return Err(Error::corrupt(
+                    "postings block ends elsewhere than its skip entry says",
+                ));
+            }
+        }
+        Ok(end)
+    }
+}
+
+fn read_column(r: &mut Reader<'_>, len: usize, col: &mut Vec<u32>) -> Result<()> {
+    let width = r.u8()?;
+    if width > 32 {
+        return Err(Error::corrupt(format!("postings bit width {width}")));
+    }
+    col.clear();
+    unpack(r.bytes(packed_len(len, width))?, width, len, col)
+}
+
+/// Decodes `df` postings from `data` (the current layout). Every value is checked: ids stay
+/// below `doc_count` and ascend, masks stay within `field_count` bits, frequencies are at
+/// least 1.
 pub fn decode_postings(
     data: &[u8],
     df: u32,
     doc_count: u32,
     field_count: usize,
 ) -> Result<PostingList> {
-    decode_postings_for(data, df, doc_count, field_count, true, None)
+    decode_postings_for(data, df, doc_count, field_count, Layout::Impacts, None)
 }
 
-/// Like [`decode_postings`], for either layout (`skip_table`: format 2 and later write one
-/// before the blocks of a term of more than one block; format 1 did not), and with
-/// `candidates` (ascending) decoding only the blocks whose document range may hold one of them
-/// (which needs a skip table; without one every block is decoded): the list then holds every
-/// posting of the candidates, and others near them.
+/// Like [`decode_postings`], for any layout, and with `candidates` (ascending) decoding only
+/// the blocks whose document range may hold one of them (which needs a skip table; without
+/// one every block is decoded): the list then holds every posting of the candidates, and
+/// others near them.
 pub fn decode_postings_for(
     data: &[u8],
     df: u32,
     doc_count: u32,
     field_count: usize,
-    skip_table: bool,
+    layout: Layout,
     candidates: Option<&[u32]>,
 ) -> Result<PostingList> {
-    // Each block of up to 128 documents takes at least 3 bytes, which bounds the allocation.
-    let blocks = (df as u64).div_ceil(BLOCK as u64);
-    let skip_len = if skip_table && blocks > 1 {
-        blocks * SKIP_ENTRY as u64
-    } else {
-        0
-    };
-    if blocks * 3 + skip_len > data.len() as u64 || df > doc_count {
-        return Err(Error::corrupt(format!(
-            "postings claim {df} documents in {} bytes",
-            data.len()
-        )));
-    }
-    let (skips, body) = data.split_at(skip_len as usize);
-    let skip = |k: usize| -> (u32, usize) {
-        let e = &skips[k * SKIP_ENTRY..(k + 1) * SKIP_ENTRY];
-        let last = u32::from_le_bytes([e[0], e[1], e[2], e[3]]);
-        let end = u32::from_le_bytes([e[4], e[5], e[6], e[7]]) as usize;
-        (last, end)
-    };
+    let blocks = Blocks::open(data, df, doc_count, field_count, layout)?;
     let n = df as usize;
     let mut list = PostingList {
         docs: Vec::with_capacity(n),
@@ -220,92 +488,27 @@ pub fn decode_postings_for(
         tfs: Vec::with_capacity(n),
     };
     list.tf_start.push(0);
-    let mut col = Vec::with_capacity(BLOCK);
-    let allowed: u32 = if field_count >= 16 {
-        0xffff
-    } else {
-        (1u32 << field_count) - 1
-    };
-    let read_column = |r: &mut Reader<'_>, len: usize, col: &mut Vec<u32>| -> Result<()> {
-        let width = r.u8()?;
-        if width > 32 {
-            return Err(Error::corrupt(format!("postings bit width {width}")));
-        }
-        col.clear();
-        unpack(r.bytes(packed_len(len, width))?, width, len, col)
-    };
     let mut candidate = 0usize;
-    // (the previous block's last document, where this block starts) as the skip table says.
+    // (the previous block's last document, where this block starts)
     let mut prev: i64 = -1;
     let mut at = 0usize;
-    for k in 0..blocks as usize {
-        let len = (n - k * BLOCK).min(BLOCK);
-        let (last, end) = if skip_len > 0 {
-            let (last, end) = skip(k);
-            if end < at || end > body.len() || (last as i64) <= prev || last >= doc_count {
-                return Err(Error::corrupt("postings skip table out of order"));
-            }
-            (last as i64, end)
-        } else {
-            (i64::MAX, body.len())
-        };
-        if let Some(c) = candidates {
-            while candidate < c.len() && (c[candidate] as i64) <= prev {
-                candidate += 1;
-            }
-            if skip_len > 0 && (candidate == c.len() || c[candidate] as i64 > last) {
-                // No candidate in (prev, last]: skip the block.
-                prev = last;
-                at = end;
-                continue;
+    for k in 0..blocks.len() {
+        if blocks.has_skips() {
+            let (_, last, range) = blocks.entry(k)?;
+            if let Some(c) = candidates {
+                while candidate < c.len() && (c[candidate] as i64) <= prev {
+                    candidate += 1;
+                }
+                if candidate == c.len() || c[candidate] > last {
+                    // No candidate in (prev, last]: skip the block.
+                    prev = last as i64;
+                    at = range.end;
+                    continue;
+                }
             }
         }
-        let mut r = Reader::new(&body[at..], "postings");
-        let mut doc_prev = prev;
-        read_column(&mut r, len, &mut col)?;
-        for &g in &col {
-            let doc = doc_prev + 1 + g as i64;
-            if doc >= doc_count as i64 {
-                return Err(Error::corrupt(format!(
-                    "posting for document {doc} of {doc_count}"
-                )));
-            }
-            doc_prev = doc;
-            list.docs.push(doc as u32);
-        }
-        if skip_len > 0 && doc_prev != last {
-            return Err(Error::corrupt(
-                "postings block ends on another document than its skip entry says",
-            ));
-        }
-        read_column(&mut r, len, &mut col)?;
-        let mut tf_count = 0usize;
-        for &m in &col {
-            let mask = m.wrapping_add(1);
-            if mask == 0 || mask & !allowed != 0 {
-                return Err(Error::corrupt(format!(
-                    "posting field mask {mask:#x} for {field_count} fields"
-                )));
-            }
-            list.masks.push(mask as u16);
-            tf_count += mask.count_ones() as usize;
-        }
-        read_column(&mut r, tf_count, &mut col)?;
-        let base = list.tfs.len() as u32;
-        list.tfs.extend(col.iter().map(|&t| t.saturating_add(1)));
-        let mut t = base;
-        for &m in &list.masks[list.masks.len() - len..] {
-            t += m.count_ones();
-            list.tf_start.push(t);
-        }
-        let used = body.len() - at - r.remaining();
-        if skip_len > 0 && at + used != end {
-            return Err(Error::corrupt(
-                "postings block ends elsewhere than its skip entry says",
-            ));
-        }
-        at += used;
-        prev = doc_prev;
+        at = blocks.decode_into(k, at, prev, Columns::All, &mut list)?;
+        prev = *list.docs.last().unwrap_or(&0) as i64;
     }
     Ok(list)
 }
@@ -411,7 +614,9 @@ mod tests {
             w.add(p.doc, p.mask, &per_field);
         }
         let (mut buf, mut pbuf) = (Vec::new(), Vec::new());
-        w.finish(&mut buf, &mut pbuf);
+        w.finish(&mut buf, &mut pbuf, |doc, _, tfs| {
+            (doc % 7) as u8 + tfs[0] as u8
+        });
         (buf, pbuf)
     }
 
@@ -432,13 +637,62 @@ mod tests {
             }
         }
 
+        /// Block by block, in any order and with any columns, decoding gives the slices of
+        /// the whole list; entries give each block's last document and range.
+        #[test]
+        fn blocks_decode_alone((postings, positions) in arb_postings()) {
+            let (buf, _) = write(&postings, &positions);
+            let df = postings.len() as u32;
+            let full = decode_postings(&buf, df, 5000, 3).unwrap();
+            let blocks = Blocks::open(&buf, df, 5000, 3, Layout::Impacts).unwrap();
+            prop_assert_eq!(blocks.has_skips(), blocks.len() > 1);
+            if !blocks.has_skips() {
+                prop_assert!(blocks.entry(0).is_err());
+                return Ok(());
+            }
+            let mut out = Block::default();
+            for k in (0..blocks.len()).rev() {
+                let (prev, last, range) = blocks.entry(k).unwrap();
+                let span = k * BLOCK..((k + 1) * BLOCK).min(full.len());
+                prop_assert_eq!(last, full.docs[span.end - 1]);
+                prop_assert_eq!(prev, if k == 0 { -1 } else { full.docs[span.start - 1] as i64 });
+                for columns in [Columns::Docs, Columns::Masks, Columns::All] {
+                    let end = blocks.decode(k, range.start, prev, columns, &mut out).unwrap();
+                    prop_assert_eq!(&out.docs[..], &full.docs[span.clone()]);
+                    if columns != Columns::Docs {
+                        prop_assert_eq!(&out.masks[..], &full.masks[span.clone()]);
+                    }
+                    if columns == Columns::All {
+                        prop_assert_eq!(end, range.end);
+                        for (i, j) in span.clone().enumerate() {
+                            prop_assert_eq!(out.tfs_of(i), full.tfs_of(j));
+                        }
+                    }
+                }
+            }
+            prop_assert!(blocks.decode(blocks.len(), 0, -1, Columns::All, &mut out).is_err());
+        }
+
         #[test]
         fn decoding_garbage_never_panics(data in proptest::collection::vec(any::<u8>(), 0..200), df in 0u32..300) {
             if let Ok(list) = decode_postings(&data, df, 1000, 3) {
                 let _ = decode_positions(&data, &list);
             }
-            for skips in [false, true] {
-                let _ = decode_postings_for(&data, df, 1000, 3, skips, Some(&[5, 200, 999]));
+            for layout in [Layout::Blocks, Layout::Skips, Layout::Impacts] {
+                let _ = decode_postings_for(&data, df, 1000, 3, layout, Some(&[5, 200, 999]));
+                if let Ok(blocks) = Blocks::open(&data, df, 1000, 3, layout) {
+                    let mut out = Block::default();
+                    for k in 0..blocks.len() {
+                        let _ = blocks.impact(k);
+                        if blocks.has_skips() {
+                            if let Ok((prev, _, range)) = blocks.entry(k) {
+                                for columns in [Columns::Docs, Columns::Masks, Columns::All] {
+                                    let _ = blocks.decode(k, range.start, prev, columns, &mut out);
+                                }
+                            }
+                        }
+                    }
+                }
             }
         }
 
@@ -451,12 +705,23 @@ mod tests {
             let (buf, _) = write(&postings, &positions);
             let df = postings.len() as u32;
             let full = decode_postings(&buf, df, 5000, 3).unwrap();
-            // Format 1: the same blocks without the skip table.
+            // Format 1: the same blocks without the skip table; format 2: without impacts.
             let blocks = postings.len().div_ceil(BLOCK);
-            let table = if blocks > 1 { blocks * SKIP_ENTRY } else { 0 };
-            prop_assert_eq!(&decode_postings_for(&buf[table..], df, 5000, 3, false, None).unwrap(), &full);
+            let (skips, impacts) = if blocks > 1 { (blocks * SKIP_ENTRY, blocks) } else { (0, 0) };
+            prop_assert_eq!(&decode_postings_for(&buf[skips + impacts..], df, 5000, 3, Layout::Blocks, None).unwrap(), &full);
+            let v2 = [&buf[..skips], &buf[skips + impacts..]].concat();
+            prop_assert_eq!(&decode_postings_for(&v2, df, 5000, 3, Layout::Skips, None).unwrap(), &full);
+            // Each block's impact is the best of its postings'.
+            let opened = Blocks::open(&buf, df, 5000, 3, Layout::Impacts).unwrap();
+            for b in 0..blocks {
+                let want = (b * BLOCK..((b + 1) * BLOCK).min(full.len()))
+                    .map(|i| (full.docs[i] % 7) as u8 + full.tfs_of(i)[0] as u8)
+                    .max()
+                    .unwrap();
+                prop_assert_eq!(opened.impact(b), if blocks > 1 { want } else { 255 });
+            }
             let candidates: Vec<u32> = candidates.into_iter().collect();
-            let part = decode_postings_for(&buf, df, 5000, 3, true, Some(&candidates)).unwrap();
+            let part = decode_postings_for(&buf, df, 5000, 3, Layout::Impacts, Some(&candidates)).unwrap();
             let want: Vec<usize> = (0..blocks)
                 .filter(|&b| {
                     let docs = &full.docs[b * BLOCK..((b + 1) * BLOCK).min(full.len())];

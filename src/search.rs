@@ -34,8 +34,8 @@ use crate::index::{DataFile, DataSource, Index, TermInfo};
 use crate::postings::{PositionList, PostingList};
 use crate::query::{parse, Item, Occur};
 
-/// Clauses from which OR ranking prunes with MaxScore instead of scoring every match.
-pub const MAX_SCORE_MIN_CLAUSES: usize = 3;
+mod topk;
+pub use topk::RankStats;
 
 /// Weight of a prefix match relative to an exact one.
 pub const PREFIX_WEIGHT: f32 = 0.7;
@@ -233,8 +233,10 @@ pub struct Searcher<'a, D> {
     src: &'a dyn DataSource,
     limits: SearchLimits,
     cache: HashMap<u64, Loaded>,
-    /// Rank OR queries with MaxScore pruning (see [`Searcher::max_score`]).
-    max_score: bool,
+    /// Score every match instead of pruning (see [`Searcher::exhaustive`]).
+    exhaustive: bool,
+    /// What ranking the last query took.
+    stats: RankStats,
     /// Term infos read so far.
     infos: RefCell<HashMap<u64, TermInfo>>,
     /// Dictionary parts read (and checked) so far; `None` when the source lacks one.
@@ -257,20 +259,26 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
             src,
             limits: SearchLimits::default(),
             cache: HashMap::new(),
-            max_score: false,
+            exhaustive: false,
+            stats: RankStats::default(),
             infos: RefCell::default(),
             parts: RefCell::default(),
             missing: RefCell::default(),
         }
     }
 
-    /// Ranks OR queries of [`MAX_SCORE_MIN_CLAUSES`] clauses or more with MaxScore pruning
-    /// instead of scoring every match. Same results (tested); off by default because with
-    /// bounds from BM25 saturation alone (no per-block maxima yet) it measured slower than
-    /// scoring everything on the benchmark corpora (see BENCHMARKS.md).
-    pub fn max_score(mut self, yes: bool) -> Self {
-        self.max_score = yes;
+    /// Scores every match (whole postings lists, merged clause by clause) instead of ranking
+    /// with block-max pruning ([`topk`]). The results are the same (the tests compare the
+    /// two); this is the reference the pruned path is checked and benchmarked against.
+    pub fn exhaustive(mut self, yes: bool) -> Self {
+        self.exhaustive = yes;
         self
+    }
+
+    /// What ranking the last query took: matches, documents scored, blocks decoded (all zero
+    /// after an exhaustive search).
+    pub fn stats(&self) -> RankStats {
+        self.stats
     }
 
     /// Sets the limits.
@@ -336,6 +344,12 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
         infos.clear();
         infos.extend(prepared.infos.iter().map(|(&o, i)| (o, i.clone())));
         drop(infos);
+        self.stats = RankStats::default();
+        if !self.exhaustive {
+            let r = self.top_k(prepared, opts.any, opts.limit);
+            self.cache.clear();
+            return r;
+        }
         let must = &prepared.must;
         // AND runs rarest clause first and scores later clauses only on the surviving
         // candidates; with no document matching all, fall back to OR.
@@ -356,12 +370,6 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
         }
         let mut matched = match matched {
             Some(m) => m,
-            // MaxScore pays off for long OR queries; short ones are cheaper scored outright.
-            None if self.max_score && must.len() >= MAX_SCORE_MIN_CLAUSES => {
-                let r = self.ranked_or(must, &prepared.must_not, opts.limit);
-                self.cache.clear();
-                return r;
-            }
             None => {
                 let mut acc = Vec::new();
                 for clause in must {
@@ -424,184 +432,6 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
                 score,
             })
             .collect())
-    }
-
-    /// Ranked OR with MaxScore pruning: documents are visited in id order from the clauses
-    /// that could still lift a document into the top `k` ("essential" clauses); the others are
-    /// probed only while a document's partial score plus their upper bounds can beat the
-    /// current k-th score. Scores are summed in the same order as the exhaustive path, so the
-    /// results are identical; `total` counts every match from the document ids alone.
-    fn ranked_or(
-        &mut self,
-        must: &[Vec<Planned>],
-        must_not: &[Vec<Planned>],
-        k: usize,
-    ) -> Result<(usize, Vec<(u32, f32)>)> {
-        let n_docs = self.index.doc_count() as usize;
-        let k1 = self.index.meta().bm25.k1;
-        let mut clauses: Vec<Vec<AltCursor>> = Vec::with_capacity(must.len());
-        for c in must {
-            clauses.push(c.iter().map(|p| self.cursor(p)).collect::<Result<_>>()?);
-        }
-        let words = n_docs.div_ceil(64);
-        let mut excluded = vec![0u64; words];
-        for c in must_not {
-            for p in c {
-                self.cursor(p)?
-                    .each_doc(|d| excluded[d as usize / 64] |= 1 << (d % 64));
-            }
-        }
-        // Every match, from ids alone.
-        let mut seen = vec![0u64; words];
-        for alt in clauses.iter().flatten() {
-            alt.each_doc(|d| seen[d as usize / 64] |= 1 << (d % 64));
-        }
-        let total: usize = seen
-            .iter()
-            .zip(&excluded)
-            .map(|(s, e)| (s & !e).count_ones() as usize)
-            .sum();
-        let is_excluded = |d: u32| excluded[d as usize / 64] & (1 << (d % 64)) != 0;
-        if k == 0 || total == 0 {
-            return Ok((total, Vec::new()));
-        }
-        // Upper bounds (inflated a little, so rounding never prunes a winner).
-        let ub: Vec<f32> = clauses
-            .iter()
-            .map(|c| c.iter().map(|a| a.upper_bound(k1)).sum::<f32>() * 1.0001 + 1e-6)
-            .collect();
-        let mut order: Vec<usize> = (0..clauses.len()).collect();
-        order.sort_by(|&a, &b| ub[a].total_cmp(&ub[b]));
-        let cum: Vec<f32> = order
-            .iter()
-            .scan(0.0f32, |acc, &c| {
-                *acc += ub[c];
-                Some(*acc)
-            })
-            .collect();
-        let mut heap: std::collections::BinaryHeap<std::cmp::Reverse<Rank>> =
-            std::collections::BinaryHeap::new();
-        let mut essential_from = 0usize; // order[..essential_from] are non-essential
-        let mut scores: Vec<Option<f32>> = vec![None; clauses.len()];
-        loop {
-            let Some(doc) = order[essential_from..]
-                .iter()
-                .filter_map(|&c| clause_next(&clauses[c]))
-                .min()
-            else {
-                break;
-            };
-            let theta = if heap.len() == k {
-                heap.peek().map(|r| r.0 .0)
-            } else {
-                None
-            };
-            if !is_excluded(doc) {
-                scores.iter_mut().for_each(|s| *s = None);
-                let mut partial = 0.0f32;
-                for &c in &order[essential_from..] {
-                    if clause_next(&clauses[c]) == Some(doc) {
-                        let s = self.clause_score_at(&mut clauses[c], doc);
-                        partial += s.unwrap_or(0.0);
-                        scores[c] = s;
-                    }
-                }
-                let mut pruned = false;
-                for i in (0..essential_from).rev() {
-                    if let Some(t) = theta {
-                        if partial + cum[i] <= t {
-                            pruned = true;
-                            break;
-                        }
-                    }
-                    let c = order[i];
-                    let s = self.clause_score_at(&mut clauses[c], doc);
-                    partial += s.unwrap_or(0.0);
-                    scores[c] = s;
-                }
-                if !pruned && !(theta.is_some_and(|t| partial <= t * 0.9999 - 1e-6)) {
-                    // The exact score, summed in clause order like the exhaustive path.
-                    let score = scores
-                        .iter()
-                        .flatten()
-                        .copied()
-                        .reduce(|a, b| a + b)
-                        .unwrap_or(0.0);
-                    let rank = Rank(score, doc);
-                    if heap.len() < k {
-                        heap.push(std::cmp::Reverse(rank));
-                    } else if heap.peek().is_some_and(|w| rank > w.0) {
-                        heap.pop();
-                        heap.push(std::cmp::Reverse(rank));
-                    }
-                    if heap.len() == k {
-                        let t = heap.peek().map(|r| r.0 .0).unwrap_or(0.0);
-                        while essential_from < order.len() && cum[essential_from] <= t {
-                            essential_from += 1;
-                        }
-                    }
-                }
-            }
-            for &c in &order[essential_from..] {
-                for alt in &mut clauses[c] {
-                    alt.advance_to(doc + 1);
-                }
-            }
-        }
-        let mut top: Vec<(u32, f32)> = heap.into_iter().map(|r| (r.0 .1, r.0 .0)).collect();
-        top.sort_unstable_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-        Ok((total, top))
-    }
-
-    fn cursor(&mut self, p: &Planned) -> Result<AltCursor> {
-        Ok(match p {
-            Planned::Word { expansions, mask } => {
-                let mut exps = Vec::with_capacity(expansions.len());
-                for e in expansions {
-                    let loaded = self.load(e.ord)?;
-                    let idfw = self.idf(loaded.0.doc_freq) * e.weight;
-                    let mut cur = ExpCursor {
-                        loaded,
-                        idfw,
-                        allowed: *mask,
-                        pos: 0,
-                    };
-                    cur.skip_masked();
-                    exps.push(cur);
-                }
-                AltCursor::Word(exps)
-            }
-            Planned::Phrase { terms, mask } => AltCursor::List(self.phrase(terms, *mask, None)?, 0),
-        })
-    }
-
-    /// The clause's score at `doc` (its alternatives summed in order), advancing its cursors.
-    fn clause_score_at(&self, clause: &mut [AltCursor], doc: u32) -> Option<f32> {
-        let mut out: Option<f32> = None;
-        for alt in clause.iter_mut() {
-            alt.advance_to(doc);
-            let s = match alt {
-                AltCursor::Word(exps) => {
-                    let mut best: Option<f32> = None;
-                    for e in exps.iter() {
-                        let list = &e.loaded.1;
-                        if e.pos < list.len() && list.docs[e.pos] == doc {
-                            let v = e.idfw
-                                * self.bm25f(doc, list.masks[e.pos], list.tfs_of(e.pos), e.allowed);
-                            best = Some(best.map_or(v, |b: f32| b.max(v)));
-                        }
-                    }
-                    best
-                }
-                AltCursor::List(list, pos) => {
-                    (*pos < list.len() && list[*pos].0 == doc).then(|| list[*pos].1)
-                }
-            };
-            if let Some(v) = s {
-                out = Some(out.map_or(v, |o| o + v));
-            }
-        }
-        out
     }
 
     /// Scores a clause (alternatives summed), only on `filter`'s documents when given.
@@ -706,33 +536,48 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
             }
         }
         let mut completions = false;
+        // Prefix completions as (ordinal, document frequency): a contiguous ordinal range per
+        // part, read without walking their keys.
+        let mut prefixed: Vec<(u64, u32)> = Vec::new();
         if prefix {
             // Terms the typed word is a prefix of.
             let lo = folded.as_bytes();
             let hi = prefix_end(lo);
-            let mut seen = 0usize;
             let limit = self.limits.max_prefix_candidates;
+            let first_at_or_after = |part: &PartView<'_>, key: &[u8]| {
+                part.map
+                    .range()
+                    .ge(key)
+                    .into_stream()
+                    .next()
+                    .map(|(_, o)| o)
+            };
             let complete = self.each_part(lo, hi.as_deref(), |base, part| {
-                let mut range = part.map.range().ge(lo);
-                if let Some(hi) = &hi {
-                    range = range.lt(hi);
+                let Some(start) = first_at_or_after(part, lo) else {
+                    return Ok(());
+                };
+                let end = hi
+                    .as_deref()
+                    .and_then(|h| first_at_or_after(part, h))
+                    .unwrap_or(part.map.len() as u64);
+                if end.saturating_sub(start) as usize + prefixed.len() > limit {
+                    return Err(Error::LimitExceeded {
+                        what: "prefix candidates per word",
+                        limit: limit as u64,
+                    });
                 }
-                let mut stream = range.into_stream();
-                while let Some((k, ord)) = stream.next() {
-                    seen += 1;
-                    if seen > limit {
-                        return Err(Error::LimitExceeded {
-                            what: "prefix candidates per word",
-                            limit: limit as u64,
-                        });
-                    }
-                    if k != stem.as_bytes() {
-                        completions = true;
-                        add(base + ord, PREFIX_WEIGHT);
-                    }
+                for local in start..end {
+                    prefixed.push((base + local, part.doc_freq(local)?));
                 }
                 Ok(())
             })?;
+            // The stem itself is an exact match, not a completion.
+            let stem_ord = match self.lookup(stem.as_bytes())? {
+                Lookup::Found(ord) => Some(ord),
+                _ => None,
+            };
+            prefixed.retain(|&(ord, _)| Some(ord) != stem_ord);
+            completions = !prefixed.is_empty();
             unsure |= !complete;
             // Stems are cut-down words: when nothing starts with the typed word, a stem that it
             // extends by at most three characters is what the finished word will most likely
@@ -796,33 +641,43 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
                 }
             }
         }
-        let mut out = Vec::with_capacity(found.len());
-        let mut infos = Vec::with_capacity(found.len());
+        let mut out = Vec::with_capacity(found.len() + prefixed.len());
+        for (ord, doc_freq) in prefixed {
+            match found.get_mut(&ord) {
+                Some(w) => *w = w.max(PREFIX_WEIGHT),
+                None => out.push(Expansion {
+                    ord,
+                    weight: PREFIX_WEIGHT,
+                    doc_freq,
+                }),
+            }
+        }
         for (ord, weight) in found {
-            let info = self.read_term_info(ord)?;
             out.push(Expansion {
                 ord,
                 weight,
-                doc_freq: info.doc_freq,
+                doc_freq: self.read_doc_freq(ord)?,
             });
-            infos.push((ord, info));
         }
         // Keep the best: by weight, then the rarest first (rare completions are the
-        // distinctive ones and score highest under BM25), then by ordinal (deterministic).
-        out.sort_by(|a, b| {
+        // distinctive ones and score highest under BM25), then by ordinal (deterministic, and
+        // a total order, so selecting then sorting equals sorting everything).
+        let better = |a: &Expansion, b: &Expansion| {
             b.weight
                 .total_cmp(&a.weight)
                 .then(a.doc_freq.cmp(&b.doc_freq))
                 .then(a.ord.cmp(&b.ord))
-        });
-        out.truncate(self.limits.max_expansions);
-        out.sort_by_key(|e| e.ord);
-        // Remember where the kept ones' data is (the others are dropped with `infos`).
-        let mut kept = self.infos.borrow_mut();
-        for (ord, info) in infos {
-            if out.binary_search_by_key(&ord, |e| e.ord).is_ok() {
-                kept.insert(ord, info);
-            }
+        };
+        let keep = self.limits.max_expansions;
+        if keep > 0 && out.len() > keep {
+            out.select_nth_unstable_by(keep - 1, better);
+        }
+        out.truncate(keep);
+        out.sort_unstable_by_key(|e| e.ord);
+        // Remember where the kept ones' data is.
+        for e in &out {
+            let info = self.read_term_info(e.ord)?;
+            self.infos.borrow_mut().insert(e.ord, info);
         }
         Ok(out)
     }
@@ -916,8 +771,24 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
 
     /// Where term `ord`'s data is, read from the dictionary.
     fn read_term_info(&self, ord: u64) -> Result<TermInfo> {
-        Ok(match self.index.router() {
-            None => self.index.term_info(ord)?,
+        self.read_dictionary(ord, |i, o| i.term_info(o), |p, o| p.term_info(o))
+    }
+
+    /// Term `ord`'s document frequency alone, read from the dictionary.
+    fn read_doc_freq(&self, ord: u64) -> Result<u32> {
+        self.read_dictionary(ord, |i, o| i.term_doc_freq(o), |p, o| p.doc_freq(o))
+    }
+
+    /// Reads term `ord`'s entry from the whole dictionary (`whole`) or from its part (`part`,
+    /// with the ordinal within the part).
+    fn read_dictionary<T>(
+        &self,
+        ord: u64,
+        whole: impl Fn(&Index<D>, u64) -> Result<T>,
+        part: impl Fn(&PartView<'_>, u64) -> Result<T>,
+    ) -> Result<T> {
+        match self.index.router() {
+            None => whole(self.index, ord),
             Some(router) => {
                 let i = router
                     .part_of_ord(ord)
@@ -928,10 +799,12 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
                     start: entry.range.start,
                     end: entry.range.end,
                 })?;
-                PartView::open(&bytes, router.part_terms(i), false)?
-                    .term_info(ord - entry.ord_base)?
+                part(
+                    &PartView::open(&bytes, router.part_terms(i), false)?,
+                    ord - entry.ord_base,
+                )
             }
-        })
+        }
     }
 
     fn load(&mut self, ord: u64) -> Result<Loaded> {
@@ -953,26 +826,8 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
 
     /// BM25F of one term in one document: `tfs` per set bit of `mask`, restricted to `allowed`.
     fn bm25f(&self, doc: u32, mask: u16, tfs: &[u32], allowed: u16) -> f32 {
-        let bm = self.index.meta().bm25;
-        let schema = self.index.schema().fields();
-        let fields = self.index.indexed_fields();
-        let avgs = self.index.avg_lengths();
-        let mut tf_tilde = 0.0f32;
-        let mut k = 0;
-        for (bit, &field) in fields.iter().enumerate() {
-            if mask & (1 << bit) == 0 {
-                continue;
-            }
-            let tf = tfs[k] as f32;
-            k += 1;
-            if allowed & (1 << bit) == 0 {
-                continue;
-            }
-            let len = self.index.field_len(doc, bit) as f32;
-            let norm = 1.0 - bm.b + bm.b * len / avgs[bit];
-            tf_tilde += schema[field].weight * tf / norm;
-        }
-        tf_tilde * (bm.k1 + 1.0) / (tf_tilde + bm.k1)
+        let s = self.index.scorer();
+        s.saturate(s.tilde(|bit| self.index.field_len(doc, bit), mask, tfs, allowed))
     }
 
     fn score_term(
@@ -1122,97 +977,6 @@ impl Ord for Rank {
     fn cmp(&self, other: &Self) -> std::cmp::Ordering {
         self.0.total_cmp(&other.0).then(other.1.cmp(&self.1))
     }
-}
-
-/// A cursor over one expansion's postings, skipping documents outside its fields.
-struct ExpCursor {
-    loaded: Loaded,
-    idfw: f32,
-    allowed: u16,
-    pos: usize,
-}
-
-impl ExpCursor {
-    fn skip_masked(&mut self) {
-        let l = &self.loaded.1;
-        while self.pos < l.len() && l.masks[self.pos] & self.allowed == 0 {
-            self.pos += 1;
-        }
-    }
-
-    fn current(&self) -> Option<u32> {
-        self.loaded.1.docs.get(self.pos).copied()
-    }
-
-    fn advance_to(&mut self, doc: u32) {
-        let docs = &self.loaded.1.docs;
-        if self.pos < docs.len() && docs[self.pos] < doc {
-            // Gallop, then binary search.
-            let mut step = 1;
-            let mut hi = self.pos + 1;
-            while hi < docs.len() && docs[hi] < doc {
-                self.pos = hi;
-                hi += step;
-                step *= 2;
-            }
-            let hi = hi.min(docs.len());
-            self.pos += docs[self.pos..hi].partition_point(|&d| d < doc);
-        }
-        self.skip_masked();
-    }
-}
-
-/// A cursor over one alternative of a clause.
-enum AltCursor {
-    /// A word: its expansions' cursors (score = the best expansion's).
-    Word(Vec<ExpCursor>),
-    /// A phrase, scored in advance (it is rare and short).
-    List(Scored, usize),
-}
-
-impl AltCursor {
-    fn next(&self) -> Option<u32> {
-        match self {
-            AltCursor::Word(exps) => exps.iter().filter_map(|e| e.current()).min(),
-            AltCursor::List(l, pos) => l.get(*pos).map(|x| x.0),
-        }
-    }
-
-    fn advance_to(&mut self, doc: u32) {
-        match self {
-            AltCursor::Word(exps) => exps.iter_mut().for_each(|e| e.advance_to(doc)),
-            AltCursor::List(l, pos) => *pos += l[*pos..].partition_point(|x| x.0 < doc),
-        }
-    }
-
-    /// Calls `f` for every document it matches (repeats possible across expansions).
-    fn each_doc(&self, mut f: impl FnMut(u32)) {
-        match self {
-            AltCursor::Word(exps) => {
-                for e in exps {
-                    let l = &e.loaded.1;
-                    for i in 0..l.len() {
-                        if l.masks[i] & e.allowed != 0 {
-                            f(l.docs[i]);
-                        }
-                    }
-                }
-            }
-            AltCursor::List(l, _) => l.iter().for_each(|x| f(x.0)),
-        }
-    }
-
-    /// No document scores more than this here: BM25F saturates below `k1 + 1`.
-    fn upper_bound(&self, k1: f32) -> f32 {
-        match self {
-            AltCursor::Word(exps) => exps.iter().map(|e| e.idfw).fold(0.0, f32::max) * (k1 + 1.0),
-            AltCursor::List(l, _) => l.iter().map(|x| x.1).fold(0.0, f32::max),
-        }
-    }
-}
-
-fn clause_next(clause: &[AltCursor]) -> Option<u32> {
-    clause.iter().filter_map(|a| a.next()).min()
 }
 
 /// Whether the phrase occurs in one of the `common` fields of the document at `idx`.

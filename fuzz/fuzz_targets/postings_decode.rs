@@ -7,7 +7,9 @@
 //! and as a store section.
 #![no_main]
 
-use edgekb::postings::{decode_positions, decode_postings, decode_postings_for, PostingList};
+use edgekb::postings::{
+    decode_positions, decode_postings, decode_postings_for, Block, Blocks, Columns, Layout, PostingList,
+};
 use edgekb::store::{read_doc, StoreReader};
 use libfuzzer_sys::fuzz_target;
 
@@ -46,17 +48,34 @@ fuzz_target!(|data: &[u8]| {
     for bytes in [postings, rest] {
         // Format 1 (no skip table), and candidates drawn from the tail: a partial list keeps
         // ids ascending, below doc_count, with masks and frequencies as documented.
-        if let Ok(list) = decode_postings_for(bytes, df, doc_count, field_count, false, None) {
+        if let Ok(list) = decode_postings_for(bytes, df, doc_count, field_count, Layout::Blocks, None) {
             check_postings(&list, df, doc_count, field_count);
         }
         let mut candidates: Vec<u32> = tail.iter().map(|&b| b as u32 * 97 % doc_count.max(1)).collect();
         candidates.sort_unstable();
         candidates.dedup();
-        if let Ok(part) = decode_postings_for(bytes, df, doc_count, field_count, true, Some(&candidates)) {
-            assert!(part.docs.len() <= df as usize);
-            assert!(part.docs.windows(2).all(|w| w[0] < w[1]), "ids do not ascend");
-            assert!(part.docs.iter().all(|&d| d < doc_count), "id beyond doc_count");
-            assert_eq!(part.tf_start.len(), part.docs.len() + 1);
+        for layout in [Layout::Skips, Layout::Impacts] {
+            if let Ok(part) = decode_postings_for(bytes, df, doc_count, field_count, layout, Some(&candidates)) {
+                assert!(part.docs.len() <= df as usize);
+                assert!(part.docs.windows(2).all(|w| w[0] < w[1]), "ids do not ascend");
+                assert!(part.docs.iter().all(|&d| d < doc_count), "id beyond doc_count");
+                assert_eq!(part.tf_start.len(), part.docs.len() + 1);
+            }
+            // Block by block, as ranking reads them: any column set, any order of blocks.
+            if let Ok(blocks) = Blocks::open(bytes, df, doc_count, field_count, layout) {
+                let mut out = Block::default();
+                for k in (0..blocks.len()).rev() {
+                    let _ = blocks.impact(k);
+                    let Ok((prev, last, range)) = blocks.entry(k) else { continue };
+                    for columns in [Columns::Docs, Columns::Masks, Columns::All] {
+                        if blocks.decode(k, range.start, prev, columns, &mut out).is_ok() {
+                            assert!(out.docs.len() == blocks.block_len(k));
+                            assert_eq!(out.docs.last(), Some(&last));
+                            assert!(out.docs.windows(2).all(|w| w[0] < w[1]), "ids do not ascend");
+                        }
+                    }
+                }
+            }
         }
         if let Ok(list) = decode_postings(bytes, df, doc_count, field_count) {
             check_postings(&list, df, doc_count, field_count);

@@ -1,5 +1,6 @@
-//! MaxScore pruning returns exactly what scoring every document returns: same total, same hits,
-//! same scores, same order, for random queries and options over the fixture.
+//! Block-max pruning returns exactly what scoring every match returns: same total, same hits,
+//! same scores, same order, for random queries and options over the fixture (every term of one
+//! block, scored in advance) and over a synthetic corpus whose common terms span many blocks.
 
 use std::path::PathBuf;
 
@@ -82,13 +83,16 @@ proptest! {
                     0 => format!("-{w}"),
                     1 => format!("{w} OR"),
                     2 => format!("title:{w}"),
+                    // A prefix: `w1*` expands to w1x, w10x… (many blocks each).
+                    3 => format!("{}*", &w[..w.len() - 2]),
+                    4 => format!("\"{w} {}\"", i.get(words)),
                     _ => w,
                 }
             }).collect();
             let q = q.join(" ") + " ";
             let opts = SearchOptions { limit, any: any_mode, ..Default::default() };
-            let fast = Searcher::new(index).max_score(true).search(&q, &opts).unwrap();
-            let slow = Searcher::new(index).search(&q, &opts).unwrap();
+            let fast = Searcher::new(index).search(&q, &opts).unwrap();
+            let slow = Searcher::new(index).exhaustive(true).search(&q, &opts).unwrap();
             prop_assert_eq!(fast, slow, "query {:?}", q);
             Ok(())
         })?;
@@ -114,10 +118,35 @@ proptest! {
             }).collect();
             let q = q.join(" ");
             let opts = SearchOptions { limit, prefix, typos, any: any_mode };
-            let fast = Searcher::new(index).max_score(true).search(&q, &opts).unwrap();
-            let slow = Searcher::new(index).search(&q, &opts).unwrap();
+            let fast = Searcher::new(index).search(&q, &opts).unwrap();
+            let slow = Searcher::new(index).exhaustive(true).search(&q, &opts).unwrap();
             prop_assert_eq!(fast, slow, "query {:?}", q);
             Ok(())
         })?;
+    }
+}
+
+/// Pruning happens: on the synthetic corpus, the top 5 of its most common words are found by
+/// scoring a fraction of their matches and decoding a fraction of their blocks, and an
+/// exhaustive search reports no ranking work (it scores everything its own way).
+#[test]
+fn common_words_are_ranked_without_scoring_every_match() {
+    let (index, _) = synthetic();
+    let opts = SearchOptions {
+        limit: 5,
+        ..Default::default()
+    };
+    for q in ["w0x ", "w1x ", "w3x "] {
+        let mut s = Searcher::new(&index);
+        let r = s.search(q, &opts).unwrap();
+        let st = s.stats();
+        assert_eq!(st.matched, r.total, "{q}");
+        assert!(st.matched > 1000, "{q}: {st:?}");
+        eprintln!("{q}: {st:?}");
+        assert!(st.scored * 4 < st.matched * 3, "{q}: {st:?}");
+        assert!(st.blocks_decoded < st.blocks, "{q}: {st:?}");
+        let mut slow = Searcher::new(&index).exhaustive(true);
+        assert_eq!(slow.search(q, &opts).unwrap(), r, "{q}");
+        assert_eq!(slow.stats(), edgekb::search::RankStats::default());
     }
 }

@@ -1,0 +1,595 @@
+//! How are the top `k` found without scoring every match?
+//!
+//! In two passes over the query's terms, each read block by block from its postings bytes:
+//!
+//! 1. **Match.** The matching documents are found from document ids alone (plus field masks for
+//!    a field-restricted word), never from frequencies: the rarest clause's documents, narrowed
+//!    by each later clause, whose blocks without a candidate are skipped through the skip table;
+//!    when no document matches every clause, the union of all of them (OR); then exclusions
+//!    are removed. `total` is exact.
+//! 2. **Rank.** The matches are visited in id order. Each term bounds its score over each of its
+//!    blocks by the block's impact byte ([`crate::bm25`]); a term short enough to have no skip
+//!    table, and a phrase, are scored in advance and bound by their exact scores. The sum of
+//!    these bounds is constant over a *region* of ids (up to the nearest block end), so once `k`
+//!    documents are held, a region whose bound cannot beat the `k`-th score is skipped: its
+//!    blocks' frequencies are never decoded and its documents never scored (block-max pruning,
+//!    after Ding and Suel's block-max indexes). Every other document is scored exactly as
+//!    scoring every match would ([`Searcher::exhaustive`]), summed in the same order, so the two
+//!    paths return identical results, which the tests check.
+
+use std::borrow::Cow;
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+
+use super::{Planned, Prepared, Rank, Scored, Searcher};
+use crate::error::Result;
+use crate::index::DataFile;
+use crate::postings::{decode_postings_for, Block, Blocks, Columns, Layout};
+
+/// What ranking the last query took (from [`Searcher::stats`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct RankStats {
+    /// Documents that matched.
+    pub matched: usize,
+    /// Documents scored (the rest were pruned).
+    pub scored: usize,
+    /// Postings blocks of the terms read block by block.
+    pub blocks: usize,
+    /// Of those, blocks decoded whole (frequencies too) to score a document.
+    pub blocks_decoded: usize,
+}
+
+/// Where one expansion's scores come from.
+enum Source<'a> {
+    /// Scored in advance (a term of one block, a format 1 term, a phrase): (document, score),
+    /// ascending, and how far ranking has read.
+    Exact { list: Scored, pos: usize },
+    /// Read block by block.
+    Blocks(Box<TermCursor<'a>>),
+}
+
+/// One term's postings, read block by block.
+struct TermCursor<'a> {
+    data: Cow<'a, [u8]>,
+    df: u32,
+    doc_count: u32,
+    fields: usize,
+    layout: Layout,
+    /// IDF times the expansion's weight.
+    idfw: f32,
+    /// Fields the word may match.
+    allowed: u16,
+    /// Whether `allowed` covers every field (then masks need no decoding to match).
+    all_fields: bool,
+    /// Per block: its last document, where it starts, the bound of its scores.
+    lasts: Vec<u32>,
+    starts: Vec<usize>,
+    bounds: Vec<f32>,
+    /// The first block whose last document is at or after the document being ranked.
+    at: usize,
+    /// The block decoded in `block`.
+    decoded: Option<usize>,
+    block: Block,
+    pos: usize,
+    /// Blocks decoded whole for ranking.
+    decodes: usize,
+}
+
+impl TermCursor<'_> {
+    fn blocks(&self) -> Result<Blocks<'_>> {
+        Blocks::open(
+            &self.data,
+            self.df,
+            self.doc_count,
+            self.fields,
+            self.layout,
+        )
+    }
+
+    fn prev(&self, k: usize) -> i64 {
+        if k == 0 {
+            -1
+        } else {
+            self.lasts[k - 1] as i64
+        }
+    }
+
+    /// Appends its matching documents (of the blocks that may hold one of `candidates`).
+    fn docs(&self, candidates: Option<&[u32]>, out: &mut Vec<u32>) -> Result<()> {
+        let blocks = self.blocks()?;
+        let columns = if self.all_fields {
+            Columns::Docs
+        } else {
+            Columns::Masks
+        };
+        let mut block = Block::default();
+        let mut c = 0usize;
+        for k in 0..self.lasts.len() {
+            if let Some(cands) = candidates {
+                let prev = self.prev(k);
+                while c < cands.len() && cands[c] as i64 <= prev {
+                    c += 1;
+                }
+                if c == cands.len() {
+                    break;
+                }
+                if cands[c] > self.lasts[k] {
+                    continue;
+                }
+            }
+            blocks.decode(k, self.starts[k], self.prev(k), columns, &mut block)?;
+            if self.all_fields {
+                out.extend_from_slice(&block.docs);
+            } else {
+                out.extend(
+                    block
+                        .docs
+                        .iter()
+                        .zip(&block.masks)
+                        .filter(|(_, &m)| m & self.allowed != 0)
+                        .map(|(&d, _)| d),
+                );
+            }
+        }
+        Ok(())
+    }
+
+    /// The bound of its score at `doc` (ascending from call to call) and the last document
+    /// the bound holds for.
+    fn region(&mut self, doc: u32) -> (f32, u32) {
+        while self.at < self.lasts.len() && self.lasts[self.at] < doc {
+            self.at += 1;
+        }
+        match self.lasts.get(self.at) {
+            Some(&last) => (self.bounds[self.at], last),
+            None => (0.0, u32::MAX),
+        }
+    }
+
+    /// Its posting of `doc` if it matches there: the field mask and frequencies.
+    fn posting(&mut self, doc: u32) -> Result<Option<(u16, &[u32])>> {
+        self.region(doc);
+        let k = self.at;
+        if k == self.lasts.len() {
+            return Ok(None);
+        }
+        if self.decoded != Some(k) {
+            let mut block = std::mem::take(&mut self.block);
+            let decoded =
+                self.blocks()?
+                    .decode(k, self.starts[k], self.prev(k), Columns::All, &mut block);
+            self.block = block;
+            self.decoded = None;
+            decoded?;
+            self.decoded = Some(k);
+            self.pos = 0;
+            self.decodes += 1;
+        }
+        let docs = &self.block.docs;
+        self.pos = gallop(docs, self.pos, doc, |&d| d);
+        let i = self.pos;
+        if i < docs.len() && docs[i] == doc && self.block.masks[i] & self.allowed != 0 {
+            Ok(Some((self.block.masks[i], self.block.tfs_of(i))))
+        } else {
+            Ok(None)
+        }
+    }
+}
+
+impl Source<'_> {
+    /// See [`TermCursor::docs`]; a list scored in advance holds only matches.
+    fn docs(&self, candidates: Option<&[u32]>, out: &mut Vec<u32>) -> Result<()> {
+        match self {
+            Source::Exact { list, .. } => match candidates {
+                None => out.extend(list.iter().map(|x| x.0)),
+                Some(c) => {
+                    let mut j = 0;
+                    for &(d, _) in list {
+                        j = gallop(c, j, d, |&x| x);
+                        if j == c.len() {
+                            break;
+                        }
+                        if c[j] == d {
+                            out.push(d);
+                        }
+                    }
+                }
+            },
+            Source::Blocks(t) => t.docs(candidates, out)?,
+        }
+        Ok(())
+    }
+
+    /// See [`TermCursor::region`]: a list scored in advance is bound by its exact scores.
+    fn region(&mut self, doc: u32) -> (f32, u32) {
+        match self {
+            Source::Exact { list, pos } => {
+                *pos = gallop(list, *pos, doc, |x| x.0);
+                match list.get(*pos) {
+                    None => (0.0, u32::MAX),
+                    Some(&(d, s)) if d == doc => (s, doc),
+                    Some(&(d, _)) => (0.0, d - 1),
+                }
+            }
+            Source::Blocks(t) => t.region(doc),
+        }
+    }
+}
+
+/// A query's clause: its alternatives (summed), each a word's expansions (the best counts) or
+/// a phrase.
+type Clause<'a> = Vec<Vec<Source<'a>>>;
+
+impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
+    /// Ranks a prepared query with block-max pruning: the number of matches and the top `k`.
+    pub(super) fn top_k(
+        &mut self,
+        prepared: &Prepared,
+        any: bool,
+        k: usize,
+    ) -> Result<(usize, Vec<(u32, f32)>)> {
+        let mut must: Vec<Clause<'a>> = Vec::with_capacity(prepared.must.len());
+        for c in &prepared.must {
+            must.push(self.sources(c)?);
+        }
+        let mut matched: Vec<u32> = Vec::new();
+        if !any && must.len() > 1 {
+            matched = clause_docs(&must[0], None, self.index.doc_count())?;
+            for c in &must[1..] {
+                if matched.is_empty() {
+                    break;
+                }
+                let docs = clause_docs(c, Some(&matched), self.index.doc_count())?;
+                matched = intersect(&matched, &docs);
+            }
+        }
+        if matched.is_empty() {
+            // OR: every clause's documents.
+            let mut lists = Vec::with_capacity(must.len());
+            for c in &must {
+                lists.push(clause_docs(c, None, self.index.doc_count())?);
+            }
+            matched = union(lists, self.index.doc_count());
+        }
+        for c in &prepared.must_not {
+            if matched.is_empty() {
+                break;
+            }
+            let excluded = self.sources(c)?;
+            let docs = clause_docs(&excluded, Some(&matched), self.index.doc_count())?;
+            matched = subtract(&matched, &docs);
+        }
+        let total = matched.len();
+        let (top, scored) = self.rank(&mut must, &matched, k)?;
+        let mut stats = RankStats {
+            matched: total,
+            scored,
+            ..RankStats::default()
+        };
+        for source in must.iter().flatten().flatten() {
+            if let Source::Blocks(t) = source {
+                stats.blocks += t.lasts.len();
+                stats.blocks_decoded += t.decodes;
+            }
+        }
+        self.stats = stats;
+        Ok((total, top))
+    }
+
+    /// The best `k` of `matched` (ascending), best first, and how many documents were scored.
+    fn rank(
+        &self,
+        clauses: &mut [Clause<'a>],
+        matched: &[u32],
+        k: usize,
+    ) -> Result<(Vec<(u32, f32)>, usize)> {
+        let mut scored = 0usize;
+        let mut heap: BinaryHeap<Reverse<Rank>> = BinaryHeap::with_capacity(k + 1);
+        let mut i = 0;
+        while i < matched.len() && k > 0 {
+            let doc = matched[i];
+            if heap.len() < k {
+                let score = self.score_at(clauses, doc)?;
+                heap.push(Reverse(Rank(score, doc)));
+                scored += 1;
+                i += 1;
+                continue;
+            }
+            let mut theta = heap.peek().map_or(f32::NEG_INFINITY, |r| r.0 .0);
+            // The bound over the region starting here (inflated: summed in another order
+            // than the exact scores, it may round differently).
+            let (mut bound, mut end) = (0.0f32, u32::MAX);
+            for clause in clauses.iter_mut() {
+                for alt in clause.iter_mut() {
+                    let mut best = 0.0f32;
+                    for source in alt.iter_mut() {
+                        let (b, e) = source.region(doc);
+                        best = best.max(b);
+                        end = end.min(e);
+                    }
+                    bound += best;
+                }
+            }
+            let bound = bound * 1.0001 + 1e-6;
+            let region_end = gallop(matched, i, end.saturating_add(1), |&d| d);
+            // A document that only ties the k-th score loses to it: it has a higher id.
+            while i < region_end && bound > theta {
+                let doc = matched[i];
+                let score = self.score_at(clauses, doc)?;
+                scored += 1;
+                if score > theta {
+                    heap.pop();
+                    heap.push(Reverse(Rank(score, doc)));
+                    theta = heap.peek().map_or(f32::NEG_INFINITY, |r| r.0 .0);
+                }
+                i += 1;
+            }
+            i = region_end.max(i);
+        }
+        let mut top: Vec<(u32, f32)> = heap.into_iter().map(|r| (r.0 .1, r.0 .0)).collect();
+        top.sort_unstable_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        Ok((top, scored))
+    }
+
+    /// The exact score of `doc`: per clause its alternatives summed (a word's best expansion),
+    /// clauses summed in order, as [`Searcher::exhaustive`] sums them.
+    fn score_at(&self, clauses: &mut [Clause<'a>], doc: u32) -> Result<f32> {
+        let mut total: Option<f32> = None;
+        for clause in clauses.iter_mut() {
+            let mut sum: Option<f32> = None;
+            for alt in clause.iter_mut() {
+                let mut best: Option<f32> = None;
+                for source in alt.iter_mut() {
+                    let s = match source {
+                        Source::Exact { .. } => match source.region(doc) {
+                            (s, end) if end == doc => Some(s),
+                            _ => None,
+                        },
+                        Source::Blocks(t) => {
+                            let (idfw, allowed) = (t.idfw, t.allowed);
+                            t.posting(doc)?
+                                .map(|(mask, tfs)| idfw * self.bm25f(doc, mask, tfs, allowed))
+                        }
+                    };
+                    if let Some(v) = s {
+                        best = Some(best.map_or(v, |b| b.max(v)));
+                    }
+                }
+                if let Some(v) = best {
+                    sum = Some(sum.map_or(v, |s| s + v));
+                }
+            }
+            if let Some(v) = sum {
+                total = Some(total.map_or(v, |t| t + v));
+            }
+        }
+        Ok(total.unwrap_or(0.0))
+    }
+
+    /// The sources of one clause's alternatives.
+    fn sources(&mut self, alternatives: &[Planned]) -> Result<Clause<'a>> {
+        let mut out = Vec::with_capacity(alternatives.len());
+        for p in alternatives {
+            out.push(match p {
+                Planned::Word { expansions, mask } => {
+                    // The expansions scored in advance become one list (their best score per
+                    // document), so ranking bounds and scores them in one step.
+                    let mut exact: Vec<Scored> = Vec::new();
+                    let mut v = Vec::with_capacity(expansions.len());
+                    for e in expansions {
+                        match self.source(e.ord, e.weight, *mask)? {
+                            Source::Exact { list, .. } => exact.push(list),
+                            cursor => v.push(cursor),
+                        }
+                    }
+                    if !exact.is_empty() {
+                        v.insert(
+                            0,
+                            Source::Exact {
+                                list: best_of(exact),
+                                pos: 0,
+                            },
+                        );
+                    }
+                    v
+                }
+                Planned::Phrase { terms, mask } => vec![Source::Exact {
+                    list: self.phrase(terms, *mask, None)?,
+                    pos: 0,
+                }],
+            });
+        }
+        Ok(out)
+    }
+
+    /// One expansion's source: a cursor over its blocks when it has a skip table, else its
+    /// scores in advance.
+    fn source(&mut self, ord: u64, weight: f32, allowed: u16) -> Result<Source<'a>> {
+        let info = self.term_info(ord)?;
+        let idfw = self.idf(info.doc_freq) * weight;
+        let src: &'a dyn crate::index::DataSource = self.src;
+        let data = src.read(DataFile::Postings, info.postings.clone())?;
+        let (doc_count, fields) = (self.index.doc_count(), self.index.indexed_fields().len());
+        let layout = self.index.postings_layout();
+        let blocks = Blocks::open(&data, info.doc_freq, doc_count, fields, layout)?;
+        if !blocks.has_skips() {
+            let list = decode_postings_for(&data, info.doc_freq, doc_count, fields, layout, None)?;
+            let mut scored = Vec::with_capacity(list.len());
+            for i in 0..list.len() {
+                let (doc, mask) = (list.docs[i], list.masks[i]);
+                if mask & allowed != 0 {
+                    scored.push((doc, idfw * self.bm25f(doc, mask, list.tfs_of(i), allowed)));
+                }
+            }
+            return Ok(Source::Exact {
+                list: scored,
+                pos: 0,
+            });
+        }
+        let n = blocks.len();
+        let (mut lasts, mut starts, mut bounds) = (
+            Vec::with_capacity(n),
+            Vec::with_capacity(n),
+            Vec::with_capacity(n),
+        );
+        let scorer = self.index.scorer();
+        for k in 0..n {
+            let (_, last, range) = blocks.entry(k)?;
+            lasts.push(last);
+            starts.push(range.start);
+            bounds.push(idfw * scorer.bound(blocks.impact(k)));
+        }
+        let full: u32 = if fields >= 16 {
+            0xffff
+        } else {
+            (1 << fields) - 1
+        };
+        Ok(Source::Blocks(Box::new(TermCursor {
+            data,
+            df: info.doc_freq,
+            doc_count,
+            fields,
+            layout,
+            idfw,
+            allowed,
+            all_fields: allowed as u32 & full == full,
+            lasts,
+            starts,
+            bounds,
+            at: 0,
+            decoded: None,
+            block: Block::default(),
+            pos: 0,
+            decodes: 0,
+        })))
+    }
+}
+
+/// Lists of (document, score) made one: each document once, with its best score.
+fn best_of(mut lists: Vec<Scored>) -> Scored {
+    if lists.len() == 1 {
+        return lists.pop().unwrap_or_default();
+    }
+    let mut all: Scored = lists.concat();
+    all.sort_unstable_by_key(|x| x.0);
+    all.dedup_by(|next, kept| {
+        let same = next.0 == kept.0;
+        if same {
+            kept.1 = kept.1.max(next.1);
+        }
+        same
+    });
+    all
+}
+
+/// The documents a clause matches (among `candidates`' blocks when given), ascending.
+fn clause_docs(clause: &Clause<'_>, candidates: Option<&[u32]>, docs: u32) -> Result<Vec<u32>> {
+    let mut lists = Vec::new();
+    for source in clause.iter().flatten() {
+        let mut v = Vec::new();
+        source.docs(candidates, &mut v)?;
+        lists.push(v);
+    }
+    Ok(union(lists, docs))
+}
+
+/// The union of ascending lists of documents below `docs`.
+fn union(mut lists: Vec<Vec<u32>>, docs: u32) -> Vec<u32> {
+    lists.retain(|l| !l.is_empty());
+    if lists.len() <= 1 {
+        return lists.pop().unwrap_or_default();
+    }
+    let n: usize = lists.iter().map(Vec::len).sum();
+    if n < docs as usize / 16 {
+        let mut all: Vec<u32> = lists.concat();
+        all.sort_unstable();
+        all.dedup();
+        return all;
+    }
+    // Many documents: a bitmap over the collection.
+    let mut bits = vec![0u64; (docs as usize).div_ceil(64)];
+    for &d in lists.iter().flatten() {
+        if let Some(w) = bits.get_mut(d as usize / 64) {
+            *w |= 1 << (d % 64);
+        }
+    }
+    let mut out = Vec::with_capacity(n.min(docs as usize));
+    for (i, &w) in bits.iter().enumerate() {
+        let mut w = w;
+        while w != 0 {
+            out.push(i as u32 * 64 + w.trailing_zeros());
+            w &= w - 1;
+        }
+    }
+    out
+}
+
+/// The first index at or after `from` whose key is not below `key`, galloping from `from`
+/// (cheap when it is near, logarithmic when far).
+fn gallop<T>(list: &[T], from: usize, key: u32, of: impl Fn(&T) -> u32) -> usize {
+    let mut lo = from;
+    let mut step = 1;
+    let mut hi = from;
+    while hi < list.len() && of(&list[hi]) < key {
+        lo = hi + 1;
+        hi += step;
+        step *= 2;
+    }
+    let hi = hi.min(list.len());
+    lo + list[lo..hi].partition_point(|x| of(x) < key)
+}
+
+/// Documents in both ascending lists.
+fn intersect(a: &[u32], b: &[u32]) -> Vec<u32> {
+    let (a, b) = if a.len() <= b.len() { (a, b) } else { (b, a) };
+    let mut out = Vec::with_capacity(a.len());
+    let mut j = 0;
+    for &d in a {
+        j = gallop(b, j, d, |&x| x);
+        if j == b.len() {
+            break;
+        }
+        if b[j] == d {
+            out.push(d);
+        }
+    }
+    out
+}
+
+/// Documents of ascending `a` not in ascending `b`.
+fn subtract(a: &[u32], b: &[u32]) -> Vec<u32> {
+    let mut j = 0;
+    a.iter()
+        .copied()
+        .filter(|&d| {
+            j = gallop(b, j, d, |&x| x);
+            !(j < b.len() && b[j] == d)
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn set_operations_match_sets(lists in proptest::collection::vec(
+                                         proptest::collection::btree_set(0u32..300, 0..120), 0..5),
+                                     docs in 300u32..5000) {
+            let lists: Vec<Vec<u32>> = lists.into_iter().map(|s| s.into_iter().collect()).collect();
+            let mut want: Vec<u32> = lists.iter().flatten().copied().collect();
+            want.sort_unstable();
+            want.dedup();
+            prop_assert_eq!(union(lists.clone(), docs), want);
+            if lists.len() >= 2 {
+                let (a, b) = (&lists[0], &lists[1]);
+                let both: Vec<u32> = a.iter().copied().filter(|d| b.contains(d)).collect();
+                let only: Vec<u32> = a.iter().copied().filter(|d| !b.contains(d)).collect();
+                prop_assert_eq!(intersect(a, b), both);
+                prop_assert_eq!(subtract(a, b), only);
+            }
+        }
+    }
+}
