@@ -2,6 +2,7 @@
 // (Split indexes: split.test.mjs.)
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { loadNode } from '../../js/node.mjs';
 import { startServer } from '../../scripts/serve.mjs';
@@ -16,6 +17,7 @@ import {
   checkPrerequisites,
   fixtureDocCount,
   garbageBytes,
+  loadGolden,
   tryLoadGolden,
   requirePath,
   requirePkg,
@@ -64,6 +66,21 @@ describe('wasm package in Node', () => {
         assertMatchesGolden(result, c.expect, caseName(c, i));
       });
     }
+  });
+
+  // Common terms over many postings blocks: the wasm build ranks them with block-max pruning
+  // over format 3's block impacts, and must return what the native build committed.
+  describe('golden queries over many postings blocks (tests/compat/v3/blocks.ekb)', () => {
+    const dir = join(ROOT, 'tests/compat/v3');
+    test('every case matches blocks.json', async () => {
+      const blocks = KnowledgeBase.fromBytes(new Uint8Array(await readFile(join(dir, 'blocks.ekb'))));
+      const want = await loadGolden(join(dir, 'blocks.json'));
+      for (const [i, c] of want.cases.entries()) {
+        const result = await blocks.search(c.query, caseOptions(c));
+        assertPlainResult(result);
+        assertMatchesGolden(result, c.expect, caseName(c, i));
+      }
+    });
   });
 
   describe('fromBytes rejects bad indexes with an EdgekbError', () => {
