@@ -185,6 +185,11 @@ pub struct AnalyzerConfig {
     pub language: Language,
     /// Whether stop words of the language are dropped (English only for now; on by default).
     pub stop_words: bool,
+    /// Whether a word of letters and digits is also indexed as its letter runs of two or more
+    /// (`python3` also as `python`, `libqt6serialbus6` as `libqt` and `serialbus`), at the
+    /// word's position, so a query without the digits finds it. Index time only: a query word
+    /// is looked up as written. On by default; off for indexes from format 1 and 2.
+    pub word_parts: bool,
 }
 
 impl Default for AnalyzerConfig {
@@ -192,6 +197,7 @@ impl Default for AnalyzerConfig {
         AnalyzerConfig {
             language: Language::English,
             stop_words: true,
+            word_parts: true,
         }
     }
 }
@@ -233,6 +239,30 @@ impl Default for Analyzer {
     fn default() -> Self {
         Analyzer::new(AnalyzerConfig::default())
     }
+}
+
+/// The distinct runs of two or more letters of a folded word that also has digits (none for a
+/// word of letters only, or of digits only).
+fn letter_runs(folded: &str) -> Vec<&str> {
+    if !folded.chars().any(|c| c.is_numeric()) || !folded.chars().any(char::is_alphabetic) {
+        return Vec::new();
+    }
+    let mut out: Vec<&str> = Vec::new();
+    let mut start = None;
+    for (i, c) in folded.char_indices().chain([(folded.len(), '0')]) {
+        match (c.is_alphabetic(), start) {
+            (true, None) => start = Some(i),
+            (false, Some(s)) => {
+                let run = &folded[s..i];
+                if run.chars().nth(1).is_some() && !out.contains(&run) {
+                    out.push(run);
+                }
+                start = None;
+            }
+            _ => {}
+        }
+    }
+    out
 }
 
 /// Whether `c` is written without spaces between words and so is cut into bigrams.
@@ -344,16 +374,29 @@ impl Analyzer {
     /// Analyzes `text`, calling `sink` for every token, and returns the number of positions used
     /// (the field length for ranking).
     pub fn analyze(&self, text: &str, sink: impl FnMut(Token<'_>)) -> u32 {
-        self.analyze_inner(text, true, sink)
+        self.analyze_inner(text, true, false, sink)
     }
 
     /// Like [`Analyzer::analyze`], but the terms are folded and not stemmed (the caller stems,
-    /// for instance through a cache of stems).
+    /// for instance through a cache of stems). This is how queries are analyzed.
     pub fn analyze_folded(&self, text: &str, sink: impl FnMut(Token<'_>)) -> u32 {
-        self.analyze_inner(text, false, sink)
+        self.analyze_inner(text, false, false, sink)
     }
 
-    fn analyze_inner(&self, text: &str, stem: bool, mut sink: impl FnMut(Token<'_>)) -> u32 {
+    /// Like [`Analyzer::analyze_folded`], plus, when [`AnalyzerConfig::word_parts`] is on, the
+    /// letter runs of words of letters and digits at the word's position: how documents are
+    /// analyzed.
+    pub fn index_folded(&self, text: &str, sink: impl FnMut(Token<'_>)) -> u32 {
+        self.analyze_inner(text, false, self.config.word_parts, sink)
+    }
+
+    fn analyze_inner(
+        &self,
+        text: &str,
+        stem: bool,
+        parts: bool,
+        mut sink: impl FnMut(Token<'_>),
+    ) -> u32 {
         let mut position: u32 = 0;
         let mut folded = String::new();
         // A pending run of CJK characters: (char, start, end).
@@ -443,6 +486,19 @@ impl Analyzer {
                 start,
                 end,
             });
+            if parts {
+                for part in letter_runs(&folded) {
+                    if !self.is_stop_word(part) {
+                        let term = self.finish(part, stem);
+                        sink(Token {
+                            term: &term,
+                            position,
+                            start,
+                            end,
+                        });
+                    }
+                }
+            }
             position += 1;
         }
         if !run.is_empty() {
@@ -499,11 +555,55 @@ mod tests {
         }
     }
 
+    /// Index-time word parts: the letter runs of words with digits, at the word's position,
+    /// stemmed like words; queries do not split.
+    #[test]
+    fn word_parts_table() {
+        let a = Analyzer::default();
+        let index = |text: &str| {
+            let mut v = Vec::new();
+            a.index_folded(text, |t| v.push((t.term.to_string(), t.position)));
+            v
+        };
+        let cases: &[(&str, &[(&str, u32)])] = &[
+            ("python3", &[("python3", 0), ("python", 0)]),
+            (
+                "libqt6serialbus6 dev",
+                &[
+                    ("libqt6serialbus6", 0),
+                    ("libqt", 0),
+                    ("serialbus", 0),
+                    ("dev", 1),
+                ],
+            ),
+            ("ab1ab2", &[("ab1ab2", 0), ("ab", 0)]),
+            ("x86_64", &[("x86_64", 0)]),
+            ("p53 h2o", &[("p53", 0), ("h2o", 1)]),
+            ("42 plain", &[("42", 0), ("plain", 1)]),
+            ("the1 a2b", &[("the1", 0), ("a2b", 1)]),
+        ];
+        for (text, want) in cases {
+            let want: Vec<(String, u32)> = want.iter().map(|(t, p)| (t.to_string(), *p)).collect();
+            assert_eq!(index(text), want, "text {text:?}");
+        }
+        let mut q = Vec::new();
+        a.analyze_folded("python3", |t| q.push(t.term.to_string()));
+        assert_eq!(q, ["python3"]);
+        let off = Analyzer::new(AnalyzerConfig {
+            word_parts: false,
+            ..AnalyzerConfig::default()
+        });
+        let mut v = Vec::new();
+        off.index_folded("python3", |t| v.push(t.term.to_string()));
+        assert_eq!(v, ["python3"]);
+    }
+
     #[test]
     fn positions_and_offsets() {
         let a = Analyzer::new(AnalyzerConfig {
             language: Language::English,
             stop_words: true,
+            ..AnalyzerConfig::default()
         });
         let text = "The Quick fox";
         let mut toks = Vec::new();
@@ -522,6 +622,7 @@ mod tests {
         let a = Analyzer::new(AnalyzerConfig {
             language: Language::None,
             stop_words: false,
+            ..AnalyzerConfig::default()
         });
         let t = a.terms(&word);
         assert_eq!(t.len(), 1);

@@ -223,7 +223,7 @@ impl IndexBuilder {
                 terms: &mut self.terms,
             };
             for value in &doc.values[field] {
-                let used = vocab.analyzer.analyze_folded(value, |t| {
+                let used = vocab.analyzer.index_folded(value, |t| {
                     let id = vocab.term_id(t.term);
                     scratch.push((id, bit as u8, base + t.position));
                 });

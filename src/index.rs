@@ -152,7 +152,7 @@ impl Meta {
         out.extend_from_slice(&self.doc_count.to_le_bytes());
         out.extend_from_slice(&self.term_count.to_le_bytes());
         put_str(&mut out, self.analyzer.language.name());
-        out.push(self.analyzer.stop_words as u8);
+        out.push(self.analyzer.stop_words as u8 | (self.analyzer.word_parts as u8) << 1);
         out.extend_from_slice(&self.bm25.k1.to_le_bytes());
         out.extend_from_slice(&self.bm25.b.to_le_bytes());
         let fields = self.schema.fields();
@@ -185,7 +185,13 @@ impl Meta {
                 ),
             });
         }
-        let stop_words = r.u8()? != 0;
+        // Analyzer flags: bit 0 stop words, bit 1 word parts (format 3; earlier formats wrote
+        // 0 or 1).
+        let flags = r.u8()?;
+        if flags > 3 {
+            return Err(Error::corrupt(format!("analyzer flags {flags:#x}")));
+        }
+        let (stop_words, word_parts) = (flags & 1 != 0, flags & 2 != 0);
         let bm25 = Bm25 {
             k1: r.f32()?,
             b: r.f32()?,
@@ -216,6 +222,7 @@ impl Meta {
             analyzer: AnalyzerConfig {
                 language,
                 stop_words,
+                word_parts,
             },
             bm25,
             schema,

@@ -113,6 +113,7 @@ enum Format {
 struct Config {
     language: Option<String>,
     stop_words: Option<bool>,
+    word_parts: Option<bool>,
     k1: Option<f32>,
     b: Option<f32>,
     fields: Option<Vec<FieldConfig>>,
@@ -170,6 +171,7 @@ fn load_config(path: Option<&Path>) -> Result<(Schema, AnalyzerConfig, Bm25), Er
             .ok_or_else(|| config_error(path, format!("unknown language {l:?}")))?;
     }
     analyzer.stop_words = cfg.stop_words.unwrap_or(analyzer.stop_words);
+    analyzer.word_parts = cfg.word_parts.unwrap_or(analyzer.word_parts);
     let mut bm25 = Bm25::default();
     bm25.k1 = cfg.k1.unwrap_or(bm25.k1);
     bm25.b = cfg.b.unwrap_or(bm25.b);
@@ -502,9 +504,10 @@ fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
             println!("documents       {}", m.doc_count);
             println!("terms           {}", m.term_count);
             println!(
-                "analyzer        language={} stop_words={}",
+                "analyzer        language={} stop_words={} word_parts={}",
                 m.analyzer.language.name(),
-                m.analyzer.stop_words
+                m.analyzer.stop_words,
+                m.analyzer.word_parts
             );
             println!("bm25            k1={} b={}", m.bm25.k1, m.bm25.b);
             println!("fields");

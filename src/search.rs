@@ -41,6 +41,9 @@ pub use topk::RankStats;
 pub const PREFIX_WEIGHT: f32 = 0.7;
 /// Weight of a match per typo: one edit ×0.5, two ×0.25.
 pub const TYPO_WEIGHT: f32 = 0.5;
+/// The longest word (in characters) whose one-edit variants are stemmed and looked up when no
+/// term is within its typo distance (about 55 lookups per character).
+pub const MAX_VARIANT_CHARS: usize = 24;
 
 /// Budgets of one search. Hitting one is an [`Error::LimitExceeded`], except
 /// `max_expansions`, which keeps the best expansions (by weight, then the rarest).
@@ -602,6 +605,7 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
         // Typos are corrected only for words the dictionary does not know (as a whole word,
         // or, for the word being typed, as the start of one), never in the first character.
         let chars = folded.chars().count();
+        let mut typo_count = 0usize;
         if typos && chars >= 5 && !exact && !completions && !unsure {
             let max = if chars >= 9 { 2 } else { 1 };
             let first = &folded[..folded.chars().next().map_or(0, char::len_utf8)];
@@ -629,6 +633,7 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
                         let d = aut.distance(&state);
                         if d > 0 {
                             add(base + ord, TYPO_WEIGHT.powi(d as i32));
+                            typo_count += 1;
                         }
                     }
                     Ok(())
@@ -638,6 +643,20 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
                         what: "typo automaton steps per word",
                         limit: self.limits.max_automaton_steps,
                     });
+                }
+            }
+            // The dictionary holds stems, and a typo can change how a word stems ("pmbble"
+            // keeps its "e", "pebble" → "pebbl"): when nothing is within reach of the word or
+            // its stem, the stems of the words one edit from the typed word are looked up.
+            if !prefix && typo_count == 0 && chars <= MAX_VARIANT_CHARS {
+                let mut tried = std::collections::HashSet::new();
+                for variant in one_edit_variants(folded) {
+                    let stem = analyzer.stem(&variant).into_owned();
+                    if tried.insert(stem.clone()) {
+                        if let Lookup::Found(ord) = self.lookup(stem.as_bytes())? {
+                            add(ord, TYPO_WEIGHT);
+                        }
+                    }
                 }
             }
         }
@@ -924,6 +943,41 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
         }
         Ok(out)
     }
+}
+
+/// The words one edit (a deletion, insertion, substitution or transposition of adjacent
+/// characters) from `word`, never in its first character. Inserted and substituted characters
+/// are `a`–`z` and the word's own.
+fn one_edit_variants(word: &str) -> Vec<String> {
+    let chars: Vec<char> = word.chars().collect();
+    let mut alphabet: Vec<char> = ('a'..='z').chain(chars.iter().copied()).collect();
+    alphabet.sort_unstable();
+    alphabet.dedup();
+    let mut out = Vec::new();
+    let make = |v: &[char]| v.iter().collect::<String>();
+    for i in 1..=chars.len() {
+        if i < chars.len() {
+            let mut v = chars.clone();
+            v.remove(i);
+            out.push(make(&v));
+            if i + 1 < chars.len() && chars[i] != chars[i + 1] {
+                let mut v = chars.clone();
+                v.swap(i, i + 1);
+                out.push(make(&v));
+            }
+        }
+        for &c in &alphabet {
+            let mut v = chars.clone();
+            v.insert(i, c);
+            out.push(make(&v));
+            if i < chars.len() && chars[i] != c {
+                let mut v = chars.clone();
+                v[i] = c;
+                out.push(make(&v));
+            }
+        }
+    }
+    out
 }
 
 /// An optional ascending list of the documents worth scoring, walked alongside ascending

@@ -324,7 +324,11 @@ fn golden_index_with_many_blocks() {
         let got = json!({ "format_version": v, "cases": cases });
         let want_path = dir.join("blocks.json");
         if v == FORMAT_VERSION && (bless() || !want_path.exists()) {
-            std::fs::write(&want_path, serde_json::to_string_pretty(&got).unwrap() + "\n").unwrap();
+            std::fs::write(
+                &want_path,
+                serde_json::to_string_pretty(&got).unwrap() + "\n",
+            )
+            .unwrap();
         }
         let want: Value =
             serde_json::from_str(&std::fs::read_to_string(&want_path).unwrap()).unwrap();
