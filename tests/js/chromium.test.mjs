@@ -14,6 +14,7 @@ import {
   CLI,
   DOCS_JSONL,
   FIXTURE,
+  FIXTURE_URL_PATH,
   PKG_DIR,
   ROOT,
   assertMatchesGolden,
@@ -101,7 +102,7 @@ describe('wasm package in headless Chromium', { timeout: 180_000 }, () => {
     const server = await startServer({ root: ROOT, mounts: { [mount]: dir } });
     const page = await browser.newPage();
     const problems = watchPage(page);
-    await page.goto(`${server.url}tests/js/browser.html?split=${mount}manifest.json`);
+    await page.goto(`${server.url}tests/js/browser.html?fixture=${FIXTURE_URL_PATH}&split=${mount}manifest.json`);
     await page.waitForFunction(() => window.__edgekb?.done === true, null, { timeout: 60_000 });
     const state = await page.evaluate(() => window.__edgekb);
     return { server, page, state, problems };
@@ -243,7 +244,7 @@ describe('wasm package in headless Chromium', { timeout: 180_000 }, () => {
     before(async () => {
       server = await startServer({ root: ROOT, mounts: { '/split/': splitDir } });
       page = await browser.newPage();
-      await page.goto(server.url + 'tests/js/browser.html');
+      await page.goto(`${server.url}tests/js/browser.html?fixture=${FIXTURE_URL_PATH}`);
       await page.waitForFunction(() => window.__edgekb?.done === true, null, { timeout: 60_000 });
       assert.equal(await page.evaluate(() => window.__edgekb.error), undefined);
     });

@@ -1,7 +1,7 @@
 // Shared by the *.test.mjs files (this file is not a test itself).
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { readFile, readdir, mkdtemp, rm, cp, mkdir, writeFile, rename, copyFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -10,8 +10,16 @@ import { fileURLToPath } from 'node:url';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const PKG_DIR = join(ROOT, 'pkg');
-export const FIXTURE = join(ROOT, 'tests/compat/v1/fixture.ekb');
-export const FIXTURE_URL_PATH = '/tests/compat/v1/fixture.ekb';
+// The committed index of the newest format version (`tests/compat/v<N>/`), whose results are
+// tests/golden/queries.json; older versions' fixtures have their own results, checked natively.
+const NEWEST_FORMAT = Math.max(
+  ...readdirSync(join(ROOT, 'tests/compat'))
+    .map((d) => /^v(\d+)$/.exec(d))
+    .filter(Boolean)
+    .map((m) => Number(m[1])),
+);
+export const FIXTURE_URL_PATH = `/tests/compat/v${NEWEST_FORMAT}/fixture.ekb`;
+export const FIXTURE = join(ROOT, FIXTURE_URL_PATH.slice(1));
 export const DOCS_JSONL = join(ROOT, 'tests/fixtures/docs.jsonl');
 // The native command line (`./build.sh build`), which writes split indexes.
 export const CLI = process.env.EDGEKB_CLI ? resolve(process.env.EDGEKB_CLI) : join(ROOT, 'target/release/edgekb');
