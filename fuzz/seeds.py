@@ -1,17 +1,21 @@
 #!/usr/bin/env python3
 """Writes the seed corpora of the fuzz targets into fuzz/corpus/ (git-ignored).
 
-open_and_search: the committed v1 and v2 fixture indexes (tests/compat/v*/fixture.ekb), two
-                 small ones, which mutate much faster: seeds/tiny.ekb (format 1, 861 bytes,
-                 built by `edgekb build --out fuzz/seeds/tiny.ekb fuzz/seeds/tiny.jsonl`
-                 before stop words were on by default) and seeds/tiny-v2.ekb (format 2, with
-                 a DISPLAY section, 874 bytes, `edgekb build --single` of the same file), and
+open_and_search: the committed fixture indexes of formats 1 to 3 (tests/compat/v*/fixture.ekb)
+                 and format 3's many-blocks index (tests/compat/v3/blocks.ekb: skip tables
+                 and block impacts), three small ones, which mutate much faster:
+                 seeds/tiny.ekb (format 1, 861 bytes, built by `edgekb build --out
+                 fuzz/seeds/tiny.ekb fuzz/seeds/tiny.jsonl` before stop words were on by
+                 default), seeds/tiny-v2.ekb (format 2, with a DISPLAY section, 874 bytes,
+                 `edgekb build --single` of the same file) and seeds/tiny-v3.ekb (format 3,
+                 the same command), and
                  the dictionary files of the two split seeds below (PAGES; ROUTER).
 query_parser:    the golden queries (tests/golden/queries.txt), and a few long ones.
-postings_decode: real postings, positions and store bytes cut out of both fixtures, and the
-                 v2 fixture's DISPLAY section as a store, in the target's input layout (see
+postings_decode: real postings, positions and store bytes cut out of the fixtures (the
+                 many-blocks one gives terms with skip tables and impacts), and their
+                 DISPLAY sections as a store, in the target's input layout (see
                  fuzz_targets/postings_decode.rs).
-split_search:    seeds/split-tiny (`edgekb build --split` of seeds/tiny.jsonl: a whole
+split_search:    seeds/split-tiny (format 3, `edgekb build --split` of seeds/tiny.jsonl: a whole
                  dictionary, an empty terms pack, hit-display data resident in the dictionary)
                  and seeds/split-tiny-cut (the same with `--resident-dictionary-bytes 0
                  --dictionary-part-bytes 64 --resident-display-bytes 0`: a ROUTER section, 3
@@ -25,7 +29,9 @@ import sys
 
 FUZZ = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(FUZZ)
-FIXTURES = {v: os.path.join(ROOT, "tests", "compat", v, "fixture.ekb") for v in ("v1", "v2")}
+FIXTURES = {v: os.path.join(ROOT, "tests", "compat", v, "fixture.ekb") for v in ("v1", "v2", "v3")}
+# Format 3 with terms of several postings blocks (skip tables and block impacts).
+FIXTURES["v3-blocks"] = os.path.join(ROOT, "tests", "compat", "v3", "blocks.ekb")
 QUERIES = os.path.join(ROOT, "tests", "golden", "queries.txt")
 CORPUS = os.path.join(FUZZ, "corpus")
 TERM_BLOCK, TERM_BLOCK_HEADER = 32, 16
@@ -100,7 +106,7 @@ def main():
     for v, path in FIXTURES.items():
         with open(path, "rb") as f:
             write("open_and_search", f"fixture-{v}.ekb", f.read())
-    for name in ("tiny.ekb", "tiny-v2.ekb"):
+    for name in ("tiny.ekb", "tiny-v2.ekb", "tiny-v3.ekb"):
         with open(os.path.join(FUZZ, "seeds", name), "rb") as f:
             write("open_and_search", name, f.read())
     # Split dictionaries: PAGES, and ROUTER for the cut one, as Index::open reads them.
@@ -152,7 +158,7 @@ def main():
             write("split_search", f"{seed}-flags-{flags:02x}", bytes([flags, 7]) + body)
         with open(os.path.join(split, "manifest.json"), "rb") as f:
             write("split_search", f"{seed}-manifest.json", f.read())
-    print(f"seeds: {len(FIXTURES) + 2 + len(SPLIT_SEEDS)} indexes, {len(queries) + len(long)} queries, "
+    print(f"seeds: {len(FIXTURES) + 3 + len(SPLIT_SEEDS)} indexes, {len(queries) + len(long)} queries, "
           f"{n_postings} postings/store inputs, {len(SPLIT_SEEDS) * (len(HOST_FLAGS) + 1)} "
           f"split inputs", file=sys.stderr)
 
