@@ -83,8 +83,18 @@ pub fn unpack(data: &[u8], width: u8, n: usize, out: &mut Vec<u32>) -> Result<()
         });
     }
     out.reserve(n);
-    for i in 0..n {
-        out.push(unpack_one(data, width, i));
+    // One pass, a byte at a time into a bit buffer (at most 39 bits held).
+    let mask: u64 = (1u64 << width) - 1;
+    let (mut acc, mut bits, mut pos) = (0u64, 0u32, 0usize);
+    for _ in 0..n {
+        while bits < width as u32 {
+            acc |= (data[pos] as u64) << bits;
+            pos += 1;
+            bits += 8;
+        }
+        out.push((acc & mask) as u32);
+        acc >>= width;
+        bits -= width as u32;
     }
     Ok(())
 }
@@ -237,6 +247,9 @@ mod tests {
             prop_assert_eq!(buf.len(), packed_len(values.len(), width));
             let mut out = Vec::new();
             unpack(&buf, width, values.len(), &mut out).unwrap();
+            for (i, v) in values.iter().enumerate() {
+                prop_assert_eq!(unpack_one(&buf, width, i), *v);
+            }
             prop_assert_eq!(out, values);
         }
 

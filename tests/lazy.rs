@@ -289,11 +289,14 @@ fn refresh_swaps_to_a_new_version() {
     assert_eq!(old.index.doc_count() + 1, lazy.version().index.doc_count());
 }
 
+/// A change to a manifest, and what the error must mention.
+type ManifestCase = (Box<dyn Fn(&mut serde_json::Value)>, &'static str);
+
 #[test]
 fn bad_manifests_are_refused_with_typed_errors() {
     let index = fixture_index();
     let split = SplitOutput::from_index(&index).unwrap();
-    let cases: Vec<(Box<dyn Fn(&mut serde_json::Value)>, &str)> = vec![
+    let cases: Vec<ManifestCase> = vec![
         (
             Box::new(|m| m["dictionary"]["name"] = "../../etc/passwd".into()),
             "InvalidConfig",

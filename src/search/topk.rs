@@ -6,16 +6,17 @@
 //!    a field-restricted word), never from frequencies: the rarest clause's documents, narrowed
 //!    by each later clause, whose blocks without a candidate are skipped through the skip table;
 //!    when no document matches every clause, the union of all of them (OR); then exclusions
-//!    are removed. `total` is exact.
-//! 2. **Rank.** The matches are visited in id order. Each term bounds its score over each of its
-//!    blocks by the block's impact byte ([`crate::bm25`]); a term short enough to have no skip
-//!    table, and a phrase, are scored in advance and bound by their exact scores. The sum of
-//!    these bounds is constant over a *region* of ids (up to the nearest block end), so once `k`
-//!    documents are held, a region whose bound cannot beat the `k`-th score is skipped: its
-//!    blocks' frequencies are never decoded and its documents never scored (block-max pruning,
-//!    after Ding and Suel's block-max indexes). Every other document is scored exactly as
-//!    scoring every match would ([`Searcher::exhaustive`]), summed in the same order, so the two
-//!    paths return identical results, which the tests check.
+//!    are removed. `total` is exact. Each match found gets an upper bound of its score: every
+//!    term that holds it bounds its score by the impact byte of the block it sits in
+//!    ([`crate::bm25`]) times its IDF (a term short enough to have no skip table, a phrase, and
+//!    a format 1 term are scored in advance and bound by their exact scores); per clause the
+//!    best term of each alternative counts, clauses add up.
+//! 2. **Rank.** The `k` matches of highest bound are scored first, which sets the bar (the
+//!    `k`-th best score) high at once; then, in id order, only the matches whose bound beats
+//!    the bar are scored, and only their blocks' frequencies are decoded (block-max pruning
+//!    with per-document bounds, after Ding and Suel's block-max indexes). Every score is
+//!    computed exactly as scoring every match would ([`Searcher::exhaustive`]), summed in the
+//!    same order, so the two paths return identical results, which the tests check.
 
 use std::borrow::Cow;
 use std::cmp::Reverse;
@@ -94,8 +95,9 @@ impl TermCursor<'_> {
         }
     }
 
-    /// Appends its matching documents (of the blocks that may hold one of `candidates`).
-    fn docs(&self, candidates: Option<&[u32]>, out: &mut Vec<u32>) -> Result<()> {
+    /// Appends its matching documents (of the blocks that may hold one of `candidates`), each
+    /// with the bound of its score (its block's).
+    fn bounded(&self, candidates: Option<&[u32]>, out: &mut Bounded) -> Result<()> {
         let blocks = self.blocks()?;
         let columns = if self.all_fields {
             Columns::Docs
@@ -118,8 +120,9 @@ impl TermCursor<'_> {
                 }
             }
             blocks.decode(k, self.starts[k], self.prev(k), columns, &mut block)?;
+            let bound = self.bounds[k];
             if self.all_fields {
-                out.extend_from_slice(&block.docs);
+                out.extend(block.docs.iter().map(|&d| (d, bound)));
             } else {
                 out.extend(
                     block
@@ -127,33 +130,35 @@ impl TermCursor<'_> {
                         .iter()
                         .zip(&block.masks)
                         .filter(|(_, &m)| m & self.allowed != 0)
-                        .map(|(&d, _)| d),
+                        .map(|(&d, _)| (d, bound)),
                 );
             }
         }
         Ok(())
     }
 
-    /// The bound of its score at `doc` (ascending from call to call) and the last document
-    /// the bound holds for.
-    fn region(&mut self, doc: u32) -> (f32, u32) {
+    /// Moves to the first block whose last document is at or after `doc`.
+    fn seek(&mut self, doc: u32) {
         while self.at < self.lasts.len() && self.lasts[self.at] < doc {
             self.at += 1;
         }
-        match self.lasts.get(self.at) {
-            Some(&last) => (self.bounds[self.at], last),
-            None => (0.0, u32::MAX),
-        }
+    }
+
+    /// Back to the first document, for another pass.
+    fn rewind(&mut self) {
+        self.at = 0;
+        self.pos = 0;
     }
 
     /// Its posting of `doc` if it matches there: the field mask and frequencies.
     fn posting(&mut self, doc: u32) -> Result<Option<(u16, &[u32])>> {
-        self.region(doc);
+        self.seek(doc);
         let k = self.at;
         if k == self.lasts.len() {
             return Ok(None);
         }
         if self.decoded != Some(k) {
+            self.pos = 0;
             let mut block = std::mem::take(&mut self.block);
             let decoded =
                 self.blocks()?
@@ -162,7 +167,6 @@ impl TermCursor<'_> {
             self.decoded = None;
             decoded?;
             self.decoded = Some(k);
-            self.pos = 0;
             self.decodes += 1;
         }
         let docs = &self.block.docs;
@@ -177,44 +181,49 @@ impl TermCursor<'_> {
 }
 
 impl Source<'_> {
-    /// See [`TermCursor::docs`]; a list scored in advance holds only matches.
-    fn docs(&self, candidates: Option<&[u32]>, out: &mut Vec<u32>) -> Result<()> {
+    /// See [`TermCursor::bounded`]; a list scored in advance holds only matches, each bound by
+    /// its exact score.
+    fn bounded(&self, candidates: Option<&[u32]>, out: &mut Bounded) -> Result<()> {
         match self {
             Source::Exact { list, .. } => match candidates {
-                None => out.extend(list.iter().map(|x| x.0)),
+                None => out.extend_from_slice(list),
                 Some(c) => {
                     let mut j = 0;
-                    for &(d, _) in list {
+                    for &(d, s) in list {
                         j = gallop(c, j, d, |&x| x);
                         if j == c.len() {
                             break;
                         }
                         if c[j] == d {
-                            out.push(d);
+                            out.push((d, s));
                         }
                     }
                 }
             },
-            Source::Blocks(t) => t.docs(candidates, out)?,
+            Source::Blocks(t) => t.bounded(candidates, out)?,
         }
         Ok(())
     }
 
-    /// See [`TermCursor::region`]: a list scored in advance is bound by its exact scores.
-    fn region(&mut self, doc: u32) -> (f32, u32) {
+    /// Its exact score at `doc` if it matches there (`doc` ascending from call to call).
+    fn exact_at(list: &Scored, pos: &mut usize, doc: u32) -> Option<f32> {
+        *pos = gallop(list, *pos, doc, |x| x.0);
+        list.get(*pos).filter(|x| x.0 == doc).map(|x| x.1)
+    }
+
+    fn rewind(&mut self) {
         match self {
-            Source::Exact { list, pos } => {
-                *pos = gallop(list, *pos, doc, |x| x.0);
-                match list.get(*pos) {
-                    None => (0.0, u32::MAX),
-                    Some(&(d, s)) if d == doc => (s, doc),
-                    Some(&(d, _)) => (0.0, d - 1),
-                }
-            }
-            Source::Blocks(t) => t.region(doc),
+            Source::Exact { pos, .. } => *pos = 0,
+            Source::Blocks(t) => t.rewind(),
         }
     }
 }
+
+/// Documents, ascending, each with a bound of its score.
+type Bounded = Vec<(u32, f32)>;
+
+/// Per alternative of a clause, per source, its matches with their bounds.
+type ClauseMatches = Vec<Vec<Bounded>>;
 
 /// A query's clause: its alternatives (summed), each a word's expansions (the best counts) or
 /// a phrase.
@@ -232,35 +241,71 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
         for c in &prepared.must {
             must.push(self.sources(c)?);
         }
+        let docs = self.index.doc_count();
+        // Match: AND first (rarest clause first, later ones only in the candidates' blocks).
+        let mut matches: Vec<ClauseMatches> = Vec::with_capacity(must.len());
         let mut matched: Vec<u32> = Vec::new();
         if !any && must.len() > 1 {
-            matched = clause_docs(&must[0], None, self.index.doc_count())?;
-            for c in &must[1..] {
-                if matched.is_empty() {
+            for (i, c) in must.iter().enumerate() {
+                if i > 0 && matched.is_empty() {
                     break;
                 }
-                let docs = clause_docs(c, Some(&matched), self.index.doc_count())?;
-                matched = intersect(&matched, &docs);
+                let m = clause_matches(c, (i > 0).then_some(&matched[..]))?;
+                let found = matched_docs(&m, docs);
+                matched = if i == 0 {
+                    found
+                } else {
+                    intersect(&matched, &found)
+                };
+                matches.push(m);
             }
         }
         if matched.is_empty() {
-            // OR: every clause's documents.
-            let mut lists = Vec::with_capacity(must.len());
-            for c in &must {
-                lists.push(clause_docs(c, None, self.index.doc_count())?);
+            // OR: every clause's documents (the first clause's are already whole).
+            matches.truncate(1);
+            for c in &must[matches.len()..] {
+                matches.push(clause_matches(c, None)?);
             }
-            matched = union(lists, self.index.doc_count());
+            let lists: Vec<Vec<u32>> = matches.iter().map(|m| matched_docs(m, docs)).collect();
+            matched = union(lists, docs);
         }
         for c in &prepared.must_not {
             if matched.is_empty() {
                 break;
             }
-            let excluded = self.sources(c)?;
-            let docs = clause_docs(&excluded, Some(&matched), self.index.doc_count())?;
-            matched = subtract(&matched, &docs);
+            let excluded = clause_matches(&self.sources(c)?, Some(&matched))?;
+            matched = subtract(&matched, &matched_docs(&excluded, docs));
         }
+        // Each match's bound: per clause, its alternatives' bounds summed (an alternative's is
+        // its best source's), clauses summed; inflated, since it is summed in another order
+        // than the exact score and may round differently.
+        let mut bounds = vec![0.0f32; matched.len()];
+        let mut alt_bounds = vec![0.0f32; matched.len()];
+        for m in &matches {
+            for alt in m {
+                alt_bounds.iter_mut().for_each(|b| *b = 0.0);
+                for list in alt {
+                    let mut j = 0;
+                    for &(d, b) in list {
+                        j = gallop(&matched, j, d, |&x| x);
+                        if j == matched.len() {
+                            break;
+                        }
+                        if matched[j] == d {
+                            alt_bounds[j] = alt_bounds[j].max(b);
+                        }
+                    }
+                }
+                bounds
+                    .iter_mut()
+                    .zip(&alt_bounds)
+                    .for_each(|(t, a)| *t += a);
+            }
+        }
+        bounds.iter_mut().for_each(|b| *b = *b * 1.0001 + 1e-6);
+        drop(matches);
         let total = matched.len();
-        let (top, scored) = self.rank(&mut must, &matched, k)?;
+        let (top, scored) = self.rank(&mut must, &matched, &bounds, k)?;
         let mut stats = RankStats {
             matched: total,
             scored,
@@ -276,55 +321,61 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
         Ok((total, top))
     }
 
-    /// The best `k` of `matched` (ascending), best first, and how many documents were scored.
+    /// The best `k` of `matched` (ascending, with `bounds` of their scores), best first, and
+    /// how many documents were scored. The `k` documents of highest bound are scored first,
+    /// which sets a high bar early; then every other document whose bound can beat the `k`-th
+    /// score so far is scored, in id order.
     fn rank(
         &self,
         clauses: &mut [Clause<'a>],
         matched: &[u32],
+        bounds: &[f32],
         k: usize,
     ) -> Result<(Vec<(u32, f32)>, usize)> {
-        let mut scored = 0usize;
+        let n = matched.len();
+        if k == 0 || n == 0 {
+            return Ok((Vec::new(), 0));
+        }
+        let mut first: Vec<u32> = (0..n as u32).collect();
+        if n > k {
+            first.select_nth_unstable_by(k - 1, |&a, &b| {
+                bounds[b as usize].total_cmp(&bounds[a as usize])
+            });
+            first.truncate(k);
+            first.sort_unstable();
+        }
         let mut heap: BinaryHeap<Reverse<Rank>> = BinaryHeap::with_capacity(k + 1);
-        let mut i = 0;
-        while i < matched.len() && k > 0 {
-            let doc = matched[i];
-            if heap.len() < k {
-                let score = self.score_at(clauses, doc)?;
-                heap.push(Reverse(Rank(score, doc)));
-                scored += 1;
-                i += 1;
-                continue;
-            }
+        for &i in &first {
+            let doc = matched[i as usize];
+            heap.push(Reverse(Rank(self.score_at(clauses, doc)?, doc)));
+        }
+        let mut scored = first.len();
+        if n > k {
+            clauses
+                .iter_mut()
+                .flatten()
+                .flatten()
+                .for_each(Source::rewind);
             let mut theta = heap.peek().map_or(f32::NEG_INFINITY, |r| r.0 .0);
-            // The bound over the region starting here (inflated: summed in another order
-            // than the exact scores, it may round differently).
-            let (mut bound, mut end) = (0.0f32, u32::MAX);
-            for clause in clauses.iter_mut() {
-                for alt in clause.iter_mut() {
-                    let mut best = 0.0f32;
-                    for source in alt.iter_mut() {
-                        let (b, e) = source.region(doc);
-                        best = best.max(b);
-                        end = end.min(e);
-                    }
-                    bound += best;
+            let mut next_first = first.iter().copied().peekable();
+            for (i, (&doc, &bound)) in matched.iter().zip(bounds).enumerate() {
+                if next_first.peek() == Some(&(i as u32)) {
+                    next_first.next();
+                    continue;
                 }
-            }
-            let bound = bound * 1.0001 + 1e-6;
-            let region_end = gallop(matched, i, end.saturating_add(1), |&d| d);
-            // A document that only ties the k-th score loses to it: it has a higher id.
-            while i < region_end && bound > theta {
-                let doc = matched[i];
-                let score = self.score_at(clauses, doc)?;
+                // A document whose bound only reaches the k-th score cannot beat it: its score
+                // is below the bound.
+                if bound <= theta {
+                    continue;
+                }
+                let rank = Rank(self.score_at(clauses, doc)?, doc);
                 scored += 1;
-                if score > theta {
+                if heap.peek().is_some_and(|w| rank > w.0) {
                     heap.pop();
-                    heap.push(Reverse(Rank(score, doc)));
+                    heap.push(Reverse(rank));
                     theta = heap.peek().map_or(f32::NEG_INFINITY, |r| r.0 .0);
                 }
-                i += 1;
             }
-            i = region_end.max(i);
         }
         let mut top: Vec<(u32, f32)> = heap.into_iter().map(|r| (r.0 .1, r.0 .0)).collect();
         top.sort_unstable_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
@@ -341,10 +392,7 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
                 let mut best: Option<f32> = None;
                 for source in alt.iter_mut() {
                     let s = match source {
-                        Source::Exact { .. } => match source.region(doc) {
-                            (s, end) if end == doc => Some(s),
-                            _ => None,
-                        },
+                        Source::Exact { list, pos } => Source::exact_at(list, pos, doc),
                         Source::Blocks(t) => {
                             let (idfw, allowed) = (t.idfw, t.allowed);
                             t.posting(doc)?
@@ -482,15 +530,29 @@ fn best_of(mut lists: Vec<Scored>) -> Scored {
     all
 }
 
-/// The documents a clause matches (among `candidates`' blocks when given), ascending.
-fn clause_docs(clause: &Clause<'_>, candidates: Option<&[u32]>, docs: u32) -> Result<Vec<u32>> {
-    let mut lists = Vec::new();
-    for source in clause.iter().flatten() {
-        let mut v = Vec::new();
-        source.docs(candidates, &mut v)?;
-        lists.push(v);
+/// A clause's matches per alternative and source (among `candidates`' blocks when given).
+fn clause_matches(clause: &Clause<'_>, candidates: Option<&[u32]>) -> Result<ClauseMatches> {
+    let mut out = Vec::with_capacity(clause.len());
+    for alt in clause {
+        let mut lists = Vec::with_capacity(alt.len());
+        for source in alt {
+            let mut v = Vec::new();
+            source.bounded(candidates, &mut v)?;
+            lists.push(v);
+        }
+        out.push(lists);
     }
-    Ok(union(lists, docs))
+    Ok(out)
+}
+
+/// The documents of a clause's matches, ascending, once each.
+fn matched_docs(m: &ClauseMatches, docs: u32) -> Vec<u32> {
+    let lists = m
+        .iter()
+        .flatten()
+        .map(|l| l.iter().map(|x| x.0).collect())
+        .collect();
+    union(lists, docs)
 }
 
 /// The union of ascending lists of documents below `docs`.
