@@ -349,8 +349,10 @@ impl Analyzer {
     }
 
     fn is_stop_word(&self, term: &str) -> bool {
+        // Every English stop word has 1 to 5 bytes: most words are ruled out by length.
         self.config.stop_words
             && self.config.language == Language::English
+            && term.len() <= 5
             && ENGLISH_STOP_WORDS.binary_search(&term).is_ok()
     }
 
@@ -528,6 +530,7 @@ mod tests {
         let mut sorted = ENGLISH_STOP_WORDS.to_vec();
         sorted.sort_unstable();
         assert_eq!(sorted, ENGLISH_STOP_WORDS);
+        assert!(ENGLISH_STOP_WORDS.iter().all(|w| (1..=5).contains(&w.len())));
     }
 
     #[test]
