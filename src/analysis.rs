@@ -530,7 +530,9 @@ mod tests {
         let mut sorted = ENGLISH_STOP_WORDS.to_vec();
         sorted.sort_unstable();
         assert_eq!(sorted, ENGLISH_STOP_WORDS);
-        assert!(ENGLISH_STOP_WORDS.iter().all(|w| (1..=5).contains(&w.len())));
+        assert!(ENGLISH_STOP_WORDS
+            .iter()
+            .all(|w| (1..=5).contains(&w.len())));
     }
 
     #[test]

@@ -277,18 +277,21 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
             matched = subtract(&matched, &matched_docs(&excluded, docs));
         }
         // Each match's bound: per clause, its alternatives' bounds summed (an alternative's is
-        // its best source's), clauses summed; inflated, since it is summed in another order
-        // than the exact score and may round differently.
-        let mut bounds = vec![0.0f32; matched.len()];
-        let mut alt_bounds = vec![0.0f32; matched.len()];
+        // its best source's), clauses summed, in the order (and association) the exact score
+        // sums them. When every source was scored in advance, that is the exact score itself.
+        let n = matched.len();
+        let mut bounds = vec![0.0f32; n];
+        let mut clause_bounds = vec![0.0f32; n];
+        let mut alt_bounds = vec![0.0f32; n];
         for m in &matches {
+            clause_bounds.iter_mut().for_each(|b| *b = 0.0);
             for alt in m {
                 alt_bounds.iter_mut().for_each(|b| *b = 0.0);
                 for list in alt {
                     let mut j = 0;
                     for &(d, b) in list {
                         j = gallop(&matched, j, d, |&x| x);
-                        if j == matched.len() {
+                        if j == n {
                             break;
                         }
                         if matched[j] == d {
@@ -296,16 +299,31 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
                         }
                     }
                 }
-                bounds
+                clause_bounds
                     .iter_mut()
                     .zip(&alt_bounds)
-                    .for_each(|(t, a)| *t += a);
+                    .for_each(|(c, a)| *c += a);
             }
+            bounds
+                .iter_mut()
+                .zip(&clause_bounds)
+                .for_each(|(t, c)| *t += c);
         }
-        bounds.iter_mut().for_each(|b| *b = *b * 1.0001 + 1e-6);
         drop(matches);
+        let all_exact = must
+            .iter()
+            .flatten()
+            .flatten()
+            .all(|s| matches!(s, Source::Exact { .. }));
         let total = matched.len();
-        let (top, scored) = self.rank(&mut must, &matched, &bounds, k)?;
+        let (top, scored) = if all_exact {
+            (best_k(&matched, &bounds, k), n)
+        } else {
+            // Inflated: a bound is summed from block bounds, which f32 rounds differently from
+            // the exact terms.
+            bounds.iter_mut().for_each(|b| *b = *b * 1.0001 + 1e-6);
+            self.rank(&mut must, &matched, &bounds, k)?
+        };
         let mut stats = RankStats {
             matched: total,
             scored,
@@ -527,6 +545,18 @@ fn best_of(mut lists: Vec<Scored>) -> Scored {
         }
         same
     });
+    all
+}
+
+/// The best `k` of `docs` by `scores` (score descending, then document ascending).
+fn best_k(docs: &[u32], scores: &[f32], k: usize) -> Vec<(u32, f32)> {
+    let mut all: Vec<(u32, f32)> = docs.iter().copied().zip(scores.iter().copied()).collect();
+    let by_rank = |a: &(u32, f32), b: &(u32, f32)| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0));
+    if k > 0 && k < all.len() {
+        all.select_nth_unstable_by(k - 1, by_rank);
+    }
+    all.truncate(k);
+    all.sort_unstable_by(by_rank);
     all
 }
 
