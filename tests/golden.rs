@@ -5,6 +5,8 @@
 //! After a deliberate change of results, regenerate with `EDGEKB_BLESS=1 cargo test --test golden`
 //! and review the diff.
 
+mod common;
+
 use std::path::PathBuf;
 
 use edgekb::analysis::AnalyzerConfig;
@@ -240,33 +242,8 @@ fn stored_documents_read_back_as_given() {
 /// A deterministic corpus of 600 short documents over 40 words (the commonest in most of them),
 /// so that common terms span several postings blocks and carry block impacts (format 3).
 fn many_blocks_jsonl() -> String {
-    let seed = std::cell::Cell::new(0x9e37_79b9_7f4a_7c15u64);
-    let next = || {
-        let mut s = seed.get();
-        s ^= s << 13;
-        s ^= s >> 7;
-        s ^= s << 17;
-        seed.set(s);
-        s
-    };
     let words: Vec<String> = (0..40).map(|i| format!("word{i}")).collect();
-    let mut out = String::new();
-    for d in 0..600 {
-        let pick = |n: u64| -> String {
-            (0..n)
-                .map(|_| {
-                    let u = (next() % 1000) as f64 / 1000.0;
-                    words[(u * u * words.len() as f64) as usize].clone()
-                })
-                .collect::<Vec<_>>()
-                .join(" ")
-        };
-        let title = pick(1 + next() % 4);
-        let body = pick(3 + next() % 30);
-        out += &json!({"id": format!("m{d}"), "title": title, "body": body}).to_string();
-        out.push('\n');
-    }
-    out
+    common::skewed_jsonl(600, "m", &words, 0x9e37_79b9_7f4a_7c15, (1, 4), (3, 30))
 }
 
 const MANY_BLOCKS_QUERIES: &[&str] = &[

@@ -2,6 +2,8 @@
 //! same scores, same order, for random queries and options over the fixture (every term of one
 //! block, scored in advance) and over a synthetic corpus whose common terms span many blocks.
 
+mod common;
+
 use std::path::PathBuf;
 
 use edgekb::analysis::AnalyzerConfig;
@@ -33,39 +35,12 @@ fn fixture() -> (Index<Vec<u8>>, Vec<String>) {
 /// vocabulary of 400 made-up words.
 fn synthetic() -> (Index<Vec<u8>>, Vec<String>) {
     let words: Vec<String> = (0..400).map(|i| format!("w{i}x")).collect();
-    let seed = std::cell::Cell::new(0x1234_5678_9abc_def1u64);
-    let next = || {
-        let mut s = seed.get();
-        s ^= s << 13;
-        s ^= s >> 7;
-        s ^= s << 17;
-        seed.set(s);
-        s
-    };
+    let jsonl = common::skewed_jsonl(3000, "d", &words, 0x1234_5678_9abc_def1, (2, 6), (5, 60));
     let mut b = IndexBuilder::new(
         Schema::default(),
         AnalyzerConfig::default(),
         Bm25::default(),
     );
-    let mut jsonl = String::new();
-    for d in 0..3000 {
-        let pick = |n: u64| -> String {
-            (0..n)
-                .map(|_| {
-                    // Skewed: the square of a uniform index favours low word numbers.
-                    let u = (next() % 1000) as f64 / 1000.0;
-                    words[((u * u) * words.len() as f64) as usize].clone()
-                })
-                .collect::<Vec<_>>()
-                .join(" ")
-        };
-        let title = pick(2 + next() % 6);
-        let body = pick(5 + next() % 60);
-        jsonl.push_str(
-            &serde_json::json!({"id": format!("d{d}"), "title": title, "body": body}).to_string(),
-        );
-        jsonl.push('\n');
-    }
     add_jsonl(&mut b, jsonl.as_bytes(), "synthetic").unwrap();
     (Index::open(b.to_bytes().unwrap()).unwrap(), words)
 }
