@@ -528,11 +528,16 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
         if stem != folded {
             keys.push(folded);
         }
+        // The stem's own term: an exact match, never a prefix completion.
+        let mut stem_ord = None;
         for key in keys {
             match self.lookup(key.as_bytes())? {
                 Lookup::Found(ord) => {
                     add(ord, 1.0);
                     exact = true;
+                    if key == stem {
+                        stem_ord = Some(ord);
+                    }
                 }
                 Lookup::NotLoaded => unsure = true,
                 Lookup::Absent => {}
@@ -574,11 +579,6 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
                 }
                 Ok(())
             })?;
-            // The stem itself is an exact match, not a completion.
-            let stem_ord = match self.lookup(stem.as_bytes())? {
-                Lookup::Found(ord) => Some(ord),
-                _ => None,
-            };
             prefixed.retain(|&(ord, _)| Some(ord) != stem_ord);
             completions = !prefixed.is_empty();
             unsure |= !complete;
