@@ -354,14 +354,19 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
         if k == 0 || n == 0 {
             return Ok((Vec::new(), 0));
         }
-        let mut first: Vec<u32> = (0..n as u32).collect();
-        if n > k {
-            first.select_nth_unstable_by(k - 1, |&a, &b| {
-                bounds[b as usize].total_cmp(&bounds[a as usize])
-            });
-            first.truncate(k);
-            first.sort_unstable();
+        // The k highest bounds, through a min-heap of k (ties: the lower index first).
+        let mut best: BinaryHeap<Reverse<Rank>> = BinaryHeap::with_capacity(k + 1);
+        for (i, &b) in bounds.iter().enumerate() {
+            let r = Rank(b, i as u32);
+            if best.len() < k {
+                best.push(Reverse(r));
+            } else if best.peek().is_some_and(|w| r > w.0) {
+                best.pop();
+                best.push(Reverse(r));
+            }
         }
+        let mut first: Vec<u32> = best.into_iter().map(|r| r.0 .1).collect();
+        first.sort_unstable();
         let mut heap: BinaryHeap<Reverse<Rank>> = BinaryHeap::with_capacity(k + 1);
         for &i in &first {
             let doc = matched[i as usize];
