@@ -530,9 +530,17 @@ mod tests {
         let mut sorted = ENGLISH_STOP_WORDS.to_vec();
         sorted.sort_unstable();
         assert_eq!(sorted, ENGLISH_STOP_WORDS);
+        // What the length check in `is_stop_word` relies on.
         assert!(ENGLISH_STOP_WORDS
             .iter()
             .all(|w| (1..=5).contains(&w.len())));
+        let a = Analyzer::default();
+        for w in ENGLISH_STOP_WORDS {
+            assert!(a.is_stop_word(w), "{w}");
+        }
+        for w in ["data", "files", "thes", "whic", "x", "é", "their1"] {
+            assert!(!a.is_stop_word(w), "{w}");
+        }
     }
 
     #[test]
