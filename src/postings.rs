@@ -169,21 +169,33 @@ impl PostingsWriter {
 /// Encodes postings (documents strictly ascending, non-empty masks, tfs ≥ 1) into `out`,
 /// without positions (a test and tooling helper over [`PostingsWriter`]).
 pub fn encode_postings(postings: &[Posting], out: &mut Vec<u8>) {
-    let mut w = PostingsWriter::default();
     let fake: Vec<Vec<u32>> = postings
         .iter()
         .flat_map(|p| p.tfs.iter().map(|&tf| (0..tf).collect()))
         .collect();
+    out.extend(write_term(postings, &fake, |_, _, _| 255).0);
+}
+
+/// The postings and positions bytes of one term: `positions` holds one list per (document, set
+/// field bit) pair in postings order; `impact` gives each posting's impact byte.
+fn write_term(
+    postings: &[Posting],
+    positions: &[Vec<u32>],
+    impact: impl Fn(u32, u16, &[u32]) -> u8,
+) -> (Vec<u8>, Vec<u8>) {
+    let mut w = PostingsWriter::default();
     let mut k = 0;
     for p in postings {
-        let per_field: Vec<&[u32]> = fake[k..k + p.tfs.len()]
+        let per_field: Vec<&[u32]> = positions[k..k + p.tfs.len()]
             .iter()
             .map(|v| v.as_slice())
             .collect();
         k += p.tfs.len();
         w.add(p.doc, p.mask, &per_field);
     }
-    w.finish(out, &mut Vec::new(), |_, _, _| 255);
+    let (mut buf, mut pbuf) = (Vec::new(), Vec::new());
+    w.finish(&mut buf, &mut pbuf, impact);
+    (buf, pbuf)
 }
 
 /// How a format version lays out a term's postings.
@@ -601,23 +613,11 @@ mod tests {
         })
     }
 
-    /// The postings and positions bytes of one term.
+    /// The postings and positions bytes of one term, with made-up impacts.
     fn write(postings: &[Posting], positions: &[Vec<u32>]) -> (Vec<u8>, Vec<u8>) {
-        let mut w = PostingsWriter::default();
-        let mut k = 0;
-        for p in postings {
-            let per_field: Vec<&[u32]> = positions[k..k + p.tfs.len()]
-                .iter()
-                .map(|v| v.as_slice())
-                .collect();
-            k += p.tfs.len();
-            w.add(p.doc, p.mask, &per_field);
-        }
-        let (mut buf, mut pbuf) = (Vec::new(), Vec::new());
-        w.finish(&mut buf, &mut pbuf, |doc, _, tfs| {
+        write_term(postings, positions, |doc, _, tfs| {
             (doc % 7) as u8 + tfs[0] as u8
-        });
-        (buf, pbuf)
+        })
     }
 
     proptest! {
