@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use edgekb::analysis::AnalyzerConfig;
 use edgekb::builder::{add_jsonl, IndexBuilder};
 use edgekb::index::Bm25;
-use edgekb::lazy::{LazyIndex, LoadError, Loader, MemoryLoader};
+use edgekb::lazy::{DirLoader, LazyIndex, LoadError, Loader, MemoryLoader};
 use edgekb::split::SplitOutput;
 use edgekb::{Index, Schema, SearchOptions, Searcher};
 
@@ -560,4 +560,46 @@ fn a_corrupt_dictionary_part_is_refused_and_not_cached() {
             .unwrap(),
         want
     );
+}
+
+/// Split indexes written by format 2 (committed under `tests/compat/v2/split/`: the same three
+/// documents with a whole dictionary, and with a cut one and lazy hit display) still open
+/// through a directory loader and answer exactly as a fresh single-file build of those
+/// documents does.
+#[test]
+fn format_2_split_indexes_still_search() {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/compat/v2/split");
+    let mut b = IndexBuilder::new(
+        Schema::default(),
+        AnalyzerConfig::default(),
+        Bm25::default(),
+    );
+    let text = std::fs::read_to_string(dir.join("docs.jsonl")).unwrap();
+    add_jsonl(&mut b, text.as_bytes(), "docs.jsonl").unwrap();
+    let fresh = Index::open(b.to_bytes().unwrap()).unwrap();
+    for layout in ["whole", "cut"] {
+        let mut loader = DirLoader(dir.join(layout));
+        let mut lazy = LazyIndex::open(&mut loader, 1 << 20).unwrap();
+        assert_eq!(lazy.version().index.version(), 2, "{layout}");
+        for q in [
+            "strategy",
+            "git",
+            "cafe",
+            "real time",
+            "strat",
+            "stratgy",
+            "-git game",
+            "東京",
+        ] {
+            for prefix in [false, true] {
+                let opts = SearchOptions {
+                    prefix,
+                    ..SearchOptions::default()
+                };
+                let want = Searcher::new(&fresh).search(q, &opts).unwrap();
+                let got = lazy.search(&mut loader, q, &opts).unwrap();
+                assert_eq!(got, want, "{layout} {q:?}");
+            }
+        }
+    }
 }
