@@ -174,6 +174,7 @@ impl<'a> PartView<'a> {
     /// `check`, the fst is first checked safe to walk.
     pub fn over(fst_bytes: &'a [u8], info: &'a [u8], check: bool) -> Result<PartView<'a>> {
         if check {
+            crate::counters::bump(|c| c.part_walks += 1);
             crate::fstcheck::check(fst_bytes)
                 .map_err(|e| Error::corrupt(format!("term dictionary: {e}")))?;
         }

@@ -86,6 +86,57 @@ pub enum Error {
     Io(std::io::Error),
 }
 
+impl Clone for Error {
+    /// A copy; an I/O error keeps its kind and message (`std::io::Error` is not `Clone`), so an
+    /// error shared by several waiters of one fetch reaches each of them.
+    fn clone(&self) -> Self {
+        match self {
+            Error::BadMagic { found } => Error::BadMagic {
+                found: found.clone(),
+            },
+            &Error::UnsupportedVersion {
+                found,
+                oldest,
+                newest,
+            } => Error::UnsupportedVersion {
+                found,
+                oldest,
+                newest,
+            },
+            &Error::Truncated {
+                what,
+                needed,
+                available,
+            } => Error::Truncated {
+                what,
+                needed,
+                available,
+            },
+            Error::Corrupt { what } => Error::Corrupt { what: what.clone() },
+            &Error::ChecksumMismatch {
+                section,
+                expected,
+                found,
+            } => Error::ChecksumMismatch {
+                section,
+                expected,
+                found,
+            },
+            &Error::LimitExceeded { what, limit } => Error::LimitExceeded { what, limit },
+            Error::InvalidDocument { location, message } => Error::InvalidDocument {
+                location: location.clone(),
+                message: message.clone(),
+            },
+            Error::InvalidConfig { message } => Error::InvalidConfig {
+                message: message.clone(),
+            },
+            Error::Unsupported { what } => Error::Unsupported { what: what.clone() },
+            &Error::NotLoaded { file, start, end } => Error::NotLoaded { file, start, end },
+            Error::Io(e) => Error::Io(std::io::Error::new(e.kind(), e.to_string())),
+        }
+    }
+}
+
 impl Error {
     /// A short, stable name for the kind of error (used as `code` in the JS binding).
     pub fn code(&self) -> &'static str {

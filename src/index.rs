@@ -13,6 +13,7 @@ use crate::codec::{crc32, packed_len, unpack_one, Reader};
 use crate::error::{Error, Result};
 use crate::postings::{decode_positions, decode_postings_for, Layout, PositionList, PostingList};
 use crate::schema::{FieldOptions, Schema};
+pub use crate::source::{DataFile, DataSource, Pages};
 use crate::store::{decompress_chunk, read_doc, ChunkInfo, StoreReader, StoredDoc};
 
 /// The label every index file starts with.
@@ -361,59 +362,6 @@ pub mod fieldnorm {
     }
 }
 
-/// The files a split index keeps apart from its dictionary.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum DataFile {
-    /// Postings blocks.
-    Postings = 0,
-    /// Positions streams.
-    Positions = 1,
-    /// Compressed stored-field chunks.
-    Store = 2,
-    /// The parts of a cut term dictionary (empty when the dictionary is whole).
-    Terms = 3,
-    /// Compressed chunks of what hits show.
-    Display = 4,
-}
-
-impl DataFile {
-    /// All of them.
-    pub const ALL: [DataFile; 5] = [
-        DataFile::Postings,
-        DataFile::Positions,
-        DataFile::Store,
-        DataFile::Terms,
-        DataFile::Display,
-    ];
-
-    /// The order in which `prefetch` loads them: what every query reads first.
-    pub const PREFETCH_ORDER: [DataFile; 5] = [
-        DataFile::Terms,
-        DataFile::Display,
-        DataFile::Postings,
-        DataFile::Positions,
-        DataFile::Store,
-    ];
-
-    /// Its name in manifests and messages.
-    pub fn name(self) -> &'static str {
-        match self {
-            DataFile::Postings => "postings",
-            DataFile::Positions => "positions",
-            DataFile::Store => "store",
-            DataFile::Terms => "terms",
-            DataFile::Display => "display",
-        }
-    }
-}
-
-/// Where postings, positions and compressed store chunks come from: the sections of a single
-/// file, or the pages a lazy loader fetched.
-pub trait DataSource {
-    /// The bytes of `range`, an offset range within the data of `file`.
-    fn read(&self, file: DataFile, range: Range<u64>) -> Result<std::borrow::Cow<'_, [u8]>>;
-}
-
 impl<D: AsRef<[u8]>> DataSource for Index<D> {
     fn read(&self, file: DataFile, range: Range<u64>) -> Result<std::borrow::Cow<'_, [u8]>> {
         // A split dictionary holds no data, except a small hit-display store kept resident.
@@ -452,71 +400,6 @@ impl<D: AsRef<[u8]>> DataSource for Index<D> {
                 needed: range.end,
                 available: section.len() as u64,
             })
-    }
-}
-
-/// The page table of a split index: each data file is cut into pages of `page_size` bytes, and
-/// every page's CRC32 is kept here, so any page-aligned range fetched on its own is checked.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Pages {
-    /// Bytes per page.
-    pub page_size: u32,
-    /// Per data file ([`DataFile`] order): data length and page CRCs.
-    pub files: [(u64, Vec<u32>); 5],
-}
-
-impl Pages {
-    /// Page size used by `edgekb build --split`.
-    pub const DEFAULT_PAGE_SIZE: u32 = 4096;
-
-    /// Computes the table for the five data files.
-    pub fn compute(page_size: u32, data: [&[u8]; 5]) -> Pages {
-        let crcs = |d: &[u8]| {
-            d.chunks(page_size as usize)
-                .map(crc32)
-                .collect::<Vec<u32>>()
-        };
-        Pages {
-            page_size,
-            files: data.map(|d| (d.len() as u64, crcs(d))),
-        }
-    }
-
-    /// Encodes the section.
-    pub fn encode(&self) -> Vec<u8> {
-        let mut out = Vec::new();
-        out.extend_from_slice(&self.page_size.to_le_bytes());
-        for (len, crcs) in &self.files {
-            out.extend_from_slice(&len.to_le_bytes());
-            out.extend_from_slice(&(crcs.len() as u32).to_le_bytes());
-            for c in crcs {
-                out.extend_from_slice(&c.to_le_bytes());
-            }
-        }
-        out
-    }
-
-    /// Decodes the section.
-    pub fn decode(data: &[u8]) -> Result<Pages> {
-        let mut r = Reader::new(data, "pages");
-        let page_size = r.u32()?;
-        if !(512..=1 << 24).contains(&page_size) {
-            return Err(Error::corrupt(format!("page size {page_size}")));
-        }
-        let mut files: [(u64, Vec<u32>); 5] = Default::default();
-        for f in files.iter_mut() {
-            let len = r.u64()?;
-            let count = r.u32()? as usize;
-            if count as u64 != len.div_ceil(page_size as u64) || count * 4 > r.remaining() {
-                return Err(Error::corrupt(format!("{count} pages for {len} bytes")));
-            }
-            let mut crcs = Vec::with_capacity(count);
-            for _ in 0..count {
-                crcs.push(r.u32()?);
-            }
-            *f = (len, crcs);
-        }
-        Ok(Pages { page_size, files })
     }
 }
 
@@ -586,6 +469,10 @@ impl<D: AsRef<[u8]>> Index<D> {
             .iter()
             .find(|s| s.kind == SectionKind::Terms)
             .expect("checked by read_header");
+        crate::counters::bump(|c| {
+            c.section_crcs += 1;
+            c.dictionary_walks += 1;
+        });
         let found = crc32(&bytes[terms_entry.range.clone()]);
         if found != terms_entry.crc {
             return Err(Error::ChecksumMismatch {
@@ -673,10 +560,15 @@ impl<D: AsRef<[u8]>> Index<D> {
         })
     }
 
-    /// Checks every section's CRC32.
+    /// Checks every section's CRC32 (the term dictionary's was checked at open).
     pub fn verify(&self) -> Result<()> {
         let bytes = (*self.data).as_ref();
-        for s in &self.sections {
+        for s in self
+            .sections
+            .iter()
+            .filter(|s| s.kind != SectionKind::Terms)
+        {
+            crate::counters::bump(|c| c.section_crcs += 1);
             let found = crc32(&bytes[s.range.clone()]);
             if found != s.crc {
                 return Err(Error::ChecksumMismatch {

@@ -32,6 +32,8 @@ pub mod cache;
 #[forbid(unsafe_code)]
 pub mod codec;
 #[forbid(unsafe_code)]
+pub mod counters;
+#[forbid(unsafe_code)]
 pub mod dict;
 #[forbid(unsafe_code)]
 pub mod error;
@@ -50,6 +52,8 @@ pub mod query;
 pub mod schema;
 #[forbid(unsafe_code)]
 pub mod search;
+#[forbid(unsafe_code)]
+pub mod source;
 #[forbid(unsafe_code)]
 pub mod split;
 #[forbid(unsafe_code)]

@@ -17,10 +17,9 @@
 //! 5. The top `limit` documents (score descending, then document id) get their `id`, `title`
 //!    and `url` from the hit-display store.
 
-use std::borrow::Cow;
 use std::cell::RefCell;
 use std::collections::HashMap;
-use std::rc::Rc;
+use std::sync::Arc;
 
 use fst::{IntoStreamer, Streamer};
 use serde::Serialize;
@@ -159,59 +158,38 @@ impl Planned {
 
 type Loaded = std::rc::Rc<(TermInfo, PostingList)>;
 
-/// A query resolved against the dictionary: what it needs and how to score it.
+/// A query resolved against the dictionary: how to score it. Where each of its terms has its
+/// data stays in the [`Searcher`] that prepared it.
 #[derive(Clone, Debug, Default)]
 pub struct Prepared {
     must: Vec<Vec<Planned>>,
     must_not: Vec<Vec<Planned>>,
-    /// Where each term it names has its data (read from the dictionary while preparing).
-    infos: HashMap<u64, TermInfo>,
-    /// Dictionary parts it could not read (a cut dictionary whose parts are not loaded yet).
-    missing: Vec<(DataFile, Range<u64>)>,
+    /// Dictionary parts it could not read (a cut dictionary whose parts are not loaded yet):
+    /// their indexes in the router and their byte ranges in the `terms` pack.
+    missing: Vec<(usize, Range<u64>)>,
+    /// The same ranges, as [`Prepared::dictionary_needs`] lists them.
+    missing_ranges: Vec<(DataFile, Range<u64>)>,
 }
 
 impl Prepared {
-    /// The byte ranges its scoring reads: postings of every expansion, and positions of phrase
-    /// terms. (Stored fields come after, from [`Searcher::stored_needs`].)
-    pub fn needs(&self) -> Result<Vec<(DataFile, Range<u64>)>> {
-        let info = |ord: u64| {
-            self.infos
-                .get(&ord)
-                .ok_or_else(|| Error::corrupt(format!("term {ord} was not prepared")))
-        };
-        let mut out = Vec::new();
-        for p in self.must.iter().chain(&self.must_not).flatten() {
-            match p {
-                Planned::Word { expansions, .. } => {
-                    for e in expansions {
-                        out.push((DataFile::Postings, info(e.ord)?.postings.clone()));
-                    }
-                }
-                Planned::Phrase { terms, .. } => {
-                    for ord in terms.iter().filter_map(|t| t.0) {
-                        let info = info(ord)?;
-                        out.push((DataFile::Postings, info.postings.clone()));
-                        out.push((DataFile::Positions, info.positions.clone()));
-                    }
-                }
-            }
-        }
-        Ok(out)
+    /// The dictionary parts it lacked, by index in the router.
+    pub fn missing_parts(&self) -> impl Iterator<Item = usize> + '_ {
+        self.missing.iter().map(|(i, _)| *i)
     }
 
     /// The dictionary parts it lacked: when not empty, load them and prepare again (the words
     /// that needed them were resolved as if absent). Typo expansion waits for the parts of a
     /// word's exact and prefix lookups, so a word may take two rounds.
     pub fn dictionary_needs(&self) -> &[(DataFile, Range<u64>)] {
-        &self.missing
+        &self.missing_ranges
     }
 
     /// `Err(NotLoaded)` naming the first dictionary part it still lacks, if any.
     pub fn require_complete(&self) -> Result<()> {
         match self.missing.first() {
             None => Ok(()),
-            Some((file, r)) => Err(Error::NotLoaded {
-                file: file.name(),
+            Some((_, r)) => Err(Error::NotLoaded {
+                file: DataFile::Terms.name(),
                 start: r.start,
                 end: r.end,
             }),
@@ -219,8 +197,51 @@ impl Prepared {
     }
 }
 
-/// The bytes of a dictionary part, shared by the lookups of one search.
-type PartBytes<'a> = Rc<Cow<'a, [u8]>>;
+/// The bytes of a dictionary part, checked, shared by the lookups of one search.
+type PartBytes = Arc<[u8]>;
+
+/// One query word as analyzed: folded, stemmed, at its position.
+#[derive(Clone, Debug)]
+struct Word {
+    folded: String,
+    stem: String,
+    position: u32,
+}
+
+/// One query item as analyzed.
+#[derive(Clone, Debug)]
+struct AnalyzedItem {
+    words: Vec<Word>,
+    phrase: bool,
+    prefix: bool,
+    mask: u16,
+}
+
+/// What one query has resolved so far, kept across the rounds of a lazy query: its parse and
+/// analysis (done once), its definite lookups and complete word expansions, where its terms'
+/// data is, and the dictionary parts it read.
+#[derive(Default)]
+pub(crate) struct QueryState {
+    /// The text and prefix flag the analysis below is of.
+    key: Option<(String, bool)>,
+    clauses: Vec<(Occur, Vec<AnalyzedItem>)>,
+    /// Point lookups with a definite answer (found or absent).
+    lookups: HashMap<Vec<u8>, Option<u64>>,
+    /// Expansions of (folded word, prefix, typos) computed with every part they needed.
+    expanded: HashMap<(String, bool, bool), Vec<Expansion>>,
+    infos: HashMap<u64, TermInfo>,
+    parts: HashMap<usize, PartBytes>,
+    /// Dictionary parts the source lacked in the current round.
+    missing: Vec<usize>,
+}
+
+impl QueryState {
+    /// A fresh state: one per query (counted).
+    pub(crate) fn new() -> Self {
+        crate::counters::bump(|c| c.searchers += 1);
+        QueryState::default()
+    }
+}
 
 /// A point lookup in the dictionary.
 enum Lookup {
@@ -240,12 +261,8 @@ pub struct Searcher<'a, D> {
     exhaustive: bool,
     /// What ranking the last query took.
     stats: RankStats,
-    /// Term infos read so far.
-    infos: RefCell<HashMap<u64, TermInfo>>,
-    /// Dictionary parts read (and checked) so far; `None` when the source lacks one.
-    parts: RefCell<HashMap<usize, Option<PartBytes<'a>>>>,
-    /// Ranges of dictionary parts the source lacked.
-    missing: RefCell<Vec<(DataFile, Range<u64>)>>,
+    /// What the query has resolved so far.
+    state: RefCell<QueryState>,
 }
 
 impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
@@ -257,6 +274,12 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
     /// A searcher whose postings, positions and stored chunks come from `src` (a lazy loader's
     /// cache, for a split index).
     pub fn with_source(index: &'a Index<D>, src: &'a dyn DataSource) -> Self {
+        Searcher::resume(index, src, QueryState::new())
+    }
+
+    /// A searcher continuing a query whose state an earlier step kept (a lazy query between
+    /// two fetches): nothing it resolved is done again.
+    pub(crate) fn resume(index: &'a Index<D>, src: &'a dyn DataSource, state: QueryState) -> Self {
         Searcher {
             index,
             src,
@@ -264,10 +287,13 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
             cache: HashMap::new(),
             exhaustive: false,
             stats: RankStats::default(),
-            infos: RefCell::default(),
-            parts: RefCell::default(),
-            missing: RefCell::default(),
+            state: RefCell::new(state),
         }
+    }
+
+    /// The query's state, for the next step of a lazy query.
+    pub(crate) fn into_state(self) -> QueryState {
+        self.state.into_inner()
     }
 
     /// Scores every match (whole postings lists, merged clause by clause) instead of ranking
@@ -301,16 +327,93 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
         })
     }
 
-    /// Parses `query` and resolves every item against the dictionary; reads no postings.
+    /// Parses `query` and resolves every item against the dictionary; reads no postings. Called
+    /// again on the same searcher for the same query (after fetching the dictionary parts it
+    /// lacked), it reuses the parse, the analysis and every definite lookup.
     pub fn prepare(&self, query: &str, opts: &SearchOptions) -> Result<Prepared> {
-        // What an earlier query of this searcher read is not this one's.
-        self.infos.borrow_mut().clear();
-        self.missing.borrow_mut().clear();
-        let parsed = parse(query, opts.prefix);
+        let key = (query.to_string(), opts.prefix);
+        if self.state.borrow().key.as_ref() != Some(&key) {
+            let clauses = self.analyze(query, opts.prefix);
+            let mut state = self.state.borrow_mut();
+            // What an earlier query of this searcher read is not this one's.
+            *state = QueryState {
+                key: Some(key),
+                clauses,
+                ..QueryState::default()
+            };
+        }
+        self.state.borrow_mut().missing.clear();
+        let clauses = std::mem::take(&mut self.state.borrow_mut().clauses);
+        let planned = self.plan_clauses(&clauses, opts);
+        self.state.borrow_mut().clauses = clauses;
+        let mut prepared = planned?;
+        let docs = self.index.doc_count();
+        let df = |ord: u64| self.term_info(ord).map(|t| t.doc_freq).unwrap_or(0);
+        let cost = |c: &Vec<Planned>| c.iter().map(|p| p.cost(docs, df)).sum::<u64>();
+        // Costs computed once per clause (and a small comparator: this is cheap to compile).
+        prepared.must.sort_by_cached_key(cost);
+        let mut missing = std::mem::take(&mut self.state.borrow_mut().missing);
+        missing.sort_unstable();
+        missing.dedup();
+        if let Some(router) = self.index.router() {
+            prepared.missing = missing
+                .into_iter()
+                .map(|i| (i, router.parts()[i].range.clone()))
+                .collect();
+        }
+        prepared.missing_ranges = prepared
+            .missing
+            .iter()
+            .map(|(_, r)| (DataFile::Terms, r.clone()))
+            .collect();
+        Ok(prepared)
+    }
+
+    /// Parses and analyzes a query (once per query: counted).
+    fn analyze(&self, query: &str, prefix: bool) -> Vec<(Occur, Vec<AnalyzedItem>)> {
+        crate::counters::bump(|c| c.parses += 1);
+        let analyzer = self.index.analyzer();
+        parse(query, prefix)
+            .clauses
+            .iter()
+            .map(|clause| {
+                let items = clause
+                    .items
+                    .iter()
+                    .map(|item| {
+                        let mut words = Vec::new();
+                        analyzer.analyze_folded(&item.text, |t| {
+                            words.push(Word {
+                                stem: analyzer.stem(&t.term).into_owned(),
+                                folded: t.term.to_string(),
+                                position: t.position,
+                            })
+                        });
+                        AnalyzedItem {
+                            words,
+                            phrase: item.phrase,
+                            prefix: item.prefix,
+                            // An unknown or unindexed field (`http://…`, a typo): its text is
+                            // searched in every field.
+                            mask: self.field_mask(item).unwrap_or(u16::MAX),
+                        }
+                    })
+                    .collect();
+                (clause.occur, items)
+            })
+            .collect()
+    }
+
+    /// Resolves analyzed clauses against the dictionary.
+    fn plan_clauses(
+        &self,
+        clauses: &[(Occur, Vec<AnalyzedItem>)],
+        opts: &SearchOptions,
+    ) -> Result<Prepared> {
         let mut prepared = Prepared::default();
-        for clause in &parsed.clauses {
+        for (occur, items) in clauses {
             let mut alternatives = Vec::new();
-            for item in &clause.items {
+            for item in items {
                 if let Some(p) = self.plan(item, opts)? {
                     alternatives.push(p);
                 }
@@ -318,21 +421,42 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
             if alternatives.is_empty() {
                 continue; // nothing in the dictionary: the word is dropped, not an empty result
             }
-            match clause.occur {
+            match occur {
                 Occur::Must => prepared.must.push(alternatives),
                 Occur::MustNot => prepared.must_not.push(alternatives),
             }
         }
-        let docs = self.index.doc_count();
-        let df = |ord: u64| self.term_info(ord).map(|t| t.doc_freq).unwrap_or(0);
-        let cost = |c: &Vec<Planned>| c.iter().map(|p| p.cost(docs, df)).sum::<u64>();
-        // Costs computed once per clause (and a small comparator: this is cheap to compile).
-        prepared.must.sort_by_cached_key(cost);
-        prepared.infos = self.infos.borrow().clone();
-        prepared.missing = std::mem::take(&mut *self.missing.borrow_mut());
-        prepared.missing.sort_by_key(|(_, r)| r.start);
-        prepared.missing.dedup();
         Ok(prepared)
+    }
+
+    /// The byte ranges scoring `prepared` reads: postings of every expansion, and positions of
+    /// phrase terms. (Stored fields come after, from [`Searcher::stored_needs`].)
+    pub fn needs(&self, prepared: &Prepared) -> Result<Vec<(DataFile, Range<u64>)>> {
+        let state = self.state.borrow();
+        let info = |ord: u64| {
+            state
+                .infos
+                .get(&ord)
+                .ok_or_else(|| Error::corrupt(format!("term {ord} was not prepared")))
+        };
+        let mut out = Vec::new();
+        for p in prepared.must.iter().chain(&prepared.must_not).flatten() {
+            match p {
+                Planned::Word { expansions, .. } => {
+                    for e in expansions {
+                        out.push((DataFile::Postings, info(e.ord)?.postings.clone()));
+                    }
+                }
+                Planned::Phrase { terms, .. } => {
+                    for ord in terms.iter().filter_map(|t| t.0) {
+                        let info = info(ord)?;
+                        out.push((DataFile::Postings, info.postings.clone()));
+                        out.push((DataFile::Positions, info.positions.clone()));
+                    }
+                }
+            }
+        }
+        Ok(out)
     }
 
     /// Scores a prepared query: the number of matching documents and the top `opts.limit`
@@ -343,10 +467,6 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
         opts: &SearchOptions,
     ) -> Result<(usize, Vec<(u32, f32)>)> {
         self.cache.clear();
-        let mut infos = self.infos.borrow_mut();
-        infos.clear();
-        infos.extend(prepared.infos.iter().map(|(&o, i)| (o, i.clone())));
-        drop(infos);
         self.stats = RankStats::default();
         if !self.exhaustive {
             let r = self.top_k(prepared, opts.any, opts.limit);
@@ -477,45 +597,60 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
         }
     }
 
-    /// Analyzes an item and resolves it against the dictionary.
-    fn plan(&self, item: &Item, opts: &SearchOptions) -> Result<Option<Planned>> {
-        // An unknown or unindexed field (`http://…`, a typo): its text is searched in every field.
-        let mask = self.field_mask(item).unwrap_or(u16::MAX);
-        let text = &item.text;
-        let analyzer = self.index.analyzer();
-        let mut folded = Vec::new();
-        analyzer.analyze_folded(text, |t| folded.push((t.term.to_string(), t.position)));
-        if folded.is_empty() {
+    /// Resolves an analyzed item against the dictionary.
+    fn plan(&self, item: &AnalyzedItem, opts: &SearchOptions) -> Result<Option<Planned>> {
+        let mask = item.mask;
+        let words = &item.words;
+        if words.is_empty() {
             return Ok(None);
         }
-        if item.phrase || folded.len() > 1 {
-            let base = folded[0].1;
-            let terms = folded
+        if item.phrase || words.len() > 1 {
+            let base = words[0].position;
+            let terms = words
                 .iter()
-                .map(|(f, p)| {
-                    let ord = match self.lookup(analyzer.stem(f).as_bytes())? {
+                .map(|w| {
+                    let ord = match self.lookup(w.stem.as_bytes())? {
                         Lookup::Found(ord) => {
                             self.term_info(ord)?;
                             Some(ord)
                         }
                         Lookup::Absent | Lookup::NotLoaded => None,
                     };
-                    Ok((ord, p - base))
+                    Ok((ord, w.position - base))
                 })
                 .collect::<Result<_>>()?;
             return Ok(Some(Planned::Phrase { terms, mask }));
         }
-        let expansions = self.expand(&folded[0].0, item.prefix, opts.typos)?;
+        let word = &words[0];
+        let key = (word.folded.clone(), item.prefix, opts.typos);
+        let known = self.state.borrow().expanded.get(&key).cloned();
+        let expansions = match known {
+            Some(e) => e,
+            None => {
+                let (e, complete) =
+                    self.expand(&word.folded, &word.stem, item.prefix, opts.typos)?;
+                if complete {
+                    self.state.borrow_mut().expanded.insert(key, e.clone());
+                }
+                e
+            }
+        };
         if expansions.is_empty() {
             return Ok(None);
         }
         Ok(Some(Planned::Word { expansions, mask }))
     }
 
-    /// Dictionary terms for one folded word, best weight per term, at most `max_expansions`.
-    fn expand(&self, folded: &str, prefix: bool, typos: bool) -> Result<Vec<Expansion>> {
+    /// Dictionary terms for one folded word (and its stem), best weight per term, at most
+    /// `max_expansions`, and whether every dictionary part they needed was there.
+    fn expand(
+        &self,
+        folded: &str,
+        stem: &str,
+        prefix: bool,
+        typos: bool,
+    ) -> Result<(Vec<Expansion>, bool)> {
         let analyzer = self.index.analyzer();
-        let stem = analyzer.stem(folded).into_owned();
         let mut found: HashMap<u64, f32> = HashMap::new();
         let mut add = |ord: u64, w: f32| {
             let e = found.entry(ord).or_insert(0.0);
@@ -524,7 +659,7 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
         let mut exact = false;
         // Some part a lookup needed is not loaded: typos wait for the next round.
         let mut unsure = false;
-        let mut keys = vec![stem.as_str()];
+        let mut keys = vec![stem];
         if stem != folded {
             keys.push(folded);
         }
@@ -612,7 +747,7 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
             let hi = prefix_end(first.as_bytes());
             // Matched on the stem (the finished word) and on the word as typed (for the word
             // being typed, as a prefix).
-            let mut targets = vec![(stem.as_str(), false)];
+            let mut targets = vec![(stem, false)];
             if prefix {
                 targets.push((folded, true));
             } else if stem != folded {
@@ -627,7 +762,7 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
                     continue;
                 };
                 let aut = aut.first_char_fixed();
-                self.each_part(first.as_bytes(), hi.as_deref(), |base, part| {
+                let walked = self.each_part(first.as_bytes(), hi.as_deref(), |base, part| {
                     let mut stream = part.map.search_with_state(&aut).into_stream();
                     while let Some((_, ord, state)) = stream.next() {
                         let d = aut.distance(&state);
@@ -638,6 +773,7 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
                     }
                     Ok(())
                 })?;
+                unsure |= !walked;
                 if aut.exhausted() {
                     return Err(Error::LimitExceeded {
                         what: "typo automaton steps per word",
@@ -653,8 +789,10 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
                 for variant in one_edit_variants(folded) {
                     let stem = analyzer.stem(&variant).into_owned();
                     if tried.insert(stem.clone()) {
-                        if let Lookup::Found(ord) = self.lookup(stem.as_bytes())? {
-                            add(ord, TYPO_WEIGHT);
+                        match self.lookup(stem.as_bytes())? {
+                            Lookup::Found(ord) => add(ord, TYPO_WEIGHT),
+                            Lookup::NotLoaded => unsure = true,
+                            Lookup::Absent => {}
                         }
                     }
                 }
@@ -695,38 +833,41 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
         out.sort_unstable_by_key(|e| e.ord);
         // Remember where the kept ones' data is.
         for e in &out {
-            let info = self.read_term_info(e.ord)?;
-            self.infos.borrow_mut().insert(e.ord, info);
+            self.term_info(e.ord)?;
         }
-        Ok(out)
+        Ok((out, !unsure))
     }
 
-    /// The bytes of dictionary part `i`, read from the source and checked once per searcher;
-    /// `None` (and recorded as missing) when the source lacks them.
-    fn part(&self, i: usize) -> Result<Option<PartBytes<'a>>> {
-        if let Some(p) = self.parts.borrow().get(&i) {
-            return Ok(p.clone());
+    /// The bytes of dictionary part `i`: checked when they arrived (a lazy query's source
+    /// holds them so), or read from the source and checked now; `None` (and recorded as
+    /// missing) when the source lacks them.
+    fn part(&self, i: usize) -> Result<Option<PartBytes>> {
+        if let Some(p) = self.state.borrow().parts.get(&i) {
+            return Ok(Some(p.clone()));
         }
         let router = self
             .index
             .router()
             .ok_or_else(|| Error::corrupt("a dictionary part of a whole dictionary"))?;
-        let entry = &router.parts()[i];
-        let got = match self.src.read(DataFile::Terms, entry.range.clone()) {
-            Ok(bytes) => {
-                PartView::open(&bytes, router.part_terms(i), true)?;
-                Some(Rc::new(bytes))
-            }
-            Err(Error::NotLoaded { .. }) => {
-                self.missing
-                    .borrow_mut()
-                    .push((DataFile::Terms, entry.range.clone()));
-                None
-            }
-            Err(e) => return Err(e),
+        let got: PartBytes = match self.src.checked_part(i) {
+            Some(bytes) => bytes,
+            None => match self
+                .src
+                .read(DataFile::Terms, router.parts()[i].range.clone())
+            {
+                Ok(bytes) => {
+                    PartView::open(&bytes, router.part_terms(i), true)?;
+                    Arc::from(&*bytes)
+                }
+                Err(Error::NotLoaded { .. }) => {
+                    self.state.borrow_mut().missing.push(i);
+                    return Ok(None);
+                }
+                Err(e) => return Err(e),
+            },
         };
-        self.parts.borrow_mut().insert(i, got.clone());
-        Ok(got)
+        self.state.borrow_mut().parts.insert(i, got.clone());
+        Ok(Some(got))
     }
 
     /// Runs `f(first ordinal, part)` on every dictionary part that may hold keys in `lo..hi`
@@ -761,8 +902,11 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
         Ok(complete)
     }
 
-    /// Looks `key` up.
+    /// Looks `key` up (once per query: a definite answer is kept).
     fn lookup(&self, key: &[u8]) -> Result<Lookup> {
+        if let Some(known) = self.state.borrow().lookups.get(key) {
+            return Ok(known.map_or(Lookup::Absent, Lookup::Found));
+        }
         let mut found = None;
         let hi = [key, &[0]].concat();
         let complete = self.each_part(key, Some(&hi), |base, part| {
@@ -771,6 +915,9 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
             }
             Ok(())
         })?;
+        if found.is_some() || complete {
+            self.state.borrow_mut().lookups.insert(key.to_vec(), found);
+        }
         Ok(match (found, complete) {
             (Some(ord), _) => Lookup::Found(ord),
             (None, true) => Lookup::Absent,
@@ -780,11 +927,11 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
 
     /// Where term `ord`'s data is.
     fn term_info(&self, ord: u64) -> Result<TermInfo> {
-        if let Some(info) = self.infos.borrow().get(&ord) {
+        if let Some(info) = self.state.borrow().infos.get(&ord) {
             return Ok(info.clone());
         }
         let info = self.read_term_info(ord)?;
-        self.infos.borrow_mut().insert(ord, info.clone());
+        self.state.borrow_mut().infos.insert(ord, info.clone());
         Ok(info)
     }
 

@@ -603,3 +603,62 @@ fn format_2_split_indexes_still_search() {
         }
     }
 }
+
+/// One query is one searcher state and one parse, however many dictionary rounds it takes; a
+/// dictionary part is walked once, when its bytes arrive, and not again while it stays cached.
+#[test]
+fn a_query_parses_once_and_walks_each_arriving_part_once() {
+    use edgekb::counters::counts;
+    let index = fixture_index();
+    let split = cut_split(&index, 200);
+    let terms = split.manifest.terms.name.clone();
+    let mut loader = loader_for(&split);
+    let mut lazy = LazyIndex::open(&mut loader, 1 << 20).unwrap();
+    for q in dictionary_queries() {
+        let (before, base) = (counts(), loader.log.len());
+        let cold = lazy
+            .search(&mut loader, &q, &SearchOptions::default())
+            .unwrap();
+        let after = counts();
+        assert_eq!(after.searchers - before.searchers, 1, "{q:?}");
+        assert_eq!(after.parses - before.parses, 1, "{q:?}");
+        // Every walk is of a part that came in a request of this query (requests may carry
+        // neighbouring parts whole: those are walked once too, on arrival).
+        let term_requests = loader.log[base..].iter().filter(|l| l.0 == terms).count();
+        assert!(
+            (after.part_walks - before.part_walks == 0) == (term_requests == 0),
+            "{q:?}: {} walks for {term_requests} requests",
+            after.part_walks - before.part_walks
+        );
+        // The same query again: everything cached, nothing walked, one more searcher.
+        let again = lazy
+            .search(&mut loader, &q, &SearchOptions::default())
+            .unwrap();
+        let last = counts();
+        assert_eq!(again, cold);
+        assert_eq!(
+            last.part_walks, after.part_walks,
+            "{q:?}: walked a cached part"
+        );
+        assert_eq!(
+            (last.searchers, last.parses),
+            (after.searchers + 1, after.parses + 1)
+        );
+    }
+}
+
+/// Opening a split index checks its dictionary once: the term dictionary's CRC and walk at
+/// open, every other section's CRC once.
+#[test]
+fn opening_walks_and_checks_the_dictionary_once() {
+    use edgekb::counters::counts;
+    let index = fixture_index();
+    let split = edgekb::split::SplitOutput::from_index(&index).unwrap();
+    let mut loader = loader_for(&split);
+    let before = counts();
+    let lazy = LazyIndex::open(&mut loader, 1 << 20).unwrap();
+    let after = counts();
+    let sections = lazy.version().index.sections().len() as u64;
+    assert_eq!(after.dictionary_walks - before.dictionary_walks, 1);
+    assert_eq!(after.section_crcs - before.section_crcs, sections);
+}

@@ -1,0 +1,401 @@
+//! The operations on a split index as state machines: each says what bytes it needs
+//! ([`Machine::step`] → [`Step::Fetch`]), takes them when they arrive ([`Machine::supply`]),
+//! and ends with its answer ([`Step::Done`]). They do no I/O: a driver (the native loop in
+//! [`super::drive`], the wasm binding's async loop) brings the bytes.
+//!
+//! A [`Query`] keeps one searcher state for the whole query: the query is parsed and analyzed
+//! once, lookups done in one dictionary round are kept for the next, and a dictionary part is
+//! walked once, when its bytes arrive, and cached checked.
+
+use std::ops::Range;
+use std::sync::Arc;
+
+use super::{LoadError, PageStore, Version, MAX_DICTIONARY_ROUNDS};
+use crate::dict::PartView;
+use crate::error::Error;
+use crate::search::{Prepared, QueryState, SearchOptions, SearchResults, Searcher};
+use crate::source::{DataFile, WorkingSet};
+use crate::split::Manifest;
+
+use super::version::Request;
+
+/// What a machine needs brought.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Need {
+    /// A whole file: the manifest (`fresh`: past any HTTP cache) or a dictionary.
+    File {
+        /// Its name, relative to the manifest.
+        name: String,
+        /// Whether a cached copy will not do.
+        fresh: bool,
+    },
+    /// A byte range of a data file.
+    Range(Request),
+}
+
+impl Need {
+    /// The file's name, relative to the manifest.
+    pub fn name(&self) -> &str {
+        match self {
+            Need::File { name, .. } => name,
+            Need::Range(r) => &r.name,
+        }
+    }
+
+    /// The byte range to ask for (`None`: the whole file).
+    pub fn range(&self) -> Option<Range<u64>> {
+        match self {
+            Need::File { .. } => None,
+            Need::Range(r) => Some(r.range.clone()),
+        }
+    }
+
+    /// Whether a cached copy will not do.
+    pub fn fresh(&self) -> bool {
+        matches!(self, Need::File { fresh: true, .. })
+    }
+}
+
+/// Bytes that passed [`Checker::check`], ready for [`Machine::supply`].
+#[derive(Clone, Debug)]
+pub enum Checked {
+    /// The pages of a range, each checked against the page table.
+    Pages(Vec<(u32, Arc<[u8]>)>),
+    /// A whole file, as it came (a dictionary is checked when its version opens).
+    File(Arc<Vec<u8>>),
+}
+
+/// Checks bytes where they arrive, before a machine sees them: a fetch shared by several
+/// queries checks once, and a failed check is retried like a failed transfer.
+#[derive(Clone)]
+pub struct Checker(Option<Arc<Version>>);
+
+impl Checker {
+    /// Checks the response `body` to `need`.
+    pub fn check(&self, need: &Need, body: Vec<u8>) -> crate::Result<Checked> {
+        match (need, &self.0) {
+            (Need::File { .. }, _) => Ok(Checked::File(Arc::new(body))),
+            (Need::Range(req), Some(v)) => v.check(req, &body).map(Checked::Pages),
+            (Need::Range(_), None) => Err(Error::corrupt("a range of an index not opened yet")),
+        }
+    }
+}
+
+/// What a machine wants next.
+#[derive(Debug)]
+pub enum Step<T> {
+    /// These bytes, then [`Machine::supply`] each, then step again.
+    Fetch(Vec<Need>),
+    /// The answer.
+    Done(T),
+}
+
+/// One operation on a split index, without I/O.
+pub trait Machine {
+    /// Its answer.
+    type Output;
+    /// What it needs next, or its answer.
+    fn step(&mut self, store: &mut PageStore) -> Result<Step<Self::Output>, LoadError>;
+    /// Checks responses to its needs (cloneable, for checking where the bytes arrive).
+    fn checker(&self) -> Checker;
+    /// Takes the checked bytes of one need.
+    fn supply(
+        &mut self,
+        store: &mut PageStore,
+        need: &Need,
+        data: Checked,
+    ) -> Result<(), LoadError>;
+}
+
+/// Adds checked pages to the working set and the cache; dictionary parts they hold whole are
+/// walked once, now, and kept checked (their raw pages are not cached).
+fn take_pages(
+    store: &mut PageStore,
+    version: &Version,
+    need: &Need,
+    data: Checked,
+    ws: &mut WorkingSet,
+) -> Result<(), LoadError> {
+    let (Need::Range(req), Checked::Pages(pages)) = (need, data) else {
+        return Err(Error::corrupt("a whole file supplied for a range").into());
+    };
+    if req.file != DataFile::Terms {
+        for (page, bytes) in pages {
+            store.insert_page(version, req.file, page, bytes.clone());
+            ws.insert_page(req.file, page, bytes);
+        }
+        return Ok(());
+    }
+    let Some(router) = version.index.router() else {
+        return Ok(());
+    };
+    let ps = version.pages().page_size as u64;
+    let (Some(first), Some(last)) = (pages.first(), pages.last()) else {
+        return Ok(());
+    };
+    let start = first.0 as u64 * ps;
+    let end = last.0 as u64 * ps + last.1.len() as u64;
+    let parts = router.parts();
+    let from = parts.partition_point(|p| p.range.start < start);
+    for (i, part) in parts.iter().enumerate().skip(from) {
+        if part.range.end > end {
+            break;
+        }
+        let mut bytes = Vec::with_capacity((part.range.end - part.range.start) as usize);
+        for (page, data) in &pages {
+            let base = *page as u64 * ps;
+            let a = part.range.start.max(base);
+            let b = part.range.end.min(base + data.len() as u64);
+            if a < b {
+                bytes.extend_from_slice(&data[(a - base) as usize..(b - base) as usize]);
+            }
+        }
+        PartView::open(&bytes, router.part_terms(i), true)?;
+        let bytes: Arc<[u8]> = bytes.into();
+        store.insert_part(version, i, bytes.clone());
+        ws.insert_part(i, bytes);
+    }
+    Ok(())
+}
+
+/// Where a query is.
+enum Phase {
+    /// Resolving its words; `rounds` of dictionary parts fetched so far.
+    Dictionary { rounds: usize },
+    /// Reading postings (and positions) to score.
+    Postings(Prepared),
+    /// Reading the hit-display chunks of the top hits.
+    Display { total: usize, top: Vec<(u32, f32)> },
+    /// Answered.
+    Finished,
+}
+
+/// One query on a split index.
+pub struct Query {
+    version: Arc<Version>,
+    text: String,
+    opts: SearchOptions,
+    ws: WorkingSet,
+    state: Option<QueryState>,
+    phase: Phase,
+}
+
+impl Query {
+    /// A query on `version`.
+    pub fn new(version: Arc<Version>, text: &str, opts: SearchOptions) -> Query {
+        let ws = WorkingSet::new(version.pages().page_size);
+        Query {
+            version,
+            text: text.to_string(),
+            opts,
+            ws,
+            state: Some(QueryState::new()),
+            phase: Phase::Dictionary { rounds: 0 },
+        }
+    }
+
+    /// Runs `f` with the query's searcher (its state kept from step to step).
+    fn with_searcher<T>(
+        &mut self,
+        f: impl FnOnce(&mut Searcher<'_, Vec<u8>>) -> crate::Result<T>,
+    ) -> crate::Result<T> {
+        let state = self.state.take().unwrap_or_default();
+        let mut s = Searcher::resume(&self.version.index, &self.ws, state);
+        let out = f(&mut s);
+        self.state = Some(s.into_state());
+        out
+    }
+}
+
+impl Machine for Query {
+    type Output = SearchResults;
+
+    fn step(&mut self, store: &mut PageStore) -> Result<Step<SearchResults>, LoadError> {
+        loop {
+            match std::mem::replace(&mut self.phase, Phase::Finished) {
+                Phase::Dictionary { rounds } => {
+                    let (text, opts) = (self.text.clone(), self.opts);
+                    let prepared = self.with_searcher(|s| s.prepare(&text, &opts))?;
+                    let parts: Vec<usize> = prepared.missing_parts().collect();
+                    if !parts.is_empty() && rounds < MAX_DICTIONARY_ROUNDS {
+                        self.phase = Phase::Dictionary { rounds: rounds + 1 };
+                        let needs = store.plan_parts(&self.version, &parts, &mut self.ws)?;
+                        if !needs.is_empty() {
+                            return Ok(Step::Fetch(needs));
+                        }
+                        continue; // every part was cached: resolve again
+                    }
+                    // Never expected after the rounds: each brings all it asked for.
+                    prepared.require_complete()?;
+                    self.phase = Phase::Postings(prepared);
+                }
+                Phase::Postings(prepared) => {
+                    let needs = self.with_searcher(|s| s.needs(&prepared))?;
+                    let fetch = store.plan(&self.version, &needs, &mut self.ws)?;
+                    if !fetch.is_empty() {
+                        self.phase = Phase::Postings(prepared);
+                        return Ok(Step::Fetch(fetch));
+                    }
+                    let opts = self.opts;
+                    let (total, top) = self.with_searcher(|s| s.execute(&prepared, &opts))?;
+                    self.phase = Phase::Display { total, top };
+                }
+                Phase::Display { total, top } => {
+                    let needs = self.with_searcher(|s| s.stored_needs(&top))?;
+                    let fetch = store.plan(&self.version, &needs, &mut self.ws)?;
+                    if !fetch.is_empty() {
+                        self.phase = Phase::Display { total, top };
+                        return Ok(Step::Fetch(fetch));
+                    }
+                    let hits = self.with_searcher(|s| s.hits(&top))?;
+                    return Ok(Step::Done(SearchResults { total, hits }));
+                }
+                Phase::Finished => return Err(Error::corrupt("a finished query stepped").into()),
+            }
+        }
+    }
+
+    fn checker(&self) -> Checker {
+        Checker(Some(self.version.clone()))
+    }
+
+    fn supply(
+        &mut self,
+        store: &mut PageStore,
+        need: &Need,
+        data: Checked,
+    ) -> Result<(), LoadError> {
+        take_pages(store, &self.version, need, data, &mut self.ws)
+    }
+}
+
+/// Opening a split index, or refreshing one: the manifest, then the dictionary it names.
+/// Answers `None` when the manifest names the version already open.
+pub struct Open {
+    parse: fn(&[u8]) -> crate::Result<Manifest>,
+    current: Option<Arc<Version>>,
+    manifest: Option<Manifest>,
+    manifest_bytes: Option<Arc<Vec<u8>>>,
+    dictionary: Option<Arc<Vec<u8>>>,
+}
+
+impl Open {
+    /// Opens with `parse` reading `manifest.json` (natively [`super::parse_manifest`]; the
+    /// wasm binding uses the host's `JSON.parse`); with `current`, a refresh of it.
+    pub fn new(parse: fn(&[u8]) -> crate::Result<Manifest>, current: Option<Arc<Version>>) -> Open {
+        Open {
+            parse,
+            current,
+            manifest: None,
+            manifest_bytes: None,
+            dictionary: None,
+        }
+    }
+}
+
+impl Machine for Open {
+    type Output = Option<Version>;
+
+    fn step(&mut self, _store: &mut PageStore) -> Result<Step<Option<Version>>, LoadError> {
+        if self.manifest.is_none() {
+            let Some(bytes) = self.manifest_bytes.take() else {
+                return Ok(Step::Fetch(vec![Need::File {
+                    name: "manifest.json".into(),
+                    fresh: true,
+                }]));
+            };
+            let manifest = (self.parse)(&bytes)?;
+            if self
+                .current
+                .as_ref()
+                .is_some_and(|v| v.manifest == manifest)
+            {
+                return Ok(Step::Done(None));
+            }
+            self.manifest = Some(manifest);
+        }
+        let manifest = self.manifest.as_ref().expect("set above");
+        match self.dictionary.take() {
+            None => Ok(Step::Fetch(vec![Need::File {
+                name: manifest.dictionary.name.clone(),
+                fresh: false,
+            }])),
+            Some(bytes) => {
+                let bytes = Arc::try_unwrap(bytes).unwrap_or_else(|shared| (*shared).clone());
+                let manifest = self.manifest.take().expect("set above");
+                Ok(Step::Done(Some(Version::open(manifest, bytes)?)))
+            }
+        }
+    }
+
+    fn checker(&self) -> Checker {
+        Checker(None)
+    }
+
+    fn supply(
+        &mut self,
+        _store: &mut PageStore,
+        need: &Need,
+        data: Checked,
+    ) -> Result<(), LoadError> {
+        let Checked::File(bytes) = data else {
+            return Err(Error::corrupt("a range supplied for a whole file").into());
+        };
+        match need {
+            Need::File { name, .. } if name == "manifest.json" => self.manifest_bytes = Some(bytes),
+            _ => self.dictionary = Some(bytes),
+        }
+        Ok(())
+    }
+}
+
+/// Fills the cache with whole data files in [`DataFile::PREFETCH_ORDER`], each when it fits in
+/// the room left in the budget (so prefetching never evicts). Answers the bytes cached.
+pub struct Prefetch {
+    version: Arc<Version>,
+    next: usize,
+    ws: WorkingSet,
+}
+
+impl Prefetch {
+    /// Prefetches `version`.
+    pub fn new(version: Arc<Version>) -> Prefetch {
+        Prefetch {
+            version,
+            next: 0,
+            ws: WorkingSet::default(),
+        }
+    }
+}
+
+impl Machine for Prefetch {
+    type Output = u64;
+
+    fn step(&mut self, store: &mut PageStore) -> Result<Step<u64>, LoadError> {
+        while let Some(&file) = DataFile::PREFETCH_ORDER.get(self.next) {
+            self.next += 1;
+            // Pages of one file at a time: the cache holds them, the query does not.
+            self.ws = WorkingSet::new(self.version.pages().page_size);
+            if let Some(range) = store.prefetch_range(&self.version, file) {
+                let needs = store.plan(&self.version, &[(file, range)], &mut self.ws)?;
+                if !needs.is_empty() {
+                    return Ok(Step::Fetch(needs));
+                }
+            }
+        }
+        Ok(Step::Done(store.cache_stats().bytes_held as u64))
+    }
+
+    fn checker(&self) -> Checker {
+        Checker(Some(self.version.clone()))
+    }
+
+    fn supply(
+        &mut self,
+        store: &mut PageStore,
+        need: &Need,
+        data: Checked,
+    ) -> Result<(), LoadError> {
+        take_pages(store, &self.version, need, data, &mut self.ws)
+    }
+}

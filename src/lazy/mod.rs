@@ -1,0 +1,495 @@
+//! How is a split index searched without downloading it whole?
+//!
+//! Sans-IO at its heart: [`LazyIndex`] holds the manifest, the resident dictionary and a
+//! byte-budgeted [`PageCache`]; for a query it says which byte ranges it needs
+//! ([`LazyIndex::plan`]: pages the cache lacks, coalesced into as few requests as possible),
+//! checks what a loader brings ([`LazyIndex::accept`]: page CRCs, or the whole file's SHA-256
+//! when a host ignores `Range`), and searches once everything is there. Nothing enters the
+//! cache before it is checked, so a failed, short or corrupt response never poisons it.
+//!
+//! A query runs in phases: the dictionary parts its words need (a cut dictionary only; a second
+//! round for typo expansion), postings (and positions, for phrases) of its expanded terms, then
+//! the hit-display chunks of its top hits (none when the dictionary holds them). Each phase is
+//! one request per data file it touches, or fewer; pages already cached cost nothing.
+//!
+//! Each operation (open or refresh, query, prefetch) is a state machine ([`machine`]) that
+//! says which bytes it needs and takes them when they arrive; [`PageStore`] holds what
+//! outlives one operation (the page cache, counters, remembered failures). Drivers are short
+//! loops around them: [`drive`] natively over a [`Loader`] (a directory, or memory), the wasm
+//! binding over `fetch`. Both retry by one rule ([`Retry`]).
+
+use std::collections::HashMap;
+use std::fmt;
+use std::ops::Range;
+use std::sync::Arc;
+
+use crate::cache::{CacheStats, PageCache};
+use crate::error::Error;
+use crate::search::{SearchOptions, SearchResults};
+use crate::source::{DataFile, WorkingSet};
+use crate::split::Manifest;
+
+mod loader;
+pub mod machine;
+mod version;
+
+pub use loader::{DirLoader, Loader, MemoryLoader};
+pub use machine::{Checked, Checker, Machine, Need, Open, Prefetch, Query, Step};
+pub use version::{PageKey, Request, Version};
+
+/// Pages left unfetched between two needed ranges before they become separate requests.
+pub const MAX_GAP_PAGES: u32 = 4;
+
+/// Rounds of dictionary-part fetches one query may take: its words' exact and prefix lookups,
+/// then the first-character parts of the words that need typo expansion, then the parts of
+/// the stems of one-edit variants of a word nothing was within reach of.
+pub const MAX_DICTIONARY_ROUNDS: usize = 3;
+
+/// Default cache budget natively and in browsers.
+pub const DEFAULT_CACHE_BYTES: usize = 32 << 20;
+
+/// What can go wrong while loading a split index: the one error type of every loader.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub enum LoadError {
+    /// The host answered with an HTTP error status.
+    Http {
+        /// File name.
+        name: String,
+        /// Status code.
+        status: u16,
+    },
+    /// The request failed before a response (connection refused or reset, DNS…).
+    Network {
+        /// File name.
+        name: String,
+        /// What failed.
+        message: String,
+    },
+    /// The request took longer than its timeout.
+    Timeout {
+        /// File name.
+        name: String,
+        /// The timeout, in milliseconds.
+        ms: u32,
+    },
+    /// The caller aborted.
+    Aborted,
+    /// The data is wrong (corrupt, truncated, mismatched hash) or a budget was hit.
+    Index(Error),
+}
+
+impl LoadError {
+    /// A short, stable name for the kind of error.
+    pub fn code(&self) -> &'static str {
+        match self {
+            LoadError::Http { .. } => "HttpStatus",
+            LoadError::Network { .. } => "Network",
+            LoadError::Timeout { .. } => "Timeout",
+            LoadError::Aborted => "AbortError",
+            LoadError::Index(e) => e.code(),
+        }
+    }
+
+    /// Whether trying again may help (network errors, timeouts, 5xx and 429).
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            LoadError::Http { status, .. } => *status >= 500 || *status == 429,
+            LoadError::Network { .. } | LoadError::Timeout { .. } => true,
+            // A corrupt or short body may be a transfer problem: one more try is cheap.
+            LoadError::Index(
+                Error::Corrupt { .. } | Error::Truncated { .. } | Error::ChecksumMismatch { .. },
+            ) => true,
+            _ => false,
+        }
+    }
+}
+
+impl fmt::Display for LoadError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            LoadError::Http { name, status: 404 } => write!(
+                f,
+                "{name} was not found; check that the index directory is served next to its \
+                 manifest.json"
+            ),
+            LoadError::Http { name, status } => write!(
+                f,
+                "fetching {name} answered HTTP {status}; check that the index directory is served \
+                 next to its manifest.json"
+            ),
+            LoadError::Network { name, message } => {
+                write!(
+                    f,
+                    "fetching {name} failed: {message}; check the network and the URL"
+                )
+            }
+            LoadError::Timeout { name, ms } => {
+                write!(
+                    f,
+                    "fetching {name} took longer than {ms} ms; raise timeoutMs or check the host"
+                )
+            }
+            LoadError::Aborted => write!(f, "the search was aborted"),
+            LoadError::Index(e) => e.fmt(f),
+        }
+    }
+}
+
+impl std::error::Error for LoadError {}
+
+impl From<Error> for LoadError {
+    fn from(e: Error) -> Self {
+        LoadError::Index(e)
+    }
+}
+
+/// When and how long to wait before trying a failed request again: the one retry rule of
+/// every driver (network errors, timeouts, 5xx, 429 and failed checks; never other 4xx or an
+/// abort), with jittered exponential backoff.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Retry {
+    /// Tries after the first.
+    pub retries: u32,
+    /// The first wait, doubled per failure.
+    pub backoff_ms: u32,
+}
+
+impl Default for Retry {
+    fn default() -> Self {
+        Retry {
+            retries: 3,
+            backoff_ms: 100,
+        }
+    }
+}
+
+impl Retry {
+    /// No retries.
+    pub const NONE: Retry = Retry {
+        retries: 0,
+        backoff_ms: 0,
+    };
+
+    /// After `failures` failed tries (the last failing with `error`), the wait before the next
+    /// one, or `None` to give up. `jitter` in `[0, 1)` spreads the wait over `[0.5, 1.5)` of
+    /// `backoff · 2^failures`.
+    pub fn delay_ms(&self, failures: u32, error: &LoadError, jitter: f64) -> Option<u32> {
+        if !error.is_retryable() || failures > self.retries {
+            return None;
+        }
+        let base = self.backoff_ms as f64 * (1u64 << failures.min(10)) as f64;
+        Some((base * (0.5 + jitter.clamp(0.0, 1.0))) as u32)
+    }
+}
+
+/// Request and transfer counters of a lazy index.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LoadStats {
+    /// Requests sent (retries included).
+    pub requests: u64,
+    /// Bytes received.
+    pub bytes_fetched: u64,
+    /// Requests retried.
+    pub retries: u64,
+    /// Requests aborted.
+    pub aborted: u64,
+    /// Responses refused (bad status, wrong length, failed check).
+    pub rejected: u64,
+}
+
+/// What outlives one operation on a split index: the byte-budgeted page cache (pages and
+/// checked dictionary parts), the request counters, and the files that failed with a status
+/// that will not change until a refresh.
+pub struct PageStore {
+    cache: PageCache<PageKey>,
+    stats: LoadStats,
+    failed: HashMap<String, u16>,
+}
+
+/// Cache keys of checked dictionary parts are (file identity, this bit | part index); pages
+/// never reach it (2³¹ pages).
+const PART_KEY: u32 = 1 << 31;
+
+impl PageStore {
+    /// An empty store with a cache of `cache_bytes`.
+    pub fn new(cache_bytes: usize) -> Self {
+        PageStore {
+            cache: PageCache::new(cache_bytes),
+            stats: LoadStats::default(),
+            failed: HashMap::new(),
+        }
+    }
+
+    /// Cache counters.
+    pub fn cache_stats(&self) -> CacheStats {
+        self.cache.stats()
+    }
+
+    /// Request counters.
+    pub fn load_stats(&self) -> LoadStats {
+        self.stats
+    }
+
+    /// Splits `needs` into pages already cached (moved into `ws`) and requests for the rest.
+    pub fn plan(
+        &mut self,
+        version: &Version,
+        needs: &[(DataFile, Range<u64>)],
+        ws: &mut WorkingSet,
+    ) -> crate::Result<Vec<Need>> {
+        let mut missing = Vec::new();
+        for (file, page) in version.pages_of(needs)? {
+            if ws.has_page(file, page) {
+                continue;
+            }
+            match self.cache.get(&version.key(file, page)) {
+                Some(p) => ws.insert_page(file, page, p),
+                None => missing.push((file, page)),
+            }
+        }
+        Ok(version
+            .requests(&missing)
+            .into_iter()
+            .map(Need::Range)
+            .collect())
+    }
+
+    /// Moves the checked dictionary parts among `parts` that the cache holds into `ws`, and
+    /// plans requests for the rest.
+    pub fn plan_parts(
+        &mut self,
+        version: &Version,
+        parts: &[usize],
+        ws: &mut WorkingSet,
+    ) -> crate::Result<Vec<Need>> {
+        let router = version
+            .index
+            .router()
+            .ok_or_else(|| Error::corrupt("dictionary parts of a whole dictionary"))?;
+        let mut ranges = Vec::new();
+        for &i in parts {
+            if ws.has_part(i) {
+                continue;
+            }
+            let entry = router
+                .parts()
+                .get(i)
+                .ok_or_else(|| Error::corrupt(format!("dictionary part {i} out of range")))?;
+            match self
+                .cache
+                .get(&(version.key(DataFile::Terms, 0).0, PART_KEY | i as u32))
+            {
+                Some(bytes) => ws.insert_part(i, bytes),
+                None => ranges.push((DataFile::Terms, entry.range.clone())),
+            }
+        }
+        self.plan(version, &ranges, ws)
+    }
+
+    fn insert_page(&mut self, version: &Version, file: DataFile, page: u32, bytes: Arc<[u8]>) {
+        self.cache.insert(version.key(file, page), bytes);
+    }
+
+    fn insert_part(&mut self, version: &Version, part: usize, bytes: Arc<[u8]>) {
+        let id = version.key(DataFile::Terms, 0).0;
+        self.cache.insert((id, PART_KEY | part as u32), bytes);
+    }
+
+    /// The whole data range of `file` when all its pages, charged as the cache charges them,
+    /// fit in the room left in the budget (so prefetching never evicts); else `None`.
+    pub fn prefetch_range(&self, version: &Version, file: DataFile) -> Option<Range<u64>> {
+        let pages = version.pages();
+        let len = pages.files[file as usize].0;
+        let charge = pages.files[file as usize].1.len() as u64
+            * (pages.page_size as u64 + crate::cache::ENTRY_OVERHEAD as u64);
+        let room = self.cache.budget().saturating_sub(self.cache.bytes_held()) as u64;
+        (len > 0 && charge <= room).then_some(0..len)
+    }
+
+    /// `Err` when `need`'s file failed before with a status that will not change until a
+    /// refresh (it is not asked for again).
+    pub fn refuse(&self, need: &Need) -> Result<(), LoadError> {
+        match self.failed.get(need.name()) {
+            Some(&status) => Err(LoadError::Http {
+                name: need.name().to_string(),
+                status,
+            }),
+            None => Ok(()),
+        }
+    }
+
+    /// Records how a request for `need` ended after its retries: remembers a failure that will
+    /// not change until a refresh.
+    pub fn finished<T>(&mut self, need: &Need, result: &Result<T, LoadError>) {
+        if let Err(e @ LoadError::Http { status, .. }) = result {
+            if !e.is_retryable() {
+                self.failed.insert(need.name().to_string(), *status);
+            }
+        }
+    }
+
+    /// Counts one try of a request: `bytes` received, whether it was a retry, aborted, or its
+    /// response refused.
+    pub fn count(&mut self, bytes: u64, retried: bool, aborted: bool, rejected: bool) {
+        self.stats.requests += 1;
+        self.stats.bytes_fetched += bytes;
+        self.stats.retries += retried as u64;
+        self.stats.aborted += aborted as u64;
+        self.stats.rejected += rejected as u64;
+    }
+
+    /// Forgets remembered failures (a refresh: the files may be there now).
+    pub fn forget_failures(&mut self) {
+        self.failed.clear();
+    }
+}
+
+/// A split index searched through a native [`Loader`]: the version searches start on, and the
+/// store they share.
+pub struct LazyIndex {
+    version: Arc<Version>,
+    store: PageStore,
+    retry: Retry,
+}
+
+impl LazyIndex {
+    /// A lazy index over an opened version, with a cache of `cache_bytes`.
+    pub fn new(version: Version, cache_bytes: usize) -> Self {
+        LazyIndex {
+            version: Arc::new(version),
+            store: PageStore::new(cache_bytes),
+            retry: Retry::NONE,
+        }
+    }
+
+    /// Fetches `manifest.json` and the dictionary through `loader` and opens them.
+    pub fn open(loader: &mut dyn Loader, cache_bytes: usize) -> Result<LazyIndex, LoadError> {
+        let mut store = PageStore::new(cache_bytes);
+        let mut open = Open::new(parse_manifest, None);
+        let version = drive(&mut open, &mut store, loader, Retry::NONE)?
+            .ok_or_else(|| LoadError::Index(Error::corrupt("no version to open")))?;
+        Ok(LazyIndex {
+            version: Arc::new(version),
+            store,
+            retry: Retry::NONE,
+        })
+    }
+
+    /// Retries failed requests by `retry` (natively none by default: a file is there or not).
+    pub fn set_retry(&mut self, retry: Retry) {
+        self.retry = retry;
+    }
+
+    /// The version searches start on now.
+    pub fn version(&self) -> Arc<Version> {
+        self.version.clone()
+    }
+
+    /// Swaps to another version; searches holding the old one finish on it.
+    pub fn set_version(&mut self, version: Version) {
+        self.version = Arc::new(version);
+        self.store.forget_failures();
+    }
+
+    /// Re-reads the manifest; when it names another dictionary, swaps to the new version.
+    /// Pages of unchanged data files stay cached (their keys are content hashes). Returns
+    /// whether the version changed.
+    pub fn refresh(&mut self, loader: &mut dyn Loader) -> Result<bool, LoadError> {
+        // A refresh is when files that failed may be there now.
+        self.store.forget_failures();
+        let mut open = Open::new(parse_manifest, Some(self.version.clone()));
+        match drive(&mut open, &mut self.store, loader, self.retry)? {
+            Some(v) => {
+                self.set_version(v);
+                Ok(true)
+            }
+            None => Ok(false),
+        }
+    }
+
+    /// Cache counters.
+    pub fn cache_stats(&self) -> CacheStats {
+        self.store.cache_stats()
+    }
+
+    /// Request counters.
+    pub fn load_stats(&self) -> LoadStats {
+        self.store.load_stats()
+    }
+
+    /// The store searches share.
+    pub fn store(&mut self) -> &mut PageStore {
+        &mut self.store
+    }
+
+    /// Answers `query`: dictionary parts, postings, scoring, hit display.
+    pub fn search(
+        &mut self,
+        loader: &mut dyn Loader,
+        query: &str,
+        opts: &SearchOptions,
+    ) -> Result<SearchResults, LoadError> {
+        let mut q = Query::new(self.version.clone(), query, *opts);
+        drive(&mut q, &mut self.store, loader, self.retry)
+    }
+
+    /// Loads whole data files in [`DataFile::PREFETCH_ORDER`] (dictionary parts, hit display,
+    /// postings, positions, store), each when it fits in the cache budget. Returns the bytes
+    /// now cached.
+    pub fn prefetch(&mut self, loader: &mut dyn Loader) -> Result<u64, LoadError> {
+        let mut p = Prefetch::new(self.version.clone());
+        drive(&mut p, &mut self.store, loader, self.retry)
+    }
+}
+
+/// The native driver: steps `machine`, bringing what it needs through `loader` one request at
+/// a time, retrying by `retry`.
+pub fn drive<M: Machine>(
+    machine: &mut M,
+    store: &mut PageStore,
+    loader: &mut dyn Loader,
+    retry: Retry,
+) -> Result<M::Output, LoadError> {
+    loop {
+        let needs = match machine.step(store)? {
+            Step::Done(out) => return Ok(out),
+            Step::Fetch(needs) => needs,
+        };
+        let checker = machine.checker();
+        for need in needs {
+            store.refuse(&need)?;
+            let mut failures = 0;
+            let result = loop {
+                let got = loader.fetch(need.name(), need.range());
+                let bytes = got.as_ref().map_or(0, |b| b.len() as u64);
+                let checked = got.and_then(|b| Ok(checker.check(&need, b)?));
+                store.count(bytes, failures > 0, false, checked.is_err() && bytes > 0);
+                let Err(e) = &checked else { break checked };
+                failures += 1;
+                match retry.delay_ms(failures, e, 0.5) {
+                    Some(ms) => std::thread::sleep(std::time::Duration::from_millis(ms as u64)),
+                    None => break checked,
+                }
+            };
+            store.finished(&need, &result);
+            machine.supply(store, &need, result?)?;
+        }
+    }
+}
+
+/// Parses and checks `manifest.json`.
+pub fn parse_manifest(bytes: &[u8]) -> crate::Result<Manifest> {
+    if bytes.len() > crate::split::MAX_MANIFEST_BYTES {
+        return Err(Error::LimitExceeded {
+            what: "manifest bytes",
+            limit: crate::split::MAX_MANIFEST_BYTES as u64,
+        });
+    }
+    let m: Manifest = serde_json::from_slice(bytes).map_err(|e| Error::InvalidConfig {
+        message: format!("manifest.json is not a valid manifest: {e}"),
+    })?;
+    m.validate()?;
+    Ok(m)
+}

@@ -1,0 +1,192 @@
+//! One version of a split index (a manifest and its resident dictionary) and what it says
+//! about the rest: which pages a range touches, how missing pages become requests, and whether
+//! the bytes that arrive are the ones it describes.
+
+use std::ops::Range;
+use std::sync::Arc;
+
+use crate::error::Error;
+use crate::index::Index;
+use crate::source::{DataFile, Pages};
+use crate::split::{check_file, unpack_file, Manifest, PACK_HEADER_LEN};
+
+use super::MAX_GAP_PAGES;
+
+/// Cache key: (file identity from its content hash, page number).
+pub type PageKey = (u64, u32);
+
+/// One request of a fetch plan: a byte range of one file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Request {
+    /// The data file.
+    pub file: DataFile,
+    /// Its name (relative to the manifest).
+    pub name: String,
+    /// Byte range within the file (pack header included), for an HTTP `Range` header.
+    pub range: Range<u64>,
+    /// The pages it covers.
+    pub pages: Range<u32>,
+}
+
+/// One version of a split index: its manifest and its resident dictionary.
+pub struct Version {
+    /// The manifest it was opened from.
+    pub manifest: Manifest,
+    /// The dictionary.
+    pub index: Index<Vec<u8>>,
+    ids: [u64; 5],
+}
+
+impl Version {
+    /// Checks the manifest and the dictionary's bytes and opens it.
+    pub fn open(manifest: Manifest, dictionary: Vec<u8>) -> crate::Result<Version> {
+        manifest.validate()?;
+        check_file(&manifest.dictionary, &dictionary)?;
+        // The whole file was just checked against the manifest's SHA-256; `open` checks the
+        // term dictionary's CRC and walks it, `verify` the other sections' CRCs.
+        let index = Index::open(dictionary)?;
+        index.verify()?;
+        let pages = index
+            .pages()
+            .ok_or_else(|| Error::corrupt("the manifest's dictionary has no page table"))?;
+        for f in DataFile::ALL {
+            let entry = manifest.data_file(f);
+            if entry.size != PACK_HEADER_LEN + pages.files[f as usize].0 {
+                return Err(Error::corrupt(format!(
+                    "{} is {} bytes, its page table says {}",
+                    entry.name, entry.size, pages.files[f as usize].0
+                )));
+            }
+        }
+        let id =
+            |f: DataFile| u64::from_str_radix(&manifest.data_file(f).sha256[..16], 16).unwrap_or(0);
+        let ids = DataFile::ALL.map(id);
+        Ok(Version {
+            manifest,
+            index,
+            ids,
+        })
+    }
+
+    pub(crate) fn pages(&self) -> &Pages {
+        self.index.pages().expect("checked at open")
+    }
+
+    /// The cache key of a page.
+    pub fn key(&self, file: DataFile, page: u32) -> PageKey {
+        (self.ids[file as usize], page)
+    }
+
+    /// Pages that `needs` touches, per file, ascending. A range past the end of its file (a
+    /// damaged dictionary) is an error, not a request.
+    pub fn pages_of(
+        &self,
+        needs: &[(DataFile, Range<u64>)],
+    ) -> crate::Result<Vec<(DataFile, u32)>> {
+        let pages = self.pages();
+        let ps = pages.page_size as u64;
+        let mut out = Vec::new();
+        for (file, r) in needs {
+            if r.start >= r.end {
+                continue;
+            }
+            let len = pages.files[*file as usize].0;
+            if r.end > len {
+                return Err(Error::Truncated {
+                    what: file.name(),
+                    needed: r.end,
+                    available: len,
+                });
+            }
+            for p in r.start / ps..=(r.end - 1) / ps {
+                out.push((*file, p as u32));
+            }
+        }
+        out.sort_unstable();
+        out.dedup();
+        Ok(out)
+    }
+
+    /// Coalesces missing pages into requests: runs separated by at most [`MAX_GAP_PAGES`].
+    pub fn requests(&self, missing: &[(DataFile, u32)]) -> Vec<Request> {
+        let pages = self.pages();
+        let ps = pages.page_size as u64;
+        let mut out: Vec<Request> = Vec::new();
+        for &(file, page) in missing {
+            if let Some(last) = out.last_mut() {
+                if last.file == file && page <= last.pages.end + MAX_GAP_PAGES {
+                    last.pages.end = page + 1;
+                    continue;
+                }
+            }
+            out.push(Request {
+                file,
+                name: self.manifest.data_file(file).name.clone(),
+                range: 0..0,
+                pages: page..page + 1,
+            });
+        }
+        for r in &mut out {
+            let len = pages.files[r.file as usize].0;
+            let start = r.pages.start as u64 * ps;
+            let end = (r.pages.end as u64 * ps).min(len);
+            r.range = PACK_HEADER_LEN + start..PACK_HEADER_LEN + end;
+        }
+        out
+    }
+
+    /// Checks a response to `req` and returns its pages. `body` is either exactly the range
+    /// asked for (HTTP 206) or the whole file (a host that ignores `Range`).
+    pub fn check(&self, req: &Request, body: &[u8]) -> crate::Result<Vec<(u32, Arc<[u8]>)>> {
+        let pages = self.pages();
+        let ps = pages.page_size as u64;
+        let (len, crcs) = &pages.files[req.file as usize];
+        let entry = self.manifest.data_file(req.file);
+        let want = req.range.end - req.range.start;
+        let (data, base): (&[u8], u64) = if body.len() as u64 == want {
+            (body, req.range.start - PACK_HEADER_LEN)
+        } else if body.len() as u64 == entry.size {
+            check_file(entry, body)?;
+            let data = unpack_file(req.file, body)?;
+            let start = (req.range.start - PACK_HEADER_LEN) as usize;
+            let slice = data
+                .get(start..start + want as usize)
+                .ok_or(Error::Truncated {
+                    what: "fetched file",
+                    needed: (start as u64) + want,
+                    available: data.len() as u64,
+                })?;
+            (slice, start as u64)
+        } else {
+            return Err(Error::Truncated {
+                what: "fetched range",
+                needed: want,
+                available: body.len() as u64,
+            });
+        };
+        let mut out = Vec::with_capacity(req.pages.len());
+        let short = || Error::Truncated {
+            what: "fetched range",
+            needed: want,
+            available: data.len() as u64,
+        };
+        for page in req.pages.clone() {
+            let a = page as u64 * ps;
+            let b = (a + ps).min(*len);
+            let bytes = data
+                .get((a.saturating_sub(base)) as usize..(b.saturating_sub(base)) as usize)
+                .ok_or_else(short)?;
+            let found = crate::codec::crc32(bytes);
+            let expected = *crcs.get(page as usize).ok_or_else(short)?;
+            if found != expected {
+                return Err(Error::ChecksumMismatch {
+                    section: req.file.name(),
+                    expected,
+                    found,
+                });
+            }
+            out.push((page, Arc::from(bytes)));
+        }
+        Ok(out)
+    }
+}

@@ -1,0 +1,223 @@
+//! Where does a search's data come from?
+//!
+//! [`DataFile`] names the five data files of a split index, [`Pages`] is the page table that
+//! checks any page-aligned range of them, and [`DataSource`] is what the searcher reads
+//! postings, positions, stored chunks and dictionary parts through: the sections of a single
+//! file, or a [`WorkingSet`] of pages a lazy query fetched.
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::ops::Range;
+use std::sync::Arc;
+
+use crate::codec::{crc32, Reader};
+use crate::error::{Error, Result};
+
+/// The files a split index keeps apart from its dictionary.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum DataFile {
+    /// Postings blocks.
+    Postings = 0,
+    /// Positions streams.
+    Positions = 1,
+    /// Compressed stored-field chunks.
+    Store = 2,
+    /// The parts of a cut term dictionary (empty when the dictionary is whole).
+    Terms = 3,
+    /// Compressed chunks of what hits show.
+    Display = 4,
+}
+
+impl DataFile {
+    /// All of them.
+    pub const ALL: [DataFile; 5] = [
+        DataFile::Postings,
+        DataFile::Positions,
+        DataFile::Store,
+        DataFile::Terms,
+        DataFile::Display,
+    ];
+
+    /// The order in which `prefetch` loads them: what every query reads first.
+    pub const PREFETCH_ORDER: [DataFile; 5] = [
+        DataFile::Terms,
+        DataFile::Display,
+        DataFile::Postings,
+        DataFile::Positions,
+        DataFile::Store,
+    ];
+
+    /// Its name in manifests and messages.
+    pub fn name(self) -> &'static str {
+        match self {
+            DataFile::Postings => "postings",
+            DataFile::Positions => "positions",
+            DataFile::Store => "store",
+            DataFile::Terms => "terms",
+            DataFile::Display => "display",
+        }
+    }
+}
+
+/// Where postings, positions and compressed store chunks come from: the sections of a single
+/// file, or the pages a lazy loader fetched.
+pub trait DataSource {
+    /// The bytes of `range`, an offset range within the data of `file`.
+    fn read(&self, file: DataFile, range: Range<u64>) -> Result<Cow<'_, [u8]>>;
+
+    /// A dictionary part whose bytes were checked (CRCs and a walk of its fst) when they
+    /// arrived, if the source holds it so; `None` makes the searcher read and check it.
+    fn checked_part(&self, _part: usize) -> Option<Arc<[u8]>> {
+        None
+    }
+}
+
+/// The page table of a split index: each data file is cut into pages of `page_size` bytes, and
+/// every page's CRC32 is kept here, so any page-aligned range fetched on its own is checked.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Pages {
+    /// Bytes per page.
+    pub page_size: u32,
+    /// Per data file ([`DataFile`] order): data length and page CRCs.
+    pub files: [(u64, Vec<u32>); 5],
+}
+
+impl Pages {
+    /// Page size used by `edgekb build --split`.
+    pub const DEFAULT_PAGE_SIZE: u32 = 4096;
+
+    /// Computes the table for the five data files.
+    pub fn compute(page_size: u32, data: [&[u8]; 5]) -> Pages {
+        let crcs = |d: &[u8]| {
+            d.chunks(page_size as usize)
+                .map(crc32)
+                .collect::<Vec<u32>>()
+        };
+        Pages {
+            page_size,
+            files: data.map(|d| (d.len() as u64, crcs(d))),
+        }
+    }
+
+    /// Encodes the section.
+    pub fn encode(&self) -> Vec<u8> {
+        let mut out = Vec::new();
+        out.extend_from_slice(&self.page_size.to_le_bytes());
+        for (len, crcs) in &self.files {
+            out.extend_from_slice(&len.to_le_bytes());
+            out.extend_from_slice(&(crcs.len() as u32).to_le_bytes());
+            for c in crcs {
+                out.extend_from_slice(&c.to_le_bytes());
+            }
+        }
+        out
+    }
+
+    /// Decodes the section.
+    pub fn decode(data: &[u8]) -> Result<Pages> {
+        let mut r = Reader::new(data, "pages");
+        let page_size = r.u32()?;
+        if !(512..=1 << 24).contains(&page_size) {
+            return Err(Error::corrupt(format!("page size {page_size}")));
+        }
+        let mut files: [(u64, Vec<u32>); 5] = Default::default();
+        for f in files.iter_mut() {
+            let len = r.u64()?;
+            let count = r.u32()? as usize;
+            if count as u64 != len.div_ceil(page_size as u64) || count * 4 > r.remaining() {
+                return Err(Error::corrupt(format!("{count} pages for {len} bytes")));
+            }
+            let mut crcs = Vec::with_capacity(count);
+            for _ in 0..count {
+                crcs.push(r.u32()?);
+            }
+            *f = (len, crcs);
+        }
+        Ok(Pages { page_size, files })
+    }
+}
+
+/// The pages one lazy query has at hand (shared with the cache, no copies), and the
+/// dictionary parts it has, checked.
+#[derive(Default)]
+pub struct WorkingSet {
+    pages: HashMap<(DataFile, u32), Arc<[u8]>>,
+    parts: HashMap<usize, Arc<[u8]>>,
+    page_size: u64,
+}
+
+impl WorkingSet {
+    /// An empty set over pages of `page_size` bytes.
+    pub fn new(page_size: u32) -> Self {
+        WorkingSet {
+            page_size: page_size as u64,
+            ..WorkingSet::default()
+        }
+    }
+
+    /// Bytes of page and part data held.
+    pub fn bytes(&self) -> usize {
+        self.pages
+            .values()
+            .chain(self.parts.values())
+            .map(|p| p.len())
+            .sum()
+    }
+
+    /// Whether it holds page `page` of `file`.
+    pub fn has_page(&self, file: DataFile, page: u32) -> bool {
+        self.pages.contains_key(&(file, page))
+    }
+
+    /// Whether it holds dictionary part `part`, checked.
+    pub fn has_part(&self, part: usize) -> bool {
+        self.parts.contains_key(&part)
+    }
+
+    /// Adds a page (checked against the page table by the caller).
+    pub fn insert_page(&mut self, file: DataFile, page: u32, bytes: Arc<[u8]>) {
+        self.pages.insert((file, page), bytes);
+    }
+
+    /// Adds a dictionary part (checked by the caller).
+    pub fn insert_part(&mut self, part: usize, bytes: Arc<[u8]>) {
+        self.parts.insert(part, bytes);
+    }
+}
+
+impl DataSource for WorkingSet {
+    fn read(&self, file: DataFile, range: Range<u64>) -> Result<Cow<'_, [u8]>> {
+        if range.start >= range.end {
+            return Ok(Cow::Borrowed(&[]));
+        }
+        let ps = self.page_size;
+        let missing = || Error::NotLoaded {
+            file: file.name(),
+            start: range.start,
+            end: range.end,
+        };
+        if ps == 0 {
+            return Err(missing()); // nothing planned yet, so nothing loaded
+        }
+        let (first, last) = ((range.start / ps) as u32, ((range.end - 1) / ps) as u32);
+        if first == last {
+            let p = self.pages.get(&(file, first)).ok_or_else(missing)?;
+            let a = (range.start - first as u64 * ps) as usize;
+            let b = (range.end - first as u64 * ps) as usize;
+            return p.get(a..b).map(Cow::Borrowed).ok_or_else(missing);
+        }
+        let mut out = Vec::with_capacity((range.end - range.start) as usize);
+        for page in first..=last {
+            let p = self.pages.get(&(file, page)).ok_or_else(missing)?;
+            let base = page as u64 * ps;
+            let a = range.start.max(base) - base;
+            let b = range.end.min(base + p.len() as u64) - base;
+            out.extend_from_slice(p.get(a as usize..b as usize).ok_or_else(missing)?);
+        }
+        Ok(Cow::Owned(out))
+    }
+
+    fn checked_part(&self, part: usize) -> Option<Arc<[u8]>> {
+        self.parts.get(&part).cloned()
+    }
+}
