@@ -18,76 +18,20 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 
 use super::abort::Timer;
-use crate::lazy::LoadError;
+use crate::lazy::{LoadError, LoadStats};
 
-/// Per-request behaviour.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct FetchOptions {
-    pub timeout_ms: u32,
-    pub retries: u32,
-    pub backoff_ms: u32,
-    /// Share one in-flight fetch between searches that need the same range (single-flight).
-    /// Off in Cloudflare Workers, where I/O belongs to the request that started it: a search
-    /// of one request must not wait on (or continue from) a fetch of another.
-    pub share: bool,
-}
+/// Per-request behaviour: a timeout, the core's retry rule, single-flight sharing.
+pub(crate) use super::options::Open as FetchOptions;
 
-impl Default for FetchOptions {
-    fn default() -> Self {
-        FetchOptions {
-            timeout_ms: 10_000,
-            retries: 3,
-            backoff_ms: 100,
-            share: true,
-        }
-    }
-}
+/// The counters requests update (shared with `stats()`).
+pub(crate) type NetStats = LoadStats;
 
-/// Network counters.
-#[derive(Clone, Copy, Debug, Default)]
-pub(crate) struct NetStats {
-    pub requests: u64,
-    pub bytes_fetched: u64,
-    pub retries: u64,
-    pub aborted: u64,
-    pub rejected: u64,
-}
-
-/// A cloneable failure, shared by every waiter of a fetch.
-#[derive(Clone, Debug)]
-pub(crate) enum Failure {
-    Http { name: String, status: u16 },
-    Network { name: String, message: String },
-    Timeout { name: String, ms: u32 },
-    Aborted,
-    Check { code: &'static str, message: String },
-}
-
-impl Failure {
-    fn retryable(&self) -> bool {
-        match self {
-            Failure::Http { status, .. } => *status >= 500 || *status == 429,
-            Failure::Network { .. } | Failure::Timeout { .. } | Failure::Check { .. } => true,
-            Failure::Aborted => false,
-        }
-    }
-
-    pub(crate) fn into_load_error(self) -> Result<LoadError, (&'static str, String)> {
-        Ok(match self {
-            Failure::Http { name, status } => LoadError::Http { name, status },
-            Failure::Network { name, message } => LoadError::Network { name, message },
-            Failure::Timeout { name, ms } => LoadError::Timeout { name, ms },
-            Failure::Aborted => LoadError::Aborted,
-            Failure::Check { code, message } => return Err((code, message)),
-        })
-    }
-}
 
 struct Shared<T> {
     waiters: Cell<usize>,
     cancelled: Cell<bool>,
     controller: RefCell<Option<web_sys::AbortController>>,
-    outcome: RefCell<Option<Result<T, Failure>>>,
+    outcome: RefCell<Option<Result<T, LoadError>>>,
     wakers: RefCell<Vec<Waker>>,
 }
 
@@ -99,7 +43,7 @@ pub(crate) struct Waiter<T: Clone> {
 }
 
 impl<T: Clone> Future for Waiter<T> {
-    type Output = Result<T, Failure>;
+    type Output = Result<T, LoadError>;
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         if let Some(o) = self.shared.outcome.borrow().as_ref() {
             return Poll::Ready(o.clone());
@@ -159,7 +103,7 @@ impl<T: Clone + 'static> Http<T> {
         url: String,
         range: Option<Range<u64>>,
         no_store: bool,
-        check: impl Fn(&[u8]) -> Result<T, (&'static str, String)> + 'static,
+        check: impl Fn(Vec<u8>) -> Result<T, LoadError> + 'static,
     ) -> Waiter<T> {
         let mut key = match &range {
             Some(r) => format!("{url}#{}-{}", r.start, r.end),
@@ -220,20 +164,17 @@ struct Driver<T: Clone + 'static> {
 }
 
 impl<T: Clone + 'static> Driver<T> {
-    async fn run(self, check: impl Fn(&[u8]) -> Result<T, (&'static str, String)>) {
+    async fn run(self, check: impl Fn(Vec<u8>) -> Result<T, LoadError>) {
         let mut attempt = 0;
         let outcome = loop {
             if self.shared.cancelled.get() {
-                break Err(Failure::Aborted);
+                break Err(LoadError::Aborted);
             }
-            let controller = match web_sys::AbortController::new() {
-                Ok(c) => c,
-                Err(_) => {
-                    break Err(Failure::Network {
-                        name: self.name.clone(),
-                        message: "no AbortController".into(),
-                    })
-                }
+            let Ok(controller) = web_sys::AbortController::new() else {
+                break Err(LoadError::Network {
+                    name: self.name.clone(),
+                    message: "no AbortController".into(),
+                });
             };
             *self.shared.controller.borrow_mut() = Some(controller.clone());
             let timed_out = Rc::new(Cell::new(false));
@@ -243,6 +184,7 @@ impl<T: Clone + 'static> Driver<T> {
                 c.abort();
             });
             let result = fetch_once(
+                &self.name,
                 &self.url,
                 self.range.clone(),
                 self.no_store,
@@ -254,43 +196,30 @@ impl<T: Clone + 'static> Driver<T> {
             let failure = match result {
                 Ok(bytes) => {
                     self.stats.borrow_mut().bytes_fetched += bytes.len() as u64;
-                    match check(&bytes) {
+                    match check(bytes) {
                         Ok(v) => break Ok(v),
-                        Err((code, message)) => {
+                        Err(e) => {
                             self.stats.borrow_mut().rejected += 1;
-                            Failure::Check { code, message }
+                            e
                         }
                     }
                 }
-                Err(FetchFailure::Status(status)) => {
+                Err(e @ LoadError::Http { .. }) => {
                     self.stats.borrow_mut().rejected += 1;
-                    Failure::Http {
-                        name: self.name.clone(),
-                        status,
-                    }
+                    e
                 }
-                Err(FetchFailure::Aborted) if timed_out.get() => Failure::Timeout {
+                Err(LoadError::Aborted) if timed_out.get() => LoadError::Timeout {
                     name: self.name.clone(),
                     ms: self.options.timeout_ms,
                 },
-                Err(FetchFailure::Aborted) => Failure::Aborted,
-                Err(FetchFailure::Network(message)) => Failure::Network {
-                    name: self.name.clone(),
-                    message,
-                },
+                Err(e) => e,
             };
-            if !failure.retryable()
-                || attempt >= self.options.retries
-                || self.shared.cancelled.get()
-            {
-                break Err(failure);
-            }
             attempt += 1;
+            let wait = match self.options.retry.delay_ms(attempt, &failure, js_sys::Math::random()) {
+                Some(ms) if !self.shared.cancelled.get() => ms,
+                _ => break Err(failure),
+            };
             self.stats.borrow_mut().retries += 1;
-            // Jittered exponential backoff: base · 2^attempt · [0.5, 1.5).
-            let jitter = 0.5 + js_sys::Math::random();
-            let wait =
-                (self.options.backoff_ms as f64 * (1u64 << attempt.min(10)) as f64 * jitter) as u32;
             // Sleep, unless the last waiter lets go meanwhile (it wakes us through `wakers`).
             if let Some(mut t) = Timer::new(wait, || {}) {
                 let shared = &self.shared;
@@ -321,12 +250,6 @@ impl<T: Clone + 'static> Driver<T> {
     }
 }
 
-enum FetchFailure {
-    Status(u16),
-    Aborted,
-    Network(String),
-}
-
 fn is_abort(e: &JsValue) -> bool {
     Reflect::get(e, &"name".into())
         .ok()
@@ -352,18 +275,25 @@ fn supports_request_cache() -> bool {
 
 /// One `fetch`, with `Range` when asked; 200 and 206 are accepted (the caller checks lengths).
 async fn fetch_once(
+    name: &str,
     url: &str,
     range: Option<Range<u64>>,
     no_store: bool,
     signal: &web_sys::AbortSignal,
-) -> Result<Vec<u8>, FetchFailure> {
+) -> Result<Vec<u8>, LoadError> {
+    let network = |message: String| LoadError::Network {
+        name: name.to_string(),
+        message,
+    };
+    let failed = |e: JsValue| match is_abort(&e) {
+        true => LoadError::Aborted,
+        false => network(message_of(&e)),
+    };
     let global = js_sys::global();
     let fetch: Function = Reflect::get(&global, &"fetch".into())
         .ok()
         .and_then(|f| f.dyn_into().ok())
-        .ok_or_else(|| {
-            FetchFailure::Network("this JavaScript environment has no global fetch".into())
-        })?;
+        .ok_or_else(|| network("this JavaScript environment has no global fetch".into()))?;
     let init = Object::new();
     let set = |k: &str, v: &JsValue| {
         let _ = Reflect::set(&init, &k.into(), v);
@@ -383,33 +313,22 @@ async fn fetch_once(
     }
     let promise = fetch
         .call2(&global, &url.into(), &init)
-        .map_err(|e| FetchFailure::Network(message_of(&e)))?;
+        .map_err(failed)?;
     let response = JsFuture::from(js_sys::Promise::from(promise))
         .await
-        .map_err(|e| {
-            if is_abort(&e) {
-                FetchFailure::Aborted
-            } else {
-                FetchFailure::Network(message_of(&e))
-            }
-        })?;
+        .map_err(failed)?;
     let response: web_sys::Response = response
         .dyn_into()
-        .map_err(|_| FetchFailure::Network("fetch did not return a Response".into()))?;
+        .map_err(|_| network("fetch did not return a Response".into()))?;
     let status = response.status();
     if status != 200 && status != 206 {
-        return Err(FetchFailure::Status(status));
+        return Err(LoadError::Http {
+            name: name.to_string(),
+            status,
+        });
     }
-    let buffer = response
-        .array_buffer()
-        .map_err(|e| FetchFailure::Network(message_of(&e)))?;
-    let buffer = JsFuture::from(buffer).await.map_err(|e| {
-        if is_abort(&e) {
-            FetchFailure::Aborted
-        } else {
-            FetchFailure::Network(message_of(&e))
-        }
-    })?;
+    let buffer = response.array_buffer().map_err(failed)?;
+    let buffer = JsFuture::from(buffer).await.map_err(failed)?;
     Ok(Uint8Array::new(&buffer).to_vec())
 }
 

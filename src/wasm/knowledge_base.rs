@@ -1,24 +1,23 @@
 //! `KnowledgeBase`: an index searchable from JavaScript, whole (one file) or split (a
-//! manifest, a resident dictionary and data fetched in ranges on demand).
+//! manifest, a resident dictionary and data fetched in ranges on demand). Every operation on a
+//! split index is a core state machine run by [`Remote::drive`]; this file only turns
+//! JavaScript's arguments into them and their answers into JavaScript values.
 
-use std::cell::RefCell;
-use std::ops::Range;
 use std::rc::Rc;
 use std::sync::Arc;
 
 use js_sys::{Object, Promise, Reflect};
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
-use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::future_to_promise;
 
 use super::abort::{abort_error, abortable};
-use super::error::{js_error, JsErr};
-use super::fetch::{join_all, FetchOptions, Http, NetStats};
-use crate::index::DataFile;
-use crate::lazy::{LazyIndex, LoadError, Request, Version, WorkingSet};
+use super::error::{invalid, load_error, JsErr};
+use super::options;
+use super::remote::Remote;
+use crate::lazy::{LoadError, Open, Prefetch, Query};
 use crate::split::Manifest;
-use crate::{Index, SearchOptions, SearchResults, Searcher};
+use crate::{Index, Searcher};
 
 #[wasm_bindgen(typescript_custom_section)]
 const TS_TYPES: &str = r#"
@@ -58,6 +57,10 @@ export interface OpenOptions {
    */
   shareFetches?: boolean;
 }
+/** Counts of expensive steps in this thread (diagnostics; see `edgekb::counters`). */
+export interface EngineCounts {
+  searchers: number; parses: number; partWalks: number; dictionaryWalks: number; sectionCrcs: number;
+}
 /** Counters of `KnowledgeBase.stats()`. */
 export interface Stats {
   split: boolean; hits: number; misses: number; evictions: number; bytesHeld: number;
@@ -66,20 +69,9 @@ export interface Stats {
 }
 "#;
 
-type Pages = Rc<Vec<(u32, Arc<[u8]>)>>;
-
-struct Split {
-    base: String,
-    manifest_url: String,
-    lazy: RefCell<LazyIndex>,
-    pages: Http<Pages>,
-    files: Http<Rc<Vec<u8>>>,
-    stats: Rc<RefCell<NetStats>>,
-}
-
 enum Inner {
     Single(Index<Vec<u8>>),
-    Split(Split),
+    Split(Remote),
 }
 
 /// An opened knowledge-base index.
@@ -88,89 +80,8 @@ pub struct KnowledgeBase {
     inner: Rc<Inner>,
 }
 
-fn get(options: &JsValue, key: &str) -> JsValue {
-    if options.is_object() {
-        Reflect::get(options, &key.into()).unwrap_or(JsValue::UNDEFINED)
-    } else {
-        JsValue::UNDEFINED
-    }
-}
-
-fn number(options: &JsValue, key: &str, min: f64, max: f64) -> Result<Option<f64>, JsErr> {
-    let v = get(options, key);
-    if v.is_undefined() || v.is_null() {
-        return Ok(None);
-    }
-    match v.as_f64() {
-        Some(n) if n.is_finite() && n >= min && n <= max && n.fract() == 0.0 => Ok(Some(n)),
-        _ => Err(js_error(
-            "InvalidArgument",
-            &format!("option {key} must be an integer from {min} to {max}"),
-        )
-        .into()),
-    }
-}
-
-fn flag(options: &JsValue, key: &str, default: bool) -> Result<bool, JsErr> {
-    let v = get(options, key);
-    if v.is_undefined() || v.is_null() {
-        return Ok(default);
-    }
-    v.as_bool().ok_or_else(|| {
-        js_error(
-            "InvalidArgument",
-            &format!("option {key} must be true or false"),
-        )
-        .into()
-    })
-}
-
-fn signal_of(options: &JsValue) -> Result<Option<web_sys::AbortSignal>, JsErr> {
-    let v = get(options, "signal");
-    if v.is_undefined() || v.is_null() {
-        return Ok(None);
-    }
-    v.dyn_into::<web_sys::AbortSignal>()
-        .map(Some)
-        .map_err(|_| js_error("InvalidArgument", "option signal must be an AbortSignal").into())
-}
-
-fn search_options(options: &JsValue) -> Result<SearchOptions, JsErr> {
-    let d = SearchOptions::default();
-    Ok(SearchOptions {
-        limit: number(options, "limit", 0.0, 10_000.0)?
-            .map(|n| n as usize)
-            .unwrap_or(d.limit),
-        prefix: flag(options, "prefix", d.prefix)?,
-        typos: flag(options, "typos", d.typos)?,
-        any: flag(options, "any", d.any)?,
-    })
-}
-
-fn in_workers() -> bool {
-    Reflect::get(&js_sys::global(), &"navigator".into())
-        .ok()
-        .and_then(|n| Reflect::get(&n, &"userAgent".into()).ok())
-        .and_then(|u| u.as_string())
-        .is_some_and(|u| u == "Cloudflare-Workers")
-}
-
-fn load_error(e: LoadError, signal: Option<&web_sys::AbortSignal>) -> JsValue {
-    match e {
-        LoadError::Aborted => abort_error(signal),
-        other => js_error(other.code(), &other.to_string()),
-    }
-}
-
-fn failure(f: super::fetch::Failure, signal: Option<&web_sys::AbortSignal>) -> JsValue {
-    match f.into_load_error() {
-        Ok(e) => load_error(e, signal),
-        Err((code, message)) => js_error(code, &message),
-    }
-}
-
-fn to_js(results: &SearchResults) -> Result<JsValue, JsValue> {
-    Ok(results
+fn to_js<T: Serialize>(value: &T) -> Result<JsValue, JsValue> {
+    Ok(value
         .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
         .map_err(JsErr::from)?)
 }
@@ -179,188 +90,52 @@ fn from_vec(bytes: Vec<u8>) -> Result<KnowledgeBase, JsErr> {
     let index = Index::open(bytes)?;
     index.verify()?;
     if index.is_split() {
-        return Err(js_error(
-            "InvalidArgument",
+        return Err(invalid(
             "this is the dictionary of a split index: open its manifest.json instead",
-        )
-        .into());
+        ));
     }
     Ok(KnowledgeBase {
         inner: Rc::new(Inner::Single(index)),
     })
 }
 
-impl Split {
-    fn url(&self, name: &str) -> String {
-        format!("{}{name}", self.base)
-    }
-
-    /// Fetches what `needs` lacks into `ws` (one request per coalesced range, all at once).
-    async fn load(
-        &self,
-        version: &Arc<Version>,
-        needs: &[(DataFile, Range<u64>)],
-        ws: &mut WorkingSet,
-        signal: Option<&web_sys::AbortSignal>,
-    ) -> Result<(), JsValue> {
-        let requests: Vec<Request> = self
-            .lazy
-            .borrow_mut()
-            .plan(version, needs, ws)
-            .map_err(JsErr::from)?;
-        if requests.is_empty() {
-            return Ok(());
-        }
-        for r in &requests {
-            if let Some(status) = self.lazy.borrow().failed(&r.name) {
-                return Err(load_error(
-                    LoadError::Http {
-                        name: r.name.clone(),
-                        status,
-                    },
-                    signal,
-                ));
-            }
-        }
-        let waiters: Vec<_> = requests
-            .iter()
-            .map(|r| {
-                let (v, req) = (version.clone(), r.clone());
-                self.pages.get(
-                    &r.name,
-                    self.url(&r.name),
-                    Some(r.range.clone()),
-                    false,
-                    move |body| {
-                        v.check(&req, body)
-                            .map(Rc::new)
-                            .map_err(|e| (e.code(), e.to_string()))
-                    },
-                )
-            })
-            .collect();
-        let results = join_all(waiters).await;
-        for (req, result) in requests.iter().zip(results) {
-            match result {
-                Ok(pages) => self
-                    .lazy
-                    .borrow_mut()
-                    .insert_pages(version, req.file, &pages, ws),
-                Err(f) => {
-                    if let super::fetch::Failure::Http { status, .. } = &f {
-                        if *status < 500 && *status != 429 {
-                            self.lazy.borrow_mut().remember_failure(&req.name, *status);
-                        }
-                    }
-                    return Err(failure(f, signal));
-                }
-            }
-        }
-        Ok(())
-    }
-
-    async fn search(
-        &self,
-        query: String,
-        opts: SearchOptions,
-        signal: Option<web_sys::AbortSignal>,
-    ) -> Result<JsValue, JsValue> {
-        let version = self.lazy.borrow().version();
-        let index = &version.index;
-        let mut ws = WorkingSet::default();
-        let mut prepared = Searcher::with_source(index, &ws)
-            .prepare(&query, &opts)
-            .map_err(JsErr::from)?;
-        // A cut dictionary: fetch the parts the query's words need, then prepare again.
-        for _ in 0..crate::lazy::MAX_DICTIONARY_ROUNDS {
-            if prepared.dictionary_needs().is_empty() {
-                break;
-            }
-            let parts = prepared.dictionary_needs().to_vec();
-            self.load(&version, &parts, &mut ws, signal.as_ref())
-                .await?;
-            prepared = Searcher::with_source(index, &ws)
-                .prepare(&query, &opts)
-                .map_err(JsErr::from)?;
-        }
-        prepared.require_complete().map_err(JsErr::from)?;
-        let needs = prepared.needs().map_err(JsErr::from)?;
-        self.load(&version, &needs, &mut ws, signal.as_ref())
-            .await?;
-        let (total, top) = Searcher::with_source(index, &ws)
-            .execute(&prepared, &opts)
-            .map_err(JsErr::from)?;
-        let stored = Searcher::with_source(index, &ws)
-            .stored_needs(&top)
-            .map_err(JsErr::from)?;
-        self.load(&version, &stored, &mut ws, signal.as_ref())
-            .await?;
-        let hits = Searcher::with_source(index, &ws)
-            .hits(&top)
-            .map_err(JsErr::from)?;
-        to_js(&SearchResults { total, hits })
-    }
-}
-
-async fn fetch_file(
-    files: &Http<Rc<Vec<u8>>>,
-    name: &str,
-    url: String,
-    no_store: bool,
-    signal: Option<&web_sys::AbortSignal>,
-) -> Result<Rc<Vec<u8>>, JsValue> {
-    files
-        .get(name, url, None, no_store, |b| Ok(Rc::new(b.to_vec())))
-        .await
-        .map_err(|f| failure(f, signal))
-}
-
-/// The bytes of a finished fetch, without a copy when no one else holds them.
-fn unshare(bytes: Rc<Vec<u8>>) -> Vec<u8> {
-    Rc::try_unwrap(bytes).unwrap_or_else(|shared| (*shared).clone())
-}
-
 /// Parses `manifest.json` with the host's `JSON.parse` (no JSON parser in the wasm).
-fn parse_manifest(bytes: &[u8]) -> Result<Manifest, JsValue> {
+fn parse_manifest(bytes: &[u8]) -> crate::Result<Manifest> {
     if bytes.len() > crate::split::MAX_MANIFEST_BYTES {
-        return Err(JsErr::from(crate::Error::LimitExceeded {
+        return Err(crate::Error::LimitExceeded {
             what: "manifest bytes",
             limit: crate::split::MAX_MANIFEST_BYTES as u64,
-        })
-        .into());
+        });
     }
-    let bad = |m: String| {
-        JsValue::from(JsErr::from(crate::Error::InvalidConfig {
-            message: format!("manifest.json is not a valid manifest: {m}"),
-        }))
+    let bad = |m: String| crate::Error::InvalidConfig {
+        message: format!("manifest.json is not a valid manifest: {m}"),
     };
     let text = std::str::from_utf8(bytes).map_err(|e| bad(e.to_string()))?;
     let value = js_sys::JSON::parse(text).map_err(|_| bad("not JSON".into()))?;
     let manifest: Manifest =
         serde_wasm_bindgen::from_value(value).map_err(|e| bad(e.to_string()))?;
-    manifest.validate().map_err(JsErr::from)?;
+    manifest.validate()?;
     Ok(manifest)
 }
 
-/// Fetches the manifest at `manifest_url` and the dictionary it names, and opens them.
-async fn fetch_version(
-    files: &Http<Rc<Vec<u8>>>,
-    manifest_url: &str,
-    base: &str,
-    signal: Option<&web_sys::AbortSignal>,
-) -> Result<Version, JsValue> {
-    let bytes = fetch_file(
-        files,
-        "manifest.json",
-        manifest_url.to_string(),
-        true,
-        signal,
-    )
-    .await?;
-    let manifest = parse_manifest(&bytes)?;
-    let name = manifest.dictionary.name.clone();
-    let dict = fetch_file(files, &name, format!("{base}{name}"), false, signal).await?;
-    Ok(Version::open(manifest, unshare(dict)).map_err(JsErr::from)?)
+/// Runs `work` on a split index unless `options`' signal aborts first; errors become JS
+/// errors (an abort, the signal's reason).
+fn split_op<F, T>(inner: Rc<Inner>, options: JsValue, single: JsValue, work: F) -> Promise
+where
+    F: for<'r> AsyncFnOnce(&'r Remote) -> Result<T, LoadError> + 'static,
+    T: Into<JsValue>,
+{
+    future_to_promise(async move {
+        let signal = options::signal(&options)?;
+        let Inner::Split(remote) = &*inner else {
+            return Ok(single);
+        };
+        let s = signal.clone();
+        abortable(signal, async {
+            work(remote).await.map(Into::into).map_err(|e| load_error(e, s.as_ref()))
+        })
+        .await
+    })
 }
 
 #[wasm_bindgen]
@@ -381,62 +156,23 @@ impl KnowledgeBase {
         #[wasm_bindgen(unchecked_param_type = "OpenOptions | undefined")] options: JsValue,
     ) -> Promise {
         future_to_promise(async move {
-            let signal = signal_of(&options)?;
-            let d = FetchOptions::default();
-            let fetch_options = FetchOptions {
-                timeout_ms: number(&options, "timeoutMs", 1.0, 600_000.0)?
-                    .map(|n| n as u32)
-                    .unwrap_or(d.timeout_ms),
-                retries: number(&options, "retries", 0.0, 10.0)?
-                    .map(|n| n as u32)
-                    .unwrap_or(d.retries),
-                backoff_ms: number(&options, "backoffMs", 0.0, 60_000.0)?
-                    .map(|n| n as u32)
-                    .unwrap_or(d.backoff_ms),
-                share: flag(&options, "shareFetches", !in_workers())?,
-            };
-            let default_cache = if in_workers() {
-                16 << 20
-            } else {
-                crate::lazy::DEFAULT_CACHE_BYTES
-            };
-            let cache_bytes = number(&options, "cacheBytes", 0.0, 4_294_967_295.0)?
-                .map(|n| n as usize)
-                .unwrap_or(default_cache);
-            let stats = Rc::new(RefCell::new(NetStats::default()));
+            let signal = options::signal(&options)?;
+            let remote = Remote::new(&url, options::open(&options)?);
+            let s = signal.clone();
+            let fail = move |e| load_error(e, s.as_ref());
             let path = url.split(['?', '#']).next().unwrap_or("");
             if !path.ends_with(".json") {
-                let files: Http<Rc<Vec<u8>>> = Http::new(fetch_options, stats);
-                let s = signal.clone();
-                let bytes = abortable(signal, async move {
-                    files
-                        .get(&url, url.clone(), None, false, |b| Ok(Rc::new(b.to_vec())))
-                        .await
-                        .map_err(|f| failure(f, s.as_ref()))
-                })
-                .await?;
-                return Ok(from_vec(unshare(bytes))?.into());
+                let bytes = abortable(signal, async { remote.fetch_whole().await.map_err(fail) });
+                return Ok(from_vec(bytes.await?)?.into());
             }
-            let base = match url.rfind('/') {
-                Some(i) => url[..=i].to_string(),
-                None => String::new(),
-            };
-            let files: Http<Rc<Vec<u8>>> = Http::new(fetch_options, stats.clone());
-            let s = signal.clone();
-            let version = abortable(signal, async {
-                fetch_version(&files, &url, &base, s.as_ref()).await
-            })
-            .await?;
-            let split = Split {
-                base,
-                manifest_url: url.clone(),
-                lazy: RefCell::new(LazyIndex::new(version, cache_bytes)),
-                pages: Http::new(fetch_options, stats.clone()),
-                files,
-                stats,
-            };
+            let opened = abortable(signal, async {
+                let mut open = Open::new(parse_manifest, None);
+                remote.drive(&mut open).await.map_err(fail)
+            });
+            let version = opened.await?.ok_or_else(|| invalid("no version to open"))?;
+            *remote.version.borrow_mut() = Some(Arc::new(version));
             Ok(KnowledgeBase {
-                inner: Rc::new(Inner::Split(split)),
+                inner: Rc::new(Inner::Split(remote)),
             }
             .into())
         })
@@ -447,7 +183,7 @@ impl KnowledgeBase {
     pub fn doc_count(&self) -> u32 {
         match &*self.inner {
             Inner::Single(i) => i.doc_count(),
-            Inner::Split(s) => s.lazy.borrow().version().index.doc_count(),
+            Inner::Split(r) => r.version.borrow().as_ref().map_or(0, |v| v.index.doc_count()),
         }
     }
 
@@ -461,23 +197,25 @@ impl KnowledgeBase {
     ) -> Promise {
         let inner = self.inner.clone();
         future_to_promise(async move {
-            let opts = search_options(&options)?;
-            let signal = signal_of(&options)?;
-            match &*inner {
+            let opts = options::search(&options)?;
+            let signal = options::signal(&options)?;
+            let remote = match &*inner {
                 Inner::Single(index) => {
                     if signal.as_ref().is_some_and(|s| s.aborted()) {
                         return Err(abort_error(signal.as_ref()));
                     }
-                    let r = Searcher::new(index)
-                        .search(&query, &opts)
-                        .map_err(JsErr::from)?;
-                    to_js(&r)
+                    let r = Searcher::new(index).search(&query, &opts).map_err(JsErr::from)?;
+                    return to_js(&r);
                 }
-                Inner::Split(split) => {
-                    let s = signal.clone();
-                    abortable(signal, split.search(query, opts, s)).await
-                }
-            }
+                Inner::Split(remote) => remote,
+            };
+            let version = remote.version.borrow().clone().ok_or_else(|| invalid("not open"))?;
+            let s = signal.clone();
+            let results = abortable(signal, async {
+                let mut query = Query::new(version, &query, opts);
+                remote.drive(&mut query).await.map_err(|e| load_error(e, s.as_ref()))
+            });
+            to_js(&results.await?)
         })
     }
 
@@ -485,32 +223,28 @@ impl KnowledgeBase {
     #[wasm_bindgen(unchecked_return_type = "Stats")]
     pub fn stats(&self) -> JsValue {
         let o = Object::new();
-        let set = |k: &str, v: f64| {
-            let _ = Reflect::set(&o, &k.into(), &v.into());
+        let set = |k: &str, v: JsValue| {
+            let _ = Reflect::set(&o, &k.into(), &v);
         };
-        match &*self.inner {
-            Inner::Single(_) => {
-                let _ = Reflect::set(&o, &"split".into(), &false.into());
-            }
-            Inner::Split(s) => {
-                let _ = Reflect::set(&o, &"split".into(), &true.into());
-                let c = s.lazy.borrow().cache_stats();
-                let n = *s.stats.borrow();
-                set("hits", c.hits as f64);
-                set("misses", c.misses as f64);
-                set("evictions", c.evictions as f64);
-                set("bytesHeld", c.bytes_held as f64);
-                set("budget", c.budget as f64);
-                set("entries", c.entries as f64);
-                set("requests", n.requests as f64);
-                set("bytesFetched", n.bytes_fetched as f64);
-                set("retries", n.retries as f64);
-                set("aborted", n.aborted as f64);
-                set("rejected", n.rejected as f64);
-                set(
-                    "inFlight",
-                    (s.pages.in_flight() + s.files.in_flight()) as f64,
-                );
+        set("split", matches!(&*self.inner, Inner::Split(_)).into());
+        if let Inner::Split(r) = &*self.inner {
+            let c = r.store.borrow().cache_stats();
+            let n = *r.http.stats.borrow();
+            for (k, v) in [
+                ("hits", c.hits),
+                ("misses", c.misses),
+                ("evictions", c.evictions),
+                ("bytesHeld", c.bytes_held),
+                ("budget", c.budget),
+                ("entries", c.entries),
+                ("requests", n.requests),
+                ("bytesFetched", n.bytes_fetched),
+                ("retries", n.retries),
+                ("aborted", n.aborted),
+                ("rejected", n.rejected),
+                ("inFlight", r.http.in_flight() as u64),
+            ] {
+                set(k, (v as f64).into());
             }
         }
         o.into()
@@ -525,27 +259,10 @@ impl KnowledgeBase {
         #[wasm_bindgen(unchecked_param_type = "{signal?: AbortSignal} | undefined")]
         options: JsValue,
     ) -> Promise {
-        let inner = self.inner.clone();
-        future_to_promise(async move {
-            let signal = signal_of(&options)?;
-            let Inner::Split(split) = &*inner else {
-                return Ok(0.into());
-            };
-            let s = signal.clone();
-            abortable(signal, async {
-                let version = split.lazy.borrow().version();
-                for file in DataFile::PREFETCH_ORDER {
-                    let Some(range) = split.lazy.borrow().prefetch_range(&version, file) else {
-                        continue;
-                    };
-                    let mut ws = WorkingSet::default();
-                    split
-                        .load(&version, &[(file, range)], &mut ws, s.as_ref())
-                        .await?;
-                }
-                Ok((split.lazy.borrow().cache_stats().bytes_held as f64).into())
-            })
-            .await
+        split_op(self.inner.clone(), options, 0.into(), async |remote: &Remote| {
+            let version = remote.version.borrow().clone();
+            let Some(version) = version else { return Ok(0.0) };
+            Ok(remote.drive(&mut Prefetch::new(version)).await? as f64)
         })
     }
 
@@ -558,35 +275,23 @@ impl KnowledgeBase {
         #[wasm_bindgen(unchecked_param_type = "{signal?: AbortSignal} | undefined")]
         options: JsValue,
     ) -> Promise {
-        let inner = self.inner.clone();
-        future_to_promise(async move {
-            let signal = signal_of(&options)?;
-            let Inner::Split(split) = &*inner else {
-                return Ok(false.into());
+        split_op(self.inner.clone(), options, false.into(), async |remote: &Remote| {
+            // A refresh is when files that failed may be there now.
+            remote.store.borrow_mut().forget_failures();
+            let current = remote.version.borrow().clone();
+            let mut open = Open::new(parse_manifest, current);
+            let Some(version) = remote.drive(&mut open).await? else {
+                return Ok(false);
             };
-            let s = signal.clone();
-            abortable(signal, async {
-                // A refresh is when files that failed may be there now.
-                split.lazy.borrow_mut().forget_failures();
-                let bytes = fetch_file(
-                    &split.files,
-                    "manifest.json",
-                    split.manifest_url.clone(),
-                    true,
-                    s.as_ref(),
-                )
-                .await?;
-                let manifest = parse_manifest(&bytes)?;
-                if manifest == split.lazy.borrow().version().manifest {
-                    return Ok(false.into());
-                }
-                let version =
-                    fetch_version(&split.files, &split.manifest_url, &split.base, s.as_ref())
-                        .await?;
-                split.lazy.borrow_mut().set_version(version);
-                Ok(true.into())
-            })
-            .await
+            *remote.version.borrow_mut() = Some(Arc::new(version));
+            Ok(true)
         })
     }
+}
+
+/// Counts of this engine's expensive steps so far (one searcher state and one parse per query,
+/// one walk per dictionary part that arrives): diagnostics for tests.
+#[wasm_bindgen(js_name = engineCounts, unchecked_return_type = "EngineCounts")]
+pub fn engine_counts() -> Result<JsValue, JsValue> {
+    to_js(&crate::counters::counts())
 }

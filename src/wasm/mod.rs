@@ -6,5 +6,7 @@ mod abort;
 mod error;
 mod fetch;
 mod knowledge_base;
+mod options;
+mod remote;
 
 pub use knowledge_base::KnowledgeBase; // re-exported for rustdoc
