@@ -12,7 +12,54 @@
 //! to some fields only lowers `tf~`, and saturation is monotonic, so the bound holds for every
 //! field restriction. Builder and searcher share this code, so both round the same way.
 
-use crate::index::{fieldnorm, Bm25};
+/// BM25 parameters.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Bm25 {
+    /// Term-frequency saturation.
+    pub k1: f32,
+    /// Length normalization.
+    pub b: f32,
+}
+
+impl Default for Bm25 {
+    fn default() -> Self {
+        Bm25 { k1: 1.2, b: 0.75 }
+    }
+}
+
+/// Field lengths are kept as one-byte codes: exact up to 34, then within about 6%.
+pub mod fieldnorm {
+    /// The length each code stands for. Built with integer steps so every platform agrees.
+    pub fn table() -> &'static [u32; 256] {
+        static TABLE: std::sync::OnceLock<[u32; 256]> = std::sync::OnceLock::new();
+        TABLE.get_or_init(|| {
+            let mut t = [0u32; 256];
+            for c in 1..256 {
+                let prev = t[c - 1];
+                t[c] = if c < 24 {
+                    c as u32
+                } else {
+                    prev.saturating_add((prev * 6 / 100).max(1))
+                };
+            }
+            t
+        })
+    }
+
+    /// The largest code whose length does not exceed `len`.
+    pub fn encode(len: u32) -> u8 {
+        let t = table();
+        match t.binary_search(&len) {
+            Ok(i) => i as u8,
+            Err(i) => (i - 1) as u8,
+        }
+    }
+
+    /// The length of a code.
+    pub fn decode(code: u8) -> u32 {
+        table()[code as usize]
+    }
+}
 
 /// BM25F parameters and field statistics of one index.
 #[derive(Clone, Debug, PartialEq)]

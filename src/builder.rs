@@ -9,15 +9,16 @@ use std::io::Write;
 
 use crate::analysis::{Analyzer, AnalyzerConfig};
 use crate::bm25::{average_lengths, Bm25F, ImpactOf};
-use crate::codec::{bits_needed, crc32, pack};
+use crate::bm25::{fieldnorm, Bm25};
+use crate::codec::crc32;
 use crate::error::{Error, Result};
 use crate::index::{
-    fieldnorm, Bm25, Meta, SectionKind, FORMAT_VERSION, HEADER_LEN, MAGIC, SECTIONS,
-    SECTION_ENTRY_LEN, TERM_BLOCK,
+    Meta, SectionKind, FORMAT_VERSION, HEADER_LEN, MAGIC, SECTIONS, SECTION_ENTRY_LEN,
 };
 use crate::postings::PostingsWriter;
 use crate::schema::Schema;
 use crate::store::StoreWriter;
+use crate::terminfo::encode_term_infos;
 
 /// Positions left empty between two values of a multi-valued field, so that a phrase never
 /// matches across values.
@@ -370,38 +371,6 @@ impl IndexBuilder {
 /// The weight of each indexed field, by bit.
 fn self_indexed_weights(schema: &Schema, indexed: &[usize]) -> Vec<f32> {
     indexed.iter().map(|&f| schema.fields()[f].weight).collect()
-}
-
-/// Encodes a term-info table for `infos` (document frequency, postings length, positions
-/// length per term, in ordinal order), whose first term's postings and positions start at
-/// `postings_start` and `positions_start`: fixed block headers, then each block's bit-packed
-/// columns. The caller has checked that the offsets fit in 32 bits.
-pub(crate) fn encode_term_infos(
-    infos: &[(u32, u32, u32)],
-    postings_start: u64,
-    positions_start: u64,
-) -> Vec<u8> {
-    let blocks = infos.len().div_ceil(TERM_BLOCK);
-    let mut headers = Vec::with_capacity(blocks * crate::index::TERM_BLOCK_HEADER);
-    let mut data = Vec::new();
-    let (mut p_base, mut q_base) = (postings_start, positions_start);
-    for block in infos.chunks(TERM_BLOCK) {
-        let col = |f: fn(&(u32, u32, u32)) -> u32| block.iter().map(f).collect::<Vec<u32>>();
-        let (dfs, pls, qls) = (col(|t| t.0), col(|t| t.1), col(|t| t.2));
-        let width = |v: &[u32]| v.iter().map(|&x| bits_needed(x)).max().unwrap_or(0);
-        let (wd, wp, wq) = (width(&dfs), width(&pls), width(&qls));
-        headers.extend_from_slice(&(p_base as u32).to_le_bytes());
-        headers.extend_from_slice(&(q_base as u32).to_le_bytes());
-        headers.extend_from_slice(&(data.len() as u32).to_le_bytes());
-        headers.extend_from_slice(&[wd, wp, wq, 0]);
-        pack(&mut data, &dfs, wd);
-        pack(&mut data, &pls, wp);
-        pack(&mut data, &qls, wq);
-        p_base += pls.iter().map(|&x| x as u64).sum::<u64>();
-        q_base += qls.iter().map(|&x| x as u64).sum::<u64>();
-    }
-    headers.extend_from_slice(&data);
-    headers
 }
 
 /// Writes a header, a section table and the sections.

@@ -17,7 +17,7 @@ use std::ops::Range;
 
 use crate::codec::{put_varint, Reader};
 use crate::error::{Error, Result};
-use crate::index::{term_info, Index, TermInfo};
+use crate::terminfo::{encode_term_infos, term_doc_freq, term_info, TermInfo};
 
 /// Target bytes of one dictionary part (fst and term-info table together).
 pub const DEFAULT_PART_BYTES: usize = 32 * 1024;
@@ -192,7 +192,7 @@ impl<'a> PartView<'a> {
 
     /// The document frequency of the part's term `local`.
     pub fn doc_freq(&self, local: u64) -> Result<u32> {
-        crate::index::term_doc_freq(self.info, self.count, local)
+        term_doc_freq(self.info, self.count, local)
     }
 }
 
@@ -227,11 +227,7 @@ impl OpenPart {
             .builder
             .into_inner()
             .map_err(|e| Error::corrupt(format!("term dictionary: {e}")))?;
-        let table = crate::builder::encode_term_infos(
-            &self.infos,
-            self.postings_start,
-            self.positions_start,
-        );
+        let table = encode_term_infos(&self.infos, self.postings_start, self.positions_start);
         pack.extend_from_slice(&(fst_bytes.len() as u32).to_le_bytes());
         pack.extend_from_slice(&fst_bytes);
         pack.extend_from_slice(&table);
@@ -239,16 +235,18 @@ impl OpenPart {
     }
 }
 
-/// Cuts the dictionary of a whole index into parts of about `part_bytes`: the router and the
-/// `terms` pack's data.
-pub fn cut<D: AsRef<[u8]>>(index: &Index<D>, part_bytes: usize) -> Result<(Router, Vec<u8>)> {
-    use fst::Streamer;
+/// Cuts a whole dictionary into parts of about `part_bytes`: the router and the `terms`
+/// pack's data. `next` gives its terms in order: (key, ordinal, term info), `None` at the end.
+pub fn cut(
+    mut next: impl FnMut() -> Result<Option<(Vec<u8>, u64, TermInfo)>>,
+    term_count: u64,
+    part_bytes: usize,
+) -> Result<(Router, Vec<u8>)> {
     let mut pack = Vec::new();
     let mut parts: Vec<PartEntry> = Vec::new();
     let mut current: Option<OpenPart> = None;
-    let mut stream = index.terms().stream();
-    while let Some((key, ord)) = stream.next() {
-        let info = index.term_info(ord)?;
+    while let Some((key, ord, info)) = next()? {
+        let key = key.as_slice();
         // The fst's bytes so far plus about five bytes of term info per term.
         let full = current
             .as_ref()
@@ -297,13 +295,7 @@ pub fn cut<D: AsRef<[u8]>>(index: &Index<D>, part_bytes: usize) -> Result<(Route
         }
         None => return Err(Error::corrupt("cannot cut an empty dictionary")),
     }
-    Ok((
-        Router {
-            parts,
-            term_count: index.meta().term_count as u64,
-        },
-        pack,
-    ))
+    Ok((Router { parts, term_count }, pack))
 }
 
 #[cfg(test)]

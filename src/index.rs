@@ -8,13 +8,16 @@ use std::ops::Range;
 use std::sync::Arc;
 
 use crate::analysis::{Analyzer, AnalyzerConfig, Language};
-use crate::bm25::{average_lengths, Bm25F};
-use crate::codec::{crc32, packed_len, unpack_one, Reader};
+pub use crate::bm25::Bm25;
+use crate::bm25::{average_lengths, fieldnorm, Bm25F};
+use crate::codec::{crc32, Reader};
 use crate::error::{Error, Result};
 use crate::postings::{decode_positions, decode_postings_for, Layout, PositionList, PostingList};
 use crate::schema::{FieldOptions, Schema};
 pub use crate::source::{DataFile, DataSource, Pages};
 use crate::store::{decompress_chunk, read_doc, ChunkInfo, StoreReader, StoredDoc};
+pub use crate::terminfo::TermInfo;
+use crate::terminfo::{term_doc_freq, term_info};
 
 /// The label every index file starts with.
 pub const MAGIC: &[u8; 8] = b"EDGEKBIX";
@@ -26,10 +29,6 @@ pub const OLDEST_SUPPORTED_FORMAT_VERSION: u32 = 1;
 pub const HEADER_LEN: usize = 24;
 /// Bytes of one section table entry.
 pub const SECTION_ENTRY_LEN: usize = 24;
-/// Terms per block of the term-info table.
-pub const TERM_BLOCK: usize = 32;
-/// Bytes of a term-info block header.
-pub const TERM_BLOCK_HEADER: usize = 16;
 
 /// The sections of an index file.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -111,21 +110,6 @@ pub struct Section {
     pub crc: u32,
     /// Byte range in the file.
     pub range: Range<usize>,
-}
-
-/// BM25 parameters.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Bm25 {
-    /// Term-frequency saturation.
-    pub k1: f32,
-    /// Length normalization.
-    pub b: f32,
-}
-
-impl Default for Bm25 {
-    fn default() -> Self {
-        Bm25 { k1: 1.2, b: 0.75 }
-    }
 }
 
 /// What the META section holds.
@@ -229,136 +213,6 @@ impl Meta {
             schema,
             total_lengths,
         })
-    }
-}
-
-/// Where a term's data is.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct TermInfo {
-    /// Number of documents containing the term.
-    pub doc_freq: u32,
-    /// Byte range in the postings section.
-    pub postings: Range<u64>,
-    /// Byte range in the positions section.
-    pub positions: Range<u64>,
-}
-
-/// Decodes entry `ord` from the term-info section.
-pub fn term_info(section: &[u8], term_count: u32, ord: u64) -> Result<TermInfo> {
-    let t = TermEntry::find(section, term_count, ord)?;
-    let mut p_off = t.postings_base;
-    let mut q_off = t.positions_base;
-    for k in 0..t.i {
-        p_off += unpack_one(t.pls, t.w_pl, k) as u64;
-        q_off += unpack_one(t.poss, t.w_pos, k) as u64;
-    }
-    let pl = unpack_one(t.pls, t.w_pl, t.i) as u64;
-    let ql = unpack_one(t.poss, t.w_pos, t.i) as u64;
-    Ok(TermInfo {
-        doc_freq: unpack_one(t.dfs, t.w_df, t.i),
-        postings: p_off..p_off + pl,
-        positions: q_off..q_off + ql,
-    })
-}
-
-/// The document frequency of term `ord` alone, from a TERMINFO section: constant time, where
-/// [`term_info`] sums the lengths of the terms before it in its block.
-pub fn term_doc_freq(section: &[u8], term_count: u32, ord: u64) -> Result<u32> {
-    let t = TermEntry::find(section, term_count, ord)?;
-    Ok(unpack_one(t.dfs, t.w_df, t.i))
-}
-
-/// One term's block of a TERMINFO section, its columns checked in bounds.
-struct TermEntry<'s> {
-    postings_base: u64,
-    positions_base: u64,
-    w_df: u8,
-    w_pl: u8,
-    w_pos: u8,
-    dfs: &'s [u8],
-    pls: &'s [u8],
-    poss: &'s [u8],
-    /// The term's index in its block.
-    i: usize,
-}
-
-impl<'s> TermEntry<'s> {
-    fn find(section: &'s [u8], term_count: u32, ord: u64) -> Result<TermEntry<'s>> {
-        if ord >= term_count as u64 {
-            return Err(Error::corrupt(format!(
-                "term ordinal {ord} of {term_count}"
-            )));
-        }
-        let blocks = (term_count as usize).div_ceil(TERM_BLOCK);
-        let b = ord as usize / TERM_BLOCK;
-        let i = ord as usize % TERM_BLOCK;
-        let header_end = blocks * TERM_BLOCK_HEADER;
-        let mut r = Reader::new(section, "term info");
-        r.bytes(b * TERM_BLOCK_HEADER)?;
-        let postings_base = r.u32()? as u64;
-        let positions_base = r.u32()? as u64;
-        let data_off = r.u32()? as usize;
-        let (w_df, w_pl, w_pos) = (r.u8()?, r.u8()?, r.u8()?);
-        if w_df > 32 || w_pl > 32 || w_pos > 32 {
-            return Err(Error::corrupt("term info bit width above 32"));
-        }
-        let n = (term_count as usize - b * TERM_BLOCK).min(TERM_BLOCK);
-        let start = header_end
-            .checked_add(data_off)
-            .ok_or_else(|| Error::corrupt("term info offset"))?;
-        let need = packed_len(n, w_df) + packed_len(n, w_pl) + packed_len(n, w_pos);
-        let data = section.get(start..start + need).ok_or(Error::Truncated {
-            what: "term info block",
-            needed: (start + need) as u64,
-            available: section.len() as u64,
-        })?;
-        let (dfs, rest) = data.split_at(packed_len(n, w_df));
-        let (pls, poss) = rest.split_at(packed_len(n, w_pl));
-        Ok(TermEntry {
-            postings_base,
-            positions_base,
-            w_df,
-            w_pl,
-            w_pos,
-            dfs,
-            pls,
-            poss,
-            i,
-        })
-    }
-}
-
-/// Field lengths are kept as one-byte codes: exact up to 34, then within about 6%.
-pub mod fieldnorm {
-    /// The length each code stands for. Built with integer steps so every platform agrees.
-    pub fn table() -> &'static [u32; 256] {
-        static TABLE: std::sync::OnceLock<[u32; 256]> = std::sync::OnceLock::new();
-        TABLE.get_or_init(|| {
-            let mut t = [0u32; 256];
-            for c in 1..256 {
-                let prev = t[c - 1];
-                t[c] = if c < 24 {
-                    c as u32
-                } else {
-                    prev.saturating_add((prev * 6 / 100).max(1))
-                };
-            }
-            t
-        })
-    }
-
-    /// The largest code whose length does not exceed `len`.
-    pub fn encode(len: u32) -> u8 {
-        let t = table();
-        match t.binary_search(&len) {
-            Ok(i) => i as u8,
-            Err(i) => (i - 1) as u8,
-        }
-    }
-
-    /// The length of a code.
-    pub fn decode(code: u8) -> u32 {
-        table()[code as usize]
     }
 }
 

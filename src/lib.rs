@@ -58,6 +58,8 @@ pub mod source;
 pub mod split;
 #[forbid(unsafe_code)]
 pub mod store;
+#[forbid(unsafe_code)]
+pub mod terminfo;
 
 #[cfg(target_arch = "wasm32")]
 pub mod wasm;

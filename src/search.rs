@@ -29,9 +29,11 @@ use crate::error::{Error, Result};
 use crate::fuzzy::Levenshtein;
 use std::ops::Range;
 
-use crate::index::{DataFile, DataSource, Index, TermInfo};
+use crate::index::Index;
 use crate::postings::{PositionList, PostingList};
 use crate::query::{parse, Item, Occur};
+use crate::source::{DataFile, DataSource};
+use crate::terminfo::TermInfo;
 
 mod topk;
 pub use topk::RankStats;

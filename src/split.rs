@@ -292,7 +292,19 @@ impl SplitOutput {
         };
         let whole = get(SectionKind::Terms).len() + get(SectionKind::TermInfo).len();
         let (terms, info, router, parts) = if whole > options.resident_dictionary_bytes {
-            let (router, parts) = crate::dict::cut(index, options.part_bytes.max(1))?;
+            use fst::Streamer;
+            let mut stream = index.terms().stream();
+            let next = || -> Result<_> {
+                Ok(match stream.next() {
+                    Some((key, ord)) => Some((key.to_vec(), ord, index.term_info(ord)?)),
+                    None => None,
+                })
+            };
+            let (router, parts) = crate::dict::cut(
+                next,
+                index.meta().term_count as u64,
+                options.part_bytes.max(1),
+            )?;
             let empty = fst::MapBuilder::memory()
                 .into_inner()
                 .map_err(|e| Error::corrupt(format!("term dictionary: {e}")))?;

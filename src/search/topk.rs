@@ -24,8 +24,8 @@ use std::collections::BinaryHeap;
 
 use super::{Planned, Prepared, Rank, Scored, Searcher};
 use crate::error::Result;
-use crate::index::DataFile;
 use crate::postings::{decode_postings_for, Block, Blocks, Columns, Layout};
+use crate::source::DataFile;
 
 /// What ranking the last query took (from [`Searcher::stats`]).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -478,7 +478,7 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
     fn source(&mut self, ord: u64, weight: f32, allowed: u16) -> Result<Source<'a>> {
         let info = self.term_info(ord)?;
         let idfw = self.idf(info.doc_freq) * weight;
-        let src: &'a dyn crate::index::DataSource = self.src;
+        let src: &'a dyn crate::source::DataSource = self.src;
         let data = src.read(DataFile::Postings, info.postings.clone())?;
         let (doc_count, fields) = (self.index.doc_count(), self.index.indexed_fields().len());
         let layout = self.index.postings_layout();

@@ -26,7 +26,6 @@ pub(crate) use super::options::Open as FetchOptions;
 /// The counters requests update (shared with `stats()`).
 pub(crate) type NetStats = LoadStats;
 
-
 struct Shared<T> {
     waiters: Cell<usize>,
     cancelled: Cell<bool>,
@@ -215,7 +214,11 @@ impl<T: Clone + 'static> Driver<T> {
                 Err(e) => e,
             };
             attempt += 1;
-            let wait = match self.options.retry.delay_ms(attempt, &failure, js_sys::Math::random()) {
+            let wait = match self
+                .options
+                .retry
+                .delay_ms(attempt, &failure, js_sys::Math::random())
+            {
                 Some(ms) if !self.shared.cancelled.get() => ms,
                 _ => break Err(failure),
             };
@@ -311,9 +314,7 @@ async fn fetch_once(
         );
         set("headers", &headers);
     }
-    let promise = fetch
-        .call2(&global, &url.into(), &init)
-        .map_err(failed)?;
+    let promise = fetch.call2(&global, &url.into(), &init).map_err(failed)?;
     let response = JsFuture::from(js_sys::Promise::from(promise))
         .await
         .map_err(failed)?;

@@ -132,7 +132,10 @@ where
         };
         let s = signal.clone();
         abortable(signal, async {
-            work(remote).await.map(Into::into).map_err(|e| load_error(e, s.as_ref()))
+            work(remote)
+                .await
+                .map(Into::into)
+                .map_err(|e| load_error(e, s.as_ref()))
         })
         .await
     })
@@ -183,7 +186,11 @@ impl KnowledgeBase {
     pub fn doc_count(&self) -> u32 {
         match &*self.inner {
             Inner::Single(i) => i.doc_count(),
-            Inner::Split(r) => r.version.borrow().as_ref().map_or(0, |v| v.index.doc_count()),
+            Inner::Split(r) => r
+                .version
+                .borrow()
+                .as_ref()
+                .map_or(0, |v| v.index.doc_count()),
         }
     }
 
@@ -204,16 +211,25 @@ impl KnowledgeBase {
                     if signal.as_ref().is_some_and(|s| s.aborted()) {
                         return Err(abort_error(signal.as_ref()));
                     }
-                    let r = Searcher::new(index).search(&query, &opts).map_err(JsErr::from)?;
+                    let r = Searcher::new(index)
+                        .search(&query, &opts)
+                        .map_err(JsErr::from)?;
                     return to_js(&r);
                 }
                 Inner::Split(remote) => remote,
             };
-            let version = remote.version.borrow().clone().ok_or_else(|| invalid("not open"))?;
+            let version = remote
+                .version
+                .borrow()
+                .clone()
+                .ok_or_else(|| invalid("not open"))?;
             let s = signal.clone();
             let results = abortable(signal, async {
                 let mut query = Query::new(version, &query, opts);
-                remote.drive(&mut query).await.map_err(|e| load_error(e, s.as_ref()))
+                remote
+                    .drive(&mut query)
+                    .await
+                    .map_err(|e| load_error(e, s.as_ref()))
             });
             to_js(&results.await?)
         })
@@ -259,11 +275,18 @@ impl KnowledgeBase {
         #[wasm_bindgen(unchecked_param_type = "{signal?: AbortSignal} | undefined")]
         options: JsValue,
     ) -> Promise {
-        split_op(self.inner.clone(), options, 0.into(), async |remote: &Remote| {
-            let version = remote.version.borrow().clone();
-            let Some(version) = version else { return Ok(0.0) };
-            Ok(remote.drive(&mut Prefetch::new(version)).await? as f64)
-        })
+        split_op(
+            self.inner.clone(),
+            options,
+            0.into(),
+            async |remote: &Remote| {
+                let version = remote.version.borrow().clone();
+                let Some(version) = version else {
+                    return Ok(0.0);
+                };
+                Ok(remote.drive(&mut Prefetch::new(version)).await? as f64)
+            },
+        )
     }
 
     /// Re-reads the manifest; when it names a new version, fetches its dictionary and swaps to
@@ -275,17 +298,22 @@ impl KnowledgeBase {
         #[wasm_bindgen(unchecked_param_type = "{signal?: AbortSignal} | undefined")]
         options: JsValue,
     ) -> Promise {
-        split_op(self.inner.clone(), options, false.into(), async |remote: &Remote| {
-            // A refresh is when files that failed may be there now.
-            remote.store.borrow_mut().forget_failures();
-            let current = remote.version.borrow().clone();
-            let mut open = Open::new(parse_manifest, current);
-            let Some(version) = remote.drive(&mut open).await? else {
-                return Ok(false);
-            };
-            *remote.version.borrow_mut() = Some(Arc::new(version));
-            Ok(true)
-        })
+        split_op(
+            self.inner.clone(),
+            options,
+            false.into(),
+            async |remote: &Remote| {
+                // A refresh is when files that failed may be there now.
+                remote.store.borrow_mut().forget_failures();
+                let current = remote.version.borrow().clone();
+                let mut open = Open::new(parse_manifest, current);
+                let Some(version) = remote.drive(&mut open).await? else {
+                    return Ok(false);
+                };
+                *remote.version.borrow_mut() = Some(Arc::new(version));
+                Ok(true)
+            },
+        )
     }
 }
 

@@ -120,7 +120,11 @@ fn in_workers() -> bool {
 pub(crate) fn open(options: &JsValue) -> Result<Open, JsErr> {
     let workers = in_workers();
     let d = Open {
-        cache_bytes: if workers { 16 << 20 } else { crate::lazy::DEFAULT_CACHE_BYTES },
+        cache_bytes: if workers {
+            16 << 20
+        } else {
+            crate::lazy::DEFAULT_CACHE_BYTES
+        },
         timeout_ms: 10_000,
         retry: Retry::default(),
         share: !workers,
@@ -132,7 +136,8 @@ pub(crate) fn open(options: &JsValue) -> Result<Open, JsErr> {
     Ok(Open {
         cache_bytes: n(o.cache_bytes(), "cacheBytes", 0.0, 4_294_967_295.0)?
             .map_or(d.cache_bytes, |n| n as usize),
-        timeout_ms: n(o.timeout_ms(), "timeoutMs", 1.0, 600_000.0)?.map_or(d.timeout_ms, |n| n as u32),
+        timeout_ms: n(o.timeout_ms(), "timeoutMs", 1.0, 600_000.0)?
+            .map_or(d.timeout_ms, |n| n as u32),
         retry: Retry {
             retries: n(o.retries(), "retries", 0.0, 10.0)?.map_or(d.retry.retries, |n| n as u32),
             backoff_ms: n(o.backoff_ms(), "backoffMs", 0.0, 60_000.0)?

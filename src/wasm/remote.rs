@@ -66,7 +66,8 @@ impl Remote {
             let waiters = needs.iter().map(|n| {
                 let (checker, need) = (checker.clone(), n.clone());
                 let check = move |body| Ok(checker.check(&need, body)?);
-                self.http.get(n.name(), self.url(n), n.range(), n.fresh(), check)
+                self.http
+                    .get(n.name(), self.url(n), n.range(), n.fresh(), check)
             });
             let results = join_all(waiters.collect()).await;
             for (need, result) in needs.iter().zip(results) {
