@@ -22,6 +22,13 @@ use std::borrow::Cow;
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
+use super::sets::{gallop, intersect_with, subtract, union};
+
+/// Documents in both ascending lists, walking the shorter.
+fn intersect_shorter(a: &[u32], b: &[u32]) -> Vec<u32> {
+    let (a, b) = if a.len() <= b.len() { (a, b) } else { (b, a) };
+    intersect_with(a, b, |&d, _| d)
+}
 use super::{Planned, Prepared, Rank, Scored, Searcher};
 use crate::error::Result;
 use crate::postings::{decode_postings_for, Block, Blocks, Columns, Layout};
@@ -170,7 +177,7 @@ impl TermCursor<'_> {
             self.decodes += 1;
         }
         let docs = &self.block.docs;
-        self.pos = gallop(docs, self.pos, doc, |&d| d);
+        self.pos = gallop(docs, self.pos, doc);
         let i = self.pos;
         if i < docs.len() && docs[i] == doc && self.block.masks[i] & self.allowed != 0 {
             Ok(Some((self.block.masks[i], self.block.tfs_of(i))))
@@ -190,7 +197,7 @@ impl Source<'_> {
                 Some(c) => {
                     let mut j = 0;
                     for &(d, s) in list {
-                        j = gallop(c, j, d, |&x| x);
+                        j = gallop(c, j, d);
                         if j == c.len() {
                             break;
                         }
@@ -207,7 +214,7 @@ impl Source<'_> {
 
     /// Its exact score at `doc` if it matches there (`doc` ascending from call to call).
     fn exact_at(list: &Scored, pos: &mut usize, doc: u32) -> Option<f32> {
-        *pos = gallop(list, *pos, doc, |x| x.0);
+        *pos = gallop(list, *pos, doc);
         list.get(*pos).filter(|x| x.0 == doc).map(|x| x.1)
     }
 
@@ -255,7 +262,7 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
                 matched = if i == 0 {
                     found
                 } else {
-                    intersect(&matched, &found)
+                    intersect_shorter(&matched, &found)
                 };
                 matches.push(m);
             }
@@ -290,7 +297,7 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
                 for list in alt {
                     let mut j = 0;
                     for &(d, b) in list {
-                        j = gallop(&matched, j, d, |&x| x);
+                        j = gallop(&matched, j, d);
                         if j == n {
                             break;
                         }
@@ -590,81 +597,6 @@ fn matched_docs(m: &ClauseMatches, docs: u32) -> Vec<u32> {
     union(lists, docs)
 }
 
-/// The union of ascending lists of documents below `docs`.
-fn union(mut lists: Vec<Vec<u32>>, docs: u32) -> Vec<u32> {
-    lists.retain(|l| !l.is_empty());
-    if lists.len() <= 1 {
-        return lists.pop().unwrap_or_default();
-    }
-    let n: usize = lists.iter().map(Vec::len).sum();
-    if n < docs as usize / 16 {
-        let mut all: Vec<u32> = lists.concat();
-        all.sort_unstable();
-        all.dedup();
-        return all;
-    }
-    // Many documents: a bitmap over the collection.
-    let mut bits = vec![0u64; (docs as usize).div_ceil(64)];
-    for &d in lists.iter().flatten() {
-        if let Some(w) = bits.get_mut(d as usize / 64) {
-            *w |= 1 << (d % 64);
-        }
-    }
-    let mut out = Vec::with_capacity(n.min(docs as usize));
-    for (i, &w) in bits.iter().enumerate() {
-        let mut w = w;
-        while w != 0 {
-            out.push(i as u32 * 64 + w.trailing_zeros());
-            w &= w - 1;
-        }
-    }
-    out
-}
-
-/// The first index at or after `from` whose key is not below `key`, galloping from `from`
-/// (cheap when it is near, logarithmic when far).
-fn gallop<T>(list: &[T], from: usize, key: u32, of: impl Fn(&T) -> u32) -> usize {
-    let mut lo = from;
-    let mut step = 1;
-    let mut hi = from;
-    while hi < list.len() && of(&list[hi]) < key {
-        lo = hi + 1;
-        hi += step;
-        step *= 2;
-    }
-    let hi = hi.min(list.len());
-    lo + list[lo..hi].partition_point(|x| of(x) < key)
-}
-
-/// Documents in both ascending lists.
-fn intersect(a: &[u32], b: &[u32]) -> Vec<u32> {
-    let (a, b) = if a.len() <= b.len() { (a, b) } else { (b, a) };
-    let mut out = Vec::with_capacity(a.len());
-    let mut j = 0;
-    for &d in a {
-        j = gallop(b, j, d, |&x| x);
-        if j == b.len() {
-            break;
-        }
-        if b[j] == d {
-            out.push(d);
-        }
-    }
-    out
-}
-
-/// Documents of ascending `a` not in ascending `b`.
-fn subtract(a: &[u32], b: &[u32]) -> Vec<u32> {
-    let mut j = 0;
-    a.iter()
-        .copied()
-        .filter(|&d| {
-            j = gallop(b, j, d, |&x| x);
-            !(j < b.len() && b[j] == d)
-        })
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -684,7 +616,7 @@ mod tests {
                 let (a, b) = (&lists[0], &lists[1]);
                 let both: Vec<u32> = a.iter().copied().filter(|d| b.contains(d)).collect();
                 let only: Vec<u32> = a.iter().copied().filter(|d| !b.contains(d)).collect();
-                prop_assert_eq!(intersect(a, b), both);
+                prop_assert_eq!(intersect_shorter(a, b), both);
                 prop_assert_eq!(subtract(a, b), only);
             }
         }

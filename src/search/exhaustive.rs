@@ -1,0 +1,263 @@
+//! The reference path: every match scored, clause by clause (what block-max ranking in
+//! [`super::topk`] is checked against), and phrase matching, which both paths use.
+
+use super::sets::{intersect_with, merge, subtract};
+use super::{Loaded, Planned, Prepared, Scored, SearchOptions, Searcher};
+use crate::error::Result;
+use crate::postings::PositionList;
+
+impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
+    /// Scores every match: the number of matching documents and the top `opts.limit`.
+    pub(super) fn exhaustive_top(
+        &mut self,
+        prepared: &Prepared,
+        opts: &SearchOptions,
+    ) -> Result<(usize, Vec<(u32, f32)>)> {
+        let must = &prepared.must;
+        // AND runs rarest clause first and scores later clauses only on the surviving
+        // candidates; with no document matching all, fall back to OR.
+        let mut matched: Option<Scored> = None;
+        if !opts.any && must.len() > 1 {
+            let mut acc = self.clause(&must[0], None)?;
+            for clause in &must[1..] {
+                if acc.is_empty() {
+                    break;
+                }
+                let docs: Vec<u32> = acc.iter().map(|x| x.0).collect();
+                let scored = self.clause(clause, Some(&docs))?;
+                acc = intersect_with(&acc, &scored, |x, y| (x.0, x.1 + y.1));
+            }
+            if !acc.is_empty() {
+                matched = Some(acc);
+            }
+        }
+        let mut matched = match matched {
+            Some(m) => m,
+            None => {
+                let mut acc = Vec::new();
+                for clause in must {
+                    acc = merge(&acc, &self.clause(clause, None)?, |x, y| x + y);
+                }
+                acc
+            }
+        };
+        for clause in &prepared.must_not {
+            if matched.is_empty() {
+                break;
+            }
+            let docs: Vec<u32> = matched.iter().map(|x| x.0).collect();
+            let excluded = self.clause(clause, Some(&docs))?;
+            matched = subtract(&matched, &excluded);
+        }
+        let total = matched.len();
+        let k = opts.limit.min(total);
+        let by_rank = |a: &(u32, f32), b: &(u32, f32)| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0));
+        if k > 0 && k < matched.len() {
+            matched.select_nth_unstable_by(k - 1, by_rank);
+            matched.truncate(k);
+        }
+        matched.sort_unstable_by(by_rank);
+        matched.truncate(k);
+        Ok((total, matched))
+    }
+
+    /// Scores a clause (alternatives summed), only on `filter`'s documents when given.
+    pub(super) fn clause(
+        &mut self,
+        alternatives: &[Planned],
+        filter: Option<&[u32]>,
+    ) -> Result<Scored> {
+        let mut out = Vec::new();
+        for p in alternatives {
+            let scored = match p {
+                Planned::Word { expansions, mask } => {
+                    let mut acc: Scored = Vec::new();
+                    for e in expansions {
+                        let s = self.score_term(e.ord, *mask, e.weight, filter)?;
+                        acc = if acc.is_empty() {
+                            s
+                        } else {
+                            merge(&acc, &s, f32::max)
+                        };
+                    }
+                    acc
+                }
+                Planned::Phrase { terms, mask } => self.phrase(terms, *mask, filter)?,
+            };
+            out = if out.is_empty() {
+                scored
+            } else {
+                merge(&out, &scored, |x, y| x + y)
+            };
+        }
+        Ok(out)
+    }
+
+    pub(super) fn load(&mut self, ord: u64) -> Result<Loaded> {
+        if let Some(l) = self.cache.get(&ord) {
+            return Ok(l.clone());
+        }
+        let info = self.term_info(ord)?;
+        let list = self.index.postings_from(&info, self.src)?;
+        let loaded = std::rc::Rc::new((info, list));
+        self.cache.insert(ord, loaded.clone());
+        Ok(loaded)
+    }
+
+    pub(super) fn score_term(
+        &mut self,
+        ord: u64,
+        allowed: u16,
+        weight: f32,
+        filter: Option<&[u32]>,
+    ) -> Result<Scored> {
+        // Scored on candidates only: decode just the blocks that may hold them (not cached,
+        // since such a list is partial), unless the whole list is at hand.
+        let loaded = match filter {
+            Some(docs) if !self.cache.contains_key(&ord) => {
+                let info = self.term_info(ord)?;
+                let list = self.index.postings_for(&info, self.src, docs)?;
+                std::rc::Rc::new((info, list))
+            }
+            _ => self.load(ord)?,
+        };
+        let (info, list) = &*loaded;
+        let idf = self.idf(info.doc_freq) * weight;
+        let mut out = Vec::with_capacity(filter.map_or(list.len(), |f| f.len().min(list.len())));
+        let mut filter = Filter::new(filter);
+        for i in 0..list.len() {
+            let (doc, mask) = (list.docs[i], list.masks[i]);
+            if mask & allowed == 0 {
+                continue;
+            }
+            match filter.check(doc) {
+                Step::Keep => {}
+                Step::Skip => continue,
+                Step::Done => break,
+            }
+            out.push((doc, idf * self.bm25f(doc, mask, list.tfs_of(i), allowed)));
+        }
+        Ok(out)
+    }
+
+    /// Documents where the terms occur at their relative positions in one field.
+    pub(super) fn phrase(
+        &mut self,
+        terms: &[(Option<u64>, u32)],
+        allowed: u16,
+        filter: Option<&[u32]>,
+    ) -> Result<Scored> {
+        let mut loaded: Vec<(Loaded, PositionList, u32)> = Vec::new();
+        for &(ord, pos) in terms {
+            let Some(ord) = ord else {
+                return Ok(Vec::new()); // a phrase word that no document has: no match
+            };
+            let l = self.load(ord)?;
+            let positions = self.index.positions_from(&l.0, &l.1, self.src)?;
+            loaded.push((l, positions, pos));
+        }
+        let mut cursors = vec![0usize; loaded.len()];
+        let mut out = Vec::new();
+        let first = &loaded[0].0 .1;
+        let mut filter = Filter::new(filter);
+        'docs: for i0 in 0..first.len() {
+            let doc = first.docs[i0];
+            match filter.check(doc) {
+                Step::Keep => {}
+                Step::Skip => continue,
+                Step::Done => break,
+            }
+            let mut idx = vec![i0];
+            for (t, (l, _, _)) in loaded.iter().enumerate().skip(1) {
+                let list = &l.1;
+                let c = &mut cursors[t];
+                while *c < list.len() && list.docs[*c] < doc {
+                    *c += 1;
+                }
+                if *c >= list.len() {
+                    break 'docs;
+                }
+                if list.docs[*c] != doc {
+                    continue 'docs;
+                }
+                idx.push(*c);
+            }
+            let common = loaded
+                .iter()
+                .zip(&idx)
+                .fold(allowed, |m, ((l, _, _), &i)| m & l.1.masks[i]);
+            if common == 0 || !phrase_in_doc(&loaded, &idx, common) {
+                continue;
+            }
+            let mut score = 0.0;
+            for ((l, _, _), &i) in loaded.iter().zip(&idx) {
+                score +=
+                    self.idf(l.0.doc_freq) * self.bm25f(doc, l.1.masks[i], l.1.tfs_of(i), common);
+            }
+            out.push((doc, score));
+        }
+        Ok(out)
+    }
+}
+
+/// An optional ascending list of the documents worth scoring, walked alongside ascending
+/// candidates.
+struct Filter<'f> {
+    docs: Option<&'f [u32]>,
+    at: usize,
+}
+
+/// What to do with a candidate.
+enum Step {
+    Keep,
+    Skip,
+    /// The filter is exhausted: no later candidate can pass.
+    Done,
+}
+
+impl<'f> Filter<'f> {
+    pub(super) fn new(docs: Option<&'f [u32]>) -> Self {
+        Filter { docs, at: 0 }
+    }
+
+    pub(super) fn check(&mut self, doc: u32) -> Step {
+        let Some(docs) = self.docs else {
+            return Step::Keep;
+        };
+        while self.at < docs.len() && docs[self.at] < doc {
+            self.at += 1;
+        }
+        match docs.get(self.at) {
+            None => Step::Done,
+            Some(&d) if d == doc => Step::Keep,
+            Some(_) => Step::Skip,
+        }
+    }
+}
+
+/// Whether the phrase occurs in one of the `common` fields of the document at `idx`.
+fn phrase_in_doc(loaded: &[(Loaded, PositionList, u32)], idx: &[usize], common: u16) -> bool {
+    // Positions of term `t` in field `bit` of its posting `idx[t]`.
+    let positions = |t: usize, bit: u32| -> &[u32] {
+        let (l, pos, _) = &loaded[t];
+        let i = idx[t];
+        let mask = l.1.masks[i] as u32;
+        let k = l.1.tf_start[i] as usize + (mask & ((1 << bit) - 1)).count_ones() as usize;
+        &pos.positions[pos.start[k] as usize..pos.start[k + 1] as usize]
+    };
+    for bit in 0..16u32 {
+        if common & (1 << bit) == 0 {
+            continue;
+        }
+        'starts: for &p in positions(0, bit) {
+            for (t, entry) in loaded.iter().enumerate().skip(1) {
+                let want = p + entry.2;
+                if positions(t, bit).binary_search(&want).is_err() {
+                    continue 'starts;
+                }
+            }
+            return true;
+        }
+    }
+    false
+}

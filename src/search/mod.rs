@@ -1,0 +1,391 @@
+//! How is a query answered?
+//!
+//! 1. The query is parsed ([`crate::query`]) and each word analyzed like the documents were.
+//! 2. Each word is expanded against the dictionary, locally and before any postings are read:
+//!    its exact stem, then (for the word being typed or `word*`) dictionary terms it is a prefix
+//!    of, then, only for a word the dictionary does not know, terms within a typo distance (1
+//!    edit from 5 characters, 2 from 9, never in the first character). Exact matches weigh 1,
+//!    prefix matches [`PREFIX_WEIGHT`], typo matches [`TYPO_WEIGHT`] per edit. A cut
+//!    dictionary ([`crate::dict`]) is read part by part; parts the source lacks are listed in
+//!    [`Prepared::dictionary_needs`] for the loader to fetch before preparing again.
+//! 3. Postings are decoded per expanded term and scored with BM25F: per-field term frequencies,
+//!    normalized by each field's length and weighted by the schema, summed, then saturated.
+//!    A word's score in a document is its best expansion's.
+//! 4. Clauses are ANDed, rarest first, later clauses scored only on the surviving documents (a
+//!    word with no expansion at all is dropped); when no document matches them all, the query
+//!    falls back to OR. Exclusions remove documents. Phrases check positions.
+//! 5. The top `limit` documents (score descending, then document id) get their `id`, `title`
+//!    and `url` from the hit-display store.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+
+use serde::Serialize;
+
+use crate::error::{Error, Result};
+use std::ops::Range;
+
+use crate::index::Index;
+use crate::postings::PostingList;
+use crate::source::{DataFile, DataSource};
+use crate::terminfo::TermInfo;
+
+mod exhaustive;
+mod plan;
+mod sets;
+mod topk;
+
+pub(crate) use plan::QueryState;
+pub use topk::RankStats;
+
+/// Weight of a prefix match relative to an exact one.
+pub const PREFIX_WEIGHT: f32 = 0.7;
+/// Weight of a match per typo: one edit ×0.5, two ×0.25.
+pub const TYPO_WEIGHT: f32 = 0.5;
+/// The longest word (in characters) whose one-edit variants are stemmed and looked up when no
+/// term is within its typo distance (about 55 lookups per character).
+pub const MAX_VARIANT_CHARS: usize = 24;
+
+/// Budgets of one search. Hitting one is an [`Error::LimitExceeded`], except
+/// `max_expansions`, which keeps the best expansions (by weight, then the rarest).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SearchLimits {
+    /// Dictionary terms a word may expand to (prefix and typo matches together).
+    pub max_expansions: usize,
+    /// Steps a typo automaton may take over the dictionary, per word.
+    pub max_automaton_steps: u64,
+    /// Prefix completions examined per word (more is an error: type more letters).
+    pub max_prefix_candidates: usize,
+    /// Bytes a stored-field chunk may decompress to.
+    pub max_chunk_bytes: usize,
+}
+
+impl Default for SearchLimits {
+    fn default() -> Self {
+        SearchLimits {
+            max_expansions: 64,
+            max_automaton_steps: 2_000_000,
+            max_prefix_candidates: 100_000,
+            max_chunk_bytes: 8 << 20,
+        }
+    }
+}
+
+/// How to search.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SearchOptions {
+    /// Hits to return.
+    pub limit: usize,
+    /// The last word matches as a prefix (search as you type).
+    pub prefix: bool,
+    /// Typo tolerance.
+    pub typos: bool,
+    /// Rank every document matching any word (OR) instead of AND with fallback.
+    pub any: bool,
+}
+
+impl Default for SearchOptions {
+    fn default() -> Self {
+        SearchOptions {
+            limit: 10,
+            prefix: true,
+            typos: true,
+            any: false,
+        }
+    }
+}
+
+/// One result.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Hit {
+    /// The document's `id`.
+    pub id: String,
+    /// Its `title` (empty if it has none).
+    pub title: String,
+    /// Its `url` (empty if it has none).
+    pub url: String,
+    /// Its score; higher is better.
+    pub score: f32,
+}
+
+/// The answer to a query.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct SearchResults {
+    /// Documents that matched.
+    pub total: usize,
+    /// The best of them, best first.
+    pub hits: Vec<Hit>,
+}
+
+/// A scored document list, ascending by document.
+type Scored = Vec<(u32, f32)>;
+
+/// One expansion of a word.
+#[derive(Clone, Debug)]
+struct Expansion {
+    ord: u64,
+    weight: f32,
+    doc_freq: u32,
+}
+
+/// A query item resolved against the dictionary, before any postings are read.
+#[derive(Clone, Debug)]
+enum Planned {
+    /// A word: its expansions, the fields it may match.
+    Word {
+        expansions: Vec<Expansion>,
+        mask: u16,
+    },
+    /// A phrase: each term's ordinal (`None` when absent) and relative position.
+    Phrase {
+        terms: Vec<(Option<u64>, u32)>,
+        mask: u16,
+    },
+}
+
+impl Planned {
+    /// Upper bound of the documents it can match (to order the AND rarest first).
+    fn cost(&self, index_docs: u32, df: impl Fn(u64) -> u32) -> u64 {
+        match self {
+            Planned::Word { expansions, .. } => expansions.iter().map(|e| e.doc_freq as u64).sum(),
+            Planned::Phrase { terms, .. } => terms
+                .iter()
+                .map(|(o, _)| o.map(&df).unwrap_or(0) as u64)
+                .min()
+                .unwrap_or(0)
+                .min(index_docs as u64),
+        }
+    }
+}
+
+type Loaded = std::rc::Rc<(TermInfo, PostingList)>;
+
+/// A query resolved against the dictionary: how to score it. Where each of its terms has its
+/// data stays in the [`Searcher`] that prepared it.
+#[derive(Clone, Debug, Default)]
+pub struct Prepared {
+    must: Vec<Vec<Planned>>,
+    must_not: Vec<Vec<Planned>>,
+    /// Dictionary parts it could not read (a cut dictionary whose parts are not loaded yet):
+    /// their indexes in the router and their byte ranges in the `terms` pack.
+    missing: Vec<(usize, Range<u64>)>,
+    /// The same ranges, as [`Prepared::dictionary_needs`] lists them.
+    missing_ranges: Vec<(DataFile, Range<u64>)>,
+}
+
+impl Prepared {
+    /// The dictionary parts it lacked, by index in the router.
+    pub fn missing_parts(&self) -> impl Iterator<Item = usize> + '_ {
+        self.missing.iter().map(|(i, _)| *i)
+    }
+
+    /// The dictionary parts it lacked: when not empty, load them and prepare again (the words
+    /// that needed them were resolved as if absent). Typo expansion waits for the parts of a
+    /// word's exact and prefix lookups, so a word may take two rounds.
+    pub fn dictionary_needs(&self) -> &[(DataFile, Range<u64>)] {
+        &self.missing_ranges
+    }
+
+    /// `Err(NotLoaded)` naming the first dictionary part it still lacks, if any.
+    pub fn require_complete(&self) -> Result<()> {
+        match self.missing.first() {
+            None => Ok(()),
+            Some((_, r)) => Err(Error::NotLoaded {
+                file: DataFile::Terms.name(),
+                start: r.start,
+                end: r.end,
+            }),
+        }
+    }
+}
+
+/// Searches one index.
+pub struct Searcher<'a, D> {
+    index: &'a Index<D>,
+    src: &'a dyn DataSource,
+    limits: SearchLimits,
+    cache: HashMap<u64, Loaded>,
+    /// Score every match instead of pruning (see [`Searcher::exhaustive`]).
+    exhaustive: bool,
+    /// What ranking the last query took.
+    stats: RankStats,
+    /// What the query has resolved so far.
+    state: RefCell<QueryState>,
+}
+
+impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
+    /// A searcher over a single-file `index` with default limits.
+    pub fn new(index: &'a Index<D>) -> Self {
+        Searcher::with_source(index, index)
+    }
+
+    /// A searcher whose postings, positions and stored chunks come from `src` (a lazy loader's
+    /// cache, for a split index).
+    pub fn with_source(index: &'a Index<D>, src: &'a dyn DataSource) -> Self {
+        Searcher::resume(index, src, QueryState::new())
+    }
+
+    /// A searcher continuing a query whose state an earlier step kept (a lazy query between
+    /// two fetches): nothing it resolved is done again.
+    pub(crate) fn resume(index: &'a Index<D>, src: &'a dyn DataSource, state: QueryState) -> Self {
+        Searcher {
+            index,
+            src,
+            limits: SearchLimits::default(),
+            cache: HashMap::new(),
+            exhaustive: false,
+            stats: RankStats::default(),
+            state: RefCell::new(state),
+        }
+    }
+
+    /// The query's state, for the next step of a lazy query.
+    pub(crate) fn into_state(self) -> QueryState {
+        self.state.into_inner()
+    }
+
+    /// Scores every match (whole postings lists, merged clause by clause) instead of ranking
+    /// with block-max pruning ([`topk`]). The results are the same (the tests compare the
+    /// two); this is the reference the pruned path is checked and benchmarked against.
+    pub fn exhaustive(mut self, yes: bool) -> Self {
+        self.exhaustive = yes;
+        self
+    }
+
+    /// What ranking the last query took: matches, documents scored, blocks decoded (all zero
+    /// after an exhaustive search).
+    pub fn stats(&self) -> RankStats {
+        self.stats
+    }
+
+    /// Sets the limits.
+    pub fn with_limits(mut self, limits: SearchLimits) -> Self {
+        self.limits = limits;
+        self
+    }
+
+    /// Answers `query` (single-file index, or a source that holds everything needed).
+    pub fn search(&mut self, query: &str, opts: &SearchOptions) -> Result<SearchResults> {
+        let prepared = self.prepare(query, opts)?;
+        prepared.require_complete()?;
+        let (total, top) = self.execute(&prepared, opts)?;
+        Ok(SearchResults {
+            total,
+            hits: self.hits(&top)?,
+        })
+    }
+
+    /// The byte ranges scoring `prepared` reads: postings of every expansion, and positions of
+    /// phrase terms. (Stored fields come after, from [`Searcher::stored_needs`].)
+    pub fn needs(&self, prepared: &Prepared) -> Result<Vec<(DataFile, Range<u64>)>> {
+        let state = self.state.borrow();
+        let info = |ord: u64| {
+            state
+                .infos
+                .get(&ord)
+                .ok_or_else(|| Error::corrupt(format!("term {ord} was not prepared")))
+        };
+        let mut out = Vec::new();
+        for p in prepared.must.iter().chain(&prepared.must_not).flatten() {
+            match p {
+                Planned::Word { expansions, .. } => {
+                    for e in expansions {
+                        out.push((DataFile::Postings, info(e.ord)?.postings.clone()));
+                    }
+                }
+                Planned::Phrase { terms, .. } => {
+                    for ord in terms.iter().filter_map(|t| t.0) {
+                        let info = info(ord)?;
+                        out.push((DataFile::Postings, info.postings.clone()));
+                        out.push((DataFile::Positions, info.positions.clone()));
+                    }
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Scores a prepared query: the number of matching documents and the top `opts.limit`
+    /// (document, score) pairs, best first.
+    pub fn execute(
+        &mut self,
+        prepared: &Prepared,
+        opts: &SearchOptions,
+    ) -> Result<(usize, Vec<(u32, f32)>)> {
+        self.cache.clear();
+        self.stats = RankStats::default();
+        if !self.exhaustive {
+            let r = self.top_k(prepared, opts.any, opts.limit);
+            self.cache.clear();
+            return r;
+        }
+        let r = self.exhaustive_top(prepared, opts);
+        self.cache.clear();
+        r
+    }
+
+    /// The ranges that showing `top` reads (hit-display chunks; none when the dictionary holds
+    /// them).
+    pub fn stored_needs(&self, top: &[(u32, f32)]) -> Result<Vec<(DataFile, Range<u64>)>> {
+        if self.index.display_resident() {
+            return Ok(Vec::new());
+        }
+        top.iter()
+            .map(|&(doc, _)| {
+                let (file, c) = self.index.hit_chunk_of(doc)?;
+                Ok((
+                    file,
+                    c.offset as u64..c.offset as u64 + c.compressed_len as u64,
+                ))
+            })
+            .collect()
+    }
+
+    /// The hits for `top`, with their `id`, `title` and `url`.
+    pub fn hits(&self, top: &[(u32, f32)]) -> Result<Vec<Hit>> {
+        let docs: Vec<u32> = top.iter().map(|t| t.0).collect();
+        let fields = self
+            .index
+            .hit_fields_from(&docs, self.limits.max_chunk_bytes, self.src)?;
+        Ok(top
+            .iter()
+            .zip(fields)
+            .map(|(&(_, score), [id, title, url])| Hit {
+                id,
+                title,
+                url,
+                score,
+            })
+            .collect())
+    }
+
+    fn idf(&self, doc_freq: u32) -> f32 {
+        let n = self.index.doc_count() as f32;
+        let df = doc_freq as f32;
+        libm::logf(1.0 + (n - df + 0.5) / (df + 0.5))
+    }
+
+    /// BM25F of one term in one document: `tfs` per set bit of `mask`, restricted to `allowed`.
+    fn bm25f(&self, doc: u32, mask: u16, tfs: &[u32], allowed: u16) -> f32 {
+        let s = self.index.scorer();
+        s.saturate(s.tilde(|bit| self.index.field_len(doc, bit), mask, tfs, allowed))
+    }
+}
+
+/// A (score, document) pair ordered best-last: higher score, then lower document id.
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct Rank(f32, u32);
+
+impl Eq for Rank {}
+
+impl PartialOrd for Rank {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Rank {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.0.total_cmp(&other.0).then(other.1.cmp(&self.1))
+    }
+}
