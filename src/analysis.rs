@@ -376,20 +376,26 @@ impl Analyzer {
     /// Analyzes `text`, calling `sink` for every token, and returns the number of positions used
     /// (the field length for ranking).
     pub fn analyze(&self, text: &str, sink: impl FnMut(Token<'_>)) -> u32 {
-        self.analyze_inner(text, true, false, sink)
+        self.analyze_inner(text, true, false, false, sink)
     }
 
     /// Like [`Analyzer::analyze`], but the terms are folded and not stemmed (the caller stems,
     /// for instance through a cache of stems). This is how queries are analyzed.
     pub fn analyze_folded(&self, text: &str, sink: impl FnMut(Token<'_>)) -> u32 {
-        self.analyze_inner(text, false, false, sink)
+        self.analyze_inner(text, false, false, false, sink)
+    }
+
+    /// Like [`Analyzer::analyze_folded`], stop words kept: how a prefix that is a stop word
+    /// (`in*`) is read, since it must still complete (`install`).
+    pub fn analyze_folded_with_stop_words(&self, text: &str, sink: impl FnMut(Token<'_>)) -> u32 {
+        self.analyze_inner(text, false, false, true, sink)
     }
 
     /// Like [`Analyzer::analyze_folded`], plus, when [`AnalyzerConfig::word_parts`] is on, the
     /// letter runs of words of letters and digits at the word's position: how documents are
     /// analyzed.
     pub fn index_folded(&self, text: &str, sink: impl FnMut(Token<'_>)) -> u32 {
-        self.analyze_inner(text, false, self.config.word_parts, sink)
+        self.analyze_inner(text, false, self.config.word_parts, false, sink)
     }
 
     fn analyze_inner(
@@ -397,6 +403,7 @@ impl Analyzer {
         text: &str,
         stem: bool,
         parts: bool,
+        keep_stop_words: bool,
         mut sink: impl FnMut(Token<'_>),
     ) -> u32 {
         let mut position: u32 = 0;
@@ -477,7 +484,7 @@ impl Analyzer {
             if folded.is_empty() {
                 continue;
             }
-            if self.is_stop_word(&folded) {
+            if !keep_stop_words && self.is_stop_word(&folded) {
                 position += 1;
                 continue;
             }

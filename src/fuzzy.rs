@@ -68,6 +68,11 @@ impl Levenshtein {
         self
     }
 
+    /// Steps taken so far (at most the budget).
+    pub fn steps(&self) -> u64 {
+        self.steps.get().min(self.budget)
+    }
+
     /// Whether the traversal hit the step budget (its results are then incomplete).
     pub fn exhausted(&self) -> bool {
         self.steps.get() > self.budget

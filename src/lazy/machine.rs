@@ -247,8 +247,13 @@ impl Machine for Query {
                         self.phase = Phase::Display { total, top };
                         return Ok(Step::Fetch(fetch));
                     }
-                    let hits = self.with_searcher(|s| s.hits(&top))?;
-                    return Ok(Step::Done(SearchResults { total, hits }));
+                    let (hits, truncated) =
+                        self.with_searcher(|s| Ok((s.hits(&top)?, s.truncated())))?;
+                    return Ok(Step::Done(SearchResults {
+                        total,
+                        hits,
+                        truncated,
+                    }));
                 }
                 Phase::Finished => return Err(Error::corrupt("a finished query stepped").into()),
             }

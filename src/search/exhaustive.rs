@@ -186,8 +186,21 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
                 .iter()
                 .zip(&idx)
                 .fold(allowed, |m, ((l, _, _), &i)| m & l.1.masks[i]);
-            if common == 0 || !phrase_in_doc(&loaded, &idx, common) {
+            if common == 0 {
                 continue;
+            }
+            let limit = self.limits.max_phrase_checks;
+            let mut checks = self.state.borrow().phrase_checks;
+            let found = phrase_in_doc(&loaded, &idx, common, &mut checks, limit);
+            self.state.borrow_mut().phrase_checks = checks;
+            match found {
+                Some(true) => {}
+                Some(false) => continue,
+                None => {
+                    // Over the budget: the phrase keeps the documents found so far.
+                    self.truncate();
+                    break 'docs;
+                }
             }
             let mut score = 0.0;
             for ((l, _, _), &i) in loaded.iter().zip(&idx) {
@@ -236,7 +249,15 @@ impl<'f> Filter<'f> {
 }
 
 /// Whether the phrase occurs in one of the `common` fields of the document at `idx`.
-fn phrase_in_doc(loaded: &[(Loaded, PositionList, u32)], idx: &[usize], common: u16) -> bool {
+/// `None` when the check would take more than `limit` position look-ups in all (`checks`
+/// counts them across the query).
+fn phrase_in_doc(
+    loaded: &[(Loaded, PositionList, u32)],
+    idx: &[usize],
+    common: u16,
+    checks: &mut u64,
+    limit: u64,
+) -> Option<bool> {
     // Positions of term `t` in field `bit` of its posting `idx[t]`.
     let positions = |t: usize, bit: u32| -> &[u32] {
         let (l, pos, _) = &loaded[t];
@@ -251,13 +272,17 @@ fn phrase_in_doc(loaded: &[(Loaded, PositionList, u32)], idx: &[usize], common: 
         }
         'starts: for &p in positions(0, bit) {
             for (t, entry) in loaded.iter().enumerate().skip(1) {
+                *checks += 1;
+                if *checks > limit {
+                    return None;
+                }
                 let want = p + entry.2;
                 if positions(t, bit).binary_search(&want).is_err() {
                     continue 'starts;
                 }
             }
-            return true;
+            return Some(true);
         }
     }
-    false
+    Some(false)
 }

@@ -46,16 +46,36 @@ pub const TYPO_WEIGHT: f32 = 0.5;
 /// term is within its typo distance (about 55 lookups per character).
 pub const MAX_VARIANT_CHARS: usize = 24;
 
-/// Budgets of one search. Hitting one is an [`Error::LimitExceeded`], except
-/// `max_expansions`, which keeps the best expansions (by weight, then the rarest).
+/// The most hits one search returns, whatever `limit` asks for.
+pub const MAX_LIMIT: usize = 10_000;
+
+/// The cost model of one search: every kind of work a query can multiply has a budget. Over a
+/// budget a query degrades instead of failing: it drops its least useful parts (words past
+/// `max_words`, the weakest expansions past `max_data_bytes`, completions of a prefix with too
+/// many, typo corrections past the step or lookup budgets, phrase checks past
+/// `max_phrase_checks`) and says so ([`SearchResults::truncated`]). Only a damaged index or a
+/// stored chunk over `max_chunk_bytes` is an error.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct SearchLimits {
-    /// Dictionary terms a word may expand to (prefix and typo matches together).
+    /// Dictionary terms a word may expand to (prefix and typo matches together); the best are
+    /// kept (by weight, then the rarest).
     pub max_expansions: usize,
     /// Steps a typo automaton may take over the dictionary, per word.
     pub max_automaton_steps: u64,
-    /// Prefix completions examined per word (more is an error: type more letters).
+    /// Steps every typo automaton of one query may take together.
+    pub max_query_automaton_steps: u64,
+    /// Prefix completions examined per word (past it, the prefix is not completed).
     pub max_prefix_candidates: usize,
+    /// Bytes of query text read (the rest is ignored).
+    pub max_query_bytes: usize,
+    /// Words of one query, every `OR` alternative and phrase word counted.
+    pub max_words: usize,
+    /// Dictionary look-ups of one-edit variants of misspelled words, per query.
+    pub max_variant_lookups: usize,
+    /// Bytes of postings and positions one query may read.
+    pub max_data_bytes: u64,
+    /// Position look-ups phrase matching may make, per query.
+    pub max_phrase_checks: u64,
     /// Bytes a stored-field chunk may decompress to.
     pub max_chunk_bytes: usize,
 }
@@ -65,7 +85,13 @@ impl Default for SearchLimits {
         SearchLimits {
             max_expansions: 64,
             max_automaton_steps: 2_000_000,
+            max_query_automaton_steps: 4_000_000,
             max_prefix_candidates: 100_000,
+            max_query_bytes: 4096,
+            max_words: 64,
+            max_variant_lookups: 8_000,
+            max_data_bytes: 32 << 20,
+            max_phrase_checks: 4_000_000,
             max_chunk_bytes: 8 << 20,
         }
     }
@@ -115,6 +141,10 @@ pub struct SearchResults {
     pub total: usize,
     /// The best of them, best first.
     pub hits: Vec<Hit>,
+    /// Whether the query went over a budget of [`SearchLimits`] and was answered without some
+    /// of its parts (absent from JSON when false).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub truncated: bool,
 }
 
 /// A scored document list, ascending by document.
@@ -272,6 +302,7 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
         Ok(SearchResults {
             total,
             hits: self.hits(&top)?,
+            truncated: self.truncated(),
         })
     }
 
@@ -314,6 +345,13 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
     ) -> Result<(usize, Vec<(u32, f32)>)> {
         self.cache.clear();
         self.stats = RankStats::default();
+        self.state.borrow_mut().phrase_checks = 0;
+        // A limit is clamped: never more hits than documents, nor than MAX_LIMIT.
+        let limit = opts
+            .limit
+            .min(MAX_LIMIT)
+            .min(self.index.doc_count() as usize);
+        let opts = &SearchOptions { limit, ..*opts };
         if !self.exhaustive {
             let r = self.top_k(prepared, opts.any, opts.limit);
             self.cache.clear();
@@ -339,6 +377,16 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
                 ))
             })
             .collect()
+    }
+
+    /// Whether the query went over a budget (and was answered without some of its parts).
+    pub fn truncated(&self) -> bool {
+        self.state.borrow().truncated
+    }
+
+    /// Records that the query dropped a part to stay within its budget.
+    fn truncate(&self) {
+        self.state.borrow_mut().truncated = true;
     }
 
     /// The hits for `top`, with their `id`, `title` and `url`.

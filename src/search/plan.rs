@@ -53,6 +53,15 @@ pub(crate) struct QueryState {
     parts: HashMap<usize, PartBytes>,
     /// Dictionary parts the source lacked in the current round.
     missing: Vec<usize>,
+    /// The analysis dropped text or words over their budgets.
+    analysis_truncated: bool,
+    /// This query dropped a part to stay within a budget.
+    pub(super) truncated: bool,
+    /// Typo automaton steps and variant look-ups spent in the current resolution pass.
+    steps: u64,
+    variant_lookups: usize,
+    /// Position look-ups phrase matching made.
+    pub(super) phrase_checks: u64,
 }
 
 impl QueryState {
@@ -78,20 +87,29 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
     pub fn prepare(&self, query: &str, opts: &SearchOptions) -> Result<Prepared> {
         let key = (query.to_string(), opts.prefix);
         if self.state.borrow().key.as_ref() != Some(&key) {
-            let clauses = self.analyze(query, opts.prefix);
+            let (clauses, analysis_truncated) = self.analyze(query, opts.prefix);
             let mut state = self.state.borrow_mut();
             // What an earlier query of this searcher read is not this one's.
             *state = QueryState {
                 key: Some(key),
                 clauses,
+                analysis_truncated,
                 ..QueryState::default()
             };
         }
-        self.state.borrow_mut().missing.clear();
+        {
+            // Budgets are per resolution pass (a lazy query may take a few).
+            let mut state = self.state.borrow_mut();
+            state.missing.clear();
+            state.truncated = state.analysis_truncated;
+            state.steps = 0;
+            state.variant_lookups = 0;
+        }
         let clauses = std::mem::take(&mut self.state.borrow_mut().clauses);
         let planned = self.plan_clauses(&clauses, opts);
         self.state.borrow_mut().clauses = clauses;
         let mut prepared = planned?;
+        self.keep_within_data_budget(&mut prepared)?;
         let docs = self.index.doc_count();
         let df = |ord: u64| self.term_info(ord).map(|t| t.doc_freq).unwrap_or(0);
         let cost = |c: &Vec<Planned>| c.iter().map(|p| p.cost(docs, df)).sum::<u64>();
@@ -114,39 +132,132 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
         Ok(prepared)
     }
 
-    /// Parses and analyzes a query (once per query: counted).
-    fn analyze(&self, query: &str, prefix: bool) -> Vec<(Occur, Vec<AnalyzedItem>)> {
+    /// Parses and analyzes a query (once per query: counted), within the text and word
+    /// budgets: text past `max_query_bytes` is ignored, and so are words past `max_words`
+    /// (`OR` alternatives and phrase words counted).
+    fn analyze(&self, query: &str, prefix: bool) -> (Vec<(Occur, Vec<AnalyzedItem>)>, bool) {
         crate::counters::bump(|c| c.parses += 1);
         let analyzer = self.index.analyzer();
-        parse(query, prefix)
-            .clauses
-            .iter()
-            .map(|clause| {
-                let items = clause
-                    .items
-                    .iter()
-                    .map(|item| {
-                        let mut words = Vec::new();
-                        analyzer.analyze_folded(&item.text, |t| {
-                            words.push(Word {
-                                stem: analyzer.stem(&t.term).into_owned(),
-                                folded: t.term.to_string(),
-                                position: t.position,
-                            })
-                        });
-                        AnalyzedItem {
-                            words,
-                            phrase: item.phrase,
-                            prefix: item.prefix,
-                            // An unknown or unindexed field (`http://…`, a typo): its text is
-                            // searched in every field.
-                            mask: self.field_mask(item).unwrap_or(u16::MAX),
-                        }
+        let mut cut = query.len().min(self.limits.max_query_bytes);
+        while !query.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        let mut truncated = cut < query.len();
+        let mut budget = self.limits.max_words;
+        let mut clauses = Vec::new();
+        for clause in parse(&query[..cut], prefix && cut == query.len()).clauses {
+            let mut items = Vec::new();
+            for item in &clause.items {
+                let mut words = Vec::new();
+                let word = |words: &mut Vec<Word>, t: crate::analysis::Token<'_>| {
+                    words.push(Word {
+                        stem: analyzer.stem(t.term).into_owned(),
+                        folded: t.term.to_string(),
+                        position: t.position,
                     })
-                    .collect();
-                (clause.occur, items)
-            })
-            .collect()
+                };
+                analyzer.analyze_folded(&item.text, |t| word(&mut words, t));
+                if words.is_empty() && item.prefix && !item.phrase {
+                    // A stop word may be dropped as a whole word, but a prefix still
+                    // completes (`in*`, or `in` being typed).
+                    analyzer.analyze_folded_with_stop_words(&item.text, |t| word(&mut words, t));
+                }
+                if words.len() > budget {
+                    words.truncate(budget);
+                    truncated = true;
+                }
+                budget -= words.len();
+                items.push(AnalyzedItem {
+                    words,
+                    phrase: item.phrase,
+                    prefix: item.prefix,
+                    // An unknown or unindexed field (`http://…`, a typo): its text is searched
+                    // in every field.
+                    mask: self.field_mask(item).unwrap_or(u16::MAX),
+                });
+                if budget == 0 {
+                    break;
+                }
+            }
+            truncated |= items.len() < clause.items.len();
+            clauses.push((clause.occur, items));
+            if budget == 0 {
+                break;
+            }
+        }
+        (clauses, truncated)
+    }
+
+    /// Drops the weakest expansions (lowest weight, then the largest data) until the postings
+    /// and positions the query reads fit in `max_data_bytes`; phrases over it on their own are
+    /// dropped too.
+    fn keep_within_data_budget(&self, prepared: &mut Prepared) -> Result<()> {
+        let limit = self.limits.max_data_bytes;
+        let mut sizes: Vec<(f32, u64, usize, usize, usize)> = Vec::new();
+        let mut total = 0u64;
+        for (c, clause) in prepared.must.iter().chain(&prepared.must_not).enumerate() {
+            for (a, alt) in clause.iter().enumerate() {
+                match alt {
+                    Planned::Word { expansions, .. } => {
+                        for (e, x) in expansions.iter().enumerate() {
+                            let info = self.term_info(x.ord)?;
+                            let bytes = info.postings.end - info.postings.start;
+                            total += bytes;
+                            sizes.push((x.weight, bytes, c, a, e));
+                        }
+                    }
+                    Planned::Phrase { terms, .. } => {
+                        let mut bytes = 0;
+                        for ord in terms.iter().filter_map(|t| t.0) {
+                            let info = self.term_info(ord)?;
+                            bytes += info.postings.end - info.postings.start;
+                            bytes += info.positions.end - info.positions.start;
+                        }
+                        total += bytes;
+                        sizes.push((0.0, bytes, c, a, usize::MAX));
+                    }
+                }
+            }
+        }
+        if total <= limit {
+            return Ok(());
+        }
+        self.truncate();
+        sizes.sort_by(|x, y| x.0.total_cmp(&y.0).then(y.1.cmp(&x.1)));
+        let mut drop: Vec<(usize, usize, usize)> = Vec::new();
+        for (_, bytes, c, a, e) in sizes {
+            if total <= limit {
+                break;
+            }
+            total -= bytes;
+            drop.push((c, a, e));
+        }
+        // Remove from the back so indexes stay valid.
+        drop.sort_unstable_by(|x, y| y.cmp(x));
+        let must = prepared.must.len();
+        for (c, a, e) in drop {
+            let clause = match c < must {
+                true => &mut prepared.must[c],
+                false => &mut prepared.must_not[c - must],
+            };
+            match &mut clause[a] {
+                Planned::Word { expansions, .. } if e != usize::MAX => {
+                    expansions.remove(e);
+                }
+                _ => {
+                    clause.remove(a);
+                }
+            }
+        }
+        for list in [&mut prepared.must, &mut prepared.must_not] {
+            for clause in list.iter_mut() {
+                clause.retain(
+                    |p| !matches!(p, Planned::Word { expansions, .. } if expansions.is_empty()),
+                );
+            }
+            list.retain(|c| !c.is_empty());
+        }
+        Ok(())
     }
 
     /// Resolves analyzed clauses against the dictionary.
@@ -284,6 +395,9 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
                     .next()
                     .map(|(_, o)| o)
             };
+            // Past the budget the prefix is not completed (type more letters): the word keeps
+            // its exact match, and the query says it was truncated.
+            let mut too_many = false;
             let complete = self.each_part(lo, hi.as_deref(), |base, part| {
                 let Some(start) = first_at_or_after(part, lo) else {
                     return Ok(());
@@ -292,17 +406,19 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
                     .as_deref()
                     .and_then(|h| first_at_or_after(part, h))
                     .unwrap_or(part.map.len() as u64);
-                if end.saturating_sub(start) as usize + prefixed.len() > limit {
-                    return Err(Error::LimitExceeded {
-                        what: "prefix candidates per word",
-                        limit: limit as u64,
-                    });
+                if too_many || end.saturating_sub(start) as usize + prefixed.len() > limit {
+                    too_many = true;
+                    return Ok(());
                 }
                 for local in start..end {
                     prefixed.push((base + local, part.doc_freq(local)?));
                 }
                 Ok(())
             })?;
+            if too_many {
+                prefixed.clear();
+                self.truncate();
+            }
             prefixed.retain(|&(ord, _)| Some(ord) != stem_ord);
             completions = !prefixed.is_empty();
             unsure |= !complete;
@@ -345,9 +461,12 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
                 targets.push((folded, false));
             }
             for (target, as_prefix) in targets {
-                let Some(aut) =
-                    Levenshtein::new(target, max, as_prefix, self.limits.max_automaton_steps)
-                else {
+                let left = self
+                    .limits
+                    .max_query_automaton_steps
+                    .saturating_sub(self.state.borrow().steps);
+                let budget = self.limits.max_automaton_steps.min(left);
+                let Some(aut) = Levenshtein::new(target, max, as_prefix, budget) else {
                     continue;
                 };
                 let aut = aut.first_char_fixed();
@@ -363,11 +482,10 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
                     Ok(())
                 })?;
                 unsure |= !walked;
+                self.state.borrow_mut().steps += aut.steps();
                 if aut.exhausted() {
-                    return Err(Error::LimitExceeded {
-                        what: "typo automaton steps per word",
-                        limit: self.limits.max_automaton_steps,
-                    });
+                    // Over the step budget: the corrections found so far are kept.
+                    self.truncate();
                 }
             }
             // The dictionary holds stems, and a typo can change how a word stems ("pmbble"
@@ -378,6 +496,13 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
                 for variant in one_edit_variants(folded) {
                     let stem = analyzer.stem(&variant).into_owned();
                     if tried.insert(stem.clone()) {
+                        let mut state = self.state.borrow_mut();
+                        if state.variant_lookups >= self.limits.max_variant_lookups {
+                            state.truncated = true;
+                            break;
+                        }
+                        state.variant_lookups += 1;
+                        drop(state);
                         match self.lookup(stem.as_bytes())? {
                             Lookup::Found(ord) => add(ord, TYPO_WEIGHT),
                             Lookup::NotLoaded => unsure = true,

@@ -38,7 +38,8 @@ export interface SearchOptions {
 /** One result. */
 export interface Hit { id: string; title: string; url: string; score: number; }
 /** The answer to a query. */
-export interface SearchResults { total: number; hits: Hit[]; }
+/** The answer to a query; `truncated` when it went over a budget and was answered without some of its parts. */
+export interface SearchResults { total: number; hits: Hit[]; truncated?: boolean; }
 /** Options of `KnowledgeBase.open`. */
 export interface OpenOptions {
   signal?: AbortSignal;
