@@ -126,6 +126,10 @@ def main():
             "東京駅" * 60, "OR " * 50 + "git", "title:" * 30 + "git", "stratgy compresion " * 20]
     for k, q in enumerate(long):
         write("query_parser", f"long-{k}", q.encode())
+    # query_budget: a flags byte (limit, prefix, typos, any, exhaustive), then the query.
+    for k, q in enumerate(queries + long):
+        for flags in (0x6a, 0xf5):
+            write("query_budget", f"q-{k:02}-{flags:02x}", bytes([flags]) + q.encode())
 
     n_postings = 0
     for v, path in FIXTURES.items():

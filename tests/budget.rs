@@ -214,3 +214,48 @@ fn a_repetitive_document_cannot_make_phrases_run_away() {
         .unwrap();
     assert!(r.truncated);
 }
+
+/// No query exceeds its budgets: random hostile shapes built from the fixture's words and
+/// random bytes, with tight limits, spend at most what the limits allow.
+#[test]
+fn no_query_exceeds_its_budget() {
+    use proptest::prelude::*;
+    let index = fixture();
+    let limits = SearchLimits {
+        max_words: 12,
+        max_data_bytes: 2_000,
+        max_query_automaton_steps: 3_000,
+        max_variant_lookups: 200,
+        max_phrase_checks: 50,
+        ..SearchLimits::default()
+    };
+    let vocab = [
+        "game", "editor", "shell", "OR", "-", "\"", "*", "title:", "strategy", "stratgy", "in",
+        "the", "comprssion", "s", "e", "terminal", "vim", "東京", " ",
+    ];
+    let mut runner = proptest::test_runner::TestRunner::default();
+    let query = proptest::collection::vec(
+        prop_oneof![
+            proptest::sample::select(vocab.to_vec()).prop_map(String::from),
+            "[a-z]{1,12}",
+            ".{0,6}",
+        ],
+        0..200,
+    )
+    .prop_map(|v| v.join(" "));
+    runner
+        .run(&(query, any::<bool>(), any::<bool>(), 0usize..50), |(q, any, exhaustive, limit)| {
+            let opts = SearchOptions { limit, any, ..SearchOptions::default() };
+            let mut s = Searcher::new(&index).with_limits(limits).exhaustive(exhaustive);
+            let r = s.search(&q, &opts).unwrap();
+            let c = s.cost();
+            prop_assert!(c.words <= limits.max_words, "{c:?}");
+            prop_assert!(c.data_bytes <= limits.max_data_bytes, "{c:?}");
+            prop_assert!(c.automaton_steps <= limits.max_query_automaton_steps, "{c:?}");
+            prop_assert!(c.variant_lookups <= limits.max_variant_lookups, "{c:?}");
+            prop_assert!(c.phrase_checks <= limits.max_phrase_checks, "{c:?}");
+            prop_assert!(r.hits.len() <= limit.min(r.total));
+            Ok(())
+        })
+        .unwrap();
+}

@@ -272,10 +272,10 @@ fn phrase_in_doc(
         }
         'starts: for &p in positions(0, bit) {
             for (t, entry) in loaded.iter().enumerate().skip(1) {
-                *checks += 1;
-                if *checks > limit {
+                if *checks >= limit {
                     return None;
                 }
+                *checks += 1;
                 let want = p + entry.2;
                 if positions(t, bit).binary_search(&want).is_err() {
                     continue 'starts;

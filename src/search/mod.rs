@@ -35,6 +35,7 @@ mod plan;
 mod sets;
 mod topk;
 
+pub use plan::Cost;
 pub(crate) use plan::QueryState;
 pub use topk::RankStats;
 
@@ -382,6 +383,11 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
     /// Whether the query went over a budget (and was answered without some of its parts).
     pub fn truncated(&self) -> bool {
         self.state.borrow().truncated
+    }
+
+    /// What the last query spent, against its [`SearchLimits`].
+    pub fn cost(&self) -> Cost {
+        self.state.borrow().cost()
     }
 
     /// Records that the query dropped a part to stay within its budget.

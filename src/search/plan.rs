@@ -62,9 +62,38 @@ pub(crate) struct QueryState {
     variant_lookups: usize,
     /// Position look-ups phrase matching made.
     pub(super) phrase_checks: u64,
+    /// Words analyzed, and bytes of postings and positions planned.
+    words: usize,
+    data_bytes: u64,
+}
+
+/// What one query spent, against [`super::SearchLimits`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Cost {
+    /// Words analyzed (`max_words`).
+    pub words: usize,
+    /// Bytes of postings and positions planned (`max_data_bytes`).
+    pub data_bytes: u64,
+    /// Typo automaton steps in the last resolution pass (`max_query_automaton_steps`).
+    pub automaton_steps: u64,
+    /// Look-ups of one-edit variants in the last resolution pass (`max_variant_lookups`).
+    pub variant_lookups: usize,
+    /// Position look-ups of phrase matching (`max_phrase_checks`).
+    pub phrase_checks: u64,
 }
 
 impl QueryState {
+    /// What the query spent so far.
+    pub(super) fn cost(&self) -> Cost {
+        Cost {
+            words: self.words,
+            data_bytes: self.data_bytes,
+            automaton_steps: self.steps,
+            variant_lookups: self.variant_lookups,
+            phrase_checks: self.phrase_checks,
+        }
+    }
+
     /// A fresh state: one per query (counted).
     pub(crate) fn new() -> Self {
         crate::counters::bump(|c| c.searchers += 1);
@@ -88,12 +117,14 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
         let key = (query.to_string(), opts.prefix);
         if self.state.borrow().key.as_ref() != Some(&key) {
             let (clauses, analysis_truncated) = self.analyze(query, opts.prefix);
+            let words = clauses.iter().flat_map(|c| &c.1).map(|i| i.words.len()).sum();
             let mut state = self.state.borrow_mut();
             // What an earlier query of this searcher read is not this one's.
             *state = QueryState {
                 key: Some(key),
                 clauses,
                 analysis_truncated,
+                words,
                 ..QueryState::default()
             };
         }
@@ -219,6 +250,7 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
                 }
             }
         }
+        self.state.borrow_mut().data_bytes = total;
         if total <= limit {
             return Ok(());
         }
@@ -232,6 +264,7 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
             total -= bytes;
             drop.push((c, a, e));
         }
+        self.state.borrow_mut().data_bytes = total;
         // Remove from the back so indexes stay valid.
         drop.sort_unstable_by(|x, y| y.cmp(x));
         let must = prepared.must.len();
