@@ -72,7 +72,10 @@ fn typo(w: &str, rng: &mut Rng) -> String {
 }
 
 fn main() {
-    let args: Vec<String> = std::env::args().skip(1).filter(|a| a != "--bench").collect();
+    let args: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| a != "--bench")
+        .collect();
     let flag = |name: &str, default: u64| {
         args.iter()
             .position(|a| a == name)
@@ -85,13 +88,19 @@ fn main() {
         .find(|(i, a)| !a.starts_with("--") && (*i == 0 || !args[i - 1].starts_with("--")))
         .map(|(_, a)| a.clone())
         .unwrap_or_else(|| {
-            concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/data/debian-packages.jsonl.gz").into()
+            concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/../shared/data/debian-packages.jsonl.gz"
+            )
+            .into()
         });
     let (seed, tries) = (flag("--seed", 7), flag("--tries", 20) as usize);
     let mut raw = Vec::new();
     let f = std::fs::File::open(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
     if path.ends_with(".gz") {
-        flate2::read::GzDecoder::new(f).read_to_end(&mut raw).unwrap();
+        flate2::read::GzDecoder::new(f)
+            .read_to_end(&mut raw)
+            .unwrap();
     } else {
         std::io::BufReader::new(f).read_to_end(&mut raw).unwrap();
     }
@@ -111,24 +120,109 @@ fn main() {
             }
         }
     }
-    words.sort_by(|a, b| b.0.cmp(&a.0));
+    words.sort_by_key(|w| std::cmp::Reverse(w.0));
     let common: Vec<String> = words.iter().take(2000).map(|w| w.1.clone()).collect();
     let mut rng = Rng(seed.max(1));
     let mut pick = |rng: &mut Rng| common[rng.below(common.len())].clone();
     type Shape = fn(&mut Rng, &mut dyn FnMut(&mut Rng) -> String) -> (String, usize);
     let shapes: Vec<(&str, Shape)> = vec![
-        ("10k-way OR", |r, p| ((0..10_000).map(|_| p(r)).collect::<Vec<_>>().join(" OR "), 10)),
-        ("10k-word phrase", |r, p| (format!("\"{}\"", (0..10_000).map(|_| p(r)).collect::<Vec<_>>().join(" ")), 10)),
-        ("64 two-letter prefixes", |r, p| ((0..64).map(|_| format!("{}*", &p(r)[..2])).collect::<Vec<_>>().join(" "), 10)),
-        ("64 one-letter prefixes OR", |r, p| ((0..64).map(|_| format!("{}*", &p(r)[..1])).collect::<Vec<_>>().join(" OR "), 10)),
-        ("64 long typos", |r, p| ((0..64).map(|_| { let w = p(r) + &p(r); typo(&w, r) }).collect::<Vec<_>>().join(" "), 10)),
-        ("64 typos OR", |r, p| ((0..64).map(|_| typo(&p(r), r)).collect::<Vec<_>>().join(" OR "), 10)),
-        ("huge limit, any", |r, p| ((0..8).map(|_| p(r)).collect::<Vec<_>>().join(" OR "), usize::MAX)),
-        ("deep nesting", |r, p| ((0..5_000).map(|i| match i % 4 { 0 => format!("-\"{}", p(r)), 1 => format!("title:{}*", p(r)), 2 => "OR".into(), _ => format!("({}", p(r)) }).collect::<Vec<_>>().join(" "), 10)),
-        ("1 MB query", |r, p| { let mut q = String::new(); while q.len() < 1 << 20 { q.push_str(&p(r)); q.push(' '); } (q, 10) }),
-        ("64 common words phrase", |r, p| (format!("\"{}\"", (0..64).map(|_| p(r)).collect::<Vec<_>>().join(" ")), 10)),
+        ("10k-way OR", |r, p| {
+            (
+                (0..10_000).map(|_| p(r)).collect::<Vec<_>>().join(" OR "),
+                10,
+            )
+        }),
+        ("10k-word phrase", |r, p| {
+            (
+                format!(
+                    "\"{}\"",
+                    (0..10_000).map(|_| p(r)).collect::<Vec<_>>().join(" ")
+                ),
+                10,
+            )
+        }),
+        ("64 two-letter prefixes", |r, p| {
+            (
+                (0..64)
+                    .map(|_| format!("{}*", &p(r)[..2]))
+                    .collect::<Vec<_>>()
+                    .join(" "),
+                10,
+            )
+        }),
+        ("64 one-letter prefixes OR", |r, p| {
+            (
+                (0..64)
+                    .map(|_| format!("{}*", &p(r)[..1]))
+                    .collect::<Vec<_>>()
+                    .join(" OR "),
+                10,
+            )
+        }),
+        ("64 long typos", |r, p| {
+            (
+                (0..64)
+                    .map(|_| {
+                        let w = p(r) + &p(r);
+                        typo(&w, r)
+                    })
+                    .collect::<Vec<_>>()
+                    .join(" "),
+                10,
+            )
+        }),
+        ("64 typos OR", |r, p| {
+            (
+                (0..64)
+                    .map(|_| typo(&p(r), r))
+                    .collect::<Vec<_>>()
+                    .join(" OR "),
+                10,
+            )
+        }),
+        ("huge limit, any", |r, p| {
+            (
+                (0..8).map(|_| p(r)).collect::<Vec<_>>().join(" OR "),
+                usize::MAX,
+            )
+        }),
+        ("deep nesting", |r, p| {
+            (
+                (0..5_000)
+                    .map(|i| match i % 4 {
+                        0 => format!("-\"{}", p(r)),
+                        1 => format!("title:{}*", p(r)),
+                        2 => "OR".into(),
+                        _ => format!("({}", p(r)),
+                    })
+                    .collect::<Vec<_>>()
+                    .join(" "),
+                10,
+            )
+        }),
+        ("1 MB query", |r, p| {
+            let mut q = String::new();
+            while q.len() < 1 << 20 {
+                q.push_str(&p(r));
+                q.push(' ');
+            }
+            (q, 10)
+        }),
+        ("64 common words phrase", |r, p| {
+            (
+                format!(
+                    "\"{}\"",
+                    (0..64).map(|_| p(r)).collect::<Vec<_>>().join(" ")
+                ),
+                10,
+            )
+        }),
     ];
-    println!("hostile queries on {} ({} documents), seed {seed}, {tries} tries per shape", path, index.doc_count());
+    println!(
+        "hostile queries on {} ({} documents), seed {seed}, {tries} tries per shape",
+        path,
+        index.doc_count()
+    );
     println!("| shape | worst ms | median ms | truncated | peak allocated above the index (MB) |");
     println!("|---|---|---|---|---|");
     let (mut worst_ms, mut worst_shape, mut worst_mb) = (0.0f64, "", 0.0f64);
@@ -139,9 +233,15 @@ fn main() {
         for _ in 0..tries {
             let (q, limit) = shape(&mut rng, &mut pick);
             for any in [false, true] {
-                let opts = SearchOptions { limit, any, ..SearchOptions::default() };
+                let opts = SearchOptions {
+                    limit,
+                    any,
+                    ..SearchOptions::default()
+                };
                 let t = Instant::now();
-                let r = Searcher::new(&index).search(&q, &opts).expect("a hostile query is answered");
+                let r = Searcher::new(&index)
+                    .search(&q, &opts)
+                    .expect("a hostile query is answered");
                 times.push(t.elapsed().as_secs_f64() * 1e3);
                 truncated += r.truncated as usize;
             }
@@ -153,7 +253,11 @@ fn main() {
         }
         let mb = PEAK.load(Ordering::Relaxed).saturating_sub(base) as f64 / (1 << 20) as f64;
         worst_mb = worst_mb.max(mb);
-        println!("| {name} | {worst:.2} | {:.2} | {truncated}/{} | {mb:.1} |", times[times.len() / 2], times.len());
+        println!(
+            "| {name} | {worst:.2} | {:.2} | {truncated}/{} | {mb:.1} |",
+            times[times.len() / 2],
+            times.len()
+        );
     }
     println!(
         "\nworst: {worst_ms:.2} ms ({worst_shape}); most memory allocated above the index: {worst_mb:.1} MB"

@@ -10,11 +10,8 @@ use std::io::Write;
 use crate::analysis::{Analyzer, AnalyzerConfig};
 use crate::bm25::{average_lengths, Bm25F, ImpactOf};
 use crate::bm25::{fieldnorm, Bm25};
-use crate::codec::crc32;
 use crate::error::{Error, Result};
-use crate::index::{
-    Meta, SectionKind, FORMAT_VERSION, HEADER_LEN, MAGIC, SECTIONS, SECTION_ENTRY_LEN,
-};
+use crate::header::{Meta, SectionKind, SECTIONS};
 use crate::postings::PostingsWriter;
 use crate::schema::Schema;
 use crate::store::StoreWriter;
@@ -378,21 +375,7 @@ pub(crate) fn write_sections<W: Write>(
     sections: &[(SectionKind, Vec<u8>)],
     mut out: W,
 ) -> Result<BuildStats> {
-    let mut table = Vec::with_capacity(sections.len() * SECTION_ENTRY_LEN);
-    let mut offset = (HEADER_LEN + sections.len() * SECTION_ENTRY_LEN) as u64;
-    for (kind, bytes) in sections {
-        table.extend_from_slice(&(*kind as u32).to_le_bytes());
-        table.extend_from_slice(&crc32(bytes).to_le_bytes());
-        table.extend_from_slice(&offset.to_le_bytes());
-        table.extend_from_slice(&(bytes.len() as u64).to_le_bytes());
-        offset += bytes.len() as u64;
-    }
-    let mut header = Vec::with_capacity(HEADER_LEN);
-    header.extend_from_slice(MAGIC);
-    header.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
-    header.extend_from_slice(&(sections.len() as u32).to_le_bytes());
-    header.extend_from_slice(&crc32(&table).to_le_bytes());
-    header.extend_from_slice(&0u32.to_le_bytes());
+    let (header, table, total_bytes) = crate::header::header_and_table(sections);
     out.write_all(&header)?;
     out.write_all(&table)?;
     for (_, bytes) in sections {
@@ -407,7 +390,7 @@ pub(crate) fn write_sections<W: Write>(
             .iter()
             .map(|(k, b)| (k.name(), b.len() as u64))
             .collect(),
-        total_bytes: offset,
+        total_bytes,
     })
 }
 

@@ -576,8 +576,35 @@ impl Bitmap {
     }
 }
 
+/// The `fst` release whose format this checker reads (`Cargo.toml` pins it exactly; a test
+/// fails when the lock file moves to another, until the format is read again against it).
+#[cfg(test)]
+pub(crate) const WRITTEN_AGAINST: &str = "0.4.7";
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn the_locked_fst_is_the_release_this_checker_reads() {
+        let lock = include_str!("../Cargo.lock");
+        let at = lock.find("name = \"fst\"\n").expect("fst in Cargo.lock");
+        let version = lock[at..]
+            .lines()
+            .nth(1)
+            .and_then(|l| l.strip_prefix("version = \""))
+            .and_then(|l| l.strip_suffix('"'))
+            .expect("a version line after the name");
+        assert_eq!(
+            version,
+            super::WRITTEN_AGAINST,
+            "fst moved: check src/fstcheck.rs against its format before updating the pin"
+        );
+        let toml = include_str!("../Cargo.toml");
+        assert!(toml.contains(&format!(
+            "fst = {{ version = \"={}\"",
+            super::WRITTEN_AGAINST
+        )));
+    }
+
     use std::collections::BTreeMap;
     use std::panic::{catch_unwind, AssertUnwindSafe};
     use std::path::PathBuf;

@@ -1,8 +1,9 @@
 //! # edgekb
 //!
 //! A compact knowledge-base search engine. An index is built natively ([`IndexBuilder`]) into
-//! one file, then opened from bytes ([`Index::open`], O(1), no copy) and searched
-//! ([`Searcher`]) by the same code natively and in WebAssembly.
+//! one file, then opened from bytes ([`Index::open`]: no copy, one checked walk of the term
+//! dictionary) and searched ([`Searcher`]) by the same code natively and in WebAssembly. A
+//! split index ([`split`]) is searched lazily through sans-IO state machines ([`lazy`]).
 //!
 //! ## How it works
 //! Text is analyzed ([`analysis`]) into normalized, folded, stemmed terms with positions. The
@@ -13,9 +14,10 @@
 //! typo) before any postings are read, then documents are scored with BM25F.
 //!
 //! ## Memory usage
-//! Opening keeps only the header and section table; everything else is read from the bytes on
-//! demand. A search allocates in proportion to the postings it reads, and every expansion is
-//! bounded by [`SearchLimits`].
+//! Opening keeps the header, the section table and the decoded meta section; everything else is
+//! read from the bytes on demand. A search allocates in proportion to the postings it reads,
+//! and every kind of work it can multiply is bounded by [`SearchLimits`]: over a budget a
+//! query degrades and says so ([`SearchResults::truncated`]).
 //!
 //! The core modules forbid `unsafe` and have no WebAssembly dependency; `wasm` (compiled only for
 //! `wasm32`) is a thin binding layer over them.
@@ -40,6 +42,8 @@ pub mod error;
 mod fstcheck;
 #[forbid(unsafe_code)]
 pub mod fuzzy;
+#[forbid(unsafe_code)]
+pub mod header;
 #[forbid(unsafe_code)]
 pub mod index;
 #[forbid(unsafe_code)]

@@ -230,8 +230,25 @@ fn no_query_exceeds_its_budget() {
         ..SearchLimits::default()
     };
     let vocab = [
-        "game", "editor", "shell", "OR", "-", "\"", "*", "title:", "strategy", "stratgy", "in",
-        "the", "comprssion", "s", "e", "terminal", "vim", "東京", " ",
+        "game",
+        "editor",
+        "shell",
+        "OR",
+        "-",
+        "\"",
+        "*",
+        "title:",
+        "strategy",
+        "stratgy",
+        "in",
+        "the",
+        "comprssion",
+        "s",
+        "e",
+        "terminal",
+        "vim",
+        "東京",
+        " ",
     ];
     let mut runner = proptest::test_runner::TestRunner::default();
     let query = proptest::collection::vec(
@@ -244,18 +261,30 @@ fn no_query_exceeds_its_budget() {
     )
     .prop_map(|v| v.join(" "));
     runner
-        .run(&(query, any::<bool>(), any::<bool>(), 0usize..50), |(q, any, exhaustive, limit)| {
-            let opts = SearchOptions { limit, any, ..SearchOptions::default() };
-            let mut s = Searcher::new(&index).with_limits(limits).exhaustive(exhaustive);
-            let r = s.search(&q, &opts).unwrap();
-            let c = s.cost();
-            prop_assert!(c.words <= limits.max_words, "{c:?}");
-            prop_assert!(c.data_bytes <= limits.max_data_bytes, "{c:?}");
-            prop_assert!(c.automaton_steps <= limits.max_query_automaton_steps, "{c:?}");
-            prop_assert!(c.variant_lookups <= limits.max_variant_lookups, "{c:?}");
-            prop_assert!(c.phrase_checks <= limits.max_phrase_checks, "{c:?}");
-            prop_assert!(r.hits.len() <= limit.min(r.total));
-            Ok(())
-        })
+        .run(
+            &(query, any::<bool>(), any::<bool>(), 0usize..50),
+            |(q, any, exhaustive, limit)| {
+                let opts = SearchOptions {
+                    limit,
+                    any,
+                    ..SearchOptions::default()
+                };
+                let mut s = Searcher::new(&index)
+                    .with_limits(limits)
+                    .exhaustive(exhaustive);
+                let r = s.search(&q, &opts).unwrap();
+                let c = s.cost();
+                prop_assert!(c.words <= limits.max_words, "{c:?}");
+                prop_assert!(c.data_bytes <= limits.max_data_bytes, "{c:?}");
+                prop_assert!(
+                    c.automaton_steps <= limits.max_query_automaton_steps,
+                    "{c:?}"
+                );
+                prop_assert!(c.variant_lookups <= limits.max_variant_lookups, "{c:?}");
+                prop_assert!(c.phrase_checks <= limits.max_phrase_checks, "{c:?}");
+                prop_assert!(r.hits.len() <= limit.min(r.total));
+                Ok(())
+            },
+        )
         .unwrap();
 }

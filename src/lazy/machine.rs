@@ -388,7 +388,7 @@ impl Machine for Prefetch {
                 }
             }
         }
-        Ok(Step::Done(store.cache_stats().bytes_held as u64))
+        Ok(Step::Done(store.cache_stats().bytes_held))
     }
 
     fn checker(&self) -> Checker {

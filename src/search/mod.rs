@@ -31,6 +31,7 @@ use crate::source::{DataFile, DataSource};
 use crate::terminfo::TermInfo;
 
 mod exhaustive;
+mod expand;
 mod plan;
 mod sets;
 mod topk;

@@ -5,13 +5,9 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use fst::{IntoStreamer, Streamer};
-
-use super::{Expansion, Planned, Prepared, SearchOptions, Searcher, PREFIX_WEIGHT};
-use super::{MAX_VARIANT_CHARS, TYPO_WEIGHT};
-use crate::dict::{prefix_end, PartView};
+use super::{Expansion, Planned, Prepared, SearchOptions, Searcher};
+use crate::dict::PartView;
 use crate::error::{Error, Result};
-use crate::fuzzy::Levenshtein;
 use crate::index::Index;
 use crate::query::{parse, Item, Occur};
 use crate::source::DataFile;
@@ -58,8 +54,8 @@ pub(crate) struct QueryState {
     /// This query dropped a part to stay within a budget.
     pub(super) truncated: bool,
     /// Typo automaton steps and variant look-ups spent in the current resolution pass.
-    steps: u64,
-    variant_lookups: usize,
+    pub(super) steps: u64,
+    pub(super) variant_lookups: usize,
     /// Position look-ups phrase matching made.
     pub(super) phrase_checks: u64,
     /// Words analyzed, and bytes of postings and positions planned.
@@ -102,7 +98,7 @@ impl QueryState {
 }
 
 /// A point lookup in the dictionary.
-enum Lookup {
+pub(super) enum Lookup {
     Found(u64),
     Absent,
     /// The part that would hold it is not loaded.
@@ -117,7 +113,11 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
         let key = (query.to_string(), opts.prefix);
         if self.state.borrow().key.as_ref() != Some(&key) {
             let (clauses, analysis_truncated) = self.analyze(query, opts.prefix);
-            let words = clauses.iter().flat_map(|c| &c.1).map(|i| i.words.len()).sum();
+            let words = clauses
+                .iter()
+                .flat_map(|c| &c.1)
+                .map(|i| i.words.len())
+                .sum();
             let mut state = self.state.borrow_mut();
             // What an earlier query of this searcher read is not this one's.
             *state = QueryState {
@@ -374,217 +374,6 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
         Ok(Some(Planned::Word { expansions, mask }))
     }
 
-    /// Dictionary terms for one folded word (and its stem), best weight per term, at most
-    /// `max_expansions`, and whether every dictionary part they needed was there.
-    fn expand(
-        &self,
-        folded: &str,
-        stem: &str,
-        prefix: bool,
-        typos: bool,
-    ) -> Result<(Vec<Expansion>, bool)> {
-        let analyzer = self.index.analyzer();
-        let mut found: HashMap<u64, f32> = HashMap::new();
-        let mut add = |ord: u64, w: f32| {
-            let e = found.entry(ord).or_insert(0.0);
-            *e = e.max(w);
-        };
-        let mut exact = false;
-        // Some part a lookup needed is not loaded: typos wait for the next round.
-        let mut unsure = false;
-        let mut keys = vec![stem];
-        if stem != folded {
-            keys.push(folded);
-        }
-        // The stem's own term: an exact match, never a prefix completion.
-        let mut stem_ord = None;
-        for key in keys {
-            match self.lookup(key.as_bytes())? {
-                Lookup::Found(ord) => {
-                    add(ord, 1.0);
-                    exact = true;
-                    if key == stem {
-                        stem_ord = Some(ord);
-                    }
-                }
-                Lookup::NotLoaded => unsure = true,
-                Lookup::Absent => {}
-            }
-        }
-        let mut completions = false;
-        // Prefix completions as (ordinal, document frequency): a contiguous ordinal range per
-        // part, read without walking their keys.
-        let mut prefixed: Vec<(u64, u32)> = Vec::new();
-        if prefix {
-            // Terms the typed word is a prefix of.
-            let lo = folded.as_bytes();
-            let hi = prefix_end(lo);
-            let limit = self.limits.max_prefix_candidates;
-            let first_at_or_after = |part: &PartView<'_>, key: &[u8]| {
-                part.map
-                    .range()
-                    .ge(key)
-                    .into_stream()
-                    .next()
-                    .map(|(_, o)| o)
-            };
-            // Past the budget the prefix is not completed (type more letters): the word keeps
-            // its exact match, and the query says it was truncated.
-            let mut too_many = false;
-            let complete = self.each_part(lo, hi.as_deref(), |base, part| {
-                let Some(start) = first_at_or_after(part, lo) else {
-                    return Ok(());
-                };
-                let end = hi
-                    .as_deref()
-                    .and_then(|h| first_at_or_after(part, h))
-                    .unwrap_or(part.map.len() as u64);
-                if too_many || end.saturating_sub(start) as usize + prefixed.len() > limit {
-                    too_many = true;
-                    return Ok(());
-                }
-                for local in start..end {
-                    prefixed.push((base + local, part.doc_freq(local)?));
-                }
-                Ok(())
-            })?;
-            if too_many {
-                prefixed.clear();
-                self.truncate();
-            }
-            prefixed.retain(|&(ord, _)| Some(ord) != stem_ord);
-            completions = !prefixed.is_empty();
-            unsure |= !complete;
-            // Stems are cut-down words: when nothing starts with the typed word, a stem that it
-            // extends by at most three characters is what the finished word will most likely
-            // stem to ("runnin" → "run").
-            if !completions && !exact && !unsure {
-                let min_len = folded.len().saturating_sub(3).max(3);
-                for end in (min_len..folded.len()).rev() {
-                    if !folded.is_char_boundary(end) {
-                        continue;
-                    }
-                    match self.lookup(&folded.as_bytes()[..end])? {
-                        Lookup::Found(ord) => {
-                            completions = true;
-                            add(ord, PREFIX_WEIGHT);
-                        }
-                        Lookup::NotLoaded => unsure = true,
-                        Lookup::Absent => {}
-                    }
-                }
-            }
-        }
-        // Typos are corrected only for words the dictionary does not know (as a whole word,
-        // or, for the word being typed, as the start of one), never in the first character.
-        let chars = folded.chars().count();
-        let mut typo_count = 0usize;
-        if typos && chars >= 5 && !exact && !completions && !unsure {
-            let max = if chars >= 9 { 2 } else { 1 };
-            let first = &folded[..folded.chars().next().map_or(0, char::len_utf8)];
-            let hi = prefix_end(first.as_bytes());
-            // Matched on the stem (the finished word) and on the word as typed (for the word
-            // being typed, as a prefix).
-            let mut targets = vec![(stem, false)];
-            if prefix {
-                targets.push((folded, true));
-            } else if stem != folded {
-                // The stemmer may cut a misspelled word differently ("zephy" → "zephi"): the
-                // word as typed is matched too ("zephy" is one edit from "zephyr").
-                targets.push((folded, false));
-            }
-            for (target, as_prefix) in targets {
-                let left = self
-                    .limits
-                    .max_query_automaton_steps
-                    .saturating_sub(self.state.borrow().steps);
-                let budget = self.limits.max_automaton_steps.min(left);
-                let Some(aut) = Levenshtein::new(target, max, as_prefix, budget) else {
-                    continue;
-                };
-                let aut = aut.first_char_fixed();
-                let walked = self.each_part(first.as_bytes(), hi.as_deref(), |base, part| {
-                    let mut stream = part.map.search_with_state(&aut).into_stream();
-                    while let Some((_, ord, state)) = stream.next() {
-                        let d = aut.distance(&state);
-                        if d > 0 {
-                            add(base + ord, TYPO_WEIGHT.powi(d as i32));
-                            typo_count += 1;
-                        }
-                    }
-                    Ok(())
-                })?;
-                unsure |= !walked;
-                self.state.borrow_mut().steps += aut.steps();
-                if aut.exhausted() {
-                    // Over the step budget: the corrections found so far are kept.
-                    self.truncate();
-                }
-            }
-            // The dictionary holds stems, and a typo can change how a word stems ("pmbble"
-            // keeps its "e", "pebble" → "pebbl"): when nothing is within reach of the word or
-            // its stem, the stems of the words one edit from the typed word are looked up.
-            if !prefix && typo_count == 0 && chars <= MAX_VARIANT_CHARS {
-                let mut tried = std::collections::HashSet::new();
-                for variant in one_edit_variants(folded) {
-                    let stem = analyzer.stem(&variant).into_owned();
-                    if tried.insert(stem.clone()) {
-                        let mut state = self.state.borrow_mut();
-                        if state.variant_lookups >= self.limits.max_variant_lookups {
-                            state.truncated = true;
-                            break;
-                        }
-                        state.variant_lookups += 1;
-                        drop(state);
-                        match self.lookup(stem.as_bytes())? {
-                            Lookup::Found(ord) => add(ord, TYPO_WEIGHT),
-                            Lookup::NotLoaded => unsure = true,
-                            Lookup::Absent => {}
-                        }
-                    }
-                }
-            }
-        }
-        let mut out = Vec::with_capacity(found.len() + prefixed.len());
-        for (ord, doc_freq) in prefixed {
-            match found.get_mut(&ord) {
-                Some(w) => *w = w.max(PREFIX_WEIGHT),
-                None => out.push(Expansion {
-                    ord,
-                    weight: PREFIX_WEIGHT,
-                    doc_freq,
-                }),
-            }
-        }
-        for (ord, weight) in found {
-            out.push(Expansion {
-                ord,
-                weight,
-                doc_freq: self.read_doc_freq(ord)?,
-            });
-        }
-        // Keep the best: by weight, then the rarest first (rare completions are the
-        // distinctive ones and score highest under BM25), then by ordinal (deterministic, and
-        // a total order, so selecting then sorting equals sorting everything).
-        let better = |a: &Expansion, b: &Expansion| {
-            b.weight
-                .total_cmp(&a.weight)
-                .then(a.doc_freq.cmp(&b.doc_freq))
-                .then(a.ord.cmp(&b.ord))
-        };
-        let keep = self.limits.max_expansions;
-        if keep > 0 && out.len() > keep {
-            out.select_nth_unstable_by(keep - 1, better);
-        }
-        out.truncate(keep);
-        out.sort_unstable_by_key(|e| e.ord);
-        // Remember where the kept ones' data is.
-        for e in &out {
-            self.term_info(e.ord)?;
-        }
-        Ok((out, !unsure))
-    }
-
     /// The bytes of dictionary part `i`: checked when they arrived (a lazy query's source
     /// holds them so), or read from the source and checked now; `None` (and recorded as
     /// missing) when the source lacks them.
@@ -620,7 +409,7 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
     /// Runs `f(first ordinal, part)` on every dictionary part that may hold keys in `lo..hi`
     /// (`hi` `None`: unbounded); a whole dictionary is one part. Returns whether every such
     /// part was loaded.
-    fn each_part(
+    pub(super) fn each_part(
         &self,
         lo: &[u8],
         hi: Option<&[u8]>,
@@ -650,7 +439,7 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
     }
 
     /// Looks `key` up (once per query: a definite answer is kept).
-    fn lookup(&self, key: &[u8]) -> Result<Lookup> {
+    pub(super) fn lookup(&self, key: &[u8]) -> Result<Lookup> {
         if let Some(known) = self.state.borrow().lookups.get(key) {
             return Ok(known.map_or(Lookup::Absent, Lookup::Found));
         }
@@ -683,12 +472,12 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
     }
 
     /// Where term `ord`'s data is, read from the dictionary.
-    fn read_term_info(&self, ord: u64) -> Result<TermInfo> {
+    pub(super) fn read_term_info(&self, ord: u64) -> Result<TermInfo> {
         self.read_dictionary(ord, |i, o| i.term_info(o), |p, o| p.term_info(o))
     }
 
     /// Term `ord`'s document frequency alone, read from the dictionary.
-    fn read_doc_freq(&self, ord: u64) -> Result<u32> {
+    pub(super) fn read_doc_freq(&self, ord: u64) -> Result<u32> {
         self.read_dictionary(ord, |i, o| i.term_doc_freq(o), |p, o| p.doc_freq(o))
     }
 
@@ -719,39 +508,4 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
             }
         }
     }
-}
-
-/// The words one edit (a deletion, insertion, substitution or transposition of adjacent
-/// characters) from `word`, never in its first character. Inserted and substituted characters
-/// are `a`–`z` and the word's own.
-fn one_edit_variants(word: &str) -> Vec<String> {
-    let chars: Vec<char> = word.chars().collect();
-    let mut alphabet: Vec<char> = ('a'..='z').chain(chars.iter().copied()).collect();
-    alphabet.sort_unstable();
-    alphabet.dedup();
-    let mut out = Vec::new();
-    let make = |v: &[char]| v.iter().collect::<String>();
-    for i in 1..=chars.len() {
-        if i < chars.len() {
-            let mut v = chars.clone();
-            v.remove(i);
-            out.push(make(&v));
-            if i + 1 < chars.len() && chars[i] != chars[i + 1] {
-                let mut v = chars.clone();
-                v.swap(i, i + 1);
-                out.push(make(&v));
-            }
-        }
-        for &c in &alphabet {
-            let mut v = chars.clone();
-            v.insert(i, c);
-            out.push(make(&v));
-            if i < chars.len() && chars[i] != c {
-                let mut v = chars.clone();
-                v[i] = c;
-                out.push(make(&v));
-            }
-        }
-    }
-    out
 }
