@@ -560,6 +560,23 @@ async function browserPhases(o, set, paths, server) {
     out.typoHits = th;
     say(`d. whole: p50 ${ms3(out.whole.latency.p50)}`);
     await p.context.close();
+
+    // e. The split index with every page cached (prefetched, then one untimed pass): the same
+    //    queries as d, so split and whole differ only in the query path, not in bytes.
+    p = await newPage(browser, server, errors);
+    await p.call(() => window.bench.init());
+    await p.call(([u, c]) => window.bench.open(u, c), [manifestUrl, 512 << 20]);
+    const pf = await p.call(() => window.bench.prefetch());
+    const slat = await p.call(([qs, op]) => window.bench.latency(qs, op), [set.latency.slice(0, 1), opts]);
+    m0 = server.mark();
+    const cached = await p.call(([qs, op]) => window.bench.latency(qs, op), [set.latency, opts]);
+    const ct = sum(server.since(m0));
+    out.splitCached = {
+      prefetched: pf.bytes, prefetchMs: pf.ms, requestsWhileTimed: ct.requests, latency: latencyStats(cached.ms),
+      sameHits: cached.hits.every((h, i) => JSON.stringify(h) === JSON.stringify(lat.hits[i])), warmup: slat.ms.length,
+    };
+    say(`e. split, all cached: p50 ${ms3(out.splitCached.latency.p50)} (${ct.requests} requests while timed)`);
+    await p.context.close();
   } finally {
     await browser.close();
   }
@@ -709,6 +726,11 @@ function summary(r) {
   if (r.native?.latency) {
     const n = r.native.latency;
     L.push(`   native (cargo bench --bench corpus, same machine): p50 ${ms3(n.p50)}, p90 ${ms3(n.p90)}, p99 ${ms3(n.p99)} → wasm/native p50 ${(d.latency.p50 / n.p50).toFixed(2)}×, p99 ${(d.latency.p99 / n.p99).toFixed(2)}×; target within 2×: ${ok(d.latency.p50 <= 2 * n.p50 && d.latency.p99 <= 2 * n.p99)}`);
+  }
+  if (r.splitCached) {
+    const c = r.splitCached;
+    L.push(`e. split index, every page cached (prefetch ${kb(c.prefetched)}, ${c.requestsWhileTimed} requests while timed, same hits as d: ${c.sameHits}):`);
+    L.push(`   latency: p50 ${ms3(c.latency.p50)}, p90 ${ms3(c.latency.p90)}, p99 ${ms3(c.latency.p99)} → split/whole p50 ${(c.latency.p50 / d.latency.p50).toFixed(2)}×, p99 ${(c.latency.p99 / d.latency.p99).toFixed(2)}×; target within 2×: ${ok(c.latency.p50 <= 2 * d.latency.p50 && c.latency.p99 <= 2 * d.latency.p99)}`);
   }
   if (r.native?.lazy8) {
     const z = r.native.lazy8;

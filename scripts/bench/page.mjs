@@ -44,6 +44,11 @@ window.bench = {
     return { fetchMs, openMs: now() - t, bytes: bytes.length, memoryBefore, memory: memory(), docCount: kb.docCount };
   },
   query: timedSearch,
+  async prefetch() {
+    const t = now();
+    const bytes = await kb.prefetch();
+    return { ms: now() - t, bytes, memory: memory(), stats: kb.stats() };
+  },
   stats() {
     return kb.stats();
   },

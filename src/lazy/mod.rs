@@ -29,6 +29,7 @@ use crate::search::{SearchOptions, SearchResults};
 use crate::source::{DataFile, WorkingSet};
 use crate::split::Manifest;
 
+pub mod flight;
 mod loader;
 pub mod machine;
 mod version;

@@ -20,55 +20,7 @@ use crate::split::Manifest;
 use crate::{Index, Searcher};
 
 #[wasm_bindgen(typescript_custom_section)]
-const TS_TYPES: &str = r#"
-/** Options of `KnowledgeBase.search`. */
-export interface SearchOptions {
-  /** Hits to return (default 10). */
-  limit?: number;
-  /** Match the last word as a prefix while it is typed (default true). */
-  prefix?: boolean;
-  /** Typo tolerance (default true). */
-  typos?: boolean;
-  /** Rank documents matching any word (OR) instead of AND with fallback (default false). */
-  any?: boolean;
-  /** Aborting rejects the search with an `AbortError` and aborts its fetches (unless another
-   *  search still waits on them). */
-  signal?: AbortSignal;
-}
-/** One result. */
-export interface Hit { id: string; title: string; url: string; score: number; }
-/** The answer to a query. */
-/** The answer to a query; `truncated` when it went over a budget and was answered without some of its parts. */
-export interface SearchResults { total: number; hits: Hit[]; truncated?: boolean; }
-/** Options of `KnowledgeBase.open`. */
-export interface OpenOptions {
-  signal?: AbortSignal;
-  /** Cache budget in bytes for a split index (default 32 MiB; 16 MiB in Cloudflare Workers). */
-  cacheBytes?: number;
-  /** Per-request timeout (default 10000 ms). */
-  timeoutMs?: number;
-  /** Retries of a failed request (default 3). */
-  retries?: number;
-  /** First backoff delay (default 100 ms), doubled per retry, with jitter. */
-  backoffMs?: number;
-  /**
-   * Searches needing the same byte range wait on one fetch (default true; false in Cloudflare
-   * Workers, where a fetch belongs to the request that started it, so requests must not share
-   * one).
-   */
-  shareFetches?: boolean;
-}
-/** Counts of expensive steps in this thread (diagnostics; see `edgekb::counters`). */
-export interface EngineCounts {
-  searchers: number; parses: number; partWalks: number; dictionaryWalks: number; sectionCrcs: number;
-}
-/** Counters of `KnowledgeBase.stats()`. */
-export interface Stats {
-  split: boolean; hits: number; misses: number; evictions: number; bytesHeld: number;
-  budget: number; entries: number; requests: number; bytesFetched: number; retries: number;
-  aborted: number; rejected: number; inFlight: number;
-}
-"#;
+const TS_TYPES: &str = include_str!("types.d.ts");
 
 enum Inner {
     Single(Index<Vec<u8>>),

@@ -5,7 +5,8 @@ use std::cell::RefCell;
 use std::rc::Rc;
 use std::sync::Arc;
 
-use super::fetch::{join_all, FetchOptions, Http, NetStats};
+use super::fetch::{FetchOptions, Http, NetStats};
+use crate::lazy::flight::join_all;
 use crate::lazy::{Checked, LoadError, Machine, Need, PageStore, Step, Version};
 
 /// A split index (or a single file) on a host: where its files are, the fetches in flight,

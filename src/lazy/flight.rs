@@ -1,0 +1,257 @@
+//! Single-flight sharing for async drivers: queries that need the same request wait on one
+//! transfer, which is cancelled when the last of them stops waiting (a drop guard). No I/O and
+//! no runtime here: the driver that leads a flight does the transfer and reports its outcome;
+//! the wasm binding's `fetch` driver is one. Single-threaded (`Rc`), as drivers in a page, a
+//! worker or an isolate are.
+
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
+use std::rc::Rc;
+use std::task::{Context, Poll, Waker};
+
+use super::LoadError;
+
+/// One transfer and the queries waiting on it.
+pub struct Flight<T> {
+    waiters: Cell<usize>,
+    cancelled: Cell<bool>,
+    on_cancel: RefCell<Option<Box<dyn FnOnce()>>>,
+    outcome: RefCell<Option<Result<T, LoadError>>>,
+    wakers: RefCell<Vec<Waker>>,
+}
+
+impl<T> Flight<T> {
+    /// Whether every waiter let go before the transfer ended.
+    pub fn cancelled(&self) -> bool {
+        self.cancelled.get()
+    }
+
+    /// Runs `f` when the last waiter lets go (at once if it already has).
+    pub fn on_cancel(&self, f: impl FnOnce() + 'static) {
+        match self.cancelled.get() {
+            true => f(),
+            false => *self.on_cancel.borrow_mut() = Some(Box::new(f)),
+        }
+    }
+
+    /// Waits for `fut` (a backoff sleep, say), or until the flight is cancelled.
+    pub async fn unless_cancelled(&self, fut: impl Future<Output = ()>) {
+        let mut fut = std::pin::pin!(fut);
+        std::future::poll_fn(|cx| {
+            if self.cancelled.get() {
+                return Poll::Ready(());
+            }
+            self.wakers.borrow_mut().push(cx.waker().clone());
+            fut.as_mut().poll(cx)
+        })
+        .await
+    }
+
+    fn wake(&self) {
+        let wakers: Vec<Waker> = self.wakers.borrow_mut().drain(..).collect();
+        wakers.into_iter().for_each(Waker::wake);
+    }
+}
+
+type Map<T> = Rc<RefCell<HashMap<String, Rc<Flight<T>>>>>;
+
+/// The flights of one index, by request.
+pub struct Flights<T> {
+    map: Map<T>,
+    /// Whether queries share flights (off in Cloudflare Workers, where I/O belongs to the
+    /// request that started it).
+    share: bool,
+    started: Cell<u64>,
+}
+
+/// A query's interest in a flight: a future of its outcome. Dropping it before the flight
+/// lands releases the interest; the last one to go cancels the flight.
+pub struct Waiter<T> {
+    flight: Rc<Flight<T>>,
+}
+
+/// The handle of the driver that does a flight's transfer.
+pub struct Lead<T> {
+    flight: Rc<Flight<T>>,
+    map: Map<T>,
+    key: String,
+}
+
+impl<T: Clone> Flights<T> {
+    /// No flights yet; `share` joins queries that need the same request.
+    pub fn new(share: bool) -> Self {
+        Flights {
+            map: Rc::default(),
+            share,
+            started: Cell::new(0),
+        }
+    }
+
+    /// Flights in the air.
+    pub fn in_flight(&self) -> usize {
+        self.map.borrow().len()
+    }
+
+    /// Waits on the flight of `key`: the one in the air, or a new one whose [`Lead`] is
+    /// returned too, for the caller to drive.
+    pub fn join(&self, key: String) -> (Waiter<T>, Option<Lead<T>>) {
+        self.started.set(self.started.get() + 1);
+        let key = match self.share {
+            true => key,
+            false => format!("{key}#{}", self.started.get()),
+        };
+        if let Some(f) = self.map.borrow().get(&key) {
+            if !f.cancelled.get() {
+                f.waiters.set(f.waiters.get() + 1);
+                return (Waiter { flight: f.clone() }, None);
+            }
+        }
+        let flight = Rc::new(Flight {
+            waiters: Cell::new(1),
+            cancelled: Cell::new(false),
+            on_cancel: RefCell::new(None),
+            outcome: RefCell::new(None),
+            wakers: RefCell::new(Vec::new()),
+        });
+        self.map.borrow_mut().insert(key.clone(), flight.clone());
+        let lead = Lead {
+            flight: flight.clone(),
+            map: self.map.clone(),
+            key,
+        };
+        (Waiter { flight }, Some(lead))
+    }
+}
+
+impl<T> Lead<T> {
+    /// The flight it drives.
+    pub fn flight(&self) -> &Flight<T> {
+        &self.flight
+    }
+
+    /// Lands the flight: every waiter gets `outcome`, and it leaves the air.
+    pub fn land(self, outcome: Result<T, LoadError>) {
+        *self.flight.outcome.borrow_mut() = Some(outcome);
+        let mut map = self.map.borrow_mut();
+        if map
+            .get(&self.key)
+            .is_some_and(|f| Rc::ptr_eq(f, &self.flight))
+        {
+            map.remove(&self.key);
+        }
+        drop(map);
+        self.flight.wake();
+    }
+}
+
+impl<T: Clone> Future for Waiter<T> {
+    type Output = Result<T, LoadError>;
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        if let Some(o) = self.flight.outcome.borrow().as_ref() {
+            return Poll::Ready(o.clone());
+        }
+        self.flight.wakers.borrow_mut().push(cx.waker().clone());
+        Poll::Pending
+    }
+}
+
+impl<T> Drop for Waiter<T> {
+    fn drop(&mut self) {
+        let f = &self.flight;
+        let n = f.waiters.get() - 1;
+        f.waiters.set(n);
+        if n == 0 && f.outcome.borrow().is_none() && !f.cancelled.get() {
+            f.cancelled.set(true);
+            if let Some(cancel) = f.on_cancel.borrow_mut().take() {
+                cancel();
+            }
+            // A driver sleeping before a retry stops now instead of when its timer fires.
+            f.wake();
+        }
+    }
+}
+
+/// Waits for all `futures`, in order.
+pub async fn join_all<F: Future>(futures: Vec<F>) -> Vec<F::Output> {
+    let mut futures: Vec<Pin<Box<F>>> = futures.into_iter().map(Box::pin).collect();
+    let mut out: Vec<Option<F::Output>> = futures.iter().map(|_| None).collect();
+    std::future::poll_fn(move |cx| {
+        let mut pending = false;
+        for (f, o) in futures.iter_mut().zip(out.iter_mut()) {
+            if o.is_none() {
+                match f.as_mut().poll(cx) {
+                    Poll::Ready(v) => *o = Some(v),
+                    Poll::Pending => pending = true,
+                }
+            }
+        }
+        if pending {
+            Poll::Pending
+        } else {
+            Poll::Ready(out.iter_mut().map(|o| o.take().expect("ready")).collect())
+        }
+    })
+    .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn poll<F: Future + Unpin>(f: &mut F) -> Poll<F::Output> {
+        Pin::new(f).poll(&mut Context::from_waker(Waker::noop()))
+    }
+
+    #[test]
+    fn waiters_of_one_request_share_its_flight() {
+        let flights: Flights<u32> = Flights::new(true);
+        let (mut a, lead) = flights.join("x".into());
+        let (mut b, none) = flights.join("x".into());
+        assert!(
+            none.is_none(),
+            "the second query joins the first one's flight"
+        );
+        assert_eq!(flights.in_flight(), 1);
+        assert!(poll(&mut a).is_pending());
+        lead.unwrap().land(Ok(7));
+        assert_eq!(flights.in_flight(), 0);
+        assert!(matches!(poll(&mut a), Poll::Ready(Ok(7))));
+        assert!(matches!(poll(&mut b), Poll::Ready(Ok(7))));
+    }
+
+    #[test]
+    fn the_last_waiter_to_let_go_cancels_the_flight() {
+        let flights: Flights<u32> = Flights::new(true);
+        let (a, lead) = flights.join("x".into());
+        let (b, _) = flights.join("x".into());
+        let lead = lead.unwrap();
+        let cancelled = Rc::new(Cell::new(0));
+        let c = cancelled.clone();
+        lead.flight().on_cancel(move || c.set(c.get() + 1));
+        drop(a);
+        assert!(!lead.flight().cancelled(), "one query still waits");
+        drop(b);
+        assert!(lead.flight().cancelled());
+        assert_eq!(cancelled.get(), 1);
+        // A cancelled flight is not joined: the next query starts its own.
+        let (_c, again) = flights.join("x".into());
+        assert!(again.is_some());
+        lead.land(Err(LoadError::Aborted));
+        assert_eq!(
+            flights.in_flight(),
+            1,
+            "landing the old flight leaves the new one"
+        );
+    }
+
+    #[test]
+    fn unshared_flights_are_one_per_query() {
+        let flights: Flights<u32> = Flights::new(false);
+        let (_a, first) = flights.join("x".into());
+        let (_b, second) = flights.join("x".into());
+        assert!(first.is_some() && second.is_some());
+        assert_eq!(flights.in_flight(), 2);
+    }
+}
