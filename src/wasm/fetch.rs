@@ -63,17 +63,10 @@ impl<T: Clone + 'static> Http<T> {
         if let Some(lead) = lead {
             let (stats, options, name) = (self.stats.clone(), self.options, name.to_string());
             let fetch = async move {
-                let outcome = drive(
-                    lead.flight(),
-                    &stats,
-                    options,
-                    &name,
-                    &url,
-                    range,
-                    no_store,
-                    check,
-                );
-                lead.land(outcome.await);
+                let flight = lead.flight();
+                let outcome =
+                    drive(flight, &stats, options, &name, &url, range, no_store, check).await;
+                lead.land(outcome);
             };
             wasm_bindgen_futures::spawn_local(fetch);
         }
