@@ -159,6 +159,25 @@ describe('split index in Node', () => {
         assertMatchesGolden(result, c.expect, caseName(c, i));
       });
     }
+    test('one searcher and one parse per query; a dictionary part is walked once, on arrival', async () => {
+      const { engineCounts } = await loadNode();
+      for (const q of ['stratgy gam', 'compresion', 'tmux', '"real time strategy"', 'edi', 'xtrategy']) {
+        const start = engineCounts();
+        const logAt = cutServer.stats().log.length;
+        const first = await kb.search(q, { limit: 5 });
+        const mid = engineCounts();
+        assert.equal(mid.searchers - start.searchers, 1, `${q}: searchers`);
+        assert.equal(mid.parses - start.parses, 1, `${q}: parses`);
+        const partRequests = cutServer.stats().log.slice(logAt).filter((l) => l.pathname === '/' + cutFiles.terms).length;
+        assert.equal(mid.partWalks > start.partWalks, partRequests > 0, `${q}: walks ${mid.partWalks - start.partWalks}, part requests ${partRequests}`);
+        const again = await kb.search(q, { limit: 5 });
+        const end = engineCounts();
+        assert.deepEqual(again, first);
+        assert.equal(end.partWalks, mid.partWalks, `${q}: a cached part was walked again`);
+        assert.equal(end.searchers - mid.searchers, 1, `${q}: searchers, again`);
+        assert.equal(end.parses - mid.parses, 1, `${q}: parses, again`);
+      }
+    });
     test('dictionary parts came in Range requests, never the whole terms file', () => {
       const parts = cutServer.stats().log.filter((l) => l.pathname === '/' + cutFiles.terms);
       assert.ok(parts.length > 0, 'no dictionary part was fetched');
