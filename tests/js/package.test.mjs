@@ -313,6 +313,51 @@ describe('the npm package, from its tarball', { timeout: 600_000 }, () => {
     });
   });
 
+  describe("the package README's examples, copied and run as written", () => {
+    let dir;
+    let readme;
+    // The `lang` code blocks of the section whose heading starts with `heading`.
+    const blocks = (heading, lang) => {
+      const section = readme.split(/^## /m).find((sec) => sec.startsWith(heading));
+      assert.ok(section, `no section "${heading}" in the package README`);
+      return [...section.matchAll(new RegExp('```' + lang + '\\n([\\s\\S]*?)```', 'g'))].map((m) => m[1]);
+    };
+    before(async () => {
+      dir = await project('readme-app');
+      readme = await readFile(join(dir, 'node_modules/edgekb/README.md'), 'utf8');
+    });
+
+    test('1. build an index: the shell commands, then the script', async () => {
+      const [shell] = blocks('1. Build an index', 'sh');
+      await runOk('sh', ['-ec', shell], { cwd: dir });
+      assert.ok(existsSync(join(dir, 'public/kb/manifest.json')));
+      assert.ok(existsSync(join(dir, 'kb.ekb')));
+      const [script] = blocks('1. Build an index', 'js');
+      await writeFile(join(dir, 'build-example.mjs'), script);
+      const r = await runOk(process.execPath, ['build-example.mjs'], { cwd: dir });
+      assert.match(r.stdout, /^2 documents, \d+ terms: .*manifest\.json$/m);
+    });
+
+    test('3. in Node: search the file built in 1', async () => {
+      const [script] = blocks('3. In Node', 'js');
+      await writeFile(join(dir, 'node-example.mjs'), script);
+      const r = await runOk(process.execPath, ['node-example.mjs'], { cwd: dir });
+      assert.match(r.stdout, /^1 \[/);
+      assert.match(r.stdout, /id: '0ad'/);
+    });
+
+    test('TypeScript: the example type-checks', async () => {
+      const [ts] = blocks('TypeScript', 'ts');
+      await writeFile(join(dir, 'example.ts'), ts);
+      await writeFile(
+        join(dir, 'tsconfig.json'),
+        JSON.stringify({ compilerOptions: { target: 'es2022', module: 'nodenext', moduleResolution: 'nodenext', strict: true, noEmit: true, lib: ['es2022', 'dom'], types: [] }, files: ['example.ts'] }),
+      );
+      const r = await run(TSC, ['--noEmit', '-p', '.'], { cwd: dir });
+      assert.equal(r.code, 0, r.stdout + r.stderr);
+    });
+  });
+
   describe('an esbuild production bundle in headless Chromium', () => {
     let dir;
     let server;
