@@ -5,7 +5,8 @@
 #   ./build.sh build   native CLI + wasm package (pkg/) + the npm package (target/npm/edgekb-*.tgz)
 #   ./build.sh package the npm package alone (the builder's wasm, then npm pack), after a build
 #   ./build.sh demo    build, make a sample knowledge base, serve www/ on 127.0.0.1
-#   ./build.sh test    every test: cargo test, then the wasm in Node, Chromium and workerd
+#   ./build.sh test    every test: cargo test, then the wasm in Node, Chromium and workerd, and the
+#                      npm package from its tarball (Node, npx edgekb build, esbuild, wrangler, tsc)
 #   ./build.sh bench   benchmark figures (see BENCHMARKS.md)
 #
 # Every subcommand runs `setup` first.
@@ -82,8 +83,10 @@ install_wasm_pack() {
 }
 
 install_npm() {
-  # devDependencies from the committed lockfile: binaryen (wasm-opt), playwright-core, workerd.
+  # devDependencies from the committed lockfile: binaryen (wasm-opt), playwright-core, workerd,
+  # and for the npm package's tests esbuild, typescript and wrangler (4.86: the last for Node 20).
   if [ -x node_modules/.bin/wasm-opt ] && [ -x node_modules/.bin/workerd ] &&
+     [ -x node_modules/.bin/esbuild ] && [ -x node_modules/.bin/tsc ] && [ -x node_modules/.bin/wrangler ] &&
      [ -d node_modules/playwright-core ] && [ node_modules/.package-lock.json -nt package-lock.json ]; then
     return 0
   fi
@@ -262,7 +265,7 @@ cmd_test() {
   cmd_build
   log "cargo test"
   cargo test --quiet
-  log "wasm in Node, Chromium and workerd"
+  log "wasm in Node, Chromium and workerd; the npm package"
   node --test --test-concurrency=1 tests/js/*.test.mjs
 }
 
@@ -281,7 +284,7 @@ main() {
     demo)  cmd_setup; cmd_demo ;;
     test)  cmd_setup; cmd_test ;;
     bench) cmd_setup; cmd_bench "$@" ;;
-    *) sed -n '2,11p' "$0"; exit 2 ;;
+    *) sed -n '2,12p' "$0"; exit 2 ;;
   esac
 }
 main "$@"
