@@ -85,7 +85,11 @@ fn config_error(path: &str, message: impl std::fmt::Display) -> Error {
 
 fn load_config(config: Option<(&str, &[u8])>) -> Result<(Schema, AnalyzerConfig, Bm25), Error> {
     let Some((path, bytes)) = config else {
-        return Ok((Schema::default(), AnalyzerConfig::default(), Bm25::default()));
+        return Ok((
+            Schema::default(),
+            AnalyzerConfig::default(),
+            Bm25::default(),
+        ));
     };
     let text = std::str::from_utf8(bytes).map_err(|_| config_error(path, NOT_UTF8))?;
     let cfg: Config = toml::from_str(text).map_err(|e| config_error(path, e))?;
@@ -139,7 +143,10 @@ impl Builder {
     /// A builder with the settings of `config_bytes` (the text of an `edgekb.toml` read from
     /// `config_path`), or the defaults when there is none.
     #[wasm_bindgen(constructor)]
-    pub fn new(config_path: Option<String>, config_bytes: Option<Vec<u8>>) -> Result<Builder, JsValue> {
+    pub fn new(
+        config_path: Option<String>,
+        config_bytes: Option<Vec<u8>>,
+    ) -> Result<Builder, JsValue> {
         let config = match (&config_path, &config_bytes) {
             (Some(p), Some(b)) => Some((p.as_str(), b.as_slice())),
             _ => None,
@@ -216,13 +223,19 @@ impl Builder {
             .ok_or_else(|| js_error("InvalidArgument", "this build is finished already"))?;
         let mut options = SplitOptions::default();
         for (value, slot) in [
-            (resident_dictionary_bytes, &mut options.resident_dictionary_bytes),
+            (
+                resident_dictionary_bytes,
+                &mut options.resident_dictionary_bytes,
+            ),
             (dictionary_part_bytes, &mut options.part_bytes),
             (resident_display_bytes, &mut options.resident_display_bytes),
         ] {
             if let Some(v) = value {
                 if !(v.is_finite() && v >= 0.0 && v.fract() == 0.0 && v <= usize::MAX as f64) {
-                    return Err(js_error("InvalidArgument", &format!("{v} is not a byte count")));
+                    return Err(js_error(
+                        "InvalidArgument",
+                        &format!("{v} is not a byte count"),
+                    ));
                 }
                 *slot = v as usize;
             }
@@ -333,7 +346,9 @@ impl Output {
     /// Bytes of immutable file `i`; moves them out (a second call returns nothing).
     #[wasm_bindgen(js_name = takeFile)]
     pub fn take_file(&mut self, i: usize) -> Option<Vec<u8>> {
-        Some(std::mem::take(&mut self.split.as_mut()?.files.get_mut(i)?.1))
+        Some(std::mem::take(
+            &mut self.split.as_mut()?.files.get_mut(i)?.1,
+        ))
     }
 
     /// manifest.json of a split index, as the native CLI writes it.
