@@ -2,9 +2,12 @@
 # edgekb's single entry point. Idempotent: every step is skipped when what it makes is there.
 #
 #   ./build.sh setup   install what is missing, at pinned versions
-#   ./build.sh build   native CLI + wasm package (pkg/), prints the .wasm size raw and gzipped
+#   ./build.sh build   native CLI + wasm package (pkg/) + the npm package (target/npm/edgekb-*.tgz)
+#   ./build.sh package the npm package alone (the builder's wasm, then npm pack), after a build
 #   ./build.sh demo    build, make a sample knowledge base, serve www/ on 127.0.0.1
-#   ./build.sh test    every test: cargo test, then the wasm in Node, Chromium and workerd
+#   ./build.sh test    every test: fmt, clippy, cargo test, then the wasm in Node, Chromium and
+#                      workerd, and the npm package from its tarball (Node, npx edgekb build,
+#                      esbuild, wrangler, tsc)
 #   ./build.sh bench   benchmark figures natively: corpus and hostile queries (see BENCHMARKS.md)
 #
 # Every subcommand runs `setup` first.
@@ -81,8 +84,10 @@ install_wasm_pack() {
 }
 
 install_npm() {
-  # devDependencies from the committed lockfile: binaryen (wasm-opt), playwright-core, workerd.
+  # devDependencies from the committed lockfile: binaryen (wasm-opt), playwright-core, workerd,
+  # and for the npm package's tests esbuild, typescript and wrangler (4.86: the last for Node 20).
   if [ -x node_modules/.bin/wasm-opt ] && [ -x node_modules/.bin/workerd ] &&
+     [ -x node_modules/.bin/esbuild ] && [ -x node_modules/.bin/tsc ] && [ -x node_modules/.bin/wrangler ] &&
      [ -d node_modules/playwright-core ] && [ node_modules/.package-lock.json -nt package-lock.json ]; then
     return 0
   fi
@@ -150,27 +155,114 @@ cmd_build_wasm() {
   node --input-type=module -e "import {loadNode} from './js/node.mjs'; await loadNode(); console.log('wasm package loads in node')"
 }
 
-cmd_build() { cmd_build_native; cmd_build_wasm; }
+# The builder for Node (`npx edgekb build`): crates/edgekb-build, the library's IndexBuilder and
+# split writer compiled the same way as the search module, into a wasm module of its own, so the
+# search module does not grow.
+#
+# Two dependencies compress differently on a 32-bit target, so the same documents would make a
+# different (equally valid) index on wasm32 than natively, not the native CLI's byte for byte:
+#  - fst's builder deduplicates nodes through a cache indexed by `(hash as usize) % 10000`, and
+#    usize truncates the 64-bit hash on wasm32;
+#  - lz4_flex hashes 5 bytes (read as a usize) to find matches on 64-bit targets and 4 bytes on
+#    32-bit ones.
+# The builder is compiled against copies of the two crates, made from their own .crate files in
+# cargo's cache into target/npm/<crate>-patched/, where these lines compute what they compute on
+# a 64-bit target ([patch.crates-io] in crates/edgekb-build/Cargo.toml). Nothing of either crate
+# is committed here; the package test compares the outputs byte for byte.
+unpack_crate() { # name -> target/npm/<name>-patched, fresh; echoes the directory
+  local name=$1 version crate dir
+  version=$(awk -v n="name = \"$name\"" '$0==n{getline; gsub(/[^0-9.]/,""); print; exit}' Cargo.lock)
+  dir=target/npm/$name-patched
+  crate=$(find "${CARGO_HOME:-$HOME/.cargo}/registry/cache" -name "$name-$version.crate" | head -1)
+  [ -n "$crate" ] || die "$name-$version.crate is not in cargo's cache (cargo fetch failed?)"
+  rm -rf "$dir" && mkdir -p "$dir"
+  tar xzf "$crate" -C "$dir" --strip-components=1
+  # Their warnings under a newer rustc are theirs, not ours.
+  printf '\n[lints.rust]\nwarnings = "allow"\n' >> "$dir/Cargo.toml"
+  echo "$dir"
+}
+
+patch_deps() {
+  local stamp=target/npm/.deps-patched-$(sha256sum Cargo.lock build.sh | sha256sum | cut -c1-16) dir f
+  [ -f "$stamp" ] && return 0
+  cargo fetch --quiet
+  dir=$(unpack_crate fst)
+  f=$dir/src/raw/registry.rs
+  sed -i 's/(h as usize) % self.table_size/(h % self.table_size as u64) as usize/' "$f"
+  grep -q '(h % self.table_size as u64) as usize' "$f" || die "$f: the line to patch was not found (patch_deps in build.sh)"
+  dir=$(unpack_crate lz4_flex)
+  f=$dir/src/block/hashtable.rs
+  [ "$(grep -c 'target_pointer_width' "$f")" = 3 ] || die "$f: not the lines patch_deps expects (patch_deps in build.sh)"
+  sed -i -e 's/fn hash5(sequence: usize) -> u32 {/fn hash5(sequence: u64) -> u32 {/' \
+         -e 's/889523592379_usize/889523592379_u64/; s/11400714785074694791_usize/11400714785074694791_u64/' \
+         -e 's/hash5(super::compress::get_batch_arch(input, pos)) as usize/hash5(u64::from_ne_bytes(input[pos..pos + 8].try_into().unwrap())) as usize/' \
+         -e 's/#\[cfg(target_pointer_width = "64")\]/#[cfg(all())]/' \
+         -e 's/#\[cfg(target_pointer_width = "32")\]/#[cfg(any())]/' "$f"
+  grep -q 'hash5(u64::from_ne_bytes' "$f" || die "$f: the line to patch was not found (patch_deps in build.sh)"
+  rm -f target/npm/.deps-patched-* && touch "$stamp"
+}
+
+cmd_build_builder_wasm() {
+  patch_deps
+  wasm_env
+  log "wasm-pack build crates/edgekb-build (the builder for Node)"
+  "${WASM_CARGO_ENV[@]}" wasm-pack --quiet build crates/edgekb-build --release --target web --mode "$WASM_PACK_MODE" \
+      --out-dir "$ROOT/target/npm/builder-pkg" --out-name edgekb_build --no-opt
+  local wasm=target/npm/builder-pkg/edgekb_build_bg.wasm
+  node_modules/.bin/wasm-opt -O3 --strip-debug --strip-producers --enable-bulk-memory --enable-nontrapping-float-to-int \
+      --enable-sign-ext --enable-mutable-globals "$wasm" -o "$wasm.opt"
+  mv "$wasm.opt" "$wasm"
+  printf 'edgekb builder .wasm: %d bytes raw, %d bytes gzip\n' "$(stat -c %s "$wasm")" "$(gzip -9c "$wasm" | wc -c)"
+}
+
+# The npm package `edgekb`: npm/ (entries, types, README, CHANGELOG) plus the search module from
+# pkg/ and the builder from target/npm/builder-pkg/, assembled in target/npm/package/ and packed
+# with `npm pack` into target/npm/edgekb-<version>.tgz.
+cmd_package() {
+  local stage=target/npm/package
+  grep -q '^async function __wbg_init(' pkg/edgekb.js ||
+    die "pkg/edgekb.js has no __wbg_init: the browser entry (npm/browser-init.js) must follow the new wasm-bindgen glue"
+  rm -rf "$stage" target/npm/edgekb-*.tgz
+  mkdir -p "$stage/bin" "$stage/builder"
+  cp npm/package.json npm/README.md npm/CHANGELOG.md npm/index.d.ts npm/build.d.ts npm/node.mjs npm/workerd.mjs \
+     npm/build.mjs "$stage/"
+  cp npm/bin/edgekb.mjs "$stage/bin/"
+  cp pkg/edgekb_bg.wasm "$stage/"
+  cp pkg/edgekb.js "$stage/glue.js"
+  # The browser entry is the glue itself plus its initialisation, one file (and the .wasm).
+  cat pkg/edgekb.js npm/browser-init.js > "$stage/edgekb.js"
+  cp target/npm/builder-pkg/edgekb_build.js target/npm/builder-pkg/edgekb_build_bg.wasm "$stage/builder/"
+  chmod +x "$stage/bin/edgekb.mjs"
+  log "npm pack"
+  (cd "$stage" && npm pack --quiet --pack-destination .. >/dev/null)
+  ls target/npm/edgekb-*.tgz
+}
+
+cmd_build() { cmd_build_native; cmd_build_wasm; cmd_build_builder_wasm; cmd_package; }
 
 sample_kb() {
-  # A sample knowledge base: the first 5,000 Debian package descriptions when ../shared/data is
-  # beside the checkout, else the committed fixture. Written split (manifest.json + content-
-  # addressed files) so the page loads it lazily, the way a real site would.
-  local src=../shared/data/debian-packages.jsonl.gz
+  # A sample knowledge base: all 63,666 Debian package descriptions when ../shared/data is beside
+  # the checkout, else the committed fixture. Written split (manifest.json + content-addressed
+  # files) so the page loads it lazily, the way a real site would.
+  local src=../shared/data/debian-packages.jsonl.gz docs
   mkdir -p target/sample
   if [ -f "$src" ]; then
-    [ -s target/sample/docs.jsonl ] || { gzip -dc "$src" || true; } | head -n 5000 > target/sample/docs.jsonl
+    docs=target/sample/debian-packages.jsonl
+    [ -s "$docs" ] || gzip -dc "$src" > "$docs"
   else
-    cp tests/fixtures/docs.jsonl target/sample/docs.jsonl
+    docs=tests/fixtures/docs.jsonl
   fi
   rm -rf www/kb/sample
-  ./target/release/edgekb build target/sample/docs.jsonl --out www/kb/sample --split
+  ./target/release/edgekb build "$docs" --out www/kb/sample --split
 }
 
 cmd_demo() {
   cmd_build
   sample_kb
-  rm -rf www/pkg && cp -r pkg www/pkg
+  # The page imports the engine from the npm package, as a site would: www/pkg/ is the packed
+  # tarball unpacked (its browser entry edgekb.js and edgekb_bg.wasm).
+  rm -rf www/pkg && mkdir -p www/pkg
+  tar xzf target/npm/edgekb-*.tgz -C www/pkg --strip-components=1
   log "serving www/ (Ctrl-C to stop)"
   exec node scripts/serve.mjs www "${PORT:-8080}"
 }
@@ -183,7 +275,7 @@ cmd_test() {
   cargo bench --quiet --no-run
   log "cargo test"
   cargo test --quiet
-  log "wasm in Node, Chromium and workerd"
+  log "wasm in Node, Chromium and workerd; the npm package"
   node --test --test-concurrency=1 tests/js/*.test.mjs
 }
 
@@ -202,10 +294,11 @@ main() {
   case $cmd in
     setup) cmd_setup ;;
     build) cmd_setup; cmd_build ;;
+    package) cmd_setup; cmd_build_builder_wasm; cmd_package ;;
     demo)  cmd_setup; cmd_demo ;;
     test)  cmd_setup; cmd_test ;;
     bench) cmd_setup; cmd_bench "$@" ;;
-    *) sed -n '2,10p' "$0"; exit 2 ;;
+    *) sed -n '2,12p' "$0"; exit 2 ;;
   esac
 }
 main "$@"

@@ -2,7 +2,7 @@
 // (the dictionary now, the rest in ranges as queries need it) and searches as you type. A new
 // keystroke aborts the search still running. A Service Worker (sw.js) keeps the page, the engine
 // and every index file fetched, so the page keeps working offline after a visit.
-import init, { KnowledgeBase } from './pkg/edgekb.js';
+import init, { KnowledgeBase } from './pkg/edgekb.js'; // the npm package's browser entry: www/pkg/ is its unpacked tarball (./build.sh demo)
 
 const INDEX_URL = './kb/sample/manifest.json';
 const LIMIT = 20;

@@ -1,0 +1,154 @@
+// Types of the `edgekb` package (every runtime entry exports the same API).
+
+/** Options of {@link KnowledgeBase.search}. */
+export interface SearchOptions {
+  /** Hits to return, 0 to 10000 (default 10). */
+  limit?: number;
+  /** Match the last word as a prefix while it is typed (default true). */
+  prefix?: boolean;
+  /** Typo tolerance (default true). */
+  typos?: boolean;
+  /** Rank documents matching any word (OR) instead of AND with fallback (default false). */
+  any?: boolean;
+  /**
+   * Aborting rejects the search with an `AbortError` (a `DOMException`) and aborts its fetches,
+   * unless another search still waits on them.
+   */
+  signal?: AbortSignal;
+}
+
+/** One result. */
+export interface Hit {
+  id: string;
+  title: string;
+  url: string;
+  /** BM25F score: higher is better; comparable within one result list only. */
+  score: number;
+}
+
+/** The answer to a query. */
+export interface SearchResults {
+  /** Documents that matched (all of them, not only the hits returned). */
+  total: number;
+  /** The best `limit` documents, best first. */
+  hits: Hit[];
+}
+
+/** Options of {@link KnowledgeBase.open}. */
+export interface OpenOptions {
+  /** Aborting rejects the open with an `AbortError`. */
+  signal?: AbortSignal;
+  /** Cache budget in bytes for a split index (default 32 MiB; 16 MiB in Cloudflare Workers). */
+  cacheBytes?: number;
+  /** Per-request timeout in ms, 1 to 600000 (default 10000). */
+  timeoutMs?: number;
+  /** Retries of a failed request, 0 to 10 (default 3). */
+  retries?: number;
+  /** First backoff delay in ms (default 100), doubled per retry, with jitter. */
+  backoffMs?: number;
+  /**
+   * Searches needing the same byte range wait on one fetch (default true; false in Cloudflare
+   * Workers, where a fetch belongs to the request that started it).
+   */
+  shareFetches?: boolean;
+}
+
+/** Cache and network counters ({@link KnowledgeBase.stats}). */
+export interface Stats {
+  /** Whether this is a split index (manifest + files fetched in ranges). */
+  split: boolean;
+  hits: number;
+  misses: number;
+  evictions: number;
+  /** Bytes held by the cache now. */
+  bytesHeld: number;
+  /** The cache budget in bytes. */
+  budget: number;
+  entries: number;
+  /** HTTP requests made. */
+  requests: number;
+  bytesFetched: number;
+  retries: number;
+  aborted: number;
+  rejected: number;
+  inFlight: number;
+}
+
+/** Options of {@link KnowledgeBase.prefetch} and {@link KnowledgeBase.refresh}. */
+export interface SignalOptions {
+  signal?: AbortSignal;
+}
+
+/**
+ * `code` of an {@link EdgekbError}.
+ *
+ * - the index: `BadMagic` (not an edgekb index), `UnsupportedVersion`, `Truncated`, `Corrupt`,
+ *   `ChecksumMismatch`, `NotLoaded` (a bug: please report it);
+ * - budgets and input: `LimitExceeded`, `InvalidDocument`, `InvalidConfig`, `Unsupported`,
+ *   `InvalidArgument` (a bad option or argument);
+ * - the network (split indexes and `open`): `HttpStatus`, `Network`, `Timeout`;
+ * - files: `Io`.
+ */
+export type EdgekbErrorCode =
+  | 'BadMagic'
+  | 'UnsupportedVersion'
+  | 'Truncated'
+  | 'Corrupt'
+  | 'ChecksumMismatch'
+  | 'LimitExceeded'
+  | 'InvalidDocument'
+  | 'InvalidConfig'
+  | 'Unsupported'
+  | 'NotLoaded'
+  | 'Io'
+  | 'InvalidArgument'
+  | 'HttpStatus'
+  | 'Network'
+  | 'Timeout';
+
+/**
+ * What every method rejects (or throws) with, except an abort: an `Error` whose `name` is
+ * `"EdgekbError"` and whose `code` says what went wrong. An aborted call rejects with the
+ * signal's reason, an `AbortError`.
+ */
+export interface EdgekbError extends Error {
+  name: 'EdgekbError';
+  code: EdgekbErrorCode;
+}
+
+/** Whether `err` is an {@link EdgekbError} (a type guard). */
+export declare function isEdgekbError(err: unknown): err is EdgekbError;
+
+/** An index: one file opened from its bytes, or a split index opened from its manifest's URL. */
+export declare class KnowledgeBase {
+  private constructor();
+  /** Opens a single-file index from its bytes; checks every checksum (throws an EdgekbError). */
+  static fromBytes(bytes: Uint8Array): KnowledgeBase;
+  /**
+   * Opens an index over the global `fetch`: a URL ending in `.json` is a split index's manifest
+   * (the dictionary is fetched now, the rest in ranges on demand); anything else is a single-file
+   * index, fetched whole.
+   */
+  static open(url: string, options?: OpenOptions): Promise<KnowledgeBase>;
+  /** Number of documents. */
+  readonly docCount: number;
+  /**
+   * Searches. Never fails on a malformed query; rejects on a damaged index, a network failure
+   * after its retries, a budget, or an abort (`AbortError`).
+   */
+  search(query: string, options?: SearchOptions): Promise<SearchResults>;
+  /** Cache and network counters. */
+  stats(): Stats;
+  /**
+   * Split index: loads whole data files while they fit in the cache budget; resolves to the
+   * bytes cached. A no-op for a single-file index.
+   */
+  prefetch(options?: SignalOptions): Promise<number>;
+  /**
+   * Split index: re-reads the manifest and, when it names a new version, swaps to it (searches
+   * already running finish on theirs). Resolves to whether the version changed.
+   */
+  refresh(options?: SignalOptions): Promise<boolean>;
+  /** Releases the index's memory in the wasm heap now (it is also released when collected). */
+  free(): void;
+}
