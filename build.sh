@@ -140,7 +140,7 @@ cmd_build_wasm() {
   wasm_env
   log "wasm-pack build (--target web, mode $WASM_PACK_MODE)"
   "${WASM_CARGO_ENV[@]}" wasm-pack --quiet build --release --target web --mode "$WASM_PACK_MODE" \
-      --out-dir pkg --out-name edgekb --no-opt -- --no-default-features
+      --out-dir pkg --out-name edgekb --no-opt -- --no-default-features --features binding
   local wasm=pkg/edgekb_bg.wasm
   [ -x node_modules/.bin/wasm-opt ] || die "node_modules/.bin/wasm-opt is missing: run ./build.sh setup"
   node_modules/.bin/wasm-opt -O3 --strip-debug --strip-producers --enable-bulk-memory --enable-nontrapping-float-to-int \

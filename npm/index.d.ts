@@ -51,6 +51,11 @@ export interface OpenOptions {
    * Workers, where a fetch belongs to the request that started it).
    */
   shareFetches?: boolean;
+  /**
+   * What to fetch with instead of the global `fetch` (a Worker answering from R2, say): called
+   * as `fetch(url, {headers, signal, cache})`, it must resolve to a `Response`.
+   */
+  fetch?: (url: string, init: RequestInit) => Promise<Response>;
 }
 
 /** Cache and network counters ({@link KnowledgeBase.stats}). */

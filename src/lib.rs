@@ -65,7 +65,7 @@ pub mod store;
 #[forbid(unsafe_code)]
 pub mod terminfo;
 
-#[cfg(target_arch = "wasm32")]
+#[cfg(all(target_arch = "wasm32", feature = "binding"))]
 pub mod wasm;
 
 pub use analysis::{Analyzer, Language};

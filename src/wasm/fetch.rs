@@ -61,7 +61,8 @@ impl<T: Clone + 'static> Http<T> {
         };
         let (waiter, lead) = self.flights.join(key);
         if let Some(lead) = lead {
-            let (stats, options, name) = (self.stats.clone(), self.options, name.to_string());
+            let (stats, options, name) =
+                (self.stats.clone(), self.options.clone(), name.to_string());
             let fetch = async move {
                 let flight = lead.flight();
                 let outcome =
@@ -113,7 +114,8 @@ async fn drive<T>(
             t.set(true);
             a.abort();
         });
-        let result = fetch_once(name, url, range.clone(), no_store, &abort.signal()).await;
+        let with = options.fetch.as_ref();
+        let result = fetch_once(with, name, url, range.clone(), no_store, &abort.signal()).await;
         drop(timer);
         *controller.borrow_mut() = None;
         stats.borrow_mut().requests += 1;
@@ -179,6 +181,7 @@ fn supports_request_cache() -> bool {
 
 /// One `fetch`, with `Range` when asked; 200 and 206 are accepted (the caller checks lengths).
 async fn fetch_once(
+    with: Option<&Function>,
     name: &str,
     url: &str,
     range: Option<Range<u64>>,
@@ -194,10 +197,13 @@ async fn fetch_once(
         false => network(message_of(&e)),
     };
     let global = js_sys::global();
-    let fetch: Function = Reflect::get(&global, &"fetch".into())
-        .ok()
-        .and_then(|f| f.dyn_into().ok())
-        .ok_or_else(|| network("this JavaScript environment has no global fetch".into()))?;
+    let fetch: Function = match with {
+        Some(f) => f.clone(),
+        None => Reflect::get(&global, &"fetch".into())
+            .ok()
+            .and_then(|f| f.dyn_into().ok())
+            .ok_or_else(|| network("this JavaScript environment has no global fetch".into()))?,
+    };
     let init = Object::new();
     let set = |k: &str, v: &JsValue| {
         let _ = Reflect::set(&init, &k.into(), v);

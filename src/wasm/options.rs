@@ -36,6 +36,8 @@ extern "C" {
     fn backoff_ms(this: &JsOpenOptions) -> JsValue;
     #[wasm_bindgen(method, getter, js_name = shareFetches)]
     fn share_fetches(this: &JsOpenOptions) -> JsValue;
+    #[wasm_bindgen(method, getter)]
+    fn fetch(this: &JsOpenOptions) -> JsValue;
 }
 
 /// An integer option in `min..=max`, or `None` when not given.
@@ -97,7 +99,7 @@ pub(crate) fn search(options: &JsValue) -> Result<SearchOptions, JsErr> {
 }
 
 /// `open`'s options.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub(crate) struct Open {
     pub cache_bytes: usize,
     pub timeout_ms: u32,
@@ -105,6 +107,9 @@ pub(crate) struct Open {
     /// Share one in-flight fetch between searches that need the same range (single-flight).
     /// Off in Cloudflare Workers, where I/O belongs to the request that started it.
     pub share: bool,
+    /// What to fetch with instead of the global `fetch` (a Worker reading R2, say): called as
+    /// `fetch(url, {headers, signal, cache})`, it must resolve to a `Response`.
+    pub fetch: Option<js_sys::Function>,
 }
 
 /// Whether this is Cloudflare Workers (`navigator.userAgent`).
@@ -128,6 +133,7 @@ pub(crate) fn open(options: &JsValue) -> Result<Open, JsErr> {
         timeout_ms: 10_000,
         retry: Retry::default(),
         share: !workers,
+        fetch: None,
     };
     let Some(o) = object::<JsOpenOptions>(options) else {
         return Ok(d);
@@ -144,5 +150,12 @@ pub(crate) fn open(options: &JsValue) -> Result<Open, JsErr> {
                 .map_or(d.retry.backoff_ms, |n| n as u32),
         },
         share: flag(o.share_fetches(), "shareFetches", d.share)?,
+        fetch: match o.fetch() {
+            f if f.is_undefined() || f.is_null() => None,
+            f => Some(
+                f.dyn_into()
+                    .map_err(|_| invalid("option fetch must be a function"))?,
+            ),
+        },
     })
 }

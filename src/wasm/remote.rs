@@ -28,8 +28,8 @@ impl Remote {
         Remote {
             manifest_url: url.to_string(),
             base,
-            http: Http::new(options, Rc::new(RefCell::new(NetStats::default()))),
             store: RefCell::new(PageStore::new(options.cache_bytes)),
+            http: Http::new(options, Rc::new(RefCell::new(NetStats::default()))),
             version: RefCell::new(None),
         }
     }

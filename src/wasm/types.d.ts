@@ -35,6 +35,11 @@ export interface OpenOptions {
    * one).
    */
   shareFetches?: boolean;
+  /**
+   * What to fetch with instead of the global `fetch` (a Worker answering from R2, say): called
+   * as `fetch(url, {headers, signal, cache})`, it must resolve to a `Response`.
+   */
+  fetch?: (url: string, init: RequestInit) => Promise<Response>;
 }
 /** Counts of expensive steps in this thread (diagnostics; see `edgekb::counters`). */
 export interface EngineCounts {

@@ -714,12 +714,26 @@ describe('split index in Node', () => {
         'retries 1.5': { retries: 1.5 },
         'retries "3"': { retries: '3' },
         'signal not a signal': { signal: {} },
+        'fetch not a function': { fetch: 'nope' },
       })) {
         await assert.rejects(KnowledgeBase.open(manifestUrl, options), (err) => assertEdgekbCode(err, 'InvalidArgument', name));
       }
       const kb = await open();
       await assert.rejects(kb.search('tmux', { limit: -1 }), (err) => assertEdgekbCode(err, 'InvalidArgument', 'limit -1'));
       await assert.rejects(kb.search('tmux', { signal: 'nope' }), (err) => assertEdgekbCode(err, 'InvalidArgument', 'signal'));
+    });
+    test('the fetch option replaces the global fetch for every request of the index', T, async () => {
+      const seen = [];
+      const viaOption = async (url, init) => {
+        seen.push([String(url), init?.headers?.Range ?? null]);
+        return fetch(url, init);
+      };
+      const kb = await KnowledgeBase.open(manifestUrl, { ...FAST, fetch: viaOption });
+      const golden = caseOf('strategy game');
+      assertMatchesGolden(await kb.search('strategy game', caseOptions(golden)), golden.expect, 'via the fetch option');
+      assert.ok(seen.length >= 2, `only ${seen.length} fetches went through the option`);
+      assert.ok(seen[0][0].endsWith('/manifest.json'), seen[0][0]);
+      assert.ok(seen.slice(2).every(([, range]) => /^bytes=\d+-\d+$/.test(range ?? '')), JSON.stringify(seen));
     });
   });
 });

@@ -6,8 +6,8 @@
 // The index is a split index (`npx edgekb build docs.jsonl --out public/kb --split`), read from an
 // R2 bucket (INDEX_SOURCE = "r2": `env.BUCKET.get(key, {range})`, one range per page run a query
 // needs) or from the Worker's static assets (INDEX_SOURCE = "assets"). The engine reads through
-// `fetch`; this Worker answers the engine's fetches of INTERNAL_ORIGIN itself, from the bucket or
-// the assets, and passes every other fetch through.
+// the `fetch` it is given (the `fetch` option of KnowledgeBase.open): this Worker answers the
+// engine's fetches of INTERNAL_ORIGIN itself, from the bucket or the assets.
 //
 // One engine per isolate: the first request opens the index (requests arriving meanwhile wait on
 // the same open), later requests reuse it with its cache (CACHE_BYTES, 16 MiB by default: the
@@ -71,14 +71,14 @@ async function fromAssets(path, range, request) {
   });
 }
 
-globalThis.fetch = async function fetchForEngine(input, init) {
+async function fetchForEngine(input, init) {
   const request = new Request(input, init);
   if (!request.url.startsWith(INTERNAL_ORIGIN)) return realFetch(input, init);
   const path = request.url.slice(INTERNAL_ORIGIN.length).split(/[?#]/)[0];
   const range = parseRange(request.headers.get('Range'));
   const read = bindings.INDEX_SOURCE === 'assets' ? fromAssets(path, range, request) : fromBucket(path, range);
   return abortable(read, init?.signal ?? request.signal);
-};
+}
 
 // ------------------------------------------------------------------ one engine per isolate
 
@@ -92,7 +92,7 @@ function openIndex(env) {
     if (source === 'r2' && !env.BUCKET) throw new Error('INDEX_SOURCE is "r2" but there is no BUCKET binding (wrangler.toml [[r2_buckets]])');
     if (source === 'assets' && !env.ASSETS) throw new Error('INDEX_SOURCE is "assets" but there is no ASSETS binding (wrangler.toml [assets])');
     const cacheBytes = Number(env.CACHE_BYTES ?? 16 << 20);
-    opening = KnowledgeBase.open(INTERNAL_ORIGIN + (env.INDEX_PATH ?? 'kb/manifest.json'), { cacheBytes });
+    opening = KnowledgeBase.open(INTERNAL_ORIGIN + (env.INDEX_PATH ?? 'kb/manifest.json'), { cacheBytes, fetch: fetchForEngine });
     // A failed open is not kept: the next request tries again.
     opening.catch(() => (opening = null));
   }
