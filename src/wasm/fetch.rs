@@ -33,9 +33,9 @@ pub(crate) struct Http<T: Clone + 'static> {
 impl<T: Clone + 'static> Http<T> {
     pub(crate) fn new(options: FetchOptions, stats: Rc<RefCell<NetStats>>) -> Self {
         Http {
-            options,
             stats,
             flights: Flights::new(options.share),
+            options,
         }
     }
 
