@@ -18,6 +18,13 @@
 // Every request is also logged in stats().log ({method, pathname, range, status, bytes,
 // clientAborted}); a response whose connection the *client* closed before it was finished counts
 // in stats().clientAborts (connections the server cuts on purpose, for a fault, do not).
+// Stats are bounded: the log keeps at most the last `maxLog` entries (stats().logDropped counts the
+// others) and byPath at most `maxLog` paths (later new paths count under OTHER_PATHS), so a
+// long-running demo server does not grow with every request.
+//
+// A directory asked for without its trailing slash is redirected to the same path with one
+// slash between segments (`//kb` -> `/kb/`): a Location built from the raw path would be
+// `//kb/`, which a browser reads as the host `kb`.
 import { createServer } from 'node:http';
 import { createReadStream } from 'node:fs';
 import { stat, realpath } from 'node:fs/promises';
@@ -43,6 +50,19 @@ export const CONTENT_TYPES = {
 
 export function contentTypeFor(path) {
   return CONTENT_TYPES[extname(path).toLowerCase()] ?? 'application/octet-stream';
+}
+
+/** Default bound of stats().log entries and stats().byPath keys. */
+export const DEFAULT_MAX_LOG = 10_000;
+/** The byPath key that counts requests to paths beyond the bound. */
+export const OTHER_PATHS = '(other paths)';
+
+/**
+ * The Location of the redirect from a directory path without its trailing slash: an absolute
+ * path on this host, empty and `.` segments dropped, so that it can never be read as `//host/...`.
+ */
+export function directoryLocation(pathname) {
+  return `/${pathname.split('/').filter((seg) => seg !== '' && seg !== '.').join('/')}/`;
 }
 
 /**
@@ -116,10 +136,11 @@ function delay(res, ms) {
  *   fault  optional hook, see setFault()
  *   log    optional function(line) for an access log
  *   mounts optional {'/prefix/': dir}: URL paths under a prefix are served from that directory
+ *   maxLog bound of stats().log entries and stats().byPath keys (default DEFAULT_MAX_LOG)
  *
  * Returns {url, port, root, stats(), resetStats(), setFault(fn), close()}. stats() is a copy of
  * {requests, bytes, byPath: {pathname: {requests, bytes}}, clientAborts, log: [{method, pathname,
- * range, status, bytes, clientAborted}]} (status 0: no answer was sent).
+ * range, status, bytes, clientAborted}], logDropped} (status 0: no answer was sent).
  *
  * The fault hook: `fault(ctx)` is called for every GET/HEAD that resolved to a file, with
  * ctx = {method, pathname, headers, size, requestNumber} (requestNumber counts requests to this
@@ -137,8 +158,9 @@ function delay(res, ms) {
  *   corrupt        flip one byte of the body (true: the middle one; a number: that body offset)
  * It may be async.
  */
-export async function startServer({ root, port = 0, fault = null, log = null, mounts = {} } = {}) {
+export async function startServer({ root, port = 0, fault = null, log = null, mounts = {}, maxLog = DEFAULT_MAX_LOG } = {}) {
   if (!root) throw new TypeError('startServer: root is required');
+  if (!Number.isInteger(maxLog) || maxLog < 1) throw new TypeError('startServer: maxLog must be a positive integer');
   const realDir = async (dir) => {
     const real = await realpath(resolve(dir));
     if (!(await stat(real)).isDirectory()) throw new Error(`startServer: ${dir} is not a directory`);
@@ -158,12 +180,18 @@ export async function startServer({ root, port = 0, fault = null, log = null, mo
   let faultHook = fault;
   let stats;
   const resetStats = () => {
-    stats = { requests: 0, bytes: 0, byPath: {}, clientAborts: 0, log: [] };
+    stats = { requests: 0, bytes: 0, byPath: Object.create(null), clientAborts: 0, log: [], logDropped: 0 };
+    pathCount = 0;
   };
+  let pathCount;
   resetStats();
 
   function pathStats(pathname) {
-    return (stats.byPath[pathname] ??= { requests: 0, bytes: 0 });
+    const known = Object.hasOwn(stats.byPath, pathname) ? stats.byPath[pathname] : null;
+    if (known) return known;
+    if (pathCount >= maxLog) return (stats.byPath[OTHER_PATHS] ??= { requests: 0, bytes: 0 });
+    pathCount += 1;
+    return (stats.byPath[pathname] = { requests: 0, bytes: 0 });
   }
 
   function addBytes(pathname, n) {
@@ -195,7 +223,7 @@ export async function startServer({ root, port = 0, fault = null, log = null, mo
       throw new HttpError(404, 'not found');
     }
     if (st.isDirectory()) {
-      if (!decoded.endsWith('/')) return { redirect: pathname + '/' };
+      if (!decoded.endsWith('/')) return { redirect: directoryLocation(pathname) };
       candidate = join(candidate, 'index.html');
       try {
         st = await stat(candidate);
@@ -286,6 +314,12 @@ export async function startServer({ root, port = 0, fault = null, log = null, mo
     perPath.requests += 1;
     const entry = { method: req.method, pathname, range: req.headers.range ?? null, status: 0, bytes: 0, clientAborted: false };
     stats.log.push(entry);
+    if (stats.log.length > maxLog) {
+      // Drop the oldest half at once: amortised O(1) per request.
+      const drop = stats.log.length - (maxLog >> 1 || 1);
+      stats.log.splice(0, drop);
+      stats.logDropped += drop;
+    }
     const statsAtStart = stats;
     const bytesAtStart = perPath.bytes;
     res.on('close', () => {

@@ -5,7 +5,7 @@ import { mkdir, symlink, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { parseRange, startServer } from '../../scripts/serve.mjs';
+import { OTHER_PATHS, directoryLocation, parseRange, startServer } from '../../scripts/serve.mjs';
 import { ROOT, gate, sleep, tempDir, waitFor } from './support.mjs';
 
 // Raw HTTP GET (fetch normalises away `..` segments, which is exactly what must be tested).
@@ -86,6 +86,20 @@ describe('scripts/serve.mjs', () => {
     const r = await rawGet(server.port, '/sub');
     assert.equal(r.status, 301);
     assert.equal(r.headers.location, '/sub/');
+  });
+
+  test('a redirect Location never names another host, whatever the raw path', async () => {
+    // `//sub` resolves to the directory `sub`; a Location of `//sub/` would send the browser to
+    // the host `sub`.
+    for (const path of ['//sub', '///sub', '/./sub', '//sub?x=1']) {
+      const r = await rawGet(server.port, path);
+      if (r.status !== 301) continue; // refused or not found: no Location at all
+      assert.equal(r.headers.location, '/sub/', path);
+      assert.equal(new URL(r.headers.location, server.url).host, new URL(server.url).host, path);
+    }
+    assert.equal((await rawGet(server.port, '//sub')).status, 301);
+    assert.equal(directoryLocation('//evil.example'), '/evil.example/');
+    assert.equal(directoryLocation('/a//b'), '/a/b/');
   });
 
   test('missing files are 404, other methods 405', async () => {
@@ -285,6 +299,25 @@ describe('scripts/serve.mjs', () => {
       assert.equal(server.stats().log[1].bytes, 20);
     } finally {
       server.setFault(null);
+    }
+  });
+
+  test('stats stay bounded however many requests and paths', async () => {
+    const small = await startServer({ root: server.root, maxLog: 50 });
+    try {
+      for (let i = 0; i < 400; i++) await rawGet(small.port, `/nope-${i}.bin`);
+      await rawGet(small.port, '/__proto__');
+      const st = small.stats();
+      assert.equal(st.requests, 401);
+      assert.ok(st.log.length <= 50 && st.log.length > 0, `log holds ${st.log.length}`);
+      assert.equal(st.log.length + st.logDropped, 401);
+      assert.equal(st.log.at(-1).pathname, '/__proto__', 'the newest entries are kept');
+      const paths = Object.keys(st.byPath);
+      assert.ok(paths.length <= 51, `byPath holds ${paths.length} paths`);
+      assert.equal(st.byPath[OTHER_PATHS].requests, 401 - 50);
+      assert.equal(Object.values(st.byPath).reduce((n, p) => n + p.requests, 0), 401);
+    } finally {
+      await small.close();
     }
   });
 
