@@ -1,6 +1,11 @@
 //! The `edgekb` command: build, search, inspect and verify indexes.
 #![forbid(unsafe_code)]
 
+#[path = "cli/publish.rs"]
+mod publish;
+#[path = "cli/verify.rs"]
+mod verify;
+
 use std::fs::File;
 use std::io::{BufRead, BufReader, BufWriter, Write};
 use std::path::{Path, PathBuf};
@@ -15,6 +20,7 @@ use edgekb::lazy::{DirLoader, LazyIndex, DEFAULT_CACHE_BYTES};
 use edgekb::{
     Error, FieldOptions, Index, Language, Schema, SearchOptions, SearchResults, Searcher,
 };
+use publish::io_error;
 use serde::Deserialize;
 
 #[derive(Parser)]
@@ -94,10 +100,17 @@ enum Command {
         /// The index file.
         kb: PathBuf,
     },
-    /// Check every checksum of an index; exits non-zero on damage.
+    /// Check everything a search checks (every checksum, page CRCs, every term and document,
+    /// decompression within budget); exits non-zero on damage.
     Verify {
         /// The index file.
         kb: PathBuf,
+    },
+    /// Remove the files of a split index directory that neither manifest.json nor
+    /// manifest.previous.json names (and temporary files left by killed builds).
+    Gc {
+        /// The split index directory.
+        dir: PathBuf,
     },
 }
 
@@ -175,8 +188,17 @@ fn load_config(path: Option<&Path>) -> Result<(Schema, AnalyzerConfig, Bm25), Er
     let mut bm25 = Bm25::default();
     bm25.k1 = cfg.k1.unwrap_or(bm25.k1);
     bm25.b = cfg.b.unwrap_or(bm25.b);
-    if !(bm25.k1.is_finite() && bm25.k1 >= 0.0 && (0.0..=1.0).contains(&bm25.b)) {
-        return Err(config_error(path, "k1 must be ≥ 0 and b within 0..1"));
+    check_bm25(&bm25).map_err(|m| config_error(path, m))?;
+    for f in cfg.fields.iter().flatten() {
+        if !(f.weight.is_finite() && (0.0..=MAX_WEIGHT).contains(&f.weight)) {
+            return Err(config_error(
+                path,
+                format!(
+                    "field {:?} has weight {:?}; use a number within 0..={MAX_WEIGHT}",
+                    f.name, f.weight
+                ),
+            ));
+        }
     }
     let schema = match cfg.fields {
         None => Schema::default(),
@@ -198,6 +220,43 @@ fn load_config(path: Option<&Path>) -> Result<(Schema, AnalyzerConfig, Bm25), Er
     Ok((schema, analyzer, bm25))
 }
 
+/// Largest BM25 `k1` accepted: common values are 0.5–3; far above, a score overflows `f32`.
+const MAX_K1: f32 = 100.0;
+/// Largest field weight accepted (the same reason).
+const MAX_WEIGHT: f32 = 1000.0;
+
+/// Checks BM25 parameters: finite, `0 ≤ k1 ≤ MAX_K1`, `0 ≤ b ≤ 1`.
+fn check_bm25(bm25: &Bm25) -> Result<(), String> {
+    if !(bm25.k1.is_finite() && (0.0..=MAX_K1).contains(&bm25.k1)) {
+        return Err(format!(
+            "k1 = {:?} is out of range; use a number within 0..={MAX_K1} (typical: 1.2)",
+            bm25.k1
+        ));
+    }
+    if !(bm25.b.is_finite() && (0.0..=1.0).contains(&bm25.b)) {
+        return Err(format!(
+            "b = {:?} is out of range; use a number within 0..=1 (typical: 0.75)",
+            bm25.b
+        ));
+    }
+    Ok(())
+}
+
+/// `text` with control characters (terminal escape sequences among them) shown escaped, for
+/// text output; `--json` output is escaped by JSON itself.
+fn printable(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.chars().any(char::is_control) {
+        return text.into();
+    }
+    text.chars()
+        .map(|c| match c.is_control() {
+            true => c.escape_unicode().to_string(),
+            false => c.to_string(),
+        })
+        .collect::<String>()
+        .into()
+}
+
 /// Above this many bytes, `edgekb build` writes a split index unless told `--single`.
 const SPLIT_THRESHOLD: u64 = 16 << 20;
 
@@ -209,37 +268,100 @@ fn rebuild_split(
     edgekb::split::SplitOutput::from_index_with(index, options)
 }
 
-/// Writes the immutable files first, then the manifest (atomically, by rename), so a reader
-/// never sees a manifest naming files that are not there yet.
-fn write_split(dir: &Path, out: &edgekb::split::SplitOutput) -> Result<(), Error> {
-    let io = |p: &Path, e: std::io::Error| {
-        Error::Io(std::io::Error::new(
-            e.kind(),
-            format!("{}: {e}", p.display()),
-        ))
-    };
-    std::fs::create_dir_all(dir).map_err(|e| io(dir, e))?;
-    for (name, bytes) in &out.files {
-        let p = dir.join(name);
-        if !p.exists() {
-            std::fs::write(&p, bytes).map_err(|e| io(&p, e))?;
+fn open_index(path: &Path) -> Result<Index<Vec<u8>>, Error> {
+    Index::open(std::fs::read(path).map_err(|e| io_error(path, e))?)
+}
+
+/// Calls `f(location, line)` for every line of `reader` (`name:line` locations), without its
+/// line ending; a UTF-8 byte-order mark at the start is skipped, and a line that is not UTF-8
+/// is an error naming its line.
+fn for_each_line(
+    mut reader: impl BufRead,
+    name: &str,
+    mut f: impl FnMut(&str, &str) -> Result<(), Error>,
+) -> Result<(), Error> {
+    let mut buf = Vec::new();
+    for number in 1.. {
+        buf.clear();
+        let read = reader
+            .read_until(b'\n', &mut buf)
+            .map_err(|e| Error::Io(std::io::Error::new(e.kind(), format!("{name}: {e}"))))?;
+        if read == 0 {
+            break;
         }
+        let mut line = buf.as_slice();
+        if number == 1 {
+            line = line.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(line);
+        }
+        line = line.strip_suffix(b"\n").unwrap_or(line);
+        line = line.strip_suffix(b"\r").unwrap_or(line);
+        let location = format!("{name}:{number}");
+        let text = std::str::from_utf8(line).map_err(|e| Error::InvalidDocument {
+            location: location.clone(),
+            message: format!(
+                "not valid UTF-8 (byte {} of the line); convert the file, e.g. iconv -f latin1 -t utf-8",
+                e.valid_up_to() + 1
+            ),
+        })?;
+        f(&location, text)?;
     }
-    let tmp = dir.join("manifest.json.tmp");
-    let json = serde_json::to_vec_pretty(&out.manifest).expect("manifest serializes");
-    std::fs::write(&tmp, json).map_err(|e| io(&tmp, e))?;
-    std::fs::rename(&tmp, dir.join("manifest.json")).map_err(|e| io(dir, e))?;
     Ok(())
 }
 
-fn open_index(path: &Path) -> Result<Index<Vec<u8>>, Error> {
-    let bytes = std::fs::read(path).map_err(|e| {
-        Error::Io(std::io::Error::new(
-            e.kind(),
-            format!("{}: {e}", path.display()),
-        ))
-    })?;
-    Index::open(bytes)
+/// Refuses an `--out` that is one of the inputs (the build would overwrite its own source).
+fn refuse_input_as_output(inputs: &[PathBuf], out: &Path) -> Result<(), Error> {
+    let Ok(out_real) = std::fs::canonicalize(out) else {
+        return Ok(()); // not there yet: it cannot be an input
+    };
+    for input in inputs {
+        let same = std::fs::canonicalize(input).is_ok_and(|p| p == out_real);
+        let inside =
+            out.is_dir() && std::fs::canonicalize(input).is_ok_and(|p| p.starts_with(&out_real));
+        if same || inside {
+            return Err(Error::InvalidConfig {
+                message: format!(
+                    "--out {} is the input {}: the build would overwrite its own source; choose another --out",
+                    out.display(),
+                    input.display()
+                ),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Explains an `--out` of the wrong kind (a file where a split directory goes, or the reverse)
+/// instead of letting the write fail with `File exists`. `automatic`: the index's size, when
+/// the kind was chosen by size.
+fn check_out_kind(out: &Path, split: bool, automatic: Option<u64>) -> Result<(), Error> {
+    let mb = |n: u64| n as f64 / (1 << 20) as f64;
+    let why = |over: bool| match automatic {
+        Some(n) => format!(
+            " (chosen by size: the index is {:.1} MB, {} the {} MB threshold)",
+            mb(n),
+            if over { "over" } else { "within" },
+            SPLIT_THRESHOLD >> 20
+        ),
+        None => String::new(),
+    };
+    let message = if split && out.exists() && !out.is_dir() {
+        format!(
+            "{} is a file, but this build writes a split index, a directory{}; pass --single to \
+             replace the file, or choose another --out",
+            out.display(),
+            why(true)
+        )
+    } else if !split && out.is_dir() {
+        format!(
+            "{} is a directory, but this build writes a single file{}; pass --split to update \
+             the split index there, or choose another --out",
+            out.display(),
+            why(false)
+        )
+    } else {
+        return Ok(());
+    };
+    Err(Error::InvalidConfig { message })
 }
 
 /// A single-file index, or the dictionary of a split index (checked against its manifest) with
@@ -248,14 +370,7 @@ fn open_any(path: &Path) -> Result<(Index<Vec<u8>>, Option<edgekb::split::Manife
     if !path.is_dir() {
         return Ok((open_index(path)?, None));
     }
-    let read = |p: PathBuf| {
-        std::fs::read(&p).map_err(|e| {
-            Error::Io(std::io::Error::new(
-                e.kind(),
-                format!("{}: {e}", p.display()),
-            ))
-        })
-    };
+    let read = |p: PathBuf| std::fs::read(&p).map_err(|e| io_error(&p, e));
     let manifest = edgekb::lazy::parse_manifest(&read(path.join("manifest.json"))?)?;
     let dictionary = read(path.join(&manifest.dictionary.name))?;
     edgekb::split::check_file(&manifest.dictionary, &dictionary)?;
@@ -315,6 +430,7 @@ fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
                 split_options.resident_display_bytes = b;
             }
             let start = Instant::now();
+            refuse_input_as_output(&inputs, &out)?;
             let (schema, analyzer, bm25) = load_config(config.as_deref())?;
             let mut builder = IndexBuilder::new(schema, analyzer, bm25);
             // A progress bar over the input bytes (hidden when stderr is not a terminal).
@@ -342,41 +458,47 @@ fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
                 let reader: Box<dyn BufRead> = if name == "-" {
                     Box::new(BufReader::new(std::io::stdin()))
                 } else {
-                    let f = File::open(input).map_err(|e| {
-                        Error::Io(std::io::Error::new(e.kind(), format!("{name}: {e}")))
-                    })?;
+                    let f = File::open(input).map_err(|e| io_error(input, e))?;
                     if name.ends_with(".gz") {
                         return Err(Error::InvalidConfig { message: format!("{name}: decompress it first (gzip -dc {name} | edgekb build - --out …)") }.into());
                     }
                     Box::new(BufReader::with_capacity(1 << 20, f))
                 };
-                for (i, line) in reader.lines().enumerate() {
-                    let line = line?;
+                for_each_line(reader, &name, |location, line| {
                     bar.inc(line.len() as u64 + 1);
                     if line.trim().is_empty() {
-                        continue;
+                        return Ok(());
                     }
-                    let location = format!("{name}:{}", i + 1);
                     let value: serde_json::Value =
-                        serde_json::from_str(&line).map_err(|e| Error::InvalidDocument {
-                            location: location.clone(),
+                        serde_json::from_str(line).map_err(|e| Error::InvalidDocument {
+                            location: location.to_string(),
                             message: format!("not valid JSON: {e}"),
                         })?;
-                    let doc = Document::from_json(&value, builder.schema(), &location)?;
-                    builder.add(&doc, &location)?;
+                    let doc = Document::from_json(&value, builder.schema(), location)?;
+                    builder.add(&doc, location)?;
                     if builder.doc_count() % 1000 == 0 {
                         bar.set_message(format!("{} documents", builder.doc_count()));
                     }
-                }
+                    Ok(())
+                })?;
             }
             bar.finish_and_clear();
             let mut bytes = Vec::new();
             let stats = builder.write(&mut bytes)?;
-            let split = split || (!single && stats.total_bytes > SPLIT_THRESHOLD);
+            let automatic = !split && !single;
+            let split = split || (automatic && stats.total_bytes > SPLIT_THRESHOLD);
+            check_out_kind(&out, split, automatic.then_some(stats.total_bytes))?;
             if split {
                 let index = Index::open(bytes)?;
                 let rebuilt = rebuild_split(&index, &split_options)?;
-                write_split(&out, &rebuilt)?;
+                let report = publish::write_split(&out, &rebuilt)?;
+                if report.repaired > 0 {
+                    eprintln!(
+                        "rewrote {} damaged file(s) in {} (size or SHA-256 did not match)",
+                        report.repaired,
+                        out.display()
+                    );
+                }
                 eprintln!(
                     "built {}/ (split): {} documents, {} terms; dictionary {} bytes ({} parts, {} bytes), data {} bytes in {:.2} s",
                     out.display(),
@@ -392,12 +514,7 @@ fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
                     start.elapsed().as_secs_f64()
                 );
             } else {
-                std::fs::write(&out, &bytes).map_err(|e| {
-                    Error::Io(std::io::Error::new(
-                        e.kind(),
-                        format!("{}: {e}", out.display()),
-                    ))
-                })?;
+                publish::write_atomic(&out, &bytes)?;
                 eprintln!(
                     "built {}: {} documents, {} terms, {} bytes in {:.2} s",
                     out.display(),
@@ -468,7 +585,14 @@ fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
             } else {
                 writeln!(out, "{} results", res.total)?;
                 for (i, h) in res.hits.iter().enumerate() {
-                    writeln!(out, "{:>3}. {:<8.3} {}  {}", i + 1, h.score, h.id, h.title)?;
+                    writeln!(
+                        out,
+                        "{:>3}. {:<8.3} {}  {}",
+                        i + 1,
+                        h.score,
+                        printable(&h.id),
+                        printable(&h.title)
+                    )?;
                 }
             }
             Ok(ExitCode::SUCCESS)
@@ -530,52 +654,42 @@ fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Verify { kb } if kb.is_dir() => {
-            // A split index: the dictionary's checksums, then every file against the manifest's
-            // size and SHA-256 (which covers every page and part).
-            let (index, manifest) = open_any(&kb)?;
-            let manifest = manifest.expect("a directory is a split index");
-            index.verify()?;
-            for f in DataFile::ALL {
-                let entry = manifest.data_file(f);
-                let path = kb.join(&entry.name);
-                let bytes = std::fs::read(&path).map_err(|e| {
-                    Error::Io(std::io::Error::new(
-                        e.kind(),
-                        format!("{}: {e}", path.display()),
-                    ))
-                })?;
-                edgekb::split::check_file(entry, &bytes)?;
-                edgekb::split::unpack_file(f, &bytes)?;
-            }
+            let (manifest, summary) =
+                verify::verify_split(&kb).map_err(|e| format!("{}: damaged: {e}", kb.display()))?;
             println!(
-                "{}: ok (split: dictionary and {} files, {} terms, {} documents)",
+                "{}: ok (split: dictionary and {} packs, {} pages, {} terms, {} documents)",
                 kb.display(),
                 DataFile::ALL.len(),
-                index.meta().term_count,
-                index.doc_count()
+                summary.pages,
+                summary.terms,
+                manifest.doc_count
             );
             Ok(ExitCode::SUCCESS)
         }
         Command::Verify { kb } => {
-            let index = open_index(&kb)?;
-            index.verify()?;
-            // Decode every term's postings and positions and every stored document.
-            let mut stream = index.terms().stream();
-            use fst::Streamer;
-            while let Some((_, ord)) = stream.next() {
-                let info = index.term_info(ord)?;
-                let list = index.postings(&info)?;
-                index.positions(&info, &list)?;
-            }
-            for doc in 0..index.doc_count() {
-                index.doc(doc, usize::MAX)?;
+            let summary =
+                verify::verify_file(&kb).map_err(|e| format!("{}: damaged: {e}", kb.display()))?;
+            println!(
+                "{}: ok ({} terms, {} documents)",
+                kb.display(),
+                summary.terms,
+                summary.docs
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Gc { dir } => {
+            let report = publish::gc(&dir)?;
+            for name in &report.removed {
+                println!("removed {name}");
             }
             println!(
-                "{}: ok ({} sections, {} terms, {} documents)",
-                kb.display(),
-                index.sections().len(),
-                index.meta().term_count,
-                index.doc_count()
+                "{}: removed {} file(s), {} bytes; kept {} file(s) named by {} or {}",
+                dir.display(),
+                report.removed.len(),
+                report.bytes,
+                report.kept,
+                publish::MANIFEST,
+                publish::PREVIOUS_MANIFEST
             );
             Ok(ExitCode::SUCCESS)
         }
@@ -584,42 +698,40 @@ fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
 
 /// Reads JSONL `{"id","text"}` or TSV `id<TAB>text` queries.
 fn read_queries(path: &Path) -> Result<Vec<(String, String)>, Error> {
-    let f = File::open(path).map_err(|e| {
-        Error::Io(std::io::Error::new(
-            e.kind(),
-            format!("{}: {e}", path.display()),
-        ))
-    })?;
+    let f = File::open(path).map_err(|e| io_error(path, e))?;
     let mut out = Vec::new();
-    for (i, line) in BufReader::new(f).lines().enumerate() {
-        let line = line?;
-        if line.trim().is_empty() {
-            continue;
-        }
-        let location = format!("{}:{}", path.display(), i + 1);
-        let bad = |m: &str| Error::InvalidDocument {
-            location: location.clone(),
-            message: m.to_string(),
-        };
-        if line.trim_start().starts_with('{') {
-            let v: serde_json::Value =
-                serde_json::from_str(&line).map_err(|e| bad(&format!("not valid JSON: {e}")))?;
-            let id = match &v["id"] {
-                serde_json::Value::String(s) => s.clone(),
-                serde_json::Value::Number(n) => n.to_string(),
-                _ => return Err(bad("a query needs an \"id\"")),
+    for_each_line(
+        BufReader::new(f),
+        &path.display().to_string(),
+        |location, line| {
+            if line.trim().is_empty() {
+                return Ok(());
+            }
+            let bad = |m: &str| Error::InvalidDocument {
+                location: location.to_string(),
+                message: m.to_string(),
             };
-            let text = v["text"]
-                .as_str()
-                .ok_or_else(|| bad("a query needs a \"text\""))?
-                .to_string();
-            out.push((id, text));
-        } else {
-            let (id, text) = line
-                .split_once('\t')
-                .ok_or_else(|| bad("expected id<TAB>text"))?;
-            out.push((id.to_string(), text.to_string()));
-        }
-    }
+            if line.trim_start().starts_with('{') {
+                let v: serde_json::Value =
+                    serde_json::from_str(line).map_err(|e| bad(&format!("not valid JSON: {e}")))?;
+                let id = match &v["id"] {
+                    serde_json::Value::String(s) => s.clone(),
+                    serde_json::Value::Number(n) => n.to_string(),
+                    _ => return Err(bad("a query needs an \"id\"")),
+                };
+                let text = v["text"]
+                    .as_str()
+                    .ok_or_else(|| bad("a query needs a \"text\""))?
+                    .to_string();
+                out.push((id, text));
+            } else {
+                let (id, text) = line
+                    .split_once('\t')
+                    .ok_or_else(|| bad("expected id<TAB>text"))?;
+                out.push((id.to_string(), text.to_string()));
+            }
+            Ok(())
+        },
+    )?;
     Ok(out)
 }
