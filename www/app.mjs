@@ -50,10 +50,16 @@ function showStats() {
 }
 
 // Only http(s) links are rendered as links: an index is data, and data can hold `javascript:`.
+// A hit without a URL (empty, blank, or only a fragment or query of this page) is no link at
+// all: resolved against the page, it would link to the page itself.
 function safeHref(url) {
+  if (typeof url !== 'string' || url.trim() === '') return null;
   try {
-    const u = new URL(url, document.baseURI);
-    return u.protocol === 'http:' || u.protocol === 'https:' ? u.href : null;
+    const u = new URL(url.trim(), document.baseURI);
+    if (u.protocol !== 'http:' && u.protocol !== 'https:') return null;
+    const page = new URL(location.href);
+    if (u.origin === page.origin && u.pathname === page.pathname) return null;
+    return u.href;
   } catch {
     return null;
   }

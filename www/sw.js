@@ -5,14 +5,27 @@
 //    cached at install; network first (so a new build is never mixed with an old one), the cached
 //    copy when the network fails;
 //  - manifest.json of an index: network first (it is the one mutable file), the cached copy when
-//    the network fails. Each new manifest also brings its dictionary into the cache, and files
-//    that neither it nor the manifest before it name are dropped;
-//  - the content-addressed index files (`<kind>.<16 hex of SHA-256>.bin`): cache first, forever.
-//    The engine asks for byte ranges; a range of a file held whole is sliced from the cache. A
-//    range of a file not held yet goes to the network (a partial response is never cached), and
-//    the whole file is then fetched once in the background, checked against the SHA-256 in its
-//    name, and cached (files over MAX_FILE_BYTES are not kept). So every file a search touched is
+//    the network fails. A manifest is kept only if it passes the rules the engine's loader
+//    applies (`Manifest::validate` in src/split.rs): layout version 2, six file entries, each name
+//    `<kind>.<16 hex>.bin` (so it cannot leave the manifest's directory or name another host),
+//    each URL of the same origin and the same directory as the manifest, sizes and SHA-256
+//    well-formed, at most 64 KiB of JSON. A manifest that fails is passed to the page untouched
+//    (the engine refuses it) and nothing it names is fetched or cached. Each kept manifest
+//    brings its dictionary into the cache, and files that neither it nor the manifest before it
+//    name are dropped;
+//  - the content-addressed index files: cache first, forever. The engine asks for byte ranges; a
+//    range of a file held whole is sliced from the cache. A range of a file not held yet goes to
+//    the network (a partial response is never cached); then, if a kept manifest of that
+//    directory names the file, the whole file is fetched once in the background, checked
+//    against that manifest's size and SHA-256, and cached. So every file a search touched is
 //    available offline, and `kb.prefetch()` makes a whole index available.
+//
+// The budget: the data cache never holds more than DATA_BUDGET_BYTES (48 MiB; a test may lower
+// it with `sw.js?budget=N`) of index files and manifests, and no single file over
+// MAX_FILE_BYTES is stored. Whole-file fills run one at a time, only for files a kept manifest
+// names (at most six per index directory), and a file that would take the cache past the budget
+// is not fetched at all: it stays online-only. Nothing is evicted to make room; a new manifest
+// frees the files of the version before the previous one.
 //
 // The index the page opens is warmed at install (its manifest and dictionary), because the
 // first visit is not under the worker's control yet.
@@ -21,8 +34,18 @@ const SHELL_CACHE = `edgekb-shell-${VERSION}`;
 const DATA_CACHE = 'edgekb-data';
 const SHELL = ['./', './index.html', './app.mjs', './style.css', './pkg/edgekb.js', './pkg/edgekb_bg.wasm'];
 const INDEXES = ['./kb/sample/manifest.json'];
-const MAX_FILE_BYTES = 64 << 20;
+const DATA_BUDGET_BYTES = budgetFromScriptUrl() ?? 48 << 20;
+const MAX_FILE_BYTES = 32 << 20;
+const MAX_MANIFEST_BYTES = 64 * 1024; // src/split.rs MAX_MANIFEST_BYTES
+const MANIFEST_VERSION = 2; // src/split.rs MANIFEST_VERSION
+const MANIFEST_FILES = ['dictionary', 'postings', 'positions', 'store', 'terms', 'display'];
+const FILE_NAME = /^[a-z]{1,32}\.[0-9a-f]{16}\.bin$/; // src/split.rs valid_file_name
 const CONTENT_ADDRESSED = /\/([a-z]{1,32})\.([0-9a-f]{16})\.bin$/;
+
+function budgetFromScriptUrl() {
+  const n = Number(new URL(self.location.href).searchParams.get('budget') ?? NaN);
+  return Number.isSafeInteger(n) && n >= 0 ? n : null;
+}
 
 const scoped = (path) => new URL(path, self.registration.scope).href;
 const withoutSearch = (href) => {
@@ -31,6 +54,67 @@ const withoutSearch = (href) => {
   u.hash = '';
   return u.href;
 };
+
+/**
+ * The files a manifest names, as [{href, size, sha256}], or null when the manifest breaks a rule
+ * the engine's loader holds (see the top of this file). `manifestHref` is the manifest's URL.
+ */
+function manifestFiles(manifest, manifestHref) {
+  if (manifest === null || typeof manifest !== 'object' || manifest.manifest_version !== MANIFEST_VERSION) return null;
+  const base = new URL('./', manifestHref);
+  if (base.origin !== self.location.origin) return null;
+  const files = [];
+  for (const key of MANIFEST_FILES) {
+    const entry = manifest[key];
+    if (entry === null || typeof entry !== 'object') return null;
+    const { name, size, sha256 } = entry;
+    if (typeof name !== 'string' || !FILE_NAME.test(name)) return null;
+    if (!Number.isSafeInteger(size) || size < 0) return null;
+    if (typeof sha256 !== 'string' || !/^[0-9a-fA-F]{64}$/.test(sha256)) return null;
+    const url = new URL(name, base);
+    // Implied by the name's form; checked anyway, as the Rust loader does.
+    if (url.origin !== base.origin || url.href !== base.href + name) return null;
+    files.push({ href: url.href, size, sha256: sha256.toLowerCase() });
+  }
+  return files;
+}
+
+/** The body of `response` as text, or null past `max` bytes (it stops reading there). */
+async function readText(response, max) {
+  if (!response.body) return '';
+  const reader = response.body.getReader();
+  const chunks = [];
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.byteLength;
+    if (total > max) {
+      await reader.cancel().catch(() => null);
+      return null;
+    }
+    chunks.push(value);
+  }
+  const bytes = new Uint8Array(total);
+  let at = 0;
+  for (const c of chunks) {
+    bytes.set(c, at);
+    at += c.byteLength;
+  }
+  return new TextDecoder().decode(bytes);
+}
+
+/** Parses and checks manifest text; null when it is not a manifest the engine would accept. */
+function parseManifest(text, href) {
+  if (text.length > MAX_MANIFEST_BYTES) return null;
+  try {
+    const manifest = JSON.parse(text);
+    const files = manifestFiles(manifest, href);
+    return files ? { manifest, files } : null;
+  } catch {
+    return null;
+  }
+}
 
 self.addEventListener('install', (event) => {
   event.waitUntil(
@@ -105,30 +189,37 @@ async function refreshManifest(href) {
   await storeManifest(withoutSearch(href), response);
 }
 
-// Caches a manifest and its dictionary; drops files that neither it nor the previous manifest of
-// the same index name (searches still running on the previous version may need those).
+// The kept manifest of the directory `dir` (parsed and checked), or null.
+async function keptManifest(cache, dir) {
+  const response = await cache.match(new URL('manifest.json', dir).href);
+  if (!response) return null;
+  return parseManifest(await response.text(), new URL('manifest.json', dir).href);
+}
+
+// Caches a manifest that passes the loader's rules, and its dictionary; drops files that neither
+// it nor the previous manifest of the same index name (searches still running on the previous
+// version may need those). A manifest that fails the rules changes nothing.
 async function storeManifest(key, response) {
-  const cache = await caches.open(DATA_CACHE);
-  const text = await response.text();
-  const next = JSON.parse(text);
-  const previous = await cache.match(key).then((r) => (r ? r.json() : null)).catch(() => null);
-  await cache.put(key, new Response(text, { headers: { 'Content-Type': 'application/json' } }));
-  const dictionary = new URL(next.dictionary.name, key).href;
-  await fillWhole(dictionary, next.dictionary.size).catch(() => null);
-  const keep = new Set();
-  for (const m of [previous, next]) {
-    // Every file entry of the manifest ({name, size, sha256}): dictionary, parts, packs.
-    for (const entry of Object.values(m ?? {})) {
-      if (typeof entry?.name === 'string' && typeof entry?.sha256 === 'string') keep.add(new URL(entry.name, key).href);
-    }
-  }
+  const text = await readText(response, MAX_MANIFEST_BYTES);
+  const next = text === null ? null : parseManifest(text, key);
+  if (!next) return;
   const dir = new URL('./', key).href;
-  for (const request of await cache.keys()) {
-    const href = request.url;
-    if (href.startsWith(dir) && CONTENT_ADDRESSED.test(new URL(href).pathname) && !href.slice(dir.length).includes('/') && !keep.has(href)) {
-      await cache.delete(request);
+  await serialized(async () => {
+    const cache = await caches.open(DATA_CACHE);
+    const previous = await keptManifest(cache, dir);
+    const old = await cache.match(key);
+    const held = (await heldBytes(cache)) - (Number(old?.headers.get('Content-Length')) || 0);
+    if (held + text.length > DATA_BUDGET_BYTES) return;
+    await cache.put(key, new Response(text, { headers: { 'Content-Type': 'application/json', 'Content-Length': String(text.length) } }));
+    const keep = new Set([...(previous?.files ?? []), ...next.files].map((f) => f.href));
+    for (const request of await cache.keys()) {
+      const href = request.url;
+      if (href.startsWith(dir) && CONTENT_ADDRESSED.test(new URL(href).pathname) && !href.slice(dir.length).includes('/') && !keep.has(href)) {
+        await cache.delete(request);
+      }
     }
-  }
+  });
+  await fillWhole(next.files[0]).catch(() => null);
 }
 
 // ------------------------------------------------------------------ content-addressed files
@@ -140,46 +231,72 @@ async function contentAddressed(event, request) {
   const cached = await cache.match(key);
   if (cached) return range ? slice(cached, range) : cached;
   const response = await fetch(request);
-  if (response.status === 200) {
-    // The whole file (asked for, or a host that ignores Range).
-    event.waitUntil(checkAndStore(key, response.clone()).catch(() => null));
-  } else if (response.status === 206) {
-    const m = /\/(\d+)\s*$/.exec(response.headers.get('content-range') ?? '');
-    if (m) event.waitUntil(fillWhole(key, Number(m[1])).catch(() => null));
+  if (response.status === 200 || response.status === 206) {
+    // Only a file that a kept manifest of its directory names, with the size and SHA-256 it
+    // gives, is ever stored.
+    event.waitUntil(
+      keptManifest(cache, new URL('./', key).href)
+        .then((kept) => kept?.files.find((f) => f.href === key))
+        .then((file) => file && (response.status === 200 ? serialized(() => checkAndStore(file, response.clone())) : fillWhole(file)))
+        .catch(() => null),
+    );
   }
   return response;
 }
 
+// One data-cache write at a time, so the budget check and the write that follows it cannot
+// interleave with another fill.
+let queue = Promise.resolve();
+function serialized(task) {
+  const run = queue.then(task, task);
+  queue = run.catch(() => null);
+  return run;
+}
+
+// Bytes the data cache holds (every entry is stored with its Content-Length).
+async function heldBytes(cache) {
+  let total = 0;
+  for (const request of await cache.keys()) {
+    const response = await cache.match(request);
+    total += Number(response?.headers.get('Content-Length') ?? 0) || 0;
+  }
+  return total;
+}
+
 const filling = new Map(); // href -> Promise
 
-// Fetches the whole file once (never twice at the same time), checks it, caches it.
-function fillWhole(href, size) {
-  if (size > MAX_FILE_BYTES) return Promise.resolve(false);
-  let p = filling.get(href);
+// Fetches a manifest's file whole once (never twice at the same time, one file at a time),
+// checks it and caches it, if it fits the budget.
+function fillWhole(file) {
+  if (file.size > MAX_FILE_BYTES) return Promise.resolve(false);
+  let p = filling.get(file.href);
   if (!p) {
-    p = (async () => {
+    p = serialized(async () => {
       const cache = await caches.open(DATA_CACHE);
-      if (await cache.match(href)) return true;
-      const response = await fetch(href);
-      if (response.status !== 200) throw new Error(`${href}: HTTP ${response.status}`);
-      return checkAndStore(href, response);
-    })().finally(() => filling.delete(href));
-    filling.set(href, p);
+      if (await cache.match(file.href)) return true;
+      if ((await heldBytes(cache)) + file.size > DATA_BUDGET_BYTES) return false;
+      const response = await fetch(file.href);
+      if (response.status !== 200) throw new Error(`${file.href}: HTTP ${response.status}`);
+      return checkAndStore(file, response);
+    }).finally(() => filling.delete(file.href));
+    filling.set(file.href, p);
   }
   return p;
 }
 
-// Stores a whole content-addressed file only when its bytes hash to the name: a file damaged in
-// transit must not be served from the cache forever.
-async function checkAndStore(href, response) {
-  const [, , prefix] = CONTENT_ADDRESSED.exec(new URL(href).pathname);
-  const bytes = await response.arrayBuffer();
-  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', bytes));
-  const hex = Array.from(digest.subarray(0, 8), (b) => b.toString(16).padStart(2, '0')).join('');
-  if (hex !== prefix) throw new Error(`${href}: SHA-256 ${hex}… does not match its name`);
+// Stores a whole file only when it has the size and SHA-256 its manifest gives and fits the
+// budget: a file damaged in transit must not be served from the cache forever. Runs serialized.
+async function checkAndStore(file, response) {
+  if (file.size > MAX_FILE_BYTES) return false;
   const cache = await caches.open(DATA_CACHE);
+  if ((await heldBytes(cache)) + file.size > DATA_BUDGET_BYTES) return false;
+  const bytes = await response.arrayBuffer();
+  if (bytes.byteLength !== file.size) throw new Error(`${file.href}: ${bytes.byteLength} bytes, the manifest says ${file.size}`);
+  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', bytes));
+  const hex = Array.from(digest, (b) => b.toString(16).padStart(2, '0')).join('');
+  if (hex !== file.sha256) throw new Error(`${file.href}: SHA-256 ${hex} does not match its manifest`);
   await cache.put(
-    href,
+    file.href,
     new Response(bytes, {
       headers: { 'Content-Type': 'application/octet-stream', 'Content-Length': String(bytes.byteLength) },
     }),

@@ -11,6 +11,8 @@ import { chromium } from 'playwright-core';
 import { loadNode } from '../../js/node.mjs';
 import { startServer } from '../../scripts/serve.mjs';
 import {
+  CHROMIUM,
+  CHROMIUM_ARGS,
   CLI,
   DOCS_JSONL,
   FIXTURE,
@@ -34,17 +36,6 @@ import {
   waitFor,
 } from './support.mjs';
 
-const CHROMIUM = process.env.EDGEKB_CHROMIUM ?? '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 
 const { golden, goldenError } = await tryLoadGolden();
 

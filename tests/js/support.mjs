@@ -21,6 +21,18 @@ const NEWEST_FORMAT = Math.max(
 export const FIXTURE_URL_PATH = `/tests/compat/v${NEWEST_FORMAT}/fixture.ekb`;
 export const FIXTURE = join(ROOT, FIXTURE_URL_PATH.slice(1));
 export const DOCS_JSONL = join(ROOT, 'tests/fixtures/docs.jsonl');
+// Headless Chromium, a required test runtime, and how the tests launch it.
+export const CHROMIUM = process.env.EDGEKB_CHROMIUM ?? '/usr/bin/chromium';
+export const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 // The native command line (`./build.sh build`), which writes split indexes.
 export const CLI = process.env.EDGEKB_CLI ? resolve(process.env.EDGEKB_CLI) : join(ROOT, 'target/release/edgekb');
 // EDGEKB_GOLDEN points the tests at another golden file (used to check that a wrong
