@@ -76,6 +76,15 @@ fn search(kb: &Path, q: &str) -> String {
     ok(&edgekb(&[&"search", &kb, &q, &"--json"]))
 }
 
+/// Writes `jsonl` to `<dir>/<name>` and builds `<dir>/kb.ekb` from it.
+fn build_from(dir: &Path, name: &str, jsonl: &str) -> PathBuf {
+    let input = dir.join(name);
+    std::fs::write(&input, jsonl).unwrap();
+    let kb = dir.join("kb.ekb");
+    ok(&edgekb(&[&"build", &input, &"--out", &kb]));
+    kb
+}
+
 /// The first `n` lines of the fixture, as a file.
 fn fixture_head(dir: &Path, n: usize) -> PathBuf {
     let text = std::fs::read_to_string(FIXTURE).unwrap();
@@ -289,15 +298,11 @@ fn invalid_utf8_names_its_file_and_line() {
 
 #[test]
 fn a_byte_order_mark_is_accepted() {
-    let dir = scratch("bom");
-    let input = dir.join("bom.jsonl");
-    std::fs::write(
-        &input,
+    let kb = build_from(
+        &scratch("bom"),
+        "bom.jsonl",
         "\u{feff}{\"id\":\"a\",\"title\":\"zebra crossing\"}\r\n{\"id\":\"b\",\"title\":\"okapi\"}\r\n",
-    )
-    .unwrap();
-    let kb = dir.join("kb.ekb");
-    ok(&edgekb(&[&"build", &input, &"--out", &kb]));
+    );
     assert!(search(&kb, "zebra").contains("\"a\""));
     assert!(search(&kb, "okapi").contains("\"b\""));
 }
@@ -349,15 +354,11 @@ fn an_output_of_the_other_kind_is_explained() {
 
 #[test]
 fn terminal_escapes_in_titles_are_shown_escaped_in_text_output() {
-    let dir = scratch("escapes");
-    let input = dir.join("esc.jsonl");
-    std::fs::write(
-        &input,
+    let kb = build_from(
+        &scratch("escapes"),
+        "esc.jsonl",
         "{\"id\":\"e\\u001b]0;pwned\\u0007\",\"title\":\"\\u001b[2J\\u001b[31m zebra \\u009b1m\"}\n",
-    )
-    .unwrap();
-    let kb = dir.join("kb.ekb");
-    ok(&edgekb(&[&"build", &input, &"--out", &kb]));
+    );
     let text = ok(&edgekb(&[&"search", &kb, &"zebra"]));
     assert!(text.contains("1 results"), "{text}");
     assert!(
