@@ -144,9 +144,12 @@ fn a_new_version_keeps_the_previous_one_until_gc_drops_the_one_before() {
     let v2 = manifest(&kb, "manifest.json");
     assert_ne!(v1, v2);
     assert_eq!(manifest(&kb, "manifest.previous.json"), v1);
-    // A stray data file no manifest names.
+    // A stray data file no manifest names (what a build of a next version killed before its
+    // manifest leaves): the current version stays whole and searchable.
     std::fs::write(kb.join("postings.0123456789abcdef.bin"), b"stray").unwrap();
     std::fs::write(kb.join("notes.txt"), b"not ours").unwrap();
+    ok(&edgekb(&[&"verify", &kb]));
+    assert!(search(&kb, "strategy game").contains("\"0ad\""));
     let out = ok(&edgekb(&[&"gc", &kb]));
     assert!(
         out.contains("removed postings.0123456789abcdef.bin"),
