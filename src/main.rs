@@ -654,8 +654,8 @@ fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Verify { kb } if kb.is_dir() => {
-            let (manifest, summary) =
-                verify::verify_split(&kb).map_err(|e| format!("{}: damaged: {e}", kb.display()))?;
+            let (manifest, summary) = verify::verify_split(&kb)
+                .map_err(|e| format!("{}: verify failed: {e}", kb.display()))?;
             println!(
                 "{}: ok (split: dictionary and {} packs, {} pages, {} terms, {} documents)",
                 kb.display(),
@@ -667,8 +667,8 @@ fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Verify { kb } => {
-            let summary =
-                verify::verify_file(&kb).map_err(|e| format!("{}: damaged: {e}", kb.display()))?;
+            let summary = verify::verify_file(&kb)
+                .map_err(|e| format!("{}: verify failed: {e}", kb.display()))?;
             println!(
                 "{}: ok ({} terms, {} documents)",
                 kb.display(),

@@ -261,7 +261,7 @@ fn verify_checks_every_page_crc_of_a_split_index() {
         assert!(out.contains(": ok (split"), "{out}");
         damage_pack_with_recomputed_sha(&kb, what);
         let err = fails(&edgekb(&[&"verify", &kb]));
-        assert!(err.contains("damaged"), "{what}: {err}");
+        assert!(err.contains("verify failed"), "{what}: {err}");
         assert!(err.contains(&format!("{what}.")), "{what}: {err}");
         assert!(
             err.contains("page") && err.contains("CRC32"),
@@ -282,7 +282,18 @@ fn verify_checks_a_single_file_too() {
     bytes[at] ^= 0x55;
     std::fs::write(&kb, &bytes).unwrap();
     let err = fails(&edgekb(&[&"verify", &kb]));
-    assert!(err.contains("damaged"), "{err}");
+    assert!(err.contains("verify failed"), "{err}");
+}
+
+#[test]
+fn verify_decompresses_within_the_search_budget() {
+    // One document of 9.4 MB: its store chunk decompresses past the 8 MiB a search allows.
+    let dir = scratch("verify-budget");
+    let big = serde_json::json!({"id": "big", "title": "big", "body": "a ".repeat(4_700_000)});
+    let kb = build_from(&dir, "big.jsonl", &format!("{big}\n"));
+    let err = fails(&edgekb(&[&"verify", &kb]));
+    assert!(err.contains("verify failed"), "{err}");
+    assert!(err.contains("budget of 8388608"), "{err}");
 }
 
 #[test]
