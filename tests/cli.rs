@@ -58,7 +58,8 @@ fn manifest(dir: &Path, name: &str) -> Manifest {
     serde_json::from_slice(&std::fs::read(dir.join(name)).unwrap()).unwrap()
 }
 
-fn files_of(m: &Manifest) -> Vec<String> {
+/// The six file entries of a manifest.
+fn entries(m: &Manifest) -> [&edgekb::split::FileEntry; 6] {
     [
         &m.dictionary,
         &m.postings,
@@ -67,9 +68,10 @@ fn files_of(m: &Manifest) -> Vec<String> {
         &m.terms,
         &m.display,
     ]
-    .iter()
-    .map(|e| e.name.clone())
-    .collect()
+}
+
+fn files_of(m: &Manifest) -> Vec<String> {
+    entries(m).iter().map(|e| e.name.clone()).collect()
 }
 
 fn search(kb: &Path, q: &str) -> String {
@@ -159,14 +161,7 @@ fn a_new_version_keeps_the_previous_one_until_gc_drops_the_one_before() {
     assert!(kb.join("notes.txt").exists(), "gc touches only index files");
     // Both versions are whole: a reader holding v1 can still fetch every file it names.
     for m in [&v1, &v2] {
-        for e in [
-            &m.dictionary,
-            &m.postings,
-            &m.positions,
-            &m.store,
-            &m.terms,
-            &m.display,
-        ] {
+        for e in entries(m) {
             let bytes = std::fs::read(kb.join(&e.name)).unwrap();
             edgekb::split::check_file(e, &bytes).unwrap();
         }
