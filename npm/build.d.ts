@@ -18,6 +18,11 @@ export interface BuildOptions {
   dictionaryPartBytes?: number;
   /** Split index: keep hit-display data up to this size resident (default 65536). */
   residentDisplayBytes?: number;
+  /**
+   * Split index: write a pack larger than this as pieces of at most this size (default
+   * 25165824, 24 MiB: static hosts such as Cloudflare's refuse files over 25 MiB).
+   */
+  maxFileBytes?: number;
   /** Called as the input is read (at most every 100 ms, and after each input). */
   onProgress?: (progress: BuildProgress) => void;
 }

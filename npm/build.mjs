@@ -131,6 +131,7 @@ export async function build(inputs, options = {}) {
     byteCount('residentDictionaryBytes', options.residentDictionaryBytes),
     byteCount('dictionaryPartBytes', options.dictionaryPartBytes),
     byteCount('residentDisplayBytes', options.residentDisplayBytes),
+    byteCount('maxFileBytes', options.maxFileBytes),
   ];
   const start = performance.now();
   const { Builder } = await loadBuilder();

@@ -65,6 +65,11 @@ enum Command {
         /// many bytes in the resident dictionary, so hits cost no request (default 65536).
         #[arg(long)]
         resident_display_bytes: Option<usize>,
+        /// Split index: write a pack larger than this many bytes as pieces of at most this
+        /// size, cut at page boundaries (default 25165824, 24 MiB: static hosts such as
+        /// Cloudflare's assets and Pages refuse files over 25 MiB).
+        #[arg(long)]
+        max_file_bytes: Option<u64>,
     },
     /// Search an index.
     Search {
@@ -418,8 +423,12 @@ fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
             resident_dictionary_bytes,
             dictionary_part_bytes,
             resident_display_bytes,
+            max_file_bytes,
         } => {
             let mut split_options = edgekb::split::SplitOptions::default();
+            if let Some(b) = max_file_bytes {
+                split_options.max_file_bytes = b.max(edgekb::split::PACK_HEADER_LEN + 1);
+            }
             if let Some(b) = resident_dictionary_bytes {
                 split_options.resident_dictionary_bytes = b;
             }

@@ -12,6 +12,12 @@
 //!   `display.*.bin` (hit fields): a 16-byte pack header (magic `EDGEKBPK`, format version,
 //!   data-file kind) followed by the data, fetched in page-aligned HTTP ranges; every page's
 //!   CRC32 is in the dictionary's page table.
+//!
+//! A pack larger than [`SplitOptions::max_file_bytes`] (static hosts refuse big files:
+//! Cloudflare's assets and Pages stop at 25 MiB) is written as *pieces*: consecutive byte
+//! ranges of the pack, each a file of its own named by its content, cut at page boundaries so
+//! that no page straddles two. The manifest (layout version 3) lists them under the pack's
+//! entry; the pack itself is then not written, and its name and SHA-256 only identify it.
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -24,8 +30,14 @@ use crate::index::{DataFile, FORMAT_VERSION, OLDEST_SUPPORTED_FORMAT_VERSION};
 pub const PACK_MAGIC: &[u8; 8] = b"EDGEKBPK";
 /// Bytes before a pack file's data.
 pub const PACK_HEADER_LEN: u64 = 16;
-/// Version of the manifest's own layout.
+/// Version of the manifest's own layout that this code writes when no pack is cut into pieces
+/// (version 3 adds [`FileEntry::pieces`] and is written only when a pack has them).
 pub const MANIFEST_VERSION: u32 = 2;
+/// The newest manifest layout this code reads and writes.
+pub const NEWEST_MANIFEST_VERSION: u32 = 3;
+/// Default [`SplitOptions::max_file_bytes`]: 24 MiB, under the 25 MiB per file that Cloudflare's
+/// static assets and Pages accept.
+pub const DEFAULT_MAX_FILE_BYTES: u64 = 24 << 20;
 /// Largest manifest accepted, in bytes.
 pub const MAX_MANIFEST_BYTES: usize = 64 * 1024;
 
@@ -38,6 +50,28 @@ pub struct FileEntry {
     pub size: u64,
     /// SHA-256 of the whole file, hex.
     pub sha256: String,
+    /// The files a pack larger than the hosts accept is written as, in order: consecutive byte
+    /// ranges of it, cut at page boundaries (absent when the pack is one file).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub pieces: Vec<FileEntry>,
+}
+
+impl FileEntry {
+    /// The files of this entry with the offset of each in the whole: its pieces, or itself.
+    pub fn files(&self) -> Vec<(u64, &FileEntry)> {
+        if self.pieces.is_empty() {
+            return vec![(0, self)];
+        }
+        let mut at = 0;
+        self.pieces
+            .iter()
+            .map(|p| {
+                let start = at;
+                at += p.size;
+                (start, p)
+            })
+            .collect()
+    }
 }
 
 /// `manifest.json`.
@@ -96,9 +130,10 @@ pub fn valid_file_name(name: &str) -> bool {
 impl Manifest {
     /// Checks versions and file names.
     pub fn validate(&self) -> Result<()> {
-        if self.manifest_version != MANIFEST_VERSION {
+        if !(MANIFEST_VERSION..=NEWEST_MANIFEST_VERSION).contains(&self.manifest_version) {
             return Err(bad(format!(
-                "layout version {} (this edgekb reads {MANIFEST_VERSION}); rebuild with this edgekb",
+                "layout version {} (this edgekb reads {MANIFEST_VERSION} to \
+                 {NEWEST_MANIFEST_VERSION}); rebuild with this edgekb",
                 self.manifest_version
             )));
         }
@@ -126,8 +161,58 @@ impl Manifest {
             if f.sha256.len() != 64 || !f.sha256.bytes().all(|b| b.is_ascii_hexdigit()) {
                 return Err(bad(format!("{}: sha256 must be 64 hex digits", f.name)));
             }
+            if f.pieces.is_empty() {
+                continue;
+            }
+            if self.manifest_version < 3 || f.pieces.len() < 2 || f.pieces.len() > MAX_PIECES {
+                return Err(bad(format!(
+                    "{}: {} pieces in a layout {} manifest",
+                    f.name,
+                    f.pieces.len(),
+                    self.manifest_version
+                )));
+            }
+            let mut total = 0u64;
+            for p in &f.pieces {
+                let hex = p.sha256.len() == 64 && p.sha256.bytes().all(|b| b.is_ascii_hexdigit());
+                if !valid_file_name(&p.name) || !hex || !p.pieces.is_empty() || p.size == 0 {
+                    return Err(bad(format!("{}: a bad piece {:?}", f.name, p.name)));
+                }
+                total = total.saturating_add(p.size);
+            }
+            if total != f.size {
+                return Err(bad(format!(
+                    "{}: pieces of {total} bytes for {} bytes",
+                    f.name, f.size
+                )));
+            }
         }
         Ok(())
+    }
+
+    /// The entry of a data file, to change.
+    fn data_file_mut(&mut self, file: DataFile) -> &mut FileEntry {
+        match file {
+            DataFile::Postings => &mut self.postings,
+            DataFile::Positions => &mut self.positions,
+            DataFile::Store => &mut self.store,
+            DataFile::Terms => &mut self.terms,
+            DataFile::Display => &mut self.display,
+        }
+    }
+
+    /// Every file the manifest names (the dictionary, each pack or its pieces), by name.
+    pub fn file_names(&self) -> Vec<&str> {
+        let mut out = vec![self.dictionary.name.as_str()];
+        for f in DataFile::ALL {
+            out.extend(
+                self.data_file(f)
+                    .files()
+                    .into_iter()
+                    .map(|(_, e)| e.name.as_str()),
+            );
+        }
+        out
     }
 
     /// The entry of a data file.
@@ -141,6 +226,9 @@ impl Manifest {
         }
     }
 }
+
+/// Most pieces one pack may have (a manifest stays small: 64 KiB).
+pub const MAX_PIECES: usize = 256;
 
 /// Hex SHA-256 of `data`.
 pub fn sha256_hex(data: &[u8]) -> String {
@@ -223,6 +311,9 @@ pub struct SplitOptions {
     /// stays in the resident dictionary, so that hits cost no request; larger data goes to the
     /// display pack, read chunk by chunk.
     pub resident_display_bytes: usize,
+    /// A pack larger than this is written as pieces of at most this size, cut at page
+    /// boundaries (static hosts refuse big files).
+    pub max_file_bytes: u64,
 }
 
 impl Default for SplitOptions {
@@ -232,6 +323,7 @@ impl Default for SplitOptions {
             resident_dictionary_bytes: crate::dict::DEFAULT_RESIDENT_BYTES,
             part_bytes: crate::dict::DEFAULT_PART_BYTES,
             resident_display_bytes: DEFAULT_RESIDENT_DISPLAY_BYTES,
+            max_file_bytes: DEFAULT_MAX_FILE_BYTES,
         }
     }
 }
@@ -344,13 +436,14 @@ impl SplitOutput {
         }
         let mut dictionary = Vec::new();
         let stats = crate::builder::write_sections(&sections, &mut dictionary)?;
-        SplitOutput::new(dictionary, data, stats)
+        SplitOutput::new(dictionary, data, stats, options)
     }
 
     pub(crate) fn new(
         dictionary: Vec<u8>,
         data: [&[u8]; 5],
         dictionary_stats: BuildStats,
+        options: &SplitOptions,
     ) -> Result<SplitOutput> {
         let entry = |kind: &str, bytes: &[u8]| {
             let sha256 = sha256_hex(bytes);
@@ -358,8 +451,14 @@ impl SplitOutput {
                 name: format!("{kind}.{}.bin", &sha256[..16]),
                 size: bytes.len() as u64,
                 sha256,
+                pieces: Vec::new(),
             }
         };
+        // Pieces: the pack header and whole pages, at most `max_file_bytes` each.
+        let page = options.page_size.max(1) as u64;
+        let pages_per_piece =
+            (options.max_file_bytes.saturating_sub(PACK_HEADER_LEN) / page).max(1);
+        let piece_len = PACK_HEADER_LEN + pages_per_piece * page;
         let packs: Vec<Vec<u8>> = DataFile::ALL
             .iter()
             .zip(data)
@@ -387,9 +486,36 @@ impl SplitOutput {
         };
         let dictionary_parts = index.router().map_or(0, |r| r.parts().len());
         drop(index);
+        let mut manifest = manifest;
         let mut files = vec![(manifest.dictionary.name.clone(), dictionary)];
         for (f, bytes) in DataFile::ALL.iter().zip(packs) {
-            files.push((manifest.data_file(*f).name.clone(), bytes));
+            if bytes.len() as u64 <= options.max_file_bytes {
+                files.push((manifest.data_file(*f).name.clone(), bytes));
+                continue;
+            }
+            let mut pieces = Vec::new();
+            let mut at = 0usize;
+            while at < bytes.len() {
+                // The first piece holds the header; every piece ends on a page boundary.
+                let len = if at == 0 {
+                    piece_len
+                } else {
+                    piece_len - PACK_HEADER_LEN
+                };
+                let end = (at + len as usize).min(bytes.len());
+                let piece = entry(f.name(), &bytes[at..end]);
+                files.push((piece.name.clone(), bytes[at..end].to_vec()));
+                pieces.push(piece);
+                at = end;
+            }
+            if pieces.len() > MAX_PIECES {
+                return Err(Error::LimitExceeded {
+                    what: "pieces of one pack (raise the largest file size)",
+                    limit: MAX_PIECES as u64,
+                });
+            }
+            manifest.manifest_version = NEWEST_MANIFEST_VERSION;
+            manifest.data_file_mut(*f).pieces = pieces;
         }
         Ok(SplitOutput {
             manifest,

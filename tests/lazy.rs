@@ -662,3 +662,104 @@ fn opening_walks_and_checks_the_dictionary_once() {
     assert_eq!(after.dictionary_walks - before.dictionary_walks, 1);
     assert_eq!(after.section_crcs - before.section_crcs, sections);
 }
+
+/// A split index whose packs are cut into pieces of a few pages (as static hosts that refuse
+/// big files need) searches the same, through ranges of the pieces or whole pieces, and never
+/// asks for a pack itself.
+#[test]
+fn packs_cut_into_pieces_search_the_same() {
+    use edgekb::index::DataFile;
+    let index = fixture_index();
+    let options = edgekb::split::SplitOptions {
+        page_size: 512,
+        max_file_bytes: 2048,
+        resident_display_bytes: 0,
+        ..Default::default()
+    };
+    let split = SplitOutput::from_index_with(&index, &options).unwrap();
+    let m = &split.manifest;
+    assert_eq!(m.manifest_version, 3);
+    // Every data file within the limit (the dictionary is resident: fetched whole, once).
+    assert!(split.files[1..].iter().all(|(_, b)| b.len() <= 2048));
+    assert_eq!(split.files[0].0, m.dictionary.name);
+    let pieced: Vec<DataFile> = DataFile::ALL
+        .into_iter()
+        .filter(|&f| !m.data_file(f).pieces.is_empty())
+        .collect();
+    assert!(pieced.len() >= 2, "{pieced:?}");
+    let names: std::collections::HashSet<&str> = split.files.iter().map(|f| f.0.as_str()).collect();
+    for &f in &pieced {
+        assert!(
+            !names.contains(m.data_file(f).name.as_str()),
+            "the whole pack is written"
+        );
+    }
+    assert_eq!(
+        m.file_names()
+            .into_iter()
+            .collect::<std::collections::HashSet<_>>(),
+        names,
+        "the manifest names exactly the files written"
+    );
+    // Through the manifest as JSON: what a reader of the published directory gets.
+    let json = serde_json::to_vec(m).unwrap();
+    assert_eq!(&edgekb::lazy::parse_manifest(&json).unwrap(), m);
+    for whole_files in [false, true] {
+        let mut loader = NoRanges(loader_for(&split));
+        loader.0.files.insert("manifest.json".into(), json.clone());
+        let mut lazy = LazyIndex::open(&mut loader, 1 << 20).unwrap();
+        for q in queries() {
+            let want = Searcher::new(&index)
+                .search(&q, &SearchOptions::default())
+                .unwrap();
+            let got = if whole_files {
+                lazy.search(&mut loader, &q, &SearchOptions::default())
+            } else {
+                lazy.search(&mut loader.0, &q, &SearchOptions::default())
+            };
+            assert_eq!(got.unwrap(), want, "{q:?} (whole files: {whole_files})");
+        }
+        for (name, range) in &loader.0.log {
+            let file = &loader.0.files[name];
+            assert!(
+                range.as_ref().is_none_or(|r| r.end <= file.len() as u64),
+                "{name} {range:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn bad_pieces_are_refused() {
+    let index = fixture_index();
+    let options = edgekb::split::SplitOptions {
+        page_size: 512,
+        max_file_bytes: 2048,
+        ..Default::default()
+    };
+    let split = SplitOutput::from_index_with(&index, &options).unwrap();
+    let good = split.manifest.clone();
+    let mut cases: Vec<edgekb::split::Manifest> = Vec::new();
+    let mut m = good.clone();
+    m.store.pieces[0].name = "../store.0123456789abcdef.bin".into();
+    cases.push(m);
+    let mut m = good.clone();
+    m.store.pieces[1].size += 1;
+    cases.push(m);
+    let mut m = good.clone();
+    m.manifest_version = 2;
+    cases.push(m);
+    let mut m = good.clone();
+    m.store.pieces.truncate(1);
+    cases.push(m);
+    for m in cases {
+        assert!(m.validate().is_err(), "{m:?}");
+    }
+    // Pieces that do not end on a page boundary: refused when the version opens.
+    let mut m = good.clone();
+    let (a, b) = (m.store.pieces[0].size, m.store.pieces[1].size);
+    m.store.pieces[0].size = a - 1;
+    m.store.pieces[1].size = b + 1;
+    let dictionary = split.files[0].1.clone();
+    assert!(edgekb::lazy::Version::open(m, dictionary).is_err());
+}

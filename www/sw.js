@@ -6,7 +6,8 @@
 //    copy when the network fails;
 //  - manifest.json of an index: network first (it is the one mutable file), the cached copy when
 //    the network fails. A manifest is kept only if it passes the rules the engine's loader
-//    applies (`Manifest::validate` in src/split.rs): layout version 2, six file entries, each name
+//    applies (`Manifest::validate` in src/split.rs): layout version 2 or 3, six file entries
+//    (a pack's entry may list the pieces it is written as, layout 3), each name
 //    `<kind>.<16 hex>.bin` (so it cannot leave the manifest's directory or name another host),
 //    each URL of the same origin and the same directory as the manifest, sizes and SHA-256
 //    well-formed, at most 64 KiB of JSON. A manifest that fails is passed to the page untouched
@@ -23,7 +24,7 @@
 // The budget: the data cache never holds more than DATA_BUDGET_BYTES (48 MiB; a test may lower
 // it with `sw.js?budget=N`) of index files and manifests, and no single file over
 // MAX_FILE_BYTES is stored. Whole-file fills run one at a time, only for files a kept manifest
-// names (at most six per index directory), and a file that would take the cache past the budget
+// names (six per index directory, or more when packs are in pieces), and a file that would take the cache past the budget
 // is not fetched at all: it stays online-only. Nothing is evicted to make room; a new manifest
 // frees the files of the version before the previous one.
 //
@@ -37,7 +38,8 @@ const INDEXES = ['./kb/sample/manifest.json'];
 const DATA_BUDGET_BYTES = budgetFromScriptUrl() ?? 48 << 20;
 const MAX_FILE_BYTES = 32 << 20;
 const MAX_MANIFEST_BYTES = 64 * 1024; // src/split.rs MAX_MANIFEST_BYTES
-const MANIFEST_VERSION = 2; // src/split.rs MANIFEST_VERSION
+const MANIFEST_VERSIONS = [2, 3]; // src/split.rs MANIFEST_VERSION..=NEWEST_MANIFEST_VERSION
+const MAX_PIECES = 256; // src/split.rs MAX_PIECES
 const MANIFEST_FILES = ['dictionary', 'postings', 'positions', 'store', 'terms', 'display'];
 const FILE_NAME = /^[a-z]{1,32}\.[0-9a-f]{16}\.bin$/; // src/split.rs valid_file_name
 const CONTENT_ADDRESSED = /\/([a-z]{1,32})\.([0-9a-f]{16})\.bin$/;
@@ -60,12 +62,11 @@ const withoutSearch = (href) => {
  * the engine's loader holds (see the top of this file). `manifestHref` is the manifest's URL.
  */
 function manifestFiles(manifest, manifestHref) {
-  if (manifest === null || typeof manifest !== 'object' || manifest.manifest_version !== MANIFEST_VERSION) return null;
+  if (manifest === null || typeof manifest !== 'object' || !MANIFEST_VERSIONS.includes(manifest.manifest_version)) return null;
   const base = new URL('./', manifestHref);
   if (base.origin !== self.location.origin) return null;
-  const files = [];
-  for (const key of MANIFEST_FILES) {
-    const entry = manifest[key];
+  // One file entry, checked: {href, size, sha256}, or null.
+  const fileOf = (entry) => {
     if (entry === null || typeof entry !== 'object') return null;
     const { name, size, sha256 } = entry;
     if (typeof name !== 'string' || !FILE_NAME.test(name)) return null;
@@ -74,7 +75,29 @@ function manifestFiles(manifest, manifestHref) {
     const url = new URL(name, base);
     // Implied by the name's form; checked anyway, as the Rust loader does.
     if (url.origin !== base.origin || url.href !== base.href + name) return null;
-    files.push({ href: url.href, size, sha256: sha256.toLowerCase() });
+    return { href: url.href, size, sha256: sha256.toLowerCase() };
+  };
+  const files = [];
+  for (const key of MANIFEST_FILES) {
+    const entry = manifest[key];
+    const whole = fileOf(entry);
+    if (!whole) return null;
+    if (entry.pieces === undefined) {
+      files.push(whole);
+      continue;
+    }
+    // A pack written as pieces (layout 3): the pieces are its files; the pack is not one.
+    const { pieces } = entry;
+    if (manifest.manifest_version < 3 || key === 'dictionary' || !Array.isArray(pieces)) return null;
+    if (pieces.length < 2 || pieces.length > MAX_PIECES) return null;
+    let total = 0;
+    for (const p of pieces) {
+      const piece = fileOf(p);
+      if (!piece || p.pieces !== undefined) return null;
+      total += piece.size;
+      files.push(piece);
+    }
+    if (total !== whole.size) return null;
   }
   return files;
 }

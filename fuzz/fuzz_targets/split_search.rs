@@ -206,6 +206,7 @@ fn entry(kind: &str, bytes: &[u8]) -> FileEntry {
         name: format!("{kind}.{}.bin", &sha256[..16]),
         size: bytes.len() as u64,
         sha256,
+        pieces: Vec::new(),
     }
 }
 

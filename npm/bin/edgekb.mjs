@@ -27,6 +27,9 @@ Options:
       --resident-display-bytes <N>
                          Split index: keep hit-display data up to this many bytes in the
                          resident dictionary (default 65536)
+      --max-file-bytes <N>
+                         Split index: write a pack larger than this many bytes as pieces of at
+                         most this size (default 25165824)
   -h, --help             Print help
   -V, --version          Print version
 
@@ -40,8 +43,9 @@ const VALUE_OPTIONS = {
   '--resident-dictionary-bytes': 'residentDictionaryBytes',
   '--dictionary-part-bytes': 'dictionaryPartBytes',
   '--resident-display-bytes': 'residentDisplayBytes',
+  '--max-file-bytes': 'maxFileBytes',
 };
-const BYTE_OPTIONS = new Set(['residentDictionaryBytes', 'dictionaryPartBytes', 'residentDisplayBytes']);
+const BYTE_OPTIONS = new Set(['residentDictionaryBytes', 'dictionaryPartBytes', 'residentDisplayBytes', 'maxFileBytes']);
 
 function parseBuild(args) {
   const options = {};

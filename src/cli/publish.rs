@@ -112,12 +112,15 @@ pub fn read_manifest(path: &Path) -> Result<Option<Manifest>, Error> {
 /// Writes a split index into `dir`: data files, then the previous manifest, then the manifest.
 pub fn write_split(dir: &Path, out: &SplitOutput) -> Result<WriteReport, Error> {
     std::fs::create_dir_all(dir).map_err(|e| io_error(dir, e))?;
+    // Every file written: the dictionary, each pack or each of its pieces.
     let entries: Vec<&FileEntry> = std::iter::once(&out.manifest.dictionary)
-        .chain(
-            edgekb::index::DataFile::ALL
-                .iter()
-                .map(|&f| out.manifest.data_file(f)),
-        )
+        .chain(edgekb::index::DataFile::ALL.iter().flat_map(|&f| {
+            out.manifest
+                .data_file(f)
+                .files()
+                .into_iter()
+                .map(|(_, e)| e)
+        }))
         .collect();
     let mut report = WriteReport::default();
     for (name, bytes) in &out.files {
@@ -151,9 +154,7 @@ pub fn write_split(dir: &Path, out: &SplitOutput) -> Result<WriteReport, Error> 
 
 /// The names a manifest gives its files.
 fn names(m: &Manifest) -> impl Iterator<Item = String> + '_ {
-    std::iter::once(&m.dictionary)
-        .chain(edgekb::index::DataFile::ALL.iter().map(|&f| m.data_file(f)))
-        .map(|e| e.name.clone())
+    m.file_names().into_iter().map(String::from)
 }
 
 /// What [`gc`] removed.

@@ -121,6 +121,19 @@ fn read_checked(dir: &Path, entry: &edgekb::split::FileEntry) -> Result<Vec<u8>,
     Ok(bytes)
 }
 
+/// A pack's bytes: its file, or its pieces (each checked, then the whole).
+fn read_pack(dir: &Path, entry: &edgekb::split::FileEntry) -> Result<Vec<u8>, Error> {
+    if entry.pieces.is_empty() {
+        return read_checked(dir, entry);
+    }
+    let mut bytes = Vec::with_capacity(entry.size as usize);
+    for piece in &entry.pieces {
+        bytes.extend_from_slice(&read_checked(dir, piece)?);
+    }
+    check_file(entry, &bytes)?;
+    Ok(bytes)
+}
+
 /// Checks a pack's header, length and every page CRC; returns its data.
 fn check_pack(
     index: &Index<Vec<u8>>,
@@ -169,7 +182,7 @@ pub fn verify_split(dir: &Path) -> Result<(Manifest, Summary), Error> {
     let mut pages = 0;
     for f in DataFile::ALL {
         let entry = manifest.data_file(f);
-        let (data, n) = check_pack(&index, f, &entry.name, &read_checked(dir, entry)?)?;
+        let (data, n) = check_pack(&index, f, &entry.name, &read_pack(dir, entry)?)?;
         packs.push(data);
         pages += n;
     }

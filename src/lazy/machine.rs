@@ -46,7 +46,7 @@ impl Need {
     pub fn range(&self) -> Option<Range<u64>> {
         match self {
             Need::File { .. } => None,
-            Need::Range(r) => Some(r.range.clone()),
+            Need::Range(r) => Some(r.file_range()),
         }
     }
 

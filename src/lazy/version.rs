@@ -8,7 +8,7 @@ use std::sync::Arc;
 use crate::error::Error;
 use crate::index::Index;
 use crate::source::{DataFile, Pages};
-use crate::split::{check_file, unpack_file, Manifest, PACK_HEADER_LEN};
+use crate::split::{check_file, FileEntry, Manifest, PACK_HEADER_LEN};
 
 use super::MAX_GAP_PAGES;
 
@@ -22,10 +22,20 @@ pub struct Request {
     pub file: DataFile,
     /// Its name (relative to the manifest).
     pub name: String,
-    /// Byte range within the file (pack header included), for an HTTP `Range` header.
+    /// Byte range within the whole pack (pack header included).
     pub range: Range<u64>,
+    /// Where the file `name` starts in the pack (0, or a piece's offset): the HTTP `Range` is
+    /// `range` minus this.
+    pub offset: u64,
     /// The pages it covers.
     pub pages: Range<u32>,
+}
+
+impl Request {
+    /// The byte range to ask `name` for.
+    pub fn file_range(&self) -> Range<u64> {
+        self.range.start - self.offset..self.range.end - self.offset
+    }
 }
 
 /// One version of a split index: its manifest and its resident dictionary.
@@ -56,6 +66,15 @@ impl Version {
                     "{} is {} bytes, its page table says {}",
                     entry.name, entry.size, pages.files[f as usize].0
                 )));
+            }
+            // Pieces end on page boundaries, so a page never straddles two.
+            for (start, piece) in entry.files().into_iter().skip(1) {
+                if (start - PACK_HEADER_LEN) % pages.page_size as u64 != 0 {
+                    return Err(Error::corrupt(format!(
+                        "piece {} of {} starts inside a page",
+                        piece.name, entry.name
+                    )));
+                }
             }
         }
         let id =
@@ -107,22 +126,38 @@ impl Version {
         Ok(out)
     }
 
-    /// Coalesces missing pages into requests: runs separated by at most [`MAX_GAP_PAGES`].
+    /// The file (the pack, or its piece) holding page `page` of `file`, and where it starts.
+    fn file_of(&self, file: DataFile, page: u32) -> (u64, &FileEntry) {
+        let at = PACK_HEADER_LEN + page as u64 * self.pages().page_size as u64;
+        let files = self.manifest.data_file(file).files();
+        let i = files
+            .partition_point(|(start, _)| *start <= at)
+            .saturating_sub(1);
+        files[i]
+    }
+
+    /// Coalesces missing pages into requests: runs separated by at most [`MAX_GAP_PAGES`],
+    /// never across two files (pieces) of a pack.
     pub fn requests(&self, missing: &[(DataFile, u32)]) -> Vec<Request> {
         let pages = self.pages();
         let ps = pages.page_size as u64;
         let mut out: Vec<Request> = Vec::new();
         for &(file, page) in missing {
+            let (offset, entry) = self.file_of(file, page);
             if let Some(last) = out.last_mut() {
-                if last.file == file && page <= last.pages.end + MAX_GAP_PAGES {
+                if last.file == file
+                    && last.offset == offset
+                    && page <= last.pages.end + MAX_GAP_PAGES
+                {
                     last.pages.end = page + 1;
                     continue;
                 }
             }
             out.push(Request {
                 file,
-                name: self.manifest.data_file(file).name.clone(),
+                name: entry.name.clone(),
                 range: 0..0,
+                offset,
                 pages: page..page + 1,
             });
         }
@@ -141,22 +176,22 @@ impl Version {
         let pages = self.pages();
         let ps = pages.page_size as u64;
         let (len, crcs) = &pages.files[req.file as usize];
-        let entry = self.manifest.data_file(req.file);
         let want = req.range.end - req.range.start;
+        let (offset, entry) = self.file_of(req.file, req.pages.start);
         let (data, base): (&[u8], u64) = if body.len() as u64 == want {
             (body, req.range.start - PACK_HEADER_LEN)
-        } else if body.len() as u64 == entry.size {
+        } else if body.len() as u64 == entry.size && offset == req.offset {
+            // A host that ignores `Range` sent the whole file: its SHA-256 vouches for it.
             check_file(entry, body)?;
-            let data = unpack_file(req.file, body)?;
-            let start = (req.range.start - PACK_HEADER_LEN) as usize;
-            let slice = data
+            let start = (req.range.start - offset) as usize;
+            let slice = body
                 .get(start..start + want as usize)
                 .ok_or(Error::Truncated {
                     what: "fetched file",
                     needed: (start as u64) + want,
-                    available: data.len() as u64,
+                    available: body.len() as u64,
                 })?;
-            (slice, start as u64)
+            (slice, req.range.start - PACK_HEADER_LEN)
         } else {
             return Err(Error::Truncated {
                 what: "fetched range",

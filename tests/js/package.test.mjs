@@ -239,6 +239,7 @@ describe('the npm package, from its tarball', { timeout: 600_000 }, () => {
       single: ['--single'],
       split: ['--split'],
       'split, dictionary cut into parts': ['--split', ...CUT_ARGS],
+      'split, packs in pieces of 4 KiB': ['--split', '--max-file-bytes', '4096'],
       'split with --config': ['--split', '--config', 'edgekb.toml'],
     };
     for (const [name, args] of Object.entries(variants)) {

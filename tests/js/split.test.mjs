@@ -188,6 +188,47 @@ describe('split index in Node', () => {
     });
   });
 
+  describe('golden cases over packs cut into pieces (--max-file-bytes)', () => {
+    let pieceServer;
+    let pieceKb;
+    let pieceManifest;
+    before(async () => {
+      const pieceDir = join(tmp.dir, 'pieces');
+      await buildSplit(DOCS_JSONL, pieceDir, ['--max-file-bytes', '4096', ...LAZY_DISPLAY_ARGS]);
+      pieceManifest = await readManifest(pieceDir);
+      pieceServer = await startServer({ root: pieceDir });
+      pieceKb = await KnowledgeBase.open(pieceServer.url + 'manifest.json', FAST);
+    });
+    after(async () => {
+      await pieceServer?.close();
+    });
+    test('the manifest lists pieces (layout 3)', () => {
+      assert.equal(pieceManifest.manifest_version, 3);
+      const pieced = ['postings', 'positions', 'store', 'terms', 'display'].filter((k) => pieceManifest[k].pieces?.length);
+      assert.ok(pieced.length >= 1, JSON.stringify(pieceManifest));
+    });
+    for (const [i, c] of cases.entries()) {
+      test(caseName(c, i), async () => {
+        assertMatchesGolden(await pieceKb.search(c.query, caseOptions(c)), c.expect, caseName(c, i));
+      });
+    }
+    test('every request named a file that exists and stayed inside it', () => {
+      const sizes = new Map();
+      for (const k of ['dictionary', 'postings', 'positions', 'store', 'terms', 'display']) {
+        const e = pieceManifest[k];
+        for (const f of e.pieces?.length ? e.pieces : [e]) sizes.set('/' + f.name, f.size);
+      }
+      const log = pieceServer.stats().log.filter((l) => l.pathname !== '/manifest.json');
+      assert.ok(log.length > 0);
+      for (const l of log) {
+        assert.ok(sizes.has(l.pathname), `${l.pathname} is not a file of the manifest`);
+        assert.equal(l.status === 404, false, l.pathname);
+        const m = /^bytes=(\d+)-(\d+)$/.exec(l.range ?? '');
+        if (m) assert.ok(Number(m[2]) < sizes.get(l.pathname), `${l.pathname} ${l.range}`);
+      }
+    });
+  });
+
   describe('golden cases over a split index', () => {
     let kb;
     before(async () => {

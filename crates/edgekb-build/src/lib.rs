@@ -208,7 +208,8 @@ impl Builder {
 
     /// Writes the index: split when `split`, or when it is above 16 MB and not `single` (the
     /// native CLI's rule). The three sizes are `--resident-dictionary-bytes`,
-    /// `--dictionary-part-bytes` and `--resident-display-bytes` (undefined: the defaults).
+    /// `--dictionary-part-bytes` and `--resident-display-bytes`, then `--max-file-bytes`
+    /// (undefined: the defaults).
     pub fn finish(
         &mut self,
         split: bool,
@@ -216,6 +217,7 @@ impl Builder {
         resident_dictionary_bytes: Option<f64>,
         dictionary_part_bytes: Option<f64>,
         resident_display_bytes: Option<f64>,
+        max_file_bytes: Option<f64>,
     ) -> Result<Output, JsValue> {
         let builder = self
             .builder
@@ -239,6 +241,15 @@ impl Builder {
                 }
                 *slot = v as usize;
             }
+        }
+        if let Some(v) = max_file_bytes {
+            if !(v.is_finite() && v >= 0.0 && v.fract() == 0.0 && v <= u64::MAX as f64) {
+                return Err(js_error(
+                    "InvalidArgument",
+                    &format!("{v} is not a byte count"),
+                ));
+            }
+            options.max_file_bytes = (v as u64).max(edgekb::split::PACK_HEADER_LEN + 1);
         }
         let mut bytes = Vec::new();
         let stats = builder.write(&mut bytes).map_err(core)?;
