@@ -42,6 +42,9 @@ pub use topk::RankStats;
 pub const PREFIX_WEIGHT: f32 = 0.7;
 /// Weight of a match per typo: one edit ×0.5, two ×0.25.
 pub const TYPO_WEIGHT: f32 = 0.5;
+/// An exact word in at most this many documents still gets typo corrections (beside its own
+/// matches, which weigh more): a slip may be some document's rare word.
+pub const RARE_EXACT_DF: u32 = 2;
 /// The longest word (in characters) whose one-edit variants are stemmed and looked up when no
 /// term is within its typo distance (about 55 lookups per character).
 pub const MAX_VARIANT_CHARS: usize = 24;

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use fst::{IntoStreamer, Streamer};
 
 use super::{Expansion, Planned, Prepared, SearchOptions, Searcher, PREFIX_WEIGHT};
-use super::{MAX_VARIANT_CHARS, TYPO_WEIGHT};
+use super::{MAX_VARIANT_CHARS, RARE_EXACT_DF, TYPO_WEIGHT};
 use crate::dict::{prefix_end, PartView};
 use crate::error::{Error, Result};
 use crate::fuzzy::Levenshtein;
@@ -246,6 +246,8 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
             *e = e.max(w);
         };
         let mut exact = false;
+        // The document frequency of the rarest exact term (a rare exact word may be a slip).
+        let mut exact_df = u32::MAX;
         // Some part a lookup needed is not loaded: typos wait for the next round.
         let mut unsure = false;
         let mut keys = vec![stem];
@@ -259,6 +261,7 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
                 Lookup::Found(ord) => {
                     add(ord, 1.0);
                     exact = true;
+                    exact_df = exact_df.min(self.read_doc_freq(ord)?);
                     if key == stem {
                         stem_ord = Some(ord);
                     }
@@ -306,31 +309,14 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
             prefixed.retain(|&(ord, _)| Some(ord) != stem_ord);
             completions = !prefixed.is_empty();
             unsure |= !complete;
-            // Stems are cut-down words: when nothing starts with the typed word, a stem that it
-            // extends by at most three characters is what the finished word will most likely
-            // stem to ("runnin" → "run").
-            if !completions && !exact && !unsure {
-                let min_len = folded.len().saturating_sub(3).max(3);
-                for end in (min_len..folded.len()).rev() {
-                    if !folded.is_char_boundary(end) {
-                        continue;
-                    }
-                    match self.lookup(&folded.as_bytes()[..end])? {
-                        Lookup::Found(ord) => {
-                            completions = true;
-                            add(ord, PREFIX_WEIGHT);
-                        }
-                        Lookup::NotLoaded => unsure = true,
-                        Lookup::Absent => {}
-                    }
-                }
-            }
         }
-        // Typos are corrected only for words the dictionary does not know (as a whole word,
-        // or, for the word being typed, as the start of one), never in the first character.
+        // Typos are corrected for words the dictionary does not know as a whole word (nor,
+        // for the word being typed, as the start of one) or knows only as a very rare term
+        // (a slip that happens to be some document's word), never in the first character.
         let chars = folded.chars().count();
         let mut typo_count = 0usize;
-        if typos && chars >= 5 && !exact && !completions && !unsure {
+        let rare_exact = exact && exact_df <= RARE_EXACT_DF;
+        if typos && chars >= 5 && (!exact || rare_exact) && !unsure {
             let max = if chars >= 9 { 2 } else { 1 };
             let first = &folded[..folded.chars().next().map_or(0, char::len_utf8)];
             let hi = prefix_end(first.as_bytes());
@@ -356,7 +342,10 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
                     while let Some((_, ord, state)) = stream.next() {
                         let d = aut.distance(&state);
                         if d > 0 {
-                            add(base + ord, TYPO_WEIGHT.powi(d as i32));
+                            // A term only whose start is within reach (the word being typed)
+                            // is a weaker guess than a whole word within reach.
+                            let w = TYPO_WEIGHT.powi(d as i32);
+                            add(base + ord, if as_prefix { w * PREFIX_WEIGHT } else { w });
                             typo_count += 1;
                         }
                     }
@@ -373,7 +362,7 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
             // The dictionary holds stems, and a typo can change how a word stems ("pmbble"
             // keeps its "e", "pebble" → "pebbl"): when nothing is within reach of the word or
             // its stem, the stems of the words one edit from the typed word are looked up.
-            if !prefix && typo_count == 0 && chars <= MAX_VARIANT_CHARS {
+            if typo_count == 0 && chars <= MAX_VARIANT_CHARS {
                 let mut tried = std::collections::HashSet::new();
                 for variant in one_edit_variants(folded) {
                     let stem = analyzer.stem(&variant).into_owned();
@@ -384,6 +373,22 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
                             Lookup::Absent => {}
                         }
                     }
+                }
+            }
+        }
+        // Stems are cut-down words: when nothing starts with the word being typed and no
+        // correction is within reach, a stem that it extends by at most three characters is
+        // what the finished word will most likely stem to ("runnin" → "run").
+        if prefix && !completions && !exact && !unsure && typo_count == 0 {
+            let min_len = folded.len().saturating_sub(3).max(3);
+            for end in (min_len..folded.len()).rev() {
+                if !folded.is_char_boundary(end) {
+                    continue;
+                }
+                match self.lookup(&folded.as_bytes()[..end])? {
+                    Lookup::Found(ord) => add(ord, PREFIX_WEIGHT),
+                    Lookup::NotLoaded => unsure = true,
+                    Lookup::Absent => {}
                 }
             }
         }
