@@ -40,6 +40,9 @@ pub use topk::RankStats;
 
 /// Weight of a prefix match relative to an exact one.
 pub const PREFIX_WEIGHT: f32 = 0.7;
+/// Weight of a match on the stem alone when the index also holds the word as written
+/// ([`crate::analysis::AnalyzerConfig::surface_forms`]) and the query word differs from its stem.
+pub const STEM_WEIGHT: f32 = 0.6;
 /// Weight of a match per typo: one edit ×0.5, two ×0.25.
 pub const TYPO_WEIGHT: f32 = 0.5;
 /// An exact word in at most this many documents still gets typo corrections (beside its own

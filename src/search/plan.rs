@@ -8,7 +8,7 @@ use std::sync::Arc;
 use fst::{IntoStreamer, Streamer};
 
 use super::{Expansion, Planned, Prepared, SearchOptions, Searcher, PREFIX_WEIGHT};
-use super::{MAX_VARIANT_CHARS, RARE_EXACT_DF, TYPO_WEIGHT};
+use super::{MAX_VARIANT_CHARS, RARE_EXACT_DF, STEM_WEIGHT, TYPO_WEIGHT};
 use crate::dict::{prefix_end, PartView};
 use crate::error::{Error, Result};
 use crate::fuzzy::Levenshtein;
@@ -256,10 +256,14 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
         }
         // The stem's own term: an exact match, never a prefix completion.
         let mut stem_ord = None;
+        // With surface forms indexed, the word as written is matched in full and a stem it
+        // only shares with other words weighs less.
+        let surface_forms = analyzer.config().surface_forms;
         for key in keys {
             match self.lookup(key.as_bytes())? {
                 Lookup::Found(ord) => {
-                    add(ord, 1.0);
+                    let stem_only = surface_forms && key == stem && stem != folded;
+                    add(ord, if stem_only { STEM_WEIGHT } else { 1.0 });
                     exact = true;
                     exact_df = exact_df.min(self.read_doc_freq(ord)?);
                     if key == stem {
