@@ -11,7 +11,7 @@ use super::{Expansion, Planned, Prepared, SearchOptions, Searcher, PREFIX_WEIGHT
 use super::{MAX_VARIANT_CHARS, RARE_EXACT_DF, STEM_WEIGHT, TYPO_WEIGHT};
 use crate::dict::{prefix_end, PartView};
 use crate::error::{Error, Result};
-use crate::fuzzy::Levenshtein;
+use crate::fuzzy::{osa_distance, Levenshtein};
 use crate::index::Index;
 use crate::query::{parse, Item, Occur};
 use crate::source::DataFile;
@@ -351,8 +351,28 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
                         if d > 0 {
                             // A term only whose start is within reach (the word being typed)
                             // is a weaker guess than a whole word within reach.
-                            let w = TYPO_WEIGHT.powi(d as i32);
-                            add(base + ord, if as_prefix { w * PREFIX_WEIGHT } else { w });
+                            let mut w = TYPO_WEIGHT.powi(d as i32);
+                            if as_prefix {
+                                // Unless the whole term is within reach too (`strrongs` →
+                                // `strongs`, not only `strongswan`).
+                                // (Lengths further apart than the distance are not.)
+                                let target_chars = target.chars().count();
+                                let whole = match std::str::from_utf8(key) {
+                                    Ok(k)
+                                        if k.chars().count().abs_diff(target_chars)
+                                            <= max as usize =>
+                                    {
+                                        osa_distance(target, k)
+                                    }
+                                    _ => usize::MAX,
+                                };
+                                w = if whole <= max as usize {
+                                    TYPO_WEIGHT.powi(whole as i32)
+                                } else {
+                                    w * PREFIX_WEIGHT
+                                };
+                            }
+                            add(base + ord, w);
                             typo_count += 1;
                             if surface_forms && !as_prefix {
                                 corrected.push((key.to_vec(), w));
