@@ -190,6 +190,12 @@ pub struct AnalyzerConfig {
     /// word's position, so a query without the digits finds it. Index time only: a query word
     /// is looked up as written. On by default; off for indexes from format 1 and 2.
     pub word_parts: bool,
+    /// Whether a word that stems to another term is also indexed as it is written (folded), at
+    /// the same position, beside its stem (as Lucene's keyword-repeat does): a query word then
+    /// matches documents with its own form above documents that only share its stem
+    /// (`levelling` above `level`, `spying` above `spi`). Index time only. On by default; off
+    /// for indexes from formats 1 to 3.
+    pub surface_forms: bool,
 }
 
 impl Default for AnalyzerConfig {
@@ -198,6 +204,7 @@ impl Default for AnalyzerConfig {
             language: Language::English,
             stop_words: true,
             word_parts: true,
+            surface_forms: true,
         }
     }
 }

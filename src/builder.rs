@@ -96,29 +96,36 @@ pub struct BuildStats {
 /// without copying each token.
 struct Vocabulary<'a> {
     analyzer: &'a Analyzer,
-    folded_ids: &'a mut HashMap<String, u32>,
+    folded_ids: &'a mut HashMap<String, (u32, Option<u32>)>,
     term_ids: &'a mut HashMap<String, u32>,
     terms: &'a mut Vec<(String, PostingsWriter)>,
 }
 
 impl Vocabulary<'_> {
-    /// The id of the term a folded word stems to (stemming each distinct word once).
-    fn term_id(&mut self, folded: &str) -> u32 {
-        if let Some(&id) = self.folded_ids.get(folded) {
-            return id;
+    /// The id of the term a folded word stems to (stemming each distinct word once) and, when
+    /// surface forms are on and the stem differs from the word, the id of the word as written.
+    fn term_ids(&mut self, folded: &str) -> (u32, Option<u32>) {
+        if let Some(&ids) = self.folded_ids.get(folded) {
+            return ids;
         }
         let stem = self.analyzer.stem(folded).into_owned();
-        let id = match self.term_ids.get(&stem) {
+        let surface = (self.analyzer.config().surface_forms && stem != folded)
+            .then(|| self.id_of(folded.to_string()));
+        let ids = (self.id_of(stem), surface);
+        self.folded_ids.insert(folded.to_string(), ids);
+        ids
+    }
+
+    fn id_of(&mut self, term: String) -> u32 {
+        match self.term_ids.get(&term) {
             Some(&id) => id,
             None => {
                 let id = self.terms.len() as u32;
-                self.term_ids.insert(stem.clone(), id);
-                self.terms.push((stem, PostingsWriter::default()));
+                self.term_ids.insert(term.clone(), id);
+                self.terms.push((term, PostingsWriter::default()));
                 id
             }
-        };
-        self.folded_ids.insert(folded.to_string(), id);
-        id
+        }
     }
 }
 
@@ -136,8 +143,8 @@ pub struct IndexBuilder {
     display_fields: [Option<usize>; 3],
     norms: Vec<u8>,
     total_lengths: Vec<u64>,
-    /// Folded word → term id (a cache in front of stemming).
-    folded_ids: HashMap<String, u32>,
+    /// Folded word → term ids of its stem and its surface form (a cache in front of stemming).
+    folded_ids: HashMap<String, (u32, Option<u32>)>,
     /// Stemmed term → term id.
     term_ids: HashMap<String, u32>,
     terms: Vec<(String, PostingsWriter)>,
@@ -222,8 +229,11 @@ impl IndexBuilder {
             };
             for value in &doc.values[field] {
                 let used = vocab.analyzer.index_folded(value, |t| {
-                    let id = vocab.term_id(t.term);
+                    let (id, surface) = vocab.term_ids(t.term);
                     scratch.push((id, bit as u8, base + t.position));
+                    if let Some(id) = surface {
+                        scratch.push((id, bit as u8, base + t.position));
+                    }
                 });
                 base = base.saturating_add(used).saturating_add(VALUE_GAP);
             }

@@ -212,7 +212,8 @@ impl fst::Automaton for Levenshtein {
     }
 }
 
-/// The optimal-string-alignment distance between `a` and `b` (a reference for tests).
+/// The optimal-string-alignment distance between `a` and `b` (a reference for tests, and how the
+/// searcher tells a whole-word correction among the terms a prefix automaton matched).
 pub fn osa_distance(a: &str, b: &str) -> usize {
     let a: Vec<char> = a.chars().collect();
     let b: Vec<char> = b.chars().collect();

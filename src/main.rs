@@ -132,6 +132,7 @@ struct Config {
     language: Option<String>,
     stop_words: Option<bool>,
     word_parts: Option<bool>,
+    surface_forms: Option<bool>,
     k1: Option<f32>,
     b: Option<f32>,
     fields: Option<Vec<FieldConfig>>,
@@ -190,6 +191,7 @@ fn load_config(path: Option<&Path>) -> Result<(Schema, AnalyzerConfig, Bm25), Er
     }
     analyzer.stop_words = cfg.stop_words.unwrap_or(analyzer.stop_words);
     analyzer.word_parts = cfg.word_parts.unwrap_or(analyzer.word_parts);
+    analyzer.surface_forms = cfg.surface_forms.unwrap_or(analyzer.surface_forms);
     let mut bm25 = Bm25::default();
     bm25.k1 = cfg.k1.unwrap_or(bm25.k1);
     bm25.b = cfg.b.unwrap_or(bm25.b);
@@ -637,10 +639,11 @@ fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
             println!("documents       {}", m.doc_count);
             println!("terms           {}", m.term_count);
             println!(
-                "analyzer        language={} stop_words={} word_parts={}",
+                "analyzer        language={} stop_words={} word_parts={} surface_forms={}",
                 m.analyzer.language.name(),
                 m.analyzer.stop_words,
-                m.analyzer.word_parts
+                m.analyzer.word_parts,
+                m.analyzer.surface_forms
             );
             println!("bm25            k1={} b={}", m.bm25.k1, m.bm25.b);
             println!("fields");

@@ -319,3 +319,67 @@ fn golden_index_with_many_blocks() {
     }
     assert!(pruned_somewhere, "no query skipped a block");
 }
+
+/// An index of `docs` (JSON Lines) with `analyzer`.
+fn small_index(docs: &str, analyzer: AnalyzerConfig) -> Index<Vec<u8>> {
+    let mut b = IndexBuilder::new(Schema::default(), analyzer, Bm25::default());
+    add_jsonl(&mut b, docs.as_bytes(), "small").unwrap();
+    Index::open(b.to_bytes().unwrap()).unwrap()
+}
+
+/// Issue #12's ranking rules, each on a corpus made for it, pruned and exhaustive alike.
+#[test]
+fn known_item_rules() {
+    let search = |index: &Index<Vec<u8>>, q: &str| {
+        let opts = SearchOptions::default();
+        let got = Searcher::new(index).search(q, &opts).unwrap();
+        let slow = Searcher::new(index)
+            .exhaustive(true)
+            .search(q, &opts)
+            .unwrap();
+        assert_eq!(got, slow, "{q:?}");
+        got
+    };
+    let ids = |r: &SearchResults| r.hits.iter().map(|h| h.id.clone()).collect::<Vec<_>>();
+
+    // Surface forms: the word as written ranks above a document sharing only its stem, which
+    // still matches; without surface forms the two tie (the lower document id first).
+    let docs = r#"{"id": "a-level", "title": "level meter", "body": "shows the level"}
+{"id": "b-levelling", "title": "levelling meter", "body": "shows the levelling"}
+"#;
+    let with = small_index(docs, AnalyzerConfig::default());
+    let r = search(&with, "levelling ");
+    assert_eq!(ids(&r), ["b-levelling", "a-level"]);
+    assert!(r.hits[0].score > r.hits[1].score * 1.2, "{:?}", r.hits);
+    let without = small_index(
+        docs,
+        AnalyzerConfig {
+            surface_forms: false,
+            ..AnalyzerConfig::default()
+        },
+    );
+    let r = search(&without, "levelling ");
+    assert_eq!(ids(&r), ["a-level", "b-levelling"]);
+    assert_eq!(r.hits[0].score, r.hits[1].score);
+
+    // A word being typed with no completion is corrected (a transposition is one edit) before
+    // it is taken for a longer form of a shorter term (`libo`).
+    let docs = r#"{"id": "libo", "title": "libo: a library", "body": "libo"}
+{"id": "liboidc-agent", "title": "liboidc-agent: OpenID agent", "body": "agent"}
+"#;
+    let index = small_index(docs, AnalyzerConfig::default());
+    assert_eq!(ids(&search(&index, "liboicd"))[0], "liboidc-agent");
+    // When nothing is within one edit, the shorter term still is what the word extends.
+    assert_eq!(ids(&search(&index, "libozzz")), ["libo"]);
+
+    // Long queries rank as OR from the start; shorter ones AND first.
+    let docs = r#"{"id": "d1", "title": "alpha beta gamma delta"}
+{"id": "d2", "title": "alpha beta gamma"}
+{"id": "d3", "title": "delta"}
+"#;
+    let index = small_index(docs, AnalyzerConfig::default());
+    let r = search(&index, "alpha beta gamma delta ");
+    assert_eq!(r.total, 3);
+    assert_eq!(ids(&r)[0], "d1");
+    assert_eq!(search(&index, "alpha beta delta ").total, 1);
+}

@@ -2,7 +2,7 @@
 //! [`super::topk`] is checked against), and phrase matching, which both paths use.
 
 use super::sets::{intersect_with, merge, subtract};
-use super::{Loaded, Planned, Prepared, Scored, SearchOptions, Searcher};
+use super::{and_first, Loaded, Planned, Prepared, Scored, SearchOptions, Searcher};
 use crate::error::Result;
 use crate::postings::PositionList;
 
@@ -17,7 +17,7 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
         // AND runs rarest clause first and scores later clauses only on the surviving
         // candidates; with no document matching all, fall back to OR.
         let mut matched: Option<Scored> = None;
-        if !opts.any && must.len() > 1 {
+        if and_first(opts.any, must.len()) {
             let mut acc = self.clause(&must[0], None)?;
             for clause in &must[1..] {
                 if acc.is_empty() {

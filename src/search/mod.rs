@@ -42,8 +42,14 @@ pub use topk::RankStats;
 
 /// Weight of a prefix match relative to an exact one.
 pub const PREFIX_WEIGHT: f32 = 0.7;
+/// Weight of a match on the stem alone when the index also holds the word as written
+/// ([`crate::analysis::AnalyzerConfig::surface_forms`]) and the query word differs from its stem.
+pub const STEM_WEIGHT: f32 = 0.8;
 /// Weight of a match per typo: one edit ×0.5, two ×0.25.
 pub const TYPO_WEIGHT: f32 = 0.5;
+/// An exact word in at most this many documents still gets typo corrections (beside its own
+/// matches, which weigh more): a slip may be some document's rare word.
+pub const RARE_EXACT_DF: u32 = 2;
 /// The longest word (in characters) whose one-edit variants are stemmed and looked up when no
 /// term is within its typo distance (about 55 lookups per character).
 pub const MAX_VARIANT_CHARS: usize = 24;
@@ -425,6 +431,17 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
         let s = self.index.scorer();
         s.saturate(s.tilde(|bit| self.index.field_len(doc, bit), mask, tfs, allowed))
     }
+}
+
+/// Queries of at least this many words (clauses) are ranked as OR even without `any`: a long
+/// question rarely has every word in one document, and the few documents that do are not the
+/// best ones more often than BM25F over all of them says.
+pub const LONG_QUERY_CLAUSES: usize = 4;
+
+/// Whether a query of `clauses` words is matched with AND first (then OR when nothing matches
+/// every word): not with `any`, not for one word, not for a long query. Both ranking paths ask.
+pub(crate) fn and_first(any: bool, clauses: usize) -> bool {
+    !any && (2..LONG_QUERY_CLAUSES).contains(&clauses)
 }
 
 /// A (score, document) pair ordered best-last: higher score, then lower document id.

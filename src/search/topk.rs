@@ -29,7 +29,7 @@ fn intersect_shorter(a: &[u32], b: &[u32]) -> Vec<u32> {
     let (a, b) = if a.len() <= b.len() { (a, b) } else { (b, a) };
     intersect_with(a, b, |&d, _| d)
 }
-use super::{Planned, Prepared, Rank, Scored, Searcher};
+use super::{and_first, Planned, Prepared, Rank, Scored, Searcher};
 use crate::error::Result;
 use crate::postings::{decode_postings_for, Block, Blocks, Columns, Layout};
 use crate::source::DataFile;
@@ -252,7 +252,7 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
         // Match: AND first (rarest clause first, later ones only in the candidates' blocks).
         let mut matches: Vec<ClauseMatches> = Vec::with_capacity(must.len());
         let mut matched: Vec<u32> = Vec::new();
-        if !any && must.len() > 1 {
+        if and_first(any, must.len()) {
             for (i, c) in must.iter().enumerate() {
                 if i > 0 && matched.is_empty() {
                     break;

@@ -52,6 +52,7 @@ struct Config {
     language: Option<String>,
     stop_words: Option<bool>,
     word_parts: Option<bool>,
+    surface_forms: Option<bool>,
     k1: Option<f32>,
     b: Option<f32>,
     fields: Option<Vec<FieldConfig>>,
@@ -100,6 +101,7 @@ fn load_config(config: Option<(&str, &[u8])>) -> Result<(Schema, AnalyzerConfig,
     }
     analyzer.stop_words = cfg.stop_words.unwrap_or(analyzer.stop_words);
     analyzer.word_parts = cfg.word_parts.unwrap_or(analyzer.word_parts);
+    analyzer.surface_forms = cfg.surface_forms.unwrap_or(analyzer.surface_forms);
     let mut bm25 = Bm25::default();
     bm25.k1 = cfg.k1.unwrap_or(bm25.k1);
     bm25.b = cfg.b.unwrap_or(bm25.b);
