@@ -107,14 +107,16 @@ pub trait Machine {
     ) -> Result<(), LoadError>;
 }
 
-/// Adds checked pages to the working set and the cache; dictionary parts they hold whole are
-/// walked once, now, and kept checked (their raw pages are not cached).
+/// Adds checked pages to the working set and the cache; the dictionary parts they hold whole
+/// (of `wanted`, when given: the parts a query asked for) are walked once, now, and kept
+/// checked (their raw pages are not cached).
 fn take_pages(
     store: &mut PageStore,
     version: &Version,
     need: &Need,
     data: Checked,
     ws: &mut WorkingSet,
+    wanted: Option<&[usize]>,
 ) -> Result<(), LoadError> {
     let (Need::Range(req), Checked::Pages(pages)) = (need, data) else {
         return Err(Error::corrupt("a whole file supplied for a range").into());
@@ -140,6 +142,9 @@ fn take_pages(
     for (i, part) in parts.iter().enumerate().skip(from) {
         if part.range.end > end {
             break;
+        }
+        if wanted.is_some_and(|w| !w.contains(&i)) {
+            continue;
         }
         let mut bytes = Vec::with_capacity((part.range.end - part.range.start) as usize);
         for (page, data) in &pages {
@@ -178,6 +183,8 @@ pub struct Query {
     ws: WorkingSet,
     state: Option<QueryState>,
     phase: Phase,
+    /// The dictionary parts the last round asked for.
+    wanted: Vec<usize>,
 }
 
 impl Query {
@@ -191,6 +198,7 @@ impl Query {
             ws,
             state: Some(QueryState::new()),
             phase: Phase::Dictionary { rounds: 0 },
+            wanted: Vec::new(),
         }
     }
 
@@ -220,6 +228,7 @@ impl Machine for Query {
                     if !parts.is_empty() && rounds < MAX_DICTIONARY_ROUNDS {
                         self.phase = Phase::Dictionary { rounds: rounds + 1 };
                         let needs = store.plan_parts(&self.version, &parts, &mut self.ws)?;
+                        self.wanted = parts;
                         if !needs.is_empty() {
                             return Ok(Step::Fetch(needs));
                         }
@@ -270,7 +279,14 @@ impl Machine for Query {
         need: &Need,
         data: Checked,
     ) -> Result<(), LoadError> {
-        take_pages(store, &self.version, need, data, &mut self.ws)
+        take_pages(
+            store,
+            &self.version,
+            need,
+            data,
+            &mut self.ws,
+            Some(&self.wanted),
+        )
     }
 }
 
@@ -401,6 +417,6 @@ impl Machine for Prefetch {
         need: &Need,
         data: Checked,
     ) -> Result<(), LoadError> {
-        take_pages(store, &self.version, need, data, &mut self.ws)
+        take_pages(store, &self.version, need, data, &mut self.ws, None)
     }
 }

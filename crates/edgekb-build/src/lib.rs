@@ -282,7 +282,21 @@ impl Builder {
         self.line += 1;
         // As BufRead::lines: "\n" ends a line, and a "\r" before it goes too.
         let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
-        let line = std::str::from_utf8(raw).map_err(|_| js_error("Io", NOT_UTF8))?;
+        // As the native CLI: a byte-order mark before the first line is skipped, and bytes that
+        // are not UTF-8 are reported with their line.
+        let raw = match self.line {
+            1 => raw.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(raw),
+            _ => raw,
+        };
+        let line = std::str::from_utf8(raw).map_err(|e| {
+            core(Error::InvalidDocument {
+                location: format!("{}:{}", self.name, self.line),
+                message: format!(
+                    "not valid UTF-8 (byte {} of the line); convert the file, e.g. iconv -f latin1 -t utf-8",
+                    e.valid_up_to() + 1
+                ),
+            })
+        })?;
         if line.trim().is_empty() {
             return Ok(());
         }
