@@ -206,7 +206,10 @@ cmd_build_builder_wasm() {
   patch_deps
   wasm_env
   log "wasm-pack build crates/edgekb-build (the builder for Node)"
-  "${WASM_CARGO_ENV[@]}" wasm-pack --quiet build crates/edgekb-build --release --target web --mode "$WASM_PACK_MODE" \
+  # A target directory of its own: built as the builder's dependency, edgekb's cdylib (without
+  # the binding) would otherwise replace the search module's in the shared one, and the next
+  # search build would package that.
+  "${WASM_CARGO_ENV[@]}" CARGO_TARGET_DIR="$ROOT/target/wasm-builder" wasm-pack --quiet build crates/edgekb-build --release --target web --mode "$WASM_PACK_MODE" \
       --out-dir "$ROOT/target/npm/builder-pkg" --out-name edgekb_build --no-opt
   local wasm=target/npm/builder-pkg/edgekb_build_bg.wasm
   node_modules/.bin/wasm-opt -O3 --strip-debug --strip-producers --enable-bulk-memory --enable-nontrapping-float-to-int \
