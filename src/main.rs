@@ -30,9 +30,10 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Build an index from JSON Lines documents ({"id","title","body"|"text","url","tags"}).
+    /// Build an index from JSON Lines documents ({"id","title","body"|"text","url","tags"}),
+    /// Markdown and HTML files, and folders of them.
     Build {
-        /// Input files (JSONL; `-` for standard input).
+        /// Inputs: JSONL files (`-` for standard input), .md/.html files, folders of them.
         #[arg(required = true)]
         inputs: Vec<PathBuf>,
         /// Where to write the index.
@@ -339,6 +340,12 @@ fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
             };
             for input in &inputs {
                 let name = input.display().to_string();
+                // Folders, Markdown and HTML files (src/ingest.rs); JSONL stays streamed here.
+                let kind = edgekb::ingest::Kind::of(input);
+                if input.is_dir() || matches!(kind, Some(k) if k != edgekb::ingest::Kind::Jsonl) {
+                    edgekb::ingest::add_path(&mut builder, input)?;
+                    continue;
+                }
                 let reader: Box<dyn BufRead> = if name == "-" {
                     Box::new(BufReader::new(std::io::stdin()))
                 } else {
