@@ -1,4 +1,4 @@
-//! Markdown and HTML ingestion (`src/ingest.rs`): the fixture folders under
+//! Markdown and HTML ingestion (`src/ingest/`): the fixture folders under
 //! `tests/fixtures/sources/` read into documents and compared with `expected.json`, built
 //! mixed with JSON Lines into one index and searched, and errors that name file and line.
 //!
