@@ -89,6 +89,10 @@ enum Command {
         /// Turn off prefix matching of the last word.
         #[arg(long)]
         no_prefix: bool,
+        /// Show each hit's best passage with the matched words (N characters, default 160);
+        /// with --json, hits gain `snippet` and `highlights` (UTF-16 offsets).
+        #[arg(long, value_name = "N", num_args = 0..=1, default_missing_value = "160")]
+        snippets: Option<usize>,
     },
     /// Show an index's header, sections and counts.
     Inspect {
@@ -340,7 +344,7 @@ fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
             };
             for input in &inputs {
                 let name = input.display().to_string();
-                // Folders, Markdown and HTML files (src/ingest.rs); JSONL stays streamed here.
+                // Folders, Markdown and HTML files (src/ingest/); JSONL stays streamed here.
                 let kind = edgekb::ingest::Kind::of(input);
                 if input.is_dir() || matches!(kind, Some(k) if k != edgekb::ingest::Kind::Jsonl) {
                     edgekb::ingest::add_path(&mut builder, input)?;
@@ -426,6 +430,7 @@ fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
             any,
             no_typos,
             no_prefix,
+            snippets,
         } => {
             let mut engine = Engine::open(&kb)?;
             let opts = SearchOptions {
@@ -433,6 +438,7 @@ fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
                 prefix: !no_prefix,
                 typos: !no_typos,
                 any,
+                snippets,
             };
             let stdout = std::io::stdout();
             let mut out = BufWriter::new(stdout.lock());
@@ -473,9 +479,15 @@ fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
                     serde_json::to_string(&res).expect("results serialize")
                 )?;
             } else {
+                use std::io::IsTerminal;
+                let color = std::io::stdout().is_terminal();
                 writeln!(out, "{} results", res.total)?;
                 for (i, h) in res.hits.iter().enumerate() {
                     writeln!(out, "{:>3}. {:<8.3} {}  {}", i + 1, h.score, h.id, h.title)?;
+                    if let (Some(s), Some(hl)) = (&h.snippet, &h.highlights) {
+                        let marked = edgekb::search::highlight_text(s, hl, "\x1b[1m", "\x1b[0m");
+                        writeln!(out, "     {}", if color { &marked } else { s })?;
+                    }
                 }
             }
             Ok(ExitCode::SUCCESS)
