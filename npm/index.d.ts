@@ -15,15 +15,25 @@ export interface SearchOptions {
    * unless another search still waits on them.
    */
   signal?: AbortSignal;
+  /**
+   * A snippet per hit: the best passage of its body, `true` for about 160 characters or a
+   * length in characters (up to 2000), with the ranges of every matched word.
+   */
+  snippet?: boolean | number;
 }
 
-/** One result. */
+/** A highlight: `[start, end)` in UTF-16 code units of `Hit.snippet` (what `String.prototype.slice` takes). */
+export type Highlight = [number, number];
+
+/** One result; `snippet` and `highlights` only with the `snippet` option. */
 export interface Hit {
   id: string;
   title: string;
   url: string;
   /** BM25F score: higher is better; comparable within one result list only. */
   score: number;
+  snippet?: string;
+  highlights?: Highlight[];
 }
 
 /** The answer to a query. */
@@ -32,7 +42,12 @@ export interface SearchResults {
   total: number;
   /** The best `limit` documents, best first. */
   hits: Hit[];
+  /** Present (true) when the query went over a budget and was answered without some of its parts. */
+  truncated?: boolean;
 }
+
+/** `text` as HTML: escaped, with `<mark>` around each highlight (UTF-16 ranges, ascending). */
+export function highlightHtml(text: string, highlights: Highlight[]): string;
 
 /** Options of {@link KnowledgeBase.open}. */
 export interface OpenOptions {

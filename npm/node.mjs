@@ -9,7 +9,7 @@ import { initSync } from './glue.js';
 
 initSync({ module: readFileSync(new URL('./edgekb_bg.wasm', import.meta.url)) });
 
-export { KnowledgeBase } from './glue.js';
+export { KnowledgeBase, highlightHtml } from './glue.js';
 
 /** Whether `err` is an error of edgekb (`name` "EdgekbError", with a `code`). */
 export function isEdgekbError(err) {

@@ -47,6 +47,8 @@ pub mod header;
 #[forbid(unsafe_code)]
 pub mod index;
 #[forbid(unsafe_code)]
+pub mod ingest;
+#[forbid(unsafe_code)]
 pub mod lazy;
 #[forbid(unsafe_code)]
 pub mod postings;

@@ -36,9 +36,10 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Build an index from JSON Lines documents ({"id","title","body"|"text","url","tags"}).
+    /// Build an index from JSON Lines documents ({"id","title","body"|"text","url","tags"}),
+    /// Markdown and HTML files, and folders of them.
     Build {
-        /// Input files (JSONL; `-` for standard input).
+        /// Inputs: JSONL files (`-` for standard input), .md/.html files, folders of them.
         #[arg(required = true)]
         inputs: Vec<PathBuf>,
         /// Where to write the index.
@@ -99,6 +100,10 @@ enum Command {
         /// Turn off prefix matching of the last word.
         #[arg(long)]
         no_prefix: bool,
+        /// Show each hit's best passage with the matched words (N characters, default 160);
+        /// with --json, hits gain `snippet` and `highlights` (UTF-16 offsets).
+        #[arg(long, value_name = "N", num_args = 0..=1, default_missing_value = "160")]
+        snippets: Option<usize>,
     },
     /// Show an index's header, sections and counts.
     Inspect {
@@ -466,6 +471,12 @@ fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
             };
             for input in &inputs {
                 let name = input.display().to_string();
+                // Folders, Markdown and HTML files (src/ingest/); JSONL stays streamed here.
+                let kind = edgekb::ingest::Kind::of(input);
+                if input.is_dir() || matches!(kind, Some(k) if k != edgekb::ingest::Kind::Jsonl) {
+                    edgekb::ingest::add_path(&mut builder, input)?;
+                    continue;
+                }
                 let reader: Box<dyn BufRead> = if name == "-" {
                     Box::new(BufReader::new(std::io::stdin()))
                 } else {
@@ -547,6 +558,7 @@ fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
             any,
             no_typos,
             no_prefix,
+            snippets,
         } => {
             let mut engine = Engine::open(&kb)?;
             let opts = SearchOptions {
@@ -554,6 +566,7 @@ fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
                 prefix: !no_prefix,
                 typos: !no_typos,
                 any,
+                snippets,
             };
             let stdout = std::io::stdout();
             let mut out = BufWriter::new(stdout.lock());
@@ -594,6 +607,8 @@ fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
                     serde_json::to_string(&res).expect("results serialize")
                 )?;
             } else {
+                use std::io::IsTerminal;
+                let color = std::io::stdout().is_terminal();
                 writeln!(out, "{} results", res.total)?;
                 for (i, h) in res.hits.iter().enumerate() {
                     writeln!(
@@ -604,6 +619,16 @@ fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
                         printable(&h.id),
                         printable(&h.title)
                     )?;
+                    if let (Some(s), Some(hl)) = (&h.snippet, &h.highlights) {
+                        // Control characters become U+FFFD (one UTF-16 unit, like them), so the
+                        // highlight offsets still hold and the text cannot drive the terminal.
+                        let s: String = s
+                            .chars()
+                            .map(|c| if c.is_control() { '\u{fffd}' } else { c })
+                            .collect();
+                        let marked = edgekb::search::highlight_text(&s, hl, "\x1b[1m", "\x1b[0m");
+                        writeln!(out, "     {}", if color { &marked } else { &s })?;
+                    }
                 }
             }
             Ok(ExitCode::SUCCESS)

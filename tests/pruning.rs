@@ -92,7 +92,7 @@ proptest! {
                 }
             }).collect();
             let q = q.join(" ");
-            let opts = SearchOptions { limit, prefix, typos, any: any_mode };
+            let opts = SearchOptions { limit, prefix, typos, any: any_mode, ..Default::default() };
             let fast = Searcher::new(index).search(&q, &opts).unwrap();
             let slow = Searcher::new(index).exhaustive(true).search(&q, &opts).unwrap();
             prop_assert_eq!(fast, slow, "query {:?}", q);
@@ -166,7 +166,7 @@ proptest! {
             }).collect();
             for (any, prefix) in [(false, false), (false, true), (true, false)] {
                 let q = q.join(" ") + if prefix { "" } else { " " };
-                let opts = SearchOptions { limit, prefix, typos: true, any };
+                let opts = SearchOptions { limit, prefix, typos: true, any, ..Default::default() };
                 let fast = Searcher::new(&index).search(&q, &opts).unwrap();
                 let slow = Searcher::new(&index).exhaustive(true).search(&q, &opts).unwrap();
                 prop_assert_eq!(fast, slow, "query {:?} any {}", q, any);

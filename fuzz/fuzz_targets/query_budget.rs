@@ -38,6 +38,7 @@ fuzz_target!(|data: &[u8]| {
         prefix: flags & 32 != 0,
         typos: flags & 64 != 0,
         any: flags & 128 != 0,
+        ..SearchOptions::default()
     };
     let mut s = Searcher::new(index())
         .with_limits(LIMITS)

@@ -284,6 +284,7 @@ fn run(data: &[u8]) {
                 typos: false,
                 prefix: false,
                 limit: 3,
+                ..SearchOptions::default()
             },
         ] {
             for q in QUERIES {

@@ -3,6 +3,10 @@
 //! and ends with its answer ([`Step::Done`]). They do no I/O: a driver (the native loop in
 //! [`super::drive`], the wasm binding's async loop) brings the bytes.
 //!
+//! A [`Query`]'s phases: dictionary parts, postings (and positions), hit display, and, when
+//! asked for, snippets (document-store chunks; fetched with the hit-display round when there is
+//! one).
+//!
 //! A [`Query`] keeps one searcher state for the whole query: the query is parsed and analyzed
 //! once, lookups done in one dictionary round are kept for the next, and a dictionary part is
 //! walked once, when its bytes arrive, and cached checked.
@@ -169,8 +173,22 @@ enum Phase {
     Dictionary { rounds: usize },
     /// Reading postings (and positions) to score.
     Postings(Prepared),
-    /// Reading the hit-display chunks of the top hits.
-    Display { total: usize, top: Vec<(u32, f32)> },
+    /// Reading the hit-display chunks of the top hits (and, with snippets, their document
+    /// store chunks in the same round).
+    Display {
+        total: usize,
+        top: Vec<(u32, f32)>,
+        prepared: Prepared,
+    },
+    /// Reading the document-store chunks of the top hits, for their snippets (already there
+    /// when the display round brought them: a request only when hit display is resident).
+    Snippets {
+        total: usize,
+        top: Vec<(u32, f32)>,
+        prepared: Prepared,
+        hits: Vec<crate::search::Hit>,
+        chars: usize,
+    },
     /// Answered.
     Finished,
 }
@@ -199,6 +217,16 @@ impl Query {
             state: Some(QueryState::new()),
             phase: Phase::Dictionary { rounds: 0 },
             wanted: Vec::new(),
+        }
+    }
+
+    /// The answer, once its hits are made.
+    fn answer(&mut self, total: usize, hits: Vec<crate::search::Hit>) -> SearchResults {
+        let truncated = self.with_searcher(|s| Ok(s.truncated())).unwrap_or(true);
+        SearchResults {
+            total,
+            hits,
+            truncated,
         }
     }
 
@@ -247,22 +275,70 @@ impl Machine for Query {
                     }
                     let opts = self.opts;
                     let (total, top) = self.with_searcher(|s| s.execute(&prepared, &opts))?;
-                    self.phase = Phase::Display { total, top };
+                    self.phase = Phase::Display {
+                        total,
+                        top,
+                        prepared,
+                    };
                 }
-                Phase::Display { total, top } => {
-                    let needs = self.with_searcher(|s| s.stored_needs(&top))?;
+                Phase::Display {
+                    total,
+                    top,
+                    prepared,
+                } => {
+                    let snippets = self.opts.snippets;
+                    let needs = self.with_searcher(|s| {
+                        let mut needs = s.stored_needs(&top)?;
+                        // Snippets' chunks come in the same round when hits need one.
+                        if snippets.is_some() && !needs.is_empty() {
+                            needs.extend(s.snippet_needs(&top)?);
+                        }
+                        Ok(needs)
+                    })?;
                     let fetch = store.plan(&self.version, &needs, &mut self.ws)?;
                     if !fetch.is_empty() {
-                        self.phase = Phase::Display { total, top };
+                        self.phase = Phase::Display {
+                            total,
+                            top,
+                            prepared,
+                        };
                         return Ok(Step::Fetch(fetch));
                     }
-                    let (hits, truncated) =
-                        self.with_searcher(|s| Ok((s.hits(&top)?, s.truncated())))?;
-                    return Ok(Step::Done(SearchResults {
-                        total,
-                        hits,
-                        truncated,
-                    }));
+                    let hits = self.with_searcher(|s| s.hits(&top))?;
+                    match snippets {
+                        Some(chars) => {
+                            self.phase = Phase::Snippets {
+                                total,
+                                top,
+                                prepared,
+                                hits,
+                                chars,
+                            }
+                        }
+                        None => return Ok(Step::Done(self.answer(total, hits))),
+                    }
+                }
+                Phase::Snippets {
+                    total,
+                    top,
+                    prepared,
+                    mut hits,
+                    chars,
+                } => {
+                    let needs = self.with_searcher(|s| s.snippet_needs(&top))?;
+                    let fetch = store.plan(&self.version, &needs, &mut self.ws)?;
+                    if !fetch.is_empty() {
+                        self.phase = Phase::Snippets {
+                            total,
+                            top,
+                            prepared,
+                            hits,
+                            chars,
+                        };
+                        return Ok(Step::Fetch(fetch));
+                    }
+                    self.with_searcher(|s| s.add_snippets(&prepared, &top, &mut hits, chars))?;
+                    return Ok(Step::Done(self.answer(total, hits)));
                 }
                 Phase::Finished => return Err(Error::corrupt("a finished query stepped").into()),
             }

@@ -34,10 +34,15 @@ mod exhaustive;
 mod expand;
 mod plan;
 mod sets;
+mod snippet;
 mod topk;
 
 pub use plan::Cost;
 pub(crate) use plan::QueryState;
+pub use snippet::{
+    highlight_html, highlight_text, Snippet, DEFAULT_SNIPPET_CHARS, MAX_SNIPPET_CHARS,
+    MAX_SNIPPET_HITS, MAX_SNIPPET_SCAN_BYTES,
+};
 pub use topk::RankStats;
 
 /// Weight of a prefix match relative to an exact one.
@@ -116,6 +121,9 @@ pub struct SearchOptions {
     pub typos: bool,
     /// Rank every document matching any word (OR) instead of AND with fallback.
     pub any: bool,
+    /// Give each hit a snippet of its body this many characters long, with highlights
+    /// (`None`, the default: no snippets, and no store reads).
+    pub snippets: Option<usize>,
 }
 
 impl Default for SearchOptions {
@@ -125,6 +133,7 @@ impl Default for SearchOptions {
             prefix: true,
             typos: true,
             any: false,
+            snippets: None,
         }
     }
 }
@@ -140,6 +149,14 @@ pub struct Hit {
     pub url: String,
     /// Its score; higher is better.
     pub score: f32,
+    /// The best passage of its body, when snippets were asked for ([`SearchOptions::snippets`])
+    /// and it has body text.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub snippet: Option<String>,
+    /// What the query matched in `snippet`: `[start, end)` in UTF-16 code units (see
+    /// [`Snippet`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub highlights: Option<Vec<[u32; 2]>>,
 }
 
 /// The answer to a query.
@@ -307,9 +324,13 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
         let prepared = self.prepare(query, opts)?;
         prepared.require_complete()?;
         let (total, top) = self.execute(&prepared, opts)?;
+        let mut hits = self.hits(&top)?;
+        if let Some(chars) = opts.snippets {
+            self.add_snippets(&prepared, &top, &mut hits, chars)?;
+        }
         Ok(SearchResults {
             total,
-            hits: self.hits(&top)?,
+            hits,
             truncated: self.truncated(),
         })
     }
@@ -416,8 +437,28 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
                 title,
                 url,
                 score,
+                snippet: None,
+                highlights: None,
             })
             .collect())
+    }
+
+    /// Gives `hits` (made from `top`) their snippets and highlights (see
+    /// [`Searcher::snippets`]).
+    pub fn add_snippets(
+        &self,
+        prepared: &Prepared,
+        top: &[(u32, f32)],
+        hits: &mut [Hit],
+        chars: usize,
+    ) -> Result<()> {
+        for (hit, s) in hits.iter_mut().zip(self.snippets(prepared, top, chars)?) {
+            if let Some(s) = s {
+                hit.snippet = Some(s.text);
+                hit.highlights = Some(s.highlights);
+            }
+        }
+        Ok(())
     }
 
     fn idf(&self, doc_freq: u32) -> f32 {

@@ -46,7 +46,7 @@ pub(crate) struct QueryState {
     /// Expansions of (folded word, prefix, typos) computed with every part they needed.
     expanded: HashMap<(String, bool, bool), Vec<Expansion>>,
     pub(super) infos: HashMap<u64, TermInfo>,
-    parts: HashMap<usize, PartBytes>,
+    pub(super) parts: HashMap<usize, PartBytes>,
     /// Dictionary parts the source lacked in the current round.
     missing: Vec<usize>,
     /// The analysis dropped text or words over their budgets.

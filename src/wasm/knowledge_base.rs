@@ -270,6 +270,18 @@ impl KnowledgeBase {
     }
 }
 
+/// A snippet as HTML: its text escaped (`&`, `<`, `>`, `"`, `'`), the highlights in
+/// `<mark>…</mark>` (ranges out of order, overlapping or past the text are clipped or skipped).
+#[wasm_bindgen(js_name = highlightHtml)]
+pub fn highlight_html(
+    text: String,
+    #[wasm_bindgen(unchecked_param_type = "Highlight[]")] highlights: JsValue,
+) -> Result<String, JsValue> {
+    let ranges: Vec<[u32; 2]> = serde_wasm_bindgen::from_value(highlights)
+        .map_err(|_| invalid("highlights must be an array of [start, end] pairs of integers").0)?;
+    Ok(crate::search::highlight_html(&text, &ranges))
+}
+
 /// Counts of this engine's expensive steps so far (one searcher state and one parse per query,
 /// one walk per dictionary part that arrives): diagnostics for tests.
 #[wasm_bindgen(js_name = engineCounts, unchecked_return_type = "EngineCounts")]

@@ -22,6 +22,8 @@ extern "C" {
     fn any(this: &JsSearchOptions) -> JsValue;
     #[wasm_bindgen(method, getter)]
     fn signal(this: &JsSearchOptions) -> JsValue;
+    #[wasm_bindgen(method, getter)]
+    fn snippet(this: &JsSearchOptions) -> JsValue;
 
     /// `KnowledgeBase.open`'s options.
     #[wasm_bindgen(typescript_type = "OpenOptions")]
@@ -84,6 +86,21 @@ pub(crate) fn signal(options: &JsValue) -> Result<Option<web_sys::AbortSignal>, 
     }
 }
 
+/// The `snippet` option: `true` (the default length), a length in characters, or off.
+fn snippet(v: JsValue) -> Result<Option<usize>, JsErr> {
+    if let Some(b) = v.as_bool() {
+        return Ok(b.then_some(crate::search::DEFAULT_SNIPPET_CHARS));
+    }
+    let max = crate::search::MAX_SNIPPET_CHARS as f64;
+    Ok(integer(v, "snippet", 1.0, max)
+        .map_err(|_| {
+            invalid(&format!(
+                "option snippet must be true, false or an integer from 1 to {max}"
+            ))
+        })?
+        .map(|n| n as usize))
+}
+
 /// `search`'s options.
 pub(crate) fn search(options: &JsValue) -> Result<SearchOptions, JsErr> {
     let d = SearchOptions::default();
@@ -95,6 +112,7 @@ pub(crate) fn search(options: &JsValue) -> Result<SearchOptions, JsErr> {
         prefix: flag(o.prefix(), "prefix", d.prefix)?,
         typos: flag(o.typos(), "typos", d.typos)?,
         any: flag(o.any(), "any", d.any)?,
+        snippets: snippet(o.snippet())?,
     })
 }
 

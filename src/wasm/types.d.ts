@@ -12,9 +12,18 @@ export interface SearchOptions {
   /** Aborting rejects the search with an `AbortError` and aborts its fetches (unless another
    *  search still waits on them). */
   signal?: AbortSignal;
+  /** Give each hit the best passage of its body with highlights: `true` (160 characters) or a
+   *  length in characters (1 to 2000); default off. On a split index this reads the hits'
+   *  document-store chunks (in the hit-display round when there is one). */
+  snippet?: boolean | number;
 }
-/** One result. */
-export interface Hit { id: string; title: string; url: string; score: number; }
+/** A highlight: `[start, end)` in UTF-16 code units of `Hit.snippet` (what `String.prototype.slice` takes). */
+export type Highlight = [number, number];
+/** One result; `snippet` and `highlights` only with the `snippet` option. */
+export interface Hit {
+  id: string; title: string; url: string; score: number;
+  snippet?: string; highlights?: Highlight[];
+}
 /** The answer to a query. */
 /** The answer to a query; `truncated` when it went over a budget and was answered without some of its parts. */
 export interface SearchResults { total: number; hits: Hit[]; truncated?: boolean; }
