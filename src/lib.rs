@@ -33,6 +33,9 @@ pub mod builder;
 pub mod cache;
 #[forbid(unsafe_code)]
 pub mod codec;
+#[cfg(feature = "config")]
+#[forbid(unsafe_code)]
+pub mod config;
 #[forbid(unsafe_code)]
 pub mod counters;
 #[forbid(unsafe_code)]

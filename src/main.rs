@@ -17,11 +17,8 @@ use edgekb::analysis::AnalyzerConfig;
 use edgekb::builder::{Document, IndexBuilder};
 use edgekb::index::{Bm25, DataFile};
 use edgekb::lazy::{DirLoader, LazyIndex, DEFAULT_CACHE_BYTES};
-use edgekb::{
-    Error, FieldOptions, Index, Language, Schema, SearchOptions, SearchResults, Searcher,
-};
+use edgekb::{Error, Index, Schema, SearchOptions, SearchResults, Searcher};
 use publish::io_error;
-use serde::Deserialize;
 
 #[derive(Parser)]
 #[command(
@@ -130,39 +127,6 @@ enum Format {
     Jsonl,
 }
 
-/// `edgekb.toml`.
-#[derive(Deserialize, Default)]
-#[serde(deny_unknown_fields)]
-struct Config {
-    language: Option<String>,
-    stop_words: Option<bool>,
-    word_parts: Option<bool>,
-    surface_forms: Option<bool>,
-    k1: Option<f32>,
-    b: Option<f32>,
-    fields: Option<Vec<FieldConfig>>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct FieldConfig {
-    name: String,
-    #[serde(default = "one")]
-    weight: f32,
-    #[serde(default)]
-    indexed: bool,
-    #[serde(default)]
-    stored: bool,
-    #[serde(default)]
-    facet: bool,
-    #[serde(default)]
-    sortable: bool,
-}
-
-fn one() -> f32 {
-    1.0
-}
-
 fn main() -> ExitCode {
     match run(Cli::parse()) {
         Ok(code) => code,
@@ -170,12 +134,6 @@ fn main() -> ExitCode {
             eprintln!("edgekb: {e}");
             ExitCode::from(1)
         }
-    }
-}
-
-fn config_error(path: &Path, message: impl std::fmt::Display) -> Error {
-    Error::InvalidConfig {
-        message: format!("{}: {message}", path.display()),
     }
 }
 
@@ -187,71 +145,11 @@ fn load_config(path: Option<&Path>) -> Result<(Schema, AnalyzerConfig, Bm25), Er
             Bm25::default(),
         ));
     };
-    let text = std::fs::read_to_string(path).map_err(|e| config_error(path, e))?;
-    let cfg: Config = toml::from_str(&text).map_err(|e| config_error(path, e))?;
-    let mut analyzer = AnalyzerConfig::default();
-    if let Some(l) = &cfg.language {
-        analyzer.language = Language::from_name(l)
-            .ok_or_else(|| config_error(path, format!("unknown language {l:?}")))?;
-    }
-    analyzer.stop_words = cfg.stop_words.unwrap_or(analyzer.stop_words);
-    analyzer.word_parts = cfg.word_parts.unwrap_or(analyzer.word_parts);
-    analyzer.surface_forms = cfg.surface_forms.unwrap_or(analyzer.surface_forms);
-    let mut bm25 = Bm25::default();
-    bm25.k1 = cfg.k1.unwrap_or(bm25.k1);
-    bm25.b = cfg.b.unwrap_or(bm25.b);
-    check_bm25(&bm25).map_err(|m| config_error(path, m))?;
-    for f in cfg.fields.iter().flatten() {
-        if !(f.weight.is_finite() && (0.0..=MAX_WEIGHT).contains(&f.weight)) {
-            return Err(config_error(
-                path,
-                format!(
-                    "field {:?} has weight {:?}; use a number within 0..={MAX_WEIGHT}",
-                    f.name, f.weight
-                ),
-            ));
-        }
-    }
-    let schema = match cfg.fields {
-        None => Schema::default(),
-        Some(fields) => Schema::new(
-            fields
-                .into_iter()
-                .map(|f| FieldOptions {
-                    name: f.name,
-                    weight: f.weight,
-                    indexed: f.indexed,
-                    stored: f.stored,
-                    facet: f.facet,
-                    sortable: f.sortable,
-                })
-                .collect(),
-        )
-        .map_err(|e| config_error(path, e))?,
-    };
-    Ok((schema, analyzer, bm25))
-}
-
-/// Largest BM25 `k1` accepted: common values are 0.5–3; far above, a score overflows `f32`.
-const MAX_K1: f32 = 100.0;
-/// Largest field weight accepted (the same reason).
-const MAX_WEIGHT: f32 = 1000.0;
-
-/// Checks BM25 parameters: finite, `0 ≤ k1 ≤ MAX_K1`, `0 ≤ b ≤ 1`.
-fn check_bm25(bm25: &Bm25) -> Result<(), String> {
-    if !(bm25.k1.is_finite() && (0.0..=MAX_K1).contains(&bm25.k1)) {
-        return Err(format!(
-            "k1 = {:?} is out of range; use a number within 0..={MAX_K1} (typical: 1.2)",
-            bm25.k1
-        ));
-    }
-    if !(bm25.b.is_finite() && (0.0..=1.0).contains(&bm25.b)) {
-        return Err(format!(
-            "b = {:?} is out of range; use a number within 0..=1 (typical: 0.75)",
-            bm25.b
-        ));
-    }
-    Ok(())
+    let label = path.display().to_string();
+    let text = std::fs::read(path).map_err(|e| Error::InvalidConfig {
+        message: format!("{label}: {e}"),
+    })?;
+    edgekb::config::parse(&label, &text)
 }
 
 /// `text` with control characters (terminal escape sequences among them) shown escaped, for

@@ -22,17 +22,12 @@ use edgekb::analysis::AnalyzerConfig;
 use edgekb::builder::{Document, IndexBuilder};
 use edgekb::index::Bm25;
 use edgekb::split::{SplitOptions, SplitOutput};
-use edgekb::{Error, FieldOptions, Index, Language, Schema};
-use serde::Deserialize;
+use edgekb::{Error, Index, Schema};
 use wasm_bindgen::prelude::*;
 
 /// Above this many bytes, `edgekb build` writes a split index unless told `--single` (the
 /// native CLI's threshold).
 const SPLIT_THRESHOLD: u64 = 16 << 20;
-
-/// The message of the I/O error `BufRead::lines` returns on bytes that are not UTF-8 (the native
-/// CLI prints it as it is).
-const NOT_UTF8: &str = "stream did not contain valid UTF-8";
 
 fn js_error(code: &str, message: &str) -> JsValue {
     let e = js_sys::Error::new(message);
@@ -45,87 +40,16 @@ fn core(e: Error) -> JsValue {
     js_error(e.code(), &e.to_string())
 }
 
-/// `edgekb.toml` (the same keys as the native CLI's, unknown keys refused).
-#[derive(Deserialize, Default)]
-#[serde(deny_unknown_fields)]
-struct Config {
-    language: Option<String>,
-    stop_words: Option<bool>,
-    word_parts: Option<bool>,
-    surface_forms: Option<bool>,
-    k1: Option<f32>,
-    b: Option<f32>,
-    fields: Option<Vec<FieldConfig>>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct FieldConfig {
-    name: String,
-    #[serde(default = "one")]
-    weight: f32,
-    #[serde(default)]
-    indexed: bool,
-    #[serde(default)]
-    stored: bool,
-    #[serde(default)]
-    facet: bool,
-    #[serde(default)]
-    sortable: bool,
-}
-
-fn one() -> f32 {
-    1.0
-}
-
-fn config_error(path: &str, message: impl std::fmt::Display) -> Error {
-    Error::InvalidConfig {
-        message: format!("{path}: {message}"),
-    }
-}
-
 fn load_config(config: Option<(&str, &[u8])>) -> Result<(Schema, AnalyzerConfig, Bm25), Error> {
-    let Some((path, bytes)) = config else {
-        return Ok((
+    match config {
+        None => Ok((
             Schema::default(),
             AnalyzerConfig::default(),
             Bm25::default(),
-        ));
-    };
-    let text = std::str::from_utf8(bytes).map_err(|_| config_error(path, NOT_UTF8))?;
-    let cfg: Config = toml::from_str(text).map_err(|e| config_error(path, e))?;
-    let mut analyzer = AnalyzerConfig::default();
-    if let Some(l) = &cfg.language {
-        analyzer.language = Language::from_name(l)
-            .ok_or_else(|| config_error(path, format!("unknown language {l:?}")))?;
+        )),
+        // The native command's parser, so both refuse the same files with the same messages.
+        Some((path, bytes)) => edgekb::config::parse(path, bytes),
     }
-    analyzer.stop_words = cfg.stop_words.unwrap_or(analyzer.stop_words);
-    analyzer.word_parts = cfg.word_parts.unwrap_or(analyzer.word_parts);
-    analyzer.surface_forms = cfg.surface_forms.unwrap_or(analyzer.surface_forms);
-    let mut bm25 = Bm25::default();
-    bm25.k1 = cfg.k1.unwrap_or(bm25.k1);
-    bm25.b = cfg.b.unwrap_or(bm25.b);
-    if !(bm25.k1.is_finite() && bm25.k1 >= 0.0 && (0.0..=1.0).contains(&bm25.b)) {
-        return Err(config_error(path, "k1 must be ≥ 0 and b within 0..1"));
-    }
-    let schema = match cfg.fields {
-        None => Schema::default(),
-        Some(fields) => Schema::new(
-            fields
-                .into_iter()
-                .map(|f| FieldOptions {
-                    name: f.name,
-                    weight: f.weight,
-                    indexed: f.indexed,
-                    stored: f.stored,
-                    facet: f.facet,
-                    sortable: f.sortable,
-                })
-                .collect(),
-        )
-        .map_err(|e| config_error(path, e))?,
-    };
-    Ok((schema, analyzer, bm25))
 }
 
 /// An index being built from JSON Lines pushed in chunks.
