@@ -3,6 +3,11 @@
 //! beside the checkout). Figures for BENCHMARKS.md, not a test.
 //!
 //!     cargo bench --bench hostile -- [path/to/docs.jsonl[.gz]] [--seed N] [--tries N]
+//!                                       [--out DIR]
+//!
+//! With `--out DIR`, the index (`DIR/index.ekb`) and every query with its native time
+//! (`DIR/queries.jsonl`) are written too, for `scripts/hostile-wasm.mjs` to run the same queries
+//! in wasm and compare.
 //!
 //! Shapes: long `OR` chains, long phrases, many prefixes, many typos, huge limits, deep
 //! nesting of quotes/operators/fields, a 1 MB query; each built from the index's own words
@@ -95,6 +100,11 @@ fn main() {
             .into()
         });
     let (seed, tries) = (flag("--seed", 7), flag("--tries", 20) as usize);
+    let out_dir = args
+        .iter()
+        .position(|a| a == "--out")
+        .and_then(|i| args.get(i + 1))
+        .map(std::path::PathBuf::from);
     let mut raw = Vec::new();
     let f = std::fs::File::open(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
     if path.ends_with(".gz") {
@@ -107,7 +117,13 @@ fn main() {
     let mut b = IndexBuilder::new(Default::default(), Default::default(), Default::default());
     add_jsonl(&mut b, raw.as_slice(), &path).unwrap();
     drop(raw);
-    let index = Index::open(b.to_bytes().unwrap()).unwrap();
+    let bytes = b.to_bytes().unwrap();
+    let mut dump = out_dir.as_ref().map(|dir| {
+        std::fs::create_dir_all(dir).unwrap();
+        std::fs::write(dir.join("index.ekb"), &bytes).unwrap();
+        std::fs::File::create(dir.join("queries.jsonl")).unwrap()
+    });
+    let index = Index::open(bytes).unwrap();
     // Words of the corpus, most common first (the costliest to read).
     let mut words: Vec<(u32, String)> = Vec::new();
     {
@@ -242,8 +258,16 @@ fn main() {
                 let r = Searcher::new(&index)
                     .search(&q, &opts)
                     .expect("a hostile query is answered");
-                times.push(t.elapsed().as_secs_f64() * 1e3);
+                let ms = t.elapsed().as_secs_f64() * 1e3;
+                times.push(ms);
                 truncated += r.truncated as usize;
+                if let Some(f) = dump.as_mut() {
+                    use std::io::Write;
+                    let limit = (limit != usize::MAX).then_some(limit);
+                    let line = serde_json::json!({"shape": name, "query": q, "limit": limit,
+                        "any": any, "nativeMs": ms, "total": r.total, "truncated": r.truncated});
+                    writeln!(f, "{line}").unwrap();
+                }
             }
         }
         times.sort_by(f64::total_cmp);
