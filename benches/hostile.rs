@@ -22,18 +22,9 @@ use std::time::Instant;
 use edgekb::builder::{add_jsonl, IndexBuilder};
 use edgekb::{Index, SearchOptions, Searcher};
 
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-}
+#[path = "common/rng.rs"]
+mod rng;
+use rng::Rng;
 
 /// The system allocator, counting the bytes allocated now and at the peak (for the figures
 /// only: a benchmark, not the library).
