@@ -209,10 +209,6 @@ pub struct PageStore {
     failed: HashMap<String, u16>,
 }
 
-/// Cache keys of checked dictionary parts are (file identity, this bit | part index); pages
-/// never reach it (2³¹ pages).
-const PART_KEY: u32 = 1 << 31;
-
 impl PageStore {
     /// An empty store with a cache of `cache_bytes`.
     pub fn new(cache_bytes: usize) -> Self {
@@ -278,10 +274,7 @@ impl PageStore {
                 .parts()
                 .get(i)
                 .ok_or_else(|| Error::corrupt(format!("dictionary part {i} out of range")))?;
-            match self
-                .cache
-                .get(&(version.key(DataFile::Terms, 0).0, PART_KEY | i as u32))
-            {
+            match self.cache.get(&version.part_key(i)) {
                 Some(bytes) => ws.insert_part(i, bytes),
                 None => ranges.push((DataFile::Terms, entry.range.clone())),
             }
@@ -294,8 +287,7 @@ impl PageStore {
     }
 
     fn insert_part(&mut self, version: &Version, part: usize, bytes: Arc<[u8]>) {
-        let id = version.key(DataFile::Terms, 0).0;
-        self.cache.insert((id, PART_KEY | part as u32), bytes);
+        self.cache.insert(version.part_key(part), bytes);
     }
 
     /// The whole data range of `file` when all its pages, charged as the cache charges them,

@@ -96,6 +96,12 @@ impl Version {
         (self.ids[file as usize], page)
     }
 
+    /// The cache key of a checked dictionary part: the `terms` pack's identity and the part's
+    /// index with the top bit set (no page number reaches it: 2³¹ pages).
+    pub fn part_key(&self, part: usize) -> PageKey {
+        (self.ids[DataFile::Terms as usize], 1 << 31 | part as u32)
+    }
+
     /// Pages that `needs` touches, per file, ascending. A range past the end of its file (a
     /// damaged dictionary) is an error, not a request.
     pub fn pages_of(

@@ -224,8 +224,6 @@ pub struct Prepared {
     /// Dictionary parts it could not read (a cut dictionary whose parts are not loaded yet):
     /// their indexes in the router and their byte ranges in the `terms` pack.
     missing: Vec<(usize, Range<u64>)>,
-    /// The same ranges, as [`Prepared::dictionary_needs`] lists them.
-    missing_ranges: Vec<(DataFile, Range<u64>)>,
 }
 
 impl Prepared {
@@ -237,8 +235,10 @@ impl Prepared {
     /// The dictionary parts it lacked: when not empty, load them and prepare again (the words
     /// that needed them were resolved as if absent). Typo expansion waits for the parts of a
     /// word's exact and prefix lookups, so a word may take two rounds.
-    pub fn dictionary_needs(&self) -> &[(DataFile, Range<u64>)] {
-        &self.missing_ranges
+    pub fn dictionary_needs(&self) -> impl Iterator<Item = (DataFile, Range<u64>)> + '_ {
+        self.missing
+            .iter()
+            .map(|(_, r)| (DataFile::Terms, r.clone()))
     }
 
     /// `Err(NotLoaded)` naming the first dictionary part it still lacks, if any.

@@ -155,11 +155,6 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
                 .map(|i| (i, router.parts()[i].range.clone()))
                 .collect();
         }
-        prepared.missing_ranges = prepared
-            .missing
-            .iter()
-            .map(|(_, r)| (DataFile::Terms, r.clone()))
-            .collect();
         Ok(prepared)
     }
 
