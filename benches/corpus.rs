@@ -17,9 +17,9 @@
 use std::io::{Read, Write};
 use std::time::Instant;
 
-use edgekb::analysis::AnalyzerConfig;
-use edgekb::builder::{add_jsonl, IndexBuilder};
-use edgekb::index::Bm25;
+use edgekb::AnalyzerConfig;
+use edgekb::Bm25;
+use edgekb::{add_jsonl, IndexBuilder};
 use edgekb::{Index, Schema, SearchOptions, Searcher};
 
 #[path = "common/rng.rs"]

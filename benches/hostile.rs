@@ -19,7 +19,7 @@ use std::io::Read;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
-use edgekb::builder::{add_jsonl, IndexBuilder};
+use edgekb::{add_jsonl, IndexBuilder};
 use edgekb::{Index, SearchOptions, Searcher};
 
 #[path = "common/rng.rs"]

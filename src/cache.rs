@@ -70,6 +70,7 @@ impl<K: Hash + Eq + Clone> PageCache<K> {
         }
     }
 
+    #[cfg(test)]
     /// Whether `key` is held (no effect on order or counters).
     pub fn contains(&self, key: &K) -> bool {
         self.map.contains(key)
@@ -101,6 +102,7 @@ impl<K: Hash + Eq + Clone> PageCache<K> {
         true
     }
 
+    #[cfg(test)]
     /// Drops every page.
     pub fn clear(&mut self) {
         self.map.clear();
@@ -128,6 +130,7 @@ impl<K: Hash + Eq + Clone> PageCache<K> {
         self.stats.entries = self.map.len() as u64;
     }
 
+    #[cfg(test)]
     /// Sum of the charges of the pages held, recomputed (for tests).
     pub fn recount(&self) -> usize {
         self.map.iter().map(|(_, p)| Self::charge(p)).sum()

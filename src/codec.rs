@@ -119,6 +119,7 @@ impl<'a> Reader<'a> {
         self.data.len() - self.pos
     }
 
+    #[cfg(test)]
     /// Whether everything was read.
     pub fn is_empty(&self) -> bool {
         self.remaining() == 0

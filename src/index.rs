@@ -8,19 +8,15 @@ use std::ops::Range;
 use std::sync::Arc;
 
 use crate::analysis::Analyzer;
-pub use crate::bm25::Bm25;
 use crate::bm25::{average_lengths, fieldnorm, Bm25F};
 use crate::codec::crc32;
 use crate::error::{Error, Result};
-pub use crate::header::{
-    read_header, Meta, Section, SectionKind, FORMAT_VERSION, HEADER_LEN, KNOWN_SECTIONS, MAGIC,
-    OLDEST_SUPPORTED_FORMAT_VERSION, SECTIONS, SECTION_ENTRY_LEN,
-};
+use crate::header::{read_header, Meta, Section, SectionKind, KNOWN_SECTIONS};
 use crate::postings::{decode_positions, decode_postings_for, Layout, PositionList, PostingList};
 use crate::schema::Schema;
-pub use crate::source::{DataFile, DataSource, Pages};
+use crate::source::{DataFile, DataSource, Pages};
 use crate::store::{decompress_chunk, read_doc, ChunkInfo, StoreReader, StoredDoc};
-pub use crate::terminfo::TermInfo;
+use crate::terminfo::TermInfo;
 use crate::terminfo::{term_doc_freq, term_info};
 
 impl<D: AsRef<[u8]>> DataSource for Index<D> {
@@ -321,7 +317,7 @@ impl<D: AsRef<[u8]>> Index<D> {
         )
     }
 
-    /// The document frequency of term `ord` (see [`term_doc_freq`]).
+    /// The document frequency of term `ord` (from the term-info table).
     pub fn term_doc_freq(&self, ord: u64) -> Result<u32> {
         term_doc_freq(
             self.section(SectionKind::TermInfo),
@@ -600,6 +596,7 @@ impl<D: AsRef<[u8]>> Index<D> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::header::{FORMAT_VERSION, MAGIC, SECTIONS};
 
     #[test]
     fn known_sections_are_in_number_order() {

@@ -6,10 +6,10 @@
 //! split index ([`split`]) is searched lazily through sans-IO state machines ([`lazy`]).
 //!
 //! ## How it works
-//! Text is analyzed ([`analysis`]) into normalized, folded, stemmed terms with positions. The
+//! Text is analyzed ([`Analyzer`]) into normalized, folded, stemmed terms with positions. The
 //! term dictionary is an [`fst::Map`] from term to ordinal; a side table gives each ordinal its
 //! document frequency and the byte ranges of its postings (documents, per-field term
-//! frequencies) and positions. Stored fields live in compressed chunks. A query ([`query`]) is
+//! frequencies) and positions. Stored fields live in compressed chunks. A query is
 //! parsed into clauses; each word is expanded locally against the dictionary (exact, prefix,
 //! typo) before any postings are read, then documents are scored with BM25F.
 //!
@@ -24,58 +24,81 @@
 #![deny(missing_docs)]
 
 #[forbid(unsafe_code)]
-pub mod analysis;
+mod analysis;
 #[forbid(unsafe_code)]
-pub mod bm25;
+mod bm25;
 #[forbid(unsafe_code)]
-pub mod builder;
+mod builder;
 #[forbid(unsafe_code)]
-pub mod cache;
+mod cache;
 #[forbid(unsafe_code)]
-pub mod codec;
+mod codec;
 #[cfg(feature = "config")]
 #[forbid(unsafe_code)]
 pub mod config;
 #[forbid(unsafe_code)]
-pub mod counters;
+mod counters;
 #[forbid(unsafe_code)]
-pub mod dict;
+mod dict;
 #[forbid(unsafe_code)]
-pub mod error;
+mod error;
 mod fstcheck;
 #[forbid(unsafe_code)]
-pub mod fuzzy;
+mod fuzzy;
 #[forbid(unsafe_code)]
-pub mod header;
+mod header;
 #[forbid(unsafe_code)]
-pub mod index;
+mod index;
 #[forbid(unsafe_code)]
 pub mod ingest;
 #[forbid(unsafe_code)]
 pub mod lazy;
 #[forbid(unsafe_code)]
-pub mod postings;
+mod postings;
 #[forbid(unsafe_code)]
-pub mod query;
+mod query;
 #[forbid(unsafe_code)]
-pub mod schema;
+mod schema;
 #[forbid(unsafe_code)]
-pub mod search;
+mod search;
 #[forbid(unsafe_code)]
-pub mod source;
+mod source;
 #[forbid(unsafe_code)]
 pub mod split;
 #[forbid(unsafe_code)]
-pub mod store;
+mod store;
 #[forbid(unsafe_code)]
-pub mod terminfo;
+mod terminfo;
 
 #[cfg(all(target_arch = "wasm32", feature = "binding"))]
 pub mod wasm;
 
-pub use analysis::{Analyzer, Language};
-pub use builder::{Document, IndexBuilder};
+// What a user builds, opens and searches with.
+pub use analysis::{Analyzer, AnalyzerConfig, Language};
+pub use bm25::Bm25;
+pub use builder::{add_jsonl, Document, IndexBuilder};
+pub use counters::{counts, Counts};
 pub use error::{Error, Result};
+pub use header::{FORMAT_VERSION, OLDEST_SUPPORTED_FORMAT_VERSION};
 pub use index::Index;
 pub use schema::{FieldOptions, Schema};
-pub use search::{Hit, SearchLimits, SearchOptions, SearchResults, Searcher};
+pub use search::{
+    highlight_html, highlight_text, Cost, Hit, RankStats, SearchLimits, SearchOptions,
+    SearchResults, Searcher, Snippet, DEFAULT_SNIPPET_CHARS,
+};
+pub use source::{DataFile, DataSource};
+
+/// The format's parts, for tools that read an index below the search API: verifiers, fuzz
+/// targets and format tests. Stable only within one format version.
+pub mod raw {
+    pub use crate::codec::crc32;
+    pub use crate::dict::PartView;
+    pub use crate::header::{SectionKind, HEADER_LEN, SECTION_ENTRY_LEN};
+    pub use crate::postings::{
+        decode_positions, decode_postings, decode_postings_for, Block, Blocks, Columns, Layout,
+        PostingList,
+    };
+    pub use crate::query::{parse, MAX_CLAUSES};
+    pub use crate::store::{read_doc, StoreReader};
+    pub use crate::terminfo::TermInfo;
+}

@@ -15,10 +15,10 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use clap::{Parser, Subcommand, ValueEnum};
-use edgekb::analysis::AnalyzerConfig;
-use edgekb::builder::{Document, IndexBuilder};
-use edgekb::index::{Bm25, DataFile};
 use edgekb::lazy::{DirLoader, LazyIndex, DEFAULT_CACHE_BYTES};
+use edgekb::AnalyzerConfig;
+use edgekb::{Bm25, DataFile};
+use edgekb::{Document, IndexBuilder};
 use edgekb::{Error, Index, Schema, SearchOptions, SearchResults, Searcher};
 use io::{check_out_kind, for_each_line, printable, read_queries, refuse_input_as_output};
 use publish::io_error;
@@ -420,7 +420,7 @@ fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
                             .chars()
                             .map(|c| if c.is_control() { '\u{fffd}' } else { c })
                             .collect();
-                        let marked = edgekb::search::highlight_text(&s, hl, "\x1b[1m", "\x1b[0m");
+                        let marked = edgekb::highlight_text(&s, hl, "\x1b[1m", "\x1b[0m");
                         writeln!(out, "     {}", if color { &marked } else { &s })?;
                     }
                 }

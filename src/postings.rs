@@ -24,6 +24,7 @@ pub const BLOCK: usize = 128;
 /// (u32 LE, from the end of the skip table).
 pub const SKIP_ENTRY: usize = 8;
 
+#[cfg(test)]
 /// One document of a term's postings.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Posting {
@@ -166,6 +167,7 @@ impl PostingsWriter {
     }
 }
 
+#[cfg(test)]
 /// Encodes postings (documents strictly ascending, non-empty masks, tfs ≥ 1) into `out`,
 /// without positions (a test and tooling helper over [`PostingsWriter`]).
 pub fn encode_postings(postings: &[Posting], out: &mut Vec<u8>) {
@@ -176,6 +178,7 @@ pub fn encode_postings(postings: &[Posting], out: &mut Vec<u8>) {
     out.extend(write_term(postings, &fake, |_, _, _| 255).0);
 }
 
+#[cfg(test)]
 /// The postings and positions bytes of one term: `positions` holds one list per (document, set
 /// field bit) pair in postings order; `impact` gives each posting's impact byte.
 fn write_term(
@@ -241,7 +244,7 @@ pub enum Columns {
     All,
 }
 
-/// One decoded block: a [`PostingList`] of at most [`BLOCK`] documents, with the columns asked
+/// One decoded block: a [`PostingList`] of at most `BLOCK` (128) documents, with the columns asked
 /// for (`masks` and `tfs` stay empty when not decoded).
 pub type Block = PostingList;
 

@@ -24,7 +24,8 @@ use sha2::{Digest, Sha256};
 
 use crate::builder::BuildStats;
 use crate::error::{Error, Result};
-use crate::index::{DataFile, FORMAT_VERSION, OLDEST_SUPPORTED_FORMAT_VERSION};
+use crate::header::{FORMAT_VERSION, OLDEST_SUPPORTED_FORMAT_VERSION};
+use crate::source::DataFile;
 
 /// Magic label of a data ("pack") file.
 pub const PACK_MAGIC: &[u8; 8] = b"EDGEKBPK";
@@ -319,7 +320,7 @@ pub struct SplitOptions {
 impl Default for SplitOptions {
     fn default() -> Self {
         SplitOptions {
-            page_size: crate::index::Pages::DEFAULT_PAGE_SIZE,
+            page_size: crate::source::Pages::DEFAULT_PAGE_SIZE,
             resident_dictionary_bytes: crate::dict::DEFAULT_RESIDENT_BYTES,
             part_bytes: crate::dict::DEFAULT_PART_BYTES,
             resident_display_bytes: DEFAULT_RESIDENT_DISPLAY_BYTES,
@@ -354,7 +355,8 @@ impl SplitOutput {
         index: &crate::Index<D>,
         options: &SplitOptions,
     ) -> Result<SplitOutput> {
-        use crate::index::{Pages, SectionKind};
+        use crate::header::SectionKind;
+        use crate::source::Pages;
         if index.is_split() {
             return Err(bad("the index is already split"));
         }

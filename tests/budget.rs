@@ -2,7 +2,7 @@
 //! `truncated`, instead of failing or running away; stop-word prefixes still complete; a
 //! huge `limit` is clamped.
 
-use edgekb::builder::add_jsonl;
+use edgekb::add_jsonl;
 use edgekb::{Index, IndexBuilder, SearchLimits, SearchOptions, Searcher};
 
 fn build(jsonl: &str) -> Index<Vec<u8>> {

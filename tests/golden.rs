@@ -9,9 +9,9 @@ mod common;
 
 use std::path::PathBuf;
 
-use edgekb::analysis::AnalyzerConfig;
-use edgekb::builder::{add_jsonl, IndexBuilder};
-use edgekb::index::{Bm25, FORMAT_VERSION};
+use edgekb::AnalyzerConfig;
+use edgekb::{add_jsonl, IndexBuilder};
+use edgekb::{Bm25, FORMAT_VERSION};
 use edgekb::{Index, Schema, SearchOptions, SearchResults, Searcher};
 use serde_json::{json, Value};
 
@@ -136,7 +136,7 @@ fn golden_index_of_this_format_version() {
 /// Every older format version still opens and answers its own golden queries.
 #[test]
 fn golden_indexes_of_older_versions() {
-    for v in edgekb::index::OLDEST_SUPPORTED_FORMAT_VERSION..FORMAT_VERSION {
+    for v in edgekb::OLDEST_SUPPORTED_FORMAT_VERSION..FORMAT_VERSION {
         let dir = root().join(format!("tests/compat/v{v}"));
         let index = Index::open(std::fs::read(dir.join("fixture.ekb")).unwrap()).unwrap();
         index.verify().unwrap();
@@ -220,7 +220,7 @@ fn stored_documents_read_back_as_given() {
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
     let mut files = vec![build_fixture()];
-    for v in edgekb::index::OLDEST_SUPPORTED_FORMAT_VERSION..=FORMAT_VERSION {
+    for v in edgekb::OLDEST_SUPPORTED_FORMAT_VERSION..=FORMAT_VERSION {
         files.push(std::fs::read(root().join(format!("tests/compat/v{v}/fixture.ekb"))).unwrap());
     }
     for bytes in files {
@@ -280,7 +280,7 @@ fn golden_index_with_many_blocks() {
         std::fs::write(&path, b.to_bytes().unwrap()).unwrap();
     }
     let mut pruned_somewhere = false;
-    for v in edgekb::index::OLDEST_SUPPORTED_FORMAT_VERSION..=FORMAT_VERSION {
+    for v in edgekb::OLDEST_SUPPORTED_FORMAT_VERSION..=FORMAT_VERSION {
         let dir = root().join(format!("tests/compat/v{v}"));
         let Ok(bytes) = std::fs::read(dir.join("blocks.ekb")) else {
             continue;

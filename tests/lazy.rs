@@ -3,11 +3,11 @@
 use std::ops::Range;
 use std::path::PathBuf;
 
-use edgekb::analysis::AnalyzerConfig;
-use edgekb::builder::{add_jsonl, IndexBuilder};
-use edgekb::index::Bm25;
 use edgekb::lazy::{DirLoader, LazyIndex, LoadError, Loader, MemoryLoader};
 use edgekb::split::SplitOutput;
+use edgekb::AnalyzerConfig;
+use edgekb::Bm25;
+use edgekb::{add_jsonl, IndexBuilder};
 use edgekb::{Index, Schema, SearchOptions, Searcher};
 
 fn fixture_index() -> Index<Vec<u8>> {
@@ -129,7 +129,7 @@ fn the_cache_stays_within_its_budget() {
     let index = fixture_index();
     let split = SplitOutput::from_index(&index).unwrap();
     let mut loader = loader_for(&split);
-    let budget = 3 * (4096 + edgekb::cache::ENTRY_OVERHEAD);
+    let budget = 3 * (4096 + edgekb::lazy::ENTRY_OVERHEAD);
     let mut lazy = LazyIndex::open(&mut loader, budget).unwrap();
     let words: Vec<String> = queries()
         .into_iter()
@@ -344,8 +344,8 @@ fn bad_manifests_are_refused_with_typed_errors() {
 /// allocation.
 #[test]
 fn a_chunk_past_the_end_of_its_pack_is_an_error() {
-    use edgekb::codec::crc32;
-    use edgekb::index::{SectionKind, HEADER_LEN, SECTION_ENTRY_LEN};
+    use edgekb::raw::crc32;
+    use edgekb::raw::{SectionKind, HEADER_LEN, SECTION_ENTRY_LEN};
     let index = fixture_index();
     let split = SplitOutput::from_index(&index).unwrap();
     let mut dict = split.files[0].1.clone();
@@ -397,7 +397,7 @@ fn prefetch_fills_the_cache_without_evicting() {
     }
     assert_eq!(loader.requests, before, "everything was prefetched");
     // Three pages of budget: only what fits whole is prefetched, and nothing is evicted.
-    let page = 4096 + edgekb::cache::ENTRY_OVERHEAD;
+    let page = 4096 + edgekb::lazy::ENTRY_OVERHEAD;
     let mut loader = loader_for(&split);
     let mut small = LazyIndex::open(&mut loader, 3 * page).unwrap();
     let held = small.prefetch(&mut loader).unwrap();
@@ -461,7 +461,7 @@ fn a_cut_dictionary_gives_the_same_results() {
         );
         let mut loader = loader_for(&split);
         // A budget of a few pages: parts are evicted and fetched again along the way.
-        for budget in [1 << 20, 6 * (4096 + edgekb::cache::ENTRY_OVERHEAD)] {
+        for budget in [1 << 20, 6 * (4096 + edgekb::lazy::ENTRY_OVERHEAD)] {
             let mut lazy = LazyIndex::open(&mut loader, budget).unwrap();
             for q in dictionary_queries() {
                 for opts in [
@@ -608,7 +608,7 @@ fn format_2_split_indexes_still_search() {
 /// dictionary part is walked once, when its bytes arrive, and not again while it stays cached.
 #[test]
 fn a_query_parses_once_and_walks_each_arriving_part_once() {
-    use edgekb::counters::counts;
+    use edgekb::counts;
     let index = fixture_index();
     let split = cut_split(&index, 200);
     let terms = split.manifest.terms.name.clone();
@@ -651,7 +651,7 @@ fn a_query_parses_once_and_walks_each_arriving_part_once() {
 /// open, every other section's CRC once.
 #[test]
 fn opening_walks_and_checks_the_dictionary_once() {
-    use edgekb::counters::counts;
+    use edgekb::counts;
     let index = fixture_index();
     let split = edgekb::split::SplitOutput::from_index(&index).unwrap();
     let mut loader = loader_for(&split);
@@ -668,7 +668,7 @@ fn opening_walks_and_checks_the_dictionary_once() {
 /// asks for a pack itself.
 #[test]
 fn packs_cut_into_pieces_search_the_same() {
-    use edgekb::index::DataFile;
+    use edgekb::DataFile;
     let index = fixture_index();
     let options = edgekb::split::SplitOptions {
         page_size: 512,

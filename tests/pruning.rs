@@ -6,9 +6,9 @@ mod common;
 
 use std::path::PathBuf;
 
-use edgekb::analysis::AnalyzerConfig;
-use edgekb::builder::{add_jsonl, IndexBuilder};
-use edgekb::index::Bm25;
+use edgekb::AnalyzerConfig;
+use edgekb::Bm25;
+use edgekb::{add_jsonl, IndexBuilder};
 use edgekb::{Index, Schema, SearchOptions, Searcher};
 use proptest::prelude::*;
 
@@ -121,7 +121,7 @@ fn common_words_are_ranked_without_scoring_every_match() {
         assert!(st.blocks_decoded < st.blocks, "{q}: {st:?}");
         let mut slow = Searcher::new(&index).exhaustive(true);
         assert_eq!(slow.search(q, &opts).unwrap(), r, "{q}");
-        assert_eq!(slow.stats(), edgekb::search::RankStats::default());
+        assert_eq!(slow.stats(), edgekb::RankStats::default());
     }
 }
 

@@ -33,7 +33,7 @@ fn exercise(bytes: Vec<u8>) {
 /// The committed fixture of every format version.
 fn fixtures() -> Vec<Vec<u8>> {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    (edgekb::index::OLDEST_SUPPORTED_FORMAT_VERSION..=edgekb::index::FORMAT_VERSION)
+    (edgekb::OLDEST_SUPPORTED_FORMAT_VERSION..=edgekb::FORMAT_VERSION)
         .map(|v| std::fs::read(root.join(format!("tests/compat/v{v}/fixture.ekb"))).unwrap())
         .collect()
 }

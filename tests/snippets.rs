@@ -9,10 +9,10 @@
 
 use std::path::PathBuf;
 
-use edgekb::builder::{add_jsonl, IndexBuilder};
 use edgekb::lazy::{LazyIndex, Loader, Machine, MemoryLoader, Query, Step};
-use edgekb::search::{highlight_html, highlight_text, DEFAULT_SNIPPET_CHARS};
 use edgekb::split::{SplitOptions, SplitOutput};
+use edgekb::{add_jsonl, IndexBuilder};
+use edgekb::{highlight_html, highlight_text, DEFAULT_SNIPPET_CHARS};
 use edgekb::{Index, Schema, SearchOptions, SearchResults, Searcher};
 use serde::Serialize;
 

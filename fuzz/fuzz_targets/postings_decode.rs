@@ -7,10 +7,10 @@
 //! and as a store section.
 #![no_main]
 
-use edgekb::postings::{
+use edgekb::raw::{
     decode_positions, decode_postings, decode_postings_for, Block, Blocks, Columns, Layout, PostingList,
 };
-use edgekb::store::{read_doc, StoreReader};
+use edgekb::raw::{read_doc, StoreReader};
 use libfuzzer_sys::fuzz_target;
 
 const MAX_CHUNK: usize = 1 << 20;

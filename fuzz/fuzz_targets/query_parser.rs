@@ -4,7 +4,7 @@
 
 use std::sync::OnceLock;
 
-use edgekb::query::{parse, MAX_CLAUSES};
+use edgekb::raw::{parse, MAX_CLAUSES};
 use edgekb::{Error, Index, SearchOptions, Searcher};
 use libfuzzer_sys::fuzz_target;
 

@@ -21,11 +21,12 @@
 
 use std::ops::Range;
 
-use edgekb::dict::PartView;
-use edgekb::index::{DataFile, SectionKind, TermInfo};
+use edgekb::raw::PartView;
+use edgekb::raw::{SectionKind, TermInfo};
+use edgekb::DataFile;
 use edgekb::lazy::{parse_manifest, LazyIndex, LoadError, Loader, MemoryLoader};
 use edgekb::split::{sha256_hex, FileEntry, Manifest, MANIFEST_VERSION};
-use edgekb::store::StoreReader;
+use edgekb::raw::StoreReader;
 use edgekb::SearchOptions;
 use libfuzzer_sys::fuzz_target;
 
@@ -125,7 +126,7 @@ fn fix_page_crcs(dict: &mut [u8], packs: [&[u8]; 5]) {
             .enumerate()
             .take(count as usize)
         {
-            let crc = edgekb::codec::crc32(page).to_le_bytes();
+            let crc = edgekb::raw::crc32(page).to_le_bytes();
             match table.get_mut(at + 4 * i..at + 4 * i + 4) {
                 Some(slot) => slot.copy_from_slice(&crc),
                 None => return,
@@ -142,12 +143,12 @@ fn fix_crcs(dict: &mut [u8]) {
     }
     let secs = sections(dict);
     for (_, e, r) in &secs {
-        let crc = edgekb::codec::crc32(&dict[r.clone()]).to_le_bytes();
+        let crc = edgekb::raw::crc32(&dict[r.clone()]).to_le_bytes();
         dict[e + 4..e + 8].copy_from_slice(&crc);
     }
     let count = u32_at(dict, 12).unwrap_or(0).min(64) as usize;
     if let Some(table) = dict.get(24..24 + 24 * count) {
-        let crc = edgekb::codec::crc32(table).to_le_bytes();
+        let crc = edgekb::raw::crc32(table).to_le_bytes();
         dict[16..20].copy_from_slice(&crc);
     }
 }
@@ -245,7 +246,7 @@ fn run(data: &[u8]) {
     let dictionary = dict.as_slice();
     let manifest = Manifest {
         manifest_version: MANIFEST_VERSION,
-        format_version: edgekb::index::FORMAT_VERSION,
+        format_version: edgekb::FORMAT_VERSION,
         doc_count: 0,
         term_count: 0,
         language: "english".into(),

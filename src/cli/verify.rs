@@ -19,10 +19,11 @@ use std::borrow::Cow;
 use std::ops::Range;
 use std::path::Path;
 
-use edgekb::codec::crc32;
-use edgekb::dict::PartView;
-use edgekb::index::{DataFile, DataSource, TermInfo};
+use edgekb::raw::crc32;
+use edgekb::raw::PartView;
+use edgekb::raw::TermInfo;
 use edgekb::split::{check_file, unpack_file, Manifest};
+use edgekb::{DataFile, DataSource};
 use edgekb::{Error, Index, SearchLimits};
 
 use crate::publish::{io_error, read_manifest, MANIFEST};

@@ -1,11 +1,12 @@
 //! How is a split index searched without downloading it whole?
 //!
-//! Sans-IO at its heart: [`LazyIndex`] holds the manifest, the resident dictionary and a
-//! byte-budgeted [`PageCache`]; for a query it says which byte ranges it needs
-//! ([`LazyIndex::plan`]: pages the cache lacks, coalesced into as few requests as possible),
-//! checks what a loader brings ([`LazyIndex::accept`]: page CRCs, or the whole file's SHA-256
-//! when a host ignores `Range`), and searches once everything is there. Nothing enters the
-//! cache before it is checked, so a failed, short or corrupt response never poisons it.
+//! Sans-IO at its heart: [`LazyIndex`] holds the current [`Version`] (the manifest and the
+//! resident dictionary) and a [`PageStore`] (a byte-budgeted page cache, counters, remembered
+//! failures). For a query, a [`Query`] machine says which byte ranges it needs (pages the cache
+//! lacks, coalesced into as few requests as possible); a [`Checker`] checks what a loader brings
+//! (page CRCs, or the whole file's SHA-256 when a host ignores `Range`) before the machine or
+//! the cache sees it; the machine searches once everything is there. Nothing enters the cache
+//! before it is checked, so a failed, short or corrupt response never poisons it.
 //!
 //! A query runs in phases: the dictionary parts its words need (a cut dictionary only; a second
 //! round for typo expansion), postings (and positions, for phrases) of its expanded terms, then
@@ -34,6 +35,7 @@ mod loader;
 pub mod machine;
 mod version;
 
+pub use crate::cache::ENTRY_OVERHEAD;
 pub use loader::{DirLoader, Loader, MemoryLoader};
 pub use machine::{Checked, Checker, Machine, Need, Open, Prefetch, Query, Step};
 pub use version::{PageKey, Request, Version};

@@ -39,10 +39,9 @@ mod topk;
 
 pub use plan::Cost;
 pub(crate) use plan::QueryState;
-pub use snippet::{
-    highlight_html, highlight_text, Snippet, DEFAULT_SNIPPET_CHARS, MAX_SNIPPET_CHARS,
-    MAX_SNIPPET_HITS, MAX_SNIPPET_SCAN_BYTES,
-};
+#[cfg(all(target_arch = "wasm32", feature = "binding"))]
+pub(crate) use snippet::MAX_SNIPPET_CHARS;
+pub use snippet::{highlight_html, highlight_text, Snippet, DEFAULT_SNIPPET_CHARS};
 pub use topk::RankStats;
 
 /// Weight of a prefix match relative to an exact one.
@@ -300,7 +299,7 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
     }
 
     /// Scores every match (whole postings lists, merged clause by clause) instead of ranking
-    /// with block-max pruning ([`topk`]). The results are the same (the tests compare the
+    /// with block-max pruning (`search::topk`). The results are the same (the tests compare the
     /// two); this is the reference the pruned path is checked and benchmarked against.
     pub fn exhaustive(mut self, yes: bool) -> Self {
         self.exhaustive = yes;

@@ -411,7 +411,7 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
         mut f: impl FnMut(u64, &PartView<'_>) -> Result<()>,
     ) -> Result<bool> {
         let Some(router) = self.index.router() else {
-            use crate::index::SectionKind;
+            use crate::header::SectionKind;
             let view = PartView::over(
                 self.index.section_bytes(SectionKind::Terms),
                 self.index.section_bytes(SectionKind::TermInfo),

@@ -22,7 +22,7 @@ use std::ops::Range;
 use super::{Planned, Prepared, Searcher};
 use crate::dict::PartView;
 use crate::error::Result;
-use crate::index::SectionKind;
+use crate::header::SectionKind;
 use crate::source::DataFile;
 
 /// Snippet length (characters) when none is given.
@@ -136,8 +136,8 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
     }
 
     /// The snippets of `top` (documents of `prepared`'s results), `chars` characters long at
-    /// most (clamped to [`MAX_SNIPPET_CHARS`]); `None` for a hit without body text and for hits
-    /// past the first [`MAX_SNIPPET_HITS`]. Reads the documents' stored chunks (see
+    /// most (clamped to `MAX_SNIPPET_CHARS`); `None` for a hit without body text and for hits
+    /// past the first `MAX_SNIPPET_HITS`. Reads the documents' stored chunks (see
     /// [`Searcher::snippet_needs`]).
     pub fn snippets(
         &self,

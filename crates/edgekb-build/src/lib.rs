@@ -18,9 +18,9 @@
 //! message (what `edgekb: …` prints).
 #![forbid(unsafe_code)]
 
-use edgekb::analysis::AnalyzerConfig;
-use edgekb::builder::{Document, IndexBuilder};
-use edgekb::index::Bm25;
+use edgekb::AnalyzerConfig;
+use edgekb::{Document, IndexBuilder};
+use edgekb::Bm25;
 use edgekb::split::{SplitOptions, SplitOutput};
 use edgekb::{Error, Index, Schema};
 use wasm_bindgen::prelude::*;
