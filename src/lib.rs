@@ -42,6 +42,8 @@ pub mod counters;
 pub mod dict;
 #[forbid(unsafe_code)]
 pub mod error;
+#[forbid(unsafe_code)]
+pub mod facets;
 mod fstcheck;
 #[forbid(unsafe_code)]
 pub mod fuzzy;
@@ -68,6 +70,8 @@ pub mod split;
 #[forbid(unsafe_code)]
 pub mod store;
 #[forbid(unsafe_code)]
+pub mod synonyms;
+#[forbid(unsafe_code)]
 pub mod terminfo;
 
 #[cfg(all(target_arch = "wasm32", feature = "binding"))]
@@ -76,6 +80,7 @@ pub mod wasm;
 pub use analysis::{Analyzer, Language};
 pub use builder::{Document, IndexBuilder};
 pub use error::{Error, Result};
+pub use facets::Filter;
 pub use index::Index;
 pub use schema::{FieldOptions, Schema};
 pub use search::{Hit, SearchLimits, SearchOptions, SearchResults, Searcher};
