@@ -20,7 +20,28 @@ export interface SearchOptions {
    * length in characters (up to 2000), with the ranges of every matched word.
    */
   snippet?: boolean | number;
+  /**
+   * Only documents the filter accepts (filters never change scores): a string in the query's
+   * filter syntax (`"tags:devel::lang:python"`, `"tags:devel::lang:*"`, `OR`, `-item`) or the
+   * structured form. A field that is not a facet of the index rejects with `InvalidOption`.
+   */
+  filter?: Filter;
+  /** Facet fields to count over every match (not only the hits): results gain `facets`, hits their values. */
+  facets?: string | string[];
+  /** `"score"` (default: highest first), or a sortable field: `"year"`, `"year:asc"`, `"year:desc"`. Ties in document order. */
+  sort?: string;
+  /** Hits skipped before the first returned, 0 to 100000 (default 0): page `n` is `offset: n * limit`. */
+  offset?: number;
 }
+
+/** A filter: the filter syntax, one value, a prefix of values, or AND / OR / NOT of filters. */
+export type Filter =
+  | string
+  | { field: string; value: string }
+  | { field: string; prefix: string }
+  | { and: Filter[] }
+  | { or: Filter[] }
+  | { not: Filter };
 
 /** A highlight: `[start, end)` in UTF-16 code units of `Hit.snippet` (what `String.prototype.slice` takes). */
 export type Highlight = [number, number];
@@ -34,6 +55,8 @@ export interface Hit {
   score: number;
   snippet?: string;
   highlights?: Highlight[];
+  /** Its values of the fields named in the `facets` option. */
+  facets?: Record<string, string[]>;
 }
 
 /** The answer to a query. */
@@ -44,6 +67,8 @@ export interface SearchResults {
   hits: Hit[];
   /** Present (true) when the query went over a budget and was answered without some of its parts. */
   truncated?: boolean;
+  /** With the `facets` option: per field, per value, how many matches (all of them) carry it. */
+  facets?: Record<string, Record<string, number>>;
 }
 
 /** `text` as HTML: escaped, with `<mark>` around each highlight (UTF-16 ranges, ascending). */

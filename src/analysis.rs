@@ -392,6 +392,19 @@ impl Analyzer {
         self.analyze_inner(text, false, false, false, sink)
     }
 
+    /// How synonyms are matched: the folded terms of `text`, stop words kept, joined by
+    /// spaces (`K8S` → `k8s`, `Kubernetes Cluster` → `kubernetes cluster`).
+    pub fn synonym_key(&self, text: &str) -> String {
+        let mut key = String::new();
+        self.analyze_folded_with_stop_words(text, |t| {
+            if !key.is_empty() {
+                key.push(' ');
+            }
+            key.push_str(t.term);
+        });
+        key
+    }
+
     /// Like [`Analyzer::analyze_folded`], stop words kept: how a prefix that is a stop word
     /// (`in*`) is read, since it must still complete (`install`).
     pub fn analyze_folded_with_stop_words(&self, text: &str, sink: impl FnMut(Token<'_>)) -> u32 {

@@ -11,6 +11,7 @@ use crate::analysis::{Analyzer, AnalyzerConfig};
 use crate::bm25::{average_lengths, Bm25F, ImpactOf};
 use crate::bm25::{fieldnorm, Bm25};
 use crate::error::{Error, Result};
+use crate::facets::FacetsWriter;
 use crate::header::{Meta, SectionKind, SECTIONS};
 use crate::postings::PostingsWriter;
 use crate::schema::Schema;
@@ -151,6 +152,8 @@ pub struct IndexBuilder {
     ids: HashSet<String>,
     doc_count: u32,
     scratch: Vec<(u32, u8, u32)>,
+    facets: FacetsWriter,
+    synonyms: Vec<Vec<String>>,
 }
 
 impl IndexBuilder {
@@ -158,6 +161,7 @@ impl IndexBuilder {
     pub fn new(schema: Schema, analyzer: AnalyzerConfig, bm25: Bm25) -> Self {
         let indexed = schema.indexed();
         let display_fields = schema.display_fields();
+        let facets = FacetsWriter::new(&schema);
         IndexBuilder {
             // Format 2: stored `id`, `title` and `url` live in the hit-display store only.
             stored: schema.store_only_fields(),
@@ -176,7 +180,17 @@ impl IndexBuilder {
             ids: HashSet::new(),
             doc_count: 0,
             scratch: Vec::new(),
+            facets,
+            synonyms: Vec::new(),
         }
+    }
+
+    /// Sets groups of equivalent words (`[["k8s", "kubernetes"]]`), stored in the index and
+    /// applied to queries (a query word also finds what the other words of its group find).
+    pub fn set_synonyms(&mut self, groups: Vec<Vec<String>>) -> Result<()> {
+        crate::synonyms::check(&groups).map_err(|message| Error::InvalidConfig { message })?;
+        self.synonyms = groups;
+        Ok(())
     }
 
     /// The schema.
@@ -275,6 +289,7 @@ impl IndexBuilder {
                 .collect::<Vec<String>>()
         });
         self.display.add(&display);
+        self.facets.add(&doc.values);
         self.doc_count += 1;
         Ok(())
     }
@@ -304,6 +319,8 @@ impl IndexBuilder {
             mut terms,
             doc_count,
             indexed,
+            facets,
+            synonyms,
             ..
         } = self;
         terms.sort_unstable_by(|a, b| a.0.cmp(&b.0));
@@ -371,6 +388,13 @@ impl IndexBuilder {
             (SectionKind::Display, display.finish()?),
         ];
         debug_assert!(sections.iter().map(|s| s.0).eq(SECTIONS));
+        let mut sections = sections;
+        if !facets.is_empty() {
+            sections.push((SectionKind::Facets, facets.finish(doc_count)?));
+        }
+        if !synonyms.is_empty() {
+            sections.push((SectionKind::Synonyms, crate::synonyms::encode(&synonyms)));
+        }
         Ok(sections)
     }
 }

@@ -20,6 +20,8 @@ pub struct Config {
     k1: Option<f32>,
     b: Option<f32>,
     fields: Option<Vec<FieldConfig>>,
+    /// Groups of equivalent words or phrases: `synonyms = [["k8s", "kubernetes"]]`.
+    synonyms: Option<Vec<Vec<String>>>,
 }
 
 #[derive(Deserialize)]
@@ -40,6 +42,17 @@ struct FieldConfig {
 
 fn one() -> f32 {
     1.0
+}
+
+/// The synonym groups of `edgekb.toml` (`synonyms = [["k8s", "kubernetes"], …]`), checked
+/// ([`crate::synonyms::check`]); none when the file has no `synonyms` key.
+pub fn parse_synonyms(path: &str, bytes: &[u8]) -> Result<Vec<Vec<String>>> {
+    let text = std::str::from_utf8(bytes)
+        .map_err(|e| config_error(path, format!("not valid UTF-8: {e}")))?;
+    let cfg: Config = toml::from_str(text).map_err(|e| config_error(path, e))?;
+    let groups = cfg.synonyms.unwrap_or_default();
+    crate::synonyms::check(&groups).map_err(|m| config_error(path, m))?;
+    Ok(groups)
 }
 
 /// Largest BM25 `k1` accepted: common values are 0.5–3; far above, a score overflows `f32`.

@@ -68,6 +68,12 @@ pub enum Error {
         /// What is wrong.
         message: String,
     },
+    /// A search option is not valid for this index (a filter on a field that is not a facet,
+    /// a sort on a field that is not sortable).
+    InvalidOption {
+        /// What is wrong, and how to fix it.
+        message: String,
+    },
     /// The index needs something this build leaves out.
     Unsupported {
         /// What, and how to get a build that has it.
@@ -130,6 +136,9 @@ impl Clone for Error {
             Error::InvalidConfig { message } => Error::InvalidConfig {
                 message: message.clone(),
             },
+            Error::InvalidOption { message } => Error::InvalidOption {
+                message: message.clone(),
+            },
             Error::Unsupported { what } => Error::Unsupported { what: what.clone() },
             &Error::NotLoaded { file, start, end } => Error::NotLoaded { file, start, end },
             Error::Io(e) => Error::Io(std::io::Error::new(e.kind(), e.to_string())),
@@ -149,6 +158,7 @@ impl Error {
             Error::LimitExceeded { .. } => "LimitExceeded",
             Error::InvalidDocument { .. } => "InvalidDocument",
             Error::InvalidConfig { .. } => "InvalidConfig",
+            Error::InvalidOption { .. } => "InvalidOption",
             Error::Unsupported { .. } => "Unsupported",
             Error::NotLoaded { .. } => "NotLoaded",
             Error::Io(_) => "Io",
@@ -198,6 +208,7 @@ impl fmt::Display for Error {
                 write!(f, "{location}: {message}; fix that document and build again")
             }
             Error::InvalidConfig { message } => write!(f, "invalid configuration: {message}"),
+            Error::InvalidOption { message } => write!(f, "invalid search option: {message}"),
             Error::Unsupported { what } => write!(f, "unsupported: {what}"),
             Error::NotLoaded { file, start, end } => write!(
                 f,

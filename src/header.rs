@@ -46,10 +46,16 @@ pub enum SectionKind {
     /// What a hit shows (`id`, `title`, `url`) in small compressed chunks (format 2; in a
     /// split dictionary: the chunk table only).
     Display = 10,
+    /// Facet values with their documents' sets and columns, and sort keys (format 5, optional:
+    /// written when the schema has facet or sortable fields; see `src/facets.rs`).
+    Facets = 11,
+    /// Groups of equivalent words from the build config (format 5, optional; see
+    /// `src/synonyms.rs`).
+    Synonyms = 12,
 }
 
 /// Every section kind this version knows, in number order (`KNOWN_SECTIONS[k as usize - 1] == k`).
-pub const KNOWN_SECTIONS: [SectionKind; 10] = [
+pub const KNOWN_SECTIONS: [SectionKind; 12] = [
     SectionKind::Meta,
     SectionKind::Terms,
     SectionKind::TermInfo,
@@ -60,6 +66,8 @@ pub const KNOWN_SECTIONS: [SectionKind; 10] = [
     SectionKind::Pages,
     SectionKind::Router,
     SectionKind::Display,
+    SectionKind::Facets,
+    SectionKind::Synonyms,
 ];
 
 /// The section kinds of a single-file index, in the order they are written.
@@ -88,6 +96,8 @@ impl SectionKind {
             SectionKind::Pages => "pages",
             SectionKind::Router => "router",
             SectionKind::Display => "display",
+            SectionKind::Facets => "facets",
+            SectionKind::Synonyms => "synonyms",
         }
     }
 }

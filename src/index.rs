@@ -90,11 +90,13 @@ pub struct Index<D> {
     /// BM25F over this index's fields.
     scorer: Bm25F,
     /// Byte range of each section, indexed by `kind as usize - 1` (`0..0` when absent).
-    ranges: [Range<usize>; 10],
+    ranges: [Range<usize>; 12],
     /// The page table of a split dictionary.
     pages: Option<Pages>,
     /// The parts of a cut dictionary.
     router: Option<crate::dict::Router>,
+    /// Groups of equivalent words (format 5; empty when the file has none).
+    synonyms: crate::synonyms::Synonyms,
 }
 
 fn bytes_of<D: AsRef<[u8]>>(d: &Arc<D>) -> &[u8] {
@@ -199,11 +201,50 @@ impl<D: AsRef<[u8]>> Index<D> {
                 Some(router)
             }
         };
+        if let Some(s) = sections.iter().find(|s| s.kind == SectionKind::Facets) {
+            // Checked once here (CRC, value dictionaries walked, offsets): a query then reads it
+            // without checking again.
+            let b = &bytes_of(&data)[s.range.clone()];
+            let found = crc32(b);
+            if found != s.crc {
+                return Err(Error::ChecksumMismatch {
+                    section: "facets",
+                    expected: s.crc,
+                    found,
+                });
+            }
+            let split = sections.iter().any(|s| s.kind == SectionKind::Pages);
+            crate::facets::Facets::open(
+                b,
+                meta.doc_count,
+                meta.schema.fields().len(),
+                true,
+                split,
+            )?;
+        }
+        let analyzer = Analyzer::new(meta.analyzer);
+        let synonyms = match sections.iter().find(|s| s.kind == SectionKind::Synonyms) {
+            None => crate::synonyms::Synonyms::default(),
+            Some(s) => {
+                let b = &bytes_of(&data)[s.range.clone()];
+                let found = crc32(b);
+                if found != s.crc {
+                    return Err(Error::ChecksumMismatch {
+                        section: "synonyms",
+                        expected: s.crc,
+                        found,
+                    });
+                }
+                let groups = crate::synonyms::decode(b)?;
+                crate::synonyms::Synonyms::new(groups, |w| analyzer.synonym_key(w))
+            }
+        };
         Ok(Index {
+            synonyms,
             router,
             pages,
             ranges,
-            analyzer: Analyzer::new(meta.analyzer),
+            analyzer,
             data,
             version,
             sections,
@@ -291,6 +332,22 @@ impl<D: AsRef<[u8]>> Index<D> {
     /// The term dictionary.
     pub fn terms(&self) -> &fst::Map<Slice<D>> {
         &self.terms
+    }
+
+    /// Groups of equivalent words from the build config (empty when there are none).
+    pub fn synonyms(&self) -> &crate::synonyms::Synonyms {
+        &self.synonyms
+    }
+
+    /// The FACETS section, when the file has one (format 5: facet values and sort keys).
+    pub fn facets(&self) -> Result<Option<crate::facets::Facets<'_>>> {
+        let bytes = self.section_bytes(SectionKind::Facets);
+        if bytes.is_empty() {
+            return Ok(None);
+        }
+        let fields = self.schema().fields().len();
+        crate::facets::Facets::open(bytes, self.doc_count(), fields, false, self.is_split())
+            .map(Some)
     }
 
     /// The bytes of a section (empty when the file has none of that kind).

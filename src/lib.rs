@@ -42,6 +42,8 @@ mod counters;
 mod dict;
 #[forbid(unsafe_code)]
 mod error;
+#[forbid(unsafe_code)]
+mod facets;
 mod fstcheck;
 #[forbid(unsafe_code)]
 mod fuzzy;
@@ -68,6 +70,8 @@ pub mod split;
 #[forbid(unsafe_code)]
 mod store;
 #[forbid(unsafe_code)]
+mod synonyms;
+#[forbid(unsafe_code)]
 mod terminfo;
 
 #[cfg(all(target_arch = "wasm32", feature = "binding"))]
@@ -79,12 +83,13 @@ pub use bm25::Bm25;
 pub use builder::{add_jsonl, Document, IndexBuilder};
 pub use counters::{counts, Counts};
 pub use error::{Error, Result};
+pub use facets::Filter;
 pub use header::{FORMAT_VERSION, OLDEST_SUPPORTED_FORMAT_VERSION};
 pub use index::Index;
 pub use schema::{FieldOptions, Schema};
 pub use search::{
-    highlight_html, highlight_text, Cost, Hit, RankStats, SearchLimits, SearchOptions,
-    SearchResults, Searcher, Snippet, DEFAULT_SNIPPET_CHARS,
+    highlight_html, highlight_text, Cost, FacetCounts, Hit, RankStats, Refine, SearchLimits,
+    SearchOptions, SearchResults, Searcher, Snippet, Sort, DEFAULT_SNIPPET_CHARS,
 };
 pub use source::{DataFile, DataSource};
 

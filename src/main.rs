@@ -19,7 +19,7 @@ use edgekb::lazy::{DirLoader, LazyIndex, DEFAULT_CACHE_BYTES};
 use edgekb::AnalyzerConfig;
 use edgekb::{Bm25, DataFile};
 use edgekb::{Document, IndexBuilder};
-use edgekb::{Error, Index, Schema, SearchOptions, SearchResults, Searcher};
+use edgekb::{Error, Index, Refine, Schema, SearchOptions, SearchResults, Searcher, Sort};
 use io::{check_out_kind, for_each_line, printable, read_queries, refuse_input_as_output};
 use publish::io_error;
 
@@ -104,6 +104,20 @@ enum Command {
         /// with --json, hits gain `snippet` and `highlights` (UTF-16 offsets).
         #[arg(long, value_name = "N", num_args = 0..=1, default_missing_value = "160")]
         snippets: Option<usize>,
+        /// Only documents this filter accepts: `field:value`, `field:prefix*`, `OR`, `-item`
+        /// (repeat to AND several).
+        #[arg(long, value_name = "FILTER", allow_hyphen_values = true)]
+        filter: Vec<String>,
+        /// Count these facet fields over every match (comma-separated, e.g. `tags`); with
+        /// --json, results gain `facets` and hits their values.
+        #[arg(long, value_name = "FIELDS", value_delimiter = ',')]
+        facets: Vec<String>,
+        /// Order by `score` (default) or a sortable field: `field`, `field:asc`, `field:desc`.
+        #[arg(long, value_name = "FIELD[:asc|:desc]")]
+        sort: Option<String>,
+        /// Skip this many hits (pages: --offset 20 --limit 10 is the third page).
+        #[arg(long, default_value_t = 0)]
+        offset: usize,
     },
     /// Show an index's header, sections and counts.
     Inspect {
@@ -205,10 +219,13 @@ impl Engine {
         &mut self,
         q: &str,
         opts: &SearchOptions,
+        refine: &Refine,
     ) -> Result<SearchResults, Box<dyn std::error::Error>> {
         Ok(match self {
-            Engine::Single(index) => Searcher::new(index).search(q, opts)?,
-            Engine::Split(lazy, loader) => lazy.search(loader, q, opts)?,
+            Engine::Single(index) => Searcher::new(index)
+                .with_refine(refine.clone())
+                .search(q, opts)?,
+            Engine::Split(lazy, loader) => lazy.search_refined(loader, q, opts, refine.clone())?,
         })
     }
 }
@@ -243,6 +260,11 @@ fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
             refuse_input_as_output(&inputs, &out)?;
             let (schema, analyzer, bm25) = load_config(config.as_deref())?;
             let mut builder = IndexBuilder::new(schema, analyzer, bm25);
+            if let Some(path) = config.as_deref() {
+                let label = path.display().to_string();
+                let text = std::fs::read(path).map_err(|e| io_error(path, e))?;
+                builder.set_synonyms(edgekb::config::parse_synonyms(&label, &text)?)?;
+            }
             // A progress bar over the input bytes (hidden when stderr is not a terminal).
             let sizes: Option<u64> = inputs
                 .iter()
@@ -353,8 +375,26 @@ fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
             no_typos,
             no_prefix,
             snippets,
+            filter,
+            facets,
+            sort,
+            offset,
         } => {
             let mut engine = Engine::open(&kb)?;
+            let filters = filter
+                .iter()
+                .map(|f| edgekb::Filter::parse(f))
+                .collect::<Result<Vec<_>, _>>()?;
+            let refine = Refine {
+                filter: match filters.len() {
+                    0 => None,
+                    1 => filters.into_iter().next(),
+                    _ => Some(edgekb::Filter::All(filters)),
+                },
+                facets: facets.into_iter().filter(|f| !f.is_empty()).collect(),
+                sort: sort.as_deref().map(Sort::parse).transpose()?,
+                offset,
+            };
             let opts = SearchOptions {
                 limit,
                 prefix: !no_prefix,
@@ -366,7 +406,7 @@ fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
             let mut out = BufWriter::new(stdout.lock());
             if let Some(qpath) = queries {
                 for (qid, text) in read_queries(&qpath)? {
-                    let res = engine.search(&text, &opts)?;
+                    let res = engine.search(&text, &opts, &refine)?;
                     match format {
                         Format::Trec => {
                             for (rank, h) in res.hits.iter().enumerate() {
@@ -393,7 +433,7 @@ fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
                 }
                 .into());
             };
-            let res = engine.search(&q, &opts)?;
+            let res = engine.search(&q, &opts, &refine)?;
             if json {
                 writeln!(
                     out,
@@ -404,11 +444,21 @@ fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
                 use std::io::IsTerminal;
                 let color = std::io::stdout().is_terminal();
                 writeln!(out, "{} results", res.total)?;
+                for (field, values) in &res.facets {
+                    let mut top: Vec<(&String, &u32)> = values.iter().collect();
+                    top.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+                    let shown: Vec<String> = top
+                        .iter()
+                        .take(10)
+                        .map(|(v, c)| format!("{} ({c})", printable(v)))
+                        .collect();
+                    writeln!(out, "  {field}: {}", shown.join(", "))?;
+                }
                 for (i, h) in res.hits.iter().enumerate() {
                     writeln!(
                         out,
                         "{:>3}. {:<8.3} {}  {}",
-                        i + 1,
+                        offset + i + 1,
                         h.score,
                         printable(&h.id),
                         printable(&h.title)

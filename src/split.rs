@@ -411,10 +411,25 @@ impl SplitOutput {
                 Vec::new(),
             )
         };
+        // Facet data (value sets and columns) follows the store chunks in the store pack, from
+        // a page boundary; the dictionary keeps the value dictionaries and offset tables.
+        let facets = get(SectionKind::Facets);
+        let mut store_pack = store_data.to_vec();
+        let facet_directory = match facets.is_empty() {
+            true => None,
+            false => {
+                let page = options.page_size as usize;
+                store_pack.resize(store_pack.len().div_ceil(page) * page, 0);
+                let (directory, data) =
+                    crate::facets::externalize(facets, store_pack.len() as u64)?;
+                store_pack.extend_from_slice(&data);
+                Some(directory)
+            }
+        };
         let data: [&[u8]; 5] = [
             get(SectionKind::Postings),
             get(SectionKind::Positions),
-            store_data,
+            &store_pack,
             &parts,
             display_data,
         ];
@@ -435,6 +450,13 @@ impl SplitOutput {
         }
         if !display.is_empty() {
             sections.push((SectionKind::Display, display_table.to_vec()));
+        }
+        if let Some(directory) = facet_directory {
+            sections.push((SectionKind::Facets, directory));
+        }
+        let synonyms = get(SectionKind::Synonyms);
+        if !synonyms.is_empty() {
+            sections.push((SectionKind::Synonyms, synonyms.to_vec()));
         }
         let mut dictionary = Vec::new();
         let stats = crate::builder::write_sections(&sections, &mut dictionary)?;

@@ -214,13 +214,25 @@ impl Query {
         }
     }
 
+    /// Sets the query's filters, facets, sort and page.
+    pub fn refine(mut self, refine: crate::search::Refine) -> Query {
+        if let Some(state) = &mut self.state {
+            state.set_refine(refine);
+        }
+        self
+    }
+
     /// The answer, once its hits are made.
     fn answer(&mut self, total: usize, hits: Vec<crate::search::Hit>) -> SearchResults {
         let truncated = self.with_searcher(|s| Ok(s.truncated())).unwrap_or(true);
+        let facets = self
+            .with_searcher(|s| Ok(s.facet_counts()))
+            .unwrap_or_default();
         SearchResults {
             total,
             hits,
             truncated,
+            facets,
         }
     }
 
@@ -260,7 +272,11 @@ impl Machine for Query {
                     self.phase = Phase::Postings(prepared);
                 }
                 Phase::Postings(prepared) => {
-                    let needs = self.with_searcher(|s| s.needs(&prepared))?;
+                    let needs = self.with_searcher(|s| {
+                        let mut needs = s.needs(&prepared)?;
+                        needs.extend(s.filter_needs(&prepared)?);
+                        Ok(needs)
+                    })?;
                     let fetch = store.plan(&self.version, &needs, &mut self.ws)?;
                     if !fetch.is_empty() {
                         self.phase = Phase::Postings(prepared);
@@ -282,6 +298,8 @@ impl Machine for Query {
                     let snippets = self.opts.snippets;
                     let needs = self.with_searcher(|s| {
                         let mut needs = s.stored_needs(&top)?;
+                        // Facet column blocks (counts and hits' values) in the same round.
+                        needs.extend(s.facet_needs(&top)?);
                         // Snippets' chunks come in the same round when hits need one.
                         if snippets.is_some() && !needs.is_empty() {
                             needs.extend(s.snippet_needs(&top)?);

@@ -430,6 +430,18 @@ impl LazyIndex {
         drive(&mut q, &mut self.store, loader, self.retry)
     }
 
+    /// Answers `query` with filters, facets, sort and page ([`crate::search::Refine`]).
+    pub fn search_refined(
+        &mut self,
+        loader: &mut dyn Loader,
+        query: &str,
+        opts: &SearchOptions,
+        refine: crate::search::Refine,
+    ) -> Result<SearchResults, LoadError> {
+        let mut q = Query::new(self.version.clone(), query, *opts).refine(refine);
+        drive(&mut q, &mut self.store, loader, self.retry)
+    }
+
     /// Loads whole data files in [`DataFile::PREFETCH_ORDER`] (dictionary parts, hit display,
     /// postings, positions, store), each when it fits in the cache budget. Returns the bytes
     /// now cached.

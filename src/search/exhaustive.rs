@@ -12,7 +12,8 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
         &mut self,
         prepared: &Prepared,
         opts: &SearchOptions,
-    ) -> Result<(usize, Vec<(u32, f32)>)> {
+        filter: Option<&[u32]>,
+    ) -> Result<super::Ranked> {
         let must = &prepared.must;
         // AND runs rarest clause first and scores later clauses only on the surviving
         // candidates; with no document matching all, fall back to OR.
@@ -27,18 +28,30 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
                 let scored = self.clause(clause, Some(&docs))?;
                 acc = intersect_with(&acc, &scored, |x, y| (x.0, x.1 + y.1));
             }
+            if let Some(f) = filter {
+                acc = keep_only(&acc, f);
+            }
             if !acc.is_empty() {
                 matched = Some(acc);
             }
         }
         let mut matched = match matched {
             Some(m) => m,
+            // Only filters (and exclusions): every document they accept, unscored.
+            None if must.is_empty() && !prepared.has_text => filter
+                .unwrap_or_default()
+                .iter()
+                .map(|&d| (d, 0.0))
+                .collect(),
             None => {
                 let mut acc = Vec::new();
                 for clause in must {
                     acc = merge(&acc, &self.clause(clause, None)?, |x, y| x + y);
                 }
-                acc
+                match filter {
+                    Some(f) => keep_only(&acc, f),
+                    None => acc,
+                }
             }
         };
         for clause in &prepared.must_not {
@@ -50,6 +63,7 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
             matched = subtract(&matched, &excluded);
         }
         let total = matched.len();
+        let ids: Vec<u32> = matched.iter().map(|x| x.0).collect();
         let k = opts.limit.min(total);
         let by_rank = |a: &(u32, f32), b: &(u32, f32)| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0));
         if k > 0 && k < matched.len() {
@@ -58,7 +72,7 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
         }
         matched.sort_unstable_by(by_rank);
         matched.truncate(k);
-        Ok((total, matched))
+        Ok((total, matched, ids))
     }
 
     /// Scores a clause (alternatives summed), only on `filter`'s documents when given.
@@ -285,4 +299,19 @@ fn phrase_in_doc(
         }
     }
     Some(false)
+}
+
+/// The entries of ascending `scored` whose document is in ascending `docs`.
+fn keep_only(scored: &Scored, docs: &[u32]) -> Scored {
+    let mut j = 0;
+    scored
+        .iter()
+        .copied()
+        .filter(|&(d, _)| {
+            while j < docs.len() && docs[j] < d {
+                j += 1;
+            }
+            j < docs.len() && docs[j] == d
+        })
+        .collect()
 }

@@ -33,12 +33,14 @@ use crate::terminfo::TermInfo;
 mod exhaustive;
 mod expand;
 mod plan;
+mod refine;
 mod sets;
 mod snippet;
 mod topk;
 
 pub use plan::Cost;
 pub(crate) use plan::QueryState;
+pub use refine::{FacetCounts, Refine, Sort, MAX_OFFSET};
 #[cfg(all(target_arch = "wasm32", feature = "binding"))]
 pub(crate) use snippet::MAX_SNIPPET_CHARS;
 pub use snippet::{highlight_html, highlight_text, Snippet, DEFAULT_SNIPPET_CHARS};
@@ -156,6 +158,9 @@ pub struct Hit {
     /// [`Snippet`]).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub highlights: Option<Vec<[u32; 2]>>,
+    /// Its values of the facet fields counted ([`Refine::facets`]): `{field: [values]}`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub facets: Option<HitFacets>,
 }
 
 /// The answer to a query.
@@ -169,10 +174,21 @@ pub struct SearchResults {
     /// of its parts (absent from JSON when false).
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub truncated: bool,
+    /// Facet counts over every matching document, when facets were asked for ([`Refine`]):
+    /// `{field: {value: count}}` (absent from JSON when empty).
+    #[serde(skip_serializing_if = "FacetCounts::is_empty")]
+    pub facets: FacetCounts,
 }
 
 /// A scored document list, ascending by document.
 type Scored = Vec<(u32, f32)>;
+
+/// What ranking found: the number of matches, the best (document, score) pairs, best first,
+/// and every match (ascending) when it was asked to keep them (for facet counts).
+type Ranked = (usize, Vec<(u32, f32)>, Vec<u32>);
+
+/// One hit's values of the facet fields counted.
+pub type HitFacets = std::collections::BTreeMap<String, Vec<String>>;
 
 /// One expansion of a word.
 #[derive(Clone, Debug)]
@@ -223,6 +239,11 @@ pub struct Prepared {
     /// Dictionary parts it could not read (a cut dictionary whose parts are not loaded yet):
     /// their indexes in the router and their byte ranges in the `terms` pack.
     missing: Vec<(usize, Range<u64>)>,
+    /// The query's own filters (`field:value` clauses on facet fields).
+    filter: Option<crate::facets::Filter>,
+    /// Whether a clause of text other than `field:value` on facet fields must match (when none
+    /// and no word is left, the filters alone select the documents).
+    has_text: bool,
 }
 
 impl Prepared {
@@ -331,6 +352,7 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
             total,
             hits,
             truncated: self.truncated(),
+            facets: self.facet_counts(),
         })
     }
 
@@ -379,15 +401,32 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
             .limit
             .min(MAX_LIMIT)
             .min(self.index.doc_count() as usize);
-        let opts = &SearchOptions { limit, ..*opts };
-        if !self.exhaustive {
-            let r = self.top_k(prepared, opts.any, opts.limit);
-            self.cache.clear();
-            return r;
-        }
-        let r = self.exhaustive_top(prepared, opts);
+        let refine = self.state.borrow().refine.clone();
+        let filter = self.filter_docs(prepared)?;
+        let by_field = self.sort_field(refine.sort.as_ref())?;
+        let offset = refine.offset.min(MAX_OFFSET);
+        // Every match is scored for a sort by field; by score, the best offset + limit.
+        let k = match by_field {
+            Some(_) => usize::MAX,
+            None => offset.saturating_add(limit),
+        };
+        let opts = &SearchOptions { limit: k, ..*opts };
+        let keep = !refine.facets.is_empty();
+        let f = filter.as_deref();
+        let r = match self.exhaustive || by_field.is_some() {
+            false => self.top_k(prepared, opts.any, k, f, keep),
+            true => self.exhaustive_top(prepared, opts, f),
+        };
         self.cache.clear();
-        r
+        let (total, mut top, matched) = r?;
+        // Counted when the hits are made (a split index fetches the column blocks between).
+        self.state.borrow_mut().matched = matched;
+        if let Some((field, desc)) = by_field {
+            self.sort_by_field(&mut top, field, desc)?;
+        }
+        top.drain(..offset.min(top.len()));
+        top.truncate(limit);
+        Ok((total, top))
     }
 
     /// The ranges that showing `top` reads (hit-display chunks; none when the dictionary holds
@@ -428,6 +467,8 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
         let fields = self
             .index
             .hit_fields_from(&docs, self.limits.max_chunk_bytes, self.src)?;
+        let mut facets = self.hit_facets(&docs)?.into_iter();
+        self.count_facets()?;
         Ok(top
             .iter()
             .zip(fields)
@@ -438,6 +479,7 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
                 score,
                 snippet: None,
                 highlights: None,
+                facets: facets.next().flatten(),
             })
             .collect())
     }

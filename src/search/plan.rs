@@ -61,6 +61,17 @@ pub(crate) struct QueryState {
     /// Words analyzed, and bytes of postings and positions planned.
     words: usize,
     data_bytes: u64,
+    /// Filters written in the query (`field:value` on facet fields), one per clause.
+    filters: Vec<crate::facets::Filter>,
+    /// Whether the query has a text clause that must match, other than `field:value` on facet
+    /// fields (without one, a query whose words all dropped selects its filters' documents).
+    has_text: bool,
+    /// Filters, facets, sort and offset asked for beside the query text.
+    pub(super) refine: super::Refine,
+    /// Facet counts of the last execution.
+    pub(super) facet_counts: super::FacetCounts,
+    /// The last execution's matches, ascending, kept until facets are counted over them.
+    pub(super) matched: Vec<u32>,
 }
 
 /// What one query spent, against [`super::SearchLimits`].
@@ -90,6 +101,11 @@ impl QueryState {
         }
     }
 
+    /// Sets the filters, facets, sort and page (kept when the query text changes).
+    pub(crate) fn set_refine(&mut self, refine: super::Refine) {
+        self.refine = refine;
+    }
+
     /// A fresh state: one per query (counted).
     pub(crate) fn new() -> Self {
         crate::counters::bump(|c| c.searchers += 1);
@@ -112,19 +128,23 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
     pub fn prepare(&self, query: &str, opts: &SearchOptions) -> Result<Prepared> {
         let key = (query.to_string(), opts.prefix);
         if self.state.borrow().key.as_ref() != Some(&key) {
-            let (clauses, analysis_truncated) = self.analyze(query, opts.prefix);
+            let (clauses, analysis_truncated, filters, has_text) = self.analyze(query, opts.prefix);
             let words = clauses
                 .iter()
                 .flat_map(|c| &c.1)
                 .map(|i| i.words.len())
                 .sum();
             let mut state = self.state.borrow_mut();
+            let refine = std::mem::take(&mut state.refine);
             // What an earlier query of this searcher read is not this one's.
             *state = QueryState {
                 key: Some(key),
                 clauses,
                 analysis_truncated,
                 words,
+                filters,
+                has_text,
+                refine,
                 ..QueryState::default()
             };
         }
@@ -140,6 +160,15 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
         let planned = self.plan_clauses(&clauses, opts);
         self.state.borrow_mut().clauses = clauses;
         let mut prepared = planned?;
+        {
+            let state = self.state.borrow();
+            prepared.has_text = state.has_text;
+            prepared.filter = match state.filters.len() {
+                0 => None,
+                1 => Some(state.filters[0].clone()),
+                _ => Some(crate::facets::Filter::All(state.filters.clone())),
+            };
+        }
         self.keep_within_data_budget(&mut prepared)?;
         let docs = self.index.doc_count();
         let df = |ord: u64| self.term_info(ord).map(|t| t.doc_freq).unwrap_or(0);
@@ -161,7 +190,17 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
     /// Parses and analyzes a query (once per query: counted), within the text and word
     /// budgets: text past `max_query_bytes` is ignored, and so are words past `max_words`
     /// (`OR` alternatives and phrase words counted).
-    fn analyze(&self, query: &str, prefix: bool) -> (Vec<(Occur, Vec<AnalyzedItem>)>, bool) {
+    #[allow(clippy::type_complexity)]
+    fn analyze(
+        &self,
+        query: &str,
+        prefix: bool,
+    ) -> (
+        Vec<(Occur, Vec<AnalyzedItem>)>,
+        bool,
+        Vec<crate::facets::Filter>,
+        bool,
+    ) {
         crate::counters::bump(|c| c.parses += 1);
         let analyzer = self.index.analyzer();
         let mut cut = query.len().min(self.limits.max_query_bytes);
@@ -171,9 +210,23 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
         let mut truncated = cut < query.len();
         let mut budget = self.limits.max_words;
         let mut clauses = Vec::new();
+        let mut filters = Vec::new();
+        let mut has_text = false;
+        let facets = self.index.facets().ok().flatten();
         for clause in parse(&query[..cut], prefix && cut == query.len()).clauses {
+            if let Some(f) = facets.as_ref().and_then(|f| self.facet_clause(f, &clause)) {
+                filters.push(f);
+                // A facet field that is also indexed (`tags`) still scores its words; one
+                // that is not is only a filter.
+                if clause.items.iter().any(|i| self.field_mask(i).is_none()) {
+                    continue;
+                }
+            } else {
+                has_text |= clause.occur == Occur::Must;
+            }
             let mut items = Vec::new();
-            for item in &clause.items {
+            let with_synonyms = self.with_synonyms(&clause.items);
+            for item in &with_synonyms {
                 let mut words = Vec::new();
                 let word = |words: &mut Vec<Word>, t: crate::analysis::Token<'_>| {
                     words.push(Word {
@@ -205,13 +258,72 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
                     break;
                 }
             }
-            truncated |= items.len() < clause.items.len();
+            truncated |= items.len() < with_synonyms.len();
             clauses.push((clause.occur, items));
             if budget == 0 {
                 break;
             }
         }
-        (clauses, truncated)
+        (clauses, truncated, filters, has_text)
+    }
+
+    /// A clause's items, each followed by its synonyms (the other words of its groups in the
+    /// index's synonym table) as alternatives in the same field.
+    fn with_synonyms(&self, items: &[Item]) -> Vec<Item> {
+        let synonyms = self.index.synonyms();
+        if synonyms.is_empty() {
+            return items.to_vec();
+        }
+        let analyzer = self.index.analyzer();
+        let mut out = Vec::with_capacity(items.len());
+        for item in items {
+            out.push(item.clone());
+            let key = analyzer.synonym_key(&item.text);
+            for w in synonyms.of(&key, |w| analyzer.synonym_key(w)) {
+                out.push(Item {
+                    field: item.field.clone(),
+                    text: w.to_string(),
+                    phrase: item.phrase,
+                    prefix: false,
+                });
+            }
+        }
+        out
+    }
+
+    /// The filter a clause is, when every item of it names a facet field (`tags:games`,
+    /// `tags:devel::lang:*`): a value that exists is matched exactly, else a prefix item (`*`,
+    /// or the word being typed) matches the values it starts.
+    fn facet_clause(
+        &self,
+        facets: &crate::facets::Facets<'_>,
+        clause: &crate::query::Clause,
+    ) -> Option<crate::facets::Filter> {
+        use crate::facets::Filter;
+        let schema = self.index.schema();
+        let mut any = Vec::new();
+        for item in &clause.items {
+            let name = item.field.as_ref()?;
+            let field = facets.field(schema.field(name)?)?;
+            any.push(match item.prefix && field.ordinal(&item.text).is_none() {
+                true => Filter::Prefix {
+                    field: name.clone(),
+                    prefix: item.text.clone(),
+                },
+                false => Filter::Is {
+                    field: name.clone(),
+                    value: item.text.clone(),
+                },
+            });
+        }
+        let one = match any.len() {
+            1 => any.pop()?,
+            _ => Filter::Any(any),
+        };
+        Some(match clause.occur {
+            Occur::Must => one,
+            Occur::MustNot => Filter::Not(Box::new(one)),
+        })
     }
 
     /// Drops the weakest expansions (lowest weight, then the largest data) until the postings

@@ -243,7 +243,9 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
         prepared: &Prepared,
         any: bool,
         k: usize,
-    ) -> Result<(usize, Vec<(u32, f32)>)> {
+        filter: Option<&[u32]>,
+        keep: bool,
+    ) -> Result<super::Ranked> {
         let mut must: Vec<Clause<'a>> = Vec::with_capacity(prepared.must.len());
         for c in &prepared.must {
             must.push(self.sources(c)?);
@@ -266,8 +268,14 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
                 };
                 matches.push(m);
             }
+            if let Some(f) = filter {
+                matched = intersect_shorter(&matched, f);
+            }
         }
-        if matched.is_empty() {
+        if must.is_empty() && !prepared.has_text {
+            // Only filters (and exclusions): every document they accept, unscored.
+            matched = filter.map(<[u32]>::to_vec).unwrap_or_default();
+        } else if matched.is_empty() {
             // OR: every clause's documents (the first clause's are already whole).
             matches.truncate(1);
             for c in &must[matches.len()..] {
@@ -275,6 +283,9 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
             }
             let lists: Vec<Vec<u32>> = matches.iter().map(|m| matched_docs(m, docs)).collect();
             matched = union(lists, docs);
+            if let Some(f) = filter {
+                matched = intersect_shorter(&matched, f);
+            }
         }
         for c in &prepared.must_not {
             if matched.is_empty() {
@@ -343,7 +354,11 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
             }
         }
         self.stats = stats;
-        Ok((total, top))
+        let kept = match keep {
+            true => matched,
+            false => Vec::new(),
+        };
+        Ok((total, top, kept))
     }
 
     /// The best `k` of `matched` (ascending, with `bounds` of their scores), best first, and

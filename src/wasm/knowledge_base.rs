@@ -158,6 +158,7 @@ impl KnowledgeBase {
         let inner = self.inner.clone();
         future_to_promise(async move {
             let opts = options::search(&options)?;
+            let refine = options::refine(&options)?;
             let signal = options::signal(&options)?;
             let remote = match &*inner {
                 Inner::Single(index) => {
@@ -165,6 +166,7 @@ impl KnowledgeBase {
                         return Err(abort_error(signal.as_ref()));
                     }
                     let r = Searcher::new(index)
+                        .with_refine(refine)
                         .search(&query, &opts)
                         .map_err(JsErr::from)?;
                     return to_js(&r);
@@ -178,7 +180,7 @@ impl KnowledgeBase {
                 .ok_or_else(|| invalid("not open"))?;
             let s = signal.clone();
             let results = abortable(signal, async {
-                let mut query = Query::new(version, &query, opts);
+                let mut query = Query::new(version, &query, opts).refine(refine);
                 remote
                     .drive(&mut query)
                     .await

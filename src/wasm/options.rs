@@ -24,6 +24,14 @@ extern "C" {
     fn signal(this: &JsSearchOptions) -> JsValue;
     #[wasm_bindgen(method, getter)]
     fn snippet(this: &JsSearchOptions) -> JsValue;
+    #[wasm_bindgen(method, getter)]
+    fn filter(this: &JsSearchOptions) -> JsValue;
+    #[wasm_bindgen(method, getter)]
+    fn facets(this: &JsSearchOptions) -> JsValue;
+    #[wasm_bindgen(method, getter)]
+    fn sort(this: &JsSearchOptions) -> JsValue;
+    #[wasm_bindgen(method, getter)]
+    fn offset(this: &JsSearchOptions) -> JsValue;
 
     /// `KnowledgeBase.open`'s options.
     #[wasm_bindgen(typescript_type = "OpenOptions")]
@@ -114,6 +122,42 @@ pub(crate) fn search(options: &JsValue) -> Result<SearchOptions, JsErr> {
         any: flag(o.any(), "any", d.any)?,
         snippets: snippet(o.snippet())?,
     })
+}
+
+/// `search`'s filters, facets, sort and page: `filter` (a string in the filter syntax or the
+/// structured form, read by the core's `Filter::from_json`), `facets` (field names), `sort`
+/// (`"field"`, `"field:desc"`), `offset`.
+pub(crate) fn refine(options: &JsValue) -> Result<crate::search::Refine, JsErr> {
+    let mut r = crate::search::Refine::default();
+    let Some(o) = object::<JsSearchOptions>(options) else {
+        return Ok(r);
+    };
+    let filter = o.filter();
+    if !(filter.is_undefined() || filter.is_null()) {
+        let text = js_sys::JSON::stringify(&filter)
+            .ok()
+            .and_then(|s| s.as_string())
+            .ok_or_else(|| invalid("option filter must be a string or a filter object"))?;
+        r.filter = Some(crate::Filter::from_json(&text)?);
+    }
+    let facets = o.facets();
+    if !(facets.is_undefined() || facets.is_null()) {
+        r.facets = match facets.as_string() {
+            Some(one) => vec![one],
+            None => serde_wasm_bindgen::from_value(facets)
+                .map_err(|_| invalid("option facets must be a field name or a list of them"))?,
+        };
+    }
+    let sort = o.sort();
+    if !(sort.is_undefined() || sort.is_null()) {
+        let text = sort
+            .as_string()
+            .ok_or_else(|| invalid("option sort must be a string: \"field\" or \"field:desc\""))?;
+        r.sort = Some(crate::search::Sort::parse(&text)?);
+    }
+    let max = crate::search::MAX_OFFSET as f64;
+    r.offset = integer(o.offset(), "offset", 0.0, max)?.map_or(0, |n| n as usize);
+    Ok(r)
 }
 
 /// `open`'s options.

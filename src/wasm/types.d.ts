@@ -16,17 +16,40 @@ export interface SearchOptions {
    *  length in characters (1 to 2000); default off. On a split index this reads the hits'
    *  document-store chunks (in the hit-display round when there is one). */
   snippet?: boolean | number;
+  /** Only documents the filter accepts: `"tags:devel::lang:python"` (the query's filter syntax)
+   *  or the structured form. */
+  filter?: Filter;
+  /** Facet fields to count over every match: results gain `facets`, hits their values. */
+  facets?: string | string[];
+  /** `"score"` (default), or a sortable field: `"year"`, `"year:asc"`, `"year:desc"`. */
+  sort?: string;
+  /** Hits skipped before the first returned (pages), 0 to 100000 (default 0). */
+  offset?: number;
 }
+/** A filter: the filter syntax, a value, a prefix of values, or AND / OR / NOT of filters. */
+export type Filter =
+  | string
+  | { field: string; value: string }
+  | { field: string; prefix: string }
+  | { and: Filter[] }
+  | { or: Filter[] }
+  | { not: Filter };
 /** A highlight: `[start, end)` in UTF-16 code units of `Hit.snippet` (what `String.prototype.slice` takes). */
 export type Highlight = [number, number];
 /** One result; `snippet` and `highlights` only with the `snippet` option. */
 export interface Hit {
   id: string; title: string; url: string; score: number;
   snippet?: string; highlights?: Highlight[];
+  /** Its values of the fields in the `facets` option. */
+  facets?: Record<string, string[]>;
 }
 /** The answer to a query. */
 /** The answer to a query; `truncated` when it went over a budget and was answered without some of its parts. */
-export interface SearchResults { total: number; hits: Hit[]; truncated?: boolean; }
+export interface SearchResults {
+  total: number; hits: Hit[]; truncated?: boolean;
+  /** With the `facets` option: per field, per value, how many matches carry it. */
+  facets?: Record<string, Record<string, number>>;
+}
 /** Options of `KnowledgeBase.open`. */
 export interface OpenOptions {
   signal?: AbortSignal;

@@ -78,8 +78,13 @@ impl Builder {
             _ => None,
         };
         let (schema, analyzer, bm25) = load_config(config).map_err(core)?;
+        let mut builder = IndexBuilder::new(schema, analyzer, bm25);
+        if let Some((path, bytes)) = config {
+            let groups = edgekb::config::parse_synonyms(path, bytes).map_err(core)?;
+            builder.set_synonyms(groups).map_err(core)?;
+        }
         Ok(Builder {
-            builder: Some(IndexBuilder::new(schema, analyzer, bm25)),
+            builder: Some(builder),
             name: String::new(),
             line: 0,
             pending: Vec::new(),

@@ -1,0 +1,333 @@
+//! Which documents carry a facet value, which values does a document carry, and in what order
+//! do documents sort? The FACETS section (section id 11): its writer, its reader, filters and
+//! facet counts.
+//!
+//! Per facet field: an `fst::Map` of its values (value → ordinal, in byte order), each value's
+//! documents (delta varints, or a bitmap when that is smaller) behind a table of offsets, and a
+//! column of each document's value ordinals in blocks of [`COLUMN_BLOCK`] documents behind a
+//! table of offsets. A filter on one value reads that value's set; counts over a result set
+//! read the column blocks its documents sit in. Per sortable field: one `f64` per document
+//! (`NaN` when the document has no number or date there).
+
+use crate::error::{Error, Result};
+
+mod reader;
+mod writer;
+
+pub use reader::Facets;
+pub use writer::{externalize, FacetsWriter};
+
+/// Documents per block of a facet field's column.
+pub const COLUMN_BLOCK: usize = 128;
+/// Most nodes (values, prefixes, `AND`/`OR`/`NOT`) one filter may have.
+pub const MAX_FILTER_NODES: usize = 256;
+/// Deepest nesting of one filter.
+pub const MAX_FILTER_DEPTH: usize = 16;
+/// Longest facet value kept (bytes); longer values are cut at a character boundary.
+pub const MAX_VALUE_BYTES: usize = 256;
+
+/// A FieldRecord of facet values.
+const KIND_FACET: u64 = 0;
+/// A FieldRecord of sort keys.
+const KIND_SORT: u64 = 1;
+
+/// A filter over facet values: which documents a search may return.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Filter {
+    /// Documents whose `field` has exactly `value`.
+    Is {
+        /// A facet field.
+        field: String,
+        /// One of its values, as written in the input.
+        value: String,
+    },
+    /// Documents whose `field` has a value starting with `prefix` (`devel::lang:` matches
+    /// `devel::lang:python` and `devel::lang:c`).
+    Prefix {
+        /// A facet field.
+        field: String,
+        /// The start of its values.
+        prefix: String,
+    },
+    /// Documents every filter accepts (an empty `All` accepts every document).
+    All(Vec<Filter>),
+    /// Documents some filter accepts (an empty `Any` accepts none).
+    Any(Vec<Filter>),
+    /// Documents the filter rejects.
+    Not(Box<Filter>),
+}
+
+impl Filter {
+    /// Parses the filter syntax, the query language's own: `field:value` (exact),
+    /// `field:prefix*`, `"quoted values"`, implicit AND between items, `OR` between two items,
+    /// `-item` for NOT (`tags:devel::lang:* -tags:role::shared-lib`). Every item needs a field.
+    pub fn parse(text: &str) -> Result<Filter> {
+        let query = crate::query::parse(text, false);
+        let mut all = Vec::new();
+        for clause in query.clauses {
+            let mut any = Vec::new();
+            for item in clause.items {
+                let Some(field) = item.field else {
+                    return Err(Error::InvalidOption {
+                        message: format!(
+                            "filter item {:?} has no field: write field:value",
+                            item.text
+                        ),
+                    });
+                };
+                any.push(match item.prefix {
+                    true => Filter::Prefix {
+                        field,
+                        prefix: item.text,
+                    },
+                    false => Filter::Is {
+                        field,
+                        value: item.text,
+                    },
+                });
+            }
+            let one = match any.len() {
+                1 => any.pop().expect("one"),
+                _ => Filter::Any(any),
+            };
+            all.push(match clause.occur {
+                crate::query::Occur::Must => one,
+                crate::query::Occur::MustNot => Filter::Not(Box::new(one)),
+            });
+        }
+        Ok(match all.len() {
+            1 => all.pop().expect("one"),
+            _ => Filter::All(all),
+        })
+    }
+
+    /// Reads the structured form as JSON (what the JavaScript binding passes): a string in the
+    /// filter syntax, `{"field": "tags", "value": "web"}`, `{"field": "tags", "prefix":
+    /// "devel::"}`, `{"and": [...]}`, `{"or": [...]}`, `{"not": ...}`. Anything else is an
+    /// `InvalidOption` naming what was expected.
+    pub fn from_json(text: &str) -> Result<Filter> {
+        let value: serde_json::Value = serde_json::from_str(text).map_err(|e| bad_filter(&e))?;
+        let f = Filter::from_value(&value, 0)?;
+        f.check_size()?;
+        Ok(f)
+    }
+
+    fn from_value(v: &serde_json::Value, depth: usize) -> Result<Filter> {
+        use serde_json::Value;
+        if depth > MAX_FILTER_DEPTH {
+            return Err(Error::LimitExceeded {
+                what: "nesting depth of one filter",
+                limit: MAX_FILTER_DEPTH as u64,
+            });
+        }
+        let list = |v: &Value| -> Result<Vec<Filter>> {
+            match v {
+                Value::Array(items) if items.len() <= MAX_FILTER_NODES => items
+                    .iter()
+                    .map(|g| Filter::from_value(g, depth + 1))
+                    .collect(),
+                _ => Err(bad_filter(&"`and` and `or` take a list of filters")),
+            }
+        };
+        let text = |v: Option<&Value>| v.and_then(Value::as_str).map(str::to_string);
+        match v {
+            Value::String(s) => Filter::parse(s),
+            Value::Object(o) if o.len() == 1 && o.contains_key("and") => {
+                Ok(Filter::All(list(&o["and"])?))
+            }
+            Value::Object(o) if o.len() == 1 && o.contains_key("or") => {
+                Ok(Filter::Any(list(&o["or"])?))
+            }
+            Value::Object(o) if o.len() == 1 && o.contains_key("not") => Ok(Filter::Not(Box::new(
+                Filter::from_value(&o["not"], depth + 1)?,
+            ))),
+            Value::Object(o) if o.len() == 2 => {
+                match (
+                    text(o.get("field")),
+                    text(o.get("value")),
+                    text(o.get("prefix")),
+                ) {
+                    (Some(field), Some(value), None) => Ok(Filter::Is { field, value }),
+                    (Some(field), None, Some(prefix)) => Ok(Filter::Prefix { field, prefix }),
+                    _ => Err(bad_filter(&"give {field, value} or {field, prefix}")),
+                }
+            }
+            _ => Err(bad_filter(
+                &"expected a string, {field, value}, {field, prefix}, {and}, {or} or {not}",
+            )),
+        }
+    }
+
+    /// Nodes and depth, checked against [`MAX_FILTER_NODES`] and [`MAX_FILTER_DEPTH`].
+    fn check_size(&self) -> Result<()> {
+        fn walk(f: &Filter, depth: usize, nodes: &mut usize) -> Result<()> {
+            *nodes += 1;
+            if *nodes > MAX_FILTER_NODES {
+                return Err(Error::LimitExceeded {
+                    what: "nodes of one filter",
+                    limit: MAX_FILTER_NODES as u64,
+                });
+            }
+            if depth > MAX_FILTER_DEPTH {
+                return Err(Error::LimitExceeded {
+                    what: "nesting depth of one filter",
+                    limit: MAX_FILTER_DEPTH as u64,
+                });
+            }
+            match f {
+                Filter::All(v) | Filter::Any(v) => {
+                    v.iter().try_for_each(|g| walk(g, depth + 1, nodes))
+                }
+                Filter::Not(g) => walk(g, depth + 1, nodes),
+                _ => Ok(()),
+            }
+        }
+        walk(self, 0, &mut 0)
+    }
+}
+
+fn bad_filter(what: &dyn std::fmt::Display) -> Error {
+    Error::InvalidOption {
+        message: format!("filter: {what}"),
+    }
+}
+
+/// The ids in both ascending lists.
+pub fn intersect(a: &[u32], b: &[u32]) -> Vec<u32> {
+    let (mut i, mut j, mut out) = (0, 0, Vec::new());
+    while i < a.len() && j < b.len() {
+        match a[i].cmp(&b[j]) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal => {
+                out.push(a[i]);
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    out
+}
+
+/// The ids of ascending `a` not in ascending `b`.
+pub(crate) fn subtract_ids(a: &[u32], b: &[u32]) -> Vec<u32> {
+    let mut j = 0;
+    a.iter()
+        .copied()
+        .filter(|&x| {
+            while j < b.len() && b[j] < x {
+                j += 1;
+            }
+            j == b.len() || b[j] != x
+        })
+        .collect()
+}
+
+/// The ids in any of the ascending lists, ascending (through a bitmap of `doc_count` bits when
+/// there are several).
+pub(crate) fn union_ids(mut lists: Vec<Vec<u32>>, doc_count: u32) -> Vec<u32> {
+    match lists.len() {
+        0 => Vec::new(),
+        1 => lists.pop().expect("one"),
+        _ => {
+            let mut bits = vec![0u64; (doc_count as usize).div_ceil(64)];
+            for &d in lists.iter().flatten() {
+                bits[d as usize / 64] |= 1 << (d % 64);
+            }
+            (0..doc_count)
+                .filter(|&d| bits[d as usize / 64] & (1 << (d % 64)) != 0)
+                .collect()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn filter_parse_table() {
+        let is = |v: &str| Filter::Is {
+            field: "tags".into(),
+            value: v.into(),
+        };
+        let cases = [
+            ("tags:a", is("a")),
+            (
+                "tags:devel::lang:*",
+                Filter::Prefix {
+                    field: "tags".into(),
+                    prefix: "devel::lang:".into(),
+                },
+            ),
+            ("tags:a tags:b", Filter::All(vec![is("a"), is("b")])),
+            ("tags:a OR tags:b", Filter::Any(vec![is("a"), is("b")])),
+            ("-tags:a", Filter::Not(Box::new(is("a")))),
+            ("tags:\"a b\"", is("a b")),
+            ("", Filter::All(vec![])),
+        ];
+        for (text, want) in cases {
+            assert_eq!(Filter::parse(text).unwrap(), want, "{text:?}");
+        }
+        assert!(matches!(
+            Filter::parse("tags:a python"),
+            Err(Error::InvalidOption { .. })
+        ));
+    }
+
+    #[test]
+    fn filter_json_table() {
+        let is = |v: &str| Filter::Is {
+            field: "tags".into(),
+            value: v.into(),
+        };
+        let ok = [
+            (r#""tags:a""#, is("a")),
+            (r#"{"field":"tags","value":"a"}"#, is("a")),
+            (
+                r#"{"field":"tags","prefix":"devel::"}"#,
+                Filter::Prefix {
+                    field: "tags".into(),
+                    prefix: "devel::".into(),
+                },
+            ),
+            (
+                r#"{"and":[{"field":"tags","value":"a"},{"not":"tags:b"}]}"#,
+                Filter::All(vec![is("a"), Filter::Not(Box::new(is("b")))]),
+            ),
+            (r#"{"or":[]}"#, Filter::Any(vec![])),
+        ];
+        for (text, want) in ok {
+            assert_eq!(Filter::from_json(text).unwrap(), want, "{text}");
+        }
+        for bad in [
+            "42",
+            "{}",
+            r#"{"and":"x"}"#,
+            r#"{"field":"tags"}"#,
+            r#"{"field":"tags","value":1}"#,
+            r#"{"field":"tags","value":"a","prefix":"b"}"#,
+            "not json",
+        ] {
+            let e = Filter::from_json(bad).unwrap_err();
+            assert_eq!(e.code(), "InvalidOption", "{bad}: {e}");
+        }
+        let deep = format!("{}\"tags:a\"{}", "{\"not\":".repeat(40), "}".repeat(40));
+        assert_eq!(
+            Filter::from_json(&deep).unwrap_err().code(),
+            "LimitExceeded"
+        );
+    }
+
+    #[test]
+    fn nested_filters_are_bounded() {
+        let mut f = Filter::Is {
+            field: "tags".into(),
+            value: "a".into(),
+        };
+        for _ in 0..40 {
+            f = Filter::Not(Box::new(f));
+        }
+        assert!(matches!(f.check_size(), Err(Error::LimitExceeded { .. })));
+    }
+}
