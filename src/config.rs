@@ -120,3 +120,19 @@ pub fn parse(path: &str, bytes: &[u8]) -> Result<(Schema, AnalyzerConfig, Bm25)>
     };
     Ok((schema, analyzer, bm25))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn analyzer_switches_are_read() {
+        let (_, a, _) = parse("edgekb.toml", b"").unwrap();
+        assert_eq!(a, AnalyzerConfig::default());
+        assert!(a.identifier_parts && a.surface_forms && a.word_parts);
+        let text = b"identifier_parts = false\nsurface_forms = false\n";
+        let (_, a, _) = parse("edgekb.toml", text).unwrap();
+        assert!(!a.identifier_parts && !a.surface_forms && a.word_parts);
+        assert!(parse("edgekb.toml", b"identifier_parts = 3").is_err());
+    }
+}
