@@ -196,6 +196,16 @@ pub struct AnalyzerConfig {
     /// (`levelling` above `level`, `spying` above `spi`). Index time only. On by default; off
     /// for indexes from formats 1 to 3.
     pub surface_forms: bool,
+    /// Whether an identifier is also indexed as its parts, at the word's position (as word
+    /// parts are): a word joined by `.`, `:` or `_` as each piece between them, and each piece
+    /// cut where camel case starts a new word (`termios.tcflow` also as `termios` and
+    /// `tcflow`, `ttk.Treeview.identify_region` also as `identify_region`, `identify` and
+    /// `region`, `getElementById` also as `get`, `element`, `by` and `id`). Names joined by
+    /// `-`, `/` or `::` are separate words already. A query word is looked up whole, so
+    /// `termios.tcflow` matches only the documents that write it so, and `tcflow` finds the
+    /// name inside it. Index time only; needs [`AnalyzerConfig::word_parts`]. On by default;
+    /// off for indexes from formats 1 to 4.
+    pub identifier_parts: bool,
 }
 
 impl Default for AnalyzerConfig {
@@ -205,6 +215,7 @@ impl Default for AnalyzerConfig {
             stop_words: true,
             word_parts: true,
             surface_forms: true,
+            identifier_parts: true,
         }
     }
 }
@@ -269,6 +280,61 @@ fn letter_runs(folded: &str) -> Vec<&str> {
             _ => {}
         }
     }
+    out
+}
+
+/// The parts of an identifier (see [`AnalyzerConfig::identifier_parts`]), as slices of the word
+/// as written (before folding, so camel case shows): none for a word with no `.`, `:` or `_`
+/// between two characters and no camel case. Parts without a letter or of one character are
+/// left out; so is a part equal to the whole word.
+fn identifier_parts(word: &str) -> Vec<&str> {
+    let camel = || word.chars().skip(1).any(char::is_uppercase) && camel_pieces(word).len() > 1;
+    if !word.contains(['.', ':', '_']) && !camel() {
+        return Vec::new();
+    }
+    let keep = |p: &str| p.chars().nth(1).is_some() && p.chars().any(char::is_alphabetic);
+    let mut out: Vec<&str> = Vec::new();
+    let components: Vec<&str> = word.split(['.', ':']).filter(|c| !c.is_empty()).collect();
+    for component in &components {
+        let mut parts = vec![*component];
+        let pieces: Vec<&str> = component.split('_').filter(|p| !p.is_empty()).collect();
+        if pieces.len() > 1 || pieces.first().is_some_and(|p| p.len() < component.len()) {
+            parts.extend(&pieces);
+        }
+        for piece in pieces {
+            let humps = camel_pieces(piece);
+            if humps.len() > 1 {
+                parts.extend(humps);
+            }
+        }
+        for p in parts {
+            if p.len() != word.len() && keep(p) && !out.contains(&p) {
+                out.push(p);
+            }
+        }
+    }
+    out
+}
+
+/// A piece of an identifier cut where camel case starts a word: before an upper-case letter
+/// that follows a lower-case one (`getElement` → `get`, `Element`) or that is followed by a
+/// lower-case one after upper-case ones (`HTTPServer` → `HTTP`, `Server`).
+fn camel_pieces(piece: &str) -> Vec<&str> {
+    let chars: Vec<(usize, char)> = piece.char_indices().collect();
+    let mut out = Vec::new();
+    let mut start = 0;
+    for i in 1..chars.len() {
+        let (at, c) = chars[i];
+        let prev = chars[i - 1].1;
+        let next_lower = chars.get(i + 1).is_some_and(|&(_, n)| n.is_lowercase());
+        let cut = c.is_uppercase()
+            && (prev.is_lowercase() || prev.is_numeric() || (prev.is_uppercase() && next_lower));
+        if cut {
+            out.push(&piece[start..at]);
+            start = at;
+        }
+    }
+    out.push(&piece[start..]);
     out
 }
 
@@ -428,6 +494,7 @@ impl Analyzer {
     ) -> u32 {
         let mut position: u32 = 0;
         let mut folded = String::new();
+        let mut piece = String::new();
         // A pending run of CJK characters: (char, start, end).
         let mut run: Vec<(char, usize, usize)> = Vec::new();
         let mut bigram = String::new();
@@ -516,16 +583,32 @@ impl Analyzer {
                 end,
             });
             if parts {
-                for part in letter_runs(&folded) {
-                    if !self.is_stop_word(part) {
-                        let term = self.finish(part, stem);
-                        sink(Token {
-                            term: &term,
-                            position,
-                            start,
-                            end,
-                        });
+                // Letter runs, then identifier parts, each term once and never the word itself.
+                let mut runs = letter_runs(&folded);
+                runs.retain(|part| !self.is_stop_word(part));
+                let ids = match self.config.identifier_parts {
+                    true => identifier_parts(word),
+                    false => Vec::new(),
+                };
+                let mut more: Vec<String> = Vec::new();
+                for part in ids {
+                    self.fold_word(part, &mut piece);
+                    if piece != folded
+                        && !self.is_stop_word(&piece)
+                        && !runs.contains(&piece.as_str())
+                        && !more.contains(&piece)
+                    {
+                        more.push(piece.clone());
                     }
+                }
+                for part in runs.into_iter().chain(more.iter().map(String::as_str)) {
+                    let term = self.finish(part, stem);
+                    sink(Token {
+                        term: &term,
+                        position,
+                        start,
+                        end,
+                    });
                 }
             }
             position += 1;
@@ -617,7 +700,8 @@ mod tests {
                 ],
             ),
             ("ab1ab2", &[("ab1ab2", 0), ("ab", 0)]),
-            ("x86_64", &[("x86_64", 0)]),
+            // (identifier parts: `x86` between `_`; `64` has no letter)
+            ("x86_64", &[("x86_64", 0), ("x86", 0)]),
             ("p53 h2o", &[("p53", 0), ("h2o", 1)]),
             ("42 plain", &[("42", 0), ("plain", 1)]),
             ("the1 a2b", &[("the1", 0), ("a2b", 1)]),
@@ -636,6 +720,85 @@ mod tests {
         let mut v = Vec::new();
         off.index_folded("python3", |t| v.push(t.term.to_string()));
         assert_eq!(v, ["python3"]);
+    }
+
+    /// Index-time identifier parts: pieces between `.`, `:` and `_` and camel-case humps, at the
+    /// word's position, folded and stemmed like words, each once; queries do not split.
+    #[test]
+    fn identifier_parts_table() {
+        let a = Analyzer::default();
+        let index = |text: &str| {
+            let mut v = Vec::new();
+            a.index_folded(text, |t| v.push((t.term.to_string(), t.position)));
+            v
+        };
+        let cases: &[(&str, &[(&str, u32)])] = &[
+            (
+                "termios.tcflow(fd)",
+                &[
+                    ("termios.tcflow", 0),
+                    ("termios", 0),
+                    ("tcflow", 0),
+                    ("fd", 1),
+                ],
+            ),
+            (
+                "ttk.Treeview.identify_region",
+                &[
+                    ("ttk.treeview.identify_region", 0),
+                    ("ttk", 0),
+                    ("treeview", 0),
+                    ("identify_region", 0),
+                    ("identify", 0),
+                    ("region", 0),
+                ],
+            ),
+            (
+                "getElementById",
+                &[
+                    // (`By` is a stop word)
+                    ("getelementbyid", 0),
+                    ("get", 0),
+                    ("element", 0),
+                    ("id", 0),
+                ],
+            ),
+            (
+                "HTTPServer x",
+                &[("httpserver", 0), ("http", 0), ("server", 0), ("x", 1)],
+            ),
+            // Letter runs first, then pieces not already given; stop words and one-letter
+            // pieces left out.
+            (
+                "utf8_decode",
+                &[("utf8_decode", 0), ("utf", 0), ("decode", 0), ("utf8", 0)],
+            ),
+            ("get_the_x", &[("get_the_x", 0), ("get", 0)]),
+            ("__init__", &[("__init__", 0), ("init", 0)]),
+            // Plain words, all capitals, a capitalized word: no parts.
+            (
+                "POSIX Hello plain",
+                &[("posix", 0), ("hello", 1), ("plain", 2)],
+            ),
+            // A stop word that is a whole word is still dropped.
+            ("the", &[]),
+        ];
+        for (text, want) in cases {
+            let want: Vec<(String, u32)> = want.iter().map(|(t, p)| (t.to_string(), *p)).collect();
+            assert_eq!(index(text), want, "text {text:?}");
+        }
+        let mut q = Vec::new();
+        a.analyze_folded("termios.tcflow getElementById", |t| {
+            q.push(t.term.to_string())
+        });
+        assert_eq!(q, ["termios.tcflow", "getelementbyid"]);
+        let off = Analyzer::new(AnalyzerConfig {
+            identifier_parts: false,
+            ..AnalyzerConfig::default()
+        });
+        let mut v = Vec::new();
+        off.index_folded("termios.tcflow python3", |t| v.push(t.term.to_string()));
+        assert_eq!(v, ["termios.tcflow", "python3", "python"]);
     }
 
     #[test]

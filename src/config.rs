@@ -1,6 +1,7 @@
 //! What does `edgekb.toml` say? The build settings (language, stop words, word parts, surface
-//! forms, BM25 parameters, fields), parsed and checked once for the native command and for the
-//! builder compiled to wasm, so both accept and refuse the same files with the same messages.
+//! forms, identifier parts, BM25 parameters, fields), parsed and checked once for the native
+//! command and for the builder compiled to wasm, so both accept and refuse the same files with
+//! the same messages.
 
 use serde::Deserialize;
 
@@ -17,6 +18,7 @@ pub struct Config {
     stop_words: Option<bool>,
     word_parts: Option<bool>,
     surface_forms: Option<bool>,
+    identifier_parts: Option<bool>,
     k1: Option<f32>,
     b: Option<f32>,
     fields: Option<Vec<FieldConfig>>,
@@ -96,6 +98,7 @@ pub fn parse(path: &str, bytes: &[u8]) -> Result<(Schema, AnalyzerConfig, Bm25)>
     analyzer.stop_words = cfg.stop_words.unwrap_or(analyzer.stop_words);
     analyzer.word_parts = cfg.word_parts.unwrap_or(analyzer.word_parts);
     analyzer.surface_forms = cfg.surface_forms.unwrap_or(analyzer.surface_forms);
+    analyzer.identifier_parts = cfg.identifier_parts.unwrap_or(analyzer.identifier_parts);
     let mut bm25 = Bm25::default();
     bm25.k1 = cfg.k1.unwrap_or(bm25.k1);
     bm25.b = cfg.b.unwrap_or(bm25.b);
@@ -129,4 +132,20 @@ pub fn parse(path: &str, bytes: &[u8]) -> Result<(Schema, AnalyzerConfig, Bm25)>
         .map_err(|e| config_error(path, e))?,
     };
     Ok((schema, analyzer, bm25))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn analyzer_switches_are_read() {
+        let (_, a, _) = parse("edgekb.toml", b"").unwrap();
+        assert_eq!(a, AnalyzerConfig::default());
+        assert!(a.identifier_parts && a.surface_forms && a.word_parts);
+        let text = b"identifier_parts = false\nsurface_forms = false\n";
+        let (_, a, _) = parse("edgekb.toml", text).unwrap();
+        assert!(!a.identifier_parts && !a.surface_forms && a.word_parts);
+        assert!(parse("edgekb.toml", b"identifier_parts = 3").is_err());
+    }
 }

@@ -13,7 +13,7 @@ use crate::schema::{FieldOptions, Schema};
 /// The label every index file starts with.
 pub const MAGIC: &[u8; 8] = b"EDGEKBIX";
 /// The format version this code writes.
-pub const FORMAT_VERSION: u32 = 4;
+pub const FORMAT_VERSION: u32 = 5;
 /// The oldest format version this code reads.
 pub const OLDEST_SUPPORTED_FORMAT_VERSION: u32 = 1;
 /// Bytes of the fixed header.
@@ -141,7 +141,8 @@ impl Meta {
         out.push(
             self.analyzer.stop_words as u8
                 | (self.analyzer.word_parts as u8) << 1
-                | (self.analyzer.surface_forms as u8) << 2,
+                | (self.analyzer.surface_forms as u8) << 2
+                | (self.analyzer.identifier_parts as u8) << 3,
         );
         out.extend_from_slice(&self.bm25.k1.to_le_bytes());
         out.extend_from_slice(&self.bm25.b.to_le_bytes());
@@ -176,13 +177,17 @@ impl Meta {
             });
         }
         // Analyzer flags: bit 0 stop words, bit 1 word parts (format 3), bit 2 surface forms
-        // (format 4; earlier formats wrote 0 to 3).
+        // (format 4; earlier formats wrote 0 to 3), bit 3 identifier parts (format 5).
         let flags = r.u8()?;
-        if flags > 7 {
+        if flags > 15 {
             return Err(Error::corrupt(format!("analyzer flags {flags:#x}")));
         }
-        let (stop_words, word_parts, surface_forms) =
-            (flags & 1 != 0, flags & 2 != 0, flags & 4 != 0);
+        let (stop_words, word_parts, surface_forms, identifier_parts) = (
+            flags & 1 != 0,
+            flags & 2 != 0,
+            flags & 4 != 0,
+            flags & 8 != 0,
+        );
         let bm25 = Bm25 {
             k1: r.f32()?,
             b: r.f32()?,
@@ -215,6 +220,7 @@ impl Meta {
                 stop_words,
                 word_parts,
                 surface_forms,
+                identifier_parts,
             },
             bm25,
             schema,

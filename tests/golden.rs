@@ -382,4 +382,36 @@ fn known_item_rules() {
     assert_eq!(r.total, 3);
     assert_eq!(ids(&r)[0], "d1");
     assert_eq!(search(&index, "alpha beta delta ").total, 1);
+
+    // Identifier parts (format 5): a name found by each part; the whole dotted name matches
+    // only where it is written whole; a dotted name written nowhere is searched as its
+    // components, each required.
+    let docs = r#"{"id": "termios", "title": "termios: tty control", "body": "termios.tcflow(fd, action) suspends output. getElementById too."}
+{"id": "tcflow-notes", "title": "notes", "body": "tcflow and termios, said apart."}
+{"id": "json", "title": "json: encoder", "body": "class json.JSONDecoder: raw_decode(s) decodes"}
+{"id": "other", "title": "raw decoder", "body": "raw_decode of something else"}
+"#;
+    let index = small_index(docs, AnalyzerConfig::default());
+    let mut found = ids(&search(&index, "tcflow"));
+    found.sort();
+    assert_eq!(found, ["tcflow-notes", "termios"]);
+    assert_eq!(ids(&search(&index, "termios.tcflow")), ["termios"]);
+    assert_eq!(ids(&search(&index, "element")), ["termios"]);
+    assert_eq!(
+        ids(&search(&index, "json.JSONDecoder.raw_decode")),
+        ["json"]
+    );
+    assert_eq!(
+        ids(&search(&index, "json.JSONDecoder.raw_decode ")),
+        ["json"]
+    );
+    let without = small_index(
+        docs,
+        AnalyzerConfig {
+            identifier_parts: false,
+            ..AnalyzerConfig::default()
+        },
+    );
+    assert_eq!(ids(&search(&without, "tcflow")), ["tcflow-notes"]);
+    assert!(search(&without, "element").hits.is_empty());
 }

@@ -1,6 +1,7 @@
 // Pagefind 1.6 on the known-item sets: indexes <dir>/docs.jsonl through Pagefind's Node API as
 // one HTML page per document (`<h1>title</h1><p>body</p>`, so the title gets Pagefind's heading
-// weight), writes the bundle to <dir>/pagefind/ (kept while docs.jsonl is older), then runs
+// weight; a document with a `path`, from an HTML documentation set, is indexed as that page
+// itself), writes the bundle to <dir>/pagefind/ (kept while docs.jsonl is older), then runs
 // <dir>/queries.jsonl with Pagefind's own search (pagefind.js and its wasm, default options) in
 // headless Chromium (Debian's /usr/bin/chromium through playwright-core, served from 127.0.0.1)
 // and writes a TREC run (top 10) to stdout.
@@ -27,10 +28,11 @@ if (!existsSync(`${bundle}/pagefind.js`) || statSync(`${bundle}/pagefind.js`).mt
     if (!line.trim()) continue;
     const d = JSON.parse(line);
     const body = (d.body ?? d.text ?? '').split(/\n\s*\n/).map((p) => `<p>${esc(p)}</p>`).join('');
-    const r = await index.addHTMLFile({
-      url: `/d/${encodeURIComponent(d.id)}/`,
-      content: `<html lang="en"><body><h1>${esc(d.title ?? '')}</h1>${body}</body></html>`,
-    });
+    // A document read from an HTML page (`path`, the documentation sets) is indexed as that page.
+    const content = d.path
+      ? readFileSync(d.path, 'utf8')
+      : `<html lang="en"><body><h1>${esc(d.title ?? '')}</h1>${body}</body></html>`;
+    const r = await index.addHTMLFile({ url: `/d/${encodeURIComponent(d.id)}/`, content });
     if (r.errors?.length) throw new Error(`pagefind: ${r.errors}`);
   }
   const w = await index.writeFiles({ outputPath: bundle });

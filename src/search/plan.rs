@@ -414,6 +414,16 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
                     alternatives.push(p);
                 }
             }
+            if alternatives.is_empty() && *occur == Occur::Must {
+                // A dotted name no document writes whole (`json.JSONDecoder.raw_decode`, where
+                // the page says `raw_decode` under `class json.JSONDecoder`): its components
+                // are searched as words of their own, each required.
+                for part in self.components(items) {
+                    if let Some(p) = self.plan(&part, opts)? {
+                        prepared.must.push(vec![p]);
+                    }
+                }
+            }
             if alternatives.is_empty() {
                 continue; // nothing in the dictionary: the word is dropped, not an empty result
             }
@@ -423,6 +433,47 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
             }
         }
         Ok(prepared)
+    }
+
+    /// The components of a clause that is one word joined by `.` or `:` (`a.b.c` → `a`, `b`,
+    /// `c`), each an item of its own (the last one still a prefix when the word was); none for
+    /// any other clause.
+    fn components(&self, items: &[AnalyzedItem]) -> Vec<AnalyzedItem> {
+        let [item] = items else {
+            return Vec::new();
+        };
+        let [word] = &item.words[..] else {
+            return Vec::new();
+        };
+        if item.phrase || !word.folded.contains(['.', ':']) {
+            return Vec::new();
+        }
+        let analyzer = self.index.analyzer();
+        let mut parts: Vec<&str> = word
+            .folded
+            .split(['.', ':'])
+            .filter(|p| p.chars().any(char::is_alphanumeric))
+            .collect();
+        // Within the word budget (the word itself was counted once).
+        if parts.len() > self.limits.max_words {
+            parts.truncate(self.limits.max_words);
+            self.truncate();
+        }
+        let last = parts.len().saturating_sub(1);
+        parts
+            .iter()
+            .enumerate()
+            .map(|(i, p)| AnalyzedItem {
+                words: vec![Word {
+                    folded: p.to_string(),
+                    stem: analyzer.stem(p).into_owned(),
+                    position: word.position,
+                }],
+                phrase: false,
+                prefix: item.prefix && i == last,
+                mask: item.mask,
+            })
+            .collect()
     }
 
     /// Field bits an item may match: all indexed fields, or the one it names.
