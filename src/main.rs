@@ -18,9 +18,12 @@ use clap::{Parser, Subcommand, ValueEnum};
 use edgekb::analysis::AnalyzerConfig;
 use edgekb::builder::{Document, IndexBuilder};
 use edgekb::index::{Bm25, DataFile};
-use edgekb::lazy::{DirLoader, LazyIndex, DEFAULT_CACHE_BYTES};
+use edgekb::lazy::{DirLoader, LazyIndex, LoadStats, DEFAULT_CACHE_BYTES};
 use edgekb::{Error, Index, Schema, SearchOptions, SearchResults, Searcher};
-use io::{check_out_kind, for_each_line, printable, read_queries, refuse_input_as_output};
+use io::{
+    add, check_out_kind, for_each_line, printable, read_queries, refuse_input_as_output, wire_json,
+    wire_summary,
+};
 use publish::io_error;
 
 #[derive(Parser)]
@@ -104,6 +107,11 @@ enum Command {
         /// with --json, hits gain `snippet` and `highlights` (UTF-16 offsets).
         #[arg(long, value_name = "N", num_args = 0..=1, default_missing_value = "160")]
         snippets: Option<usize>,
+        /// Report what each query cost on the wire: requests, bytes and round trips (fetch
+        /// rounds) of a split index read through the counting loader (with --json and
+        /// --queries jsonl, a `wire` object per answer; with --queries, totals on stderr).
+        #[arg(long)]
+        stats: bool,
     },
     /// Show an index's header, sections and counts.
     Inspect {
@@ -210,6 +218,25 @@ impl Engine {
             Engine::Single(index) => Searcher::new(index).search(q, opts)?,
             Engine::Split(lazy, loader) => lazy.search(loader, q, opts)?,
         })
+    }
+
+    /// The counters of the split index's loader (`None` for a single file, read whole).
+    fn wire(&self) -> Option<LoadStats> {
+        match self {
+            Engine::Single(_) => None,
+            Engine::Split(lazy, _) => Some(lazy.load_stats()),
+        }
+    }
+
+    /// [`Engine::search`] and what it cost on the wire.
+    fn search_counted(
+        &mut self,
+        q: &str,
+        opts: &SearchOptions,
+    ) -> Result<(SearchResults, LoadStats), Box<dyn std::error::Error>> {
+        let before = self.wire().unwrap_or_default();
+        let res = self.search(q, opts)?;
+        Ok((res, self.wire().unwrap_or_default().since(&before)))
     }
 }
 
@@ -353,8 +380,10 @@ fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
             no_typos,
             no_prefix,
             snippets,
+            stats,
         } => {
             let mut engine = Engine::open(&kb)?;
+            let opened = engine.wire();
             let opts = SearchOptions {
                 limit,
                 prefix: !no_prefix,
@@ -365,8 +394,12 @@ fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
             let stdout = std::io::stdout();
             let mut out = BufWriter::new(stdout.lock());
             if let Some(qpath) = queries {
+                let mut total = LoadStats::default();
+                let mut count = 0u64;
                 for (qid, text) in read_queries(&qpath)? {
-                    let res = engine.search(&text, &opts)?;
+                    let (res, wire) = engine.search_counted(&text, &opts)?;
+                    total = add(total, wire);
+                    count += 1;
                     match format {
                         Format::Trec => {
                             for (rank, h) in res.hits.iter().enumerate() {
@@ -380,10 +413,16 @@ fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
                             }
                         }
                         Format::Jsonl => {
-                            let line = serde_json::json!({"id": qid, "total": res.total, "hits": res.hits});
+                            let mut line = serde_json::json!({"id": qid, "total": res.total, "hits": res.hits});
+                            if stats {
+                                line["wire"] = wire_json(&wire);
+                            }
                             writeln!(out, "{line}")?;
                         }
                     }
+                }
+                if stats {
+                    eprintln!("{}", wire_summary(opened, total, count));
                 }
                 return Ok(ExitCode::SUCCESS);
             }
@@ -393,13 +432,13 @@ fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
                 }
                 .into());
             };
-            let res = engine.search(&q, &opts)?;
+            let (res, wire) = engine.search_counted(&q, &opts)?;
             if json {
-                writeln!(
-                    out,
-                    "{}",
-                    serde_json::to_string(&res).expect("results serialize")
-                )?;
+                let mut v = serde_json::to_value(&res).expect("results serialize");
+                if stats {
+                    v["wire"] = wire_json(&wire);
+                }
+                writeln!(out, "{v}")?;
             } else {
                 use std::io::IsTerminal;
                 let color = std::io::stdout().is_terminal();
@@ -423,6 +462,9 @@ fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
                         let marked = edgekb::search::highlight_text(&s, hl, "\x1b[1m", "\x1b[0m");
                         writeln!(out, "     {}", if color { &marked } else { &s })?;
                     }
+                }
+                if stats {
+                    writeln!(out, "{}", wire_summary(opened, wire, 1))?;
                 }
             }
             Ok(ExitCode::SUCCESS)

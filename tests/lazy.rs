@@ -763,3 +763,57 @@ fn bad_pieces_are_refused() {
     let dictionary = split.files[0].1.clone();
     assert!(edgekb::lazy::Version::open(m, dictionary).is_err());
 }
+
+/// The wire report (`LoadStats`, counted in the core whatever the driver) agrees exactly with
+/// what the counting loader served: requests, bytes, and round trips (the fetch rounds).
+#[test]
+fn the_wire_report_counts_requests_bytes_and_round_trips() {
+    let index = fixture_index();
+    let split = cut_split(&index, 2048);
+    // (query, requests, round trips) on a fresh cache, one request per round here: a known
+    // word costs its dictionary part, then its postings (the display data of this small index
+    // is in the dictionary); a last word read as a prefix too, or a typo, adds a round for more
+    // parts; an unknown word costs the part that would hold it, and no postings.
+    for (q, requests, rounds) in [
+        ("tmux ", 2, 2),
+        ("strategy game", 3, 3),
+        ("stratgy", 3, 3),
+        ("qqqqzzzz ", 1, 1),
+    ] {
+        let mut loader = loader_for(&split);
+        let mut lazy = LazyIndex::open(&mut loader, 1 << 20).unwrap();
+        let opened = lazy.load_stats();
+        assert_eq!(
+            (opened.requests, opened.rounds),
+            (2, 2),
+            "manifest, then dictionary"
+        );
+        assert_eq!(opened.bytes_fetched, loader.bytes);
+        let (r0, b0) = (loader.requests, loader.bytes);
+        lazy.search(&mut loader, q, &SearchOptions::default())
+            .unwrap();
+        let w = lazy.load_stats().since(&opened);
+        let log = &loader.log[r0 as usize..];
+        assert_eq!((w.requests, w.rounds), (requests, rounds), "{q:?}: {log:?}");
+        assert_eq!(w.requests, loader.requests - r0, "{q:?}");
+        assert_eq!(w.bytes_fetched, loader.bytes - b0, "{q:?}");
+        // Asked again, the query is answered from the cache: nothing on the wire.
+        let before = lazy.load_stats();
+        lazy.search(&mut loader, q, &SearchOptions::default())
+            .unwrap();
+        assert_eq!(
+            lazy.load_stats().since(&before),
+            Default::default(),
+            "{q:?}"
+        );
+    }
+    // Display data read lazily: postings, then the hit-display chunk, one round each.
+    let split = lazy_display_split(&index);
+    let mut loader = loader_for(&split);
+    let mut lazy = LazyIndex::open(&mut loader, 1 << 20).unwrap();
+    let before = lazy.load_stats();
+    lazy.search(&mut loader, "tmux ", &SearchOptions::default())
+        .unwrap();
+    let w = lazy.load_stats().since(&before);
+    assert_eq!((w.requests, w.rounds), (2, 2), "{:?}", loader.log);
+}

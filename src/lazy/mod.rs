@@ -198,6 +198,25 @@ pub struct LoadStats {
     pub aborted: u64,
     /// Responses refused (bad status, wrong length, failed check).
     pub rejected: u64,
+    /// Round trips: the fetch rounds of the operations run, each a batch of requests that
+    /// wait on none of each other (a driver may send them all at once), counted by
+    /// [`PageStore::step`] whatever the driver.
+    pub rounds: u64,
+}
+
+impl LoadStats {
+    /// What happened since `earlier` (counters of the same store): one query's wire cost
+    /// when taken before and after it.
+    pub fn since(&self, earlier: &LoadStats) -> LoadStats {
+        LoadStats {
+            requests: self.requests.saturating_sub(earlier.requests),
+            bytes_fetched: self.bytes_fetched.saturating_sub(earlier.bytes_fetched),
+            retries: self.retries.saturating_sub(earlier.retries),
+            aborted: self.aborted.saturating_sub(earlier.aborted),
+            rejected: self.rejected.saturating_sub(earlier.rejected),
+            rounds: self.rounds.saturating_sub(earlier.rounds),
+        }
+    }
 }
 
 /// What outlives one operation on a split index: the byte-budgeted page cache (pages and
@@ -227,6 +246,16 @@ impl PageStore {
     /// Request counters.
     pub fn load_stats(&self) -> LoadStats {
         self.stats
+    }
+
+    /// Steps `machine` and counts a round trip when it asks for bytes: every driver steps its
+    /// machines through here, so round trips are counted once, in the core.
+    pub fn step<M: Machine>(&mut self, machine: &mut M) -> Result<Step<M::Output>, LoadError> {
+        let step = machine.step(self)?;
+        if matches!(&step, Step::Fetch(needs) if !needs.is_empty()) {
+            self.stats.rounds += 1;
+        }
+        Ok(step)
     }
 
     /// Splits `needs` into pages already cached (moved into `ws`) and requests for the rest.
@@ -446,7 +475,7 @@ pub fn drive<M: Machine>(
     retry: Retry,
 ) -> Result<M::Output, LoadError> {
     loop {
-        let needs = match machine.step(store)? {
+        let needs = match store.step(machine)? {
             Step::Done(out) => return Ok(out),
             Step::Fetch(needs) => needs,
         };
