@@ -112,6 +112,9 @@ enum Command {
         /// --queries jsonl, a `wire` object per answer; with --queries, totals on stderr).
         #[arg(long)]
         stats: bool,
+        /// Cache budget of a split index, in bytes (default 32 MiB).
+        #[arg(long, default_value_t = DEFAULT_CACHE_BYTES)]
+        cache_bytes: usize,
     },
     /// Show an index's header, sections and counts.
     Inspect {
@@ -198,10 +201,10 @@ enum Engine {
 }
 
 impl Engine {
-    fn open(path: &Path) -> Result<Engine, Box<dyn std::error::Error>> {
+    fn open(path: &Path, cache_bytes: usize) -> Result<Engine, Box<dyn std::error::Error>> {
         if path.is_dir() {
             let mut loader = DirLoader(path.to_path_buf());
-            let lazy = LazyIndex::open(&mut loader, DEFAULT_CACHE_BYTES)?;
+            let lazy = LazyIndex::open(&mut loader, cache_bytes)?;
             return Ok(Engine::Split(Box::new(lazy), loader));
         }
         let index = open_index(path)?;
@@ -381,8 +384,9 @@ fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
             no_prefix,
             snippets,
             stats,
+            cache_bytes,
         } => {
-            let mut engine = Engine::open(&kb)?;
+            let mut engine = Engine::open(&kb, cache_bytes)?;
             let opened = engine.wire();
             let opts = SearchOptions {
                 limit,
