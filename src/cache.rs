@@ -70,7 +70,6 @@ impl<K: Hash + Eq + Clone> PageCache<K> {
         }
     }
 
-    #[cfg(test)]
     /// Whether `key` is held (no effect on order or counters).
     pub fn contains(&self, key: &K) -> bool {
         self.map.contains(key)

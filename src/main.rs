@@ -15,12 +15,15 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use clap::{Parser, Subcommand, ValueEnum};
-use edgekb::lazy::{DirLoader, LazyIndex, DEFAULT_CACHE_BYTES};
+use edgekb::lazy::{DirLoader, LazyIndex, LoadStats, DEFAULT_CACHE_BYTES};
 use edgekb::AnalyzerConfig;
 use edgekb::{Bm25, DataFile};
 use edgekb::{Document, IndexBuilder};
 use edgekb::{Error, Index, Refine, Schema, SearchOptions, SearchResults, Searcher, Sort};
-use io::{check_out_kind, for_each_line, printable, read_queries, refuse_input_as_output};
+use io::{
+    add, check_out_kind, for_each_line, printable, read_queries, refuse_input_as_output, wire_json,
+    wire_summary,
+};
 use publish::io_error;
 
 #[derive(Parser)]
@@ -118,6 +121,14 @@ enum Command {
         /// Skip this many hits (pages: --offset 20 --limit 10 is the third page).
         #[arg(long, default_value_t = 0)]
         offset: usize,
+        /// Report what each query cost on the wire: requests, bytes and round trips (fetch
+        /// rounds) of a split index read through the counting loader (with --json and
+        /// --queries jsonl, a `wire` object per answer; with --queries, totals on stderr).
+        #[arg(long)]
+        stats: bool,
+        /// Cache budget of a split index, in bytes (default 32 MiB).
+        #[arg(long, default_value_t = DEFAULT_CACHE_BYTES)]
+        cache_bytes: usize,
     },
     /// Show an index's header, sections and counts.
     Inspect {
@@ -204,10 +215,10 @@ enum Engine {
 }
 
 impl Engine {
-    fn open(path: &Path) -> Result<Engine, Box<dyn std::error::Error>> {
+    fn open(path: &Path, cache_bytes: usize) -> Result<Engine, Box<dyn std::error::Error>> {
         if path.is_dir() {
             let mut loader = DirLoader(path.to_path_buf());
-            let lazy = LazyIndex::open(&mut loader, DEFAULT_CACHE_BYTES)?;
+            let lazy = LazyIndex::open(&mut loader, cache_bytes)?;
             return Ok(Engine::Split(Box::new(lazy), loader));
         }
         let index = open_index(path)?;
@@ -227,6 +238,26 @@ impl Engine {
                 .search(q, opts)?,
             Engine::Split(lazy, loader) => lazy.search_refined(loader, q, opts, refine.clone())?,
         })
+    }
+
+    /// The counters of the split index's loader (`None` for a single file, read whole).
+    fn wire(&self) -> Option<LoadStats> {
+        match self {
+            Engine::Single(_) => None,
+            Engine::Split(lazy, _) => Some(lazy.load_stats()),
+        }
+    }
+
+    /// [`Engine::search`] and what it cost on the wire.
+    fn search_counted(
+        &mut self,
+        q: &str,
+        opts: &SearchOptions,
+        refine: &Refine,
+    ) -> Result<(SearchResults, LoadStats), Box<dyn std::error::Error>> {
+        let before = self.wire().unwrap_or_default();
+        let res = self.search(q, opts, refine)?;
+        Ok((res, self.wire().unwrap_or_default().since(&before)))
     }
 }
 
@@ -379,8 +410,11 @@ fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
             facets,
             sort,
             offset,
+            stats,
+            cache_bytes,
         } => {
-            let mut engine = Engine::open(&kb)?;
+            let mut engine = Engine::open(&kb, cache_bytes)?;
+            let opened = engine.wire();
             let filters = filter
                 .iter()
                 .map(|f| edgekb::Filter::parse(f))
@@ -405,8 +439,12 @@ fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
             let stdout = std::io::stdout();
             let mut out = BufWriter::new(stdout.lock());
             if let Some(qpath) = queries {
+                let mut total = LoadStats::default();
+                let mut count = 0u64;
                 for (qid, text) in read_queries(&qpath)? {
-                    let res = engine.search(&text, &opts, &refine)?;
+                    let (res, wire) = engine.search_counted(&text, &opts, &refine)?;
+                    total = add(total, wire);
+                    count += 1;
                     match format {
                         Format::Trec => {
                             for (rank, h) in res.hits.iter().enumerate() {
@@ -420,10 +458,16 @@ fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
                             }
                         }
                         Format::Jsonl => {
-                            let line = serde_json::json!({"id": qid, "total": res.total, "hits": res.hits});
+                            let mut line = serde_json::json!({"id": qid, "total": res.total, "hits": res.hits});
+                            if stats {
+                                line["wire"] = wire_json(&wire);
+                            }
                             writeln!(out, "{line}")?;
                         }
                     }
+                }
+                if stats {
+                    eprintln!("{}", wire_summary(opened, total, count));
                 }
                 return Ok(ExitCode::SUCCESS);
             }
@@ -433,13 +477,13 @@ fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
                 }
                 .into());
             };
-            let res = engine.search(&q, &opts, &refine)?;
+            let (res, wire) = engine.search_counted(&q, &opts, &refine)?;
             if json {
-                writeln!(
-                    out,
-                    "{}",
-                    serde_json::to_string(&res).expect("results serialize")
-                )?;
+                let mut v = serde_json::to_value(&res).expect("results serialize");
+                if stats {
+                    v["wire"] = wire_json(&wire);
+                }
+                writeln!(out, "{v}")?;
             } else {
                 use std::io::IsTerminal;
                 let color = std::io::stdout().is_terminal();
@@ -473,6 +517,9 @@ fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
                         let marked = edgekb::highlight_text(&s, hl, "\x1b[1m", "\x1b[0m");
                         writeln!(out, "     {}", if color { &marked } else { &s })?;
                     }
+                }
+                if stats {
+                    writeln!(out, "{}", wire_summary(opened, wire, 1))?;
                 }
             }
             Ok(ExitCode::SUCCESS)

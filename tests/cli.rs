@@ -425,3 +425,52 @@ fn out_of_range_bm25_parameters_are_refused_at_config_load() {
     let v: serde_json::Value = serde_json::from_str(&search(&kb, "strategy")).unwrap();
     assert!(v["hits"][0]["score"].as_f64().unwrap().is_finite(), "{v}");
 }
+
+/// `search --stats`: what a query cost on the wire, counted by the loader of a split index.
+#[test]
+fn search_stats_report_requests_bytes_and_round_trips() {
+    let dir = scratch("stats");
+    let kb = dir.join("kb");
+    ok(&build_split(Path::new(FIXTURE), &kb));
+    // A cold query on the cut dictionary with display data in its pack: the word's dictionary
+    // part, its postings, then its hit's display chunk; each a round of its own.
+    let v: serde_json::Value = serde_json::from_str(&ok(&edgekb(&[
+        &"search", &kb, &"tmux ", &"--json", &"--stats",
+    ])))
+    .unwrap();
+    assert_eq!(v["hits"][0]["id"], "tmux");
+    assert_eq!(v["wire"]["requests"], 3, "{v}");
+    assert_eq!(v["wire"]["roundTrips"], 3, "{v}");
+    let bytes = v["wire"]["bytes"].as_u64().unwrap();
+    let m = manifest(&kb, "manifest.json");
+    assert!(bytes > 0 && bytes < m.terms.size + m.postings.size + m.display.size);
+    // Without --json, two lines for people, the same figures.
+    let text = ok(&edgekb(&[&"search", &kb, &"tmux ", &"--stats"]));
+    assert!(
+        text.contains(&format!(
+            "wire, query: 3 requests, {bytes} bytes, 3 round trips"
+        )),
+        "{text}"
+    );
+    assert!(text.contains("wire, opening: 2 requests,"), "{text}");
+    // Over a query file, a `wire` object per answer and the mean on stderr; the second
+    // asking of a query costs nothing.
+    let queries = dir.join("q.tsv");
+    std::fs::write(&queries, "a\ttmux \nb\ttmux \n").unwrap();
+    let out = edgekb(&[&"search", &kb, &"--queries", &queries, &"--stats"]);
+    let lines: Vec<serde_json::Value> = ok(&out)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines[0]["wire"]["requests"], 3);
+    assert_eq!(lines[1]["wire"]["requests"], 0);
+    assert_eq!(lines[1]["wire"]["roundTrips"], 0);
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(err.contains("wire, per query: 1.50 requests,"), "{err}");
+    assert!(err.contains("1.50 round trips over 2 queries"), "{err}");
+    // A single file is read whole: said so, no counts invented.
+    let single = dir.join("kb.ekb");
+    ok(&edgekb(&[&"build", &FIXTURE, &"--out", &single]));
+    let text = ok(&edgekb(&[&"search", &single, &"tmux ", &"--stats"]));
+    assert!(text.contains("single-file index is read whole"), "{text}");
+}

@@ -763,3 +763,145 @@ fn bad_pieces_are_refused() {
     let dictionary = split.files[0].1.clone();
     assert!(edgekb::lazy::Version::open(m, dictionary).is_err());
 }
+
+/// The wire report (`LoadStats`, counted in the core whatever the driver) agrees exactly with
+/// what the counting loader served: requests, bytes, and round trips (the fetch rounds).
+#[test]
+fn the_wire_report_counts_requests_bytes_and_round_trips() {
+    let index = fixture_index();
+    let split = cut_split(&index, 2048);
+    // (query, requests, round trips) on a fresh cache, one request per round here: a known
+    // word costs its dictionary part, then its postings (the display data of this small index
+    // is in the dictionary); on this fixture's cut (format 5), a prefix's completions and a
+    // typo's corrections lie in the part already fetched, so they add no round; an unknown word
+    // costs the part that would hold it, and no postings.
+    for (q, requests, rounds) in [
+        ("tmux ", 2, 2),
+        ("strategy game", 2, 2),
+        ("stratgy", 2, 2),
+        ("qqqqzzzz ", 1, 1),
+    ] {
+        let mut loader = loader_for(&split);
+        let mut lazy = LazyIndex::open(&mut loader, 1 << 20).unwrap();
+        let opened = lazy.load_stats();
+        assert_eq!(
+            (opened.requests, opened.rounds),
+            (2, 2),
+            "manifest, then dictionary"
+        );
+        assert_eq!(opened.bytes_fetched, loader.bytes);
+        let (r0, b0) = (loader.requests, loader.bytes);
+        lazy.search(&mut loader, q, &SearchOptions::default())
+            .unwrap();
+        let w = lazy.load_stats().since(&opened);
+        let log = &loader.log[r0 as usize..];
+        assert_eq!((w.requests, w.rounds), (requests, rounds), "{q:?}: {log:?}");
+        assert_eq!(w.requests, loader.requests - r0, "{q:?}");
+        assert_eq!(w.bytes_fetched, loader.bytes - b0, "{q:?}");
+        // Asked again, the query is answered from the cache: nothing on the wire.
+        let before = lazy.load_stats();
+        lazy.search(&mut loader, q, &SearchOptions::default())
+            .unwrap();
+        assert_eq!(
+            lazy.load_stats().since(&before),
+            Default::default(),
+            "{q:?}"
+        );
+    }
+    // Display data read lazily: postings, then the hit-display chunk, one round each.
+    let split = lazy_display_split(&index);
+    let mut loader = loader_for(&split);
+    let mut lazy = LazyIndex::open(&mut loader, 1 << 20).unwrap();
+    let before = lazy.load_stats();
+    lazy.search(&mut loader, "tmux ", &SearchOptions::default())
+        .unwrap();
+    let w = lazy.load_stats().since(&before);
+    assert_eq!((w.requests, w.rounds), (2, 2), "{:?}", loader.log);
+}
+
+/// A word of letters only, distinct for each `n`.
+fn letters(mut n: usize) -> String {
+    let mut w = String::from("q");
+    loop {
+        w.push((b'a' + (n % 26) as u8) as char);
+        n /= 26;
+        if n == 0 {
+            return w;
+        }
+    }
+}
+
+/// The hit-display pack is read ahead in aligned blocks that grow with each round that misses
+/// it (1, 4, 16, then 64 pages): a cold query reads one page, later ones find their hits in
+/// blocks already cached. Results are the single file's whatever was read ahead.
+#[test]
+fn hit_display_is_read_ahead_in_growing_blocks() {
+    let mut b = IndexBuilder::new(
+        Schema::default(),
+        AnalyzerConfig::default(),
+        Bm25::default(),
+    );
+    let n = 20_000;
+    for i in 0..n {
+        let (w, v) = (letters(20_000 + i), letters(200_000 + i * 7919 % 104_729));
+        let line = format!(
+            r#"{{"id":"doc-{i}-{v}","title":"{w} {v} package","url":"https://example.org/{v}/{w}/{i}","body":"{w} text"}}"#
+        );
+        add_jsonl(&mut b, line.as_bytes(), "gen.jsonl").unwrap();
+    }
+    let index = Index::open(b.to_bytes().unwrap()).unwrap();
+    let split = lazy_display_split(&index);
+    let page = 4096u64;
+    let display_pages = (split.manifest.display.size - 16).div_ceil(page);
+    assert!(
+        display_pages >= 160,
+        "{display_pages} pages of display data"
+    );
+    let mut loader = loader_for(&split);
+    let mut lazy = LazyIndex::open(&mut loader, 64 << 20).unwrap();
+    // Exact words, each in one document's title.
+    let opts = SearchOptions {
+        prefix: false,
+        typos: false,
+        ..Default::default()
+    };
+    let word = |i: usize| letters(20_000 + i);
+    // Queries for documents far apart, so each misses the display data read so far.
+    let mut spans = Vec::new();
+    for k in 0..4 {
+        let i = k * n / 5 + 17;
+        let base = loader.log.len();
+        let r = lazy.search(&mut loader, &word(i), &opts).unwrap();
+        let want = Searcher::new(&index).search(&word(i), &opts).unwrap();
+        assert_eq!(r, want, "document {i}");
+        let display: Vec<_> = loader.log[base..]
+            .iter()
+            .filter(|(name, _)| name.starts_with("display."))
+            .map(|(_, r)| r.clone().unwrap())
+            .collect();
+        assert_eq!(
+            display.len(),
+            1,
+            "one display request for document {i}: {display:?}"
+        );
+        spans.push((display[0].end - display[0].start).div_ceil(page));
+    }
+    // The fourth block (64 pages) starts after the pages the third one already brought.
+    assert_eq!(
+        spans[..3],
+        [1, 4, 16],
+        "pages per display request: {spans:?}"
+    );
+    assert!(spans[3] > 16 && spans[3] <= 64, "{spans:?}");
+    // A document inside a block read ahead costs no display request.
+    let inside = 3 * n / 5 + 17 + 20;
+    let base = loader.log.len();
+    lazy.search(&mut loader, &word(inside), &opts).unwrap();
+    assert!(
+        !loader.log[base..]
+            .iter()
+            .any(|(name, _)| name.starts_with("display.")),
+        "{:?}",
+        &loader.log[base..]
+    );
+}

@@ -1,10 +1,12 @@
 //! What the command reads and shows: input lines (file:line errors, a byte-order mark),
-//! `--out` checks, query files, and text that cannot drive the terminal.
+//! `--out` checks, query files, text that cannot drive the terminal, and the wire report of
+//! `search --stats`.
 
 use std::fs::File;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 
+use edgekb::lazy::LoadStats;
 use edgekb::Error;
 
 use crate::publish::io_error;
@@ -154,4 +156,74 @@ pub fn read_queries(path: &Path) -> Result<Vec<(String, String)>, Error> {
         },
     )?;
     Ok(out)
+}
+
+/// One query's wire cost as JSON (`edgekb search --stats --json`).
+pub fn wire_json(w: &LoadStats) -> serde_json::Value {
+    serde_json::json!({"requests": w.requests, "bytes": w.bytes_fetched, "roundTrips": w.rounds})
+}
+
+/// Two counters added.
+pub fn add(a: LoadStats, b: LoadStats) -> LoadStats {
+    LoadStats {
+        requests: a.requests + b.requests,
+        bytes_fetched: a.bytes_fetched + b.bytes_fetched,
+        retries: a.retries + b.retries,
+        aborted: a.aborted + b.aborted,
+        rejected: a.rejected + b.rejected,
+        rounds: a.rounds + b.rounds,
+    }
+}
+
+fn wire_line(what: &str, requests: f64, bytes: f64, rounds: f64) -> String {
+    let n = |x: f64| match x.fract() == 0.0 {
+        true => format!("{x}"),
+        false => format!("{x:.2}"),
+    };
+    let s = |x: f64| if x == 1.0 { "" } else { "s" };
+    format!(
+        "{what}: {} request{}, {} bytes, {} round trip{}",
+        n(requests),
+        s(requests),
+        n(bytes),
+        n(rounds),
+        s(rounds)
+    )
+}
+
+/// What opening (`opened`: `None` for a single file, read whole) and `count` queries
+/// (`total`) cost on the wire, for people (`edgekb search --stats`).
+pub fn wire_summary(opened: Option<LoadStats>, total: LoadStats, count: u64) -> String {
+    let Some(o) = opened else {
+        return "wire: a single-file index is read whole when opened; queries make no requests"
+            .into();
+    };
+    let f = |x: u64| x as f64;
+    let open = wire_line(
+        "wire, opening",
+        f(o.requests),
+        f(o.bytes_fetched),
+        f(o.rounds),
+    );
+    let queries = match count {
+        1 => wire_line(
+            "wire, query",
+            f(total.requests),
+            f(total.bytes_fetched),
+            f(total.rounds),
+        ),
+        _ => {
+            let per = |x: u64| x as f64 / count.max(1) as f64;
+            format!(
+                "{} over {count} queries",
+                wire_line(
+                    "wire, per query",
+                    per(total.requests),
+                    per(total.bytes_fetched),
+                    per(total.rounds)
+                )
+            )
+        }
+    };
+    format!("{open}\n{queries}")
 }

@@ -48,6 +48,27 @@ pub const MAX_GAP_PAGES: u32 = 4;
 /// the stems of one-edit variants of a word nothing was within reach of.
 pub const MAX_DICTIONARY_ROUNDS: usize = 3;
 
+/// How many data files a split index has.
+const FILES: usize = DataFile::ALL.len();
+
+/// The most pages one missed page of a data file may bring along (its aligned block), by
+/// file, once a store's misses on that file have grown its read-ahead ([`PageStore::plan`]).
+/// Hit display: 64 pages (256 KiB with 4 KiB pages), so that the top hits of later queries
+/// fall in blocks already cached (Debian, 500 warm queries, 8 MiB: hit-display requests 1.02
+/// → 0.06 per query, bytes +13%). The others read what they need: postings read ahead
+/// cost more bytes and evictions than the requests they saved (BENCHMARKS.md, "Warm
+/// requests").
+pub const MAX_READ_AHEAD_PAGES: [u32; FILES] = read_ahead_caps();
+
+/// Growth of a file's read-ahead per round that misses it: 1, 4, 16, 64 pages.
+const READ_AHEAD_GROWTH: u32 = 4;
+
+const fn read_ahead_caps() -> [u32; FILES] {
+    let mut caps = [1; FILES];
+    caps[DataFile::Display as usize] = 64;
+    caps
+}
+
 /// Default cache budget natively and in browsers.
 pub const DEFAULT_CACHE_BYTES: usize = 32 << 20;
 
@@ -200,6 +221,25 @@ pub struct LoadStats {
     pub aborted: u64,
     /// Responses refused (bad status, wrong length, failed check).
     pub rejected: u64,
+    /// Round trips: the fetch rounds of the operations run, each a batch of requests that
+    /// wait on none of each other (a driver may send them all at once), counted by
+    /// [`PageStore::step`] whatever the driver.
+    pub rounds: u64,
+}
+
+impl LoadStats {
+    /// What happened since `earlier` (counters of the same store): one query's wire cost
+    /// when taken before and after it.
+    pub fn since(&self, earlier: &LoadStats) -> LoadStats {
+        LoadStats {
+            requests: self.requests.saturating_sub(earlier.requests),
+            bytes_fetched: self.bytes_fetched.saturating_sub(earlier.bytes_fetched),
+            retries: self.retries.saturating_sub(earlier.retries),
+            aborted: self.aborted.saturating_sub(earlier.aborted),
+            rejected: self.rejected.saturating_sub(earlier.rejected),
+            rounds: self.rounds.saturating_sub(earlier.rounds),
+        }
+    }
 }
 
 /// What outlives one operation on a split index: the byte-budgeted page cache (pages and
@@ -209,6 +249,10 @@ pub struct PageStore {
     cache: PageCache<PageKey>,
     stats: LoadStats,
     failed: HashMap<String, u16>,
+    /// Pages a missed page brings along, by data file: 1 at first, doubled by each round
+    /// that misses pages of the file, up to [`MAX_READ_AHEAD_PAGES`] (a cold query reads only
+    /// what it needs; a store that keeps missing reads in bigger aligned blocks).
+    read_ahead: [u32; FILES],
 }
 
 impl PageStore {
@@ -218,6 +262,7 @@ impl PageStore {
             cache: PageCache::new(cache_bytes),
             stats: LoadStats::default(),
             failed: HashMap::new(),
+            read_ahead: [1; FILES],
         }
     }
 
@@ -229,6 +274,16 @@ impl PageStore {
     /// Request counters.
     pub fn load_stats(&self) -> LoadStats {
         self.stats
+    }
+
+    /// Steps `machine` and counts a round trip when it asks for bytes: every driver steps its
+    /// machines through here, so round trips are counted once, in the core.
+    pub fn step<M: Machine>(&mut self, machine: &mut M) -> Result<Step<M::Output>, LoadError> {
+        let step = machine.step(self)?;
+        if matches!(&step, Step::Fetch(needs) if !needs.is_empty()) {
+            self.stats.rounds += 1;
+        }
+        Ok(step)
     }
 
     /// Splits `needs` into pages already cached (moved into `ws`) and requests for the rest.
@@ -248,11 +303,58 @@ impl PageStore {
                 None => missing.push((file, page)),
             }
         }
+        self.read_ahead(version, &mut missing, ws);
         Ok(version
             .requests(&missing)
             .into_iter()
             .map(Need::Range)
             .collect())
+    }
+
+    /// Adds to `missing` (pages to fetch, sorted) the other pages of each one's aligned block
+    /// of the file's read-ahead that neither the cache nor `ws` holds, then grows the
+    /// read-ahead of every file that missed.
+    fn read_ahead(
+        &mut self,
+        version: &Version,
+        missing: &mut Vec<(DataFile, u32)>,
+        ws: &WorkingSet,
+    ) {
+        let pages = version.pages();
+        let ps = pages.page_size as u64;
+        let mut extra = Vec::new();
+        let mut missed = [false; FILES];
+        for &(file, page) in missing.iter() {
+            missed[file as usize] = true;
+            let block = self.read_ahead[file as usize];
+            if block <= 1 {
+                continue;
+            }
+            let count = pages.files[file as usize].0.div_ceil(ps) as u32;
+            let start = page / block * block;
+            let end = (start + block).min(count);
+            let held = |p: u32| ws.has_page(file, p) || self.cache.contains(&version.key(file, p));
+            // The block's pages from its first to its last one not held, those held between
+            // them too: one request, not one per hole.
+            let (Some(first), Some(last)) = (
+                (start..end).find(|&p| !held(p)),
+                (start..end).rev().find(|&p| !held(p)),
+            ) else {
+                continue;
+            };
+            extra.extend((first..=last).filter(|&p| p != page).map(|p| (file, p)));
+        }
+        if !extra.is_empty() {
+            missing.extend(extra);
+            missing.sort_unstable();
+            missing.dedup();
+        }
+        for (f, m) in missed.iter().enumerate() {
+            if *m {
+                self.read_ahead[f] =
+                    (self.read_ahead[f] * READ_AHEAD_GROWTH).min(MAX_READ_AHEAD_PAGES[f]);
+            }
+        }
     }
 
     /// Moves the checked dictionary parts among `parts` that the cache holds into `ws`, and
@@ -460,7 +562,7 @@ pub fn drive<M: Machine>(
     retry: Retry,
 ) -> Result<M::Output, LoadError> {
     loop {
-        let needs = match machine.step(store)? {
+        let needs = match store.step(machine)? {
             Step::Done(out) => return Ok(out),
             Step::Fetch(needs) => needs,
         };

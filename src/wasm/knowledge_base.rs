@@ -201,6 +201,7 @@ impl KnowledgeBase {
         if let Inner::Split(r) = &*self.inner {
             let c = r.store.borrow().cache_stats();
             let n = *r.http.stats.borrow();
+            let rounds = r.store.borrow().load_stats().rounds;
             for (k, v) in [
                 ("hits", c.hits),
                 ("misses", c.misses),
@@ -213,6 +214,7 @@ impl KnowledgeBase {
                 ("retries", n.retries),
                 ("aborted", n.aborted),
                 ("rejected", n.rejected),
+                ("rounds", rounds),
                 ("inFlight", r.http.in_flight() as u64),
             ] {
                 set(k, (v as f64).into());

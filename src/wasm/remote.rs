@@ -56,7 +56,7 @@ impl Remote {
     /// Runs `machine` to its answer.
     pub(crate) async fn drive<M: Machine>(&self, machine: &mut M) -> Result<M::Output, LoadError> {
         loop {
-            let needs = match machine.step(&mut self.store.borrow_mut())? {
+            let needs = match self.store.borrow_mut().step(machine)? {
                 Step::Done(out) => return Ok(out),
                 Step::Fetch(needs) => needs,
             };

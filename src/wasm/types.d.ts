@@ -81,5 +81,5 @@ export interface EngineCounts {
 export interface Stats {
   split: boolean; hits: number; misses: number; evictions: number; bytesHeld: number;
   budget: number; entries: number; requests: number; bytesFetched: number; retries: number;
-  aborted: number; rejected: number; inFlight: number;
+  aborted: number; rejected: number; rounds: number; inFlight: number;
 }
