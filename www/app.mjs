@@ -1,17 +1,33 @@
 // The demo search page: loads the wasm engine, opens the split index ./kb/sample/manifest.json
 // (the dictionary now, the rest in ranges as queries need it) and searches as you type. A new
-// keystroke aborts the search still running. A Service Worker (sw.js) keeps the page, the engine
-// and every index file fetched, so the page keeps working offline after a visit.
-import init, { KnowledgeBase } from './pkg/edgekb.js'; // the npm package's browser entry: www/pkg/ is its unpacked tarball (./build.sh demo)
+// keystroke aborts the search still running. Hits show their best passage with the matched words
+// highlighted; tag chips with counts (over every match) narrow the results when clicked, chips of
+// active filters widen them again; Previous/Next page through; ↑/↓ move through the hits and
+// Enter opens the selected one. A Service Worker (sw.js) keeps the page, the engine and every
+// index file fetched, so the page keeps working offline after a visit.
+import init, { KnowledgeBase, highlightHtml } from './pkg/edgekb.js'; // the npm package's browser entry: www/pkg/ is its unpacked tarball (./build.sh demo)
 
 const INDEX_URL = './kb/sample/manifest.json';
 const LIMIT = 20;
 const DEBOUNCE_MS = 80;
+const FACET = 'tags';
+const CHIPS = 12;
 
 const input = document.getElementById('q');
 const statusLine = document.getElementById('status');
 const statsLine = document.getElementById('stats');
 const results = document.getElementById('results');
+const facetsBox = document.getElementById('facets');
+const filtersBox = document.getElementById('filters');
+const pagesNav = document.getElementById('pages');
+const pageLabel = document.getElementById('page');
+const prevButton = document.getElementById('prev');
+const nextButton = document.getElementById('next');
+
+// What narrows the search beside its text: tag values (ANDed) and the page.
+const active = new Set();
+let offset = 0;
+let selected = -1; // the hit ↑/↓ selected, -1 for none
 
 let kb = null;
 let timer = 0;
@@ -90,7 +106,86 @@ function renderHit(hit) {
   meta.append(id, score);
 
   li.append(title, meta);
+  if (hit.snippet) {
+    const p = document.createElement('p');
+    p.className = 'snippet';
+    // highlightHtml escapes the document's text; only <mark> is markup.
+    p.innerHTML = highlightHtml(hit.snippet, hit.highlights ?? []);
+    li.append(p);
+  }
   return li;
+}
+
+function chip(label, count, pressed, onClick) {
+  const b = document.createElement('button');
+  b.type = 'button';
+  b.className = 'chip';
+  b.dataset.value = label;
+  b.setAttribute('aria-pressed', String(pressed));
+  b.textContent = count === null ? `${label} ✕` : `${label} `;
+  if (count !== null) {
+    const c = document.createElement('span');
+    c.className = 'count';
+    c.textContent = count.toLocaleString('en');
+    b.append(c);
+  }
+  b.addEventListener('click', onClick);
+  return b;
+}
+
+function renderFacets(res) {
+  filtersBox.replaceChildren(
+    ...[...active].map((v) =>
+      chip(v, null, true, () => {
+        active.delete(v);
+        offset = 0;
+        runSearch();
+      }),
+    ),
+  );
+  const counts = Object.entries(res?.facets?.[FACET] ?? {})
+    .filter(([v]) => !active.has(v))
+    .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
+    .slice(0, CHIPS);
+  facetsBox.replaceChildren(
+    ...counts.map(([v, n]) =>
+      chip(v, n, false, () => {
+        active.add(v);
+        offset = 0;
+        runSearch();
+      }),
+    ),
+  );
+}
+
+function renderPages(res) {
+  const pages = Math.ceil((res?.total ?? 0) / LIMIT);
+  pagesNav.hidden = pages <= 1;
+  prevButton.disabled = offset === 0;
+  nextButton.disabled = offset + LIMIT >= (res?.total ?? 0);
+  pageLabel.textContent = pages > 1 ? `page ${offset / LIMIT + 1} of ${pages.toLocaleString('en')}` : '';
+}
+
+function select(i) {
+  const items = results.querySelectorAll('.hit');
+  if (items.length === 0) return;
+  selected = Math.max(0, Math.min(items.length - 1, i));
+  items.forEach((li, k) => li.setAttribute('aria-selected', String(k === selected)));
+  items[selected].scrollIntoView({ block: 'nearest' });
+}
+
+function onKey(event) {
+  if (event.key === 'ArrowDown' || event.key === 'ArrowUp') {
+    event.preventDefault();
+    select(selected + (event.key === 'ArrowDown' ? 1 : -1));
+  } else if (event.key === 'Enter' && selected >= 0) {
+    const link = results.querySelectorAll('.hit')[selected]?.querySelector('a.title');
+    if (link) {
+      event.preventDefault();
+      window.__opened = link.href;
+      link.click();
+    }
+  }
 }
 
 // Aborts the search still running, if any (its promise rejects with an AbortError, ignored).
@@ -106,9 +201,11 @@ async function runSearch() {
   if (!kb) return;
   abortInFlight();
   const query = input.value;
-  if (query.trim() === '') {
+  if (query.trim() === '' && active.size === 0) {
     results.replaceChildren();
     results.dataset.query = query;
+    renderFacets(null);
+    renderPages(null);
     setStatus(`${plural(kb.docCount, 'document')} indexed. Type to search.`);
     return;
   }
@@ -118,7 +215,15 @@ async function runSearch() {
   let res;
   const t0 = performance.now();
   try {
-    res = await kb.search(query, { limit: LIMIT, signal: controller.signal });
+    const filter = active.size ? { and: [...active].map((value) => ({ field: FACET, value })) } : undefined;
+    res = await kb.search(query, {
+      limit: LIMIT,
+      offset,
+      filter,
+      facets: [FACET],
+      snippet: 160,
+      signal: controller.signal,
+    });
   } catch (err) {
     if (controller.signal.aborted) {
       // A newer keystroke took over: its search renders.
@@ -143,6 +248,10 @@ async function runSearch() {
   const ms = performance.now() - t0;
   results.replaceChildren(...res.hits.map(renderHit));
   results.dataset.query = query;
+  results.dataset.offset = String(offset);
+  selected = -1;
+  renderFacets(res);
+  renderPages(res);
   const shown = res.hits.length < res.total ? ` (showing ${res.hits.length})` : '';
   setStatus(`${plural(res.total, 'result')} in ${formatMs(ms)} ms${shown}`);
   showStats();
@@ -152,6 +261,7 @@ function scheduleSearch() {
   // A new keystroke: the previous search is stale, stop its fetches now.
   abortInFlight();
   clearTimeout(timer);
+  offset = 0;
   timer = setTimeout(runSearch, DEBOUNCE_MS);
   const url = new URL(location.href);
   if (input.value) url.searchParams.set('q', input.value);
@@ -191,6 +301,16 @@ async function main() {
   }
   input.disabled = false;
   input.addEventListener('input', scheduleSearch);
+  input.addEventListener('keydown', onKey);
+  results.addEventListener('keydown', onKey);
+  prevButton.addEventListener('click', () => {
+    offset = Math.max(0, offset - LIMIT);
+    runSearch();
+  });
+  nextButton.addEventListener('click', () => {
+    offset += LIMIT;
+    runSearch();
+  });
   document.getElementById('search').addEventListener('submit', (event) => {
     event.preventDefault();
     clearTimeout(timer);

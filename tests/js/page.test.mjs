@@ -1,0 +1,167 @@
+// The demo page (www/) as a person uses it, in headless Chromium: typing shows hits with
+// highlighted snippets and tag chips with counts; clicking a chip narrows the results to that
+// tag (the counts and hits equal the wasm engine's in Node for the same filter); Previous/Next
+// page through; ↑/↓ select a hit and Enter opens it; with the network gone
+// (`context.setOffline(true)`, the server resetting connections), a new search with a filter
+// still answers from what was fetched. With EDGEKB_SCREENSHOT=path, a screenshot is saved there
+// (docs/page.png is made so).
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { cp, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { chromium } from 'playwright-core';
+import { loadNode } from '../../js/node.mjs';
+import { startServer } from '../../scripts/serve.mjs';
+import {
+  CHROMIUM,
+  CHROMIUM_ARGS,
+  CLI,
+  DOCS_JSONL,
+  ROOT,
+  buildSplit,
+  checkPrerequisites,
+  copyPkg,
+  requirePath,
+  requirePkg,
+  tempDir,
+} from './support.mjs';
+
+test('prerequisites are built, and Chromium is installed', () => {
+  checkPrerequisites([CHROMIUM, CLI]);
+});
+
+describe('the demo page: snippets, facet chips, pages, keyboard, offline', { timeout: 180_000 }, () => {
+  let browser;
+  let server;
+  let tmp;
+  let kbNode;
+
+  before(async () => {
+    assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing`);
+    requirePkg();
+    requirePath(CLI);
+    tmp = await tempDir('page');
+    await cp(join(ROOT, 'www'), tmp.dir, { recursive: true });
+    await copyPkg(join(tmp.dir, 'pkg'));
+    await buildSplit(DOCS_JSONL, join(tmp.dir, 'kb', 'sample'), ['--resident-display-bytes', '0']);
+    server = await startServer({ root: tmp.dir });
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+    // The reference: the same split index searched by the wasm engine in Node.
+    const { KnowledgeBase } = await loadNode();
+    const { execFile } = await import('node:child_process');
+    const single = join(tmp.dir, 'single.ekb');
+    await new Promise((ok, fail) =>
+      execFile(CLI, ['build', DOCS_JSONL, '--out', single, '--single'], (e, _o, err) => (e ? fail(new Error(err)) : ok())),
+    );
+    kbNode = KnowledgeBase.fromBytes(await readFile(single));
+  });
+
+  after(async () => {
+    await browser?.close();
+    await server?.close();
+    await tmp?.cleanup();
+  });
+
+  const rendered = (page) =>
+    page.$$eval('#results li.hit', (items) =>
+      items.map((li) => ({
+        id: li.querySelector('.id')?.textContent,
+        snippet: li.querySelector('.snippet')?.textContent ?? null,
+        marks: [...li.querySelectorAll('.snippet mark')].map((m) => m.textContent),
+        selected: li.getAttribute('aria-selected'),
+        href: li.querySelector('a.title')?.href ?? null,
+      })),
+    );
+  const chips = (page) =>
+    page.$$eval('#facets .chip', (bs) => bs.map((b) => ({ value: b.dataset.value, count: Number(b.querySelector('.count').textContent.replace(/,/g, '')) })));
+
+  test('type, click a facet, page, use the keyboard, go offline and search again', async () => {
+    const context = await browser.newContext({ viewport: { width: 900, height: 1100 } });
+    const page = await context.newPage();
+    const errors = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    try {
+      await page.goto(server.url);
+      await page.locator('html[data-state="ready"]').waitFor({ state: 'attached', timeout: 30_000 });
+      // Type: hits with highlighted snippets, chips with counts over every match.
+      const QUERY = 'c';
+      await page.locator('#q').pressSequentially(QUERY, { delay: 20 });
+      await page.locator(`#results[data-query="${QUERY}"] li.hit`).first().waitFor({ timeout: 15_000 });
+      const want = await kbNode.search(QUERY, { limit: 20, facets: ['tags'], snippet: 160 });
+      assert.ok(want.total > 20, `"${QUERY}" needs more than one page (${want.total})`);
+      let hits = await rendered(page);
+      assert.deepEqual(hits.map((h) => h.id), want.hits.map((h) => h.id));
+      assert.deepEqual(hits.map((h) => h.snippet), want.hits.map((h) => h.snippet ?? null), 'snippets as in Node');
+      assert.ok(hits.some((h) => h.marks.length > 0), 'some snippet has highlights');
+      const shown = await chips(page);
+      assert.ok(shown.length > 0, 'tag chips are shown');
+      for (const c of shown) assert.equal(c.count, want.facets.tags[c.value], `count of ${c.value}`);
+      const top = Object.values(want.facets.tags).sort((a, b) => b - a)[0];
+      assert.equal(shown[0].count, top, 'chips are by count, highest first');
+
+      // Click a facet: only its documents, the engine's answer for that filter.
+      const chosen = shown[0];
+      await page.locator(`#facets .chip[data-value="${chosen.value}"]`).click();
+      await page.locator(`#filters .chip[data-value="${chosen.value}"]`).waitFor({ timeout: 15_000 });
+      const narrowed = await kbNode.search(QUERY, { limit: 20, filter: { and: [{ field: 'tags', value: chosen.value }] }, facets: ['tags'], snippet: 160 });
+      assert.equal(narrowed.total, chosen.count, 'the chip count is the number of results it leaves');
+      await page.waitForFunction((n) => document.querySelector('#status').textContent.startsWith(`${n.toLocaleString('en')} result`), narrowed.total, { timeout: 15_000 });
+      hits = await rendered(page);
+      assert.deepEqual(hits.map((h) => h.id), narrowed.hits.map((h) => h.id), 'filtered hits');
+      if (process.env.EDGEKB_SCREENSHOT) await page.screenshot({ path: process.env.EDGEKB_SCREENSHOT, fullPage: false });
+      // Widen again: the active chip removes its filter.
+      await page.locator(`#filters .chip[data-value="${chosen.value}"]`).click();
+      await page.waitForFunction((n) => document.querySelector('#status').textContent.startsWith(`${n.toLocaleString('en')} result`), want.total, { timeout: 15_000 });
+
+      // Page: Next shows hits 21–40, Previous the first ones again.
+      await page.locator('#next').click();
+      await page.locator('#results[data-offset="20"] li.hit').first().waitFor({ timeout: 15_000 });
+      const second = await kbNode.search(QUERY, { limit: 20, offset: 20 });
+      assert.deepEqual((await rendered(page)).map((h) => h.id), second.hits.map((h) => h.id), 'page 2');
+      assert.match(await page.locator('#page').textContent(), /^page 2 of \d+$/);
+      await page.locator('#prev').click();
+      await page.locator('#results[data-offset="0"] li.hit').first().waitFor({ timeout: 15_000 });
+      assert.deepEqual((await rendered(page)).map((h) => h.id), want.hits.map((h) => h.id), 'page 1 again');
+
+      // Keyboard: ↓ ↓ selects the second hit, ↑ the first, Enter opens the selected one.
+      await page.locator('#q').focus();
+      await page.keyboard.press('ArrowDown');
+      await page.keyboard.press('ArrowDown');
+      hits = await rendered(page);
+      assert.deepEqual(hits.map((h) => h.selected === 'true'), hits.map((_, i) => i === 1), 'second selected');
+      await page.keyboard.press('ArrowUp');
+      hits = await rendered(page);
+      assert.equal(hits[0].selected, 'true', 'first selected');
+      const linked = hits.findIndex((h) => h.href);
+      assert.ok(linked >= 0, 'a hit with a link');
+      for (let i = 0; i < linked; i++) await page.keyboard.press('ArrowDown');
+      // Keep the page here: stop the link's navigation, record what Enter opened.
+      await page.evaluate(() => document.addEventListener('click', (e) => e.preventDefault(), { once: true }));
+      await page.keyboard.press('Enter');
+      assert.equal(await page.evaluate(() => window.__opened), hits[linked].href, 'Enter opened the selected hit');
+
+      // Offline: everything fetched so far (and prefetched) answers a new search with a filter.
+      assert.ok((await page.evaluate(() => window.__kb.prefetch())) > 0);
+      await context.setOffline(true);
+      server.setFault(() => ({ reset: true }));
+      server.resetStats();
+      await page.locator('#q').fill('');
+      await page.locator('#q').pressSequentially('editor', { delay: 20 });
+      await page.locator('#results[data-query="editor"] li.hit').first().waitFor({ timeout: 15_000 });
+      const offline = await kbNode.search('editor', { limit: 20, facets: ['tags'], snippet: 160 });
+      assert.deepEqual((await rendered(page)).map((h) => h.id), offline.hits.map((h) => h.id), 'offline hits');
+      const tag = (await chips(page))[0].value;
+      await page.locator(`#facets .chip[data-value="${tag}"]`).click();
+      await page.locator(`#filters .chip[data-value="${tag}"]`).waitFor({ timeout: 15_000 });
+      const offlineNarrowed = await kbNode.search('editor', { limit: 20, filter: { and: [{ field: 'tags', value: tag }] } });
+      await page.waitForFunction((n) => document.querySelector('#status').textContent.startsWith(`${n.toLocaleString('en')} result`), offlineNarrowed.total, { timeout: 15_000 });
+      assert.deepEqual((await rendered(page)).map((h) => h.id), offlineNarrowed.hits.map((h) => h.id), 'offline, filtered');
+      assert.deepEqual(server.stats().log.filter((l) => l.status !== 0), [], 'the server answered nothing while offline');
+      assert.deepEqual(errors, []);
+    } finally {
+      server.setFault(null);
+      await context.close();
+    }
+  });
+});
