@@ -10,6 +10,9 @@ open_and_search: the committed fixture indexes of formats 1 to 3 (tests/compat/v
                  `edgekb build --single` of the same file) and seeds/tiny-v3.ekb (format 3,
                  the same command), and
                  the dictionary files of the two split seeds below (PAGES; ROUTER).
+facets:          seeds/facets.ekb (tests/fixtures/facets.jsonl built with its facets.toml:
+                 FACETS, SYNONYMS, sortable fields; `edgekb build --single --config`) behind
+                 five filter texts (syntax and JSON).
 query_parser:    the golden queries (tests/golden/queries.txt), and a few long ones.
 postings_decode: real postings, positions and store bytes cut out of the fixtures (the
                  many-blocks one gives terms with skip tables and impacts), and their
@@ -130,6 +133,14 @@ def main():
     for k, q in enumerate(queries + long):
         for flags in (0x6a, 0xf5):
             write("query_budget", f"q-{k:02}-{flags:02x}", bytes([flags]) + q.encode())
+
+    # facets: a filter text, NUL, then an index with FACETS and SYNONYMS sections.
+    with open(os.path.join(FUZZ, "seeds", "facets.ekb"), "rb") as f:
+        facets = f.read()
+    for k, text in enumerate(["", "tags:web", "tags:devel::lang:* OR tags:role::*",
+                              '{"and": [{"field": "tags", "prefix": "devel::"}, {"not": "tags:web"}]}',
+                              '{"or": [{"field": "tags", "value": "web"}]}']):
+        write("facets", f"facets-{k}", text.encode() + b"\0" + facets)
 
     n_postings = 0
     for v, path in FIXTURES.items():
