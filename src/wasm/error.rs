@@ -58,9 +58,3 @@ impl From<JsErr> for JsValue {
         e.0
     }
 }
-
-impl From<serde_wasm_bindgen::Error> for JsErr {
-    fn from(e: serde_wasm_bindgen::Error) -> Self {
-        invalid(&format!("invalid value: {e}"))
-    }
-}

@@ -34,7 +34,9 @@ pub struct KnowledgeBase {
 
 fn to_js<T: Serialize>(value: &T) -> Result<JsValue, JsValue> {
     let json = serde_wasm_bindgen::Serializer::json_compatible();
-    Ok(value.serialize(&json).map_err(JsErr::from)?)
+    Ok(value
+        .serialize(&json)
+        .map_err(|e| invalid(&format!("invalid value: {e}")))?)
 }
 
 fn from_vec(bytes: Vec<u8>) -> Result<KnowledgeBase, JsErr> {
