@@ -116,19 +116,30 @@ cmd_setup() {
 }
 
 # ---------------------------------------------------------------- builds
-# The wasm build, through wasm-pack, with whichever Rust has a wasm32 std. Optimized for speed
-# (opt-level 3, wasm-opt -O3): against opt-level "z"/-Oz it costs ~22 KB gzip and halves the
-# gap to native latency (BENCHMARKS.md).
+# The wasm builds, through wasm-pack, with whichever Rust has a wasm32 std, at opt-level LEVEL
+# (`wasm_env LEVEL`). Both modules are optimized for speed (3, `wasm-opt -O3`): for the search
+# module opt-level "z" saves 44 KB gzip but costs ~25% of wasm latency, which puts it at the
+# edge of its 2x-native budget (BENCHMARKS.md); EDGEKB_WASM_OPT_LEVEL=z builds it that way.
+# With Debian's Rust (build-std) panics abort at once, without the formatting machinery of a
+# panic message (`panic = "immediate-abort"`, 11 KB gzip); no hook printed them anyway.
 wasm_env() {
+  local level=$1
   if have_rustup_wasm32; then
-    WASM_CARGO_ENV=(env CARGO_PROFILE_RELEASE_OPT_LEVEL=3 CARGO_PROFILE_RELEASE_PANIC=abort)
+    WASM_CARGO_ENV=(env CARGO_PROFILE_RELEASE_OPT_LEVEL="$level" CARGO_PROFILE_RELEASE_PANIC=abort)
     WASM_PACK_MODE=normal
   else
     # Debian's Rust 1.96 with the std sources, rebuilding std for wasm32 (build-std).
-    WASM_CARGO_ENV=(env CARGO_PROFILE_RELEASE_OPT_LEVEL=3 CARGO_PROFILE_RELEASE_PANIC=abort PATH="/usr/bin:$PATH" RUSTC_BOOTSTRAP=1 CARGO_UNSTABLE_BUILD_STD=std,panic_abort
-                    CARGO_TARGET_DIR="$ROOT/target/wasm-debian")
+    WASM_CARGO_ENV=(env CARGO_PROFILE_RELEASE_OPT_LEVEL="$level" CARGO_PROFILE_RELEASE_PANIC=immediate-abort
+                    CARGO_UNSTABLE_PANIC_IMMEDIATE_ABORT=true PATH="/usr/bin:$PATH" RUSTC_BOOTSTRAP=1
+                    CARGO_UNSTABLE_BUILD_STD=std,panic_abort CARGO_TARGET_DIR="$ROOT/target/wasm-debian")
     WASM_PACK_MODE=force
   fi
+}
+
+wasm_opt() { # LEVEL FILE: optimizes FILE in place
+  node_modules/.bin/wasm-opt "$1" --strip-debug --strip-producers --enable-bulk-memory --enable-nontrapping-float-to-int \
+      --enable-sign-ext --enable-mutable-globals "$2" -o "$2.opt"
+  mv "$2.opt" "$2"
 }
 
 cmd_build_native() {
@@ -137,20 +148,21 @@ cmd_build_native() {
 }
 
 cmd_build_wasm() {
-  wasm_env
-  log "wasm-pack build (--target web, mode $WASM_PACK_MODE)"
+  local level=${EDGEKB_WASM_OPT_LEVEL:-3}
+  wasm_env "$level"
+  log "wasm-pack build (--target web, mode $WASM_PACK_MODE, opt-level $level)"
   "${WASM_CARGO_ENV[@]}" wasm-pack --quiet build --release --target web --mode "$WASM_PACK_MODE" \
       --out-dir pkg --out-name edgekb --no-opt -- --no-default-features --features binding
   local wasm=pkg/edgekb_bg.wasm
   [ -x node_modules/.bin/wasm-opt ] || die "node_modules/.bin/wasm-opt is missing: run ./build.sh setup"
-  node_modules/.bin/wasm-opt -O3 --strip-debug --strip-producers --enable-bulk-memory --enable-nontrapping-float-to-int \
-      --enable-sign-ext --enable-mutable-globals "$wasm" -o "$wasm.opt"
-  mv "$wasm.opt" "$wasm"
+  wasm_opt "-O$level" "$wasm"
   rm -f pkg/.gitignore
-  local raw gz
-  raw=$(stat -c %s "$wasm"); gz=$(gzip -9c "$wasm" | wc -c)
-  printf 'edgekb .wasm: %d bytes raw, %d bytes gzip (%.1f KB / %.1f KB)\n' "$raw" "$gz" \
-      "$(echo "$raw/1000" | bc -l)" "$(echo "$gz/1000" | bc -l)" | tee target/wasm-size.txt
+  # What a page downloads for the engine: the .wasm and its glue (gzip -9, as a server would).
+  local raw gz glue
+  raw=$(stat -c %s "$wasm"); gz=$(gzip -9c "$wasm" | wc -c); glue=$(gzip -9c pkg/edgekb.js | wc -c)
+  printf 'edgekb .wasm: %d bytes raw, %d bytes gzip (%.1f KB / %.1f KB); glue edgekb.js %.1f KB gzip; both %.1f KB gzip\n' \
+      "$raw" "$gz" "$(echo "$raw/1000" | bc -l)" "$(echo "$gz/1000" | bc -l)" "$(echo "$glue/1000" | bc -l)" \
+      "$(echo "($gz+$glue)/1000" | bc -l)" | tee target/wasm-size.txt
   # Smoke-load the package in Node: a broken wasm-opt output would only show here.
   node --input-type=module -e "import {loadNode} from './js/node.mjs'; await loadNode(); console.log('wasm package loads in node')"
 }
@@ -204,7 +216,7 @@ patch_deps() {
 
 cmd_build_builder_wasm() {
   patch_deps
-  wasm_env
+  wasm_env 3
   log "wasm-pack build crates/edgekb-build (the builder for Node)"
   # A target directory of its own: built as the builder's dependency, edgekb's cdylib (without
   # the binding) would otherwise replace the search module's in the shared one, and the next
@@ -212,9 +224,7 @@ cmd_build_builder_wasm() {
   "${WASM_CARGO_ENV[@]}" CARGO_TARGET_DIR="$ROOT/target/wasm-builder" wasm-pack --quiet build crates/edgekb-build --release --target web --mode "$WASM_PACK_MODE" \
       --out-dir "$ROOT/target/npm/builder-pkg" --out-name edgekb_build --no-opt
   local wasm=target/npm/builder-pkg/edgekb_build_bg.wasm
-  node_modules/.bin/wasm-opt -O3 --strip-debug --strip-producers --enable-bulk-memory --enable-nontrapping-float-to-int \
-      --enable-sign-ext --enable-mutable-globals "$wasm" -o "$wasm.opt"
-  mv "$wasm.opt" "$wasm"
+  wasm_opt -O3 "$wasm"
   printf 'edgekb builder .wasm: %d bytes raw, %d bytes gzip\n' "$(stat -c %s "$wasm")" "$(gzip -9c "$wasm" | wc -c)"
 }
 

@@ -69,7 +69,7 @@ fn main() {
         lazy.search(&mut loader, q, &opts).unwrap();
         let w = lazy.load_stats().since(&before);
         *req_hist.entry(w.requests).or_insert(0usize) += 1;
-        *round_hist.entry(w.rounds).or_insert(0usize) += 1;
+        *round_hist.entry(w.round_trips).or_insert(0usize) += 1;
         for (name, _) in &loader.log[log0..] {
             let kind = name.split('.').next().unwrap_or("").to_string();
             *by_file.entry(kind).or_insert(0usize) += 1;
@@ -81,12 +81,12 @@ fn main() {
     let out = serde_json::json!({
         "cacheBytes": budget,
         "limit": opts.limit,
-        "open": {"requests": opened.requests, "bytes": opened.bytes_fetched, "roundTrips": opened.rounds},
-        "first": {"query": queries[0], "requests": first.requests, "bytes": first.bytes_fetched, "roundTrips": first.rounds},
+        "open": {"requests": opened.requests, "bytes": opened.bytes_fetched, "roundTrips": opened.round_trips},
+        "first": {"query": queries[0], "requests": first.requests, "bytes": first.bytes_fetched, "roundTrips": first.round_trips},
         "warm": {
             "queries": n,
             "requestsPerQuery": per(w.requests),
-            "roundTripsPerQuery": per(w.rounds),
+            "roundTripsPerQuery": per(w.round_trips),
             "bytesPerQuery": per(w.bytes_fetched),
             "maxRoundTrips": round_hist.keys().max(),
             "requestsPerQueryByFile": by_file.iter().map(|(k, v)| (k.clone(), *v as f64 / n as f64)).collect::<BTreeMap<_, _>>(),

@@ -116,7 +116,22 @@ export interface Stats {
   retries: number;
   aborted: number;
   rejected: number;
+  /** Rounds of requests operations waited on, one round after another. */
+  roundTrips: number;
   inFlight: number;
+  /**
+   * What the last search (or open, refresh, prefetch) to finish cost on the wire: the requests
+   * it waited on (a fetch shared with another search counts for both), the bytes they
+   * brought, and its round trips. All zero when everything was cached.
+   */
+  last: WireCost;
+}
+
+/** One operation's wire cost ({@link Stats.last}). */
+export interface WireCost {
+  requests: number;
+  bytes: number;
+  roundTrips: number;
 }
 
 /** Options of {@link KnowledgeBase.prefetch} and {@link KnowledgeBase.refresh}. */

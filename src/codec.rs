@@ -219,9 +219,50 @@ impl<'a> Reader<'a> {
     }
 }
 
-/// CRC32 (IEEE) of `data`.
+/// CRC32 (IEEE, reflected, polynomial `0xEDB88320`) of `data`, eight bytes per step
+/// ("slicing-by-8"). Its tables (8 KiB) are computed on first use rather than stored in the
+/// binary: a stored 16 KiB table (the `crc32fast` crate's) was 5% of the search `.wasm`
+/// gzipped. A few GB/s natively, which is far from what a query or a build spends its time on.
 pub fn crc32(data: &[u8]) -> u32 {
-    crc32fast::hash(data)
+    static TABLES: std::sync::OnceLock<Box<[[u32; 256]; 8]>> = std::sync::OnceLock::new();
+    let t = TABLES.get_or_init(|| {
+        let mut t = Box::new([[0u32; 256]; 8]);
+        for i in 0..256 {
+            let mut c = i as u32;
+            for _ in 0..8 {
+                c = if c & 1 == 1 {
+                    0xEDB8_8320 ^ (c >> 1)
+                } else {
+                    c >> 1
+                };
+            }
+            t[0][i] = c;
+        }
+        for i in 0..256 {
+            for k in 1..8 {
+                let prev = t[k - 1][i];
+                t[k][i] = (prev >> 8) ^ t[0][(prev & 0xFF) as usize];
+            }
+        }
+        t
+    });
+    let mut crc = !0u32;
+    let mut chunks = data.chunks_exact(8);
+    for c in &mut chunks {
+        let lo = crc ^ u32::from_le_bytes([c[0], c[1], c[2], c[3]]);
+        crc = t[7][(lo & 0xFF) as usize]
+            ^ t[6][((lo >> 8) & 0xFF) as usize]
+            ^ t[5][((lo >> 16) & 0xFF) as usize]
+            ^ t[4][(lo >> 24) as usize]
+            ^ t[3][c[4] as usize]
+            ^ t[2][c[5] as usize]
+            ^ t[1][c[6] as usize]
+            ^ t[0][c[7] as usize];
+    }
+    for &b in chunks.remainder() {
+        crc = (crc >> 8) ^ t[0][((crc ^ b as u32) & 0xFF) as usize];
+    }
+    !crc
 }
 
 #[cfg(test)]
@@ -229,7 +270,23 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
+    #[test]
+    fn crc32_check_values() {
+        // The standard check value, and the empty input.
+        assert_eq!(crc32(b"123456789"), 0xCBF4_3926);
+        assert_eq!(crc32(b""), 0);
+        assert_eq!(
+            crc32(b"The quick brown fox jumps over the lazy dog"),
+            0x414F_A339
+        );
+    }
+
     proptest! {
+        #[test]
+        fn crc32_equals_the_crc32fast_crate(data in proptest::collection::vec(any::<u8>(), 0..300)) {
+            prop_assert_eq!(crc32(&data), crc32fast::hash(&data));
+        }
+
         #[test]
         fn varint_round_trips(values in proptest::collection::vec(any::<u64>(), 0..50)) {
             let mut buf = Vec::new();

@@ -101,6 +101,18 @@ fn requests_follow_the_fetch_plan() {
     assert_eq!(log.len(), 2, "{log:?}");
     assert!(log[0].0.starts_with("postings.") && log[0].1.is_some());
     assert!(log[1].0.starts_with("display.") && log[1].1.is_some());
+    // What the query cost on the wire, as the store reports it (`stats()` in JS): the loader's
+    // own counts, in two rounds (postings, then hit display).
+    let wire = lazy.store().last();
+    assert_eq!(wire.requests, 2);
+    assert_eq!(wire.round_trips, 2);
+    let served: u64 = log
+        .iter()
+        .map(|(_, r)| r.as_ref().map_or(0, |r| r.end - r.start))
+        .sum();
+    assert_eq!(wire.bytes, served);
+    assert_eq!(lazy.load_stats().requests, loader.requests);
+    assert_eq!(lazy.load_stats().bytes_fetched, loader.bytes);
     // Each request is a page-aligned range, not the whole file.
     let postings_size = split.manifest.postings.size;
     let r0 = log[0].1.clone().unwrap();
@@ -112,6 +124,11 @@ fn requests_follow_the_fetch_plan() {
         .unwrap();
     assert_eq!(again, r);
     assert_eq!(loader.requests, before);
+    assert_eq!(
+        lazy.store().last(),
+        edgekb::lazy::Wire::default(),
+        "no request, no round"
+    );
     assert!(lazy.cache_stats().hits > 0);
     // A word absent from the dictionary costs no request at all.
     let before = loader.requests;
@@ -785,7 +802,7 @@ fn the_wire_report_counts_requests_bytes_and_round_trips() {
         let mut lazy = LazyIndex::open(&mut loader, 1 << 20).unwrap();
         let opened = lazy.load_stats();
         assert_eq!(
-            (opened.requests, opened.rounds),
+            (opened.requests, opened.round_trips),
             (2, 2),
             "manifest, then dictionary"
         );
@@ -795,7 +812,11 @@ fn the_wire_report_counts_requests_bytes_and_round_trips() {
             .unwrap();
         let w = lazy.load_stats().since(&opened);
         let log = &loader.log[r0 as usize..];
-        assert_eq!((w.requests, w.rounds), (requests, rounds), "{q:?}: {log:?}");
+        assert_eq!(
+            (w.requests, w.round_trips),
+            (requests, rounds),
+            "{q:?}: {log:?}"
+        );
         assert_eq!(w.requests, loader.requests - r0, "{q:?}");
         assert_eq!(w.bytes_fetched, loader.bytes - b0, "{q:?}");
         // Asked again, the query is answered from the cache: nothing on the wire.
@@ -816,7 +837,7 @@ fn the_wire_report_counts_requests_bytes_and_round_trips() {
     lazy.search(&mut loader, "tmux ", &SearchOptions::default())
         .unwrap();
     let w = lazy.load_stats().since(&before);
-    assert_eq!((w.requests, w.rounds), (2, 2), "{:?}", loader.log);
+    assert_eq!((w.requests, w.round_trips), (2, 2), "{:?}", loader.log);
 }
 
 /// A word of letters only, distinct for each `n`.

@@ -160,7 +160,7 @@ pub fn read_queries(path: &Path) -> Result<Vec<(String, String)>, Error> {
 
 /// One query's wire cost as JSON (`edgekb search --stats --json`).
 pub fn wire_json(w: &LoadStats) -> serde_json::Value {
-    serde_json::json!({"requests": w.requests, "bytes": w.bytes_fetched, "roundTrips": w.rounds})
+    serde_json::json!({"requests": w.requests, "bytes": w.bytes_fetched, "roundTrips": w.round_trips})
 }
 
 /// Two counters added.
@@ -171,7 +171,7 @@ pub fn add(a: LoadStats, b: LoadStats) -> LoadStats {
         retries: a.retries + b.retries,
         aborted: a.aborted + b.aborted,
         rejected: a.rejected + b.rejected,
-        rounds: a.rounds + b.rounds,
+        round_trips: a.round_trips + b.round_trips,
     }
 }
 
@@ -203,14 +203,14 @@ pub fn wire_summary(opened: Option<LoadStats>, total: LoadStats, count: u64) -> 
         "wire, opening",
         f(o.requests),
         f(o.bytes_fetched),
-        f(o.rounds),
+        f(o.round_trips),
     );
     let queries = match count {
         1 => wire_line(
             "wire, query",
             f(total.requests),
             f(total.bytes_fetched),
-            f(total.rounds),
+            f(total.round_trips),
         ),
         _ => {
             let per = |x: u64| x as f64 / count.max(1) as f64;
@@ -220,7 +220,7 @@ pub fn wire_summary(opened: Option<LoadStats>, total: LoadStats, count: u64) -> 
                     "wire, per query",
                     per(total.requests),
                     per(total.bytes_fetched),
-                    per(total.rounds)
+                    per(total.round_trips)
                 )
             )
         }

@@ -11,7 +11,7 @@ use std::pin::Pin;
 use std::rc::Rc;
 use std::task::{Context, Poll, Waker};
 
-use super::LoadError;
+use super::{LoadError, LoadStats, Retry};
 
 /// One transfer and the queries waiting on it.
 pub struct Flight<T> {
@@ -173,6 +173,70 @@ impl<T> Drop for Waiter<T> {
     }
 }
 
+/// One request, tried until `check` accepts a body, the failure is final by `retry`, or
+/// `cancelled()` (every waiter let go): the one retry loop of every driver. `attempt` makes one
+/// try; `wait` sleeps before the next (`jitter` in `[0, 1)` spreads it). Counts every try in
+/// `stats`.
+#[allow(clippy::too_many_arguments)]
+pub async fn transfer<T, F: Future<Output = Result<Vec<u8>, LoadError>>, S: Future<Output = ()>>(
+    retry: Retry,
+    stats: &RefCell<LoadStats>,
+    cancelled: impl Fn() -> bool,
+    mut attempt: impl FnMut() -> F,
+    check: impl Fn(Vec<u8>) -> Result<T, LoadError>,
+    mut wait: impl FnMut(u32) -> S,
+    mut jitter: impl FnMut() -> f64,
+) -> Result<T, LoadError> {
+    let mut failures = 0;
+    loop {
+        if cancelled() {
+            stats.borrow_mut().aborted += 1;
+            return Err(LoadError::Aborted);
+        }
+        let got = attempt().await;
+        stats.borrow_mut().requests += 1;
+        let failure = match got {
+            Ok(body) => {
+                stats.borrow_mut().bytes_fetched += body.len() as u64;
+                match check(body) {
+                    Ok(v) => return Ok(v),
+                    Err(e) => {
+                        stats.borrow_mut().rejected += 1;
+                        e
+                    }
+                }
+            }
+            Err(e @ LoadError::Http { .. }) => {
+                stats.borrow_mut().rejected += 1;
+                e
+            }
+            Err(_) if cancelled() => {
+                stats.borrow_mut().aborted += 1;
+                return Err(LoadError::Aborted);
+            }
+            Err(e) => e,
+        };
+        failures += 1;
+        match retry.delay_ms(failures, &failure, jitter()) {
+            Some(ms) if !cancelled() => {
+                stats.borrow_mut().retries += 1;
+                wait(ms).await;
+            }
+            _ => return Err(failure),
+        }
+    }
+}
+
+/// The output of a future polled once: a native driver's [`transfer`], whose tries and sleeps
+/// are blocking calls, is ready at once (`None` if it is not).
+pub fn now<F: Future>(fut: F) -> Option<F::Output> {
+    let mut fut = std::pin::pin!(fut);
+    match fut.as_mut().poll(&mut Context::from_waker(Waker::noop())) {
+        Poll::Ready(v) => Some(v),
+        Poll::Pending => None,
+    }
+}
+
 /// Waits for all `futures`, in order.
 pub async fn join_all<F: Future>(futures: Vec<F>) -> Vec<F::Output> {
     let mut futures: Vec<Pin<Box<F>>> = futures.into_iter().map(Box::pin).collect();
@@ -244,6 +308,74 @@ mod tests {
             1,
             "landing the old flight leaves the new one"
         );
+    }
+
+    /// Runs `transfer` natively over canned answers; returns its outcome, the counters and the
+    /// waits it slept.
+    fn run(
+        answers: Vec<Result<Vec<u8>, LoadError>>,
+        good: fn(&[u8]) -> bool,
+        cancelled: bool,
+    ) -> (Result<usize, LoadError>, LoadStats, Vec<u32>) {
+        let stats = RefCell::new(LoadStats::default());
+        let mut answers = answers.into_iter();
+        let waits = RefCell::new(Vec::new());
+        let out = now(transfer(
+            Retry {
+                retries: 2,
+                backoff_ms: 10,
+            },
+            &stats,
+            || cancelled,
+            || std::future::ready(answers.next().expect("no more tries than answers")),
+            |b| match good(&b) {
+                true => Ok(b.len()),
+                false => Err(crate::Error::corrupt("bad body").into()),
+            },
+            |ms| {
+                waits.borrow_mut().push(ms);
+                std::future::ready(())
+            },
+            || 0.5,
+        ))
+        .expect("ready at once");
+        (out, stats.into_inner(), waits.into_inner())
+    }
+
+    fn http(status: u16) -> Result<Vec<u8>, LoadError> {
+        Err(LoadError::Http {
+            name: "f".into(),
+            status,
+        })
+    }
+
+    #[test]
+    fn a_transfer_retries_by_the_rule_and_counts_every_try() {
+        // A 503, a body failing its check, then a good one: three tries, two waits doubling.
+        let (out, s, waits) = run(
+            vec![http(503), Ok(vec![0; 3]), Ok(vec![1; 5])],
+            |b| b[0] == 1,
+            false,
+        );
+        assert_eq!(out.unwrap(), 5);
+        assert_eq!(
+            (s.requests, s.retries, s.rejected, s.bytes_fetched),
+            (3, 2, 2, 8)
+        );
+        assert_eq!(waits, vec![20, 40]);
+        // A 404 is final: one try, no wait.
+        let (out, s, waits) = run(vec![http(404)], |_| true, false);
+        assert_eq!(out.unwrap_err().code(), "HttpStatus");
+        assert_eq!((s.requests, s.retries), (1, 0));
+        assert!(waits.is_empty());
+        // Out of retries: the last failure is the answer.
+        let (out, s, _) = run(vec![http(500), http(502), http(503)], |_| true, false);
+        assert!(matches!(out, Err(LoadError::Http { status: 503, .. })));
+        assert_eq!((s.requests, s.retries), (3, 2));
+        // Nobody waits any more: no try at all.
+        let (out, s, _) = run(vec![], |_| true, true);
+        assert!(matches!(out, Err(LoadError::Aborted)));
+        assert_eq!((s.requests, s.aborted), (0, 1));
     }
 
     #[test]

@@ -69,6 +69,21 @@ pub enum Checked {
     File(Arc<Vec<u8>>),
 }
 
+impl Checked {
+    /// Its bytes.
+    pub fn len(&self) -> usize {
+        match self {
+            Checked::Pages(pages) => pages.iter().map(|(_, p)| p.len()).sum(),
+            Checked::File(f) => f.len(),
+        }
+    }
+
+    /// Whether it holds no bytes.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
 /// Checks bytes where they arrive, before a machine sees them: a fetch shared by several
 /// queries checks once, and a failed check is retried like a failed transfer.
 #[derive(Clone)]

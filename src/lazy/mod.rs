@@ -224,10 +224,22 @@ pub struct LoadStats {
     /// Round trips: the fetch rounds of the operations run, each a batch of requests that
     /// wait on none of each other (a driver may send them all at once), counted by
     /// [`PageStore::step`] whatever the driver.
-    pub rounds: u64,
+    pub round_trips: u64,
 }
 
 impl LoadStats {
+    /// The sum of two sets of counters.
+    pub fn add(&self, o: &LoadStats) -> LoadStats {
+        LoadStats {
+            requests: self.requests + o.requests,
+            bytes_fetched: self.bytes_fetched + o.bytes_fetched,
+            retries: self.retries + o.retries,
+            aborted: self.aborted + o.aborted,
+            rejected: self.rejected + o.rejected,
+            round_trips: self.round_trips + o.round_trips,
+        }
+    }
+
     /// What happened since `earlier` (counters of the same store): one query's wire cost
     /// when taken before and after it.
     pub fn since(&self, earlier: &LoadStats) -> LoadStats {
@@ -237,9 +249,41 @@ impl LoadStats {
             retries: self.retries.saturating_sub(earlier.retries),
             aborted: self.aborted.saturating_sub(earlier.aborted),
             rejected: self.rejected.saturating_sub(earlier.rejected),
-            rounds: self.rounds.saturating_sub(earlier.rounds),
+            round_trips: self.round_trips.saturating_sub(earlier.round_trips),
         }
     }
+}
+
+/// What one operation (a query, an open) cost on the wire: the requests it waited on (a fetch
+/// shared with another query counts for both), the bytes they brought, and its round trips.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Wire {
+    /// Requests the operation needed answered.
+    pub requests: u64,
+    /// Bytes of their checked answers.
+    pub bytes: u64,
+    /// Rounds of requests it waited on, one after another.
+    pub round_trips: u64,
+}
+
+/// Everything `stats()` reports of a lazy index: cache and request counters, and the wire cost
+/// of the last operation that finished.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Stats {
+    /// Cache counters.
+    #[serde(flatten)]
+    pub cache: CacheStats,
+    /// Request counters.
+    #[serde(flatten)]
+    pub load: LoadStats,
+    /// Whether the index is split (the other counters are zero for a single file).
+    pub split: bool,
+    /// Requests in flight now.
+    pub in_flight: u64,
+    /// The last finished operation's requests, bytes and round trips.
+    pub last: Wire,
 }
 
 /// What outlives one operation on a split index: the byte-budgeted page cache (pages and
@@ -253,6 +297,7 @@ pub struct PageStore {
     /// that misses pages of the file, up to [`MAX_READ_AHEAD_PAGES`] (a cold query reads only
     /// what it needs; a store that keeps missing reads in bigger aligned blocks).
     read_ahead: [u32; FILES],
+    last: Wire,
 }
 
 impl PageStore {
@@ -263,6 +308,7 @@ impl PageStore {
             stats: LoadStats::default(),
             failed: HashMap::new(),
             read_ahead: [1; FILES],
+            last: Wire::default(),
         }
     }
 
@@ -274,16 +320,6 @@ impl PageStore {
     /// Request counters.
     pub fn load_stats(&self) -> LoadStats {
         self.stats
-    }
-
-    /// Steps `machine` and counts a round trip when it asks for bytes: every driver steps its
-    /// machines through here, so round trips are counted once, in the core.
-    pub fn step<M: Machine>(&mut self, machine: &mut M) -> Result<Step<M::Output>, LoadError> {
-        let step = machine.step(self)?;
-        if matches!(&step, Step::Fetch(needs) if !needs.is_empty()) {
-            self.stats.rounds += 1;
-        }
-        Ok(step)
     }
 
     /// Splits `needs` into pages already cached (moved into `ws`) and requests for the rest.
@@ -427,14 +463,52 @@ impl PageStore {
         }
     }
 
-    /// Counts one try of a request: `bytes` received, whether it was a retry, aborted, or its
-    /// response refused.
-    pub fn count(&mut self, bytes: u64, retried: bool, aborted: bool, rejected: bool) {
-        self.stats.requests += 1;
-        self.stats.bytes_fetched += bytes;
-        self.stats.retries += retried as u64;
-        self.stats.aborted += aborted as u64;
-        self.stats.rejected += rejected as u64;
+    /// Adds the counters of requests a driver made.
+    pub fn count(&mut self, stats: &LoadStats) {
+        self.stats = self.stats.add(stats);
+    }
+
+    /// The wire cost of the last operation that finished.
+    pub fn last(&self) -> Wire {
+        self.last
+    }
+
+    /// One step of `machine` for a driver: its answer (recorded as the last operation's cost,
+    /// `wire`), or the requests of its next round, counted as a round trip. A request for a
+    /// file that failed for good before is refused here, not sent.
+    pub fn step<M: Machine>(
+        &mut self,
+        machine: &mut M,
+        wire: &mut Wire,
+    ) -> Result<Step<M::Output>, LoadError> {
+        let step = machine.step(self)?;
+        match &step {
+            Step::Done(_) => self.last = *wire,
+            Step::Fetch(needs) => {
+                for need in needs {
+                    self.refuse(need)?;
+                }
+                wire.round_trips += 1;
+                self.stats.round_trips += 1;
+            }
+        }
+        Ok(step)
+    }
+
+    /// Hands how the request for `need` ended (after its retries) to `machine`, counting it in
+    /// `wire` and remembering a failure that will not change until a refresh.
+    pub fn supply<M: Machine>(
+        &mut self,
+        machine: &mut M,
+        need: &Need,
+        result: Result<Checked, LoadError>,
+        wire: &mut Wire,
+    ) -> Result<(), LoadError> {
+        self.finished(need, &result);
+        let data = result?;
+        wire.requests += 1;
+        wire.bytes += data.len() as u64;
+        machine.supply(self, need, data)
     }
 
     /// Forgets remembered failures (a refresh: the files may be there now).
@@ -554,51 +628,70 @@ impl LazyIndex {
 }
 
 /// The native driver: steps `machine`, bringing what it needs through `loader` one request at
-/// a time, retrying by `retry`.
+/// a time, retrying by `retry` (the same [`flight::transfer`] loop as the wasm driver's).
 pub fn drive<M: Machine>(
     machine: &mut M,
     store: &mut PageStore,
     loader: &mut dyn Loader,
     retry: Retry,
 ) -> Result<M::Output, LoadError> {
+    let mut wire = Wire::default();
     loop {
-        let needs = match store.step(machine)? {
+        let needs = match store.step(machine, &mut wire)? {
             Step::Done(out) => return Ok(out),
             Step::Fetch(needs) => needs,
         };
         let checker = machine.checker();
         for need in needs {
-            store.refuse(&need)?;
-            let mut failures = 0;
-            let result = loop {
-                let got = loader.fetch(need.name(), need.range());
-                let bytes = got.as_ref().map_or(0, |b| b.len() as u64);
-                let checked = got.and_then(|b| Ok(checker.check(&need, b)?));
-                store.count(bytes, failures > 0, false, checked.is_err() && bytes > 0);
-                let Err(e) = &checked else { break checked };
-                failures += 1;
-                match retry.delay_ms(failures, e, 0.5) {
-                    Some(ms) => std::thread::sleep(std::time::Duration::from_millis(ms as u64)),
-                    None => break checked,
-                }
-            };
-            store.finished(&need, &result);
-            machine.supply(store, &need, result?)?;
+            let stats = std::cell::RefCell::new(LoadStats::default());
+            let result = flight::transfer(
+                retry,
+                &stats,
+                || false,
+                || std::future::ready(loader.fetch(need.name(), need.range())),
+                |body| Ok(checker.check(&need, body)?),
+                |ms| {
+                    std::thread::sleep(std::time::Duration::from_millis(ms as u64));
+                    std::future::ready(())
+                },
+                || 0.5,
+            );
+            let result = flight::now(result).unwrap_or_else(|| {
+                Err(LoadError::Network {
+                    name: need.name().to_string(),
+                    message: "a blocking loader did not answer".into(),
+                })
+            });
+            store.count(&stats.into_inner());
+            store.supply(machine, &need, result, &mut wire)?;
         }
     }
 }
 
-/// Parses and checks `manifest.json`.
-pub fn parse_manifest(bytes: &[u8]) -> crate::Result<Manifest> {
+/// Parses `manifest.json` with `parse` (`serde_json` natively; the host's `JSON.parse` in
+/// wasm, which then carries no JSON parser), within the size limit, and checks it.
+pub fn parse_manifest_with(
+    bytes: &[u8],
+    parse: impl FnOnce(&str) -> Result<Manifest, String>,
+) -> crate::Result<Manifest> {
     if bytes.len() > crate::split::MAX_MANIFEST_BYTES {
         return Err(Error::LimitExceeded {
             what: "manifest bytes",
             limit: crate::split::MAX_MANIFEST_BYTES as u64,
         });
     }
-    let m: Manifest = serde_json::from_slice(bytes).map_err(|e| Error::InvalidConfig {
-        message: format!("manifest.json is not a valid manifest: {e}"),
-    })?;
+    let bad = |m: String| Error::InvalidConfig {
+        message: format!("manifest.json is not a valid manifest: {m}"),
+    };
+    let text = std::str::from_utf8(bytes).map_err(|e| bad(e.to_string()))?;
+    let m = parse(text).map_err(bad)?;
     m.validate()?;
     Ok(m)
+}
+
+/// Parses and checks `manifest.json`.
+pub fn parse_manifest(bytes: &[u8]) -> crate::Result<Manifest> {
+    parse_manifest_with(bytes, |text| {
+        serde_json::from_str(text).map_err(|e| e.to_string())
+    })
 }

@@ -1,7 +1,6 @@
-//! Cancellation: races a future against an `AbortSignal`, and JS timers.
-//!
-//! Every listener and timer callback is removed and dropped when its guard is dropped, so no
-//! `Closure` outlives the operation it serves.
+//! Cancellation: an `AbortSignal`'s `abort` event or a `setTimeout` as a future. Dropping it
+//! removes the listener or clears the timer, and drops its `Closure`, so none outlives the
+//! operation it serves.
 
 use std::cell::{Cell, RefCell};
 use std::future::Future;
@@ -9,69 +8,90 @@ use std::pin::Pin;
 use std::rc::Rc;
 use std::task::{Context, Poll, Waker};
 
-use js_sys::{Function, Reflect};
+use js_sys::Function;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
+use web_sys::AbortSignal;
 
-/// Shared state between a JS callback and the future waiting on it.
+use super::error::{abort_error, load_error};
+use crate::lazy::LoadError;
+
+#[wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(catch, js_name = setTimeout)]
+    fn set_timeout(f: &Function, ms: u32) -> Result<JsValue, JsValue>;
+    #[wasm_bindgen(js_name = clearTimeout)]
+    fn clear_timeout(id: &JsValue);
+}
+
 #[derive(Default)]
 struct Flag {
     fired: Cell<bool>,
     waker: RefCell<Option<Waker>>,
 }
 
-impl Flag {
-    fn fire(&self) {
-        self.fired.set(true);
-        if let Some(w) = self.waker.borrow_mut().take() {
-            w.wake();
-        }
-    }
-}
-
-/// Resolves when `signal` aborts; removes its listener when dropped.
-pub(crate) struct Aborted {
+/// Resolves when its JS callback has fired.
+pub(crate) struct Event {
     flag: Rc<Flag>,
-    signal: Option<web_sys::AbortSignal>,
-    listener: Option<Closure<dyn FnMut()>>,
+    cb: Closure<dyn FnMut()>,
+    undo: Option<Box<dyn FnOnce(&Function)>>,
 }
 
-impl Aborted {
-    /// Watches `signal` (or never resolves when there is none).
-    pub(crate) fn new(signal: Option<web_sys::AbortSignal>) -> Aborted {
+impl Event {
+    fn new(on_fire: impl FnOnce() + 'static) -> Event {
         let flag = Rc::new(Flag::default());
-        let mut listener = None;
-        if let Some(s) = &signal {
-            if s.aborted() {
-                flag.fired.set(true);
-            } else {
-                let f = flag.clone();
-                let cb = Closure::<dyn FnMut()>::new(move || f.fire());
-                let _ = s.add_event_listener_with_callback("abort", cb.as_ref().unchecked_ref());
-                listener = Some(cb);
-            }
-        }
-        Aborted {
+        let (f, mut on_fire) = (flag.clone(), Some(on_fire));
+        let cb = Closure::<dyn FnMut()>::new(move || {
+            on_fire.take().map(|g| g());
+            f.fired.set(true);
+            f.waker.borrow_mut().take().map(Waker::wake);
+        });
+        Event {
             flag,
-            signal,
-            listener,
+            cb,
+            undo: None,
         }
     }
 
-    pub(crate) fn fired(&self) -> bool {
-        self.flag.fired.get()
+    fn function(&self) -> &Function {
+        self.cb.as_ref().unchecked_ref()
+    }
+
+    /// Fires when `signal` aborts (at once if it has; never without a signal).
+    pub(crate) fn abort(signal: Option<&AbortSignal>) -> Event {
+        let mut e = Event::new(|| {});
+        match signal {
+            Some(s) if s.aborted() => e.flag.fired.set(true),
+            Some(s) => {
+                let _ = s.add_event_listener_with_callback("abort", e.function());
+                let s = s.clone();
+                e.undo = Some(Box::new(move |f| {
+                    let _ = s.remove_event_listener_with_callback("abort", f);
+                }));
+            }
+            None => {}
+        }
+        e
+    }
+
+    /// Calls `on_fire` and fires after `ms` milliseconds (`None` without `setTimeout`).
+    pub(crate) fn timer(ms: u32, on_fire: impl FnOnce() + 'static) -> Option<Event> {
+        let mut e = Event::new(on_fire);
+        let id = set_timeout(e.function(), ms).ok()?;
+        e.undo = Some(Box::new(move |_| clear_timeout(&id)));
+        Some(e)
     }
 }
 
-impl Drop for Aborted {
+impl Drop for Event {
     fn drop(&mut self) {
-        if let (Some(s), Some(cb)) = (&self.signal, &self.listener) {
-            let _ = s.remove_event_listener_with_callback("abort", cb.as_ref().unchecked_ref());
+        if let Some(undo) = self.undo.take() {
+            undo(self.cb.as_ref().unchecked_ref());
         }
     }
 }
 
-impl Future for Aborted {
+impl Future for Event {
     type Output = ();
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         if self.flag.fired.get() {
@@ -82,93 +102,20 @@ impl Future for Aborted {
     }
 }
 
-/// The error an aborted operation rejects with: the signal's `reason` when it has one (an
-/// `AbortError` `DOMException` by default), else an `Error` named `AbortError`.
-pub(crate) fn abort_error(signal: Option<&web_sys::AbortSignal>) -> JsValue {
-    if let Some(s) = signal {
-        let reason = s.reason();
-        if !reason.is_undefined() {
-            return reason;
-        }
-    }
-    let e = js_sys::Error::new("the operation was aborted");
-    e.set_name("AbortError");
-    e.into()
-}
-
-/// Runs `fut` unless `signal` aborts first; then `fut` is dropped (its fetches are released).
+/// Runs `fut` unless `signal` aborts first; then `fut` is dropped (its fetches are released)
+/// and the result is the signal's reason. Its errors become JS errors.
 pub(crate) async fn abortable<T>(
-    signal: Option<web_sys::AbortSignal>,
-    fut: impl Future<Output = Result<T, JsValue>>,
+    signal: Option<AbortSignal>,
+    fut: impl Future<Output = Result<T, LoadError>>,
 ) -> Result<T, JsValue> {
-    let aborted = Aborted::new(signal.clone());
-    if aborted.fired() {
-        return Err(abort_error(signal.as_ref()));
-    }
-    let mut fut = Box::pin(fut);
-    let mut aborted = Box::pin(aborted);
+    let mut aborted = Event::abort(signal.as_ref());
+    let mut fut = std::pin::pin!(fut);
     std::future::poll_fn(move |cx| {
-        if aborted.as_mut().poll(cx).is_ready() {
+        if Pin::new(&mut aborted).poll(cx).is_ready() {
             return Poll::Ready(Err(abort_error(signal.as_ref())));
         }
-        fut.as_mut().poll(cx)
+        let done = fut.as_mut().poll(cx);
+        done.map(|r| r.map_err(|e| load_error(e, signal.as_ref())))
     })
     .await
-}
-
-/// A `setTimeout` that is cleared (and its callback dropped) when the guard is dropped.
-pub(crate) struct Timer {
-    id: JsValue,
-    flag: Rc<Flag>,
-    _cb: Closure<dyn FnMut()>,
-}
-
-fn global_fn(name: &str) -> Option<Function> {
-    Reflect::get(&js_sys::global(), &JsValue::from_str(name))
-        .ok()?
-        .dyn_into()
-        .ok()
-}
-
-impl Timer {
-    /// Calls `on_fire` after `ms` milliseconds, unless dropped before.
-    pub(crate) fn new(ms: u32, on_fire: impl FnOnce() + 'static) -> Option<Timer> {
-        let flag = Rc::new(Flag::default());
-        let f = flag.clone();
-        let mut on_fire = Some(on_fire);
-        let cb = Closure::<dyn FnMut()>::new(move || {
-            if let Some(g) = on_fire.take() {
-                g();
-            }
-            f.fire();
-        });
-        let set = global_fn("setTimeout")?;
-        let id = set
-            .call2(
-                &JsValue::UNDEFINED,
-                cb.as_ref().unchecked_ref(),
-                &JsValue::from(ms),
-            )
-            .ok()?;
-        Some(Timer { id, flag, _cb: cb })
-    }
-}
-
-impl Drop for Timer {
-    fn drop(&mut self) {
-        if let Some(clear) = global_fn("clearTimeout") {
-            let _ = clear.call1(&JsValue::UNDEFINED, &self.id);
-        }
-    }
-}
-
-impl Future for Timer {
-    type Output = ();
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        if self.flag.fired.get() {
-            return Poll::Ready(());
-        }
-        *self.flag.waker.borrow_mut() = Some(cx.waker().clone());
-        Poll::Pending
-    }
 }

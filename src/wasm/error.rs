@@ -5,17 +5,16 @@
 //! with the signal's own reason (an `AbortError`), so `err.name === "AbortError"` works as
 //! callers expect.
 
-use js_sys::Reflect;
 use wasm_bindgen::JsValue;
+use web_sys::AbortSignal;
 
-use super::abort::abort_error;
 use crate::lazy::LoadError;
 
 /// A JS `Error` with `name = "EdgekbError"` and the given `code`.
 fn js_error(code: &str, message: &str) -> JsValue {
     let e = js_sys::Error::new(message);
     e.set_name("EdgekbError");
-    let _ = Reflect::set(&e, &JsValue::from_str("code"), &JsValue::from_str(code));
+    let _ = js_sys::Reflect::set(&e, &"code".into(), &code.into());
     e.into()
 }
 
@@ -24,15 +23,28 @@ pub(crate) fn invalid(message: &str) -> JsErr {
     JsErr(js_error("InvalidArgument", message))
 }
 
+/// What an aborted operation rejects with: the signal's `reason` when it has one (an
+/// `AbortError` `DOMException` by default), else an `Error` named `AbortError`.
+pub(crate) fn abort_error(signal: Option<&AbortSignal>) -> JsValue {
+    match signal.map(AbortSignal::reason) {
+        Some(reason) if !reason.is_undefined() => reason,
+        _ => {
+            let e = js_sys::Error::new("the operation was aborted");
+            e.set_name("AbortError");
+            e.into()
+        }
+    }
+}
+
 /// A loader error as JS sees it; an abort becomes `signal`'s reason.
-pub(crate) fn load_error(e: LoadError, signal: Option<&web_sys::AbortSignal>) -> JsValue {
+pub(crate) fn load_error(e: LoadError, signal: Option<&AbortSignal>) -> JsValue {
     match e {
         LoadError::Aborted => abort_error(signal),
         other => js_error(other.code(), &other.to_string()),
     }
 }
 
-/// A JS value to throw; `?` converts core and loader errors into it.
+/// A JS value to throw; `?` converts core errors into it.
 pub(crate) struct JsErr(pub JsValue);
 
 impl From<crate::Error> for JsErr {
@@ -41,26 +53,8 @@ impl From<crate::Error> for JsErr {
     }
 }
 
-impl From<LoadError> for JsErr {
-    fn from(e: LoadError) -> Self {
-        JsErr(load_error(e, None))
-    }
-}
-
-impl From<JsValue> for JsErr {
-    fn from(v: JsValue) -> Self {
-        JsErr(v)
-    }
-}
-
 impl From<JsErr> for JsValue {
     fn from(e: JsErr) -> Self {
         e.0
-    }
-}
-
-impl From<serde_wasm_bindgen::Error> for JsErr {
-    fn from(e: serde_wasm_bindgen::Error) -> Self {
-        invalid(&format!("invalid value: {e}"))
     }
 }

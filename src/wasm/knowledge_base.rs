@@ -6,17 +6,16 @@
 use std::rc::Rc;
 use std::sync::Arc;
 
-use js_sys::{Object, Promise, Reflect};
+use js_sys::Promise;
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
 
-use super::abort::{abort_error, abortable};
-use super::error::{invalid, load_error, JsErr};
+use super::abort::abortable;
+use super::error::{invalid, JsErr};
 use super::options;
 use super::remote::Remote;
-use crate::lazy::{LoadError, Open, Prefetch, Query};
-use crate::split::Manifest;
+use crate::lazy::{Open, Prefetch, Query, Stats};
 use crate::{Index, Searcher};
 
 #[wasm_bindgen(typescript_custom_section)]
@@ -34,63 +33,28 @@ pub struct KnowledgeBase {
 }
 
 fn to_js<T: Serialize>(value: &T) -> Result<JsValue, JsValue> {
+    let json = serde_wasm_bindgen::Serializer::json_compatible();
     Ok(value
-        .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
-        .map_err(JsErr::from)?)
+        .serialize(&json)
+        .map_err(|e| invalid(&format!("invalid value: {e}")))?)
 }
 
 fn from_vec(bytes: Vec<u8>) -> Result<KnowledgeBase, JsErr> {
     let index = Index::open(bytes)?;
     index.verify()?;
     if index.is_split() {
-        return Err(invalid(
-            "this is the dictionary of a split index: open its manifest.json instead",
-        ));
+        let split = "this is the dictionary of a split index: open its manifest.json instead";
+        return Err(invalid(split));
     }
-    Ok(KnowledgeBase {
-        inner: Rc::new(Inner::Single(index)),
-    })
+    let inner = Rc::new(Inner::Single(index));
+    Ok(KnowledgeBase { inner })
 }
 
 /// Parses `manifest.json` with the host's `JSON.parse` (no JSON parser in the wasm).
-fn parse_manifest(bytes: &[u8]) -> crate::Result<Manifest> {
-    if bytes.len() > crate::split::MAX_MANIFEST_BYTES {
-        return Err(crate::Error::LimitExceeded {
-            what: "manifest bytes",
-            limit: crate::split::MAX_MANIFEST_BYTES as u64,
-        });
-    }
-    let bad = |m: String| crate::Error::InvalidConfig {
-        message: format!("manifest.json is not a valid manifest: {m}"),
-    };
-    let text = std::str::from_utf8(bytes).map_err(|e| bad(e.to_string()))?;
-    let value = js_sys::JSON::parse(text).map_err(|_| bad("not JSON".into()))?;
-    let manifest: Manifest =
-        serde_wasm_bindgen::from_value(value).map_err(|e| bad(e.to_string()))?;
-    manifest.validate()?;
-    Ok(manifest)
-}
-
-/// Runs `work` on a split index unless `options`' signal aborts first; errors become JS
-/// errors (an abort, the signal's reason).
-fn split_op<F, T>(inner: Rc<Inner>, options: JsValue, single: JsValue, work: F) -> Promise
-where
-    F: for<'r> AsyncFnOnce(&'r Remote) -> Result<T, LoadError> + 'static,
-    T: Into<JsValue>,
-{
-    future_to_promise(async move {
-        let signal = options::signal(&options)?;
-        let Inner::Split(remote) = &*inner else {
-            return Ok(single);
-        };
-        let s = signal.clone();
-        abortable(signal, async {
-            work(remote)
-                .await
-                .map(Into::into)
-                .map_err(|e| load_error(e, s.as_ref()))
-        })
-        .await
+fn parse_manifest(bytes: &[u8]) -> crate::Result<crate::split::Manifest> {
+    crate::lazy::parse_manifest_with(bytes, |text| {
+        let value = js_sys::JSON::parse(text).map_err(|_| "not JSON".to_string())?;
+        serde_wasm_bindgen::from_value(value).map_err(|e| e.to_string())
     })
 }
 
@@ -114,23 +78,21 @@ impl KnowledgeBase {
         future_to_promise(async move {
             let signal = options::signal(&options)?;
             let remote = Remote::new(&url, options::open(&options)?);
-            let s = signal.clone();
-            let fail = move |e| load_error(e, s.as_ref());
-            let path = url.split(['?', '#']).next().unwrap_or("");
-            if !path.ends_with(".json") {
-                let bytes = abortable(signal, async { remote.fetch_whole().await.map_err(fail) });
-                return Ok(from_vec(bytes.await?)?.into());
+            if !url
+                .split(['?', '#'])
+                .next()
+                .unwrap_or("")
+                .ends_with(".json")
+            {
+                let bytes = abortable(signal, remote.fetch_whole()).await?;
+                return Ok(from_vec(bytes)?.into());
             }
-            let opened = abortable(signal, async {
-                let mut open = Open::new(parse_manifest, None);
-                remote.drive(&mut open).await.map_err(fail)
-            });
-            let version = opened.await?.ok_or_else(|| invalid("no version to open"))?;
+            let mut open = Open::new(parse_manifest, None);
+            let version = abortable(signal, remote.drive(&mut open)).await?;
+            let version = version.ok_or_else(|| invalid("no version to open"))?;
             *remote.version.borrow_mut() = Some(Arc::new(version));
-            Ok(KnowledgeBase {
-                inner: Rc::new(Inner::Split(remote)),
-            }
-            .into())
+            let inner = Rc::new(Inner::Split(remote));
+            Ok(KnowledgeBase { inner }.into())
         })
     }
 
@@ -139,11 +101,7 @@ impl KnowledgeBase {
     pub fn doc_count(&self) -> u32 {
         match &*self.inner {
             Inner::Single(i) => i.doc_count(),
-            Inner::Split(r) => r
-                .version
-                .borrow()
-                .as_ref()
-                .map_or(0, |v| v.index.doc_count()),
+            Inner::Split(r) => r.version().map_or(0, |v| v.index.doc_count()),
         }
     }
 
@@ -159,68 +117,35 @@ impl KnowledgeBase {
         future_to_promise(async move {
             let opts = options::search(&options)?;
             let refine = options::refine(&options)?;
-            let signal = options::signal(&options)?;
-            let remote = match &*inner {
-                Inner::Single(index) => {
-                    if signal.as_ref().is_some_and(|s| s.aborted()) {
-                        return Err(abort_error(signal.as_ref()));
-                    }
-                    let r = Searcher::new(index)
+            let results = abortable(options::signal(&options)?, async {
+                match &*inner {
+                    Inner::Single(index) => Ok(Searcher::new(index)
                         .with_refine(refine)
-                        .search(&query, &opts)
-                        .map_err(JsErr::from)?;
-                    return to_js(&r);
+                        .search(&query, &opts)?),
+                    Inner::Split(r) => {
+                        let mut q = Query::new(r.version()?, &query, opts).refine(refine);
+                        r.drive(&mut q).await
+                    }
                 }
-                Inner::Split(remote) => remote,
-            };
-            let version = remote
-                .version
-                .borrow()
-                .clone()
-                .ok_or_else(|| invalid("not open"))?;
-            let s = signal.clone();
-            let results = abortable(signal, async {
-                let mut query = Query::new(version, &query, opts).refine(refine);
-                remote
-                    .drive(&mut query)
-                    .await
-                    .map_err(|e| load_error(e, s.as_ref()))
             });
             to_js(&results.await?)
         })
     }
 
-    /// Cache and network counters.
+    /// Cache and network counters, and what the last finished operation cost on the wire.
     #[wasm_bindgen(unchecked_return_type = "Stats")]
-    pub fn stats(&self) -> JsValue {
-        let o = Object::new();
-        let set = |k: &str, v: JsValue| {
-            let _ = Reflect::set(&o, &k.into(), &v);
+    pub fn stats(&self) -> Result<JsValue, JsValue> {
+        let Inner::Split(r) = &*self.inner else {
+            return to_js(&Stats::default());
         };
-        set("split", matches!(&*self.inner, Inner::Split(_)).into());
-        if let Inner::Split(r) = &*self.inner {
-            let c = r.store.borrow().cache_stats();
-            let n = *r.http.stats.borrow();
-            let rounds = r.store.borrow().load_stats().rounds;
-            for (k, v) in [
-                ("hits", c.hits),
-                ("misses", c.misses),
-                ("evictions", c.evictions),
-                ("bytesHeld", c.bytes_held),
-                ("budget", c.budget),
-                ("entries", c.entries),
-                ("requests", n.requests),
-                ("bytesFetched", n.bytes_fetched),
-                ("retries", n.retries),
-                ("aborted", n.aborted),
-                ("rejected", n.rejected),
-                ("rounds", rounds),
-                ("inFlight", r.http.in_flight() as u64),
-            ] {
-                set(k, (v as f64).into());
-            }
-        }
-        o.into()
+        let store = r.store.borrow();
+        to_js(&Stats {
+            cache: store.cache_stats(),
+            load: store.load_stats().add(&r.stats.borrow()),
+            split: true,
+            in_flight: r.in_flight() as u64,
+            last: store.last(),
+        })
     }
 
     /// Loads whole data files in `DataFile::PREFETCH_ORDER` (dictionary parts, hit display,
@@ -232,18 +157,17 @@ impl KnowledgeBase {
         #[wasm_bindgen(unchecked_param_type = "{signal?: AbortSignal} | undefined")]
         options: JsValue,
     ) -> Promise {
-        split_op(
-            self.inner.clone(),
-            options,
-            0.into(),
-            async |remote: &Remote| {
-                let version = remote.version.borrow().clone();
-                let Some(version) = version else {
-                    return Ok(0.0);
-                };
-                Ok(remote.drive(&mut Prefetch::new(version)).await? as f64)
-            },
-        )
+        let inner = self.inner.clone();
+        future_to_promise(async move {
+            let signal = options::signal(&options)?;
+            let Inner::Split(r) = &*inner else {
+                return Ok(0.into());
+            };
+            let bytes = abortable(signal, async {
+                r.drive(&mut Prefetch::new(r.version()?)).await
+            });
+            Ok((bytes.await? as f64).into())
+        })
     }
 
     /// Re-reads the manifest; when it names a new version, fetches its dictionary and swaps to
@@ -255,22 +179,21 @@ impl KnowledgeBase {
         #[wasm_bindgen(unchecked_param_type = "{signal?: AbortSignal} | undefined")]
         options: JsValue,
     ) -> Promise {
-        split_op(
-            self.inner.clone(),
-            options,
-            false.into(),
-            async |remote: &Remote| {
-                // A refresh is when files that failed may be there now.
-                remote.store.borrow_mut().forget_failures();
-                let current = remote.version.borrow().clone();
-                let mut open = Open::new(parse_manifest, current);
-                let Some(version) = remote.drive(&mut open).await? else {
-                    return Ok(false);
-                };
-                *remote.version.borrow_mut() = Some(Arc::new(version));
-                Ok(true)
-            },
-        )
+        let inner = self.inner.clone();
+        future_to_promise(async move {
+            let signal = options::signal(&options)?;
+            let Inner::Split(r) = &*inner else {
+                return Ok(false.into());
+            };
+            // A refresh is when files that failed may be there now.
+            r.store.borrow_mut().forget_failures();
+            let mut open = Open::new(parse_manifest, r.version().ok());
+            let Some(version) = abortable(signal, r.drive(&mut open)).await? else {
+                return Ok(false.into());
+            };
+            *r.version.borrow_mut() = Some(Arc::new(version));
+            Ok(true.into())
+        })
     }
 }
 
@@ -282,7 +205,7 @@ pub fn highlight_html(
     #[wasm_bindgen(unchecked_param_type = "Highlight[]")] highlights: JsValue,
 ) -> Result<String, JsValue> {
     let ranges: Vec<[u32; 2]> = serde_wasm_bindgen::from_value(highlights)
-        .map_err(|_| invalid("highlights must be an array of [start, end] pairs of integers").0)?;
+        .map_err(|_| invalid("highlights must be an array of [start, end] pairs of integers"))?;
     Ok(crate::search::highlight_html(&text, &ranges))
 }
 

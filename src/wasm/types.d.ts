@@ -81,5 +81,7 @@ export interface EngineCounts {
 export interface Stats {
   split: boolean; hits: number; misses: number; evictions: number; bytesHeld: number;
   budget: number; entries: number; requests: number; bytesFetched: number; retries: number;
-  aborted: number; rejected: number; rounds: number; inFlight: number;
+  aborted: number; rejected: number; roundTrips: number; inFlight: number;
+  /** The last finished operation's requests, bytes and round trips (zero when all was cached). */
+  last: { requests: number; bytes: number; roundTrips: number };
 }

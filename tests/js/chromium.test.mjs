@@ -260,11 +260,16 @@ describe('wasm package in headless Chromium', { timeout: 180_000 }, () => {
       const s1 = await statsInPage();
       assert.equal(s1.requests, 4);
       assert.equal(s1.bytesFetched - opened.bytesFetched, server.stats().bytes);
+      // The query's own wire cost: postings, then hit display, in two round trips.
+      assert.deepEqual(s1.last, { requests: 2, bytes: server.stats().bytes, roundTrips: 2 });
+      assert.equal(s1.roundTrips - opened.roundTrips, 2);
       server.resetStats();
       assert.deepEqual((await searchInPage('tmux ')).ok, first.ok);
       assert.deepEqual((await searchInPage('xylophonequux')).ok, { total: 0, hits: [] });
       assert.equal(server.stats().requests, 0, 'no request for a repeated query or an unknown word');
-      assert.equal((await statsInPage()).requests, 4);
+      const s2 = await statsInPage();
+      assert.equal(s2.requests, 4);
+      assert.deepEqual(s2.last, { requests: 0, bytes: 0, roundTrips: 0 }, 'a cached query costs nothing');
     });
 
     test('abort: a delayed search rejects promptly with an AbortError DOMException; Chromium closes the connection', async () => {
