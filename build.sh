@@ -118,8 +118,8 @@ cmd_setup() {
 # ---------------------------------------------------------------- builds
 # The wasm builds, through wasm-pack, with whichever Rust has a wasm32 std, at opt-level LEVEL
 # (`wasm_env LEVEL`). Both modules are optimized for speed (3, `wasm-opt -O3`): for the search
-# module opt-level "z" saves 44 KB gzip but costs ~25% of wasm latency, which puts it at the
-# edge of its 2x-native budget (BENCHMARKS.md); EDGEKB_WASM_OPT_LEVEL=z builds it that way.
+# module opt-level "z" saves 44 KB gzip but makes wasm latency ~1.5x slower, past its
+# 2x-native budget at p50 (BENCHMARKS.md); EDGEKB_WASM_OPT_LEVEL=z builds it that way.
 # With Debian's Rust (build-std) panics abort at once, without the formatting machinery of a
 # panic message (`panic = "immediate-abort"`, 11 KB gzip); no hook printed them anyway.
 wasm_env() {
