@@ -2,7 +2,8 @@
 // edgekb beside its peers, on the same corpus and the same queries, in one run:
 //
 //   node scripts/bench-peers.mjs [--runs 3] [--queries 1000] [--warm 200] [--engine-seconds 240]
-//                                [--json FILE] [--markdown FILE] [--node-only|--browser-only]
+//                                [--json FILE] [--markdown FILE] [--benchmarks BENCHMARKS.md]
+//                                [--node-only|--browser-only]
 //
 // Needs (./build.sh build, then `node scripts/bench-browser.mjs` once, which writes them):
 // target/release/edgekb, pkg/, target/bench/debian.jsonl, target/bench/debian.ekb,
@@ -18,13 +19,14 @@
 // 2. In one headless Chromium (fresh context per engine): edgekb (the split index, cacheBytes
 //    8 MiB) and Pagefind 1.6 (its bundle built through its Node API, one HTML page per document,
 //    <h1>title</h1> and the body), served by a logging server on 127.0.0.1 that records each
-//    request's arrival and finish and the gzip size (zlib level 9) of each body. Cold: a fresh
+//    request's arrival and finish and the gzip size (zlib level 9) of each body, and answers
+//    each after 20 ms (a simulated network round trip; times include it). Cold: a fresh
 //    page, the first typo query; total gzip bytes, requests after the engine's own files, and
 //    sequential round trips (the longest chain of requests each sent after the previous one was
 //    answered). Warm: the next W latency queries on the same page, requests per query.
 // An engine whose run (build and queries) takes longer than --engine-seconds is reported as
 // not finishing and not run again. Medians of the runs, with min–max. Writes target/bench/peers.json; `--markdown FILE` also
-// writes the tables (BENCHMARKS.md's section is made from them).
+// writes the tables; `--benchmarks FILE` puts them in FILE between the bench-peers markers.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, statSync, createReadStream, openSync, readSync, closeSync } from 'node:fs';
 import { rm, writeFile, readFile } from 'node:fs/promises';
@@ -46,6 +48,9 @@ const FILES = {
 };
 const ENGINES = ['edgekb', 'minisearch', 'minisearch-fuzzy', 'flexsearch', 'orama'];
 const CACHE_BYTES = 8 << 20;
+const DELAY_MS = 20;
+const BEGIN = '<!-- bench-peers:begin (written by scripts/bench-peers.mjs) -->';
+const END = '<!-- bench-peers:end -->';
 const TIME_LIMIT_MS = 25 * 60_000;
 const readJsonl = (p) => readFileSync(p, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
 const median = (xs) => {
@@ -55,7 +60,7 @@ const median = (xs) => {
 const pctl = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.round((sorted.length - 1) * p))];
 
 function args(argv) {
-  const o = { runs: 3, queries: 1000, warm: 200, engineSeconds: 240, json: join(B, 'peers.json'), markdown: null, engine: null, browserOnly: false, nodeOnly: false };
+  const o = { runs: 3, queries: 1000, warm: 200, engineSeconds: 240, json: join(B, 'peers.json'), markdown: null, benchmarks: null, engine: null, browserOnly: false, nodeOnly: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const v = () => argv[++i];
@@ -65,6 +70,7 @@ function args(argv) {
     else if (a === '--engine-seconds') o.engineSeconds = Number(v());
     else if (a === '--json') o.json = resolve(v());
     else if (a === '--markdown') o.markdown = resolve(v());
+    else if (a === '--benchmarks') o.benchmarks = resolve(v());
     else if (a === '--engine') o.engine = v();
     else if (a === '--browser-only') o.browserOnly = true;
     else if (a === '--node-only') o.nodeOnly = true;
@@ -216,8 +222,13 @@ function logServer(mounts) {
     closeSync(fd);
     const headers = { 'Content-Type': TYPES[extname(file)] ?? 'application/octet-stream', 'Content-Length': body.length, 'Cache-Control': 'no-store', 'Accept-Ranges': 'bytes' };
     if (range) headers['Content-Range'] = `bytes ${a}-${b - 1}/${size}`;
-    res.writeHead(range ? 206 : 200, headers);
-    res.end(body, () => log.push({ path: url.pathname, start, end: performance.now(), bytes: body.length, body }));
+    // Each answer waits DELAY_MS, as over a network: requests sent together then overlap, so
+    // the chain of requests each sent after the previous one was answered counts round trips
+    // (on bare localhost an answer can end before its sibling request arrives).
+    setTimeout(() => {
+      res.writeHead(range ? 206 : 200, headers);
+      res.end(body, () => log.push({ path: url.pathname, start, end: performance.now(), bytes: body.length, body }));
+    }, DELAY_MS);
   });
   return new Promise((ok) => server.listen(0, '127.0.0.1', () => ok({ server, log, url: `http://127.0.0.1:${server.address().port}` })));
 }
@@ -359,6 +370,13 @@ async function main() {
   await writeFile(o.json, JSON.stringify(result, null, 2) + '\n');
   const md = markdown(result);
   if (o.markdown) await writeFile(o.markdown, md);
+  if (o.benchmarks) {
+    // Replaces the section between the markers, or fails: the file keeps its other sections.
+    const text = await readFile(o.benchmarks, 'utf8');
+    const [a, b] = [text.indexOf(BEGIN), text.indexOf(END)];
+    if (a < 0 || b < a) throw new Error(`${o.benchmarks} has no ${BEGIN} … ${END} section`);
+    await writeFile(o.benchmarks, text.slice(0, a + BEGIN.length) + '\n' + md + text.slice(b));
+  }
   process.stdout.write(md);
 }
 
@@ -383,7 +401,7 @@ function markdown(r) {
   if (r.browser) {
     const e = r.browser.edgekb;
     const p = r.browser.pagefind;
-    L.push(`Headless Chromium, one browser, a fresh context per engine and run; cold = the first typo query (${JSON.stringify(r.browser.typo)}) on a fresh page; warm = the next ${r.warm} latency queries.`, '');
+    L.push(`Headless Chromium, one browser, a fresh context per engine and run, every answer delayed ${DELAY_MS} ms by the server; cold = the first typo query (${JSON.stringify(r.browser.typo)}) on a fresh page, to its top 5 hits' display data; warm = the first ${r.warm} latency queries after it, on the same page.`, '');
     L.push('| | edgekb | Pagefind 1.6 | Pagefind ÷ edgekb |', '|---|---|---|---|');
     const row = (label, k, d, scale = 1) => L.push(`| ${label} | ${f({ median: e[k].median / scale, min: e[k].min / scale, max: e[k].max / scale }, d)} | ${f({ median: p[k].median / scale, min: p[k].min / scale, max: p[k].max / scale }, d)} | ${ratio(p[k].median, e[k].median)} |`);
     row('cold: time to first results, ms', 'coldMs', 0);
