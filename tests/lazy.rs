@@ -852,7 +852,10 @@ fn hit_display_is_read_ahead_in_growing_blocks() {
     let split = lazy_display_split(&index);
     let page = 4096u64;
     let display_pages = (split.manifest.display.size - 16).div_ceil(page);
-    assert!(display_pages >= 160, "{display_pages} pages of display data");
+    assert!(
+        display_pages >= 160,
+        "{display_pages} pages of display data"
+    );
     let mut loader = loader_for(&split);
     let mut lazy = LazyIndex::open(&mut loader, 64 << 20).unwrap();
     // Exact words, each in one document's title.
@@ -875,18 +878,28 @@ fn hit_display_is_read_ahead_in_growing_blocks() {
             .filter(|(name, _)| name.starts_with("display."))
             .map(|(_, r)| r.clone().unwrap())
             .collect();
-        assert_eq!(display.len(), 1, "one display request for document {i}: {display:?}");
+        assert_eq!(
+            display.len(),
+            1,
+            "one display request for document {i}: {display:?}"
+        );
         spans.push((display[0].end - display[0].start).div_ceil(page));
     }
     // The fourth block (64 pages) starts after the pages the third one already brought.
-    assert_eq!(spans[..3], [1, 4, 16], "pages per display request: {spans:?}");
+    assert_eq!(
+        spans[..3],
+        [1, 4, 16],
+        "pages per display request: {spans:?}"
+    );
     assert!(spans[3] > 16 && spans[3] <= 64, "{spans:?}");
     // A document inside a block read ahead costs no display request.
     let inside = 3 * n / 5 + 17 + 20;
     let base = loader.log.len();
     lazy.search(&mut loader, &word(inside), &opts).unwrap();
     assert!(
-        !loader.log[base..].iter().any(|(name, _)| name.starts_with("display.")),
+        !loader.log[base..]
+            .iter()
+            .any(|(name, _)| name.starts_with("display.")),
         "{:?}",
         &loader.log[base..]
     );
