@@ -8,7 +8,8 @@
 #   ./build.sh test    every test: fmt, clippy, cargo test, then the wasm in Node, Chromium and
 #                      workerd, and the npm package from its tarball (Node, npx edgekb build,
 #                      esbuild, wrangler, tsc)
-#   ./build.sh bench   benchmark figures natively: corpus and hostile queries (see BENCHMARKS.md)
+#   ./build.sh bench   benchmark figures natively (corpus and hostile queries), then edgekb beside
+#                      Pagefind, MiniSearch, FlexSearch and Orama in one run (see BENCHMARKS.md)
 #
 # Every subcommand runs `setup` first.
 set -euo pipefail
@@ -299,6 +300,13 @@ cmd_bench() {
   cmd_build_native
   cargo bench --quiet --bench corpus -- "${@}"
   cargo bench --quiet --bench hostile -- "${@}"
+  # The peers, on the same corpus and queries: the wasm package, the query sets (drawn once by
+  # the browser benchmark), then scripts/bench-peers.mjs, which rewrites its section of
+  # BENCHMARKS.md (between the bench-peers markers).
+  cmd_build_wasm
+  [ -f target/bench/queries-latency.jsonl ] && [ -f target/bench/queries-typo.jsonl ] ||
+    node scripts/bench-browser.mjs --no-native
+  node scripts/bench-peers.mjs --queries 300 --warm 200 --benchmarks BENCHMARKS.md
 }
 
 main() {
