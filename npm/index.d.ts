@@ -192,6 +192,10 @@ export declare class KnowledgeBase {
   static open(url: string, options?: OpenOptions): Promise<KnowledgeBase>;
   /** Number of documents. */
   readonly docCount: number;
+  /** The fields hits can be sorted by (`sort: "field"` or `"field:desc"`), in schema order. */
+  readonly sortFields: string[];
+  /** The fields whose values can be counted (`facets`) and filtered on (`filter`). */
+  readonly facetFields: string[];
   /**
    * Searches. Never fails on a malformed query; rejects on a damaged index, a network failure
    * after its retries, a budget, or an abort (`AbortError`).

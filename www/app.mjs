@@ -2,7 +2,8 @@
 // (the dictionary now, the rest in ranges as queries need it) and searches as you type. A new
 // keystroke aborts the search still running. Hits show their best passage with the matched words
 // highlighted; tag chips with counts (over every match) narrow the results when clicked, chips of
-// active filters widen them again; Previous/Next page through; ↑/↓ move through the hits and
+// active filters widen them again; an Order menu (shown when the index has sortable fields) sorts
+// by a field either way; Previous/Next page through; ↑/↓ move through the hits and
 // Enter opens the selected one. A Service Worker (sw.js) keeps the page, the engine and every
 // index file fetched, so the page keeps working offline after a visit.
 import init, { KnowledgeBase, highlightHtml } from './pkg/edgekb.js'; // the npm package's browser entry: www/pkg/ is its unpacked tarball (./build.sh demo)
@@ -23,6 +24,8 @@ const pagesNav = document.getElementById('pages');
 const pageLabel = document.getElementById('page');
 const prevButton = document.getElementById('prev');
 const nextButton = document.getElementById('next');
+const orderBox = document.getElementById('order');
+const sortSelect = document.getElementById('sort');
 
 // What narrows the search beside its text: tag values (ANDed) and the page.
 const active = new Set();
@@ -219,6 +222,7 @@ async function runSearch() {
     res = await kb.search(query, {
       limit: LIMIT,
       offset,
+      sort: sortSelect.value || undefined,
       filter,
       facets: [FACET],
       snippet: 160,
@@ -299,6 +303,17 @@ async function main() {
     document.documentElement.dataset.state = 'error';
     return;
   }
+  // Sortable fields (numbers or dates), each way; relevance stays the default.
+  for (const field of kb.sortFields) {
+    for (const [dir, label] of [['asc', 'ascending'], ['desc', 'descending']]) {
+      sortSelect.append(new Option(`by ${field}, ${label}`, `${field}:${dir}`));
+    }
+  }
+  orderBox.hidden = kb.sortFields.length === 0;
+  sortSelect.addEventListener('change', () => {
+    offset = 0;
+    runSearch();
+  });
   input.disabled = false;
   input.addEventListener('input', scheduleSearch);
   input.addEventListener('keydown', onKey);

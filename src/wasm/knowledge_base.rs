@@ -105,6 +105,32 @@ impl KnowledgeBase {
         }
     }
 
+    /// The fields hits can be sorted by (`sort: "field"` or `"field:desc"`), in schema order.
+    #[wasm_bindgen(getter, js_name = sortFields)]
+    pub fn sort_fields(&self) -> Vec<String> {
+        self.fields_where(|f| f.sortable)
+    }
+
+    /// The fields whose values can be counted (`facets`) and filtered on (`filter`).
+    #[wasm_bindgen(getter, js_name = facetFields)]
+    pub fn facet_fields(&self) -> Vec<String> {
+        self.fields_where(|f| f.facet)
+    }
+
+    fn fields_where(&self, keep: fn(&crate::FieldOptions) -> bool) -> Vec<String> {
+        let names = |s: &crate::Schema| -> Vec<String> {
+            s.fields()
+                .iter()
+                .filter(|f| keep(f))
+                .map(|f| f.name.clone())
+                .collect()
+        };
+        match &*self.inner {
+            Inner::Single(i) => names(i.schema()),
+            Inner::Split(r) => r.version().map_or(Vec::new(), |v| names(v.index.schema())),
+        }
+    }
+
     /// Searches. Never fails on a malformed query; rejects on a damaged index, a network
     /// failure after its retries, a hit budget, or an abort (`AbortError`).
     #[wasm_bindgen(unchecked_return_type = "Promise<SearchResults>")]

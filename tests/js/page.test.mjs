@@ -1,7 +1,8 @@
 // The demo page (www/) as a person uses it, in headless Chromium: typing shows hits with
 // highlighted snippets and tag chips with counts; clicking a chip narrows the results to that
 // tag (the counts and hits equal the wasm engine's in Node for the same filter); Previous/Next
-// page through; ↑/↓ select a hit and Enter opens it; with the network gone
+// page through; ↑/↓ select a hit and Enter opens it; on an index with sortable fields, the Order
+// menu sorts by one (as the engine does in Node); with the network gone
 // (`context.setOffline(true)`, the server resetting connections), a new search with a filter
 // still answers from what was fetched. With EDGEKB_SCREENSHOT=path, a screenshot is saved there
 // (docs/page.png is made so).
@@ -84,6 +85,7 @@ describe('the demo page: snippets, facet chips, pages, keyboard, offline', { tim
     try {
       await page.goto(server.url);
       await page.locator('html[data-state="ready"]').waitFor({ state: 'attached', timeout: 30_000 });
+      assert.equal(await page.locator('#order').isHidden(), true, 'no sortable field: no Order menu');
       // Type: hits with highlighted snippets, chips with counts over every match.
       const QUERY = 'c';
       await page.locator('#q').pressSequentially(QUERY, { delay: 20 });
@@ -161,6 +163,72 @@ describe('the demo page: snippets, facet chips, pages, keyboard, offline', { tim
       assert.deepEqual(errors, []);
     } finally {
       server.setFault(null);
+      await context.close();
+    }
+  });
+});
+
+describe('the demo page: the Order menu on an index with sortable fields', { timeout: 180_000 }, () => {
+  const FACETS_JSONL = join(ROOT, 'tests/fixtures/facets.jsonl');
+  const FACETS_TOML = join(ROOT, 'tests/fixtures/facets.toml');
+  let browser;
+  let server;
+  let tmp;
+  let kbNode;
+
+  before(async () => {
+    requirePkg();
+    requirePath(CLI);
+    tmp = await tempDir('page-sort');
+    await cp(join(ROOT, 'www'), tmp.dir, { recursive: true });
+    await copyPkg(join(tmp.dir, 'pkg'));
+    await buildSplit(FACETS_JSONL, join(tmp.dir, 'kb', 'sample'), ['--config', FACETS_TOML]);
+    server = await startServer({ root: tmp.dir });
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+    const { KnowledgeBase } = await loadNode();
+    const { execFile } = await import('node:child_process');
+    const single = join(tmp.dir, 'single.ekb');
+    await new Promise((ok, fail) =>
+      execFile(CLI, ['build', FACETS_JSONL, '--config', FACETS_TOML, '--out', single, '--single'], (e, _o, err) => (e ? fail(new Error(err)) : ok())),
+    );
+    kbNode = KnowledgeBase.fromBytes(await readFile(single));
+  });
+
+  after(async () => {
+    await browser?.close();
+    await server?.close();
+    await tmp?.cleanup();
+  });
+
+  test('choosing an order sorts the hits by that field, as the engine does', async () => {
+    assert.deepEqual(kbNode.sortFields, ['year', 'updated']);
+    assert.deepEqual(kbNode.facetFields, ['tags']);
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    const errors = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    try {
+      await page.goto(server.url);
+      await page.locator('html[data-state="ready"]').waitFor({ state: 'attached', timeout: 30_000 });
+      assert.equal(await page.locator('#order').isVisible(), true, 'sortable fields: an Order menu');
+      const options = await page.$$eval('#sort option', (os) => os.map((o) => o.value));
+      assert.deepEqual(options, ['', 'year:asc', 'year:desc', 'updated:asc', 'updated:desc']);
+      const ids = () => page.$$eval('#results li.hit', (items) => items.map((li) => li.dataset.id));
+      const QUERY = 'web';
+      await page.locator('#q').pressSequentially(QUERY, { delay: 20 });
+      await page.locator(`#results[data-query="${QUERY}"] li.hit`).first().waitFor({ timeout: 15_000 });
+      const byScore = await kbNode.search(QUERY, { limit: 20 });
+      assert.deepEqual(await ids(), byScore.hits.map((h) => h.id), 'by relevance first');
+      for (const sort of ['year:desc', 'updated:asc']) {
+        const want = await kbNode.search(QUERY, { limit: 20, sort });
+        await page.locator('#sort').selectOption(sort);
+        await page.waitForFunction((w) => [...document.querySelectorAll('#results li.hit')].map((li) => li.dataset.id).join() === w, want.hits.map((h) => h.id).join(), { timeout: 15_000 });
+        assert.deepEqual(await ids(), want.hits.map((h) => h.id), sort);
+      }
+      const newest = await kbNode.search(QUERY, { limit: 20, sort: 'year:desc' });
+      assert.notDeepEqual(newest.hits.map((h) => h.id), byScore.hits.map((h) => h.id), 'the fixture orders differently by year than by score');
+      assert.deepEqual(errors, []);
+    } finally {
       await context.close();
     }
   });
