@@ -63,7 +63,7 @@ pub struct Schema {
 }
 
 impl Default for Schema {
-    /// `id` (stored), `title` (indexed ×2, stored), `body` (indexed, stored; `text` is read into
+    /// `id` (stored), `title` (indexed ×4, stored), `body` (indexed, stored; `text` is read into
     /// it too), `url` (stored), `tags` (indexed ×0.5, stored, facet).
     fn default() -> Self {
         let mut tags = FieldOptions::new("tags", 0.5, true, true);
@@ -71,7 +71,7 @@ impl Default for Schema {
         Schema {
             fields: vec![
                 FieldOptions::new("id", 1.0, false, true),
-                FieldOptions::new("title", 2.0, true, true),
+                FieldOptions::new("title", 4.0, true, true),
                 FieldOptions::new("body", 1.0, true, true),
                 FieldOptions::new("url", 1.0, false, true),
                 tags,
