@@ -103,7 +103,7 @@ impl QueryState {
 
     /// Sets the filters, facets, sort and page (kept when the query text changes).
     pub(crate) fn set_refine(&mut self, refine: super::Refine) {
-        self.refine = refine;
+        self.refine = refine.normalized();
     }
 
     /// A fresh state: one per query (counted).

@@ -69,10 +69,20 @@ pub struct Refine {
     pub offset: usize,
 }
 
+impl Refine {
+    /// The same, with each facet field named once (a list repeating a name would count, fetch
+    /// and show that field once per repetition: work multiplied by an untrusted option).
+    pub(crate) fn normalized(mut self) -> Refine {
+        self.facets.sort_unstable();
+        self.facets.dedup();
+        self
+    }
+}
+
 impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
     /// Sets the filters, facets, sort and page of the next searches.
     pub fn with_refine(self, refine: Refine) -> Self {
-        self.state.borrow_mut().refine = refine;
+        self.state.borrow_mut().set_refine(refine);
         self
     }
 
@@ -244,5 +254,42 @@ fn no_facets() -> Error {
         message: "this index has no facet or sortable fields (an index of format 4 or older, or a \
                   schema without facet = true): rebuild it with a schema that declares them"
             .into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Index, SearchOptions, Searcher};
+
+    fn fixture() -> Index<Vec<u8>> {
+        let cfg = include_bytes!("../../tests/fixtures/facets.toml");
+        let (schema, analyzer, bm25) = crate::config::parse("facets.toml", cfg).unwrap();
+        let mut b = crate::IndexBuilder::new(schema, analyzer, bm25);
+        let docs = include_bytes!("../../tests/fixtures/facets.jsonl");
+        crate::add_jsonl(&mut b, &docs[..], "facets.jsonl").unwrap();
+        Index::open(b.to_bytes().unwrap()).unwrap()
+    }
+
+    /// A facets option repeating a name is counted, fetched and shown once: the work of one
+    /// search does not grow with the length of an untrusted list.
+    #[test]
+    fn repeated_facet_names_are_counted_once() {
+        let index = fixture();
+        let refine = |facets: Vec<String>| Refine {
+            facets,
+            ..Refine::default()
+        };
+        let mut once = Searcher::new(&index).with_refine(refine(vec!["tags".into()]));
+        let mut many = Searcher::new(&index).with_refine(refine(vec!["tags".into(); 1000]));
+        assert_eq!(many.state.borrow().refine.facets, ["tags"]);
+        let opts = SearchOptions::default();
+        let (a, b) = (once.search("web", &opts), many.search("web", &opts));
+        let (a, b) = (a.unwrap(), b.unwrap());
+        assert!(a.total > 1 && !a.facets["tags"].is_empty());
+        assert_eq!(a, b);
+        let mut state = crate::search::QueryState::new();
+        state.set_refine(refine(vec!["tags".into(), "year".into(), "tags".into()]));
+        assert_eq!(state.refine.facets, ["tags", "year"]);
     }
 }
