@@ -49,6 +49,12 @@ impl Sort {
                 message: "sort needs a field name (or score)".into(),
             });
         }
+        if field == "score" && !descending {
+            // The order by score is highest first only; an ascending one would be ignored.
+            return Err(Error::InvalidOption {
+                message: "sort by score is highest first: write score or score:desc".into(),
+            });
+        }
         Ok(Sort {
             field: field.to_string(),
             descending,
@@ -269,6 +275,16 @@ mod tests {
         let docs = include_bytes!("../../tests/fixtures/facets.jsonl");
         crate::add_jsonl(&mut b, &docs[..], "facets.jsonl").unwrap();
         Index::open(b.to_bytes().unwrap()).unwrap()
+    }
+
+    /// `score:asc` is refused rather than answered in the order by score, highest first.
+    #[test]
+    fn sort_by_score_is_descending_only() {
+        assert!(Sort::parse("score").unwrap().descending);
+        assert!(Sort::parse("score:desc").unwrap().descending);
+        let e = Sort::parse("score:asc").unwrap_err();
+        assert_eq!(e.code(), "InvalidOption", "{e}");
+        assert!(!Sort::parse("year").unwrap().descending);
     }
 
     /// A facets option repeating a name is counted, fetched and shown once: the work of one
