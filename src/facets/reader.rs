@@ -283,7 +283,8 @@ impl<'a> Facets<'a> {
                         return Err(Error::corrupt("facets: more values than bytes"));
                     }
                     let tables = r.len_prefix().and_then(|l| r.bytes(l))?;
-                    if tables.len() != (count + 1 + blocks) * 4 {
+                    let want = count.checked_add(1 + blocks).and_then(|n| n.checked_mul(4));
+                    if want != Some(tables.len()) {
                         return Err(Error::corrupt("facets: offset tables of the wrong size"));
                     }
                     let (set_offsets, col_offsets) = tables.split_at((count + 1) * 4);
@@ -479,4 +480,32 @@ fn coalesce(ranges: impl Iterator<Item = std::ops::Range<u64>>) -> Vec<std::ops:
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::codec::put_varint;
+
+    /// A hostile split index whose value count and external blob length are huge: the offset
+    /// tables' size is computed without overflowing, and the section is refused.
+    #[test]
+    fn huge_value_count_is_refused_without_overflow() {
+        let fst_bytes = fst::MapBuilder::memory().into_inner().unwrap();
+        let count = 1u64 << 62;
+        let blocks = 1 + 1; // one document: one column block, plus the end offset
+        let mut b = Vec::new();
+        for v in [1, 0, KIND_FACET, count, fst_bytes.len() as u64] {
+            put_varint(&mut b, v);
+        }
+        b.extend(&fst_bytes);
+        for v in [0, count + 10, 0, 0, (1 + blocks) * 4] {
+            put_varint(&mut b, v); // sets start, len; column start, len; tables' length
+        }
+        b.extend(vec![0u8; (1 + blocks as usize) * 4]);
+        for check in [false, true] {
+            let e = Facets::open(&b, 1, 1, check, true).err().expect("refused");
+            assert_eq!(e.code(), "Corrupt", "{e}");
+        }
+    }
 }
