@@ -308,6 +308,18 @@ impl<'a> Facets<'a> {
                     if values.len() != count {
                         return Err(Error::corrupt("facets: value count differs"));
                     }
+                    if check {
+                        // Ordinals index the offset table and name values by position: each
+                        // value's is its rank in byte order.
+                        let mut s = values.stream();
+                        let mut rank = 0u64;
+                        while let Some((_, o)) = s.next() {
+                            if o != rank {
+                                return Err(Error::corrupt("facets: value ordinals out of order"));
+                            }
+                            rank += 1;
+                        }
+                    }
                     facets.push(FacetField {
                         field,
                         values,
@@ -507,5 +519,44 @@ mod tests {
             let e = Facets::open(&b, 1, 1, check, true).err().expect("refused");
             assert_eq!(e.code(), "Corrupt", "{e}");
         }
+    }
+
+    /// A value dictionary must map its values to their ordinals (0, 1, … in byte order): a
+    /// hostile one mapping a value past the offset table is refused when the section is
+    /// checked, not indexed out of bounds by a filter naming that value.
+    #[test]
+    fn value_ordinals_past_the_table_are_refused() {
+        let field = |ordinal: u64| {
+            let mut m = fst::MapBuilder::memory();
+            m.insert("a", ordinal).unwrap();
+            let fst_bytes = m.into_inner().unwrap();
+            let mut b = Vec::new();
+            for v in [1, 0, KIND_FACET, 1, fst_bytes.len() as u64] {
+                put_varint(&mut b, v);
+            }
+            b.extend(&fst_bytes);
+            // Sets: one empty delta set; column: one document without values.
+            for blob in [&[0u8, 0][..], &[0u8][..]] {
+                put_varint(&mut b, blob.len() as u64);
+                b.extend(blob);
+            }
+            put_varint(&mut b, 16);
+            for o in [0u32, 2, 0, 1] {
+                b.extend(o.to_le_bytes());
+            }
+            b
+        };
+        let good = field(0);
+        let f = Facets::open(&good, 1, 1, true, false).unwrap();
+        let fetch = |_| unreachable!("inline");
+        assert_eq!(
+            f.field(0).unwrap().docs(0, 1, &fetch).unwrap(),
+            Vec::<u32>::new()
+        );
+        let bad = field(5);
+        let e = Facets::open(&bad, 1, 1, true, false)
+            .err()
+            .expect("refused");
+        assert_eq!(e.code(), "Corrupt", "{e}");
     }
 }
