@@ -213,8 +213,16 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
         let mut filters = Vec::new();
         let mut has_text = false;
         let facets = self.index.facets().ok().flatten();
+        // The query's filters together (an `AND` of them) within one filter's node budget: a
+        // clause past it is dropped, and the answer marked truncated, not refused.
+        let mut filter_nodes = 1;
         for clause in parse(&query[..cut], prefix && cut == query.len()).clauses {
             if let Some(f) = facets.as_ref().and_then(|f| self.facet_clause(f, &clause)) {
+                if filter_nodes + f.nodes() > crate::facets::MAX_FILTER_NODES {
+                    truncated = true;
+                    continue;
+                }
+                filter_nodes += f.nodes();
                 filters.push(f);
                 // A facet field that is also indexed (`tags`) still scores its words; one
                 // that is not is only a filter.

@@ -97,15 +97,23 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
         self.state.borrow().facet_counts.clone()
     }
 
-    /// The documents the query's and the options' filters accept (`None`: no filter).
+    /// The documents the query's and the options' filters accept (`None`: no filter). Each is
+    /// evaluated within its own node budget, and the two intersected.
     pub(super) fn filter_docs(&self, prepared: &Prepared) -> Result<Option<Vec<u32>>> {
-        let Some(filter) = self.filter_of(prepared) else {
+        let filters = self.filters_of(prepared);
+        if filters.is_empty() {
             return Ok(None);
-        };
+        }
         let facets = self.index.facets()?.ok_or_else(no_facets)?;
-        facets
-            .eval(&filter, self.index.schema(), &|r| self.facet_bytes(r))
-            .map(Some)
+        let mut acc: Option<Vec<u32>> = None;
+        for f in &filters {
+            let docs = facets.eval(f, self.index.schema(), &|r| self.facet_bytes(r))?;
+            acc = Some(match acc {
+                None => docs,
+                Some(a) => crate::facets::intersect(&a, &docs),
+            });
+        }
+        Ok(acc)
     }
 
     /// Bytes of a split index's facet data (in the store pack, after the stored chunks).
@@ -113,25 +121,27 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
         Ok(self.src.read(DataFile::Store, range)?.into_owned())
     }
 
-    /// The filters of `prepared` and of the options, together.
-    fn filter_of(&self, prepared: &Prepared) -> Option<Filter> {
+    /// The filters of `prepared` and of the options (none, one or both).
+    fn filters_of(&self, prepared: &Prepared) -> Vec<Filter> {
         let refine = &self.state.borrow().refine;
-        match (&prepared.filter, &refine.filter) {
-            (None, None) => None,
-            (Some(f), None) | (None, Some(f)) => Some(f.clone()),
-            (Some(a), Some(b)) => Some(Filter::All(vec![a.clone(), b.clone()])),
-        }
+        prepared
+            .filter
+            .iter()
+            .chain(&refine.filter)
+            .cloned()
+            .collect()
     }
 
     /// The ranges that filtering `prepared` reads (the value sets of a split index's facet
     /// data; none for a single file).
     pub fn filter_needs(&self, prepared: &Prepared) -> Result<Vec<(DataFile, Range<u64>)>> {
-        let (Some(filter), Some(facets)) = (self.filter_of(prepared), self.index.facets()?) else {
+        let filters = self.filters_of(prepared);
+        let Some(facets) = self.index.facets()?.filter(|_| !filters.is_empty()) else {
             return Ok(Vec::new());
         };
-        Ok(facets
-            .filter_needs(&filter, self.index.schema())
-            .into_iter()
+        Ok(filters
+            .iter()
+            .flat_map(|f| facets.filter_needs(f, self.index.schema()))
             .map(|r| (DataFile::Store, r))
             .collect())
     }
@@ -285,6 +295,51 @@ mod tests {
         let e = Sort::parse("score:asc").unwrap_err();
         assert_eq!(e.code(), "InvalidOption", "{e}");
         assert!(!Sort::parse("year").unwrap().descending);
+    }
+
+    /// Filters written in a query are kept within one filter's node budget (a clause past it is
+    /// dropped and the answer marked truncated, not refused), and the options' filter has a
+    /// budget of its own.
+    #[test]
+    fn query_filters_past_the_node_budget_degrade() {
+        use crate::facets::{Filter, MAX_FILTER_NODES};
+        let index = fixture();
+        let opts = SearchOptions::default();
+        let items: Vec<String> = (0..300).map(|i| format!("tags:v{i}")).collect();
+        let many = items.join(" OR ");
+        assert!(many.len() < crate::search::SearchLimits::default().max_query_bytes);
+        let r = Searcher::new(&index).search(&many, &opts).unwrap();
+        assert!(r.truncated);
+        // One clause within the budget still filters; the one past it is dropped.
+        let q = format!("web tags:devel::web ({})", items.join(" OR "));
+        let r = Searcher::new(&index).search(&q, &opts).unwrap();
+        let want = Searcher::new(&index)
+            .search("web tags:devel::web", &opts)
+            .unwrap();
+        assert!(r.truncated && want.total > 0);
+        assert_eq!((r.total, &r.hits), (want.total, &want.hits));
+        // A query filter beside an options filter of nearly the whole budget.
+        let big = Filter::Any(
+            (0..MAX_FILTER_NODES - 2)
+                .map(|i| Filter::Is {
+                    field: "tags".into(),
+                    value: format!("v{i}"),
+                })
+                .chain([Filter::Is {
+                    field: "tags".into(),
+                    value: "devel::web".into(),
+                }])
+                .collect(),
+        );
+        let refine = Refine {
+            filter: Some(big),
+            ..Refine::default()
+        };
+        let r = Searcher::new(&index)
+            .with_refine(refine)
+            .search("web tags:devel::web", &opts)
+            .unwrap();
+        assert_eq!((r.total, &r.hits), (want.total, &want.hits));
     }
 
     /// A facets option repeating a name is counted, fetched and shown once: the work of one
