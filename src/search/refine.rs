@@ -265,6 +265,17 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
     }
 }
 
+/// The page at `offset` of `top` (the hits in order, at least the first `offset` + `limit`):
+/// empty past [`MAX_OFFSET`], as the search skips no more.
+pub(super) fn page(mut top: Vec<(u32, f32)>, offset: usize, limit: usize) -> Vec<(u32, f32)> {
+    if offset > MAX_OFFSET {
+        return Vec::new();
+    }
+    top.drain(..offset.min(top.len()));
+    top.truncate(limit);
+    top
+}
+
 fn no_facets() -> Error {
     Error::InvalidOption {
         message: "this index has no facet or sortable fields (an index of format 4 or older, or a \
@@ -340,6 +351,19 @@ mod tests {
             .search("web tags:devel::web", &opts)
             .unwrap();
         assert_eq!((r.total, &r.hits), (want.total, &want.hits));
+    }
+
+    /// A page past [`MAX_OFFSET`] is empty (it was the page at `MAX_OFFSET`: `--offset 150000`
+    /// answered hits 100,001 to 100,010 under ranks 150,001 to 150,010).
+    #[test]
+    fn pages_past_the_most_skipped_are_empty() {
+        let top: Vec<(u32, f32)> = (0..MAX_OFFSET as u32 + 20).map(|d| (d, 1.0)).collect();
+        let ids = |v: Vec<(u32, f32)>| v.into_iter().map(|t| t.0).collect::<Vec<_>>();
+        assert_eq!(ids(page(top.clone(), 3, 2)), [3, 4]);
+        let last = MAX_OFFSET as u32;
+        assert_eq!(ids(page(top.clone(), MAX_OFFSET, 2)), [last, last + 1]);
+        assert!(page(top.clone(), MAX_OFFSET + 5, 2).is_empty());
+        assert!(page(top, usize::MAX, 2).is_empty());
     }
 
     /// A facets option repeating a name is counted, fetched and shown once: the work of one
