@@ -293,10 +293,9 @@ pub struct PageStore {
     cache: PageCache<PageKey>,
     stats: LoadStats,
     failed: HashMap<String, u16>,
-    /// Pages a missed page brings along, by data file: 1 at first, times [`READ_AHEAD_GROWTH`]
-    /// for each round that misses pages of the file, up to [`MAX_READ_AHEAD_PAGES`] and an
-    /// eighth of the cache's pages (a cold query reads only what it needs; a store that keeps
-    /// missing reads in bigger aligned blocks).
+    /// Pages a missed page brings along, by file: 1, times 4 per round that misses the file, up
+    /// to [`MAX_READ_AHEAD_PAGES`] and an eighth of the cache's pages (a cold query reads only
+    /// what it needs; a store that keeps missing reads in bigger aligned blocks).
     read_ahead: [u32; FILES],
     last: Wire,
 }
@@ -386,15 +385,13 @@ impl PageStore {
             missing.sort_unstable();
             missing.dedup();
         }
-        // A block is at most an eighth of the cache's pages: blocks read ahead must stay cached
-        // long enough to pay (a 64-page block in a 16-page cache only multiplied the bytes).
-        let charge = (ps + crate::cache::ENTRY_OVERHEAD as u64).max(1);
-        let cap = (self.cache.budget() as u64 / charge / 8).clamp(1, u32::MAX as u64) as u32;
+        // At most an eighth of the cache's pages: a block must stay cached long enough to pay.
+        let cap = (self.cache.budget() as u64 / (ps + ENTRY_OVERHEAD as u64) / 8).clamp(1, 64);
         for (f, m) in missed.iter().enumerate() {
             if *m {
                 self.read_ahead[f] = (self.read_ahead[f] * READ_AHEAD_GROWTH)
                     .min(MAX_READ_AHEAD_PAGES[f])
-                    .min(cap);
+                    .min(cap as u32);
             }
         }
     }
