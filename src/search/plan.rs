@@ -287,7 +287,7 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
         for item in items {
             out.push(item.clone());
             let key = analyzer.synonym_key(&item.text);
-            for w in synonyms.of(&key, |w| analyzer.synonym_key(w)) {
+            for w in synonyms.of(&key) {
                 out.push(Item {
                     field: item.field.clone(),
                     text: w.to_string(),
