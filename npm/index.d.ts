@@ -145,7 +145,9 @@ export interface SignalOptions {
  * - the index: `BadMagic` (not an edgekb index), `UnsupportedVersion`, `Truncated`, `Corrupt`,
  *   `ChecksumMismatch`, `NotLoaded` (a bug: please report it);
  * - budgets and input: `LimitExceeded`, `InvalidDocument`, `InvalidConfig`, `Unsupported`,
- *   `InvalidArgument` (a bad option or argument);
+ *   `InvalidArgument` (a bad option or argument: its type or range), `InvalidOption` (an option
+ *   the index cannot answer: a filter, facet or sort on a field that is not one, a malformed
+ *   filter);
  * - the network (split indexes and `open`): `HttpStatus`, `Network`, `Timeout`;
  * - files: `Io`.
  */
@@ -162,6 +164,7 @@ export type EdgekbErrorCode =
   | 'NotLoaded'
   | 'Io'
   | 'InvalidArgument'
+  | 'InvalidOption'
   | 'HttpStatus'
   | 'Network'
   | 'Timeout';

@@ -283,6 +283,11 @@ fn letter_runs(folded: &str) -> Vec<&str> {
     out
 }
 
+/// Most parts one identifier is indexed as (the first ones): a word of thousands of pieces
+/// (`aa.ab.ac.…`, one token of a hostile document) is not thousands of terms, each compared
+/// with the others.
+const MAX_IDENTIFIER_PARTS: usize = 32;
+
 /// The parts of an identifier (see [`AnalyzerConfig::identifier_parts`]), as slices of the word
 /// as written (before folding, so camel case shows): none for a word with no `.`, `:` or `_`
 /// between two characters and no camel case. Parts without a letter or of one character are
@@ -310,6 +315,9 @@ fn identifier_parts(word: &str) -> Vec<&str> {
         for p in parts {
             if p.len() != word.len() && keep(p) && !out.contains(&p) {
                 out.push(p);
+                if out.len() == MAX_IDENTIFIER_PARTS {
+                    return out;
+                }
             }
         }
     }
@@ -799,6 +807,20 @@ mod tests {
         let mut v = Vec::new();
         off.index_folded("termios.tcflow python3", |t| v.push(t.term.to_string()));
         assert_eq!(v, ["termios.tcflow", "python3", "python"]);
+    }
+
+    /// A word of many distinct pieces gives at most [`MAX_IDENTIFIER_PARTS`] parts, the first
+    /// ones (the dedup among them is quadratic in their number).
+    #[test]
+    fn identifier_parts_are_bounded() {
+        let pieces: Vec<String> = (0..5000).map(|i| format!("p{i:04}x")).collect();
+        let word = pieces.join(".");
+        let parts = identifier_parts(&word);
+        assert_eq!(parts.len(), MAX_IDENTIFIER_PARTS);
+        assert_eq!(parts[..3], ["p0000x", "p0001x", "p0002x"]);
+        let mut terms = 0;
+        Analyzer::default().index_folded(&word, |_| terms += 1);
+        assert!(terms <= 1 + MAX_IDENTIFIER_PARTS, "{terms} terms");
     }
 
     #[test]

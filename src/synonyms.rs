@@ -82,25 +82,33 @@ pub fn decode(bytes: &[u8]) -> Result<Vec<Vec<String>>> {
 #[derive(Clone, Debug, Default)]
 pub struct Synonyms {
     groups: Vec<Vec<String>>,
+    /// Each entry's folded form, as `groups` (computed once: a query compares, it does not
+    /// analyze the groups again).
+    keys: Vec<Vec<String>>,
     by_key: HashMap<String, Vec<usize>>,
 }
 
 impl Synonyms {
     /// Keys every entry of `groups` through `key`.
     pub fn new(groups: Vec<Vec<String>>, key: impl Fn(&str) -> String) -> Self {
+        let keys: Vec<Vec<String>> = groups
+            .iter()
+            .map(|g| g.iter().map(|w| key(w)).collect())
+            .collect();
         let mut by_key: HashMap<String, Vec<usize>> = HashMap::new();
-        for (i, g) in groups.iter().enumerate() {
-            for w in g {
-                let k = key(w);
-                if !k.is_empty() {
-                    let e = by_key.entry(k).or_default();
-                    if e.last() != Some(&i) {
-                        e.push(i);
-                    }
+        for (i, g) in keys.iter().enumerate() {
+            for k in g.iter().filter(|k| !k.is_empty()) {
+                let e = by_key.entry(k.clone()).or_default();
+                if e.last() != Some(&i) {
+                    e.push(i);
                 }
             }
         }
-        Synonyms { groups, by_key }
+        Synonyms {
+            groups,
+            keys,
+            by_key,
+        }
     }
 
     /// Whether there are none.
@@ -110,12 +118,15 @@ impl Synonyms {
 
     /// The other entries of the groups holding the text whose folded form is `key`, as written
     /// in the config, each once, at most [`MAX_GROUP_LEN`].
-    pub fn of(&self, key: &str, key_of: impl Fn(&str) -> String) -> Vec<&str> {
+    pub fn of(&self, key: &str) -> Vec<&str> {
         let mut out: Vec<&str> = Vec::new();
         for &g in self.by_key.get(key).into_iter().flatten() {
-            for w in &self.groups[g] {
-                if key_of(w) != key && !out.contains(&w.as_str()) && out.len() < MAX_GROUP_LEN {
+            for (w, k) in self.groups[g].iter().zip(&self.keys[g]) {
+                if k != key && !out.contains(&w.as_str()) {
                     out.push(w);
+                    if out.len() == MAX_GROUP_LEN {
+                        return out;
+                    }
                 }
             }
         }
@@ -138,11 +149,35 @@ mod tests {
         assert!(check(&[vec!["a".into(), " ".into()]]).is_err());
         assert!(decode(&[1, 1, 1, b'a']).is_err());
         let s = Synonyms::new(groups, |w| w.to_lowercase());
-        assert_eq!(s.of("kubernetes", |w| w.to_lowercase()), ["k8s"]);
+        assert_eq!(s.of("kubernetes"), ["k8s"]);
+        assert_eq!(s.of("js"), ["javascript", "ecmascript"]);
+        assert!(s.of("python").is_empty());
+    }
+
+    /// A word in every group of a hostile index: looking it up analyzes nothing (each entry
+    /// was keyed once, at open) and gives at most [`MAX_GROUP_LEN`] synonyms.
+    #[test]
+    fn lookups_compare_keys_computed_once() {
+        let groups: Vec<Vec<String>> = (0..MAX_GROUPS)
+            .map(|i| {
+                let mut g = vec!["k8s".to_string(), "K8S".to_string()];
+                g.extend((0..MAX_GROUP_LEN - 2).map(|j| format!("w{i}x{j}")));
+                g
+            })
+            .collect();
+        let calls = std::cell::Cell::new(0usize);
+        let s = Synonyms::new(groups, |w| {
+            calls.set(calls.get() + 1);
+            w.to_lowercase()
+        });
+        assert_eq!(calls.get(), MAX_GROUPS * MAX_GROUP_LEN);
+        let found = s.of("k8s");
+        assert_eq!(found.len(), MAX_GROUP_LEN);
+        assert_eq!(found[..2], ["w0x0", "w0x1"]);
         assert_eq!(
-            s.of("js", |w| w.to_lowercase()),
-            ["javascript", "ecmascript"]
+            calls.get(),
+            MAX_GROUPS * MAX_GROUP_LEN,
+            "of() analyzed nothing"
         );
-        assert!(s.of("python", |w| w.to_lowercase()).is_empty());
     }
 }

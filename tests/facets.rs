@@ -660,3 +660,81 @@ fn split_facets_are_fetched_by_the_ranges_a_query_needs() {
          matches {count_bytes} B"
     );
 }
+
+/// Filters written in a query are kept within one filter's node budget (256 nodes: a clause
+/// past it is dropped and the answer marked truncated, not refused), and the options' filter
+/// has a budget of its own.
+#[test]
+fn query_filters_past_the_node_budget_degrade() {
+    const MAX_FILTER_NODES: usize = 256;
+    let index = Index::open(build()).unwrap();
+    let opts = SearchOptions::default();
+    let items: Vec<String> = (0..300).map(|i| format!("tags:v{i}")).collect();
+    let many = items.join(" OR ");
+    assert!(many.len() < edgekb::SearchLimits::default().max_query_bytes);
+    let r = Searcher::new(&index).search(&many, &opts).unwrap();
+    assert!(r.truncated);
+    // One clause within the budget still filters; the one past it is dropped.
+    let q = format!("web tags:devel::web ({})", items.join(" OR "));
+    let r = Searcher::new(&index).search(&q, &opts).unwrap();
+    let want = Searcher::new(&index)
+        .search("web tags:devel::web", &opts)
+        .unwrap();
+    assert!(r.truncated && want.total > 0);
+    assert_eq!((r.total, &r.hits), (want.total, &want.hits));
+    // A query filter beside an options filter of nearly the whole budget.
+    let big = Filter::Any(
+        (0..MAX_FILTER_NODES - 2)
+            .map(|i| Filter::Is {
+                field: "tags".into(),
+                value: format!("v{i}"),
+            })
+            .chain([Filter::Is {
+                field: "tags".into(),
+                value: "devel::web".into(),
+            }])
+            .collect(),
+    );
+    let r = search_with(&index, "web tags:devel::web", Some(big));
+    assert_eq!((r.total, &r.hits), (want.total, &want.hits));
+    // One node more is past the options filter's own budget: refused.
+    let v: Vec<Filter> = (0..MAX_FILTER_NODES)
+        .map(|i| Filter::Is {
+            field: "tags".into(),
+            value: format!("v{i}"),
+        })
+        .collect();
+    let e = Searcher::new(&index)
+        .with_refine(Refine {
+            filter: Some(Filter::Any(v)),
+            ..Refine::default()
+        })
+        .search("web", &opts)
+        .unwrap_err();
+    assert_eq!(e.code(), "LimitExceeded", "{e}");
+}
+
+fn search_with(index: &Index<Vec<u8>>, q: &str, filter: Option<Filter>) -> SearchResults {
+    Searcher::new(index)
+        .with_refine(Refine {
+            filter,
+            ..Refine::default()
+        })
+        .search(q, &SearchOptions::default())
+        .unwrap()
+}
+
+/// A facets option repeating a name answers as the name once (counted once, not once per
+/// repetition).
+#[test]
+fn repeated_facet_names_answer_as_one() {
+    let index = Index::open(build()).unwrap();
+    let refine = |facets: Vec<String>| Refine {
+        facets,
+        ..Refine::default()
+    };
+    let once = search(&index, "web", refine(vec!["tags".into()]), 10);
+    let many = search(&index, "web", refine(vec!["tags".into(); 1000]), 10);
+    assert!(once.total > 1 && !once.facets["tags"].is_empty());
+    assert_eq!(once, many);
+}

@@ -933,4 +933,28 @@ fn hit_display_is_read_ahead_in_growing_blocks() {
         "{:?}",
         &loader.log[base..]
     );
+    // A small cache caps the read-ahead at an eighth of its pages (here 16 pages: blocks of
+    // 2, not 4, 16 and 64), so that blocks read ahead are not evicted by the next ones before they pay.
+    let budget = 16 * (4096 + edgekb::lazy::ENTRY_OVERHEAD);
+    let mut loader = loader_for(&split);
+    let mut lazy = LazyIndex::open(&mut loader, budget).unwrap();
+    let mut spans = Vec::new();
+    for k in 0..4 {
+        let i = k * n / 5 + 17;
+        let base = loader.log.len();
+        let r = lazy.search(&mut loader, &word(i), &opts).unwrap();
+        assert_eq!(r, Searcher::new(&index).search(&word(i), &opts).unwrap());
+        spans.extend(
+            loader.log[base..]
+                .iter()
+                .filter(|(name, _)| name.starts_with("display."))
+                .map(|(_, r)| r.as_ref().map_or(0, |r| r.end - r.start).div_ceil(page)),
+        );
+    }
+    // (A hit whose display record straddles two blocks reads both: at most 4 pages.)
+    assert_eq!(spans[0], 1, "{spans:?}");
+    assert!(
+        spans.len() == 4 && spans.iter().all(|&p| p <= 4),
+        "pages per display request: {spans:?}"
+    );
 }

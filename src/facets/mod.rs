@@ -158,6 +158,15 @@ impl Filter {
         }
     }
 
+    /// Its nodes (values, prefixes, `AND`, `OR`, `NOT`), as [`MAX_FILTER_NODES`] counts them.
+    pub(crate) fn nodes(&self) -> usize {
+        match self {
+            Filter::All(v) | Filter::Any(v) => 1 + v.iter().map(Filter::nodes).sum::<usize>(),
+            Filter::Not(g) => 1 + g.nodes(),
+            _ => 1,
+        }
+    }
+
     /// Nodes and depth, checked against [`MAX_FILTER_NODES`] and [`MAX_FILTER_DEPTH`].
     fn check_size(&self) -> Result<()> {
         fn walk(f: &Filter, depth: usize, nodes: &mut usize) -> Result<()> {

@@ -283,7 +283,8 @@ impl<'a> Facets<'a> {
                         return Err(Error::corrupt("facets: more values than bytes"));
                     }
                     let tables = r.len_prefix().and_then(|l| r.bytes(l))?;
-                    if tables.len() != (count + 1 + blocks) * 4 {
+                    let want = count.checked_add(1 + blocks).and_then(|n| n.checked_mul(4));
+                    if want != Some(tables.len()) {
                         return Err(Error::corrupt("facets: offset tables of the wrong size"));
                     }
                     let (set_offsets, col_offsets) = tables.split_at((count + 1) * 4);
@@ -306,6 +307,18 @@ impl<'a> Facets<'a> {
                         .map_err(|e| Error::corrupt(format!("facet values: {e}")))?;
                     if values.len() != count {
                         return Err(Error::corrupt("facets: value count differs"));
+                    }
+                    if check {
+                        // Ordinals index the offset table and name values by position: each
+                        // value's is its rank in byte order.
+                        let mut s = values.stream();
+                        let mut rank = 0u64;
+                        while let Some((_, o)) = s.next() {
+                            if o != rank {
+                                return Err(Error::corrupt("facets: value ordinals out of order"));
+                            }
+                            rank += 1;
+                        }
                     }
                     facets.push(FacetField {
                         field,
@@ -479,4 +492,71 @@ fn coalesce(ranges: impl Iterator<Item = std::ops::Range<u64>>) -> Vec<std::ops:
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::codec::put_varint;
+
+    /// A hostile split index whose value count and external blob length are huge: the offset
+    /// tables' size is computed without overflowing, and the section is refused.
+    #[test]
+    fn huge_value_count_is_refused_without_overflow() {
+        let fst_bytes = fst::MapBuilder::memory().into_inner().unwrap();
+        let count = 1u64 << 62;
+        let blocks = 1 + 1; // one document: one column block, plus the end offset
+        let mut b = Vec::new();
+        for v in [1, 0, KIND_FACET, count, fst_bytes.len() as u64] {
+            put_varint(&mut b, v);
+        }
+        b.extend(&fst_bytes);
+        for v in [0, count + 10, 0, 0, (1 + blocks) * 4] {
+            put_varint(&mut b, v); // sets start, len; column start, len; tables' length
+        }
+        b.extend(vec![0u8; (1 + blocks as usize) * 4]);
+        for check in [false, true] {
+            let e = Facets::open(&b, 1, 1, check, true).err().expect("refused");
+            assert_eq!(e.code(), "Corrupt", "{e}");
+        }
+    }
+
+    /// A value dictionary must map its values to their ordinals (0, 1, … in byte order): a
+    /// hostile one mapping a value past the offset table is refused when the section is
+    /// checked, not indexed out of bounds by a filter naming that value.
+    #[test]
+    fn value_ordinals_past_the_table_are_refused() {
+        let field = |ordinal: u64| {
+            let mut m = fst::MapBuilder::memory();
+            m.insert("a", ordinal).unwrap();
+            let fst_bytes = m.into_inner().unwrap();
+            let mut b = Vec::new();
+            for v in [1, 0, KIND_FACET, 1, fst_bytes.len() as u64] {
+                put_varint(&mut b, v);
+            }
+            b.extend(&fst_bytes);
+            // Sets: one empty delta set; column: one document without values.
+            for blob in [&[0u8, 0][..], &[0u8][..]] {
+                put_varint(&mut b, blob.len() as u64);
+                b.extend(blob);
+            }
+            put_varint(&mut b, 16);
+            for o in [0u32, 2, 0, 1] {
+                b.extend(o.to_le_bytes());
+            }
+            b
+        };
+        let good = field(0);
+        let f = Facets::open(&good, 1, 1, true, false).unwrap();
+        let fetch = |_| unreachable!("inline");
+        assert_eq!(
+            f.field(0).unwrap().docs(0, 1, &fetch).unwrap(),
+            Vec::<u32>::new()
+        );
+        let bad = field(5);
+        let e = Facets::open(&bad, 1, 1, true, false)
+            .err()
+            .expect("refused");
+        assert_eq!(e.code(), "Corrupt", "{e}");
+    }
 }

@@ -293,8 +293,8 @@ pub struct PageStore {
     cache: PageCache<PageKey>,
     stats: LoadStats,
     failed: HashMap<String, u16>,
-    /// Pages a missed page brings along, by data file: 1 at first, doubled by each round
-    /// that misses pages of the file, up to [`MAX_READ_AHEAD_PAGES`] (a cold query reads only
+    /// Pages a missed page brings along, by file: 1, times 4 per round that misses the file, up
+    /// to [`MAX_READ_AHEAD_PAGES`] and an eighth of the cache's pages (a cold query reads only
     /// what it needs; a store that keeps missing reads in bigger aligned blocks).
     read_ahead: [u32; FILES],
     last: Wire,
@@ -385,10 +385,13 @@ impl PageStore {
             missing.sort_unstable();
             missing.dedup();
         }
+        // At most an eighth of the cache's pages: a block must stay cached long enough to pay.
+        let cap = (self.cache.budget() as u64 / (ps + ENTRY_OVERHEAD as u64) / 8).clamp(1, 64);
         for (f, m) in missed.iter().enumerate() {
             if *m {
-                self.read_ahead[f] =
-                    (self.read_ahead[f] * READ_AHEAD_GROWTH).min(MAX_READ_AHEAD_PAGES[f]);
+                self.read_ahead[f] = (self.read_ahead[f] * READ_AHEAD_GROWTH)
+                    .min(MAX_READ_AHEAD_PAGES[f])
+                    .min(cap as u32);
             }
         }
     }

@@ -424,9 +424,7 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
         if let Some((field, desc)) = by_field {
             self.sort_by_field(&mut top, field, desc)?;
         }
-        top.drain(..offset.min(top.len()));
-        top.truncate(limit);
-        Ok((total, top))
+        Ok((total, refine::page(top, refine.offset, limit)))
     }
 
     /// The ranges that showing `top` reads (hit-display chunks; none when the dictionary holds

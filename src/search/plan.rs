@@ -103,7 +103,7 @@ impl QueryState {
 
     /// Sets the filters, facets, sort and page (kept when the query text changes).
     pub(crate) fn set_refine(&mut self, refine: super::Refine) {
-        self.refine = refine;
+        self.refine = refine.normalized();
     }
 
     /// A fresh state: one per query (counted).
@@ -213,8 +213,16 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
         let mut filters = Vec::new();
         let mut has_text = false;
         let facets = self.index.facets().ok().flatten();
+        // The query's filters together (an `AND` of them) within one filter's node budget: a
+        // clause past it is dropped, and the answer marked truncated, not refused.
+        let mut filter_nodes = 1;
         for clause in parse(&query[..cut], prefix && cut == query.len()).clauses {
             if let Some(f) = facets.as_ref().and_then(|f| self.facet_clause(f, &clause)) {
+                if filter_nodes + f.nodes() > crate::facets::MAX_FILTER_NODES {
+                    truncated = true;
+                    continue;
+                }
+                filter_nodes += f.nodes();
                 filters.push(f);
                 // A facet field that is also indexed (`tags`) still scores its words; one
                 // that is not is only a filter.
@@ -279,7 +287,7 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
         for item in items {
             out.push(item.clone());
             let key = analyzer.synonym_key(&item.text);
-            for w in synonyms.of(&key, |w| analyzer.synonym_key(w)) {
+            for w in synonyms.of(&key) {
                 out.push(Item {
                     field: item.field.clone(),
                     text: w.to_string(),

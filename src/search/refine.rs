@@ -49,6 +49,12 @@ impl Sort {
                 message: "sort needs a field name (or score)".into(),
             });
         }
+        if field == "score" && !descending {
+            // The order by score is highest first only; an ascending one would be ignored.
+            return Err(Error::InvalidOption {
+                message: "sort by score is highest first: write score or score:desc".into(),
+            });
+        }
         Ok(Sort {
             field: field.to_string(),
             descending,
@@ -69,10 +75,20 @@ pub struct Refine {
     pub offset: usize,
 }
 
+impl Refine {
+    /// The same, with each facet field named once (a list repeating a name would count, fetch
+    /// and show that field once per repetition: work multiplied by an untrusted option).
+    pub(crate) fn normalized(mut self) -> Refine {
+        self.facets.sort_unstable();
+        self.facets.dedup();
+        self
+    }
+}
+
 impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
     /// Sets the filters, facets, sort and page of the next searches.
     pub fn with_refine(self, refine: Refine) -> Self {
-        self.state.borrow_mut().refine = refine;
+        self.state.borrow_mut().set_refine(refine);
         self
     }
 
@@ -81,15 +97,23 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
         self.state.borrow().facet_counts.clone()
     }
 
-    /// The documents the query's and the options' filters accept (`None`: no filter).
+    /// The documents the query's and the options' filters accept (`None`: no filter). Each is
+    /// evaluated within its own node budget, and the two intersected.
     pub(super) fn filter_docs(&self, prepared: &Prepared) -> Result<Option<Vec<u32>>> {
-        let Some(filter) = self.filter_of(prepared) else {
+        let filters = self.filters_of(prepared);
+        if filters.is_empty() {
             return Ok(None);
-        };
+        }
         let facets = self.index.facets()?.ok_or_else(no_facets)?;
-        facets
-            .eval(&filter, self.index.schema(), &|r| self.facet_bytes(r))
-            .map(Some)
+        let mut acc: Option<Vec<u32>> = None;
+        for f in &filters {
+            let docs = facets.eval(f, self.index.schema(), &|r| self.facet_bytes(r))?;
+            acc = Some(match acc {
+                None => docs,
+                Some(a) => crate::facets::intersect(&a, &docs),
+            });
+        }
+        Ok(acc)
     }
 
     /// Bytes of a split index's facet data (in the store pack, after the stored chunks).
@@ -97,25 +121,27 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
         Ok(self.src.read(DataFile::Store, range)?.into_owned())
     }
 
-    /// The filters of `prepared` and of the options, together.
-    fn filter_of(&self, prepared: &Prepared) -> Option<Filter> {
+    /// The filters of `prepared` and of the options (none, one or both).
+    fn filters_of(&self, prepared: &Prepared) -> Vec<Filter> {
         let refine = &self.state.borrow().refine;
-        match (&prepared.filter, &refine.filter) {
-            (None, None) => None,
-            (Some(f), None) | (None, Some(f)) => Some(f.clone()),
-            (Some(a), Some(b)) => Some(Filter::All(vec![a.clone(), b.clone()])),
-        }
+        prepared
+            .filter
+            .iter()
+            .chain(&refine.filter)
+            .cloned()
+            .collect()
     }
 
     /// The ranges that filtering `prepared` reads (the value sets of a split index's facet
     /// data; none for a single file).
     pub fn filter_needs(&self, prepared: &Prepared) -> Result<Vec<(DataFile, Range<u64>)>> {
-        let (Some(filter), Some(facets)) = (self.filter_of(prepared), self.index.facets()?) else {
+        let filters = self.filters_of(prepared);
+        let Some(facets) = self.index.facets()?.filter(|_| !filters.is_empty()) else {
             return Ok(Vec::new());
         };
-        Ok(facets
-            .filter_needs(&filter, self.index.schema())
-            .into_iter()
+        Ok(filters
+            .iter()
+            .flat_map(|f| facets.filter_needs(f, self.index.schema()))
             .map(|r| (DataFile::Store, r))
             .collect())
     }
@@ -239,10 +265,62 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
     }
 }
 
+/// The page at `offset` of `top` (the hits in order, at least the first `offset` + `limit`):
+/// empty past [`MAX_OFFSET`], as the search skips no more.
+pub(super) fn page(mut top: Vec<(u32, f32)>, offset: usize, limit: usize) -> Vec<(u32, f32)> {
+    if offset > MAX_OFFSET {
+        return Vec::new();
+    }
+    top.drain(..offset.min(top.len()));
+    top.truncate(limit);
+    top
+}
+
 fn no_facets() -> Error {
     Error::InvalidOption {
         message: "this index has no facet or sortable fields (an index of format 4 or older, or a \
                   schema without facet = true): rebuild it with a schema that declares them"
             .into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `score:asc` is refused rather than answered in the order by score, highest first.
+    #[test]
+    fn sort_by_score_is_descending_only() {
+        assert!(Sort::parse("score").unwrap().descending);
+        assert!(Sort::parse("score:desc").unwrap().descending);
+        let e = Sort::parse("score:asc").unwrap_err();
+        assert_eq!(e.code(), "InvalidOption", "{e}");
+        assert!(!Sort::parse("year").unwrap().descending);
+    }
+
+    /// A page past [`MAX_OFFSET`] is empty (it was the page at `MAX_OFFSET`: `--offset 150000`
+    /// answered hits 100,001 to 100,010 under ranks 150,001 to 150,010).
+    #[test]
+    fn pages_past_the_most_skipped_are_empty() {
+        let top: Vec<(u32, f32)> = (0..MAX_OFFSET as u32 + 20).map(|d| (d, 1.0)).collect();
+        let ids = |v: Vec<(u32, f32)>| v.into_iter().map(|t| t.0).collect::<Vec<_>>();
+        assert_eq!(ids(page(top.clone(), 3, 2)), [3, 4]);
+        let last = MAX_OFFSET as u32;
+        assert_eq!(ids(page(top.clone(), MAX_OFFSET, 2)), [last, last + 1]);
+        assert!(page(top.clone(), MAX_OFFSET + 5, 2).is_empty());
+        assert!(page(top, usize::MAX, 2).is_empty());
+    }
+
+    /// A facets option repeating a name is counted, fetched and shown once: the refine a
+    /// search keeps (`Searcher::with_refine` and the lazy `Query::refine` both set it here)
+    /// names each field once. (tests/facets.rs checks the answers are the same.)
+    #[test]
+    fn repeated_facet_names_are_kept_once() {
+        let mut state = crate::search::QueryState::new();
+        state.set_refine(Refine {
+            facets: vec!["tags".into(), "year".into(), "tags".into(), "tags".into()],
+            ..Refine::default()
+        });
+        assert_eq!(state.refine.facets, ["tags", "year"]);
     }
 }

@@ -43,7 +43,6 @@ export interface Hit {
   /** Its values of the fields in the `facets` option. */
   facets?: Record<string, string[]>;
 }
-/** The answer to a query. */
 /** The answer to a query; `truncated` when it went over a budget and was answered without some of its parts. */
 export interface SearchResults {
   total: number; hits: Hit[]; truncated?: boolean;
@@ -73,7 +72,7 @@ export interface OpenOptions {
    */
   fetch?: (url: string, init: RequestInit) => Promise<Response>;
 }
-/** Counts of expensive steps in this thread (diagnostics; see `edgekb::counters`). */
+/** Counts of expensive steps in this thread (diagnostics; see `edgekb::counts`). */
 export interface EngineCounts {
   searchers: number; parses: number; partWalks: number; dictionaryWalks: number; sectionCrcs: number;
 }
