@@ -161,11 +161,14 @@ function renderFacets(res) {
   );
 }
 
+// The engine pages no further than this many hits in (its `offset` limit).
+const MAX_OFFSET = 100_000;
+
 function renderPages(res) {
-  const pages = Math.ceil((res?.total ?? 0) / LIMIT);
+  const pages = Math.min(Math.ceil((res?.total ?? 0) / LIMIT), Math.floor(MAX_OFFSET / LIMIT) + 1);
   pagesNav.hidden = pages <= 1;
   prevButton.disabled = offset === 0;
-  nextButton.disabled = offset + LIMIT >= (res?.total ?? 0);
+  nextButton.disabled = offset / LIMIT + 1 >= pages;
   pageLabel.textContent = pages > 1 ? `page ${offset / LIMIT + 1} of ${pages.toLocaleString('en')}` : '';
 }
 
