@@ -21,7 +21,7 @@ use edgekb::{Bm25, DataFile};
 use edgekb::{Document, IndexBuilder};
 use edgekb::{Error, Index, Refine, Schema, SearchOptions, SearchResults, Searcher, Sort};
 use io::{
-    add, check_out_kind, for_each_line, printable, read_queries, refuse_input_as_output, wire_json,
+    check_out_kind, for_each_line, printable, read_queries, refuse_input_as_output, wire_json,
     wire_summary,
 };
 use publish::io_error;
@@ -443,7 +443,7 @@ fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
                 let mut count = 0u64;
                 for (qid, text) in read_queries(&qpath)? {
                     let (res, wire) = engine.search_counted(&text, &opts, &refine)?;
-                    total = add(total, wire);
+                    total = total.add(&wire);
                     count += 1;
                     match format {
                         Format::Trec => {

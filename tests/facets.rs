@@ -19,6 +19,8 @@ use edgekb::{Refine, Sort};
 use proptest::prelude::*;
 use serde_json::{json, Value};
 
+mod common;
+
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
@@ -364,34 +366,7 @@ fn golden_facets_sort_and_pages_native_and_lazy() {
         std::fs::write(&path, serde_json::to_string_pretty(&got).unwrap() + "\n").unwrap();
     }
     let want: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
-    assert_same(&got, &want, "facets.json");
-}
-
-/// Scores to 1e-5 relative (written as f32), everything else exactly.
-fn assert_same(got: &Value, want: &Value, path: &str) {
-    match (got, want) {
-        (Value::Number(a), Value::Number(b)) if a.is_f64() || b.is_f64() => {
-            let (a, b) = (a.as_f64().unwrap(), b.as_f64().unwrap());
-            assert!(
-                (a - b).abs() <= 1e-5 * b.abs().max(1.0),
-                "{path}: {a} != {b}"
-            );
-        }
-        (Value::Array(a), Value::Array(b)) => {
-            assert_eq!(a.len(), b.len(), "{path}: lengths differ");
-            for (i, (x, y)) in a.iter().zip(b).enumerate() {
-                assert_same(x, y, &format!("{path}[{i}]"));
-            }
-        }
-        (Value::Object(a), Value::Object(b)) => {
-            let keys = |o: &serde_json::Map<String, Value>| o.keys().cloned().collect::<Vec<_>>();
-            assert_eq!(keys(a), keys(b), "{path}: keys differ");
-            for (k, x) in a {
-                assert_same(x, &b[k], &format!("{path}.{k}"));
-            }
-        }
-        _ => assert_eq!(got, want, "{path}"),
-    }
+    common::assert_same(&got, &want, "facets.json");
 }
 
 #[test]
@@ -582,7 +557,7 @@ fn golden_synonyms_native_and_lazy() {
         std::fs::write(&path, serde_json::to_string_pretty(&got).unwrap() + "\n").unwrap();
     }
     let want: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
-    assert_same(&got, &want, "synonyms.json");
+    common::assert_same(&got, &want, "synonyms.json");
 }
 
 /// On a split index, facet data is fetched by the ranges a query needs: a filter on one value

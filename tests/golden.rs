@@ -67,36 +67,6 @@ fn results_for(index: &Index<Vec<u8>>, queries: &[String]) -> Value {
     json!({ "format_version": index.version(), "cases": cases })
 }
 
-/// Scores are compared to 1e-5 relative (they are printed as f32); everything else exactly.
-fn assert_same(got: &Value, want: &Value, path: &str) {
-    match (got, want) {
-        (Value::Number(a), Value::Number(b)) if a.is_f64() || b.is_f64() => {
-            let (a, b) = (a.as_f64().unwrap(), b.as_f64().unwrap());
-            assert!(
-                (a - b).abs() <= 1e-5 * b.abs().max(1.0),
-                "{path}: {a} != {b}"
-            );
-        }
-        (Value::Array(a), Value::Array(b)) => {
-            assert_eq!(a.len(), b.len(), "{path}: length");
-            for (i, (x, y)) in a.iter().zip(b).enumerate() {
-                assert_same(x, y, &format!("{path}[{i}]"));
-            }
-        }
-        (Value::Object(a), Value::Object(b)) => {
-            let mut ka: Vec<_> = a.keys().collect();
-            let mut kb: Vec<_> = b.keys().collect();
-            ka.sort();
-            kb.sort();
-            assert_eq!(ka, kb, "{path}: keys");
-            for k in ka {
-                assert_same(&a[k], &b[k], &format!("{path}.{k}"));
-            }
-        }
-        _ => assert_eq!(got, want, "{path}"),
-    }
-}
-
 #[test]
 fn the_build_is_deterministic() {
     assert_eq!(build_fixture(), build_fixture());
@@ -112,7 +82,7 @@ fn golden_results_from_a_fresh_build() {
         std::fs::write(&path, serde_json::to_string_pretty(&got).unwrap() + "\n").unwrap();
     }
     let want: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
-    assert_same(&got, &want, "queries.json");
+    common::assert_same(&got, &want, "queries.json");
 }
 
 /// The committed index of the current format version: written when missing (or blessed), and
@@ -130,7 +100,7 @@ fn golden_index_of_this_format_version() {
         &std::fs::read_to_string(root().join("tests/golden/queries.json")).unwrap(),
     )
     .unwrap();
-    assert_same(&results_json(&index), &want, "compat");
+    common::assert_same(&results_json(&index), &want, "compat");
 }
 
 /// A format-5 file written before facet data and the title weight 4 default (the fixture as
@@ -150,7 +120,7 @@ fn golden_index_of_this_format_version_written_earlier() {
         .iter()
         .map(|c| c["query"].as_str().unwrap().to_string())
         .collect();
-    assert_same(&results_for(&index, &queries), &want, "v5-early");
+    common::assert_same(&results_for(&index, &queries), &want, "v5-early");
 }
 
 /// Every older format version still opens and answers its own golden queries.
@@ -176,7 +146,7 @@ fn golden_indexes_of_older_versions() {
             std::fs::write(dir.join("queries.json"), text).unwrap();
             continue;
         }
-        assert_same(&got, &want, &format!("v{v}"));
+        common::assert_same(&got, &want, &format!("v{v}"));
     }
 }
 
@@ -335,7 +305,7 @@ fn golden_index_with_many_blocks() {
         }
         let want: Value =
             serde_json::from_str(&std::fs::read_to_string(&want_path).unwrap()).unwrap();
-        assert_same(&got, &want, &format!("v{v} blocks"));
+        common::assert_same(&got, &want, &format!("v{v} blocks"));
     }
     assert!(pruned_somewhere, "no query skipped a block");
 }

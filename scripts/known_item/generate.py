@@ -43,6 +43,36 @@ def words(text):
     return re.findall(r"[a-z]+", t)
 
 
+def draw(docs, classes, rng, per_class, out):
+    """Draws up to per_class queries per class (name, make) over the documents in a random
+    order, skipping documents that give none and repeated query strings; writes
+    out/queries.jsonl and out/targets.tsv (query id, class, wanted document id)."""
+    queries, targets = [], []
+    for name, make in classes:
+        order = list(range(len(docs)))
+        rng.shuffle(order)
+        seen = set()
+        n = 0
+        for i in order:
+            if n == per_class:
+                break
+            q = make(i)
+            if q is None or q in seen:
+                continue
+            seen.add(q)
+            qid = f"{name}-{n:03d}"
+            queries.append({"id": qid, "text": q})
+            targets.append((qid, name, docs[i][0]))
+            n += 1
+    with open(os.path.join(out, "queries.jsonl"), "w") as f:
+        for q in queries:
+            f.write(json.dumps(q) + "\n")
+    with open(os.path.join(out, "targets.tsv"), "w") as f:
+        for t in targets:
+            f.write("\t".join(t) + "\n")
+    return queries, targets
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--docs", default="../shared/data/debian-packages.jsonl.gz")
@@ -148,29 +178,8 @@ def main():
                 return x + " " + y
         return None
 
-    queries, targets = [], []
-    for name, make in [("exact", exact), ("prefix", prefix), ("typo", typo), ("multi", multi)]:
-        order = list(range(len(docs)))
-        rng.shuffle(order)
-        seen = set()
-        n = 0
-        for i in order:
-            if n == a.per_class:
-                break
-            q = make(i)
-            if q is None or q in seen:
-                continue
-            seen.add(q)
-            qid = f"{name}-{n:03d}"
-            queries.append({"id": qid, "text": q})
-            targets.append((qid, name, docs[i][0]))
-            n += 1
-    with open(os.path.join(a.out, "queries.jsonl"), "w") as f:
-        for q in queries:
-            f.write(json.dumps(q) + "\n")
-    with open(os.path.join(a.out, "targets.tsv"), "w") as f:
-        for t in targets:
-            f.write("\t".join(t) + "\n")
+    queries, targets = draw(docs, [("exact", exact), ("prefix", prefix), ("typo", typo), ("multi", multi)],
+                            rng, a.per_class, a.out)
     print(f"{len(docs)} documents, {len(queries)} queries, seed {a.seed} -> {a.out}")
 
 

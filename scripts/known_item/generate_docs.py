@@ -35,6 +35,8 @@ import os
 import random
 import re
 
+from generate import draw  # the same drawing and files as the Debian sets
+
 # edgekb's English stop words (src/analysis.rs), as in generate.py.
 STOP = set(
     "a an and are as at be but by for from has have if in into is it its no not of on or such "
@@ -217,29 +219,8 @@ def main():
                 return t
         return None
 
-    queries, targets = [], []
-    for name, make in [("api", api), ("title", title), ("module", module), ("typo", typo)]:
-        order = list(range(len(docs)))
-        rng.shuffle(order)
-        seen = set()
-        n = 0
-        for i in order:
-            if n == a.per_class:
-                break
-            q = make(i)
-            if q is None or q in seen:
-                continue
-            seen.add(q)
-            qid = f"{name}-{n:03d}"
-            queries.append({"id": qid, "text": q})
-            targets.append((qid, name, docs[i][0]))
-            n += 1
-    with open(os.path.join(a.out, "queries.jsonl"), "w") as f:
-        for q in queries:
-            f.write(json.dumps(q) + "\n")
-    with open(os.path.join(a.out, "targets.tsv"), "w") as f:
-        for t in targets:
-            f.write("\t".join(t) + "\n")
+    queries, targets = draw(docs, [("api", api), ("title", title), ("module", module), ("typo", typo)],
+                            rng, a.per_class, a.out)
     counts = {c: sum(1 for t in targets if t[1] == c) for c in ("api", "title", "module", "typo")}
     print(f"{len(docs)} pages, {len(queries)} queries {counts}, seed {a.seed} -> {a.out}")
 

@@ -163,18 +163,6 @@ pub fn wire_json(w: &LoadStats) -> serde_json::Value {
     serde_json::json!({"requests": w.requests, "bytes": w.bytes_fetched, "roundTrips": w.round_trips})
 }
 
-/// Two counters added.
-pub fn add(a: LoadStats, b: LoadStats) -> LoadStats {
-    LoadStats {
-        requests: a.requests + b.requests,
-        bytes_fetched: a.bytes_fetched + b.bytes_fetched,
-        retries: a.retries + b.retries,
-        aborted: a.aborted + b.aborted,
-        rejected: a.rejected + b.rejected,
-        round_trips: a.round_trips + b.round_trips,
-    }
-}
-
 fn wire_line(what: &str, requests: f64, bytes: f64, rounds: f64) -> String {
     let n = |x: f64| match x.fract() == 0.0 {
         true => format!("{x}"),

@@ -1,4 +1,6 @@
 //! Shared by the integration tests (this is not a test itself).
+// Each test file that includes this module uses a part of it.
+#![allow(dead_code)]
 
 /// JSON Lines of `docs` generated documents (ids `{id_prefix}0`, `{id_prefix}1`, …) over
 /// `words`, skewed towards the first words (a word is picked by the square of a uniform draw),
@@ -41,4 +43,35 @@ pub fn skewed_jsonl(
         out.push('\n');
     }
     out
+}
+
+/// Scores are compared to 1e-5 relative (they are printed as f32); everything else exactly.
+pub fn assert_same(got: &serde_json::Value, want: &serde_json::Value, path: &str) {
+    use serde_json::Value;
+    match (got, want) {
+        (Value::Number(a), Value::Number(b)) if a.is_f64() || b.is_f64() => {
+            let (a, b) = (a.as_f64().unwrap(), b.as_f64().unwrap());
+            assert!(
+                (a - b).abs() <= 1e-5 * b.abs().max(1.0),
+                "{path}: {a} != {b}"
+            );
+        }
+        (Value::Array(a), Value::Array(b)) => {
+            assert_eq!(a.len(), b.len(), "{path}: length");
+            for (i, (x, y)) in a.iter().zip(b).enumerate() {
+                assert_same(x, y, &format!("{path}[{i}]"));
+            }
+        }
+        (Value::Object(a), Value::Object(b)) => {
+            let mut ka: Vec<_> = a.keys().collect();
+            let mut kb: Vec<_> = b.keys().collect();
+            ka.sort();
+            kb.sort();
+            assert_eq!(ka, kb, "{path}: keys");
+            for k in ka {
+                assert_same(&a[k], &b[k], &format!("{path}.{k}"));
+            }
+        }
+        _ => assert_eq!(got, want, "{path}"),
+    }
 }

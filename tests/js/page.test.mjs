@@ -32,6 +32,26 @@ test('prerequisites are built, and Chromium is installed', () => {
   checkPrerequisites([CHROMIUM, CLI]);
 });
 
+// The page and the wasm package in a temporary folder, with the split index of `jsonl` (built
+// with `args`) as its sample knowledge base, served on 127.0.0.1; and the reference: the same
+// documents built into one file and searched by the wasm engine in Node.
+async function servePage(name, jsonl, args = [], splitArgs = []) {
+  requirePkg();
+  requirePath(CLI);
+  const tmp = await tempDir(name);
+  await cp(join(ROOT, 'www'), tmp.dir, { recursive: true });
+  await copyPkg(join(tmp.dir, 'pkg'));
+  await buildSplit(jsonl, join(tmp.dir, 'kb', 'sample'), [...args, ...splitArgs]);
+  const server = await startServer({ root: tmp.dir });
+  const { KnowledgeBase } = await loadNode();
+  const { execFile } = await import('node:child_process');
+  const single = join(tmp.dir, 'single.ekb');
+  await new Promise((ok, fail) =>
+    execFile(CLI, ['build', jsonl, ...args, '--out', single, '--single'], (e, _o, err) => (e ? fail(new Error(err)) : ok())),
+  );
+  return { tmp, server, kbNode: KnowledgeBase.fromBytes(await readFile(single)) };
+}
+
 describe('the demo page: snippets, facet chips, pages, keyboard, offline', { timeout: 180_000 }, () => {
   let browser;
   let server;
@@ -40,22 +60,8 @@ describe('the demo page: snippets, facet chips, pages, keyboard, offline', { tim
 
   before(async () => {
     assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing`);
-    requirePkg();
-    requirePath(CLI);
-    tmp = await tempDir('page');
-    await cp(join(ROOT, 'www'), tmp.dir, { recursive: true });
-    await copyPkg(join(tmp.dir, 'pkg'));
-    await buildSplit(DOCS_JSONL, join(tmp.dir, 'kb', 'sample'), ['--resident-display-bytes', '0']);
-    server = await startServer({ root: tmp.dir });
+    ({ tmp, server, kbNode } = await servePage('page', DOCS_JSONL, [], ['--resident-display-bytes', '0']));
     browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
-    // The reference: the same split index searched by the wasm engine in Node.
-    const { KnowledgeBase } = await loadNode();
-    const { execFile } = await import('node:child_process');
-    const single = join(tmp.dir, 'single.ekb');
-    await new Promise((ok, fail) =>
-      execFile(CLI, ['build', DOCS_JSONL, '--out', single, '--single'], (e, _o, err) => (e ? fail(new Error(err)) : ok())),
-    );
-    kbNode = KnowledgeBase.fromBytes(await readFile(single));
   });
 
   after(async () => {
@@ -177,21 +183,8 @@ describe('the demo page: the Order menu on an index with sortable fields', { tim
   let kbNode;
 
   before(async () => {
-    requirePkg();
-    requirePath(CLI);
-    tmp = await tempDir('page-sort');
-    await cp(join(ROOT, 'www'), tmp.dir, { recursive: true });
-    await copyPkg(join(tmp.dir, 'pkg'));
-    await buildSplit(FACETS_JSONL, join(tmp.dir, 'kb', 'sample'), ['--config', FACETS_TOML]);
-    server = await startServer({ root: tmp.dir });
+    ({ tmp, server, kbNode } = await servePage('page-sort', FACETS_JSONL, ['--config', FACETS_TOML]));
     browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
-    const { KnowledgeBase } = await loadNode();
-    const { execFile } = await import('node:child_process');
-    const single = join(tmp.dir, 'single.ekb');
-    await new Promise((ok, fail) =>
-      execFile(CLI, ['build', FACETS_JSONL, '--config', FACETS_TOML, '--out', single, '--single'], (e, _o, err) => (e ? fail(new Error(err)) : ok())),
-    );
-    kbNode = KnowledgeBase.fromBytes(await readFile(single));
   });
 
   after(async () => {
