@@ -13,19 +13,11 @@ use std::io::BufRead;
 use std::sync::Arc;
 use std::time::Instant;
 
-use edgekb::lazy::{LazyIndex, Loader, Machine, MemoryLoader, PageStore, Query, Step, Version};
+use edgekb::lazy::{LazyIndex, MemoryLoader, PageStore, Query, Version};
+
+mod common;
 use edgekb::Refine;
 use edgekb::{Filter, SearchOptions, SearchResults};
-
-struct Rng(u64);
-impl Rng {
-    fn below(&mut self, n: usize) -> usize {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        (self.0 % n as u64) as usize
-    }
-}
 
 /// Runs one query; returns its answer, rounds, requests and bytes.
 fn run(
@@ -36,40 +28,17 @@ fn run(
     o: SearchOptions,
     refine: Refine,
 ) -> (SearchResults, u64, u64, u64) {
-    let (r0, b0) = (loader.requests, loader.bytes);
-    let mut query = Query::new(version.clone(), q, o).refine(refine);
-    let mut rounds = 0;
-    loop {
-        let needs = match query.step(store).unwrap() {
-            Step::Done(r) => return (r, rounds, loader.requests - r0, loader.bytes - b0),
-            Step::Fetch(needs) => needs,
-        };
-        rounds += 1;
-        let checker = query.checker();
-        for need in needs {
-            let bytes = loader.fetch(need.name(), need.range()).unwrap();
-            let checked = checker.check(&need, bytes).unwrap();
-            query.supply(store, &need, checked).unwrap();
-        }
-    }
-}
-
-fn pct(v: &mut [f64], p: f64) -> f64 {
-    v.sort_by(|a, b| a.total_cmp(b));
-    v[((v.len() - 1) as f64 * p).round() as usize]
+    common::run(
+        Query::new(version.clone(), q, o).refine(refine),
+        store,
+        loader,
+    )
 }
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let dir = std::path::Path::new(&args[1]);
-    let mut loader = MemoryLoader::default();
-    for e in std::fs::read_dir(dir).unwrap() {
-        let e = e.unwrap();
-        loader.files.insert(
-            e.file_name().to_string_lossy().into_owned(),
-            std::fs::read(e.path()).unwrap(),
-        );
-    }
+    let mut loader = common::load_dir(dir);
     let n: usize = args.get(3).map_or(300, |s| s.parse().unwrap());
     let docs: Vec<(String, Vec<String>)> =
         std::io::BufReader::new(std::fs::File::open(&args[2]).unwrap())
@@ -84,7 +53,7 @@ fn main() {
                 Some((v["title"].as_str()?.to_string(), tags))
             })
             .collect();
-    let mut rng = Rng(0x5eed_5eed_1234_5678);
+    let mut rng = common::Rng(0x5eed_5eed_1234_5678);
     let mut queries = Vec::new();
     while queries.len() < n {
         let (title, tags) = &docs[rng.below(docs.len())];
@@ -196,8 +165,8 @@ fn main() {
             warm[i][0] as f64 / nq,
             warm[i][1] as f64 / nq,
             warm[i][2] as f64 / nq,
-            pct(&mut lat[i], 0.5),
-            pct(&mut lat[i], 0.9),
+            common::pct(&mut lat[i], 0.5),
+            common::pct(&mut lat[i], 0.9),
         );
     }
 }

@@ -13,18 +13,10 @@ use std::time::Instant;
 
 use std::sync::Arc;
 
-use edgekb::lazy::{LazyIndex, Loader, Machine, MemoryLoader, PageStore, Query, Step, Version};
-use edgekb::{SearchOptions, SearchResults};
+use edgekb::lazy::{LazyIndex, MemoryLoader, PageStore, Query, Version};
 
-struct Rng(u64);
-impl Rng {
-    fn below(&mut self, n: usize) -> usize {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        (self.0 % n as u64) as usize
-    }
-}
+mod common;
+use edgekb::{SearchOptions, SearchResults};
 
 /// Runs one query; returns its answer, rounds, requests and bytes.
 fn run(
@@ -34,40 +26,13 @@ fn run(
     q: &str,
     o: SearchOptions,
 ) -> (SearchResults, u64, u64, u64) {
-    let (r0, b0) = (loader.requests, loader.bytes);
-    let mut query = Query::new(version.clone(), q, o);
-    let mut rounds = 0;
-    loop {
-        let needs = match query.step(store).unwrap() {
-            Step::Done(r) => return (r, rounds, loader.requests - r0, loader.bytes - b0),
-            Step::Fetch(needs) => needs,
-        };
-        rounds += 1;
-        let checker = query.checker();
-        for need in needs {
-            let bytes = loader.fetch(need.name(), need.range()).unwrap();
-            let checked = checker.check(&need, bytes).unwrap();
-            query.supply(store, &need, checked).unwrap();
-        }
-    }
-}
-
-fn pct(v: &mut [f64], p: f64) -> f64 {
-    v.sort_by(|a, b| a.total_cmp(b));
-    v[((v.len() - 1) as f64 * p).round() as usize]
+    common::run(Query::new(version.clone(), q, o), store, loader)
 }
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let dir = std::path::Path::new(&args[1]);
-    let mut loader = MemoryLoader::default();
-    for e in std::fs::read_dir(dir).unwrap() {
-        let e = e.unwrap();
-        loader.files.insert(
-            e.file_name().to_string_lossy().into_owned(),
-            std::fs::read(e.path()).unwrap(),
-        );
-    }
+    let mut loader = common::load_dir(dir);
     let n: usize = args.get(3).map_or(500, |s| s.parse().unwrap());
     let titles: Vec<String> = std::io::BufReader::new(std::fs::File::open(&args[2]).unwrap())
         .lines()
@@ -76,7 +41,7 @@ fn main() {
             v["title"].as_str().map(str::to_string)
         })
         .collect();
-    let mut rng = Rng(0x5eed_5eed_1234_5678);
+    let mut rng = common::Rng(0x5eed_5eed_1234_5678);
     let mut queries = Vec::new();
     while queries.len() < n {
         let words: Vec<String> = titles[rng.below(titles.len())]
@@ -162,9 +127,9 @@ fn main() {
         let v = &mut lat[i];
         println!(
             "latency all cached, {label}: p50 {:.3} ms, p90 {:.3} ms, p99 {:.3} ms",
-            pct(v, 0.5),
-            pct(v, 0.9),
-            pct(v, 0.99)
+            common::pct(v, 0.5),
+            common::pct(v, 0.9),
+            common::pct(v, 0.99)
         );
     }
 }

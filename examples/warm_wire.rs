@@ -11,7 +11,9 @@
 use std::collections::BTreeMap;
 use std::io::BufRead;
 
-use edgekb::lazy::{LazyIndex, MemoryLoader};
+use edgekb::lazy::LazyIndex;
+
+mod common;
 use edgekb::SearchOptions;
 
 fn main() {
@@ -40,14 +42,7 @@ fn main() {
         limit: flag("--limit").unwrap_or(10),
         ..Default::default()
     };
-    let mut loader = MemoryLoader::default();
-    for e in std::fs::read_dir(dir).unwrap() {
-        let e = e.unwrap();
-        loader.files.insert(
-            e.file_name().to_string_lossy().into_owned(),
-            std::fs::read(e.path()).unwrap(),
-        );
-    }
+    let mut loader = common::load_dir(dir);
     let queries: Vec<String> = std::io::BufReader::new(std::fs::File::open(qfile).unwrap())
         .lines()
         .filter_map(|l| {

@@ -1,0 +1,51 @@
+//! Shared by the examples that measure a split index held in memory (not an example itself).
+#![allow(dead_code)] // each example uses a part
+
+use std::path::Path;
+
+use edgekb::lazy::{drive, MemoryLoader, PageStore, Query, Retry};
+use edgekb::SearchResults;
+
+/// A small xorshift generator, seeded by the caller (the examples' draws are reproducible).
+pub struct Rng(pub u64);
+
+impl Rng {
+    /// A number below `n`.
+    pub fn below(&mut self, n: usize) -> usize {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        (self.0 % n as u64) as usize
+    }
+}
+
+/// Every file of a split index directory, in the counting in-memory loader.
+pub fn load_dir(dir: &Path) -> MemoryLoader {
+    let mut loader = MemoryLoader::default();
+    for e in std::fs::read_dir(dir).expect("a split index directory") {
+        let e = e.expect("a directory entry");
+        loader.files.insert(
+            e.file_name().to_string_lossy().into_owned(),
+            std::fs::read(e.path()).expect("a readable file"),
+        );
+    }
+    loader
+}
+
+/// The `p` quantile (0–1) of `v` (sorted in place).
+pub fn pct(v: &mut [f64], p: f64) -> f64 {
+    v.sort_by(|a, b| a.total_cmp(b));
+    v[((v.len() - 1) as f64 * p).round() as usize]
+}
+
+/// Runs one query through the native driver; returns its answer and what it cost on the wire
+/// (round trips, requests, bytes), as the core counts them for `--stats` and `kb.stats()`.
+pub fn run(
+    mut query: Query,
+    store: &mut PageStore,
+    loader: &mut MemoryLoader,
+) -> (SearchResults, u64, u64, u64) {
+    let results = drive(&mut query, store, loader, Retry::NONE).expect("the query runs");
+    let w = store.last();
+    (results, w.round_trips, w.requests, w.bytes)
+}
