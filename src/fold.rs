@@ -1,0 +1,361 @@
+//! How does a query fold without Unicode's normalization tables?
+//!
+//! The analyzer folds a word with NFKD, then case and diacritic folding, then NFC (see
+//! `analysis`). Those steps need the decomposition, combining-class and composition data of all
+//! of Unicode (64.6 KB gzip of the search `.wasm`). A query word can only find something if its
+//! folding reaches an indexed term, and the builder knows every character of those terms: it
+//! writes a [`FoldTable`] holding just the data such a query needs (the FOLD section of format
+//! 5, docs/FORMAT.md), and a search build with the `table-folding` feature folds queries with it.
+//!
+//! The table holds:
+//! - the NFKD decomposition of every character whose own fold is made only of characters of
+//!   the indexed terms (Hangul syllables are decomposed by rule, not listed);
+//! - the canonical combining class and the combining-mark property of every character that has
+//!   either (all of Unicode: a mark typed after any letter must fold as it does at build time);
+//! - the canonical compositions that lead to a character of the indexed terms (with Hangul by
+//!   rule).
+//!
+//! Where table folding and full folding may differ (checked by the property tests below and in
+//! `src/analysis.rs`): only where the full fold holds a character that occurs in no indexed
+//! term, so neither result is an indexed term.
+
+use crate::error::{Error, Result};
+
+/// What a query needs of Unicode's normalization data, for one index.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct FoldTable {
+    /// (character, its NFKD decomposition), by character.
+    decompositions: Vec<(char, Box<str>)>,
+    /// (first, last, canonical combining class, is a combining mark), disjoint, ascending.
+    classes: Vec<(u32, u32, u8, bool)>,
+    /// ((starter, next), composite), by pair.
+    compositions: Vec<((char, char), char)>,
+}
+
+const S_BASE: u32 = 0xAC00;
+const L_BASE: u32 = 0x1100;
+const V_BASE: u32 = 0x1161;
+const T_BASE: u32 = 0x11A7;
+const L_COUNT: u32 = 19;
+const V_COUNT: u32 = 21;
+const T_COUNT: u32 = 28;
+const N_COUNT: u32 = V_COUNT * T_COUNT;
+const S_COUNT: u32 = L_COUNT * N_COUNT;
+
+/// Longest decomposition kept (NFKD of one character is at most 18 characters).
+const MAX_DECOMPOSITION_BYTES: usize = 255;
+/// Most entries of each list a table may have (Unicode has ~0x110000 code points).
+const MAX_ENTRIES: usize = 0x11_0000;
+
+fn to_char(v: u32) -> Result<char> {
+    char::from_u32(v).ok_or_else(|| corrupt("a code point is not a character"))
+}
+
+fn corrupt(what: &str) -> Error {
+    Error::Corrupt {
+        what: format!("fold section: {what}"),
+    }
+}
+
+struct Reader<'a> {
+    bytes: &'a [u8],
+}
+
+impl Reader<'_> {
+    fn u32(&mut self) -> Result<u32> {
+        let (head, rest) = self
+            .bytes
+            .split_first_chunk::<4>()
+            .ok_or_else(|| corrupt("truncated"))?;
+        self.bytes = rest;
+        Ok(u32::from_le_bytes(*head))
+    }
+
+    fn u8(&mut self) -> Result<u8> {
+        let (&b, rest) = self
+            .bytes
+            .split_first()
+            .ok_or_else(|| corrupt("truncated"))?;
+        self.bytes = rest;
+        Ok(b)
+    }
+
+    fn count(&mut self, each: usize) -> Result<usize> {
+        let n = self.u32()? as usize;
+        if n > MAX_ENTRIES || n.saturating_mul(each) > self.bytes.len() {
+            return Err(corrupt("a count is larger than the section"));
+        }
+        Ok(n)
+    }
+}
+
+impl FoldTable {
+    /// No data: every character is its own decomposition, of class 0, no mark, composing with
+    /// nothing (but Hangul, by rule).
+    pub const EMPTY: FoldTable = FoldTable {
+        decompositions: Vec::new(),
+        classes: Vec::new(),
+        compositions: Vec::new(),
+    };
+
+    /// The table's bytes: three lists, each a u32 count then its entries (little-endian):
+    /// decompositions (u32 code point, u8 length, UTF-8), classes (u32 first, u32 last, u8
+    /// class, u8 flags with bit 0 = combining mark), compositions (u32 starter, u32 next, u32
+    /// composite).
+    pub fn encode(&self) -> Vec<u8> {
+        let mut out = Vec::new();
+        out.extend((self.decompositions.len() as u32).to_le_bytes());
+        for (c, d) in &self.decompositions {
+            out.extend((*c as u32).to_le_bytes());
+            out.push(d.len() as u8);
+            out.extend(d.as_bytes());
+        }
+        out.extend((self.classes.len() as u32).to_le_bytes());
+        for &(first, last, class, mark) in &self.classes {
+            out.extend(first.to_le_bytes());
+            out.extend(last.to_le_bytes());
+            out.push(class);
+            out.push(mark as u8);
+        }
+        out.extend((self.compositions.len() as u32).to_le_bytes());
+        for &((a, b), c) in &self.compositions {
+            for v in [a, b, c] {
+                out.extend((v as u32).to_le_bytes());
+            }
+        }
+        out
+    }
+
+    /// Reads what [`FoldTable::encode`] wrote; every list must be sorted and free of
+    /// duplicates, or the section is reported corrupt.
+    pub fn decode(bytes: &[u8]) -> Result<FoldTable> {
+        let mut r = Reader { bytes };
+        let n = r.count(5)?;
+        let mut decompositions = Vec::with_capacity(n);
+        for _ in 0..n {
+            let c = to_char(r.u32()?)?;
+            let len = r.u8()? as usize;
+            if len > r.bytes.len() {
+                return Err(corrupt("truncated"));
+            }
+            let (text, rest) = r.bytes.split_at(len);
+            r.bytes = rest;
+            let text = std::str::from_utf8(text).map_err(|_| corrupt("not UTF-8"))?;
+            decompositions.push((c, Box::from(text)));
+        }
+        let n = r.count(10)?;
+        let mut classes = Vec::with_capacity(n);
+        for _ in 0..n {
+            let (first, last) = (r.u32()?, r.u32()?);
+            let (class, flags) = (r.u8()?, r.u8()?);
+            if first > last || last > char::MAX as u32 || flags > 1 {
+                return Err(corrupt("a bad class range"));
+            }
+            classes.push((first, last, class, flags == 1));
+        }
+        let n = r.count(12)?;
+        let mut compositions = Vec::with_capacity(n);
+        for _ in 0..n {
+            let (a, b, c) = (to_char(r.u32()?)?, to_char(r.u32()?)?, to_char(r.u32()?)?);
+            compositions.push(((a, b), c));
+        }
+        if !r.bytes.is_empty() {
+            return Err(corrupt("bytes after the tables"));
+        }
+        let sorted = decompositions.windows(2).all(|w| w[0].0 < w[1].0)
+            && classes.windows(2).all(|w| w[0].1 < w[1].0)
+            && compositions.windows(2).all(|w| w[0].0 < w[1].0);
+        if !sorted {
+            return Err(corrupt("a list is not sorted"));
+        }
+        Ok(FoldTable {
+            decompositions,
+            classes,
+            compositions,
+        })
+    }
+
+    /// Its parts, from the builder (see `build`); sorted here.
+    fn from_parts(
+        mut decompositions: Vec<(char, Box<str>)>,
+        classes: Vec<(u32, u32, u8, bool)>,
+        mut compositions: Vec<((char, char), char)>,
+    ) -> FoldTable {
+        decompositions.sort_unstable_by_key(|e| e.0);
+        decompositions.dedup_by_key(|e| e.0);
+        compositions.sort_unstable_by_key(|e| e.0);
+        compositions.dedup_by_key(|e| e.0);
+        FoldTable {
+            decompositions,
+            classes,
+            compositions,
+        }
+    }
+
+    fn class_entry(&self, c: char) -> Option<&(u32, u32, u8, bool)> {
+        let v = c as u32;
+        let i = self.classes.partition_point(|e| e.1 < v);
+        self.classes.get(i).filter(|e| e.0 <= v)
+    }
+
+    /// The canonical combining class of `c` (0 when the table does not list it).
+    pub fn class(&self, c: char) -> u8 {
+        self.class_entry(c).map_or(0, |e| e.2)
+    }
+
+    /// Whether `c` is a combining mark (general category M).
+    pub fn is_mark(&self, c: char) -> bool {
+        self.class_entry(c).is_some_and(|e| e.3)
+    }
+
+    /// Appends the NFKD decomposition of `word` to `out` (canonically ordered).
+    pub fn decompose(&self, word: &str, out: &mut Vec<char>) {
+        let start = out.len();
+        for c in word.chars() {
+            let v = c as u32;
+            if (S_BASE..S_BASE + S_COUNT).contains(&v) {
+                let s = v - S_BASE;
+                let (l, vv, t) = (s / N_COUNT, (s % N_COUNT) / T_COUNT, s % T_COUNT);
+                out.extend(char::from_u32(L_BASE + l));
+                out.extend(char::from_u32(V_BASE + vv));
+                if t != 0 {
+                    out.extend(char::from_u32(T_BASE + t));
+                }
+                continue;
+            }
+            match self.decompositions.binary_search_by_key(&c, |e| e.0) {
+                Ok(i) => out.extend(self.decompositions[i].1.chars()),
+                Err(_) => out.push(c),
+            }
+        }
+        self.reorder(&mut out[start..]);
+    }
+
+    /// Canonical ordering: each run of characters of non-zero class, stably sorted by class.
+    fn reorder(&self, chars: &mut [char]) {
+        let mut i = 0;
+        while i < chars.len() {
+            if self.class(chars[i]) == 0 {
+                i += 1;
+                continue;
+            }
+            let mut j = i;
+            while j < chars.len() && self.class(chars[j]) != 0 {
+                j += 1;
+            }
+            chars[i..j].sort_by_key(|&c| self.class(c));
+            i = j;
+        }
+    }
+
+    fn compose_pair(&self, a: char, b: char) -> Option<char> {
+        let (av, bv) = (a as u32, b as u32);
+        if (L_BASE..L_BASE + L_COUNT).contains(&av) && (V_BASE..V_BASE + V_COUNT).contains(&bv) {
+            let s = S_BASE + ((av - L_BASE) * V_COUNT + (bv - V_BASE)) * T_COUNT;
+            return char::from_u32(s);
+        }
+        let lv = (S_BASE..S_BASE + S_COUNT).contains(&av) && (av - S_BASE) % T_COUNT == 0;
+        if lv && (T_BASE + 1..T_BASE + T_COUNT).contains(&bv) {
+            return char::from_u32(av + (bv - T_BASE));
+        }
+        self.compositions
+            .binary_search_by_key(&(a, b), |e| e.0)
+            .ok()
+            .map(|i| self.compositions[i].1)
+    }
+
+    /// NFC of `text`, which is already decomposed (as the analyzer's output is): canonical
+    /// ordering, then canonical composition.
+    pub fn compose(&self, text: &str) -> String {
+        let mut chars: Vec<char> = text.chars().collect();
+        self.reorder(&mut chars);
+        let mut out: Vec<char> = Vec::with_capacity(chars.len());
+        let mut starter: Option<usize> = None;
+        // Class of the last character kept after the starter (None: none since it).
+        let mut last: Option<u8> = None;
+        for c in chars {
+            let class = self.class(c);
+            if let Some(s) = starter {
+                let blocked = last.is_some_and(|l| l == 0 || l >= class);
+                if !blocked {
+                    if let Some(x) = self.compose_pair(out[s], c) {
+                        out[s] = x;
+                        continue;
+                    }
+                }
+            }
+            if class == 0 {
+                starter = Some(out.len());
+                last = None;
+            } else {
+                last = Some(class);
+            }
+            out.push(c);
+        }
+        out.into_iter().collect()
+    }
+
+    /// Number of (decompositions, class ranges, compositions).
+    #[cfg(test)]
+    pub fn lens(&self) -> (usize, usize, usize) {
+        (
+            self.decompositions.len(),
+            self.classes.len(),
+            self.compositions.len(),
+        )
+    }
+}
+
+/// The table for an index whose terms use the characters `term_chars` (sorted or not), from
+/// the full Unicode data: `fold_char` is the analyzer's full fold of a one-character word.
+pub(crate) fn build(term_chars: &[char], fold_char: impl Fn(char) -> String) -> FoldTable {
+    use unicode_normalization::char::{
+        canonical_combining_class, compose, decompose_canonical, decompose_compatible,
+        is_combining_mark,
+    };
+    let mut known: Vec<char> = term_chars.to_vec();
+    known.sort_unstable();
+    known.dedup();
+    let has = |c: char| known.binary_search(&c).is_ok();
+    let mut decompositions = Vec::new();
+    let mut classes: Vec<(u32, u32, u8, bool)> = Vec::new();
+    for v in 0..=char::MAX as u32 {
+        let Some(c) = char::from_u32(v) else { continue };
+        let (class, mark) = (canonical_combining_class(c), is_combining_mark(c));
+        if class != 0 || mark {
+            match classes.last_mut() {
+                Some(e) if e.1 + 1 == v && e.2 == class && e.3 == mark => e.1 = v,
+                _ => classes.push((v, v, class, mark)),
+            }
+        }
+        if (S_BASE..S_BASE + S_COUNT).contains(&v) || c.is_ascii() {
+            continue;
+        }
+        let mut d = String::new();
+        decompose_compatible(c, |x| d.push(x));
+        if d.chars().eq([c]) || d.len() > MAX_DECOMPOSITION_BYTES {
+            continue;
+        }
+        if fold_char(c).chars().all(has) {
+            decompositions.push((c, d.into_boxed_str()));
+        }
+    }
+    let mut compositions = Vec::new();
+    for &c in &known {
+        let mut parts = Vec::new();
+        decompose_canonical(c, |x| parts.push(x));
+        let Some((&first, rest)) = parts.split_first() else {
+            continue;
+        };
+        let mut acc = first;
+        for &next in rest {
+            if let Some(x) = compose(acc, next) {
+                if !(S_BASE..S_BASE + S_COUNT).contains(&(x as u32)) {
+                    compositions.push(((acc, next), x));
+                }
+                acc = x;
+            }
+        }
+    }
+    FoldTable::from_parts(decompositions, classes, compositions)
+}
