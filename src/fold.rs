@@ -62,15 +62,6 @@ struct Reader<'a> {
 }
 
 impl Reader<'_> {
-    fn u32(&mut self) -> Result<u32> {
-        let (head, rest) = self
-            .bytes
-            .split_first_chunk::<4>()
-            .ok_or_else(|| corrupt("truncated"))?;
-        self.bytes = rest;
-        Ok(u32::from_le_bytes(*head))
-    }
-
     fn u8(&mut self) -> Result<u8> {
         let (&b, rest) = self
             .bytes
@@ -80,8 +71,20 @@ impl Reader<'_> {
         Ok(b)
     }
 
+    fn varint(&mut self) -> Result<u32> {
+        let mut v: u64 = 0;
+        for shift in (0..35).step_by(7) {
+            let b = self.u8()?;
+            v |= u64::from(b & 0x7f) << shift;
+            if b & 0x80 == 0 {
+                return u32::try_from(v).map_err(|_| corrupt("a number is too large"));
+            }
+        }
+        Err(corrupt("a number is too long"))
+    }
+
     fn count(&mut self, each: usize) -> Result<usize> {
-        let n = self.u32()? as usize;
+        let n = self.varint()? as usize;
         if n > MAX_ENTRIES || n.saturating_mul(each) > self.bytes.len() {
             return Err(corrupt("a count is larger than the section"));
         }
@@ -98,30 +101,44 @@ impl FoldTable {
         compositions: Vec::new(),
     };
 
-    /// The table's bytes: three lists, each a u32 count then its entries (little-endian):
-    /// decompositions (u32 code point, u8 length, UTF-8), classes (u32 first, u32 last, u8
-    /// class, u8 flags with bit 0 = combining mark), compositions (u32 starter, u32 next, u32
-    /// composite).
+    /// The table's bytes: three lists, each a count then its entries, numbers as LEB128
+    /// varints: decompositions (code point minus the previous one, UTF-8 length, UTF-8),
+    /// classes (first minus the previous range's last, last minus first, class byte, flags
+    /// byte with bit 0 = combining mark), compositions (starter minus the previous starter,
+    /// next, composite).
     pub fn encode(&self) -> Vec<u8> {
+        fn varint(out: &mut Vec<u8>, mut v: u32) {
+            while v >= 0x80 {
+                out.push(v as u8 | 0x80);
+                v >>= 7;
+            }
+            out.push(v as u8);
+        }
         let mut out = Vec::new();
-        out.extend((self.decompositions.len() as u32).to_le_bytes());
+        varint(&mut out, self.decompositions.len() as u32);
+        let mut prev = 0;
         for (c, d) in &self.decompositions {
-            out.extend((*c as u32).to_le_bytes());
-            out.push(d.len() as u8);
+            varint(&mut out, *c as u32 - prev);
+            prev = *c as u32;
+            varint(&mut out, d.len() as u32);
             out.extend(d.as_bytes());
         }
-        out.extend((self.classes.len() as u32).to_le_bytes());
+        varint(&mut out, self.classes.len() as u32);
+        let mut prev = 0;
         for &(first, last, class, mark) in &self.classes {
-            out.extend(first.to_le_bytes());
-            out.extend(last.to_le_bytes());
+            varint(&mut out, first - prev);
+            varint(&mut out, last - first);
+            prev = last;
             out.push(class);
             out.push(mark as u8);
         }
-        out.extend((self.compositions.len() as u32).to_le_bytes());
+        varint(&mut out, self.compositions.len() as u32);
+        let mut prev = 0;
         for &((a, b), c) in &self.compositions {
-            for v in [a, b, c] {
-                out.extend((v as u32).to_le_bytes());
-            }
+            varint(&mut out, a as u32 - prev);
+            prev = a as u32;
+            varint(&mut out, b as u32);
+            varint(&mut out, c as u32);
         }
         out
     }
@@ -130,11 +147,13 @@ impl FoldTable {
     /// duplicates, or the section is reported corrupt.
     pub fn decode(bytes: &[u8]) -> Result<FoldTable> {
         let mut r = Reader { bytes };
-        let n = r.count(5)?;
+        let n = r.count(2)?;
         let mut decompositions = Vec::with_capacity(n);
+        let mut prev: u32 = 0;
         for _ in 0..n {
-            let c = to_char(r.u32()?)?;
-            let len = r.u8()? as usize;
+            prev = prev.saturating_add(r.varint()?);
+            let c = to_char(prev)?;
+            let len = r.varint()? as usize;
             if len > r.bytes.len() {
                 return Err(corrupt("truncated"));
             }
@@ -143,20 +162,25 @@ impl FoldTable {
             let text = std::str::from_utf8(text).map_err(|_| corrupt("not UTF-8"))?;
             decompositions.push((c, Box::from(text)));
         }
-        let n = r.count(10)?;
+        let n = r.count(4)?;
         let mut classes = Vec::with_capacity(n);
+        let mut prev: u32 = 0;
         for _ in 0..n {
-            let (first, last) = (r.u32()?, r.u32()?);
+            let first = prev.saturating_add(r.varint()?);
+            let last = first.saturating_add(r.varint()?);
+            prev = last;
             let (class, flags) = (r.u8()?, r.u8()?);
-            if first > last || last > char::MAX as u32 || flags > 1 {
+            if last > char::MAX as u32 || flags > 1 {
                 return Err(corrupt("a bad class range"));
             }
             classes.push((first, last, class, flags == 1));
         }
-        let n = r.count(12)?;
+        let n = r.count(3)?;
         let mut compositions = Vec::with_capacity(n);
+        let mut prev: u32 = 0;
         for _ in 0..n {
-            let (a, b, c) = (to_char(r.u32()?)?, to_char(r.u32()?)?, to_char(r.u32()?)?);
+            prev = prev.saturating_add(r.varint()?);
+            let (a, b, c) = (to_char(prev)?, to_char(r.varint()?)?, to_char(r.varint()?)?);
             compositions.push(((a, b), c));
         }
         if !r.bytes.is_empty() {
@@ -243,7 +267,14 @@ impl FoldTable {
             while j < chars.len() && self.class(chars[j]) != 0 {
                 j += 1;
             }
-            chars[i..j].sort_by_key(|&c| self.class(c));
+            // Insertion sort, stable: runs are a few marks long (and no sort code is linked).
+            for k in i + 1..j {
+                let mut m = k;
+                while m > i && self.class(chars[m - 1]) > self.class(chars[m]) {
+                    chars.swap(m - 1, m);
+                    m -= 1;
+                }
+            }
             i = j;
         }
     }
