@@ -1051,6 +1051,57 @@ mod fold_tests {
         assert!(FoldTable::decode(&[0xff, 0xff, 0xff, 0x7f]).is_err());
     }
 
+    /// The characters the built-in table folds toward: letters and digits of Latin, Greek and
+    /// Cyrillic that fold to themselves.
+    fn builtin_chars() -> Vec<char> {
+        (0..0x530u32)
+            .filter_map(char::from_u32)
+            .filter(|&c| {
+                let mut out = String::new();
+                full_fold(c.encode_utf8(&mut [0; 4]), &mut out);
+                c.is_alphanumeric() && out.chars().eq([c])
+            })
+            .collect()
+    }
+
+    /// `FoldTable::builtin` is what this Unicode data gives (`EDGEKB_BLESS=1` rewrites it), and
+    /// folds words of those scripts (accents composed or not, full-width, ligatures) as the
+    /// full data does.
+    #[test]
+    fn the_builtin_table_is_current_and_folds_alike() {
+        let chars = builtin_chars();
+        let mut table = table_for(&chars);
+        let kept = |c: char| {
+            let v = c as u32;
+            v < 0x2000 || (0xFB00..0xFB07).contains(&v) || (0xFF00..0xFFEF).contains(&v)
+        };
+        table.retain_decompositions(kept);
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/data/fold-builtin.bin");
+        if std::env::var_os("EDGEKB_BLESS").is_some() || !std::path::Path::new(path).exists() {
+            std::fs::write(path, table.encode()).unwrap();
+        }
+        assert_eq!(
+            crate::fold::BUILTIN,
+            table.encode(),
+            "rerun with EDGEKB_BLESS=1"
+        );
+        let builtin = FoldTable::builtin();
+        assert_eq!(builtin, table);
+        let words =
+            "Café CRÈME naïve Zürich Straße ÆSIR Ελληνικά ΆΈΉ Ёлка йод ＦＵＬＬＷＩＤＴＨ ﬁle \
+            Ǿ ǿ ṩ Ångström Þór Łódź Dvořák São Ağrı";
+        use unicode_normalization::UnicodeNormalization;
+        for w in words.split_whitespace() {
+            for form in [w.to_string(), w.nfd().collect(), w.to_uppercase()] {
+                check(&builtin, &chars, &form).unwrap();
+                let (mut a, mut b) = (String::new(), String::new());
+                full_fold(&form, &mut a);
+                fold_with_table(&builtin, &form, &mut b);
+                assert_eq!(a, b, "{form:?}");
+            }
+        }
+    }
+
     fn any_word(chars: Vec<char>) -> impl Strategy<Value = String> {
         let from_corpus = proptest::sample::select(chars);
         let marks = (0x300u32..0x370).prop_map(|v| char::from_u32(v).unwrap());

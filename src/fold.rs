@@ -42,6 +42,9 @@ const T_COUNT: u32 = 28;
 const N_COUNT: u32 = V_COUNT * T_COUNT;
 const S_COUNT: u32 = L_COUNT * N_COUNT;
 
+/// The bytes of [`FoldTable::builtin`].
+pub const BUILTIN: &[u8] = include_bytes!("../data/fold-builtin.bin");
+
 /// Longest decomposition kept (NFKD of one character is at most 18 characters).
 const MAX_DECOMPOSITION_BYTES: usize = 255;
 /// Most entries of each list a table may have (Unicode has ~0x110000 code points).
@@ -197,6 +200,22 @@ impl FoldTable {
             classes,
             compositions,
         })
+    }
+
+    /// The table used when an index has no FOLD section (formats 1 to 4, or version 5 files
+    /// written before it): the decompositions of Latin, Greek, Cyrillic, full-width and
+    /// ligature characters that fold to a letter or digit of those scripts, and every mark's
+    /// class. Generated from `unicode-normalization` by a test in `src/analysis.rs`
+    /// (`EDGEKB_BLESS=1` rewrites it), which also checks that it folds like the full data.
+    pub fn builtin() -> FoldTable {
+        // The committed bytes are checked by that test; an error here would be a bug.
+        FoldTable::decode(BUILTIN).unwrap_or_default()
+    }
+
+    /// Keeps the decompositions of the characters `keep` accepts.
+    #[cfg(test)]
+    pub fn retain_decompositions(&mut self, keep: impl Fn(char) -> bool) {
+        self.decompositions.retain(|e| keep(e.0));
     }
 
     /// Its parts, from the builder (see `build`); sorted here.

@@ -651,11 +651,10 @@ impl<D: AsRef<[u8]>> Index<D> {
 }
 
 /// The analyzer of an opened index. With the `table-folding` feature, it folds with the
-/// index's FOLD section; an index without one (formats 1 to 4, or written without it) gets an
-/// empty table, which folds ASCII, case and the expanded letters as before but leaves other
-/// non-ASCII characters undecomposed (docs/FORMAT.md says which queries that changes). Without
-/// the feature, the full Unicode data, as the builder folds. Either way a FOLD section is
-/// checked (CRC, then decoded) here, so a damaged one is an error at open.
+/// index's FOLD section, or for an index without one (formats 1 to 4, or written without it)
+/// with the built-in table for Latin, Greek and Cyrillic (docs/FORMAT.md says which queries
+/// that changes). Without the feature, the full Unicode data, as the builder folds. Either way
+/// a FOLD section is checked (CRC, then decoded) here, so a damaged one is an error at open.
 fn query_analyzer(
     config: crate::analysis::AnalyzerConfig,
     sections: &[crate::header::Section],
@@ -665,6 +664,7 @@ fn query_analyzer(
         .iter()
         .find(|s| s.kind == crate::header::SectionKind::Fold)
     {
+        None if cfg!(feature = "table-folding") => crate::fold::FoldTable::builtin(),
         None => crate::fold::FoldTable::default(),
         Some(s) => {
             let b = &bytes[s.range.clone()];
