@@ -24,8 +24,12 @@ use crate::error::{Error, Result};
 /// What a query needs of Unicode's normalization data, for one index.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct FoldTable {
-    /// (character, its NFKD decomposition), by character.
-    decompositions: Vec<(char, Box<str>)>,
+    /// The characters with a decomposition, ascending; the decomposition of `keys[i]` is
+    /// `text[ends[i - 1]..ends[i]]` (from 0 for the first). Three allocations, not one a
+    /// character: an open index holds this for as long as it lives.
+    keys: Vec<char>,
+    ends: Vec<u32>,
+    text: String,
     /// (first, last, canonical combining class, is a combining mark), disjoint, ascending.
     classes: Vec<(u32, u32, u8, bool)>,
     /// ((starter, next), composite), by pair.
@@ -99,7 +103,9 @@ impl FoldTable {
     /// No data: every character is its own decomposition, of class 0, no mark, composing with
     /// nothing (but Hangul, by rule).
     pub const EMPTY: FoldTable = FoldTable {
-        decompositions: Vec::new(),
+        keys: Vec::new(),
+        ends: Vec::new(),
+        text: String::new(),
         classes: Vec::new(),
         compositions: Vec::new(),
     };
@@ -118,11 +124,11 @@ impl FoldTable {
             out.push(v as u8);
         }
         let mut out = Vec::new();
-        varint(&mut out, self.decompositions.len() as u32);
+        varint(&mut out, self.keys.len() as u32);
         let mut prev = 0;
-        for (c, d) in &self.decompositions {
-            varint(&mut out, *c as u32 - prev);
-            prev = *c as u32;
+        for (c, d) in self.entries() {
+            varint(&mut out, c as u32 - prev);
+            prev = c as u32;
             varint(&mut out, d.len() as u32);
             out.extend(d.as_bytes());
         }
@@ -151,7 +157,9 @@ impl FoldTable {
     pub fn decode(bytes: &[u8]) -> Result<FoldTable> {
         let mut r = Reader { bytes };
         let n = r.count(2)?;
-        let mut decompositions = Vec::with_capacity(n);
+        let mut table = FoldTable::EMPTY;
+        table.keys.reserve_exact(n);
+        table.ends.reserve_exact(n);
         let mut prev: u32 = 0;
         for _ in 0..n {
             prev = prev.saturating_add(r.varint()?);
@@ -163,7 +171,7 @@ impl FoldTable {
             let (text, rest) = r.bytes.split_at(len);
             r.bytes = rest;
             let text = std::str::from_utf8(text).map_err(|_| corrupt("not UTF-8"))?;
-            decompositions.push((c, Box::from(text)));
+            table.push(c, text)?;
         }
         let n = r.count(4)?;
         let mut classes = Vec::with_capacity(n);
@@ -189,17 +197,33 @@ impl FoldTable {
         if !r.bytes.is_empty() {
             return Err(corrupt("bytes after the tables"));
         }
-        let sorted = decompositions.windows(2).all(|w| w[0].0 < w[1].0)
+        let sorted = table.keys.windows(2).all(|w| w[0] < w[1])
             && classes.windows(2).all(|w| w[0].1 < w[1].0)
             && compositions.windows(2).all(|w| w[0].0 < w[1].0);
         if !sorted {
             return Err(corrupt("a list is not sorted"));
         }
-        Ok(FoldTable {
-            decompositions,
-            classes,
-            compositions,
-        })
+        table.classes = classes;
+        table.compositions = compositions;
+        Ok(table)
+    }
+
+    fn push(&mut self, c: char, decomposition: &str) -> Result<()> {
+        self.keys.push(c);
+        self.text.push_str(decomposition);
+        let end = u32::try_from(self.text.len()).map_err(|_| corrupt("too long"))?;
+        self.ends.push(end);
+        Ok(())
+    }
+
+    /// (character, its NFKD decomposition), ascending.
+    fn entries(&self) -> impl Iterator<Item = (char, &str)> {
+        (0..self.keys.len()).map(|i| (self.keys[i], self.decomposition(i)))
+    }
+
+    fn decomposition(&self, i: usize) -> &str {
+        let start = if i == 0 { 0 } else { self.ends[i - 1] as usize };
+        self.text.get(start..self.ends[i] as usize).unwrap_or("")
     }
 
     /// The table used when an index has no FOLD section (formats 1 to 4, or version 5 files
@@ -215,7 +239,15 @@ impl FoldTable {
     /// Keeps the decompositions of the characters `keep` accepts.
     #[cfg(test)]
     pub fn retain_decompositions(&mut self, keep: impl Fn(char) -> bool) {
-        self.decompositions.retain(|e| keep(e.0));
+        let entries: Vec<(char, String)> = self
+            .entries()
+            .filter(|e| keep(e.0))
+            .map(|(c, d)| (c, d.to_string()))
+            .collect();
+        (self.keys, self.ends, self.text) = Default::default();
+        for (c, d) in entries {
+            let _ = self.push(c, &d);
+        }
     }
 
     /// Its parts, from the builder (see `build`); sorted here.
@@ -228,11 +260,13 @@ impl FoldTable {
         decompositions.dedup_by_key(|e| e.0);
         compositions.sort_unstable_by_key(|e| e.0);
         compositions.dedup_by_key(|e| e.0);
-        FoldTable {
-            decompositions,
-            classes,
-            compositions,
+        let mut table = FoldTable::EMPTY;
+        for (c, d) in &decompositions {
+            let _ = table.push(*c, d); // a few hundred KB at most: never past u32
         }
+        table.classes = classes;
+        table.compositions = compositions;
+        table
     }
 
     fn class_entry(&self, c: char) -> Option<&(u32, u32, u8, bool)> {
@@ -266,8 +300,8 @@ impl FoldTable {
                 }
                 continue;
             }
-            match self.decompositions.binary_search_by_key(&c, |e| e.0) {
-                Ok(i) => out.extend(self.decompositions[i].1.chars()),
+            match self.keys.binary_search(&c) {
+                Ok(i) => out.extend(self.decomposition(i).chars()),
                 Err(_) => out.push(c),
             }
         }
@@ -348,11 +382,7 @@ impl FoldTable {
     /// Number of (decompositions, class ranges, compositions).
     #[cfg(test)]
     pub fn lens(&self) -> (usize, usize, usize) {
-        (
-            self.decompositions.len(),
-            self.classes.len(),
-            self.compositions.len(),
-        )
+        (self.keys.len(), self.classes.len(), self.compositions.len())
     }
 }
 
