@@ -1102,6 +1102,19 @@ mod fold_tests {
         }
     }
 
+    /// Indexes opened many times hold one decoded table while any of them lives.
+    #[test]
+    fn open_indexes_share_one_table() {
+        let bytes = table_for(&term_chars(SCRIPTS)).encode();
+        let a = crate::fold::shared(&bytes).unwrap();
+        let b = crate::fold::shared(&bytes).unwrap();
+        assert!(std::sync::Arc::ptr_eq(&a, &b));
+        let other = crate::fold::shared(crate::fold::BUILTIN).unwrap();
+        assert!(!std::sync::Arc::ptr_eq(&a, &other));
+        assert_eq!(*other, FoldTable::builtin());
+        assert!(crate::fold::shared(&bytes[..bytes.len() - 1]).is_err());
+    }
+
     fn any_word(chars: Vec<char>) -> impl Strategy<Value = String> {
         let from_corpus = proptest::sample::select(chars);
         let marks = (0x300u32..0x370).prop_map(|v| char::from_u32(v).unwrap());

@@ -226,11 +226,13 @@ impl FoldTable {
         self.text.get(start..self.ends[i] as usize).unwrap_or("")
     }
 
-    /// The table used when an index has no FOLD section (formats 1 to 4, or version 5 files
+    /// The table used when an index has no FOLD section (decoded from [`BUILTIN`] through
+    /// [`shared`]) (formats 1 to 4, or version 5 files
     /// written before it): the decompositions of Latin, Greek, Cyrillic, full-width and
     /// ligature characters that fold to a letter or digit of those scripts, and every mark's
     /// class. Generated from `unicode-normalization` by a test in `src/analysis.rs`
     /// (`EDGEKB_BLESS=1` rewrites it), which also checks that it folds like the full data.
+    #[cfg(test)]
     pub fn builtin() -> FoldTable {
         // The committed bytes are checked by that test; an error here would be a bug.
         FoldTable::decode(BUILTIN).unwrap_or_default()
@@ -438,4 +440,28 @@ pub(crate) fn build(term_chars: &[char], fold_char: impl Fn(char) -> String) -> 
         }
     }
     FoldTable::from_parts(decompositions, classes, compositions)
+}
+
+/// The decoded tables of the indexes open in this process, with their bytes: opening the same
+/// index (or indexes of one build) many times holds one table. An entry goes when its table's
+/// last user does (checked at each open, so the list stays as long as the live tables).
+#[allow(clippy::type_complexity)]
+static SHARED: std::sync::Mutex<Vec<(Box<[u8]>, std::sync::Weak<FoldTable>)>> =
+    std::sync::Mutex::new(Vec::new());
+
+/// The table of a FOLD section's `bytes`, decoded once while any index using it is open.
+pub(crate) fn shared(bytes: &[u8]) -> Result<std::sync::Arc<FoldTable>> {
+    // A panic while the lock was held cannot leave a half-written entry: take the list as is.
+    let mut cache = SHARED.lock().unwrap_or_else(|e| e.into_inner());
+    cache.retain(|(_, w)| w.strong_count() > 0);
+    if let Some(t) = cache
+        .iter()
+        .find(|(b, _)| **b == *bytes)
+        .and_then(|(_, w)| w.upgrade())
+    {
+        return Ok(t);
+    }
+    let table = std::sync::Arc::new(FoldTable::decode(bytes)?);
+    cache.push((bytes.into(), std::sync::Arc::downgrade(&table)));
+    Ok(table)
 }

@@ -664,11 +664,11 @@ fn query_analyzer(
         .iter()
         .find(|s| s.kind == crate::header::SectionKind::Fold)
     {
-        None if cfg!(feature = "table-folding") => crate::fold::FoldTable::builtin(),
-        None => crate::fold::FoldTable::default(),
+        None if cfg!(feature = "table-folding") => crate::fold::shared(crate::fold::BUILTIN)?,
+        None => Arc::default(),
         Some(s) => {
             let b = &bytes[s.range.clone()];
-            let found = crate::codec::crc32(b);
+            let found = crc32(b);
             if found != s.crc {
                 return Err(Error::ChecksumMismatch {
                     section: "fold",
@@ -676,14 +676,11 @@ fn query_analyzer(
                     found,
                 });
             }
-            crate::fold::FoldTable::decode(b)?
+            crate::fold::shared(b)?
         }
     };
     if cfg!(feature = "table-folding") {
-        Ok(crate::analysis::Analyzer::with_fold_table(
-            config,
-            std::sync::Arc::new(table),
-        ))
+        Ok(crate::analysis::Analyzer::with_fold_table(config, table))
     } else {
         Ok(crate::analysis::Analyzer::new(config))
     }
