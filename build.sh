@@ -153,7 +153,7 @@ cmd_build_wasm() {
   wasm_env "$level"
   log "wasm-pack build (--target web, mode $WASM_PACK_MODE, opt-level $level)"
   "${WASM_CARGO_ENV[@]}" wasm-pack --quiet build --release --target web --mode "$WASM_PACK_MODE" \
-      --out-dir pkg --out-name edgekb --no-opt -- --no-default-features --features binding
+      --out-dir pkg --out-name edgekb --no-opt -- --no-default-features --features binding,table-folding
   local wasm=pkg/edgekb_bg.wasm
   [ -x node_modules/.bin/wasm-opt ] || die "node_modules/.bin/wasm-opt is missing: run ./build.sh setup"
   wasm_opt "-O$level" "$wasm"

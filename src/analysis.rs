@@ -14,9 +14,11 @@
 
 use std::fmt;
 
-use unicode_normalization::char::is_combining_mark;
-use unicode_normalization::UnicodeNormalization;
+use std::sync::Arc;
+
 use unicode_segmentation::UnicodeSegmentation;
+
+use crate::fold::FoldTable;
 
 /// Longest term kept, in bytes; longer words are cut at a character boundary.
 pub const MAX_TERM_BYTES: usize = 64;
@@ -237,11 +239,20 @@ pub struct Token<'a> {
 pub struct Analyzer {
     config: AnalyzerConfig,
     stemmer: Option<rust_stemmers::Stemmer>,
+    /// Fold with all of Unicode's data (`full_fold`: a `table-folding` build sets it only in
+    /// the builder, so the data stays out of a search binary), else with `table`.
+    full: Option<fn(&str, &mut String)>,
+    /// An index's fold table (see `fold`); none: the empty table.
+    table: Option<Arc<FoldTable>>,
 }
 
 impl Clone for Analyzer {
     fn clone(&self) -> Self {
-        Analyzer::new(self.config)
+        Analyzer {
+            full: self.full,
+            table: self.table.clone(),
+            ..Analyzer::new(self.config)
+        }
     }
 }
 
@@ -359,11 +370,99 @@ pub fn is_cjk(c: char) -> bool {
         | 0x20000..=0x2FA1F) // CJK extensions B..
 }
 
+/// Case and diacritic folding of a decomposed word, into `out`: a combining mark on a Latin,
+/// Greek or Cyrillic letter is dropped, a few letters are expanded, the rest lower-cased.
+fn fold_decomposed(
+    chars: impl Iterator<Item = char>,
+    is_mark: impl Fn(char) -> bool,
+    out: &mut String,
+) {
+    let mut base_foldable = false;
+    for c in chars {
+        if is_mark(c) {
+            if base_foldable {
+                continue; // a diacritic on a Latin, Greek or Cyrillic letter
+            }
+            out.push(c);
+            continue;
+        }
+        base_foldable = (c as u32) < 0x0530;
+        match c {
+            'ß' | 'ẞ' => out.push_str("ss"),
+            'æ' | 'Æ' => out.push_str("ae"),
+            'œ' | 'Œ' => out.push_str("oe"),
+            'ø' | 'Ø' => out.push('o'),
+            'đ' | 'Đ' => out.push('d'),
+            'ł' | 'Ł' => out.push('l'),
+            'þ' | 'Þ' => out.push_str("th"),
+            'ı' => out.push('i'),
+            _ => {
+                if c.is_ascii() {
+                    out.push(c.to_ascii_lowercase());
+                } else {
+                    out.extend(c.to_lowercase());
+                }
+            }
+        }
+    }
+}
+
+/// The fold of a non-ASCII word with all of Unicode's data: NFKD, [`fold_decomposed`], then
+/// NFC to recompose what decomposition split apart and is not a diacritic (Hangul, Indic).
+/// Not cut to [`MAX_TERM_BYTES`].
+pub(crate) fn full_fold(word: &str, out: &mut String) {
+    use unicode_normalization::char::is_combining_mark;
+    use unicode_normalization::UnicodeNormalization;
+    out.clear();
+    fold_decomposed(word.nfkd(), is_combining_mark, out);
+    if !out.is_ascii() {
+        let composed: String = out.nfc().collect();
+        *out = composed;
+    }
+}
+
+/// [`full_fold`] with an index's fold table instead of Unicode's data.
+pub(crate) fn fold_with_table(table: &FoldTable, word: &str, out: &mut String) {
+    out.clear();
+    let mut chars = Vec::with_capacity(word.len());
+    table.decompose(word, &mut chars);
+    fold_decomposed(chars.into_iter(), |c| table.is_mark(c), out);
+    if !out.is_ascii() {
+        *out = table.compose(out);
+    }
+}
+
 impl Analyzer {
     /// An analyzer with the given settings.
+    /// It folds with all of Unicode's data, but with `table-folding` (the search `.wasm`) with
+    /// an empty table (ASCII, case, expanded letters) unless an index gives it its own.
     pub fn new(config: AnalyzerConfig) -> Self {
         let stemmer = config.language.stemmer();
-        Analyzer { config, stemmer }
+        Analyzer {
+            config,
+            stemmer,
+            full: (!cfg!(feature = "table-folding")).then_some(full_fold as fn(&str, &mut String)),
+            table: None,
+        }
+    }
+
+    /// An analyzer that folds with all of Unicode's data whatever the features: the builder's.
+    pub(crate) fn full(config: AnalyzerConfig) -> Self {
+        Analyzer {
+            full: Some(full_fold),
+            ..Analyzer::new(config)
+        }
+    }
+
+    /// An analyzer that folds non-ASCII words with `table` instead of Unicode's normalization
+    /// data: the same terms for every word that can reach an indexed term of the index the
+    /// table was built for (see `fold`).
+    pub(crate) fn with_fold_table(config: AnalyzerConfig, table: Arc<FoldTable>) -> Self {
+        Analyzer {
+            full: None,
+            table: Some(table),
+            ..Analyzer::new(config)
+        }
     }
 
     /// Its settings.
@@ -387,38 +486,10 @@ impl Analyzer {
     }
 
     fn fold_unicode(&self, word: &str, out: &mut String) {
-        let mut base_foldable = false;
-        for c in word.nfkd() {
-            if is_combining_mark(c) {
-                if base_foldable {
-                    continue; // a diacritic on a Latin, Greek or Cyrillic letter
-                }
-                out.push(c);
-                continue;
-            }
-            base_foldable = (c as u32) < 0x0530;
-            match c {
-                'ß' | 'ẞ' => out.push_str("ss"),
-                'æ' | 'Æ' => out.push_str("ae"),
-                'œ' | 'Œ' => out.push_str("oe"),
-                'ø' | 'Ø' => out.push('o'),
-                'đ' | 'Đ' => out.push('d'),
-                'ł' | 'Ł' => out.push('l'),
-                'þ' | 'Þ' => out.push_str("th"),
-                'ı' => out.push('i'),
-                _ => {
-                    if c.is_ascii() {
-                        out.push(c.to_ascii_lowercase());
-                    } else {
-                        out.extend(c.to_lowercase());
-                    }
-                }
-            }
-        }
-        if !out.is_ascii() {
-            // Recompose what decomposition split apart and is not a diacritic (Hangul, Indic).
-            let composed: String = out.nfc().collect();
-            *out = composed;
+        match (self.full, &self.table) {
+            (Some(full), _) => full(word, out),
+            (None, Some(table)) => fold_with_table(table, word, out),
+            (None, None) => fold_with_table(&FoldTable::EMPTY, word, out),
         }
         if out.len() > MAX_TERM_BYTES {
             let mut cut = MAX_TERM_BYTES;
@@ -873,5 +944,261 @@ mod tests {
         }
         assert_eq!(Language::from_name("EN"), Some(Language::English));
         assert_eq!(Language::from_name("klingon"), None);
+    }
+}
+
+#[cfg(test)]
+mod fold_tests {
+    use super::{fold_with_table, full_fold, Analyzer};
+    use crate::fold::{build, FoldTable};
+    use proptest::prelude::*;
+
+    /// The characters of the terms of `text`, as the builder indexes it.
+    fn term_chars(text: &str) -> Vec<char> {
+        let a = Analyzer::full(Default::default());
+        let mut chars = Vec::new();
+        a.index_folded(text, |t| {
+            chars.extend(t.term.chars());
+            chars.extend(a.stem(t.term).chars());
+        });
+        chars.sort_unstable();
+        chars.dedup();
+        chars
+    }
+
+    fn table_for(chars: &[char]) -> FoldTable {
+        build(chars, |c| {
+            let mut out = String::new();
+            full_fold(c.encode_utf8(&mut [0; 4]), &mut out);
+            out
+        })
+    }
+
+    fn fixtures() -> String {
+        [
+            include_str!("../tests/fixtures/docs.jsonl"),
+            include_str!("../tests/fixtures/facets.jsonl"),
+            include_str!("../tests/fixtures/snippets.jsonl"),
+        ]
+        .concat()
+    }
+
+    /// Table folding against full folding: the same, or both results hold a character of no
+    /// indexed term (so neither is a term, or a term's prefix).
+    fn check(table: &FoldTable, chars: &[char], word: &str) -> std::result::Result<(), String> {
+        let (mut full, mut by_table) = (String::new(), String::new());
+        full_fold(word, &mut full);
+        fold_with_table(table, word, &mut by_table);
+        let outside = |s: &str| s.chars().any(|c| chars.binary_search(&c).is_err());
+        if std::env::var_os("FOLD_DEBUG").is_some() && full != by_table {
+            eprintln!("differs: {word:?} full {full:?} table {by_table:?}");
+        }
+        if full == by_table || (outside(&full) && outside(&by_table)) {
+            Ok(())
+        } else {
+            Err(format!(
+                "{word:?} ({:x?}): full {full:?} table {by_table:?}",
+                word.chars().map(|c| c as u32).collect::<Vec<_>>()
+            ))
+        }
+    }
+
+    /// Words of `text` as the analyzer segments them, and every single character.
+    fn words(text: &str) -> Vec<String> {
+        use unicode_segmentation::UnicodeSegmentation;
+        let mut v: Vec<String> = text.split_word_bounds().map(str::to_string).collect();
+        v.extend(text.chars().map(String::from));
+        v.sort_unstable();
+        v.dedup();
+        v
+    }
+
+    #[test]
+    fn the_fixture_words_fold_alike() {
+        let text = fixtures();
+        let chars = term_chars(&text);
+        let table = table_for(&chars);
+        let (d, c, p) = table.lens();
+        assert!(
+            d > 1000 && c > 100,
+            "{d} decompositions, {c} class ranges, {p} pairs"
+        );
+        for w in words(&text) {
+            check(&table, &chars, &w).unwrap();
+            // Upper case and decomposed forms of the same words.
+            check(&table, &chars, &w.to_uppercase()).unwrap();
+            use unicode_normalization::UnicodeNormalization;
+            check(&table, &chars, &w.nfd().collect::<String>()).unwrap();
+            check(&table, &chars, &w.nfkd().collect::<String>()).unwrap();
+        }
+    }
+
+    /// Words from many scripts (accents typed composed and decomposed, Hangul syllables and
+    /// jamo, Tamil and Devanagari vowel signs, Greek, Cyrillic, full-width and ligatures),
+    /// indexed, then folded again as queries.
+    const SCRIPTS: &str = "Café cafe\u{301} Ǿ ǿ ṩ Straße ÆSIR Ελληνικά ΆΈΉ Ёлка й \
+        한국어 \u{1100}\u{1161}\u{11a8} கொ கொடு \u{b95}\u{bc6}\u{bbe} हिन्दी क़ ক্ষ বো \u{9c7}\u{9be} \
+        ＡＢＣ ﬁle ① ㎏ x\u{323}\u{302} a\u{5b0}\u{5b8} עִבְרִית العَرَبِيَّة ñ";
+
+    #[test]
+    fn words_of_many_scripts_fold_alike() {
+        let chars = term_chars(SCRIPTS);
+        let table = table_for(&chars);
+        assert!(table.lens().2 > 0);
+        for w in words(SCRIPTS) {
+            check(&table, &chars, &w).unwrap();
+        }
+        // The composed Tamil vowel sign is a term character, so it is listed to recompose.
+        let mut out = String::new();
+        fold_with_table(&table, "\u{b95}\u{bc6}\u{bbe}", &mut out);
+        assert_eq!(out, "\u{b95}\u{bca}");
+    }
+
+    #[test]
+    fn the_table_round_trips_and_bad_bytes_are_errors() {
+        let chars = term_chars(SCRIPTS);
+        let table = table_for(&chars);
+        let bytes = table.encode();
+        assert_eq!(FoldTable::decode(&bytes).unwrap(), table);
+        assert_eq!(
+            FoldTable::decode(&FoldTable::EMPTY.encode()).unwrap(),
+            FoldTable::EMPTY
+        );
+        for cut in [0, 3, 4, 9, bytes.len() / 2, bytes.len() - 1] {
+            assert!(FoldTable::decode(&bytes[..cut]).is_err(), "cut at {cut}");
+        }
+        let mut longer = bytes.clone();
+        longer.push(0);
+        assert!(FoldTable::decode(&longer).is_err());
+        assert!(FoldTable::decode(&[0xff, 0xff, 0xff, 0x7f]).is_err());
+    }
+
+    /// The characters the built-in table folds toward: letters and digits of Latin, Greek and
+    /// Cyrillic that fold to themselves.
+    fn builtin_chars() -> Vec<char> {
+        (0..0x530u32)
+            .filter_map(char::from_u32)
+            .filter(|&c| {
+                let mut out = String::new();
+                full_fold(c.encode_utf8(&mut [0; 4]), &mut out);
+                c.is_alphanumeric() && out.chars().eq([c])
+            })
+            .collect()
+    }
+
+    /// `FoldTable::builtin` is what this Unicode data gives (`EDGEKB_BLESS=1` rewrites it), and
+    /// folds words of those scripts (accents composed or not, full-width, ligatures) as the
+    /// full data does.
+    #[test]
+    fn the_builtin_table_is_current_and_folds_alike() {
+        let chars = builtin_chars();
+        let mut table = table_for(&chars);
+        let kept = |c: char| {
+            let v = c as u32;
+            v < 0x2000 || (0xFB00..0xFB07).contains(&v) || (0xFF00..0xFFEF).contains(&v)
+        };
+        table.retain_decompositions(kept);
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/data/fold-builtin.bin");
+        if std::env::var_os("EDGEKB_BLESS").is_some() || !std::path::Path::new(path).exists() {
+            std::fs::write(path, table.encode()).unwrap();
+        }
+        assert_eq!(
+            crate::fold::BUILTIN,
+            table.encode(),
+            "rerun with EDGEKB_BLESS=1"
+        );
+        let builtin = FoldTable::builtin();
+        assert_eq!(builtin, table);
+        let words =
+            "Café CRÈME naïve Zürich Straße ÆSIR Ελληνικά ΆΈΉ Ёлка йод ＦＵＬＬＷＩＤＴＨ ﬁle \
+            Ǿ ǿ ṩ Ångström Þór Łódź Dvořák São Ağrı";
+        use unicode_normalization::UnicodeNormalization;
+        for w in words.split_whitespace() {
+            for form in [w.to_string(), w.nfd().collect(), w.to_uppercase()] {
+                check(&builtin, &chars, &form).unwrap();
+                let (mut a, mut b) = (String::new(), String::new());
+                full_fold(&form, &mut a);
+                fold_with_table(&builtin, &form, &mut b);
+                assert_eq!(a, b, "{form:?}");
+            }
+        }
+    }
+
+    /// Indexes opened many times hold one decoded table while any of them lives.
+    #[test]
+    fn open_indexes_share_one_table() {
+        let bytes = table_for(&term_chars(SCRIPTS)).encode();
+        let a = crate::fold::shared(&bytes).unwrap();
+        let b = crate::fold::shared(&bytes).unwrap();
+        assert!(std::sync::Arc::ptr_eq(&a, &b));
+        let other = crate::fold::shared(crate::fold::BUILTIN).unwrap();
+        assert!(!std::sync::Arc::ptr_eq(&a, &other));
+        assert_eq!(*other, FoldTable::builtin());
+        assert!(crate::fold::shared(&bytes[..bytes.len() - 1]).is_err());
+    }
+
+    fn any_word(chars: Vec<char>) -> impl Strategy<Value = String> {
+        let from_corpus = proptest::sample::select(chars);
+        let marks = (0x300u32..0x370).prop_map(|v| char::from_u32(v).unwrap());
+        let jamo = (0x1100u32..0x11ff).prop_map(|v| char::from_u32(v).unwrap());
+        let indic = (0x900u32..0xdff).prop_filter_map("char", char::from_u32);
+        let latin = (0xc0u32..0x250).prop_filter_map("char", char::from_u32);
+        let unicode = any::<char>();
+        let one = prop_oneof![4 => from_corpus, 2 => marks, 1 => jamo, 2 => indic, 2 => latin, 2 => unicode];
+        proptest::collection::vec(one, 1..8).prop_map(|v| v.into_iter().collect())
+    }
+
+    /// Every word of a whole corpus (JSON Lines, gzip or not: `EDGEKB_FOLD_CORPUS=path`), with
+    /// the table built from its own terms: `cargo test --lib fold -- --ignored` (the Debian
+    /// corpus takes about a minute).
+    #[test]
+    #[ignore = "needs EDGEKB_FOLD_CORPUS"]
+    fn a_corpus_folds_alike() {
+        use std::io::Read;
+        let path = std::env::var("EDGEKB_FOLD_CORPUS").expect("EDGEKB_FOLD_CORPUS=path");
+        let raw = std::fs::read(&path).unwrap();
+        let mut text = String::new();
+        if path.ends_with(".gz") {
+            flate2::read::GzDecoder::new(&raw[..])
+                .read_to_string(&mut text)
+                .unwrap();
+        } else {
+            text = String::from_utf8(raw).unwrap();
+        }
+        // Unescaped JSON strings are not needed: \u escapes only hide characters, and the
+        // raw text holds every other one.
+        let chars = term_chars(&text);
+        let table = table_for(&chars);
+        let words = words(&text);
+        for w in &words {
+            check(&table, &chars, w).unwrap();
+            check(&table, &chars, &w.to_uppercase()).unwrap();
+        }
+        eprintln!(
+            "{} words, {} term characters, table {:?}, {} bytes",
+            words.len(),
+            chars.len(),
+            table.lens(),
+            table.encode().len()
+        );
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(3000))]
+        #[test]
+        fn random_words_fold_alike(word in any_word(term_chars(&[fixtures(), SCRIPTS.to_string()].concat()))) {
+            let text = [fixtures(), SCRIPTS.to_string()].concat();
+            thread_local! {
+                static TABLE: std::cell::OnceCell<(Vec<char>, FoldTable)> = const { std::cell::OnceCell::new() };
+            }
+            TABLE.with(|t| {
+                let (chars, table) = t.get_or_init(|| {
+                    let chars = term_chars(&text);
+                    let table = table_for(&chars);
+                    (chars, table)
+                });
+                check(table, chars, &word)
+            }).map_err(TestCaseError::fail)?;
+        }
     }
 }

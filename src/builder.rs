@@ -168,7 +168,7 @@ impl IndexBuilder {
             total_lengths: vec![0; indexed.len()],
             indexed,
             schema,
-            analyzer: Analyzer::new(analyzer),
+            analyzer: Analyzer::full(analyzer),
             bm25,
             store: StoreWriter::default(),
             display: StoreWriter::with_target(crate::store::DISPLAY_CHUNK_TARGET),
@@ -392,9 +392,27 @@ impl IndexBuilder {
         if !facets.is_empty() {
             sections.push((SectionKind::Facets, facets.finish(doc_count)?));
         }
+        // Every character a query word must fold to in order to find something: those of the
+        // terms, and those of the synonym words (looked up as folded).
+        let mut chars = std::collections::BTreeSet::new();
+        let mut folded = String::new();
+        for word in synonyms.iter().flatten() {
+            crate::analysis::full_fold(word, &mut folded);
+            chars.extend(folded.chars());
+        }
+        for (term, _) in &terms {
+            chars.extend(term.chars());
+        }
+        let chars: Vec<char> = chars.into_iter().collect();
         if !synonyms.is_empty() {
             sections.push((SectionKind::Synonyms, crate::synonyms::encode(&synonyms)));
         }
+        let table = crate::fold::build(&chars, |c| {
+            let mut out = String::new();
+            crate::analysis::full_fold(c.encode_utf8(&mut [0; 4]), &mut out);
+            out
+        });
+        sections.push((SectionKind::Fold, table.encode()));
         Ok(sections)
     }
 }

@@ -52,10 +52,13 @@ pub enum SectionKind {
     /// Groups of equivalent words from the build config (format 5, optional; see
     /// `src/synonyms.rs`).
     Synonyms = 12,
+    /// What a query needs of Unicode's normalization data to fold as the index was folded
+    /// (format 5, optional; see `src/fold.rs`).
+    Fold = 13,
 }
 
 /// Every section kind this version knows, in number order (`KNOWN_SECTIONS[k as usize - 1] == k`).
-pub const KNOWN_SECTIONS: [SectionKind; 12] = [
+pub const KNOWN_SECTIONS: [SectionKind; 13] = [
     SectionKind::Meta,
     SectionKind::Terms,
     SectionKind::TermInfo,
@@ -68,6 +71,7 @@ pub const KNOWN_SECTIONS: [SectionKind; 12] = [
     SectionKind::Display,
     SectionKind::Facets,
     SectionKind::Synonyms,
+    SectionKind::Fold,
 ];
 
 /// The section kinds of a single-file index, in the order they are written.
@@ -98,6 +102,7 @@ impl SectionKind {
             SectionKind::Display => "display",
             SectionKind::Facets => "facets",
             SectionKind::Synonyms => "synonyms",
+            SectionKind::Fold => "fold",
         }
     }
 }

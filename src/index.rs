@@ -90,7 +90,7 @@ pub struct Index<D> {
     /// BM25F over this index's fields.
     scorer: Bm25F,
     /// Byte range of each section, indexed by `kind as usize - 1` (`0..0` when absent).
-    ranges: [Range<usize>; 12],
+    ranges: [Range<usize>; 13],
     /// The page table of a split dictionary.
     pages: Option<Pages>,
     /// The parts of a cut dictionary.
@@ -222,7 +222,7 @@ impl<D: AsRef<[u8]>> Index<D> {
                 split,
             )?;
         }
-        let analyzer = Analyzer::new(meta.analyzer);
+        let analyzer = query_analyzer(meta.analyzer, &sections, bytes_of(&data))?;
         let synonyms = match sections.iter().find(|s| s.kind == SectionKind::Synonyms) {
             None => crate::synonyms::Synonyms::default(),
             Some(s) => {
@@ -647,6 +647,42 @@ impl<D: AsRef<[u8]>> Index<D> {
             .and_then(|i| doc.fields.get(i))
             .map(|v| v.as_slice())
             .unwrap_or(&[])
+    }
+}
+
+/// The analyzer of an opened index. With the `table-folding` feature, it folds with the
+/// index's FOLD section, or for an index without one (formats 1 to 4, or written without it)
+/// with the built-in table for Latin, Greek and Cyrillic (docs/FORMAT.md says which queries
+/// that changes). Without the feature, the full Unicode data, as the builder folds. Either way
+/// a FOLD section is checked (CRC, then decoded) here, so a damaged one is an error at open.
+fn query_analyzer(
+    config: crate::analysis::AnalyzerConfig,
+    sections: &[crate::header::Section],
+    bytes: &[u8],
+) -> Result<crate::analysis::Analyzer> {
+    let table = match sections
+        .iter()
+        .find(|s| s.kind == crate::header::SectionKind::Fold)
+    {
+        None if cfg!(feature = "table-folding") => crate::fold::shared(crate::fold::BUILTIN)?,
+        None => Arc::default(),
+        Some(s) => {
+            let b = &bytes[s.range.clone()];
+            let found = crc32(b);
+            if found != s.crc {
+                return Err(Error::ChecksumMismatch {
+                    section: "fold",
+                    expected: s.crc,
+                    found,
+                });
+            }
+            crate::fold::shared(b)?
+        }
+    };
+    if cfg!(feature = "table-folding") {
+        Ok(crate::analysis::Analyzer::with_fold_table(config, table))
+    } else {
+        Ok(crate::analysis::Analyzer::new(config))
     }
 }
 

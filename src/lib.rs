@@ -44,6 +44,8 @@ mod dict;
 mod error;
 #[forbid(unsafe_code)]
 mod facets;
+#[forbid(unsafe_code)]
+mod fold;
 mod fstcheck;
 #[forbid(unsafe_code)]
 mod fuzzy;

@@ -458,6 +458,10 @@ impl SplitOutput {
         if !synonyms.is_empty() {
             sections.push((SectionKind::Synonyms, synonyms.to_vec()));
         }
+        let fold = get(SectionKind::Fold);
+        if !fold.is_empty() {
+            sections.push((SectionKind::Fold, fold.to_vec()));
+        }
         let mut dictionary = Vec::new();
         let stats = crate::builder::write_sections(&sections, &mut dictionary)?;
         SplitOutput::new(dictionary, data, stats, options)
