@@ -43,6 +43,32 @@ def words(text):
     return re.findall(r"[a-z]+", t)
 
 
+def one_edit(w, rng, taken):
+    """One edit of w not at position 0 (deletion, substitution, transposition of two different
+    letters or insertion, chosen uniformly) whose result is not in taken; None after 20 tries."""
+    for _ in range(20):
+        kind = rng.choice(["del", "sub", "swap", "ins"])
+        if kind == "del":
+            p = rng.randrange(1, len(w))
+            t = w[:p] + w[p + 1 :]
+        elif kind == "sub":
+            p = rng.randrange(1, len(w))
+            c = rng.choice([c for c in LETTERS if c != w[p]])
+            t = w[:p] + c + w[p + 1 :]
+        elif kind == "swap":
+            ps = [p for p in range(1, len(w) - 1) if w[p] != w[p + 1]]
+            if not ps:
+                continue
+            p = rng.choice(ps)
+            t = w[:p] + w[p + 1] + w[p] + w[p + 2 :]
+        else:
+            p = rng.randrange(1, len(w) + 1)
+            t = w[:p] + rng.choice(LETTERS) + w[p:]
+        if t not in taken:
+            return t
+    return None
+
+
 def draw(docs, classes, rng, per_class, out):
     """Draws up to per_class queries per class (name, make) over the documents in a random
     order, skipping documents that give none and repeated query strings; writes
@@ -145,27 +171,7 @@ def main():
         if not cands:
             return None
         w = rng.choice(cands)
-        for _ in range(20):
-            kind = rng.choice(["del", "sub", "swap", "ins"])
-            if kind == "del":
-                p = rng.randrange(1, len(w))
-                t = w[:p] + w[p + 1 :]
-            elif kind == "sub":
-                p = rng.randrange(1, len(w))
-                c = rng.choice([c for c in LETTERS if c != w[p]])
-                t = w[:p] + c + w[p + 1 :]
-            elif kind == "swap":
-                ps = [p for p in range(1, len(w) - 1) if w[p] != w[p + 1]]
-                if not ps:
-                    continue
-                p = rng.choice(ps)
-                t = w[:p] + w[p + 1] + w[p] + w[p + 2 :]
-            else:
-                p = rng.randrange(1, len(w) + 1)
-                t = w[:p] + rng.choice(LETTERS) + w[p:]
-            if t not in df:
-                return t
-        return None
+        return one_edit(w, rng, df)
 
     def multi(i):
         _, _, ws = docs[i]

@@ -35,14 +35,13 @@ import os
 import random
 import re
 
-from generate import draw  # the same drawing and files as the Debian sets
+from generate import draw, one_edit  # the same drawing and files as the Debian sets
 
 # edgekb's English stop words (src/analysis.rs), as in generate.py.
 STOP = set(
     "a an and are as at be but by for from has have if in into is it its no not of on or such "
     "that the their then there these they this to was were which will with".split()
 )
-LETTERS = "abcdefghijklmnopqrstuvwxyz"
 BLOCK = set(
     "p div dt dd li ul ol h1 h2 h3 h4 h5 h6 pre tr td th br section table blockquote "
     "dl figure caption".split()
@@ -197,27 +196,7 @@ def main():
         if not cands:
             return None
         w = rng.choice(cands)
-        for _ in range(20):
-            kind = rng.choice(["del", "sub", "swap", "ins"])
-            if kind == "del":
-                p = rng.randrange(1, len(w))
-                t = w[:p] + w[p + 1 :]
-            elif kind == "sub":
-                p = rng.randrange(1, len(w))
-                c = rng.choice([c for c in LETTERS if c != w[p]])
-                t = w[:p] + c + w[p + 1 :]
-            elif kind == "swap":
-                ps = [p for p in range(1, len(w) - 1) if w[p] != w[p + 1]]
-                if not ps:
-                    continue
-                p = rng.choice(ps)
-                t = w[:p] + w[p + 1] + w[p] + w[p + 2 :]
-            else:
-                p = rng.randrange(1, len(w) + 1)
-                t = w[:p] + rng.choice(LETTERS) + w[p:]
-            if t not in df:
-                return t
-        return None
+        return one_edit(w, rng, df)
 
     queries, targets = draw(docs, [("api", api), ("title", title), ("module", module), ("typo", typo)],
                             rng, a.per_class, a.out)
