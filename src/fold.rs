@@ -16,7 +16,7 @@
 //!   rule).
 //!
 //! Where table folding and full folding may differ (checked by the property tests below and in
-//! `src/analysis.rs`): only where the full fold holds a character that occurs in no indexed
+//! `src/analysis/mod.rs`): only where the full fold holds a character that occurs in no indexed
 //! term, so neither result is an indexed term.
 
 use crate::error::{Error, Result};
@@ -230,7 +230,7 @@ impl FoldTable {
     /// [`shared`]) (formats 1 to 4, or version 5 files
     /// written before it): the decompositions of Latin, Greek, Cyrillic, full-width and
     /// ligature characters that fold to a letter or digit of those scripts, and every mark's
-    /// class. Generated from `unicode-normalization` by a test in `src/analysis.rs`
+    /// class. Generated from `unicode-normalization` by a test in `src/analysis/mod.rs`
     /// (`EDGEKB_BLESS=1` rewrites it), which also checks that it folds like the full data.
     #[cfg(test)]
     pub fn builtin() -> FoldTable {

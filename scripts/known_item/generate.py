@@ -29,7 +29,7 @@ import random
 import re
 import unicodedata
 
-# edgekb's English stop words (src/analysis.rs).
+# edgekb's English stop words (src/analysis/mod.rs).
 STOP = set(
     "a an and are as at be but by for from has have if in into is it its no not of on or such "
     "that the their then there these they this to was were which will with".split()

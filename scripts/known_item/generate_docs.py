@@ -37,7 +37,7 @@ import re
 
 from generate import draw, one_edit  # the same drawing and files as the Debian sets
 
-# edgekb's English stop words (src/analysis.rs), as in generate.py.
+# edgekb's English stop words (src/analysis/mod.rs), as in generate.py.
 STOP = set(
     "a an and are as at be but by for from has have if in into is it its no not of on or such "
     "that the their then there these they this to was were which will with".split()
