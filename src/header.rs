@@ -47,7 +47,7 @@ pub enum SectionKind {
     /// split dictionary: the chunk table only).
     Display = 10,
     /// Facet values with their documents' sets and columns, and sort keys (format 5, optional:
-    /// written when the schema has facet or sortable fields; see `src/facets.rs`).
+    /// written when the schema has facet or sortable fields; see `src/facets/`).
     Facets = 11,
     /// Groups of equivalent words from the build config (format 5, optional; see
     /// `src/synonyms.rs`).
