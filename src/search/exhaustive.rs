@@ -18,7 +18,7 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
         // AND runs rarest clause first and scores later clauses only on the surviving
         // candidates; with no document matching all, fall back to OR.
         let mut matched: Option<Scored> = None;
-        if and_first(opts.any, must.len()) {
+        if and_first(opts.any, must.len(), prepared.long) {
             let mut acc = self.clause(&must[0], None)?;
             for clause in &must[1..] {
                 if acc.is_empty() {

@@ -7,6 +7,7 @@ use std::collections::HashMap;
 
 use fst::{IntoStreamer, Streamer};
 
+use super::long::form_weight;
 use super::plan::Lookup;
 use super::{Expansion, Searcher, MAX_VARIANT_CHARS, PREFIX_WEIGHT, TYPO_WEIGHT};
 use super::{RARE_EXACT_DF, STEM_WEIGHT};
@@ -44,15 +45,27 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
         // With surface forms indexed, the word as written is matched in full and a stem it
         // only shares with other words weighs less.
         let surface_forms = analyzer.config().surface_forms;
+        // In a long query, the written form is scored with its stem's IDF (`super::long`).
+        let long = self.state.borrow().long;
+        let mut stem_idf = None;
         for key in keys {
             match self.lookup(key.as_bytes())? {
                 Lookup::Found(ord) => {
+                    let df = self.read_doc_freq(ord)?;
                     let stem_only = surface_forms && key == stem && stem != folded;
-                    add(ord, if stem_only { STEM_WEIGHT } else { 1.0 });
+                    let weight = match stem_idf {
+                        Some(s) if long && surface_forms && key != stem => {
+                            form_weight(s, self.idf(df))
+                        }
+                        _ if stem_only => STEM_WEIGHT,
+                        _ => 1.0,
+                    };
+                    add(ord, weight);
                     exact = true;
-                    exact_df = exact_df.min(self.read_doc_freq(ord)?);
+                    exact_df = exact_df.min(df);
                     if key == stem {
                         stem_ord = Some(ord);
+                        stem_idf = Some(self.idf(df));
                     }
                 }
                 Lookup::NotLoaded => unsure = true,

@@ -32,12 +32,14 @@ use crate::terminfo::TermInfo;
 
 mod exhaustive;
 mod expand;
+mod long;
 mod plan;
 mod refine;
 mod sets;
 mod snippet;
 mod topk;
 
+pub use long::LONG_QUERY_CLAUSES;
 pub use plan::Cost;
 pub(crate) use plan::QueryState;
 pub use refine::{FacetCounts, Refine, Sort, MAX_OFFSET};
@@ -244,6 +246,8 @@ pub struct Prepared {
     /// Whether a clause of text other than `field:value` on facet fields must match (when none
     /// and no word is left, the filters alone select the documents).
     has_text: bool,
+    /// A long query ([`long`]): ranked as OR.
+    long: bool,
 }
 
 impl Prepared {
@@ -513,15 +517,11 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
     }
 }
 
-/// Queries of at least this many words (clauses) are ranked as OR even without `any`: a long
-/// question rarely has every word in one document, and the few documents that do are not the
-/// best ones more often than BM25F over all of them says.
-pub const LONG_QUERY_CLAUSES: usize = 4;
-
 /// Whether a query of `clauses` words is matched with AND first (then OR when nothing matches
-/// every word): not with `any`, not for one word, not for a long query. Both ranking paths ask.
-pub(crate) fn and_first(any: bool, clauses: usize) -> bool {
-    !any && (2..LONG_QUERY_CLAUSES).contains(&clauses)
+/// every word): not with `any`, not for one word, not for a long query ([`long`]: as asked,
+/// before function words and words the dictionary lacks were dropped). Both ranking paths ask.
+pub(crate) fn and_first(any: bool, clauses: usize, long: bool) -> bool {
+    !any && !long && (2..LONG_QUERY_CLAUSES).contains(&clauses)
 }
 
 /// A (score, document) pair ordered best-last: higher score, then lower document id.

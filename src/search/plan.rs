@@ -18,17 +18,17 @@ type PartBytes = Arc<[u8]>;
 
 /// One query word as analyzed: folded, stemmed, at its position.
 #[derive(Clone, Debug)]
-struct Word {
-    folded: String,
+pub(super) struct Word {
+    pub(super) folded: String,
     stem: String,
     position: u32,
 }
 
 /// One query item as analyzed.
 #[derive(Clone, Debug)]
-struct AnalyzedItem {
-    words: Vec<Word>,
-    phrase: bool,
+pub(super) struct AnalyzedItem {
+    pub(super) words: Vec<Word>,
+    pub(super) phrase: bool,
     prefix: bool,
     mask: u16,
 }
@@ -51,6 +51,8 @@ pub(crate) struct QueryState {
     missing: Vec<usize>,
     /// The analysis dropped text or words over their budgets.
     analysis_truncated: bool,
+    /// A long query (see [`super::long`]).
+    pub(super) long: bool,
     /// This query dropped a part to stay within a budget.
     pub(super) truncated: bool,
     /// Typo automaton steps and variant look-ups spent in the current resolution pass.
@@ -128,7 +130,10 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
     pub fn prepare(&self, query: &str, opts: &SearchOptions) -> Result<Prepared> {
         let key = (query.to_string(), opts.prefix);
         if self.state.borrow().key.as_ref() != Some(&key) {
-            let (clauses, analysis_truncated, filters, has_text) = self.analyze(query, opts.prefix);
+            let (mut clauses, analysis_truncated, filters, has_text) =
+                self.analyze(query, opts.prefix);
+            let config = self.index.analyzer().config();
+            let long = super::long::drop_function_words(&config, &mut clauses);
             let words = clauses
                 .iter()
                 .flat_map(|c| &c.1)
@@ -141,6 +146,7 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
                 key: Some(key),
                 clauses,
                 analysis_truncated,
+                long,
                 words,
                 filters,
                 has_text,
@@ -163,6 +169,7 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
         {
             let state = self.state.borrow();
             prepared.has_text = state.has_text;
+            prepared.long = state.long;
             prepared.filter = match state.filters.len() {
                 0 => None,
                 1 => Some(state.filters[0].clone()),

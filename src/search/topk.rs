@@ -254,7 +254,7 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
         // Match: AND first (rarest clause first, later ones only in the candidates' blocks).
         let mut matches: Vec<ClauseMatches> = Vec::with_capacity(must.len());
         let mut matched: Vec<u32> = Vec::new();
-        if and_first(any, must.len()) {
+        if and_first(any, must.len(), prepared.long) {
             for (i, c) in must.iter().enumerate() {
                 if i > 0 && matched.is_empty() {
                     break;
