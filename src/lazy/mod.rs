@@ -16,8 +16,9 @@
 //! Each operation (open or refresh, query, prefetch) is a state machine ([`machine`]) that
 //! says which bytes it needs and takes them when they arrive; [`PageStore`] holds what
 //! outlives one operation (the page cache, counters, remembered failures). Drivers are short
-//! loops around them: [`drive`] natively over a [`Loader`] (a directory, or memory), the wasm
-//! binding over `fetch`. Both retry by one rule ([`Retry`]).
+//! loops around them: [`drive`] natively over a [`Loader`] (a directory, or memory), [`run`]
+//! for async hosts (the wasm binding's `fetch`). Both retry by one rule ([`Retry`]); a host's
+//! options are checked by [`options`].
 
 use std::collections::HashMap;
 use std::fmt;
@@ -31,11 +32,14 @@ use crate::source::{DataFile, WorkingSet};
 use crate::split::Manifest;
 
 pub mod flight;
+mod host;
 mod loader;
 pub mod machine;
+pub mod options;
 mod version;
 
 pub use crate::cache::ENTRY_OVERHEAD;
+pub use host::{run, Location};
 pub use loader::{DirLoader, Loader, MemoryLoader};
 pub use machine::{Checked, Checker, Machine, Need, Open, Prefetch, Query, Step};
 pub use version::{PageKey, Request, Version};
@@ -571,9 +575,7 @@ impl LazyIndex {
     /// Pages of unchanged data files stay cached (their keys are content hashes). Returns
     /// whether the version changed.
     pub fn refresh(&mut self, loader: &mut dyn Loader) -> Result<bool, LoadError> {
-        // A refresh is when files that failed may be there now.
-        self.store.forget_failures();
-        let mut open = Open::new(parse_manifest, Some(self.version.clone()));
+        let mut open = Open::refresh(&mut self.store, Some(self.version.clone()));
         match drive(&mut open, &mut self.store, loader, self.retry)? {
             Some(v) => {
                 self.set_version(v);
@@ -671,12 +673,9 @@ pub fn drive<M: Machine>(
     }
 }
 
-/// Parses `manifest.json` with `parse` (`serde_json` natively; the host's `JSON.parse` in
-/// wasm, which then carries no JSON parser), within the size limit, and checks it.
-pub fn parse_manifest_with(
-    bytes: &[u8],
-    parse: impl FnOnce(&str) -> Result<Manifest, String>,
-) -> crate::Result<Manifest> {
+/// Parses `manifest.json` (with `serde_json`, natively and in wasm, which links it for
+/// filters anyway) within the size limit, and checks it.
+pub fn parse_manifest(bytes: &[u8]) -> crate::Result<Manifest> {
     if bytes.len() > crate::split::MAX_MANIFEST_BYTES {
         return Err(Error::LimitExceeded {
             what: "manifest bytes",
@@ -687,14 +686,7 @@ pub fn parse_manifest_with(
         message: format!("manifest.json is not a valid manifest: {m}"),
     };
     let text = std::str::from_utf8(bytes).map_err(|e| bad(e.to_string()))?;
-    let m = parse(text).map_err(bad)?;
+    let m: Manifest = serde_json::from_str(text).map_err(|e| bad(e.to_string()))?;
     m.validate()?;
     Ok(m)
-}
-
-/// Parses and checks `manifest.json`.
-pub fn parse_manifest(bytes: &[u8]) -> crate::Result<Manifest> {
-    parse_manifest_with(bytes, |text| {
-        serde_json::from_str(text).map_err(|e| e.to_string())
-    })
 }

@@ -1,0 +1,117 @@
+//! What a host that fetches by URL needs and is not its runtime's: where each request goes and
+//! the key under which queries share one fetch ([`Location`]), and the async driver loop
+//! ([`run`]) that sends all of a round's requests at once. The wasm binding's driver is this
+//! loop over `fetch`.
+
+use std::cell::RefCell;
+use std::future::Future;
+use std::ops::Range;
+
+use super::flight::join_all;
+use super::{Checked, Checker, LoadError, Machine, Need, PageStore, Step, Wire};
+
+/// Where an index is: the URL it was opened from and, for a split index, the directory its
+/// files are in.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Location {
+    url: String,
+    base: String,
+}
+
+impl Location {
+    /// The index at `url`: a split index's `manifest.json`, or a single file.
+    pub fn new(url: &str) -> Location {
+        // The directory: up to the last `/` of the path (not of a query string or fragment).
+        let path = &url[..url.find(['?', '#']).unwrap_or(url.len())];
+        Location {
+            url: url.to_string(),
+            base: path[..path.rfind('/').map_or(0, |i| i + 1)].to_string(),
+        }
+    }
+
+    /// The URL it was opened from.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// Whether it is a split index: the URL's path ends in `.json` (its manifest); anything
+    /// else is a single-file index, fetched whole.
+    pub fn is_manifest(&self) -> bool {
+        self.url[..self.url.find(['?', '#']).unwrap_or(self.url.len())].ends_with(".json")
+    }
+
+    /// The URL `need` is fetched from: the manifest's own for a fresh read of it (its query
+    /// string kept), else its name beside the manifest.
+    pub fn url_of(&self, need: &Need) -> String {
+        match need.fresh() {
+            true => self.url.clone(),
+            false => format!("{}{}", self.base, need.name()),
+        }
+    }
+
+    /// The key of a request: queries asking for the same key share one fetch.
+    pub fn key(url: &str, range: Option<&Range<u64>>) -> String {
+        match range {
+            Some(r) => format!("{url}#{}-{}", r.start, r.end),
+            None => url.to_string(),
+        }
+    }
+}
+
+/// The async driver loop: steps `machine` over the shared `store`, asks `fetch` for all of a
+/// round's requests at once (each brought and checked by `checker`, retries included), and
+/// supplies the answers in order. The store is borrowed only between awaits, so queries on
+/// one store run concurrently.
+pub async fn run<M: Machine, F: Future<Output = Result<Checked, LoadError>>>(
+    machine: &mut M,
+    store: &RefCell<PageStore>,
+    mut fetch: impl FnMut(&Need, Checker) -> F,
+) -> Result<M::Output, LoadError> {
+    let mut wire = Wire::default();
+    loop {
+        let needs = match store.borrow_mut().step(machine, &mut wire)? {
+            Step::Done(out) => return Ok(out),
+            Step::Fetch(needs) => needs,
+        };
+        let checker = machine.checker();
+        let results = join_all(needs.iter().map(|n| fetch(n, checker.clone())).collect()).await;
+        for (need, result) in needs.iter().zip(results) {
+            store
+                .borrow_mut()
+                .supply(machine, need, result, &mut wire)?;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_of_files_are_beside_the_manifest() {
+        let at = Location::new("https://h.example/kb/v1/manifest.json?t=1#top");
+        assert!(at.is_manifest());
+        let fresh = Need::File {
+            name: "manifest.json".into(),
+            fresh: true,
+        };
+        assert_eq!(at.url_of(&fresh), at.url());
+        let dict = Need::File {
+            name: "terms-ab12.bin".into(),
+            fresh: false,
+        };
+        assert_eq!(at.url_of(&dict), "https://h.example/kb/v1/terms-ab12.bin");
+        // A `/` in the query string is not the directory's.
+        let q = Location::new("/kb/manifest.json?from=a/b");
+        assert_eq!(q.url_of(&dict), "/kb/terms-ab12.bin");
+        assert_eq!(
+            Location::new("manifest.json").url_of(&dict),
+            "terms-ab12.bin"
+        );
+        for single in ["/kb/index.ekb", "/kb/index.ekb?v=.json", "/kb.json/index"] {
+            assert!(!Location::new(single).is_manifest(), "{single}");
+        }
+        assert_eq!(Location::key("/a", Some(&(3..9))), "/a#3-9");
+        assert_eq!(Location::key("/a", None), "/a");
+    }
+}
