@@ -958,3 +958,47 @@ fn hit_display_is_read_ahead_in_growing_blocks() {
         "pages per display request: {spans:?}"
     );
 }
+
+/// The async hosts' loop ([`edgekb::lazy::Shared`], what the wasm binding drives over `fetch`)
+/// natively: the loader's answers as ready futures, at the URLs the core says. It answers like
+/// a single file, counts what it fetched, refreshes, and its URLs sit beside the manifest.
+#[test]
+fn the_async_host_loop_answers_like_a_single_file() {
+    use edgekb::lazy::flight::now;
+    use edgekb::lazy::options::OpenOptions;
+    use edgekb::lazy::{parse_manifest, Checker, Need, Query, Shared};
+    let index = fixture_index();
+    let split = lazy_display_split(&index);
+    let loader = std::cell::RefCell::new(loader_for(&split));
+    let base = "https://h.example/kb/";
+    let shared = Shared::new(
+        &format!("{base}manifest.json?v=2"),
+        OpenOptions::defaults(false),
+    );
+    let fetch = |need: &Need, url: String, checker: Checker| {
+        let name = match need.fresh() {
+            true => url.strip_suffix("?v=2").and_then(|u| u.strip_prefix(base)),
+            false => url.strip_prefix(base),
+        };
+        assert_eq!(name, Some(need.name()), "{url}");
+        let body = loader.borrow_mut().fetch(need.name(), need.range());
+        std::future::ready(body.and_then(|b| Ok(checker.check(need, b)?)))
+    };
+    let opened = now(shared.run(&mut shared.open(false, parse_manifest), &fetch)).unwrap();
+    assert!(shared.opened(opened.unwrap()));
+    let opts = SearchOptions::default();
+    for q in queries() {
+        let want = Searcher::new(&index).search(&q, &opts).unwrap();
+        let mut query = Query::new(shared.version().unwrap(), &q, opts);
+        let got = now(shared.run(&mut query, &fetch)).unwrap().unwrap();
+        assert_eq!(got, want, "{q:?}");
+    }
+    let stats = shared.stats();
+    assert!(stats.split && stats.load.round_trips > 0 && stats.cache.bytes_held > 0);
+    assert_eq!(stats.in_flight, 0);
+    let refreshed = now(shared.run(&mut shared.open(true, parse_manifest), &fetch)).unwrap();
+    assert!(
+        !shared.opened(refreshed.unwrap()),
+        "same manifest, same version"
+    );
+}

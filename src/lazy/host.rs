@@ -1,14 +1,20 @@
 //! What a host that fetches by URL needs and is not its runtime's: where each request goes and
-//! the key under which queries share one fetch ([`Location`]), and the async driver loop
-//! ([`run`]) that sends all of a round's requests at once. The wasm binding's driver is this
-//! loop over `fetch`.
+//! the key under which queries share one fetch ([`Location`]), what its operations on one index
+//! share ([`Shared`]: the store, the version, the fetches in flight, the counters), and the
+//! async driver loop that sends all of a round's requests at once. The wasm binding's driver
+//! is this loop over `fetch`.
 
 use std::cell::RefCell;
 use std::future::Future;
 use std::ops::Range;
+use std::rc::Rc;
+use std::sync::Arc;
 
-use super::flight::join_all;
-use super::{Checked, Checker, LoadError, Machine, Need, PageStore, Step, Wire};
+use super::flight::{join_all, Flights};
+use super::options::OpenOptions;
+use super::{Checked, Checker, LoadError, LoadStats, Machine, Need, Open};
+use super::{PageStore, Stats, Step, Version, Wire};
+use crate::split::Manifest;
 
 /// Where an index is: the URL it was opened from and, for a split index, the directory its
 /// files are in.
@@ -58,11 +64,91 @@ impl Location {
     }
 }
 
+/// What the operations on one index share in an async host (the wasm binding's
+/// `KnowledgeBase`): where it is, how it is fetched, the fetches in flight, the host's transfer
+/// counters, the page store, and the version searches start on.
+pub struct Shared {
+    /// Where the index is.
+    pub at: Location,
+    /// How it is fetched and cached.
+    pub options: OpenOptions,
+    /// The fetches in flight, by request key ([`Location::key`]).
+    pub flights: Flights<Checked>,
+    /// The counters of the host's transfers ([`super::flight::transfer`] adds to them).
+    pub transfers: Rc<RefCell<LoadStats>>,
+    store: RefCell<PageStore>,
+    version: RefCell<Option<Arc<Version>>>,
+}
+
+impl Shared {
+    /// Nothing fetched yet of the index at `url`.
+    pub fn new(url: &str, options: OpenOptions) -> Shared {
+        Shared {
+            at: Location::new(url),
+            options,
+            flights: Flights::new(options.share),
+            transfers: Rc::default(),
+            store: RefCell::new(PageStore::new(options.cache_bytes)),
+            version: RefCell::new(None),
+        }
+    }
+
+    /// The version searches start on now.
+    pub fn version(&self) -> Result<Arc<Version>, LoadError> {
+        let v = self.version.borrow().clone();
+        v.ok_or_else(|| crate::Error::corrupt("a split index not opened").into())
+    }
+
+    /// The machine of an open reading `manifest.json` with `parse` ([`super::parse_manifest`],
+    /// or one over the host's JSON parser), or of a refresh of the version searches start on
+    /// (which forgets the failures the store remembers: the files may be there now).
+    pub fn open(&self, refresh: bool, parse: fn(&[u8]) -> crate::Result<Manifest>) -> Open {
+        if refresh {
+            self.store.borrow_mut().forget_failures();
+        }
+        Open::new(parse, self.version().ok().filter(|_| refresh))
+    }
+
+    /// Starts searches on the version an open or a refresh found, if it found one; whether it
+    /// did.
+    pub fn opened(&self, version: Option<Version>) -> bool {
+        let found = version.is_some();
+        if let Some(v) = version {
+            *self.version.borrow_mut() = Some(Arc::new(v));
+        }
+        found
+    }
+
+    /// Runs `machine` to its answer, asking `fetch` for each request with its URL, all of a
+    /// round's at once.
+    pub async fn run<M: Machine, F: Future<Output = Result<Checked, LoadError>>>(
+        &self,
+        machine: &mut M,
+        mut fetch: impl FnMut(&Need, String, Checker) -> F,
+    ) -> Result<M::Output, LoadError> {
+        let at = &self.at;
+        run(machine, &self.store, |n, c| fetch(n, at.url_of(n), c)).await
+    }
+
+    /// Cache and request counters (the store's and the host's transfers'), requests in flight,
+    /// and the last operation's wire cost.
+    pub fn stats(&self) -> Stats {
+        let store = self.store.borrow();
+        Stats {
+            cache: store.cache_stats(),
+            load: store.load_stats().add(&self.transfers.borrow()),
+            split: true,
+            in_flight: self.flights.in_flight() as u64,
+            last: store.last(),
+        }
+    }
+}
+
 /// The async driver loop: steps `machine` over the shared `store`, asks `fetch` for all of a
 /// round's requests at once (each brought and checked by `checker`, retries included), and
 /// supplies the answers in order. The store is borrowed only between awaits, so queries on
 /// one store run concurrently.
-pub async fn run<M: Machine, F: Future<Output = Result<Checked, LoadError>>>(
+async fn run<M: Machine, F: Future<Output = Result<Checked, LoadError>>>(
     machine: &mut M,
     store: &RefCell<PageStore>,
     mut fetch: impl FnMut(&Need, Checker) -> F,

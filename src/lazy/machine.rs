@@ -396,8 +396,8 @@ pub struct Open {
 }
 
 impl Open {
-    /// Opens with `parse` reading `manifest.json` ([`super::parse_manifest`]); with `current`,
-    /// a refresh of it.
+    /// Opens with `parse` reading `manifest.json` (natively [`super::parse_manifest`]; the
+    /// wasm binding uses the host's `JSON.parse`); with `current`, a refresh of it.
     pub fn new(parse: fn(&[u8]) -> crate::Result<Manifest>, current: Option<Arc<Version>>) -> Open {
         Open {
             parse,
@@ -406,13 +406,6 @@ impl Open {
             manifest_bytes: None,
             dictionary: None,
         }
-    }
-
-    /// A refresh of `current`, when files that failed may be there now: `store` forgets the
-    /// failures it remembers.
-    pub fn refresh(store: &mut PageStore, current: Option<Arc<Version>>) -> Open {
-        store.forget_failures();
-        Open::new(super::parse_manifest, current)
     }
 }
 

@@ -16,9 +16,9 @@
 //! Each operation (open or refresh, query, prefetch) is a state machine ([`machine`]) that
 //! says which bytes it needs and takes them when they arrive; [`PageStore`] holds what
 //! outlives one operation (the page cache, counters, remembered failures). Drivers are short
-//! loops around them: [`drive`] natively over a [`Loader`] (a directory, or memory), [`run`]
-//! for async hosts (the wasm binding's `fetch`). Both retry by one rule ([`Retry`]); a host's
-//! options are checked by [`options`].
+//! loops around them: [`drive`] natively over a [`Loader`] (a directory, or memory),
+//! [`Shared::run`] for async hosts (the wasm binding's `fetch`). Both retry by one rule
+//! ([`Retry`]); a host's options are checked by [`options`].
 
 use std::collections::HashMap;
 use std::fmt;
@@ -29,7 +29,6 @@ use crate::cache::{CacheStats, PageCache};
 use crate::error::Error;
 use crate::search::{SearchOptions, SearchResults};
 use crate::source::{DataFile, WorkingSet};
-use crate::split::Manifest;
 
 pub mod flight;
 mod host;
@@ -39,10 +38,10 @@ pub mod options;
 mod version;
 
 pub use crate::cache::ENTRY_OVERHEAD;
-pub use host::{run, Location};
+pub use host::{Location, Shared};
 pub use loader::{DirLoader, Loader, MemoryLoader};
 pub use machine::{Checked, Checker, Machine, Need, Open, Prefetch, Query, Step};
-pub use version::{PageKey, Request, Version};
+pub use version::{parse_manifest, parse_manifest_with, PageKey, Request, Version};
 
 /// Pages left unfetched between two needed ranges before they become separate requests.
 pub const MAX_GAP_PAGES: u32 = 4;
@@ -575,7 +574,9 @@ impl LazyIndex {
     /// Pages of unchanged data files stay cached (their keys are content hashes). Returns
     /// whether the version changed.
     pub fn refresh(&mut self, loader: &mut dyn Loader) -> Result<bool, LoadError> {
-        let mut open = Open::refresh(&mut self.store, Some(self.version.clone()));
+        // A refresh is when files that failed may be there now.
+        self.store.forget_failures();
+        let mut open = Open::new(parse_manifest, Some(self.version.clone()));
         match drive(&mut open, &mut self.store, loader, self.retry)? {
             Some(v) => {
                 self.set_version(v);
@@ -671,22 +672,4 @@ pub fn drive<M: Machine>(
             store.supply(machine, &need, result, &mut wire)?;
         }
     }
-}
-
-/// Parses `manifest.json` (with `serde_json`, natively and in wasm, which links it for
-/// filters anyway) within the size limit, and checks it.
-pub fn parse_manifest(bytes: &[u8]) -> crate::Result<Manifest> {
-    if bytes.len() > crate::split::MAX_MANIFEST_BYTES {
-        return Err(Error::LimitExceeded {
-            what: "manifest bytes",
-            limit: crate::split::MAX_MANIFEST_BYTES as u64,
-        });
-    }
-    let bad = |m: String| Error::InvalidConfig {
-        message: format!("manifest.json is not a valid manifest: {m}"),
-    };
-    let text = std::str::from_utf8(bytes).map_err(|e| bad(e.to_string()))?;
-    let m: Manifest = serde_json::from_str(text).map_err(|e| bad(e.to_string()))?;
-    m.validate()?;
-    Ok(m)
 }

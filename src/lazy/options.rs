@@ -53,17 +53,6 @@ impl Given {
         }
     }
 
-    /// The value as JSON text (`None` when absent or when JSON cannot hold it).
-    fn json(&self) -> Option<String> {
-        match self {
-            Given::Bool(b) => Some(b.to_string()),
-            Given::Number(n) if n.is_finite() => Some(serde_json::Value::from(*n).to_string()),
-            Given::Text(t) => Some(serde_json::Value::from(&**t).to_string()),
-            Given::Json(j) => Some(j.clone()),
-            _ => None,
-        }
-    }
-
     fn flag(&self, name: &str, default: bool) -> Result<bool> {
         match *self {
             Given::Absent => Ok(default),
@@ -120,15 +109,28 @@ impl GivenSearch {
             .map(|n| n as usize),
         };
         let refine = Refine {
-            filter: match self.filter.json() {
-                _ if self.filter == Given::Absent => None,
-                Some(json) => Some(Filter::from_json(&json)?),
-                None => return Err(invalid("option filter must be a string or a filter object")),
+            filter: match &self.filter {
+                Given::Absent => None,
+                Given::Text(t) => Some(Filter::parse(t).and_then(|f| f.check_size().map(|_| f))?),
+                Given::Json(j) => Some(Filter::from_json(j)?),
+                // Not a filter either (an InvalidOption, as the structured form would say).
+                Given::Bool(b) => Some(Filter::from_json(&b.to_string())?),
+                Given::Number(n) if n.is_finite() => Some(Filter::from_json(&n.to_string())?),
+                _ => return Err(invalid("option filter must be a string or a filter object")),
             },
             facets: match &self.facets {
                 Given::Absent => Vec::new(),
                 Given::Text(t) => vec![t.clone()],
-                Given::Json(j) => serde_json::from_str(j).map_err(|_| invalid(FACETS))?,
+                Given::Json(j) => {
+                    // Through `Value`, whose parser the wasm links for filters anyway.
+                    let list = serde_json::from_str::<serde_json::Value>(j).ok();
+                    let names = list.as_ref().and_then(|l| l.as_array()).map(|l| {
+                        l.iter()
+                            .map(|n| n.as_str().map(String::from))
+                            .collect::<Option<_>>()
+                    });
+                    names.flatten().ok_or_else(|| invalid(FACETS))?
+                }
                 _ => return Err(invalid(FACETS)),
             },
             sort: match &self.sort {

@@ -10,18 +10,10 @@ use web_sys::AbortSignal;
 
 use crate::lazy::LoadError;
 
-/// A JS value to throw; `?` converts core errors into it.
-pub(crate) struct JsErr(pub JsValue);
-
-impl From<crate::Error> for JsErr {
+/// `?` turns core errors into JS errors.
+impl From<crate::Error> for JsValue {
     fn from(e: crate::Error) -> Self {
-        JsErr(js_error(e.code(), &e.to_string()))
-    }
-}
-
-impl From<JsErr> for JsValue {
-    fn from(e: JsErr) -> Self {
-        e.0
+        js_error(e.code(), &e.to_string())
     }
 }
 
@@ -34,7 +26,7 @@ fn js_error(code: &str, message: &str) -> JsValue {
 }
 
 /// An `InvalidArgument` error.
-pub(crate) fn invalid(message: &str) -> JsErr {
+pub(crate) fn invalid(message: &str) -> JsValue {
     crate::Error::InvalidArgument {
         message: message.into(),
     }

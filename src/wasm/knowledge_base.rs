@@ -5,18 +5,17 @@
 //! types are the npm package's `index.d.ts`.
 
 use std::rc::Rc;
-use std::sync::Arc;
 
 use js_sys::Promise;
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
 
-use super::error::{invalid, JsErr};
+use super::error::invalid;
 use super::io::abortable;
 use super::options;
 use super::remote::Remote;
-use crate::lazy::{parse_manifest, Open, Prefetch, Query, Stats};
+use crate::lazy::{Prefetch, Query, Shared, Stats};
 use crate::{Index, Schema, Searcher};
 
 enum Inner {
@@ -36,7 +35,7 @@ fn to_js<T: Serialize>(value: &T) -> Result<JsValue, JsValue> {
     Ok(js.map_err(|e| invalid(&format!("invalid value: {e}")))?)
 }
 
-fn from_vec(bytes: Vec<u8>) -> Result<KnowledgeBase, JsErr> {
+fn from_vec(bytes: Vec<u8>) -> Result<KnowledgeBase, JsValue> {
     let index = Index::open(bytes)?;
     index.verify()?;
     if index.is_split() {
@@ -47,13 +46,22 @@ fn from_vec(bytes: Vec<u8>) -> Result<KnowledgeBase, JsErr> {
     Ok(KnowledgeBase { inner })
 }
 
+/// Parses `manifest.json` with the host's `JSON.parse` (no JSON parser of the manifest's types
+/// in the wasm).
+fn parse_manifest(bytes: &[u8]) -> crate::Result<crate::split::Manifest> {
+    crate::lazy::parse_manifest_with(bytes, |text| {
+        let value = js_sys::JSON::parse(text).map_err(|_| "not JSON".to_string())?;
+        serde_wasm_bindgen::from_value(value).map_err(|e| e.to_string())
+    })
+}
+
 #[wasm_bindgen]
 impl KnowledgeBase {
     /// Opens a single-file index from its bytes (checks every checksum).
     #[wasm_bindgen(js_name = fromBytes)]
     pub fn from_bytes(bytes: Vec<u8>) -> Result<KnowledgeBase, JsValue> {
         // Taken by value: the bytes are copied into wasm memory once, not twice.
-        Ok(from_vec(bytes)?)
+        from_vec(bytes)
     }
 
     /// Opens an index over `fetch`: a URL ending in `.json` is a split index's manifest (the
@@ -63,15 +71,20 @@ impl KnowledgeBase {
         future_to_promise(async move {
             let signal = options::signal(&options)?;
             let (settings, fetch) = options::open(&options)?;
-            let remote = Remote::new(&url, settings, fetch);
-            if !remote.at.is_manifest() {
+            let shared = Shared::new(&url, settings);
+            let remote = Remote { shared, fetch };
+            if !remote.shared.at.is_manifest() {
                 let bytes = abortable(signal, remote.fetch_whole()).await?;
                 return Ok(from_vec(bytes)?.into());
             }
-            let mut open = Open::new(parse_manifest, None);
-            let version = abortable(signal, remote.drive(&mut open)).await?;
-            let version = version.ok_or_else(|| invalid("no version to open"))?;
-            *remote.version.borrow_mut() = Some(Arc::new(version));
+            let version = abortable(
+                signal,
+                remote.drive(&mut remote.shared.open(false, parse_manifest)),
+            )
+            .await?;
+            if !remote.shared.opened(version) {
+                return Err(invalid("no version to open"));
+            }
             let inner = Rc::new(Inner::Split(remote));
             Ok(KnowledgeBase { inner }.into())
         })
@@ -82,6 +95,7 @@ impl KnowledgeBase {
         match &*self.inner {
             Inner::Single(i) => read(i.schema(), i.doc_count()),
             Inner::Split(r) => r
+                .shared
                 .version()
                 .map_or(none, |v| read(v.index.schema(), v.index.doc_count())),
         }
@@ -117,7 +131,7 @@ impl KnowledgeBase {
                         .with_refine(refine)
                         .search(&query, &opts)?),
                     Inner::Split(r) => {
-                        let mut q = Query::new(r.version()?, &query, opts).refine(refine);
+                        let mut q = Query::new(r.shared.version()?, &query, opts).refine(refine);
                         r.drive(&mut q).await
                     }
                 }
@@ -131,14 +145,7 @@ impl KnowledgeBase {
         let Inner::Split(r) = &*self.inner else {
             return to_js(&Stats::default());
         };
-        let store = r.store.borrow();
-        to_js(&Stats {
-            cache: store.cache_stats(),
-            load: store.load_stats().add(&r.stats.borrow()),
-            split: true,
-            in_flight: r.flights.in_flight() as u64,
-            last: store.last(),
-        })
+        to_js(&r.shared.stats())
     }
 
     /// Loads whole data files in `DataFile::PREFETCH_ORDER` (dictionary parts, hit display,
@@ -152,7 +159,7 @@ impl KnowledgeBase {
                 return Ok(0.into());
             };
             let bytes = abortable(signal, async {
-                r.drive(&mut Prefetch::new(r.version()?)).await
+                r.drive(&mut Prefetch::new(r.shared.version()?)).await
             });
             Ok((bytes.await? as f64).into())
         })
@@ -168,12 +175,9 @@ impl KnowledgeBase {
             let Inner::Split(r) = &*inner else {
                 return Ok(false.into());
             };
-            let mut open = Open::refresh(&mut r.store.borrow_mut(), r.version().ok());
-            let Some(version) = abortable(signal, r.drive(&mut open)).await? else {
-                return Ok(false.into());
-            };
-            *r.version.borrow_mut() = Some(Arc::new(version));
-            Ok(true.into())
+            let version =
+                abortable(signal, r.drive(&mut r.shared.open(true, parse_manifest))).await?;
+            Ok(r.shared.opened(version).into())
         })
     }
 }

@@ -7,50 +7,38 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::AbortSignal;
 
-use super::error::{invalid, JsErr};
+use super::error::invalid;
 use crate::lazy::options::{Given, GivenOpen, GivenSearch, OpenOptions};
 use crate::{Refine, SearchOptions};
 
-#[wasm_bindgen]
-extern "C" {
-    /// `KnowledgeBase.search`'s options (`{signal}` is every method's).
-    pub type JsSearchOptions;
-    #[wasm_bindgen(method, getter)]
-    fn limit(this: &JsSearchOptions) -> JsValue;
-    #[wasm_bindgen(method, getter)]
-    fn prefix(this: &JsSearchOptions) -> JsValue;
-    #[wasm_bindgen(method, getter)]
-    fn typos(this: &JsSearchOptions) -> JsValue;
-    #[wasm_bindgen(method, getter)]
-    fn any(this: &JsSearchOptions) -> JsValue;
-    #[wasm_bindgen(method, getter)]
-    fn snippet(this: &JsSearchOptions) -> JsValue;
-    #[wasm_bindgen(method, getter)]
-    fn filter(this: &JsSearchOptions) -> JsValue;
-    #[wasm_bindgen(method, getter)]
-    fn facets(this: &JsSearchOptions) -> JsValue;
-    #[wasm_bindgen(method, getter)]
-    fn sort(this: &JsSearchOptions) -> JsValue;
-    #[wasm_bindgen(method, getter)]
-    fn offset(this: &JsSearchOptions) -> JsValue;
-    #[wasm_bindgen(method, getter)]
-    fn signal(this: &JsSearchOptions) -> JsValue;
-
-    /// `KnowledgeBase.open`'s options.
-    pub type JsOpenOptions;
-    #[wasm_bindgen(method, getter, js_name = cacheBytes)]
-    fn cache_bytes(this: &JsOpenOptions) -> JsValue;
-    #[wasm_bindgen(method, getter, js_name = timeoutMs)]
-    fn timeout_ms(this: &JsOpenOptions) -> JsValue;
-    #[wasm_bindgen(method, getter)]
-    fn retries(this: &JsOpenOptions) -> JsValue;
-    #[wasm_bindgen(method, getter, js_name = backoffMs)]
-    fn backoff_ms(this: &JsOpenOptions) -> JsValue;
-    #[wasm_bindgen(method, getter, js_name = shareFetches)]
-    fn share_fetches(this: &JsOpenOptions) -> JsValue;
-    #[wasm_bindgen(method, getter)]
-    fn fetch(this: &JsOpenOptions) -> JsValue;
+/// An options type of JavaScript's with a typed getter per option (`#[wasm_bindgen(method,
+/// getter)]`, named in camelCase in JavaScript), and what the core checks of them: the
+/// `Given` struct whose fields are the options before `+`. Each option is named once.
+macro_rules! options {
+    ($js:ident => $given:ident { $($f:ident $(= $name:ident)?),* } + { $($x:ident),* }) => {
+        #[wasm_bindgen]
+        extern "C" {
+            pub type $js;
+            $(#[wasm_bindgen(method, getter $(, js_name = $name)?)]
+            fn $f(this: &$js) -> JsValue;)*
+            $(#[wasm_bindgen(method, getter)]
+            fn $x(this: &$js) -> JsValue;)*
+        }
+        impl $js {
+            fn given(&self) -> $given {
+                $given { $($f: given(self.$f())),* }
+            }
+        }
+    };
 }
+
+options!(JsSearchOptions => GivenSearch {
+    limit, prefix, typos, any, snippet, filter, facets, sort, offset
+} + { signal });
+options!(JsOpenOptions => GivenOpen {
+    cache_bytes = cacheBytes, timeout_ms = timeoutMs, retries, backoff_ms = backoffMs,
+    share_fetches = shareFetches
+} + { fetch });
 
 /// What kind of value JavaScript gave; an object or an array as its JSON.
 fn given(v: JsValue) -> Given {
@@ -69,60 +57,39 @@ fn given(v: JsValue) -> Given {
     }
 }
 
-/// The options object, or `None` when it is not one (every option then takes its default).
-fn object<T: JsCast>(options: &JsValue) -> Option<&T> {
-    options.is_object().then(|| options.unchecked_ref::<T>())
+/// The options object (an empty one when JavaScript gave no object: every option then takes its
+/// default).
+fn object<T: JsCast>(options: &JsValue) -> T {
+    match options.is_object() {
+        true => options.clone().unchecked_into(),
+        false => js_sys::Object::new().unchecked_into(),
+    }
 }
 
 /// The abort signal of any options object (`{signal}`).
-pub(crate) fn signal(options: &JsValue) -> Result<Option<AbortSignal>, JsErr> {
-    let Some(v) = object::<JsSearchOptions>(options).map(|o| o.signal()) else {
-        return Ok(None);
-    };
-    if v.is_undefined() || v.is_null() {
-        return Ok(None);
+pub(crate) fn signal(options: &JsValue) -> Result<Option<AbortSignal>, JsValue> {
+    match object::<JsSearchOptions>(options).signal() {
+        v if v.is_undefined() || v.is_null() => Ok(None),
+        v => {
+            Ok(Some(v.dyn_into().map_err(|_| {
+                invalid("option signal must be an AbortSignal")
+            })?))
+        }
     }
-    let signal = v
-        .dyn_into()
-        .map_err(|_| invalid("option signal must be an AbortSignal"))?;
-    Ok(Some(signal))
 }
 
 /// `search`'s options and refinements.
-pub(crate) fn search(options: &JsValue) -> Result<(SearchOptions, Refine), JsErr> {
-    let Some(o) = object::<JsSearchOptions>(options) else {
-        return Ok(GivenSearch::default().check()?);
-    };
-    let given = GivenSearch {
-        limit: given(o.limit()),
-        prefix: given(o.prefix()),
-        typos: given(o.typos()),
-        any: given(o.any()),
-        snippet: given(o.snippet()),
-        filter: given(o.filter()),
-        facets: given(o.facets()),
-        sort: given(o.sort()),
-        offset: given(o.offset()),
-    };
-    Ok(given.check()?)
+pub(crate) fn search(options: &JsValue) -> Result<(SearchOptions, Refine), JsValue> {
+    Ok(object::<JsSearchOptions>(options).given().check()?)
 }
 
 /// `open`'s options, over the defaults of this runtime, and its `fetch` function.
-pub(crate) fn open(options: &JsValue) -> Result<(OpenOptions, Option<Function>), JsErr> {
+pub(crate) fn open(options: &JsValue) -> Result<(OpenOptions, Option<Function>), JsValue> {
     // Cloudflare Workers (`navigator.userAgent`) have defaults of their own.
     let agent = js_sys::Reflect::get(&js_sys::global(), &"navigator".into())
         .and_then(|n| js_sys::Reflect::get(&n, &"userAgent".into()));
     let workers = agent.ok().and_then(|u| u.as_string()).as_deref() == Some("Cloudflare-Workers");
-    let Some(o) = object::<JsOpenOptions>(options) else {
-        return Ok((OpenOptions::defaults(workers), None));
-    };
-    let given = GivenOpen {
-        cache_bytes: given(o.cache_bytes()),
-        timeout_ms: given(o.timeout_ms()),
-        retries: given(o.retries()),
-        backoff_ms: given(o.backoff_ms()),
-        share_fetches: given(o.share_fetches()),
-    };
+    let o = object::<JsOpenOptions>(options);
     let fetch = match o.fetch() {
         f if f.is_undefined() || f.is_null() => None,
         f => Some(
@@ -130,5 +97,5 @@ pub(crate) fn open(options: &JsValue) -> Result<(OpenOptions, Option<Function>),
                 .map_err(|_| invalid("option fetch must be a function"))?,
         ),
     };
-    Ok((given.check(workers)?, fetch))
+    Ok((o.given().check(workers)?, fetch))
 }
