@@ -11,6 +11,10 @@ use edgekb::{add_jsonl, IndexBuilder};
 use edgekb::{Index, Schema, SearchOptions, Searcher};
 
 fn fixture_index() -> Index<Vec<u8>> {
+    Index::open(fixture_bytes()).unwrap()
+}
+
+fn fixture_bytes() -> Vec<u8> {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let mut b = IndexBuilder::new(
         Schema::default(),
@@ -19,7 +23,7 @@ fn fixture_index() -> Index<Vec<u8>> {
     );
     let f = std::fs::File::open(root.join("tests/fixtures/docs.jsonl")).unwrap();
     add_jsonl(&mut b, std::io::BufReader::new(f), "docs.jsonl").unwrap();
-    Index::open(b.to_bytes().unwrap()).unwrap()
+    b.to_bytes().unwrap()
 }
 
 /// A pack file with every data byte (after the 16-byte header) xored with `mask`.
@@ -984,8 +988,12 @@ fn the_async_host_loop_answers_like_a_single_file() {
         let body = loader.borrow_mut().fetch(need.name(), need.range());
         std::future::ready(body.and_then(|b| Ok(checker.check(need, b)?)))
     };
+    assert_eq!(shared.doc_count(), 0, "not opened yet");
     let opened = now(shared.run(&mut shared.open(false, parse_manifest), &fetch)).unwrap();
     assert!(shared.opened(opened.unwrap()));
+    assert_eq!(shared.doc_count(), index.doc_count());
+    let facets = index.schema().names_where(|f| f.facet);
+    assert_eq!(shared.fields_where(|f| f.facet), facets);
     let opts = SearchOptions::default();
     for q in queries() {
         let want = Searcher::new(&index).search(&q, &opts).unwrap();

@@ -14,6 +14,8 @@ use super::flight::{join_all, Flights};
 use super::options::OpenOptions;
 use super::{Checked, Checker, LoadError, LoadStats, Machine, Need, Open};
 use super::{PageStore, Stats, Step, Version, Wire};
+use crate::index::Index;
+use crate::schema::FieldOptions;
 use crate::split::Manifest;
 
 /// Where an index is: the URL it was opened from and, for a split index, the directory its
@@ -66,7 +68,7 @@ impl Location {
 
 /// What the operations on one index share in an async host (the wasm binding's
 /// `KnowledgeBase`): where it is, how it is fetched, the fetches in flight, the host's transfer
-/// counters, the page store, and the version searches start on.
+/// counters, the page store, and the version searches start on; or a single-file index, whole.
 pub struct Shared {
     /// Where the index is.
     pub at: Location,
@@ -76,6 +78,8 @@ pub struct Shared {
     pub flights: Flights<Checked>,
     /// The counters of the host's transfers ([`super::flight::transfer`] adds to them).
     pub transfers: Rc<RefCell<LoadStats>>,
+    /// A single-file index, whole in memory (it has no version, store or requests).
+    pub single: Option<Index<Vec<u8>>>,
     store: RefCell<PageStore>,
     version: RefCell<Option<Arc<Version>>>,
 }
@@ -88,8 +92,43 @@ impl Shared {
             options,
             flights: Flights::new(options.share),
             transfers: Rc::default(),
+            single: None,
             store: RefCell::new(PageStore::new(options.cache_bytes)),
             version: RefCell::new(None),
+        }
+    }
+
+    /// The single-file index `bytes`, from `url` (`""` for bytes a host had): every checksum
+    /// checked; a split index's dictionary is refused (its manifest is what opens it).
+    pub fn whole(url: &str, options: OpenOptions, bytes: Vec<u8>) -> crate::Result<Shared> {
+        let index = Index::open(bytes)?;
+        index.verify()?;
+        if index.is_split() {
+            return Err(crate::Error::InvalidArgument {
+                message: "this is the dictionary of a split index: open its manifest.json instead"
+                    .into(),
+            });
+        }
+        let single = Some(index);
+        Ok(Shared {
+            single,
+            ..Shared::new(url, options)
+        })
+    }
+
+    /// Documents of the index (of the version searches start on; 0 before it opens).
+    pub fn doc_count(&self) -> u32 {
+        match (&self.single, self.version()) {
+            (Some(i), _) => i.doc_count(),
+            (None, v) => v.map_or(0, |v| v.index.doc_count()),
+        }
+    }
+
+    /// The names of its fields `keep` accepts (sortable ones, facets), in schema order.
+    pub fn fields_where(&self, keep: fn(&FieldOptions) -> bool) -> Vec<String> {
+        match (&self.single, self.version()) {
+            (Some(i), _) => i.schema().names_where(keep),
+            (None, v) => v.map_or(Vec::new(), |v| v.index.schema().names_where(keep)),
         }
     }
 
@@ -132,7 +171,11 @@ impl Shared {
 
     /// Cache and request counters (the store's and the host's transfers'), requests in flight,
     /// and the last operation's wire cost.
+    /// A single file's are all zero: it makes no request.
     pub fn stats(&self) -> Stats {
+        if self.single.is_some() {
+            return Stats::default();
+        }
         let store = self.store.borrow();
         Stats {
             cache: store.cache_stats(),

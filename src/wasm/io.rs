@@ -44,15 +44,12 @@ pub(crate) async fn abortable<T>(
     signal: Option<AbortSignal>,
     fut: impl Future<Output = Result<T, LoadError>>,
 ) -> Result<T, JsValue> {
-    let Some(s) = signal.as_ref().filter(|s| !s.aborted()) else {
-        return match signal {
-            Some(s) => Err(abort_error(Some(&s))),
-            None => fut.await.map_err(|e| load_error(e, None)),
-        };
-    };
+    if signal.as_ref().is_some_and(AbortSignal::aborted) {
+        return Err(abort_error(signal.as_ref()));
+    }
     // Aborted when this ends, which removes the wait's listener.
     let stop = AbortController::new()?;
-    let aborted = JsFuture::from(wait(None, Some(s.clone()), &stop.signal()));
+    let aborted = JsFuture::from(wait(None, signal.clone(), &stop.signal()));
     let (mut fut, mut aborted) = (pin!(fut), pin!(aborted));
     let first = std::future::poll_fn(|cx| match aborted.as_mut().poll(cx) {
         Poll::Ready(_) => Poll::Ready(None),
@@ -61,8 +58,8 @@ pub(crate) async fn abortable<T>(
     let result = first.await;
     stop.abort();
     match result {
-        Some(r) => r.map_err(|e| load_error(e, Some(s))),
-        None => Err(abort_error(Some(s))),
+        Some(r) => r.map_err(|e| load_error(e, signal.as_ref())),
+        None => Err(abort_error(signal.as_ref())),
     }
 }
 

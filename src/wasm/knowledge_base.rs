@@ -15,35 +15,20 @@ use super::error::invalid;
 use super::io::abortable;
 use super::options;
 use super::remote::Remote;
-use crate::lazy::{Prefetch, Query, Shared, Stats};
-use crate::{Index, Schema, Searcher};
-
-enum Inner {
-    Single(Index<Vec<u8>>),
-    Split(Remote),
-}
+use crate::lazy::options::OpenOptions;
+use crate::lazy::{Prefetch, Query, Shared};
+use crate::Searcher;
 
 /// An opened knowledge-base index.
 #[wasm_bindgen]
 pub struct KnowledgeBase {
-    inner: Rc<Inner>,
+    remote: Rc<Remote>,
 }
 
 fn to_js<T: Serialize>(value: &T) -> Result<JsValue, JsValue> {
     let json = serde_wasm_bindgen::Serializer::json_compatible();
     let js = value.serialize(&json);
     Ok(js.map_err(|e| invalid(&format!("invalid value: {e}")))?)
-}
-
-fn from_vec(bytes: Vec<u8>) -> Result<KnowledgeBase, JsValue> {
-    let index = Index::open(bytes)?;
-    index.verify()?;
-    if index.is_split() {
-        let split = "this is the dictionary of a split index: open its manifest.json instead";
-        return Err(invalid(split));
-    }
-    let inner = Rc::new(Inner::Single(index));
-    Ok(KnowledgeBase { inner })
 }
 
 /// Parses `manifest.json` with the host's `JSON.parse` (no JSON parser of the manifest's types
@@ -61,7 +46,9 @@ impl KnowledgeBase {
     #[wasm_bindgen(js_name = fromBytes)]
     pub fn from_bytes(bytes: Vec<u8>) -> Result<KnowledgeBase, JsValue> {
         // Taken by value: the bytes are copied into wasm memory once, not twice.
-        from_vec(bytes)
+        let shared = Shared::whole("", OpenOptions::defaults(false), bytes)?;
+        let remote = Rc::new(Remote::new(shared, None));
+        Ok(KnowledgeBase { remote })
     }
 
     /// Opens an index over `fetch`: a URL ending in `.json` is a split index's manifest (the
@@ -71,68 +58,54 @@ impl KnowledgeBase {
         future_to_promise(async move {
             let signal = options::signal(&options)?;
             let (settings, fetch) = options::open(&options)?;
-            let shared = Shared::new(&url, settings);
-            let remote = Remote { shared, fetch };
+            let mut remote = Remote::new(Shared::new(&url, settings), fetch);
             if !remote.shared.at.is_manifest() {
                 let bytes = abortable(signal, remote.fetch_whole()).await?;
-                return Ok(from_vec(bytes)?.into());
+                remote.shared = Shared::whole(&url, settings, bytes)?;
+            } else {
+                let open = &mut remote.shared.open(false, parse_manifest);
+                let version = abortable(signal, remote.drive(open)).await?;
+                if !remote.shared.opened(version) {
+                    return Err(invalid("no version to open"));
+                }
             }
-            let version = abortable(
-                signal,
-                remote.drive(&mut remote.shared.open(false, parse_manifest)),
-            )
-            .await?;
-            if !remote.shared.opened(version) {
-                return Err(invalid("no version to open"));
-            }
-            let inner = Rc::new(Inner::Split(remote));
-            Ok(KnowledgeBase { inner }.into())
+            let remote = Rc::new(remote);
+            Ok(KnowledgeBase { remote }.into())
         })
-    }
-
-    /// The schema of the index (of the version searches start on).
-    fn schema<T>(&self, read: impl Fn(&Schema, u32) -> T, none: T) -> T {
-        match &*self.inner {
-            Inner::Single(i) => read(i.schema(), i.doc_count()),
-            Inner::Split(r) => r
-                .shared
-                .version()
-                .map_or(none, |v| read(v.index.schema(), v.index.doc_count())),
-        }
     }
 
     /// Number of documents.
     #[wasm_bindgen(getter, js_name = docCount)]
     pub fn doc_count(&self) -> u32 {
-        self.schema(|_, n| n, 0)
+        self.remote.shared.doc_count()
     }
 
     /// The fields hits can be sorted by (`sort: "field"` or `"field:desc"`), in schema order.
     #[wasm_bindgen(getter, js_name = sortFields)]
     pub fn sort_fields(&self) -> Vec<String> {
-        self.schema(|s, _| s.names_where(|f| f.sortable), Vec::new())
+        self.remote.shared.fields_where(|f| f.sortable)
     }
 
     /// The fields whose values can be counted (`facets`) and filtered on (`filter`).
     #[wasm_bindgen(getter, js_name = facetFields)]
     pub fn facet_fields(&self) -> Vec<String> {
-        self.schema(|s, _| s.names_where(|f| f.facet), Vec::new())
+        self.remote.shared.fields_where(|f| f.facet)
     }
 
     /// Searches. Never fails on a malformed query; rejects on a damaged index, a network
     /// failure after its retries, a hit budget, or an abort (`AbortError`).
     pub fn search(&self, query: String, options: JsValue) -> Promise {
-        let inner = self.inner.clone();
+        let r = self.remote.clone();
         future_to_promise(async move {
             let (opts, refine) = options::search(&options)?;
             let results = abortable(options::signal(&options)?, async {
-                match &*inner {
-                    Inner::Single(index) => Ok(Searcher::new(index)
+                match &r.shared.single {
+                    Some(index) => Ok(Searcher::new(index)
                         .with_refine(refine)
                         .search(&query, &opts)?),
-                    Inner::Split(r) => {
-                        let mut q = Query::new(r.shared.version()?, &query, opts).refine(refine);
-                        r.drive(&mut q).await
+                    None => {
+                        let q = Query::new(r.shared.version()?, &query, opts);
+                        r.drive(&mut q.refine(refine)).await
                     }
                 }
             });
@@ -142,22 +115,19 @@ impl KnowledgeBase {
 
     /// Cache and network counters, and what the last finished operation cost on the wire.
     pub fn stats(&self) -> Result<JsValue, JsValue> {
-        let Inner::Split(r) = &*self.inner else {
-            return to_js(&Stats::default());
-        };
-        to_js(&r.shared.stats())
+        to_js(&self.remote.shared.stats())
     }
 
     /// Loads whole data files in `DataFile::PREFETCH_ORDER` (dictionary parts, hit display,
     /// postings, positions, store), each when it fits in the cache budget; resolves to the bytes
     /// cached. A no-op for a single-file index.
     pub fn prefetch(&self, options: JsValue) -> Promise {
-        let inner = self.inner.clone();
+        let r = self.remote.clone();
         future_to_promise(async move {
             let signal = options::signal(&options)?;
-            let Inner::Split(r) = &*inner else {
+            if r.shared.single.is_some() {
                 return Ok(0.into());
-            };
+            }
             let bytes = abortable(signal, async {
                 r.drive(&mut Prefetch::new(r.shared.version()?)).await
             });
@@ -169,12 +139,12 @@ impl KnowledgeBase {
     /// it. Searches already running finish on the version they started with. Resolves to
     /// whether the version changed.
     pub fn refresh(&self, options: JsValue) -> Promise {
-        let inner = self.inner.clone();
+        let r = self.remote.clone();
         future_to_promise(async move {
             let signal = options::signal(&options)?;
-            let Inner::Split(r) = &*inner else {
+            if r.shared.single.is_some() {
                 return Ok(false.into());
-            };
+            }
             let version =
                 abortable(signal, r.drive(&mut r.shared.open(true, parse_manifest))).await?;
             Ok(r.shared.opened(version).into())

@@ -1,5 +1,5 @@
 //! The async driver: runs a core state machine through the core's loop ([`Shared::run`]), each
-//! request a core [`transfer`] (retries by the core's rule) over `fetch`, led by the first
+//! request a core transfer (retries by the core's rule) over `fetch`, led by the first
 //! search that needs it and shared with the others (the core's flights: aborted when the last
 //! one lets go).
 
@@ -10,7 +10,7 @@ use js_sys::Function;
 use web_sys::AbortController;
 
 use super::io::{attempt, sleep};
-use crate::lazy::flight::{transfer, Waiter};
+use crate::lazy::flight::Waiter;
 use crate::lazy::{Checked, LoadError, Location, Machine, Shared};
 
 /// An index on a host: what its operations share, and what to fetch with.
@@ -20,6 +20,10 @@ pub(crate) struct Remote {
 }
 
 impl Remote {
+    pub(crate) fn new(shared: Shared, fetch: Option<Function>) -> Remote {
+        Remote { shared, fetch }
+    }
+
     /// Waits on the fetch of `url` (`range` of it), starting it unless the same request is in
     /// flight. `check` turns the body into what every waiter gets (a box: one `get` in the
     /// wasm, not one per machine).
@@ -37,34 +41,27 @@ impl Remote {
         let (o, stats) = (self.shared.options, self.shared.transfers.clone());
         let (with, name) = (self.fetch.clone(), name.to_string());
         wasm_bindgen_futures::spawn_local(async move {
-            let flight = lead.flight();
             // Aborts the try or the wait in progress when the last waiter lets go.
             let Ok(cancel) = AbortController::new() else {
                 let message = "no AbortController".into();
                 return lead.land(Err(LoadError::Network { name, message }));
             };
             let stop = cancel.signal();
-            flight.on_cancel(move || cancel.abort());
-            let outcome = transfer(
-                o.retry,
-                &stats,
-                || flight.cancelled(),
-                || {
-                    attempt(
-                        with.clone(),
-                        (&name, &url),
-                        range.clone(),
-                        no_store,
-                        o.timeout_ms,
-                        &stop,
-                    )
-                },
-                &check,
-                |ms| flight.unless_cancelled(sleep(ms, &stop)),
-                js_sys::Math::random,
-            )
-            .await;
-            lead.land(outcome);
+            lead.flight().on_cancel(move || cancel.abort());
+            let (retry, ms) = (o.retry, o.timeout_ms);
+            let one = || {
+                attempt(
+                    with.clone(),
+                    (&name, &url),
+                    range.clone(),
+                    no_store,
+                    ms,
+                    &stop,
+                )
+            };
+            let sleep = |ms| sleep(ms, &stop);
+            lead.fly(retry, &stats, one, &check, sleep, js_sys::Math::random)
+                .await;
         });
         waiter
     }
