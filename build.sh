@@ -153,11 +153,23 @@ cmd_build_wasm() {
   wasm_env "$level"
   log "wasm-pack build (--target web, mode $WASM_PACK_MODE, opt-level $level)"
   "${WASM_CARGO_ENV[@]}" wasm-pack --quiet build --release --target web --mode "$WASM_PACK_MODE" \
-      --out-dir pkg --out-name edgekb --no-opt -- --no-default-features --features binding,table-folding
+      --out-dir pkg --out-name edgekb --no-opt --no-typescript -- --no-default-features --features binding,table-folding
+  # The binding's own JavaScript (src/wasm/io.js), which the glue imports from pkg/snippets/,
+  # folded into the glue: the package stays one script beside the .wasm. (The package's types
+  # are npm/index.d.ts, hence --no-typescript.)
+  node --input-type=module -e "
+    import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+    const snippet = /^import \{[^}]*\} from '\.\/(snippets\/[^']+)';\n/gm;
+    const glue = readFileSync('pkg/edgekb.js', 'utf8').replace(snippet,
+      (_, file) => readFileSync('pkg/' + file, 'utf8').replace(/^export /gm, '')
+        .replace(/^ *\/\/.*\n|^ *\/\*\*[^]*?\*\/\n/gm, '')); // its comments stay in src/wasm/io.js
+    if (glue.includes('./snippets/')) throw new Error('pkg/edgekb.js still imports a snippet: fold it in build.sh');
+    writeFileSync('pkg/edgekb.js', glue);
+    rmSync('pkg/snippets', { recursive: true, force: true });"
   local wasm=pkg/edgekb_bg.wasm
   [ -x node_modules/.bin/wasm-opt ] || die "node_modules/.bin/wasm-opt is missing: run ./build.sh setup"
   wasm_opt "-O$level" "$wasm"
-  rm -f pkg/.gitignore
+  rm -f pkg/.gitignore pkg/*.d.ts
   # What a page downloads for the engine: the .wasm and its glue (gzip -9, as a server would).
   local raw gz glue
   raw=$(stat -c %s "$wasm"); gz=$(gzip -9c "$wasm" | wc -c); glue=$(gzip -9c pkg/edgekb.js | wc -c)

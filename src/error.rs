@@ -74,6 +74,11 @@ pub enum Error {
         /// What is wrong, and how to fix it.
         message: String,
     },
+    /// An argument or option has the wrong type or is out of its range (`limit: -1`).
+    InvalidArgument {
+        /// Which one, and what it must be.
+        message: String,
+    },
     /// The index needs something this build leaves out.
     Unsupported {
         /// What, and how to get a build that has it.
@@ -139,6 +144,9 @@ impl Clone for Error {
             Error::InvalidOption { message } => Error::InvalidOption {
                 message: message.clone(),
             },
+            Error::InvalidArgument { message } => Error::InvalidArgument {
+                message: message.clone(),
+            },
             Error::Unsupported { what } => Error::Unsupported { what: what.clone() },
             &Error::NotLoaded { file, start, end } => Error::NotLoaded { file, start, end },
             Error::Io(e) => Error::Io(std::io::Error::new(e.kind(), e.to_string())),
@@ -159,6 +167,7 @@ impl Error {
             Error::InvalidDocument { .. } => "InvalidDocument",
             Error::InvalidConfig { .. } => "InvalidConfig",
             Error::InvalidOption { .. } => "InvalidOption",
+            Error::InvalidArgument { .. } => "InvalidArgument",
             Error::Unsupported { .. } => "Unsupported",
             Error::NotLoaded { .. } => "NotLoaded",
             Error::Io(_) => "Io",
@@ -209,6 +218,7 @@ impl fmt::Display for Error {
             }
             Error::InvalidConfig { message } => write!(f, "invalid configuration: {message}"),
             Error::InvalidOption { message } => write!(f, "invalid search option: {message}"),
+            Error::InvalidArgument { message } => write!(f, "{message}"),
             Error::Unsupported { what } => write!(f, "unsupported: {what}"),
             Error::NotLoaded { file, start, end } => write!(
                 f,

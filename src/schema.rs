@@ -130,6 +130,12 @@ impl Schema {
         &self.fields
     }
 
+    /// The names of the fields `keep` accepts, in schema order.
+    pub fn names_where(&self, keep: impl Fn(&FieldOptions) -> bool) -> Vec<String> {
+        let kept = self.fields.iter().filter(|f| keep(f));
+        kept.map(|f| f.name.clone()).collect()
+    }
+
     /// The id of the field named `name`.
     pub fn field(&self, name: &str) -> Option<usize> {
         self.fields.iter().position(|f| f.name == name)

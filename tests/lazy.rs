@@ -11,6 +11,10 @@ use edgekb::{add_jsonl, IndexBuilder};
 use edgekb::{Index, Schema, SearchOptions, Searcher};
 
 fn fixture_index() -> Index<Vec<u8>> {
+    Index::open(fixture_bytes()).unwrap()
+}
+
+fn fixture_bytes() -> Vec<u8> {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let mut b = IndexBuilder::new(
         Schema::default(),
@@ -19,7 +23,7 @@ fn fixture_index() -> Index<Vec<u8>> {
     );
     let f = std::fs::File::open(root.join("tests/fixtures/docs.jsonl")).unwrap();
     add_jsonl(&mut b, std::io::BufReader::new(f), "docs.jsonl").unwrap();
-    Index::open(b.to_bytes().unwrap()).unwrap()
+    b.to_bytes().unwrap()
 }
 
 /// A pack file with every data byte (after the 16-byte header) xored with `mask`.
@@ -956,5 +960,53 @@ fn hit_display_is_read_ahead_in_growing_blocks() {
     assert!(
         spans.len() == 4 && spans.iter().all(|&p| p <= 4),
         "pages per display request: {spans:?}"
+    );
+}
+
+/// The async hosts' loop ([`edgekb::lazy::Shared`], what the wasm binding drives over `fetch`)
+/// natively: the loader's answers as ready futures, at the URLs the core says. It answers like
+/// a single file, counts what it fetched, refreshes, and its URLs sit beside the manifest.
+#[test]
+fn the_async_host_loop_answers_like_a_single_file() {
+    use edgekb::lazy::flight::now;
+    use edgekb::lazy::options::OpenOptions;
+    use edgekb::lazy::{parse_manifest, Checker, Need, Query, Shared};
+    let index = fixture_index();
+    let split = lazy_display_split(&index);
+    let loader = std::cell::RefCell::new(loader_for(&split));
+    let base = "https://h.example/kb/";
+    let shared = Shared::new(
+        &format!("{base}manifest.json?v=2"),
+        OpenOptions::defaults(false),
+    );
+    let fetch = |need: &Need, url: String, checker: Checker| {
+        let name = match need.fresh() {
+            true => url.strip_suffix("?v=2").and_then(|u| u.strip_prefix(base)),
+            false => url.strip_prefix(base),
+        };
+        assert_eq!(name, Some(need.name()), "{url}");
+        let body = loader.borrow_mut().fetch(need.name(), need.range());
+        std::future::ready(body.and_then(|b| Ok(checker.check(need, b)?)))
+    };
+    assert_eq!(shared.doc_count(), 0, "not opened yet");
+    let opened = now(shared.run(&mut shared.open(false, parse_manifest), &fetch)).unwrap();
+    assert!(shared.opened(opened.unwrap()));
+    assert_eq!(shared.doc_count(), index.doc_count());
+    let facets = index.schema().names_where(|f| f.facet);
+    assert_eq!(shared.fields_where(|f| f.facet), facets);
+    let opts = SearchOptions::default();
+    for q in queries() {
+        let want = Searcher::new(&index).search(&q, &opts).unwrap();
+        let mut query = Query::new(shared.version().unwrap(), &q, opts);
+        let got = now(shared.run(&mut query, &fetch)).unwrap().unwrap();
+        assert_eq!(got, want, "{q:?}");
+    }
+    let stats = shared.stats();
+    assert!(stats.split && stats.load.round_trips > 0 && stats.cache.bytes_held > 0);
+    assert_eq!(stats.in_flight, 0);
+    let refreshed = now(shared.run(&mut shared.open(true, parse_manifest), &fetch)).unwrap();
+    assert!(
+        !shared.opened(refreshed.unwrap()),
+        "same manifest, same version"
     );
 }

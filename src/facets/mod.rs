@@ -168,7 +168,7 @@ impl Filter {
     }
 
     /// Nodes and depth, checked against [`MAX_FILTER_NODES`] and [`MAX_FILTER_DEPTH`].
-    fn check_size(&self) -> Result<()> {
+    pub(crate) fn check_size(&self) -> Result<()> {
         fn walk(f: &Filter, depth: usize, nodes: &mut usize) -> Result<()> {
             *nodes += 1;
             if *nodes > MAX_FILTER_NODES {

@@ -131,6 +131,27 @@ impl<T> Lead<T> {
         &self.flight
     }
 
+    /// Does the flight's transfer ([`transfer`]: `attempt` makes one try, `wait` sleeps before
+    /// the next) and lands it. Its tries stop, and a wait ends, once every waiter has let go.
+    pub async fn fly<F, S>(
+        self,
+        retry: Retry,
+        stats: &RefCell<LoadStats>,
+        attempt: impl FnMut() -> F,
+        check: impl Fn(Vec<u8>) -> Result<T, LoadError>,
+        mut wait: impl FnMut(u32) -> S,
+        jitter: impl FnMut() -> f64,
+    ) where
+        F: Future<Output = Result<Vec<u8>, LoadError>>,
+        S: Future<Output = ()>,
+    {
+        let flight = &*self.flight;
+        let cancelled = || flight.cancelled();
+        let wait = |ms| flight.unless_cancelled(wait(ms));
+        let outcome = transfer(retry, stats, cancelled, attempt, check, wait, jitter).await;
+        self.land(outcome);
+    }
+
     /// Lands the flight: every waiter gets `outcome`, and it leaves the air.
     pub fn land(self, outcome: Result<T, LoadError>) {
         *self.flight.outcome.borrow_mut() = Some(outcome);
@@ -376,6 +397,42 @@ mod tests {
         let (out, s, _) = run(vec![], |_| true, true);
         assert!(matches!(out, Err(LoadError::Aborted)));
         assert_eq!((s.requests, s.aborted), (0, 1));
+    }
+
+    #[test]
+    fn a_lead_flies_its_transfer_and_lands_it_for_every_waiter() {
+        let flights: Flights<usize> = Flights::new(true);
+        let (mut a, lead) = flights.join("x".into());
+        let (mut b, _) = flights.join("x".into());
+        let stats = RefCell::new(LoadStats::default());
+        let mut answers = vec![http(503), Ok(vec![1; 4])].into_iter();
+        let fly = lead.unwrap().fly(
+            Retry::default(),
+            &stats,
+            || std::future::ready(answers.next().expect("two tries")),
+            |body| Ok(body.len()),
+            |_| std::future::ready(()),
+            || 0.5,
+        );
+        now(fly).expect("ready at once");
+        assert!(matches!(poll(&mut a), Poll::Ready(Ok(4))));
+        assert!(matches!(poll(&mut b), Poll::Ready(Ok(4))));
+        assert_eq!((stats.borrow().requests, stats.borrow().retries), (2, 1));
+        // Once every waiter has let go, no try is made.
+        let (c, lead) = flights.join("y".into());
+        drop(c);
+        let stats = RefCell::new(LoadStats::default());
+        let fly = lead.unwrap().fly(
+            Retry::default(),
+            &stats,
+            || std::future::ready(http(500)),
+            |body| Ok(body.len()),
+            |_| std::future::ready(()),
+            || 0.5,
+        );
+        now(fly).expect("ready at once");
+        assert_eq!((stats.borrow().requests, stats.borrow().aborted), (0, 1));
+        assert_eq!(flights.in_flight(), 0);
     }
 
     #[test]

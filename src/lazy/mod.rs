@@ -16,8 +16,9 @@
 //! Each operation (open or refresh, query, prefetch) is a state machine ([`machine`]) that
 //! says which bytes it needs and takes them when they arrive; [`PageStore`] holds what
 //! outlives one operation (the page cache, counters, remembered failures). Drivers are short
-//! loops around them: [`drive`] natively over a [`Loader`] (a directory, or memory), the wasm
-//! binding over `fetch`. Both retry by one rule ([`Retry`]).
+//! loops around them: [`drive`] natively over a [`Loader`] (a directory, or memory),
+//! [`Shared::run`] for async hosts (the wasm binding's `fetch`). Both retry by one rule
+//! ([`Retry`]); a host's options are checked by [`options`].
 
 use std::collections::HashMap;
 use std::fmt;
@@ -28,17 +29,19 @@ use crate::cache::{CacheStats, PageCache};
 use crate::error::Error;
 use crate::search::{SearchOptions, SearchResults};
 use crate::source::{DataFile, WorkingSet};
-use crate::split::Manifest;
 
 pub mod flight;
+mod host;
 mod loader;
 pub mod machine;
+pub mod options;
 mod version;
 
 pub use crate::cache::ENTRY_OVERHEAD;
+pub use host::{Location, Shared};
 pub use loader::{DirLoader, Loader, MemoryLoader};
 pub use machine::{Checked, Checker, Machine, Need, Open, Prefetch, Query, Step};
-pub use version::{PageKey, Request, Version};
+pub use version::{parse_manifest, parse_manifest_with, PageKey, Request, Version};
 
 /// Pages left unfetched between two needed ranges before they become separate requests.
 pub const MAX_GAP_PAGES: u32 = 4;
@@ -669,32 +672,4 @@ pub fn drive<M: Machine>(
             store.supply(machine, &need, result, &mut wire)?;
         }
     }
-}
-
-/// Parses `manifest.json` with `parse` (`serde_json` natively; the host's `JSON.parse` in
-/// wasm, which then carries no JSON parser), within the size limit, and checks it.
-pub fn parse_manifest_with(
-    bytes: &[u8],
-    parse: impl FnOnce(&str) -> Result<Manifest, String>,
-) -> crate::Result<Manifest> {
-    if bytes.len() > crate::split::MAX_MANIFEST_BYTES {
-        return Err(Error::LimitExceeded {
-            what: "manifest bytes",
-            limit: crate::split::MAX_MANIFEST_BYTES as u64,
-        });
-    }
-    let bad = |m: String| Error::InvalidConfig {
-        message: format!("manifest.json is not a valid manifest: {m}"),
-    };
-    let text = std::str::from_utf8(bytes).map_err(|e| bad(e.to_string()))?;
-    let m = parse(text).map_err(bad)?;
-    m.validate()?;
-    Ok(m)
-}
-
-/// Parses and checks `manifest.json`.
-pub fn parse_manifest(bytes: &[u8]) -> crate::Result<Manifest> {
-    parse_manifest_with(bytes, |text| {
-        serde_json::from_str(text).map_err(|e| e.to_string())
-    })
 }

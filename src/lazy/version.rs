@@ -231,3 +231,31 @@ impl Version {
         Ok(out)
     }
 }
+
+/// Parses `manifest.json` with `parse` (`serde_json` natively; the host's `JSON.parse` in
+/// wasm, which then carries no JSON parser), within the size limit, and checks it.
+pub fn parse_manifest_with(
+    bytes: &[u8],
+    parse: impl FnOnce(&str) -> Result<Manifest, String>,
+) -> crate::Result<Manifest> {
+    if bytes.len() > crate::split::MAX_MANIFEST_BYTES {
+        return Err(Error::LimitExceeded {
+            what: "manifest bytes",
+            limit: crate::split::MAX_MANIFEST_BYTES as u64,
+        });
+    }
+    let bad = |m: String| Error::InvalidConfig {
+        message: format!("manifest.json is not a valid manifest: {m}"),
+    };
+    let text = std::str::from_utf8(bytes).map_err(|e| bad(e.to_string()))?;
+    let m = parse(text).map_err(bad)?;
+    m.validate()?;
+    Ok(m)
+}
+
+/// Parses and checks `manifest.json`.
+pub fn parse_manifest(bytes: &[u8]) -> crate::Result<Manifest> {
+    parse_manifest_with(bytes, |text| {
+        serde_json::from_str(text).map_err(|e| e.to_string())
+    })
+}

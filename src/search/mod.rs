@@ -43,7 +43,6 @@ pub use long::LONG_QUERY_CLAUSES;
 pub use plan::Cost;
 pub(crate) use plan::QueryState;
 pub use refine::{FacetCounts, Refine, Sort, MAX_OFFSET};
-#[cfg(all(target_arch = "wasm32", feature = "binding"))]
 pub(crate) use snippet::MAX_SNIPPET_CHARS;
 pub use snippet::{highlight_html, highlight_text, Snippet, DEFAULT_SNIPPET_CHARS};
 pub use topk::RankStats;

@@ -10,6 +10,13 @@ use web_sys::AbortSignal;
 
 use crate::lazy::LoadError;
 
+/// `?` turns core errors into JS errors.
+impl From<crate::Error> for JsValue {
+    fn from(e: crate::Error) -> Self {
+        js_error(e.code(), &e.to_string())
+    }
+}
+
 /// A JS `Error` with `name = "EdgekbError"` and the given `code`.
 fn js_error(code: &str, message: &str) -> JsValue {
     let e = js_sys::Error::new(message);
@@ -19,8 +26,11 @@ fn js_error(code: &str, message: &str) -> JsValue {
 }
 
 /// An `InvalidArgument` error.
-pub(crate) fn invalid(message: &str) -> JsErr {
-    JsErr(js_error("InvalidArgument", message))
+pub(crate) fn invalid(message: &str) -> JsValue {
+    crate::Error::InvalidArgument {
+        message: message.into(),
+    }
+    .into()
 }
 
 /// What an aborted operation rejects with: the signal's `reason` when it has one (an
@@ -41,20 +51,5 @@ pub(crate) fn load_error(e: LoadError, signal: Option<&AbortSignal>) -> JsValue 
     match e {
         LoadError::Aborted => abort_error(signal),
         other => js_error(other.code(), &other.to_string()),
-    }
-}
-
-/// A JS value to throw; `?` converts core errors into it.
-pub(crate) struct JsErr(pub JsValue);
-
-impl From<crate::Error> for JsErr {
-    fn from(e: crate::Error) -> Self {
-        JsErr(js_error(e.code(), &e.to_string()))
-    }
-}
-
-impl From<JsErr> for JsValue {
-    fn from(e: JsErr) -> Self {
-        e.0
     }
 }

@@ -1,10 +1,10 @@
 //! The JavaScript binding: a thin layer over the core, compiled only for `wasm32`.
 //!
-//! One file per JS class; errors become JS errors in one place ([`error`]).
+//! One file per JS class; errors become JS errors in one place ([`error`]); option values are
+//! checked by the core ([`crate::lazy::options`]), requests planned and retried by it.
 
-mod abort;
 mod error;
-mod fetch;
+mod io;
 mod knowledge_base;
 mod options;
 mod remote;

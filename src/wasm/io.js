@@ -1,0 +1,51 @@
+// What the binding needs of JavaScript that only JavaScript has, written in it: a wait that
+// leaves no timer or listener behind, and one try of one request over `fetch`. Declared in
+// io.rs; build.sh folds this file into the wasm-bindgen glue (the package stays one script).
+
+/** Resolves to true after `ms` (a number) or when `signal` (if any) aborts, to false when
+ *  `stop` aborts first; then clears its timer and removes its listeners. */
+export function edgekbWait(ms, signal, stop) {
+  return new Promise((resolve) => {
+    let timer;
+    const end = (fired) => () => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', fire);
+      stop.removeEventListener('abort', halt);
+      resolve(fired);
+    };
+    const fire = end(true);
+    const halt = end(false);
+    if (stop.aborted || signal?.aborted) return resolve(!stop.aborted);
+    if (typeof ms === 'number') timer = setTimeout(fire, ms);
+    signal?.addEventListener('abort', fire);
+    stop.addEventListener('abort', halt);
+  });
+}
+
+/** One try: `fetchFn` (else the global `fetch`) of `url`, bytes `start` to `end` (exclusive)
+ *  of it when given, within `ms`; `stop` aborts it. Resolves to the body of a 200 or 206
+ *  answer or to another status; rejects with 'timeout', 'abort' or an Error. */
+export async function edgekbFetch(fetchFn, url, start, end, noStore, ms, stop) {
+  const controller = new AbortController();
+  const abort = () => controller.abort();
+  let timedOut = false;
+  const timer = setTimeout(() => { timedOut = true; abort(); }, ms);
+  stop.addEventListener('abort', abort);
+  try {
+    if (stop.aborted) abort();
+    const init = { signal: controller.signal };
+    if (end !== undefined) init.headers = { Range: `bytes=${start}-${end - 1}` };
+    // Workers before compatibility date 2024-11-11 reject a `cache` option.
+    if (noStore && 'cache' in (globalThis.Request?.prototype ?? {})) init.cache = 'no-store';
+    if (!fetchFn && typeof fetch !== 'function') throw new Error('this JavaScript environment has no global fetch');
+    const response = await (fetchFn ? fetchFn(url, init) : fetch(url, init));
+    if (typeof response?.arrayBuffer !== 'function') throw new Error('fetch did not return a Response');
+    if (response.status !== 200 && response.status !== 206) return response.status;
+    return new Uint8Array(await response.arrayBuffer());
+  } catch (e) {
+    throw timedOut ? 'timeout' : e?.name === 'AbortError' ? 'abort' : e;
+  } finally {
+    clearTimeout(timer);
+    stop.removeEventListener('abort', abort);
+  }
+}
