@@ -4,6 +4,9 @@
 #   ./build.sh setup   install what is missing, at pinned versions
 #   ./build.sh build   native CLI + wasm package (pkg/) + the npm package (target/npm/edgekb-*.tgz)
 #   ./build.sh package the npm package alone (the builder's wasm, then npm pack), after a build
+#   ./build.sh wasm    the search wasm package alone (pkg/); EDGEKB_WASM_NAMES=1 also writes
+#                      target/wasm-names/edgekb_bg.wasm, the same module with its function names
+#                      (for `twiggy top`/`dominators`; BENCHMARKS.md's size account)
 #   ./build.sh demo    build, make a sample knowledge base, serve www/ on 127.0.0.1
 #   ./build.sh test    every test: fmt, clippy, cargo test, then the wasm in Node, Chromium and
 #                      workerd, and the npm package from its tarball (Node, npx edgekb build,
@@ -137,8 +140,8 @@ wasm_env() {
   fi
 }
 
-wasm_opt() { # LEVEL FILE: optimizes FILE in place
-  node_modules/.bin/wasm-opt "$1" --strip-debug --strip-producers --enable-bulk-memory --enable-nontrapping-float-to-int \
+wasm_opt() { # LEVEL FILE [STRIP]: optimizes FILE in place; STRIP is --strip-debug (default) or -g (keep names)
+  node_modules/.bin/wasm-opt "$1" "${3:---strip-debug}" --strip-producers --enable-bulk-memory --enable-nontrapping-float-to-int \
       --enable-sign-ext --enable-mutable-globals "$2" -o "$2.opt"
   mv "$2.opt" "$2"
 }
@@ -156,6 +159,12 @@ cmd_build_wasm() {
       --out-dir pkg --out-name edgekb --no-opt -- --no-default-features --features binding,table-folding
   local wasm=pkg/edgekb_bg.wasm
   [ -x node_modules/.bin/wasm-opt ] || die "node_modules/.bin/wasm-opt is missing: run ./build.sh setup"
+  if [ -n "${EDGEKB_WASM_NAMES:-}" ]; then
+    # The same optimization, keeping the name section (-g): the shipped file's functions, named.
+    mkdir -p target/wasm-names
+    cp "$wasm" target/wasm-names/edgekb_bg.wasm
+    wasm_opt "-O$level" target/wasm-names/edgekb_bg.wasm -g
+  fi
   wasm_opt "-O$level" "$wasm"
   rm -f pkg/.gitignore
   # What a page downloads for the engine: the .wasm and its glue (gzip -9, as a server would).
@@ -316,6 +325,7 @@ main() {
     setup) cmd_setup ;;
     build) cmd_setup; cmd_build ;;
     package) cmd_setup; cmd_build_builder_wasm; cmd_package ;;
+    wasm)  cmd_setup; cmd_build_wasm ;;
     demo)  cmd_setup; cmd_demo ;;
     test)  cmd_setup; cmd_test ;;
     bench) cmd_setup; cmd_bench "$@" ;;

@@ -125,7 +125,7 @@ pub(crate) fn search(options: &JsValue) -> Result<SearchOptions, JsErr> {
 }
 
 /// `search`'s filters, facets, sort and page: `filter` (a string in the filter syntax or the
-/// structured form, read by the core's `Filter::from_json`), `facets` (field names), `sort`
+/// structured form, read by the core's `Filter::from_serde`), `facets` (field names), `sort`
 /// (`"field"`, `"field:desc"`), `offset`.
 pub(crate) fn refine(options: &JsValue) -> Result<crate::search::Refine, JsErr> {
     let mut r = crate::search::Refine::default();
@@ -134,11 +134,8 @@ pub(crate) fn refine(options: &JsValue) -> Result<crate::search::Refine, JsErr> 
     };
     let filter = o.filter();
     if !(filter.is_undefined() || filter.is_null()) {
-        let text = js_sys::JSON::stringify(&filter)
-            .ok()
-            .and_then(|s| s.as_string())
-            .ok_or_else(|| invalid("option filter must be a string or a filter object"))?;
-        r.filter = Some(crate::Filter::from_json(&text)?);
+        let filter = serde_wasm_bindgen::Deserializer::from(filter);
+        r.filter = Some(crate::Filter::from_serde(filter)?);
     }
     let facets = o.facets();
     if !(facets.is_undefined() || facets.is_null()) {
