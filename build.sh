@@ -121,13 +121,18 @@ cmd_setup() {
 
 # ---------------------------------------------------------------- builds
 # The wasm builds, through wasm-pack, with whichever Rust has a wasm32 std, at opt-level LEVEL
-# (`wasm_env LEVEL`). Both modules are optimized for speed (3, `wasm-opt -O3`): for the search
-# module opt-level "z" saves 44 KB gzip but makes wasm latency ~1.5x slower, past its
-# 2x-native budget at p50 (BENCHMARKS.md); EDGEKB_WASM_OPT_LEVEL=z builds it that way.
+# (`wasm_env LEVEL [STD_FEATURES]`). Both modules are optimized for speed (3, `wasm-opt -O3`): for
+# the search module opt-level "s" saves 15 KB gzip but makes wasm latency ~1.4x slower (2.1x
+# native at p50, past its 2x budget; "z" is slower still, BENCHMARKS.md); EDGEKB_WASM_OPT_LEVEL=z
+# builds it that way.
 # With Debian's Rust (build-std) panics abort at once, without the formatting machinery of a
-# panic message (`panic = "immediate-abort"`, 11 KB gzip); no hook printed them anyway.
+# panic message (`panic = "immediate-abort"`, 11 KB gzip); no hook printed them anyway. The search
+# module's std is built with STD_FEATURES `optimize_for_size` (std's small algorithms: heapsort
+# and insertion sort instead of ipnsort/driftsort and their per-type instantiations; 37 KB gzip,
+# p50 +11% in wasm, still 1.5x native). The builder's std keeps the fast ones: it sorts whole
+# corpora. A rustup toolchain's prebuilt std has neither (its search .wasm is ~50 KB larger).
 wasm_env() {
-  local level=$1
+  local level=$1 std_features=${2:-}
   if have_rustup_wasm32; then
     WASM_CARGO_ENV=(env CARGO_PROFILE_RELEASE_OPT_LEVEL="$level" CARGO_PROFILE_RELEASE_PANIC=abort)
     WASM_PACK_MODE=normal
@@ -136,12 +141,13 @@ wasm_env() {
     WASM_CARGO_ENV=(env CARGO_PROFILE_RELEASE_OPT_LEVEL="$level" CARGO_PROFILE_RELEASE_PANIC=immediate-abort
                     CARGO_UNSTABLE_PANIC_IMMEDIATE_ABORT=true PATH="/usr/bin:$PATH" RUSTC_BOOTSTRAP=1
                     CARGO_UNSTABLE_BUILD_STD=std,panic_abort CARGO_TARGET_DIR="$ROOT/target/wasm-debian")
+    [ -z "$std_features" ] || WASM_CARGO_ENV+=(CARGO_UNSTABLE_BUILD_STD_FEATURES="$std_features")
     WASM_PACK_MODE=force
   fi
 }
 
 wasm_opt() { # LEVEL FILE [STRIP]: optimizes FILE in place; STRIP is --strip-debug (default) or -g (keep names)
-  node_modules/.bin/wasm-opt "$1" "${3:---strip-debug}" --strip-producers --enable-bulk-memory --enable-nontrapping-float-to-int \
+  node_modules/.bin/wasm-opt "$1" "${3:---strip-debug}" --strip-producers --strip-target-features --enable-bulk-memory --enable-nontrapping-float-to-int \
       --enable-sign-ext --enable-mutable-globals "$2" -o "$2.opt"
   mv "$2.opt" "$2"
 }
@@ -153,7 +159,7 @@ cmd_build_native() {
 
 cmd_build_wasm() {
   local level=${EDGEKB_WASM_OPT_LEVEL:-3}
-  wasm_env "$level"
+  wasm_env "$level" optimize_for_size
   log "wasm-pack build (--target web, mode $WASM_PACK_MODE, opt-level $level)"
   "${WASM_CARGO_ENV[@]}" wasm-pack --quiet build --release --target web --mode "$WASM_PACK_MODE" \
       --out-dir pkg --out-name edgekb --no-opt -- --no-default-features --features binding,table-folding
