@@ -4,6 +4,9 @@
 #   ./build.sh setup   install what is missing, at pinned versions
 #   ./build.sh build   native CLI + wasm package (pkg/) + the npm package (target/npm/edgekb-*.tgz)
 #   ./build.sh package the npm package alone (the builder's wasm, then npm pack), after a build
+#   ./build.sh wasm    the search wasm package alone (pkg/); EDGEKB_WASM_NAMES=1 also writes
+#                      target/wasm-names/edgekb_bg.wasm, the same module with its function names
+#                      (for `twiggy top`/`dominators`; BENCHMARKS.md's size account)
 #   ./build.sh demo    build, make a sample knowledge base, serve www/ on 127.0.0.1
 #   ./build.sh test    every test: fmt, clippy, cargo test, then the wasm in Node, Chromium and
 #                      workerd, and the npm package from its tarball (Node, npx edgekb build,
@@ -118,13 +121,18 @@ cmd_setup() {
 
 # ---------------------------------------------------------------- builds
 # The wasm builds, through wasm-pack, with whichever Rust has a wasm32 std, at opt-level LEVEL
-# (`wasm_env LEVEL`). Both modules are optimized for speed (3, `wasm-opt -O3`): for the search
-# module opt-level "z" saves 44 KB gzip but makes wasm latency ~1.5x slower, past its
-# 2x-native budget at p50 (BENCHMARKS.md); EDGEKB_WASM_OPT_LEVEL=z builds it that way.
+# (`wasm_env LEVEL [STD_FEATURES]`). Both modules are optimized for speed (3, `wasm-opt -O3`): for
+# the search module opt-level "s" saves 15 KB gzip but makes wasm latency ~1.4x slower (2.1x
+# native at p50, past its 2x budget; "z" is slower still, BENCHMARKS.md); EDGEKB_WASM_OPT_LEVEL=z
+# builds it that way.
 # With Debian's Rust (build-std) panics abort at once, without the formatting machinery of a
-# panic message (`panic = "immediate-abort"`, 11 KB gzip); no hook printed them anyway.
+# panic message (`panic = "immediate-abort"`, 11 KB gzip); no hook printed them anyway. The search
+# module's std is built with STD_FEATURES `optimize_for_size` (std's small algorithms: heapsort
+# and insertion sort instead of ipnsort/driftsort and their per-type instantiations; 37 KB gzip,
+# p50 +11% in wasm, still 1.5x native). The builder's std keeps the fast ones: it sorts whole
+# corpora. A rustup toolchain's prebuilt std has neither (its search .wasm is ~50 KB larger).
 wasm_env() {
-  local level=$1
+  local level=$1 std_features=${2:-}
   if have_rustup_wasm32; then
     WASM_CARGO_ENV=(env CARGO_PROFILE_RELEASE_OPT_LEVEL="$level" CARGO_PROFILE_RELEASE_PANIC=abort)
     WASM_PACK_MODE=normal
@@ -133,12 +141,13 @@ wasm_env() {
     WASM_CARGO_ENV=(env CARGO_PROFILE_RELEASE_OPT_LEVEL="$level" CARGO_PROFILE_RELEASE_PANIC=immediate-abort
                     CARGO_UNSTABLE_PANIC_IMMEDIATE_ABORT=true PATH="/usr/bin:$PATH" RUSTC_BOOTSTRAP=1
                     CARGO_UNSTABLE_BUILD_STD=std,panic_abort CARGO_TARGET_DIR="$ROOT/target/wasm-debian")
+    [ -z "$std_features" ] || WASM_CARGO_ENV+=(CARGO_UNSTABLE_BUILD_STD_FEATURES="$std_features")
     WASM_PACK_MODE=force
   fi
 }
 
-wasm_opt() { # LEVEL FILE: optimizes FILE in place
-  node_modules/.bin/wasm-opt "$1" --strip-debug --strip-producers --enable-bulk-memory --enable-nontrapping-float-to-int \
+wasm_opt() { # LEVEL FILE [STRIP]: optimizes FILE in place; STRIP is --strip-debug (default) or -g (keep names)
+  node_modules/.bin/wasm-opt "$1" "${3:---strip-debug}" --strip-producers --strip-target-features --enable-bulk-memory --enable-nontrapping-float-to-int \
       --enable-sign-ext --enable-mutable-globals "$2" -o "$2.opt"
   mv "$2.opt" "$2"
 }
@@ -150,7 +159,7 @@ cmd_build_native() {
 
 cmd_build_wasm() {
   local level=${EDGEKB_WASM_OPT_LEVEL:-3}
-  wasm_env "$level"
+  wasm_env "$level" optimize_for_size
   log "wasm-pack build (--target web, mode $WASM_PACK_MODE, opt-level $level)"
   "${WASM_CARGO_ENV[@]}" wasm-pack --quiet build --release --target web --mode "$WASM_PACK_MODE" \
       --out-dir pkg --out-name edgekb --no-opt --no-typescript -- --no-default-features --features binding,table-folding
@@ -168,6 +177,12 @@ cmd_build_wasm() {
     rmSync('pkg/snippets', { recursive: true, force: true });"
   local wasm=pkg/edgekb_bg.wasm
   [ -x node_modules/.bin/wasm-opt ] || die "node_modules/.bin/wasm-opt is missing: run ./build.sh setup"
+  if [ -n "${EDGEKB_WASM_NAMES:-}" ]; then
+    # The same optimization, keeping the name section (-g): the shipped file's functions, named.
+    mkdir -p target/wasm-names
+    cp "$wasm" target/wasm-names/edgekb_bg.wasm
+    wasm_opt "-O$level" target/wasm-names/edgekb_bg.wasm -g
+  fi
   wasm_opt "-O$level" "$wasm"
   rm -f pkg/.gitignore pkg/*.d.ts
   # What a page downloads for the engine: the .wasm and its glue (gzip -9, as a server would).
@@ -328,6 +343,7 @@ main() {
     setup) cmd_setup ;;
     build) cmd_setup; cmd_build ;;
     package) cmd_setup; cmd_build_builder_wasm; cmd_package ;;
+    wasm)  cmd_setup; cmd_build_wasm ;;
     demo)  cmd_setup; cmd_demo ;;
     test)  cmd_setup; cmd_test ;;
     bench) cmd_setup; cmd_bench "$@" ;;

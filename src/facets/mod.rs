@@ -12,6 +12,7 @@
 use crate::error::{Error, Result};
 
 mod reader;
+mod structured;
 mod writer;
 
 pub use reader::Facets;
@@ -101,61 +102,24 @@ impl Filter {
         })
     }
 
-    /// Reads the structured form as JSON (what the JavaScript binding passes): a string in the
-    /// filter syntax, `{"field": "tags", "value": "web"}`, `{"field": "tags", "prefix":
-    /// "devel::"}`, `{"and": [...]}`, `{"or": [...]}`, `{"not": ...}`. Anything else is an
-    /// `InvalidOption` naming what was expected.
+    /// Reads the structured form as JSON: a string in the filter syntax, `{"field": "tags",
+    /// "value": "web"}`, `{"field": "tags", "prefix": "devel::"}`, `{"and": [...]}`,
+    /// `{"or": [...]}`, `{"not": ...}`. Anything else is an `InvalidOption` naming what was
+    /// expected; too deep or too many nodes, a `LimitExceeded`.
     pub fn from_json(text: &str) -> Result<Filter> {
-        let value: serde_json::Value = serde_json::from_str(text).map_err(|e| bad_filter(&e))?;
-        let f = Filter::from_value(&value, 0)?;
-        f.check_size()?;
+        let mut source = serde_json::Deserializer::from_str(text);
+        let f = Filter::from_serde(&mut source)?;
+        source.end().map_err(|e| bad_filter(&e))?;
         Ok(f)
     }
 
-    fn from_value(v: &serde_json::Value, depth: usize) -> Result<Filter> {
-        use serde_json::Value;
-        if depth > MAX_FILTER_DEPTH {
-            return Err(Error::LimitExceeded {
-                what: "nesting depth of one filter",
-                limit: MAX_FILTER_DEPTH as u64,
-            });
-        }
-        let list = |v: &Value| -> Result<Vec<Filter>> {
-            match v {
-                Value::Array(items) if items.len() <= MAX_FILTER_NODES => items
-                    .iter()
-                    .map(|g| Filter::from_value(g, depth + 1))
-                    .collect(),
-                _ => Err(bad_filter(&"`and` and `or` take a list of filters")),
-            }
-        };
-        let text = |v: Option<&Value>| v.and_then(Value::as_str).map(str::to_string);
-        match v {
-            Value::String(s) => Filter::parse(s),
-            Value::Object(o) if o.len() == 1 && o.contains_key("and") => {
-                Ok(Filter::All(list(&o["and"])?))
-            }
-            Value::Object(o) if o.len() == 1 && o.contains_key("or") => {
-                Ok(Filter::Any(list(&o["or"])?))
-            }
-            Value::Object(o) if o.len() == 1 && o.contains_key("not") => Ok(Filter::Not(Box::new(
-                Filter::from_value(&o["not"], depth + 1)?,
-            ))),
-            Value::Object(o) if o.len() == 2 => {
-                match (
-                    text(o.get("field")),
-                    text(o.get("value")),
-                    text(o.get("prefix")),
-                ) {
-                    (Some(field), Some(value), None) => Ok(Filter::Is { field, value }),
-                    (Some(field), None, Some(prefix)) => Ok(Filter::Prefix { field, prefix }),
-                    _ => Err(bad_filter(&"give {field, value} or {field, prefix}")),
-                }
-            }
-            _ => Err(bad_filter(
-                &"expected a string, {field, value}, {field, prefix}, {and}, {or} or {not}",
-            )),
-        }
+    /// Reads the structured form (as [`Filter::from_json`] describes it) from any self-describing
+    /// serde source: the JavaScript binding passes the caller's object through
+    /// `serde-wasm-bindgen`, with no JSON text in between.
+    pub fn from_serde<'de, D: serde::Deserializer<'de>>(source: D) -> Result<Filter> {
+        let f = structured::read(source)?;
+        f.check_size()?;
+        Ok(f)
     }
 
     /// Its nodes (values, prefixes, `AND`, `OR`, `NOT`), as [`MAX_FILTER_NODES`] counts them.
@@ -325,6 +289,73 @@ mod tests {
         assert_eq!(
             Filter::from_json(&deep).unwrap_err().code(),
             "LimitExceeded"
+        );
+    }
+
+    #[test]
+    fn structured_filters_stop_at_their_limits() {
+        // Many nodes in one list: refused at the limit, without reading the rest.
+        let many = format!("{{\"or\":[{}\"tags:a\"]}}", "\"tags:a\",".repeat(100_000));
+        let e = Filter::from_json(&many).unwrap_err();
+        assert_eq!(e.code(), "LimitExceeded", "{e}");
+        assert!(e.to_string().contains("nodes"), "{e}");
+        // Nodes inside a filter string count too.
+        let items = vec!["\"tags:a tags:b\""; 100].join(",");
+        let text = format!("{{\"and\":[{items}]}}");
+        assert_eq!(
+            Filter::from_json(&text).unwrap_err().code(),
+            "LimitExceeded"
+        );
+        // Deeper than serde_json's own recursion limit: ours is met first.
+        let deep = format!(
+            "{}\"tags:a\"{}",
+            "{\"not\":".repeat(5_000),
+            "}".repeat(5_000)
+        );
+        let e = Filter::from_json(&deep).unwrap_err();
+        assert_eq!(e.code(), "LimitExceeded", "{e}");
+        assert!(e.to_string().contains("depth"), "{e}");
+        // A bad filter string keeps its own message.
+        let e = Filter::from_json(r#"{"not":"web"}"#).unwrap_err();
+        assert_eq!(e.code(), "InvalidOption");
+        assert!(e.to_string().contains("has no field"), "{e}");
+        // Trailing text, repeated or mixed keys.
+        for bad in [
+            r#""tags:a" x"#,
+            r#"{"field":"tags","field":"tags"}"#,
+            r#"{"not":"tags:a","and":[]}"#,
+            r#"{"field":"tags","and":[]}"#,
+            r#"{"and":[],"or":[]}"#,
+            r#"{"value":"a","prefix":"b"}"#,
+        ] {
+            assert_eq!(
+                Filter::from_json(bad).unwrap_err().code(),
+                "InvalidOption",
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn structured_filters_read_from_any_serde_source() {
+        // The binding hands over a JavaScript value; here another self-describing source, a
+        // parsed serde_json::Value, must read as the same text does.
+        for text in [
+            r#""tags:a -tags:b""#,
+            r#"{"and":[{"field":"tags","value":"a"},{"not":{"field":"tags","prefix":"x"}}]}"#,
+            r#"{"or":[]}"#,
+        ] {
+            let value: serde_json::Value = serde_json::from_str(text).unwrap();
+            assert_eq!(
+                Filter::from_serde(value).unwrap(),
+                Filter::from_json(text).unwrap(),
+                "{text}"
+            );
+        }
+        let value: serde_json::Value = serde_json::from_str(r#"{"field":"tags"}"#).unwrap();
+        assert_eq!(
+            Filter::from_serde(value).unwrap_err().code(),
+            "InvalidOption"
         );
     }
 

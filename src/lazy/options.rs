@@ -24,8 +24,10 @@ pub enum Given {
     Number(f64),
     /// A string.
     Text(String),
-    /// An object or an array, as JSON text.
-    Json(String),
+    /// A structured filter, read by the host from its own value ([`Filter::from_serde`]).
+    Filter(Box<Filter>),
+    /// A list of names (`facets`), read by the host.
+    Names(Vec<String>),
     /// Anything else (a function, a symbol, a value JSON cannot hold).
     Other,
 }
@@ -75,7 +77,7 @@ pub struct GivenSearch {
     pub any: Given,
     /// `snippet`: `true` ([`DEFAULT_SNIPPET_CHARS`]), a length of 1 to [`MAX_SNIPPET_CHARS`], or off.
     pub snippet: Given,
-    /// `filter`: the filter syntax, or its structured form as JSON ([`Filter::from_json`]).
+    /// `filter`: the filter syntax, or its structured form ([`Filter::from_serde`]).
     pub filter: Given,
     /// `facets`: a field name or a list of them.
     pub facets: Given,
@@ -112,25 +114,19 @@ impl GivenSearch {
             filter: match &self.filter {
                 Given::Absent => None,
                 Given::Text(t) => Some(Filter::parse(t).and_then(|f| f.check_size().map(|_| f))?),
-                Given::Json(j) => Some(Filter::from_json(j)?),
+                Given::Filter(f) => Some((**f).clone()),
                 // Not a filter either (an InvalidOption, as the structured form would say).
-                Given::Bool(b) => Some(Filter::from_json(&b.to_string())?),
-                Given::Number(n) if n.is_finite() => Some(Filter::from_json(&n.to_string())?),
+                Given::Bool(_) | Given::Number(_) => {
+                    return Err(Error::InvalidOption {
+                        message: "filter: expected a filter string or object".into(),
+                    })
+                }
                 _ => return Err(invalid("option filter must be a string or a filter object")),
             },
             facets: match &self.facets {
                 Given::Absent => Vec::new(),
                 Given::Text(t) => vec![t.clone()],
-                Given::Json(j) => {
-                    // Through `Value`, whose parser the wasm links for filters anyway.
-                    let list = serde_json::from_str::<serde_json::Value>(j).ok();
-                    let names = list.as_ref().and_then(|l| l.as_array()).map(|l| {
-                        l.iter()
-                            .map(|n| n.as_str().map(String::from))
-                            .collect::<Option<_>>()
-                    });
-                    names.flatten().ok_or_else(|| invalid(FACETS))?
-                }
+                Given::Names(names) => names.clone(),
                 _ => return Err(invalid(FACETS)),
             },
             sort: match &self.sort {
@@ -249,8 +245,10 @@ mod tests {
             prefix: Given::Bool(false),
             any: Given::Bool(true),
             snippet: Given::Bool(true),
-            filter: Given::Json(r#"{"field":"tags","value":"web"}"#.into()),
-            facets: Given::Json(r#"["tags","year"]"#.into()),
+            filter: Given::Filter(Box::new(
+                Filter::from_json(r#"{"field":"tags","value":"web"}"#).unwrap(),
+            )),
+            facets: Given::Names(vec!["tags".into(), "year".into()]),
             sort: Given::Text("year:desc".into()),
             offset: Given::Number(20.0),
             ..GivenSearch::default()
@@ -323,7 +321,7 @@ mod tests {
             "option snippet must be true, false or an integer from 1 to 2000"
         );
         let e = search(GivenSearch {
-            facets: Given::Json("[1]".into()),
+            facets: Given::Other,
             ..GivenSearch::default()
         });
         assert!(e.contains("facets"), "{e}");
@@ -349,11 +347,7 @@ mod tests {
             ..GivenSearch::default()
         };
         assert_eq!(number.check().unwrap_err().code(), "InvalidOption");
-        let bad_filter = GivenSearch {
-            filter: Given::Json("{}".into()),
-            ..GivenSearch::default()
-        };
-        assert_eq!(bad_filter.check().unwrap_err().code(), "InvalidOption");
+        assert_eq!(Filter::from_json("{}").unwrap_err().code(), "InvalidOption");
         let open = |o: GivenOpen| message(o.check(false).unwrap_err());
         let e = open(GivenOpen {
             cache_bytes: num(-1.0),

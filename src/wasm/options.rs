@@ -40,7 +40,8 @@ options!(JsOpenOptions => GivenOpen {
     share_fetches = shareFetches
 } + { fetch });
 
-/// What kind of value JavaScript gave; an object or an array as its JSON.
+/// What kind of value JavaScript gave (an object or an array is `Other` until an option reads
+/// it: `filter` and `facets`, in [`search`]).
 fn given(v: JsValue) -> Given {
     if v.is_undefined() || v.is_null() {
         Given::Absent
@@ -51,9 +52,7 @@ fn given(v: JsValue) -> Given {
     } else if let Some(s) = v.as_string() {
         Given::Text(s)
     } else {
-        let json = js_sys::JSON::stringify(&v).ok().and_then(|s| s.as_string());
-        json.filter(|_| v.is_object())
-            .map_or(Given::Other, Given::Json)
+        Given::Other
     }
 }
 
@@ -78,9 +77,21 @@ pub(crate) fn signal(options: &JsValue) -> Result<Option<AbortSignal>, JsValue> 
     }
 }
 
-/// `search`'s options and refinements.
+/// `search`'s options and refinements. A structured `filter` is read from the JavaScript value
+/// itself by the core's [`crate::Filter::from_serde`] (within its node and depth limits, so a
+/// cyclic object stops), and `facets` as a list of strings: no JSON text in between.
 pub(crate) fn search(options: &JsValue) -> Result<(SearchOptions, Refine), JsValue> {
-    Ok(object::<JsSearchOptions>(options).given().check()?)
+    let o = object::<JsSearchOptions>(options);
+    let mut given = o.given();
+    if given.filter == Given::Other {
+        let source = serde_wasm_bindgen::Deserializer::from(o.filter());
+        given.filter = Given::Filter(Box::new(crate::Filter::from_serde(source)?));
+    }
+    if given.facets == Given::Other {
+        let names = serde_wasm_bindgen::from_value(o.facets());
+        given.facets = names.map_or(Given::Other, Given::Names);
+    }
+    Ok(given.check()?)
 }
 
 /// `open`'s options, over the defaults of this runtime, and its `fetch` function.

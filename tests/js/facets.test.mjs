@@ -119,6 +119,15 @@ describe('filters, facets, sort, pages and synonyms in Node', () => {
     let deep = { field: 'tags', value: 'web' };
     for (let i = 0; i < 100; i++) deep = { not: deep };
     await assert.rejects(kb.search('web', { filter: deep }), (e) => e.name === 'EdgekbError' && e.code === 'LimitExceeded');
+    // The filter object is read as it is walked, so a cycle or a huge list stops at a limit.
+    const cycle = { field: 'tags', value: 'web' };
+    cycle.not = cycle;
+    const loop = { not: null };
+    loop.not = loop;
+    await assert.rejects(kb.search('web', { filter: loop }), (e) => e.name === 'EdgekbError' && e.code === 'LimitExceeded');
+    await assert.rejects(kb.search('web', { filter: cycle }), (e) => e.name === 'EdgekbError' && e.code === 'InvalidOption');
+    const wide = { or: new Array(1_000_000).fill('tags:web') };
+    await assert.rejects(kb.search('web', { filter: wide }), (e) => e.name === 'EdgekbError' && e.code === 'LimitExceeded');
   });
 
   test('a split index (facet data fetched by range) gives the native results', async () => {
