@@ -316,16 +316,8 @@ fn small_index(docs: &str, analyzer: AnalyzerConfig) -> Index<Vec<u8>> {
 /// Issue #12's ranking rules, each on a corpus made for it, pruned and exhaustive alike.
 #[test]
 fn known_item_rules() {
-    let search = |index: &Index<Vec<u8>>, q: &str| {
-        let opts = SearchOptions::default();
-        let got = Searcher::new(index).search(q, &opts).unwrap();
-        let slow = Searcher::new(index)
-            .exhaustive(true)
-            .search(q, &opts)
-            .unwrap();
-        assert_eq!(got, slow, "{q:?}");
-        got
-    };
+    let search =
+        |index: &Index<Vec<u8>>, q: &str| common::search_both(index, q, &SearchOptions::default());
     let ids = |r: &SearchResults| r.hits.iter().map(|h| h.id.clone()).collect::<Vec<_>>();
 
     // Surface forms: the word as written ranks above a document sharing only its stem, which

@@ -2,8 +2,10 @@
 //! without English function words, and score a word's written form with its stem's IDF; short
 //! queries keep every word and the written form's own IDF (`src/search/long.rs`).
 
+mod common;
+
 use edgekb::{add_jsonl, AnalyzerConfig, Bm25, Index, IndexBuilder, Schema};
-use edgekb::{SearchOptions, SearchResults, Searcher};
+use edgekb::{SearchOptions, SearchResults};
 
 const DOCS: &str = r#"{"id": "form", "title": "one", "body": "levelling tools"}
 {"id": "stem", "title": "two", "body": "level tools"}
@@ -30,13 +32,7 @@ fn search(index: &Index<Vec<u8>>, q: &str) -> SearchResults {
         typos: false,
         ..SearchOptions::default()
     };
-    let fast = Searcher::new(index).search(q, &opts).unwrap();
-    let slow = Searcher::new(index)
-        .exhaustive(true)
-        .search(q, &opts)
-        .unwrap();
-    assert_eq!(fast, slow, "{q}");
-    fast
+    common::search_both(index, q, &opts)
 }
 
 fn ids(r: &SearchResults) -> Vec<&str> {

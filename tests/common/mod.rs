@@ -75,3 +75,19 @@ pub fn assert_same(got: &serde_json::Value, want: &serde_json::Value, path: &str
         _ => assert_eq!(got, want, "{path}"),
     }
 }
+
+/// `q` searched with `opts` through block-max ranking and through the reference path that
+/// scores every match; asserts both give the same results, and returns them.
+pub fn search_both(
+    index: &edgekb::Index<Vec<u8>>,
+    q: &str,
+    opts: &edgekb::SearchOptions,
+) -> edgekb::SearchResults {
+    let fast = edgekb::Searcher::new(index).search(q, opts).unwrap();
+    let slow = edgekb::Searcher::new(index)
+        .exhaustive(true)
+        .search(q, opts)
+        .unwrap();
+    assert_eq!(fast, slow, "{q:?}");
+    fast
+}
