@@ -499,29 +499,17 @@ impl Analyzer {
         let mut flush_run = |run: &mut Vec<(char, usize, usize)>,
                              position: &mut u32,
                              sink: &mut dyn FnMut(Token<'_>)| {
-            if run.len() == 1 {
+            // Overlapping pairs; a lone character is a term of its own.
+            for w in run.windows(run.len().clamp(1, 2)) {
                 bigram.clear();
-                bigram.push(run[0].0);
+                bigram.extend(w.iter().map(|c| c.0));
                 sink(Token {
                     term: &bigram,
                     position: *position,
-                    start: run[0].1,
-                    end: run[0].2,
+                    start: w[0].1,
+                    end: w[w.len() - 1].2,
                 });
                 *position += 1;
-            } else {
-                for w in run.windows(2) {
-                    bigram.clear();
-                    bigram.push(w[0].0);
-                    bigram.push(w[1].0);
-                    sink(Token {
-                        term: &bigram,
-                        position: *position,
-                        start: w[0].1,
-                        end: w[1].2,
-                    });
-                    *position += 1;
-                }
             }
             run.clear();
         };
