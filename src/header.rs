@@ -118,6 +118,23 @@ pub struct Section {
     pub range: Range<usize>,
 }
 
+impl Section {
+    /// Its bytes in `file`, once their CRC32 matches the table's (`ChecksumMismatch` naming the
+    /// section otherwise).
+    pub fn checked<'b>(&self, file: &'b [u8]) -> Result<&'b [u8]> {
+        let b = &file[self.range.clone()];
+        let found = crc32(b);
+        if found != self.crc {
+            return Err(Error::ChecksumMismatch {
+                section: self.kind.name(),
+                expected: self.crc,
+                found,
+            });
+        }
+        Ok(b)
+    }
+}
+
 /// What the META section holds.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Meta {

@@ -9,7 +9,6 @@ use std::sync::Arc;
 
 use crate::analysis::Analyzer;
 use crate::bm25::{average_lengths, fieldnorm, Bm25F};
-use crate::codec::crc32;
 use crate::error::{Error, Result};
 use crate::header::{read_header, Meta, Section, SectionKind, KNOWN_SECTIONS};
 use crate::postings::{decode_positions, decode_postings_for, Layout, PositionList, PostingList};
@@ -132,15 +131,7 @@ impl<D: AsRef<[u8]>> Index<D> {
             c.section_crcs += 1;
             c.dictionary_walks += 1;
         });
-        let found = crc32(&bytes[terms_entry.range.clone()]);
-        if found != terms_entry.crc {
-            return Err(Error::ChecksumMismatch {
-                section: "terms",
-                expected: terms_entry.crc,
-                found,
-            });
-        }
-        crate::fstcheck::check(&bytes[terms_entry.range.clone()])
+        crate::fstcheck::check(terms_entry.checked(bytes)?)
             .map_err(|e| Error::corrupt(format!("term dictionary: {e}; rebuild the index")))?;
         let data = Arc::new(data);
         let terms = fst::Map::new(Slice {
@@ -204,15 +195,7 @@ impl<D: AsRef<[u8]>> Index<D> {
         if let Some(s) = sections.iter().find(|s| s.kind == SectionKind::Facets) {
             // Checked once here (CRC, value dictionaries walked, offsets): a query then reads it
             // without checking again.
-            let b = &bytes_of(&data)[s.range.clone()];
-            let found = crc32(b);
-            if found != s.crc {
-                return Err(Error::ChecksumMismatch {
-                    section: "facets",
-                    expected: s.crc,
-                    found,
-                });
-            }
+            let b = s.checked(bytes_of(&data))?;
             let split = sections.iter().any(|s| s.kind == SectionKind::Pages);
             crate::facets::Facets::open(
                 b,
@@ -226,16 +209,7 @@ impl<D: AsRef<[u8]>> Index<D> {
         let synonyms = match sections.iter().find(|s| s.kind == SectionKind::Synonyms) {
             None => crate::synonyms::Synonyms::default(),
             Some(s) => {
-                let b = &bytes_of(&data)[s.range.clone()];
-                let found = crc32(b);
-                if found != s.crc {
-                    return Err(Error::ChecksumMismatch {
-                        section: "synonyms",
-                        expected: s.crc,
-                        found,
-                    });
-                }
-                let groups = crate::synonyms::decode(b)?;
+                let groups = crate::synonyms::decode(s.checked(bytes_of(&data))?)?;
                 crate::synonyms::Synonyms::new(groups, |w| analyzer.synonym_key(w))
             }
         };
@@ -267,14 +241,7 @@ impl<D: AsRef<[u8]>> Index<D> {
             .filter(|s| s.kind != SectionKind::Terms)
         {
             crate::counters::bump(|c| c.section_crcs += 1);
-            let found = crc32(&bytes[s.range.clone()]);
-            if found != s.crc {
-                return Err(Error::ChecksumMismatch {
-                    section: s.kind.name(),
-                    expected: s.crc,
-                    found,
-                });
-            }
+            s.checked(bytes)?;
         }
         Ok(())
     }
@@ -666,18 +633,7 @@ fn query_analyzer(
     {
         None if cfg!(feature = "table-folding") => crate::fold::shared(crate::fold::BUILTIN)?,
         None => Arc::default(),
-        Some(s) => {
-            let b = &bytes[s.range.clone()];
-            let found = crc32(b);
-            if found != s.crc {
-                return Err(Error::ChecksumMismatch {
-                    section: "fold",
-                    expected: s.crc,
-                    found,
-                });
-            }
-            crate::fold::shared(b)?
-        }
+        Some(s) => crate::fold::shared(s.checked(bytes)?)?,
     };
     if cfg!(feature = "table-folding") {
         Ok(crate::analysis::Analyzer::with_fold_table(config, table))
