@@ -57,18 +57,14 @@ fn main() {
     let mut queries = Vec::new();
     while queries.len() < n {
         let (title, tags) = &docs[rng.below(docs.len())];
-        let words: Vec<String> = title
-            .split(|c: char| !c.is_alphanumeric())
-            .filter(|w| w.len() >= 3)
-            .map(str::to_lowercase)
-            .collect();
-        if words.is_empty() || tags.is_empty() {
+        if tags.is_empty() {
             continue;
         }
-        let k = 1 + rng.below(2.min(words.len()));
-        let s = rng.below(words.len() - k + 1);
+        let Some(query) = common::title_query(&mut rng, title) else {
+            continue;
+        };
         let tag = tags[rng.below(tags.len())].clone();
-        queries.push((words[s..s + k].join(" ") + " ", tag));
+        queries.push((query, tag));
     }
     let plain = SearchOptions {
         limit: 10,

@@ -44,17 +44,8 @@ fn main() {
     let mut rng = common::Rng(0x5eed_5eed_1234_5678);
     let mut queries = Vec::new();
     while queries.len() < n {
-        let words: Vec<String> = titles[rng.below(titles.len())]
-            .split(|c: char| !c.is_alphanumeric())
-            .filter(|w| w.len() >= 3)
-            .map(str::to_lowercase)
-            .collect();
-        if words.is_empty() {
-            continue;
-        }
-        let k = 1 + rng.below(2.min(words.len()));
-        let s = rng.below(words.len() - k + 1);
-        queries.push(words[s..s + k].join(" ") + " ");
+        let title = &titles[rng.below(titles.len())];
+        queries.extend(common::title_query(&mut rng, title));
     }
     let plain = SearchOptions {
         limit: 10,

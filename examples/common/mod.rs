@@ -19,6 +19,23 @@ impl Rng {
     }
 }
 
+/// A query a user might type for `title`: one or two adjacent words of it (letters and digits,
+/// at least 3 characters, lower-cased) and a trailing space; `None` (and no draw) when the title
+/// has no such word.
+pub fn title_query(rng: &mut Rng, title: &str) -> Option<String> {
+    let words: Vec<String> = title
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| w.len() >= 3)
+        .map(str::to_lowercase)
+        .collect();
+    if words.is_empty() {
+        return None;
+    }
+    let k = 1 + rng.below(2.min(words.len()));
+    let s = rng.below(words.len() - k + 1);
+    Some(words[s..s + k].join(" ") + " ")
+}
+
 /// Every file of a split index directory, in the counting in-memory loader.
 pub fn load_dir(dir: &Path) -> MemoryLoader {
     let mut loader = MemoryLoader::default();
