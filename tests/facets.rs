@@ -361,12 +361,7 @@ fn golden_facets_sort_and_pages_native_and_lazy() {
         }));
     }
     let got = json!({ "cases": got });
-    let path = root().join("tests/golden/facets.json");
-    if std::env::var_os("EDGEKB_BLESS").is_some() {
-        std::fs::write(&path, serde_json::to_string_pretty(&got).unwrap() + "\n").unwrap();
-    }
-    let want: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
-    common::assert_same(&got, &want, "facets.json");
+    common::golden_json(&root().join("tests/golden/facets.json"), &got);
 }
 
 #[test]
@@ -552,12 +547,7 @@ fn golden_synonyms_native_and_lazy() {
     );
 
     let got = json!({ "cases": got });
-    let path = root().join("tests/golden/synonyms.json");
-    if std::env::var_os("EDGEKB_BLESS").is_some() {
-        std::fs::write(&path, serde_json::to_string_pretty(&got).unwrap() + "\n").unwrap();
-    }
-    let want: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
-    common::assert_same(&got, &want, "synonyms.json");
+    common::golden_json(&root().join("tests/golden/synonyms.json"), &got);
 }
 
 /// On a split index, facet data is fetched by the ranges a query needs: a filter on one value

@@ -663,16 +663,19 @@ mod tests {
         }
     }
 
+    /// The terms and positions `a` indexes for `text`.
+    fn indexed_terms(a: &Analyzer, text: &str) -> Vec<(String, u32)> {
+        let mut v = Vec::new();
+        a.index_folded(text, |t| v.push((t.term.to_string(), t.position)));
+        v
+    }
+
     /// Index-time word parts: the letter runs of words with digits, at the word's position,
     /// stemmed like words; queries do not split.
     #[test]
     fn word_parts_table() {
         let a = Analyzer::default();
-        let index = |text: &str| {
-            let mut v = Vec::new();
-            a.index_folded(text, |t| v.push((t.term.to_string(), t.position)));
-            v
-        };
+        let index = |text: &str| indexed_terms(&a, text);
         let cases: &[(&str, &[(&str, u32)])] = &[
             ("python3", &[("python3", 0), ("python", 0)]),
             (
@@ -712,11 +715,7 @@ mod tests {
     #[test]
     fn identifier_parts_table() {
         let a = Analyzer::default();
-        let index = |text: &str| {
-            let mut v = Vec::new();
-            a.index_folded(text, |t| v.push((t.term.to_string(), t.position)));
-            v
-        };
+        let index = |text: &str| indexed_terms(&a, text);
         let cases: &[(&str, &[(&str, u32)])] = &[
             (
                 "termios.tcflow(fd)",

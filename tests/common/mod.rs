@@ -45,6 +45,18 @@ pub fn skewed_jsonl(
     out
 }
 
+/// Compares `got` with the golden JSON file at `path` ([`assert_same`]); with `EDGEKB_BLESS`
+/// set, first writes `got` there.
+pub fn golden_json(path: &std::path::Path, got: &serde_json::Value) {
+    if std::env::var_os("EDGEKB_BLESS").is_some() {
+        std::fs::write(path, serde_json::to_string_pretty(got).unwrap() + "\n").unwrap();
+    }
+    let want: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let name = path.file_name().unwrap().to_string_lossy();
+    assert_same(got, &want, &name);
+}
+
 /// Scores are compared to 1e-5 relative (they are printed as f32); everything else exactly.
 pub fn assert_same(got: &serde_json::Value, want: &serde_json::Value, path: &str) {
     use serde_json::Value;
