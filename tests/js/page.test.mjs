@@ -52,6 +52,28 @@ async function servePage(name, jsonl, args = [], splitArgs = []) {
   return { tmp, server, kbNode: KnowledgeBase.fromBytes(await readFile(single)) };
 }
 
+// A fresh page of `browser` on the demo at `url`, ready to search, and the page errors it reports.
+async function openPage(browser, url, options = {}) {
+  const context = await browser.newContext(options);
+  const page = await context.newPage();
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  try {
+    await page.goto(url);
+    await page.locator('html[data-state="ready"]').waitFor({ state: 'attached', timeout: 30_000 });
+  } catch (e) {
+    await context.close();
+    throw e;
+  }
+  return { context, page, errors };
+}
+
+// Types `query` into the search box and waits for its first hit.
+async function type(page, query) {
+  await page.locator('#q').pressSequentially(query, { delay: 20 });
+  await page.locator(`#results[data-query="${query}"] li.hit`).first().waitFor({ timeout: 15_000 });
+}
+
 describe('the demo page: snippets, facet chips, pages, keyboard, offline', { timeout: 180_000 }, () => {
   let browser;
   let server;
@@ -82,20 +104,13 @@ describe('the demo page: snippets, facet chips, pages, keyboard, offline', { tim
     );
   const chips = (page) =>
     page.$$eval('#facets .chip', (bs) => bs.map((b) => ({ value: b.dataset.value, count: Number(b.querySelector('.count').textContent.replace(/,/g, '')) })));
-
   test('type, click a facet, page, use the keyboard, go offline and search again', async () => {
-    const context = await browser.newContext({ viewport: { width: 900, height: 1100 } });
-    const page = await context.newPage();
-    const errors = [];
-    page.on('pageerror', (e) => errors.push(e.message));
+    const { context, page, errors } = await openPage(browser, server.url, { viewport: { width: 900, height: 1100 } });
     try {
-      await page.goto(server.url);
-      await page.locator('html[data-state="ready"]').waitFor({ state: 'attached', timeout: 30_000 });
       assert.equal(await page.locator('#order').isHidden(), true, 'no sortable field: no Order menu');
       // Type: hits with highlighted snippets, chips with counts over every match.
       const QUERY = 'c';
-      await page.locator('#q').pressSequentially(QUERY, { delay: 20 });
-      await page.locator(`#results[data-query="${QUERY}"] li.hit`).first().waitFor({ timeout: 15_000 });
+      await type(page, QUERY);
       const want = await kbNode.search(QUERY, { limit: 20, facets: ['tags'], snippet: 160 });
       assert.ok(want.total > 20, `"${QUERY}" needs more than one page (${want.total})`);
       let hits = await rendered(page);
@@ -155,8 +170,7 @@ describe('the demo page: snippets, facet chips, pages, keyboard, offline', { tim
       server.setFault(() => ({ reset: true }));
       server.resetStats();
       await page.locator('#q').fill('');
-      await page.locator('#q').pressSequentially('editor', { delay: 20 });
-      await page.locator('#results[data-query="editor"] li.hit').first().waitFor({ timeout: 15_000 });
+      await type(page, 'editor');
       const offline = await kbNode.search('editor', { limit: 20, facets: ['tags'], snippet: 160 });
       assert.deepEqual((await rendered(page)).map((h) => h.id), offline.hits.map((h) => h.id), 'offline hits');
       const tag = (await chips(page))[0].value;
@@ -196,20 +210,14 @@ describe('the demo page: the Order menu on an index with sortable fields', { tim
   test('choosing an order sorts the hits by that field, as the engine does', async () => {
     assert.deepEqual(kbNode.sortFields, ['year', 'updated']);
     assert.deepEqual(kbNode.facetFields, ['tags']);
-    const context = await browser.newContext();
-    const page = await context.newPage();
-    const errors = [];
-    page.on('pageerror', (e) => errors.push(e.message));
+    const { context, page, errors } = await openPage(browser, server.url);
     try {
-      await page.goto(server.url);
-      await page.locator('html[data-state="ready"]').waitFor({ state: 'attached', timeout: 30_000 });
       assert.equal(await page.locator('#order').isVisible(), true, 'sortable fields: an Order menu');
       const options = await page.$$eval('#sort option', (os) => os.map((o) => o.value));
       assert.deepEqual(options, ['', 'year:asc', 'year:desc', 'updated:asc', 'updated:desc']);
       const ids = () => page.$$eval('#results li.hit', (items) => items.map((li) => li.dataset.id));
       const QUERY = 'web';
-      await page.locator('#q').pressSequentially(QUERY, { delay: 20 });
-      await page.locator(`#results[data-query="${QUERY}"] li.hit`).first().waitFor({ timeout: 15_000 });
+      await type(page, QUERY);
       const byScore = await kbNode.search(QUERY, { limit: 20 });
       assert.deepEqual(await ids(), byScore.hits.map((h) => h.id), 'by relevance first');
       for (const sort of ['year:desc', 'updated:asc']) {
