@@ -10,7 +10,7 @@ use fst::{IntoStreamer, Streamer};
 use super::long::form_weight;
 use super::plan::Lookup;
 use super::{Expansion, Searcher, MAX_VARIANT_CHARS, PREFIX_WEIGHT, TYPO_WEIGHT};
-use super::{PREFIX_IDF_FLOOR, RARE_EXACT_DF, STEM_WEIGHT};
+use super::{LONG_STEM_WEIGHT, PREFIX_IDF_FLOOR, RARE_EXACT_DF, STEM_WEIGHT};
 use crate::dict::{prefix_end, PartView};
 use crate::error::Result;
 use crate::fuzzy::{osa_distance, Levenshtein};
@@ -47,6 +47,7 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
         let surface_forms = analyzer.config().surface_forms;
         // In a long query, the written form is scored with its stem's IDF (`super::long`).
         let long = self.state.borrow().long;
+        let stem_weight = if long { LONG_STEM_WEIGHT } else { STEM_WEIGHT };
         let mut stem_idf = None;
         for key in keys {
             match self.lookup(key.as_bytes())? {
@@ -57,7 +58,7 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
                         Some(s) if long && surface_forms && key != stem => {
                             form_weight(s, self.idf(df))
                         }
-                        _ if stem_only => STEM_WEIGHT,
+                        _ if stem_only => stem_weight,
                         _ => 1.0,
                     };
                     add(ord, weight);
@@ -203,7 +204,7 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
                 let stem = analyzer.stem(word);
                 if stem != word {
                     match self.lookup(stem.as_bytes())? {
-                        Lookup::Found(ord) => add(ord, w * STEM_WEIGHT),
+                        Lookup::Found(ord) => add(ord, w * stem_weight),
                         Lookup::NotLoaded => unsure = true,
                         Lookup::Absent => {}
                     }

@@ -60,8 +60,12 @@ pub const PREFIX_ELSEWHERE: f32 = 0.3;
 /// docs), which plain IDF would rank below every rare completion.
 pub const PREFIX_IDF_FLOOR: f32 = 0.3;
 /// Weight of a match on the stem alone when the index also holds the word as written
-/// ([`crate::analysis::AnalyzerConfig::surface_forms`]) and the query word differs from its stem.
-pub const STEM_WEIGHT: f32 = 0.8;
+/// ([`crate::analysis::AnalyzerConfig::surface_forms`]) and the query word differs from its
+/// stem, in a query of fewer than [`LONG_QUERY_CLAUSES`] words: a typed word means its form
+/// (`gets executed` is not `executing`), as much as a one-edit correction would.
+pub const STEM_WEIGHT: f32 = 0.5;
+/// The same in a long query, where a question's wording differs from its answer's more.
+pub const LONG_STEM_WEIGHT: f32 = 0.8;
 /// Weight of a match per typo: one edit ×0.5, two ×0.25.
 pub const TYPO_WEIGHT: f32 = 0.5;
 /// An exact word in at most this many documents still gets typo corrections (beside its own
