@@ -385,19 +385,23 @@ fn known_item_rules() {
     assert_eq!(ids(&r)[0], "d1");
     assert_eq!(search(&index, "alpha beta delta ").total, 1);
 
-    // Identifier parts (format 5): a name found by each part; the whole dotted name matches
-    // only where it is written whole; a dotted name written nowhere is searched as its
-    // components, each required.
+    // Identifier parts (format 5): a name found by each part; a dotted name is searched as
+    // its components, each required, and ranks first where it is written whole; a name cut
+    // where a digit meets a dot (`imap4.utf8_enabled`) is searched by its components too.
     let docs = r#"{"id": "termios", "title": "termios: tty control", "body": "termios.tcflow(fd, action) suspends output. getElementById too."}
 {"id": "tcflow-notes", "title": "notes", "body": "tcflow and termios, said apart."}
 {"id": "json", "title": "json: encoder", "body": "class json.JSONDecoder: raw_decode(s) decodes"}
 {"id": "other", "title": "raw decoder", "body": "raw_decode of something else"}
+{"id": "imaplib", "title": "imaplib: IMAP4 client", "body": "class imaplib.IMAP4: the client. IMAP4.utf8_enabled is true after enable()"}
 "#;
     let index = small_index(docs, AnalyzerConfig::default());
     let mut found = ids(&search(&index, "tcflow"));
     found.sort();
     assert_eq!(found, ["tcflow-notes", "termios"]);
-    assert_eq!(ids(&search(&index, "termios.tcflow")), ["termios"]);
+    assert_eq!(
+        ids(&search(&index, "termios.tcflow")),
+        ["termios", "tcflow-notes"]
+    );
     assert_eq!(ids(&search(&index, "element")), ["termios"]);
     assert_eq!(
         ids(&search(&index, "json.JSONDecoder.raw_decode")),
@@ -406,6 +410,10 @@ fn known_item_rules() {
     assert_eq!(
         ids(&search(&index, "json.JSONDecoder.raw_decode ")),
         ["json"]
+    );
+    assert_eq!(
+        ids(&search(&index, "imaplib.IMAP4.utf8_enabled")),
+        ["imaplib"]
     );
     let without = small_index(
         docs,

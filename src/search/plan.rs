@@ -429,14 +429,22 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
                     alternatives.push(p);
                 }
             }
-            if alternatives.is_empty() && *occur == Occur::Must {
-                // A dotted name no document writes whole (`json.JSONDecoder.raw_decode`, where
-                // the page says `raw_decode` under `class json.JSONDecoder`): its components
-                // are searched as words of their own, each required.
+            if *occur == Occur::Must {
+                // A dotted name (`json.JSONDecoder.raw_decode`): its components are searched as
+                // words of their own, each required, since the page that defines it may say
+                // `raw_decode` under `class json.JSONDecoder`; the name written whole, where
+                // it is (its identifier parts are indexed, so those documents hold every
+                // component), adds to the last component's score and ranks first.
+                let mut parts = Vec::new();
                 for part in self.components(items) {
                     if let Some(p) = self.plan(&part, opts)? {
-                        prepared.must.push(vec![p]);
+                        parts.push(vec![p]);
                     }
+                }
+                if let Some(last) = parts.last_mut() {
+                    last.append(&mut alternatives);
+                    prepared.must.append(&mut parts);
+                    continue;
                 }
             }
             if alternatives.is_empty() {
@@ -450,23 +458,26 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
         Ok(prepared)
     }
 
-    /// The components of a clause that is one word joined by `.` or `:` (`a.b.c` → `a`, `b`,
+    /// The components of a clause that is one name joined by `.` or `:` (`a.b.c` → `a`, `b`,
     /// `c`), each an item of its own (the last one still a prefix when the word was); none for
     /// any other clause.
     fn components(&self, items: &[AnalyzedItem]) -> Vec<AnalyzedItem> {
         let [item] = items else {
             return Vec::new();
         };
-        let [word] = &item.words[..] else {
-            return Vec::new();
-        };
-        if item.phrase || !word.folded.contains(['.', ':']) {
+        // One word, or the words a name was cut into where a digit meets a dot
+        // (`imaplib.IMAP4.utf8_enabled` → `imaplib.imap4`, `utf8_enabled`).
+        let words = &item.words[..];
+        if item.phrase || !words.iter().any(|w| w.folded.contains(['.', ':'])) {
             return Vec::new();
         }
+        let Some(word) = words.first() else {
+            return Vec::new();
+        };
         let analyzer = self.index.analyzer();
-        let mut parts: Vec<&str> = word
-            .folded
-            .split(['.', ':'])
+        let mut parts: Vec<&str> = words
+            .iter()
+            .flat_map(|w| w.folded.split(['.', ':']))
             .filter(|p| p.chars().any(char::is_alphanumeric))
             .collect();
         // Within the word budget (the word itself was counted once).
