@@ -40,7 +40,6 @@ mod sets;
 mod snippet;
 mod topk;
 
-pub use long::LONG_QUERY_CLAUSES;
 pub use plan::Cost;
 pub(crate) use plan::QueryState;
 pub use refine::{FacetCounts, Refine, Sort, MAX_OFFSET};
@@ -61,7 +60,7 @@ pub const PREFIX_ELSEWHERE: f32 = 0.3;
 pub const PREFIX_IDF_FLOOR: f32 = 0.3;
 /// Weight of a match on the stem alone when the index also holds the word as written
 /// ([`crate::analysis::AnalyzerConfig::surface_forms`]) and the query word differs from its
-/// stem, in a query of fewer than [`LONG_QUERY_CLAUSES`] words: a typed word means its form
+/// stem, in a query of fewer than [`long::LONG_QUERY_CLAUSES`] words: a typed word means its form
 /// (`gets executed` is not `executing`), as much as a one-edit correction would.
 pub const STEM_WEIGHT: f32 = 0.5;
 /// The same in a long query, where a question's wording differs from its answer's more.
@@ -579,7 +578,9 @@ fn name_fields(weights: &[f32]) -> u16 {
 /// every word): not with `any`, not for one word, not for a long query ([`long`]: as asked,
 /// before function words and words the dictionary lacks were dropped). Both ranking paths ask.
 pub(crate) fn and_first(any: bool, clauses: usize, long: bool) -> bool {
-    !any && !long && (2..LONG_QUERY_CLAUSES).contains(&clauses)
+    // `long` counts the query's own words; the planned clauses may be more (a dotted name's
+    // components), which keeps a short query short.
+    !any && !long && clauses >= 2
 }
 
 /// A (score, document) pair ordered best-last: higher score, then lower document id.

@@ -429,12 +429,14 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
                     alternatives.push(p);
                 }
             }
-            if *occur == Occur::Must {
-                // A dotted name (`json.JSONDecoder.raw_decode`): its components are searched as
-                // words of their own, each required, since the page that defines it may say
-                // `raw_decode` under `class json.JSONDecoder`; the name written whole, where
-                // it is (its identifier parts are indexed, so those documents hold every
-                // component), adds to the last component's score and ranks first.
+            // A dotted name (`json.JSONDecoder.raw_decode`): its components are searched as
+            // words of their own, each required, since the page that defines it may say
+            // `raw_decode` under `class json.JSONDecoder`; the name written whole, where it is
+            // (its identifier parts are indexed, so those documents hold every component),
+            // adds to the last component's score and ranks first. A `field:value` is split
+            // only when nothing holds it whole (a facet value such as `devel::lang:python`).
+            let unfielded = items.iter().all(|i| i.mask == u16::MAX);
+            if *occur == Occur::Must && (unfielded || alternatives.is_empty()) {
                 let mut parts = Vec::new();
                 for part in self.components(items) {
                     if let Some(p) = self.plan(&part, opts)? {
