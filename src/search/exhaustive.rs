@@ -149,7 +149,7 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
                 Step::Skip => continue,
                 Step::Done => break,
             }
-            out.push((doc, idf * self.bm25f(doc, mask, list.tfs_of(i), allowed)));
+            out.push((doc, idf * self.bm25f(doc, mask, list.tfs_of(i), allowed)?));
         }
         Ok(out)
     }
@@ -218,8 +218,8 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
             }
             let mut score = 0.0;
             for ((l, _, _), &i) in loaded.iter().zip(&idx) {
-                score +=
-                    self.idf(l.0.doc_freq) * self.bm25f(doc, l.1.masks[i], l.1.tfs_of(i), common);
+                score += self.idf(l.0.doc_freq)
+                    * self.bm25f(doc, l.1.masks[i], l.1.tfs_of(i), common)?;
             }
             out.push((doc, score));
         }

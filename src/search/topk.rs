@@ -440,8 +440,12 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
                         Source::Exact { list, pos } => Source::exact_at(list, pos, doc),
                         Source::Blocks(t) => {
                             let (idfw, allowed) = (t.idfw, t.allowed);
-                            t.posting(doc)?
-                                .map(|(mask, tfs)| idfw * self.bm25f(doc, mask, tfs, allowed))
+                            match t.posting(doc)? {
+                                Some((mask, tfs)) => {
+                                    Some(idfw * self.bm25f(doc, mask, tfs, allowed)?)
+                                }
+                                None => None,
+                            }
                         }
                     };
                     if let Some(v) = s {
@@ -511,7 +515,7 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
             for i in 0..list.len() {
                 let (doc, mask) = (list.docs[i], list.masks[i]);
                 if mask & allowed != 0 {
-                    scored.push((doc, idfw * self.bm25f(doc, mask, list.tfs_of(i), allowed)));
+                    scored.push((doc, idfw * self.bm25f(doc, mask, list.tfs_of(i), allowed)?));
                 }
             }
             return Ok(Source::Exact {
