@@ -263,7 +263,7 @@ export async function readManifest(dir) {
   return JSON.parse(await readFile(join(dir, 'manifest.json'), 'utf8'));
 }
 
-/** File names (relative to the manifest's directory) of the five immutable files. */
+/** File names (relative to the manifest's directory) of the immutable files (the norms pack from layout 4). */
 export function splitFiles(manifest) {
   return {
     dictionary: manifest.dictionary.name,
@@ -272,6 +272,7 @@ export function splitFiles(manifest) {
     store: manifest.store.name,
     terms: manifest.terms.name,
     display: manifest.display.name,
+    ...(manifest.norms ? { norms: manifest.norms.name } : {}),
   };
 }
 
