@@ -319,10 +319,18 @@ impl Machine for Query {
                     let mut fetch = store.plan(&self.version, &needs, &mut self.ws)?;
                     if !fetch.is_empty() {
                         // Every match will be a hit (there are no more documents to score than
-                        // hits asked for): their hit-display chunks come in the norms' round.
+                        // hits asked for): their hit-display chunks (and, with snippets, their
+                        // document-store chunks) come in the norms' round.
                         if let Some(docs) = few {
                             let top: Vec<(u32, f32)> = docs.iter().map(|&d| (d, 0.0)).collect();
-                            let shown = self.with_searcher(|s| s.stored_needs(&top))?;
+                            let snippets = self.opts.snippets.is_some();
+                            let shown = self.with_searcher(|s| {
+                                let mut needs = s.stored_needs(&top)?;
+                                if snippets {
+                                    needs.extend(s.snippet_needs(&top)?);
+                                }
+                                Ok(needs)
+                            })?;
                             fetch.extend(store.plan(&self.version, &shown, &mut self.ws)?);
                         }
                         self.phase = Phase::Norms {
