@@ -341,10 +341,16 @@ pub fn read_header(bytes: &[u8]) -> Result<(u32, Vec<Section>)> {
             });
         }
     }
-    // A split dictionary (with a pages section) keeps postings and positions in their own files.
+    // A split dictionary (with a pages section) keeps postings and positions in their own files,
+    // and from split layout 4 the field norms (the index checks that its page table has them).
     let split = sections.iter().any(|s| s.kind == SectionKind::Pages);
     for k in SECTIONS {
-        if split && matches!(k, SectionKind::Postings | SectionKind::Positions) {
+        if split
+            && matches!(
+                k,
+                SectionKind::Postings | SectionKind::Positions | SectionKind::FieldNorms
+            )
+        {
             continue;
         }
         // Format 1 had no hit-display store.

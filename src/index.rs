@@ -4,6 +4,7 @@
 //! and the section table only (O(1), no copy); [`Index::verify`] checks every section's CRC32.
 //! The accessors decode what they need from the bytes on each call.
 
+use std::borrow::Cow;
 use std::ops::Range;
 use std::sync::Arc;
 
@@ -38,6 +39,7 @@ impl<D: AsRef<[u8]>> DataSource for Index<D> {
             }
             // A single file's dictionary is whole.
             DataFile::Terms => &[],
+            DataFile::Norms => self.section(SectionKind::FieldNorms),
             DataFile::Display => {
                 let s = self.section(SectionKind::Display);
                 let table = match self.display_table()? {
@@ -158,14 +160,6 @@ impl<D: AsRef<[u8]>> Index<D> {
             1 => stored.clone(),
             _ => meta.schema.store_only_fields(),
         };
-        let norms_len = find(SectionKind::FieldNorms).len();
-        if norms_len != meta.doc_count as usize * indexed.len() {
-            return Err(Error::corrupt(format!(
-                "field norms hold {norms_len} bytes for {} documents × {} fields",
-                meta.doc_count,
-                indexed.len()
-            )));
-        }
         let avg_lengths = average_lengths(&meta.total_lengths, meta.doc_count);
         let scorer = Bm25F::new(
             meta.bm25,
@@ -179,6 +173,25 @@ impl<D: AsRef<[u8]>> Index<D> {
             true => Some(Pages::decode(&bytes_of(&data)[find(SectionKind::Pages)])?),
             false => None,
         };
+        // Field norms: a section, or (split layout 4) a pack of the page table, never both.
+        let has_section = sections.iter().any(|s| s.kind == SectionKind::FieldNorms);
+        let paged = pages.as_ref().map_or(0, |p| p.len_of(DataFile::Norms));
+        let norms_len = match (has_section, paged) {
+            (true, 0) => find(SectionKind::FieldNorms).len() as u64,
+            (false, n) if pages.as_ref().is_some_and(Pages::has_norms) => n,
+            _ => {
+                return Err(Error::corrupt(
+                    "field norms must be either a section or a pack of the page table",
+                ))
+            }
+        };
+        if norms_len != meta.doc_count as u64 * indexed.len() as u64 {
+            return Err(Error::corrupt(format!(
+                "field norms hold {norms_len} bytes for {} documents × {} fields",
+                meta.doc_count,
+                indexed.len()
+            )));
+        }
         let router = match (cut, &pages) {
             (false, _) => None,
             (true, None) => return Err(Error::corrupt("a dictionary router without a page table")),
@@ -187,7 +200,7 @@ impl<D: AsRef<[u8]>> Index<D> {
                 let router = crate::dict::Router::decode(
                     section,
                     meta.term_count as u64,
-                    p.files[DataFile::Terms as usize].0,
+                    p.len_of(DataFile::Terms),
                 )?;
                 Some(router)
             }
@@ -425,11 +438,38 @@ impl<D: AsRef<[u8]>> Index<D> {
         Layout::of_version(self.version)
     }
 
-    /// The length of indexed field `bit` in document `doc`.
-    pub fn field_len(&self, doc: u32, bit: usize) -> u32 {
+    /// Whether the field norms are in a pack of their own (split layout 4), read through a
+    /// [`DataSource`], rather than resident in this file.
+    pub fn norms_paged(&self) -> bool {
+        self.ranges[SectionKind::FieldNorms as usize - 1].is_empty()
+            && self.pages.as_ref().is_some_and(Pages::has_norms)
+    }
+
+    /// The byte range of `doc`'s field-length codes (one per indexed field) in the norms.
+    pub fn norms_range(&self, doc: u32) -> Range<u64> {
+        let fields = self.indexed.len() as u64;
+        doc as u64 * fields..(doc as u64 + 1) * fields
+    }
+
+    /// The field-length codes of `doc` (one per indexed field): from this file, or, when they
+    /// are paged, from `src` (`Err(NotLoaded)` when it lacks them).
+    pub fn norms_from<'s>(&'s self, doc: u32, src: &'s dyn DataSource) -> Result<Cow<'s, [u8]>> {
+        let r = self.norms_range(doc);
+        if self.norms_paged() {
+            return src.read(DataFile::Norms, r);
+        }
         let norms = self.section(SectionKind::FieldNorms);
-        let i = doc as usize * self.indexed.len() + bit;
-        norms.get(i).map(|&c| fieldnorm::decode(c)).unwrap_or(0)
+        Ok(Cow::Borrowed(
+            norms
+                .get(r.start as usize..r.end as usize)
+                .unwrap_or_default(),
+        ))
+    }
+
+    /// The length of indexed field `bit` in document `doc` (0 past the codes), from the
+    /// codes [`Index::norms_from`] gave.
+    pub fn field_len(codes: &[u8], bit: usize) -> u32 {
+        codes.get(bit).map(|&c| fieldnorm::decode(c)).unwrap_or(0)
     }
 
     fn store_table(&self) -> Result<StoreReader<'_>> {

@@ -17,7 +17,7 @@ use std::time::Instant;
 use clap::{Parser, Subcommand, ValueEnum};
 use edgekb::lazy::{DirLoader, LazyIndex, LoadStats, DEFAULT_CACHE_BYTES};
 use edgekb::AnalyzerConfig;
-use edgekb::{Bm25, DataFile};
+use edgekb::Bm25;
 use edgekb::{Document, IndexBuilder};
 use edgekb::{Error, Index, Refine, Schema, SearchOptions, SearchResults, Searcher, Sort};
 use io::{
@@ -69,6 +69,11 @@ enum Command {
         /// many bytes in the resident dictionary, so hits cost no request (default 65536).
         #[arg(long)]
         resident_display_bytes: Option<usize>,
+        /// Split index: keep field norms (one byte per document per indexed field) up to this
+        /// many bytes in the resident dictionary; larger ones go to the norms pack, read page by
+        /// page for the documents a query scores (default 16384).
+        #[arg(long)]
+        resident_norms_bytes: Option<usize>,
         /// Split index: write a pack larger than this many bytes as pieces of at most this
         /// size, cut at page boundaries (default 25165824, 24 MiB: static hosts such as
         /// Cloudflare's assets and Pages refuse files over 25 MiB).
@@ -272,6 +277,7 @@ fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
             resident_dictionary_bytes,
             dictionary_part_bytes,
             resident_display_bytes,
+            resident_norms_bytes,
             max_file_bytes,
         } => {
             let mut split_options = edgekb::split::SplitOptions::default();
@@ -286,6 +292,9 @@ fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
             }
             if let Some(b) = resident_display_bytes {
                 split_options.resident_display_bytes = b;
+            }
+            if let Some(b) = resident_norms_bytes {
+                split_options.resident_norms_bytes = b;
             }
             let start = Instant::now();
             refuse_input_as_output(&inputs, &out)?;
@@ -533,9 +542,10 @@ fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
                     m.manifest_version
                 );
                 println!("files");
-                for f in DataFile::ALL
-                    .iter()
-                    .map(|&f| m.data_file(f))
+                for f in m
+                    .data_files()
+                    .into_iter()
+                    .map(|f| m.data_file(f))
                     .chain([&m.dictionary])
                 {
                     println!("  {:<36} bytes={}", f.name, f.size);
@@ -589,7 +599,7 @@ fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
             println!(
                 "{}: ok (split: dictionary and {} packs, {} pages, {} terms, {} documents)",
                 kb.display(),
-                DataFile::ALL.len(),
+                manifest.data_files().len(),
                 summary.pages,
                 summary.terms,
                 manifest.doc_count

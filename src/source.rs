@@ -1,9 +1,9 @@
 //! Where does a search's data come from?
 //!
-//! [`DataFile`] names the five data files of a split index, [`Pages`] is the page table that
+//! [`DataFile`] names the data files of a split index, [`Pages`] is the page table that
 //! checks any page-aligned range of them, and [`DataSource`] is what the searcher reads
-//! postings, positions, stored chunks and dictionary parts through: the sections of a single
-//! file, or a [`WorkingSet`] of pages a lazy query fetched.
+//! postings, positions, field norms, stored chunks and dictionary parts through: the sections
+//! of a single file, or a [`WorkingSet`] of pages a lazy query fetched.
 
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -26,22 +26,27 @@ pub enum DataFile {
     Terms = 3,
     /// Compressed chunks of what hits show.
     Display = 4,
+    /// Field-length codes, one byte per document per indexed field (split layout 4; older
+    /// split dictionaries keep them resident).
+    Norms = 5,
 }
 
 impl DataFile {
     /// All of them.
-    pub const ALL: [DataFile; 5] = [
+    pub const ALL: [DataFile; 6] = [
         DataFile::Postings,
         DataFile::Positions,
         DataFile::Store,
         DataFile::Terms,
         DataFile::Display,
+        DataFile::Norms,
     ];
 
     /// The order in which `prefetch` loads them: what every query reads first.
-    pub const PREFETCH_ORDER: [DataFile; 5] = [
+    pub const PREFETCH_ORDER: [DataFile; 6] = [
         DataFile::Terms,
         DataFile::Display,
+        DataFile::Norms,
         DataFile::Postings,
         DataFile::Positions,
         DataFile::Store,
@@ -55,6 +60,7 @@ impl DataFile {
             DataFile::Store => "store",
             DataFile::Terms => "terms",
             DataFile::Display => "display",
+            DataFile::Norms => "norms",
         }
     }
 }
@@ -78,16 +84,19 @@ pub trait DataSource {
 pub struct Pages {
     /// Bytes per page.
     pub page_size: u32,
-    /// Per data file ([`DataFile`] order): data length and page CRCs.
-    pub files: [(u64, Vec<u32>); 5],
+    /// Per data file ([`DataFile`] order): data length and page CRCs. Five files in split
+    /// layouts 2 and 3 (field norms resident), six from layout 4 (the norms pack last).
+    pub files: Vec<(u64, Vec<u32>)>,
 }
 
 impl Pages {
     /// Page size used by `edgekb build --split`.
     pub const DEFAULT_PAGE_SIZE: u32 = 4096;
 
-    /// Computes the table for the five data files.
-    pub fn compute(page_size: u32, data: [&[u8]; 5]) -> Pages {
+    /// Computes the table for the data files (five, or six with the norms pack), in
+    /// [`DataFile`] order.
+    pub fn compute(page_size: u32, data: &[&[u8]]) -> Pages {
+        debug_assert!(matches!(data.len(), 5 | 6));
         let crcs = |d: &[u8]| {
             d.chunks(page_size as usize)
                 .map(crc32)
@@ -95,8 +104,23 @@ impl Pages {
         };
         Pages {
             page_size,
-            files: data.map(|d| (d.len() as u64, crcs(d))),
+            files: data.iter().map(|d| (d.len() as u64, crcs(d))).collect(),
         }
+    }
+
+    /// Whether the field norms are a pack of their own (layout 4), not resident.
+    pub fn has_norms(&self) -> bool {
+        self.files.len() > DataFile::Norms as usize
+    }
+
+    /// Data length of `file` (0 for a file this layout does not have).
+    pub fn len_of(&self, file: DataFile) -> u64 {
+        self.files.get(file as usize).map_or(0, |f| f.0)
+    }
+
+    /// Page CRCs of `file` (none for a file this layout does not have).
+    pub fn crcs_of(&self, file: DataFile) -> &[u32] {
+        self.files.get(file as usize).map_or(&[], |f| &f.1)
     }
 
     /// Encodes the section.
@@ -120,8 +144,9 @@ impl Pages {
         if !(512..=1 << 24).contains(&page_size) {
             return Err(Error::corrupt(format!("page size {page_size}")));
         }
-        let mut files: [(u64, Vec<u32>); 5] = Default::default();
-        for f in files.iter_mut() {
+        let mut files = Vec::with_capacity(DataFile::ALL.len());
+        // Five files, then (layout 4) the norms pack's entry when bytes remain.
+        while files.len() < 5 || (files.len() < DataFile::ALL.len() && r.remaining() > 0) {
             let len = r.u64()?;
             let count = r.u32()? as usize;
             if count as u64 != len.div_ceil(page_size as u64) || count * 4 > r.remaining() {
@@ -131,7 +156,13 @@ impl Pages {
             for _ in 0..count {
                 crcs.push(r.u32()?);
             }
-            *f = (len, crcs);
+            files.push((len, crcs));
+        }
+        if r.remaining() > 0 {
+            return Err(Error::corrupt(format!(
+                "{} bytes after the page table",
+                r.remaining()
+            )));
         }
         Ok(Pages { page_size, files })
     }

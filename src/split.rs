@@ -1,17 +1,18 @@
 //! What does a split index look like on a static host?
 //!
-//! A directory of one small mutable `manifest.json` and six immutable files named by content
+//! A directory of one small mutable `manifest.json` and seven immutable files named by content
 //! (`<kind>.<16 hex digits of SHA-256>.bin`, cacheable forever):
 //!
 //! - `dictionary.*.bin`: an index file (same header and sections as a single-file index)
-//!   holding meta, the term dictionary (or, when it is big, the router of its parts), field
-//!   norms, the two stores' chunk tables (a small hit-display store whole) and the page table.
-//!   It is fetched whole and stays resident: queries are analyzed and expanded (exact, prefix,
-//!   typo) against it, and the dictionary parts it names, before anything else is fetched.
+//!   holding meta, the term dictionary (or, when it is big, the router of its parts), the two
+//!   stores' chunk tables (a small hit-display store whole) and the page table. It is fetched
+//!   whole and stays resident: queries are analyzed and expanded (exact, prefix, typo) against
+//!   it, and the dictionary parts it names, before anything else is fetched. (Layouts 2 and 3
+//!   kept the field norms here too; layout 4 moved them to a pack.)
 //! - `postings.*.bin`, `positions.*.bin`, `store.*.bin`, `terms.*.bin` (dictionary parts),
-//!   `display.*.bin` (hit fields): a 16-byte pack header (magic `EDGEKBPK`, format version,
-//!   data-file kind) followed by the data, fetched in page-aligned HTTP ranges; every page's
-//!   CRC32 is in the dictionary's page table.
+//!   `display.*.bin` (hit fields), `norms.*.bin` (field-length codes): a 16-byte pack header
+//!   (magic `EDGEKBPK`, format version, data-file kind) followed by the data, fetched in
+//!   page-aligned HTTP ranges; every page's CRC32 is in the dictionary's page table.
 //!
 //! A pack larger than [`SplitOptions::max_file_bytes`] (static hosts refuse big files:
 //! Cloudflare's assets and Pages stop at 25 MiB) is written as *pieces*: consecutive byte
@@ -31,11 +32,16 @@ use crate::source::DataFile;
 pub const PACK_MAGIC: &[u8; 8] = b"EDGEKBPK";
 /// Bytes before a pack file's data.
 pub const PACK_HEADER_LEN: u64 = 16;
-/// Version of the manifest's own layout that this code writes when no pack is cut into pieces
-/// (version 3 adds [`FileEntry::pieces`] and is written only when a pack has them).
-pub const MANIFEST_VERSION: u32 = 2;
+/// Version of the manifest's own layout that this code writes: 4, whose [`Manifest::norms`]
+/// names the field norms' pack (version 3 added [`FileEntry::pieces`]; versions 2 and 3 kept
+/// the norms in the resident dictionary).
+pub const MANIFEST_VERSION: u32 = 4;
 /// The newest manifest layout this code reads and writes.
-pub const NEWEST_MANIFEST_VERSION: u32 = 3;
+pub const NEWEST_MANIFEST_VERSION: u32 = 4;
+/// The oldest manifest layout this code reads.
+pub const OLDEST_MANIFEST_VERSION: u32 = 2;
+/// The first layout with the field norms in a pack of their own.
+pub const NORMS_MANIFEST_VERSION: u32 = 4;
 /// Default [`SplitOptions::max_file_bytes`]: 24 MiB, under the 25 MiB per file that Cloudflare's
 /// static assets and Pages accept.
 pub const DEFAULT_MAX_FILE_BYTES: u64 = 24 << 20;
@@ -102,7 +108,18 @@ pub struct Manifest {
     pub terms: FileEntry,
     /// Hit-display chunks (`id`, `title`, `url` of every document).
     pub display: FileEntry,
+    /// Field-length codes (layout 4; absent from older layouts, whose dictionary holds them).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub norms: Option<FileEntry>,
 }
+
+/// The entry of a data file a manifest's layout does not have.
+static ABSENT: FileEntry = FileEntry {
+    name: String::new(),
+    size: 0,
+    sha256: String::new(),
+    pieces: Vec::new(),
+};
 
 fn bad(message: impl Into<String>) -> Error {
     Error::InvalidConfig {
@@ -131,11 +148,22 @@ pub fn valid_file_name(name: &str) -> bool {
 impl Manifest {
     /// Checks versions and file names.
     pub fn validate(&self) -> Result<()> {
-        if !(MANIFEST_VERSION..=NEWEST_MANIFEST_VERSION).contains(&self.manifest_version) {
+        if !(OLDEST_MANIFEST_VERSION..=NEWEST_MANIFEST_VERSION).contains(&self.manifest_version) {
             return Err(bad(format!(
-                "layout version {} (this edgekb reads {MANIFEST_VERSION} to \
+                "layout version {} (this edgekb reads {OLDEST_MANIFEST_VERSION} to \
                  {NEWEST_MANIFEST_VERSION}); rebuild with this edgekb",
                 self.manifest_version
+            )));
+        }
+        if self.norms.is_some() != (self.manifest_version >= NORMS_MANIFEST_VERSION) {
+            return Err(bad(format!(
+                "a layout {} manifest {} a norms pack",
+                self.manifest_version,
+                if self.norms.is_some() {
+                    "with"
+                } else {
+                    "without"
+                }
             )));
         }
         if !(OLDEST_SUPPORTED_FORMAT_VERSION..=FORMAT_VERSION).contains(&self.format_version) {
@@ -145,14 +173,8 @@ impl Manifest {
                 newest: FORMAT_VERSION,
             });
         }
-        for f in [
-            &self.dictionary,
-            &self.postings,
-            &self.positions,
-            &self.store,
-            &self.terms,
-            &self.display,
-        ] {
+        let packs = self.data_files().into_iter().map(|f| self.data_file(f));
+        for f in std::iter::once(&self.dictionary).chain(packs) {
             if !valid_file_name(&f.name) {
                 return Err(bad(format!(
                     "file name {:?} is not of the form kind.<16 hex>.bin",
@@ -191,21 +213,31 @@ impl Manifest {
         Ok(())
     }
 
-    /// The entry of a data file, to change.
-    fn data_file_mut(&mut self, file: DataFile) -> &mut FileEntry {
+    /// The entry of a data file, to change (`None`: a file the layout does not have).
+    fn data_file_mut(&mut self, file: DataFile) -> Option<&mut FileEntry> {
         match file {
-            DataFile::Postings => &mut self.postings,
-            DataFile::Positions => &mut self.positions,
-            DataFile::Store => &mut self.store,
-            DataFile::Terms => &mut self.terms,
-            DataFile::Display => &mut self.display,
+            DataFile::Postings => Some(&mut self.postings),
+            DataFile::Positions => Some(&mut self.positions),
+            DataFile::Store => Some(&mut self.store),
+            DataFile::Terms => Some(&mut self.terms),
+            DataFile::Display => Some(&mut self.display),
+            DataFile::Norms => self.norms.as_mut(),
         }
+    }
+
+    /// The data files this manifest's layout has: [`DataFile::ALL`], without the norms pack
+    /// before layout 4.
+    pub fn data_files(&self) -> Vec<DataFile> {
+        DataFile::ALL
+            .into_iter()
+            .filter(|&f| f != DataFile::Norms || self.norms.is_some())
+            .collect()
     }
 
     /// Every file the manifest names (the dictionary, each pack or its pieces), by name.
     pub fn file_names(&self) -> Vec<&str> {
         let mut out = vec![self.dictionary.name.as_str()];
-        for f in DataFile::ALL {
+        for f in self.data_files() {
             out.extend(
                 self.data_file(f)
                     .files()
@@ -216,7 +248,8 @@ impl Manifest {
         out
     }
 
-    /// The entry of a data file.
+    /// The entry of a data file (an empty entry, of no name and no size, for the norms pack
+    /// of a layout that has none: see [`Manifest::data_files`]).
     pub fn data_file(&self, file: DataFile) -> &FileEntry {
         match file {
             DataFile::Postings => &self.postings,
@@ -224,6 +257,7 @@ impl Manifest {
             DataFile::Store => &self.store,
             DataFile::Terms => &self.terms,
             DataFile::Display => &self.display,
+            DataFile::Norms => self.norms.as_ref().unwrap_or(&ABSENT),
         }
     }
 }
@@ -315,7 +349,15 @@ pub struct SplitOptions {
     /// A pack larger than this is written as pieces of at most this size, cut at page
     /// boundaries (static hosts refuse big files).
     pub max_file_bytes: u64,
+    /// Field norms (one byte per document per indexed field) up to this size stay in the
+    /// resident dictionary, so that scoring a small index costs no request; larger norms go
+    /// to the norms pack, whose pages a query fetches for the documents it may score.
+    pub resident_norms_bytes: usize,
 }
+
+/// Default [`SplitOptions::resident_norms_bytes`]: 16 KiB, the norms of about 5,000 documents
+/// of three indexed fields.
+pub const DEFAULT_RESIDENT_NORMS_BYTES: usize = 16 * 1024;
 
 impl Default for SplitOptions {
     fn default() -> Self {
@@ -325,6 +367,7 @@ impl Default for SplitOptions {
             part_bytes: crate::dict::DEFAULT_PART_BYTES,
             resident_display_bytes: DEFAULT_RESIDENT_DISPLAY_BYTES,
             max_file_bytes: DEFAULT_MAX_FILE_BYTES,
+            resident_norms_bytes: DEFAULT_RESIDENT_NORMS_BYTES,
         }
     }
 }
@@ -349,8 +392,8 @@ impl SplitOutput {
     }
 
     /// Cuts a single-file index into the split layout: the dictionary file (meta, the term
-    /// dictionary or its router, field norms, the store's chunk table and a page table) and
-    /// four data files (postings, positions, store, dictionary parts).
+    /// dictionary or its router, the stores' chunk tables and a page table) and six data files
+    /// (postings, positions, store, dictionary parts, hit display, field norms).
     pub fn from_index_with<D: AsRef<[u8]>>(
         index: &crate::Index<D>,
         options: &SplitOptions,
@@ -426,25 +469,30 @@ impl SplitOutput {
                 Some(directory)
             }
         };
-        let data: [&[u8]; 5] = [
+        // Field norms are a pack of their own (layout 4): a query fetches the pages of the
+        // documents it may score, so nothing that grows with the corpus by the document stays
+        // resident for them. Small norms stay in the dictionary (the pack is then empty).
+        let norms = get(SectionKind::FieldNorms);
+        let resident_norms = norms.len() <= options.resident_norms_bytes;
+        let data: [&[u8]; 6] = [
             get(SectionKind::Postings),
             get(SectionKind::Positions),
             &store_pack,
             &parts,
             display_data,
+            if resident_norms { &[] } else { norms },
         ];
-        let pages = Pages::compute(options.page_size, data);
+        let pages = Pages::compute(options.page_size, &data);
         let mut sections = vec![
             (SectionKind::Meta, get(SectionKind::Meta).to_vec()),
             (SectionKind::Terms, terms),
             (SectionKind::TermInfo, info),
-            (
-                SectionKind::FieldNorms,
-                get(SectionKind::FieldNorms).to_vec(),
-            ),
             (SectionKind::Store, store_table.to_vec()),
             (SectionKind::Pages, pages.encode()),
         ];
+        if resident_norms {
+            sections.push((SectionKind::FieldNorms, norms.to_vec()));
+        }
         if let Some(router) = router {
             sections.push((SectionKind::Router, router));
         }
@@ -469,7 +517,7 @@ impl SplitOutput {
 
     pub(crate) fn new(
         dictionary: Vec<u8>,
-        data: [&[u8]; 5],
+        data: [&[u8]; 6],
         dictionary_stats: BuildStats,
         options: &SplitOptions,
     ) -> Result<SplitOutput> {
@@ -511,6 +559,7 @@ impl SplitOutput {
             store: entry("store", &packs[2]),
             terms: entry("terms", &packs[3]),
             display: entry("display", &packs[4]),
+            norms: Some(entry("norms", &packs[5])),
         };
         let dictionary_parts = index.router().map_or(0, |r| r.parts().len());
         drop(index);
@@ -542,8 +591,9 @@ impl SplitOutput {
                     limit: MAX_PIECES as u64,
                 });
             }
-            manifest.manifest_version = NEWEST_MANIFEST_VERSION;
-            manifest.data_file_mut(*f).pieces = pieces;
+            if let Some(entry) = manifest.data_file_mut(*f) {
+                entry.pieces = pieces;
+            }
         }
         Ok(SplitOutput {
             manifest,

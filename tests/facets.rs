@@ -340,9 +340,24 @@ fn refine_of(c: &Case) -> Refine {
 fn golden_facets_sort_and_pages_native_and_lazy() {
     let bytes = build();
     let index = Index::open(bytes).unwrap();
-    let split = SplitOutput::from_index(&index).unwrap();
-    let mut loader = MemoryLoader::from_split(&split);
-    let mut lazy = LazyIndex::open(&mut loader, 1 << 20).unwrap();
+    // The default split, and one with field norms and hit display in their packs (layout 4).
+    let paged = edgekb::split::SplitOptions {
+        resident_norms_bytes: 0,
+        resident_display_bytes: 0,
+        ..Default::default()
+    };
+    let splits = [
+        SplitOutput::from_index(&index).unwrap(),
+        SplitOutput::from_index_with(&index, &paged).unwrap(),
+    ];
+    let mut lazies: Vec<_> = splits
+        .iter()
+        .map(|split| {
+            let mut loader = MemoryLoader::from_split(split);
+            let lazy = LazyIndex::open(&mut loader, 1 << 20).unwrap();
+            (loader, lazy)
+        })
+        .collect();
     let mut got = Vec::new();
     for c in cases() {
         let refine = refine_of(&c);
@@ -351,15 +366,18 @@ fn golden_facets_sort_and_pages_native_and_lazy() {
             limit: c.5,
             ..Default::default()
         };
-        let l = lazy
-            .search_refined(&mut loader, c.0, &opts, refine)
-            .unwrap();
-        assert_eq!(l, r, "lazy differs on {c:?}");
+        for (i, (loader, lazy)) in lazies.iter_mut().enumerate() {
+            let l = lazy
+                .search_refined(loader, c.0, &opts, refine.clone())
+                .unwrap();
+            assert_eq!(l, r, "lazy (split {i}) differs on {c:?}");
+        }
         got.push(json!({
             "query": c.0, "filter": c.1, "facets": c.2, "sort": c.3, "offset": c.4,
             "limit": c.5, "expect": r,
         }));
     }
+    assert!(lazies[1].0.log.iter().any(|(f, _)| f.starts_with("norms.")));
     let got = json!({ "cases": got });
     common::golden_json(&root().join("tests/golden/facets.json"), &got);
 }

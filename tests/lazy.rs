@@ -707,7 +707,7 @@ fn packs_cut_into_pieces_search_the_same() {
     };
     let split = SplitOutput::from_index_with(&index, &options).unwrap();
     let m = &split.manifest;
-    assert_eq!(m.manifest_version, 3);
+    assert_eq!(m.manifest_version, 4);
     // Every data file within the limit (the dictionary is resident: fetched whole, once).
     assert!(split.files[1..].iter().all(|(_, b)| b.len() <= 2048));
     assert_eq!(split.files[0].0, m.dictionary.name);

@@ -304,9 +304,12 @@ fn drive_counting(
 fn lazy_snippets_equal_native_in_one_round() {
     let index = index();
     let native = run(&index);
-    for resident_display in [true, false] {
+    // (hit display resident, field norms paged): with paged norms, a query whose candidates
+    // are all hits fetches their display and store chunks with its norms.
+    for (resident_display, paged_norms) in [(true, false), (false, false), (false, true)] {
         let options = SplitOptions {
             resident_display_bytes: if resident_display { 1 << 16 } else { 0 },
+            resident_norms_bytes: if paged_norms { 0 } else { 1 << 16 },
             // A cut dictionary, so terms come back from dictionary parts.
             resident_dictionary_bytes: 64,
             part_bytes: 256,
@@ -329,7 +332,10 @@ fn lazy_snippets_equal_native_in_one_round() {
             let mut loader = MemoryLoader::from_split(&split);
             let mut lazy = LazyIndex::open(&mut loader, 1 << 20).unwrap();
             let (got, rounds) = drive_counting(&mut lazy, &mut loader, q, opts(chars, any));
-            assert_eq!(&got, want, "{q:?} (resident display: {resident_display})");
+            assert_eq!(
+                &got, want,
+                "{q:?} (resident display: {resident_display}, paged norms: {paged_norms})"
+            );
             assert_eq!(plain.total, want.total);
             // Snippets cost one more round at most: none when hit display needs a round of
             // its own (the store chunks come with it).
@@ -343,7 +349,7 @@ fn lazy_snippets_equal_native_in_one_round() {
             assert_eq!(
                 rounds,
                 plain_rounds + extra,
-                "{q:?} (resident display: {resident_display})"
+                "{q:?} (resident display: {resident_display}, paged norms: {paged_norms})"
             );
             // Warm: the same query again costs no request.
             let before = loader.requests;

@@ -38,9 +38,10 @@ const INDEXES = ['./kb/sample/manifest.json'];
 const DATA_BUDGET_BYTES = budgetFromScriptUrl() ?? 48 << 20;
 const MAX_FILE_BYTES = 32 << 20;
 const MAX_MANIFEST_BYTES = 64 * 1024; // src/split.rs MAX_MANIFEST_BYTES
-const MANIFEST_VERSIONS = [2, 3]; // src/split.rs MANIFEST_VERSION..=NEWEST_MANIFEST_VERSION
+const MANIFEST_VERSIONS = [2, 3, 4]; // src/split.rs OLDEST_MANIFEST_VERSION..=NEWEST_MANIFEST_VERSION
 const MAX_PIECES = 256; // src/split.rs MAX_PIECES
 const MANIFEST_FILES = ['dictionary', 'postings', 'positions', 'store', 'terms', 'display'];
+const NORMS_MANIFEST_VERSION = 4; // src/split.rs NORMS_MANIFEST_VERSION: the `norms` pack
 const FILE_NAME = /^[a-z]{1,32}\.[0-9a-f]{16}\.bin$/; // src/split.rs valid_file_name
 const CONTENT_ADDRESSED = /\/([a-z]{1,32})\.([0-9a-f]{16})\.bin$/;
 
@@ -78,7 +79,10 @@ function manifestFiles(manifest, manifestHref) {
     return { href: url.href, size, sha256: sha256.toLowerCase() };
   };
   const files = [];
-  for (const key of MANIFEST_FILES) {
+  // The norms pack: required from layout 4, refused before it.
+  const hasNorms = manifest.norms !== undefined;
+  if (hasNorms !== manifest.manifest_version >= NORMS_MANIFEST_VERSION) return null;
+  for (const key of hasNorms ? [...MANIFEST_FILES, 'norms'] : MANIFEST_FILES) {
     const entry = manifest[key];
     const whole = fileOf(entry);
     if (!whole) return null;

@@ -14,7 +14,9 @@
 //! bit 2 byte `flip` of every data response (postings, positions, store, terms, display) is
 //! flipped, bit 3 every data file answers 404, bit 4 the harness rewrites the page table's CRCs
 //! (all five files) to match the packs, bit 5 it rewrites the dictionary's section and table
-//! CRCs (as an attacker would, so that mutations get past `Index::verify`).
+//! CRCs (as an attacker would, so that mutations get past `Index::verify`), bit 6 the input is
+//! a manifest layout 4 index: the display pack is length-prefixed too and the norms pack is the
+//! rest (without it, manifest layout 2 and five packs, as the committed seeds are).
 //!
 //! Set `EDGEKB_FUZZ_SKIP_KNOWN_BUGS=1` to fuzz past the bugs already found (`common/mod.rs`).
 #![no_main]
@@ -105,8 +107,8 @@ fn sections(b: &[u8]) -> Vec<(u32, usize, Range<usize>)> {
 }
 
 /// Rewrites the page table (section kind 8) so every page CRC matches the packs' data (the
-/// five packs in `DataFile::ALL` order).
-fn fix_page_crcs(dict: &mut [u8], packs: [&[u8]; 5]) {
+/// five or six packs in `DataFile::ALL` order).
+fn fix_page_crcs(dict: &mut [u8], packs: &[&[u8]]) {
     let Some((_, _, r)) = sections(dict).into_iter().find(|s| s.0 == 8) else {
         return;
     };
@@ -165,7 +167,7 @@ fn reaches_past_packs(lazy: &LazyIndex, terms: &[u8]) -> bool {
     let Some(pages) = index.pages() else {
         return false;
     };
-    let len = |f: DataFile| pages.files[f as usize].0;
+    let len = |f: DataFile| pages.len_of(f);
     for (kind, file) in [
         (SectionKind::Store, DataFile::Store),
         (SectionKind::Display, DataFile::Display),
@@ -233,19 +235,29 @@ fn run(data: &[u8]) {
     ) else {
         return;
     };
-    let display = rest;
+    // Flag 64: a layout 4 index, whose norms pack follows the display pack; else layout 2
+    // (the display pack is the rest, as the seeds of `seeds.py` are laid out).
+    let (display, norms) = if flags & 64 != 0 {
+        let mut r = rest;
+        (take(&mut r).unwrap_or(&[]), Some(r))
+    } else {
+        (rest, None)
+    };
     // In `DataFile::ALL` order.
-    let packs = [postings, positions, store, terms, display];
+    let packs: Vec<&[u8]> = [postings, positions, store, terms, display]
+        .into_iter()
+        .chain(norms)
+        .collect();
     let mut dict = dictionary.to_vec();
     if flags & 16 != 0 {
-        fix_page_crcs(&mut dict, packs);
+        fix_page_crcs(&mut dict, &packs);
     }
     if flags & 32 != 0 {
         fix_crcs(&mut dict);
     }
     let dictionary = dict.as_slice();
     let manifest = Manifest {
-        manifest_version: MANIFEST_VERSION,
+        manifest_version: if norms.is_some() { MANIFEST_VERSION } else { 2 },
         format_version: edgekb::FORMAT_VERSION,
         doc_count: 0,
         term_count: 0,
@@ -257,6 +269,7 @@ fn run(data: &[u8]) {
         store: entry("store", store),
         terms: entry("terms", terms),
         display: entry("display", display),
+        norms: norms.map(|n| entry("norms", n)),
     };
     let mut files = MemoryLoader::default();
     files

@@ -114,7 +114,7 @@ pub fn write_split(dir: &Path, out: &SplitOutput) -> Result<WriteReport, Error> 
     std::fs::create_dir_all(dir).map_err(|e| io_error(dir, e))?;
     // Every file written: the dictionary, each pack or each of its pieces.
     let entries: Vec<&FileEntry> = std::iter::once(&out.manifest.dictionary)
-        .chain(edgekb::DataFile::ALL.iter().flat_map(|&f| {
+        .chain(out.manifest.data_files().into_iter().flat_map(|f| {
             out.manifest
                 .data_file(f)
                 .files()

@@ -3,9 +3,9 @@
 //! and ends with its answer ([`Step::Done`]). They do no I/O: a driver (the native loop in
 //! [`super::drive`], the wasm binding's async loop) brings the bytes.
 //!
-//! A [`Query`]'s phases: dictionary parts, postings (and positions), hit display, and, when
-//! asked for, snippets (document-store chunks; fetched with the hit-display round when there is
-//! one).
+//! A [`Query`]'s phases: dictionary parts, postings (and positions), field norms (when they
+//! are paged: split layout 4), hit display, and, when asked for, snippets (document-store
+//! chunks; fetched with the hit-display round when there is one).
 //!
 //! A [`Query`] keeps one searcher state for the whole query: the query is parsed and analyzed
 //! once, lookups done in one dictionary round are kept for the next, and a dictionary part is
@@ -185,6 +185,12 @@ enum Phase {
     Dictionary { rounds: usize },
     /// Reading postings (and positions) to score.
     Postings(Prepared),
+    /// Reading the field norms of the documents it may score (paged norms only); `needs`, once
+    /// computed from the postings, are kept for the step after their round.
+    Norms {
+        prepared: Prepared,
+        needs: Option<Vec<(DataFile, Range<u64>)>>,
+    },
     /// Reading the hit-display chunks of the top hits (and, with snippets, their document
     /// store chunks in the same round).
     Display {
@@ -295,6 +301,42 @@ impl Machine for Query {
                     let fetch = store.plan(&self.version, &needs, &mut self.ws)?;
                     if !fetch.is_empty() {
                         self.phase = Phase::Postings(prepared);
+                        return Ok(Step::Fetch(fetch));
+                    }
+                    self.phase = Phase::Norms {
+                        prepared,
+                        needs: None,
+                    };
+                }
+                Phase::Norms { prepared, needs } => {
+                    let (needs, few) = match needs {
+                        Some(needs) => (needs, None),
+                        None => {
+                            let few = self.opts.limit.min(crate::search::MAX_LIMIT);
+                            self.with_searcher(|s| s.norm_needs(&prepared, few))?
+                        }
+                    };
+                    let mut fetch = store.plan(&self.version, &needs, &mut self.ws)?;
+                    if !fetch.is_empty() {
+                        // Every match will be a hit (there are no more documents to score than
+                        // hits asked for): their hit-display chunks (and, with snippets, their
+                        // document-store chunks) come in the norms' round.
+                        if let Some(docs) = few {
+                            let top: Vec<(u32, f32)> = docs.iter().map(|&d| (d, 0.0)).collect();
+                            let snippets = self.opts.snippets.is_some();
+                            let shown = self.with_searcher(|s| {
+                                let mut needs = s.stored_needs(&top)?;
+                                if snippets {
+                                    needs.extend(s.snippet_needs(&top)?);
+                                }
+                                Ok(needs)
+                            })?;
+                            fetch.extend(store.plan(&self.version, &shown, &mut self.ws)?);
+                        }
+                        self.phase = Phase::Norms {
+                            prepared,
+                            needs: Some(needs),
+                        };
                         return Ok(Step::Fetch(fetch));
                     }
                     let opts = self.opts;

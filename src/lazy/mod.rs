@@ -369,7 +369,7 @@ impl PageStore {
             if block <= 1 {
                 continue;
             }
-            let count = pages.files[file as usize].0.div_ceil(ps) as u32;
+            let count = pages.len_of(file).div_ceil(ps) as u32;
             let start = page / block * block;
             let end = (start + block).min(count);
             let held = |p: u32| ws.has_page(file, p) || self.cache.contains(&version.key(file, p));
@@ -440,8 +440,8 @@ impl PageStore {
     /// fit in the room left in the budget (so prefetching never evicts); else `None`.
     pub fn prefetch_range(&self, version: &Version, file: DataFile) -> Option<Range<u64>> {
         let pages = version.pages();
-        let len = pages.files[file as usize].0;
-        let charge = pages.files[file as usize].1.len() as u64
+        let len = pages.len_of(file);
+        let charge = pages.crcs_of(file).len() as u64
             * (pages.page_size as u64 + crate::cache::ENTRY_OVERHEAD as u64);
         let room = self.cache.budget().saturating_sub(self.cache.bytes_held()) as u64;
         (len > 0 && charge <= room).then_some(0..len)

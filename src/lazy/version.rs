@@ -44,7 +44,7 @@ pub struct Version {
     pub manifest: Manifest,
     /// The dictionary.
     pub index: Index<Vec<u8>>,
-    ids: [u64; 5],
+    ids: [u64; DataFile::ALL.len()],
 }
 
 impl Version {
@@ -59,12 +59,19 @@ impl Version {
         let pages = index
             .pages()
             .ok_or_else(|| Error::corrupt("the manifest's dictionary has no page table"))?;
-        for f in DataFile::ALL {
+        if pages.has_norms() != manifest.norms.is_some() {
+            return Err(Error::corrupt(
+                "the manifest and its dictionary's page table disagree on a norms pack",
+            ));
+        }
+        for f in manifest.data_files() {
             let entry = manifest.data_file(f);
-            if entry.size != PACK_HEADER_LEN + pages.files[f as usize].0 {
+            if entry.size != PACK_HEADER_LEN + pages.len_of(f) {
                 return Err(Error::corrupt(format!(
                     "{} is {} bytes, its page table says {}",
-                    entry.name, entry.size, pages.files[f as usize].0
+                    entry.name,
+                    entry.size,
+                    pages.len_of(f)
                 )));
             }
             // Pieces end on page boundaries, so a page never straddles two.
@@ -77,8 +84,10 @@ impl Version {
                 }
             }
         }
-        let id =
-            |f: DataFile| u64::from_str_radix(&manifest.data_file(f).sha256[..16], 16).unwrap_or(0);
+        let id = |f: DataFile| {
+            let hex = manifest.data_file(f).sha256.get(..16).unwrap_or_default();
+            u64::from_str_radix(hex, 16).unwrap_or(0)
+        };
         let ids = DataFile::ALL.map(id);
         Ok(Version {
             manifest,
@@ -115,7 +124,7 @@ impl Version {
             if r.start >= r.end {
                 continue;
             }
-            let len = pages.files[*file as usize].0;
+            let len = pages.len_of(*file);
             if r.end > len {
                 return Err(Error::Truncated {
                     what: file.name(),
@@ -168,7 +177,7 @@ impl Version {
             });
         }
         for r in &mut out {
-            let len = pages.files[r.file as usize].0;
+            let len = pages.len_of(r.file);
             let start = r.pages.start as u64 * ps;
             let end = (r.pages.end as u64 * ps).min(len);
             r.range = PACK_HEADER_LEN + start..PACK_HEADER_LEN + end;
@@ -181,7 +190,7 @@ impl Version {
     pub fn check(&self, req: &Request, body: &[u8]) -> crate::Result<Vec<(u32, Arc<[u8]>)>> {
         let pages = self.pages();
         let ps = pages.page_size as u64;
-        let (len, crcs) = &pages.files[req.file as usize];
+        let (len, crcs) = (&pages.len_of(req.file), pages.crcs_of(req.file));
         let want = req.range.end - req.range.start;
         let (offset, entry) = self.file_of(req.file, req.pages.start);
         let (data, base): (&[u8], u64) = if body.len() as u64 == want {

@@ -152,7 +152,7 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
             let tfs = list.tfs_of(i);
             out.push((
                 doc,
-                idf * self.expansion_bm25f(doc, mask, tfs, allowed, e.completion),
+                idf * self.expansion_bm25f(doc, mask, tfs, allowed, e.completion)?,
             ));
         }
         Ok(out)
@@ -222,8 +222,8 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
             }
             let mut score = 0.0;
             for ((l, _, _), &i) in loaded.iter().zip(&idx) {
-                score +=
-                    self.idf(l.0.doc_freq) * self.bm25f(doc, l.1.masks[i], l.1.tfs_of(i), common);
+                score += self.idf(l.0.doc_freq)
+                    * self.bm25f(doc, l.1.masks[i], l.1.tfs_of(i), common)?;
             }
             out.push((doc, score));
         }

@@ -194,6 +194,10 @@ pub struct SearchResults {
     pub facets: FacetCounts,
 }
 
+/// What a query reads of paged field norms ([`Searcher::norm_needs`]): ranges of the norms
+/// pack, and the documents that may be scored when they are few.
+pub type NormNeeds = (Vec<(DataFile, Range<u64>)>, Option<Vec<u32>>);
+
 /// A scored document list, ascending by document.
 type Scored = Vec<(u32, f32)>;
 
@@ -409,6 +413,90 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
         Ok(out)
     }
 
+    /// What scoring `prepared` reads of field norms kept in a pack of their own (nothing when
+    /// the index holds them): the norms pages of every document in the postings of its terms,
+    /// which covers every document ranking may score whatever the scores turn out to be, as
+    /// ranges of [`DataFile::Norms`] (bounded by the pack's size); and, when those documents
+    /// are at most `few`, the documents themselves (every match is then among them). Read
+    /// after the postings are at hand.
+    pub fn norm_needs(&self, prepared: &Prepared, few: usize) -> Result<NormNeeds> {
+        use crate::postings::{decode_postings_for, Block, Blocks, Columns};
+        let (index, state) = (self.index, self.state.borrow());
+        let Some(pages) = index.pages().filter(|_| index.norms_paged()) else {
+            return Ok((Vec::new(), None));
+        };
+        let mut ords = Vec::new();
+        for p in prepared.must.iter().chain(&prepared.must_not).flatten() {
+            match p {
+                Planned::Word { expansions, .. } => ords.extend(expansions.iter().map(|e| e.ord)),
+                Planned::Phrase { terms, .. } => ords.extend(terms.iter().filter_map(|t| t.0)),
+            }
+        }
+        ords.sort_unstable();
+        ords.dedup();
+        let (len, ps) = (pages.len_of(DataFile::Norms), pages.page_size as u64);
+        let mut wanted = vec![false; len.div_ceil(ps) as usize];
+        let (mut docs, mut count) = (Vec::new(), 0u64);
+        let (doc_count, fields) = (index.doc_count(), index.indexed_fields().len());
+        let layout = index.postings_layout();
+        let mut block = Block::default();
+        for ord in ords {
+            let info = state
+                .infos
+                .get(&ord)
+                .ok_or_else(|| Error::corrupt(format!("term {ord} was not prepared")))?;
+            count += info.doc_freq as u64;
+            let data = self.src.read(DataFile::Postings, info.postings.clone())?;
+            let blocks = Blocks::open(&data, info.doc_freq, doc_count, fields, layout)?;
+            let mut term_docs = Vec::new();
+            if blocks.has_skips() {
+                // Document ids only, block by block.
+                for k in 0..blocks.len() {
+                    let (prev, _, range) = blocks.entry(k)?;
+                    blocks.decode(k, range.start, prev, Columns::Docs, &mut block)?;
+                    term_docs.extend_from_slice(&block.docs);
+                }
+            } else {
+                term_docs =
+                    decode_postings_for(&data, info.doc_freq, doc_count, fields, layout, None)?
+                        .docs;
+            }
+            for doc in term_docs {
+                let r = index.norms_range(doc);
+                if r.start < r.end {
+                    for p in r.start / ps..=(r.end - 1) / ps {
+                        if let Some(w) = wanted.get_mut(p as usize) {
+                            *w = true;
+                        }
+                    }
+                }
+                if count <= few as u64 {
+                    docs.push(doc);
+                }
+            }
+        }
+        let mut ranges = Vec::new();
+        let mut p = 0;
+        while p < wanted.len() {
+            if !wanted[p] {
+                p += 1;
+                continue;
+            }
+            let start = p;
+            while p < wanted.len() && wanted[p] {
+                p += 1;
+            }
+            let range = start as u64 * ps..(p as u64 * ps).min(len);
+            ranges.push((DataFile::Norms, range));
+        }
+        let few_docs = (count <= few as u64).then(|| {
+            docs.sort_unstable();
+            docs.dedup();
+            docs
+        });
+        Ok((ranges, few_docs))
+    }
+
     /// Scores a prepared query: the number of matching documents and the top `opts.limit`
     /// (document, score) pairs, best first.
     pub fn execute(
@@ -530,14 +618,18 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
     }
 
     /// BM25F of one term in one document: `tfs` per set bit of `mask`, restricted to `allowed`.
-    fn bm25f(&self, doc: u32, mask: u16, tfs: &[u32], allowed: u16) -> f32 {
+    /// The document's field lengths come from the index or, when they are paged, the source
+    /// (`Err(NotLoaded)` when it lacks them: [`Searcher::norm_needs`] says which to bring).
+    fn bm25f(&self, doc: u32, mask: u16, tfs: &[u32], allowed: u16) -> Result<f32> {
         let s = self.index.scorer();
-        s.saturate(s.tilde(|bit| self.index.field_len(doc, bit), mask, tfs, allowed))
+        let codes = self.index.norms_from(doc, self.src)?;
+        let len = |bit| Index::<D>::field_len(&codes, bit);
+        Ok(s.saturate(s.tilde(len, mask, tfs, allowed)))
     }
 
-    /// [`Searcher::bm25f`] of one expansion: a completion's score in the name fields, or
-    /// [`PREFIX_ELSEWHERE`] of its score in every field, whichever is larger (never more than
-    /// `bm25f` over `allowed`, so ranking bounds hold).
+    /// [`Searcher::bm25f`] of one expansion: a completion that is in none of the name fields
+    /// of `doc` counts [`PREFIX_ELSEWHERE`] of it (never more than `bm25f` over `allowed`, so
+    /// ranking bounds hold).
     fn expansion_bm25f(
         &self,
         doc: u32,
@@ -545,17 +637,14 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
         tfs: &[u32],
         allowed: u16,
         completion: bool,
-    ) -> f32 {
-        let all = self.bm25f(doc, mask, tfs, allowed);
+    ) -> Result<f32> {
+        let all = self.bm25f(doc, mask, tfs, allowed)?;
         let named = allowed & self.names;
-        if !completion || named == 0 {
-            return all;
-        }
-        if mask & named != 0 {
-            all
-        } else {
+        Ok(if completion && named != 0 && mask & named == 0 {
             PREFIX_ELSEWHERE * all
-        }
+        } else {
+            all
+        })
     }
 }
 

@@ -442,9 +442,12 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
                         Source::Exact { list, pos } => Source::exact_at(list, pos, doc),
                         Source::Blocks(t) => {
                             let (idfw, allowed, c) = (t.idfw, t.allowed, t.completion);
-                            t.posting(doc)?.map(|(mask, tfs)| {
-                                idfw * self.expansion_bm25f(doc, mask, tfs, allowed, c)
-                            })
+                            match t.posting(doc)? {
+                                Some((mask, tfs)) => {
+                                    Some(idfw * self.expansion_bm25f(doc, mask, tfs, allowed, c)?)
+                                }
+                                None => None,
+                            }
                         }
                     };
                     if let Some(v) = s {
@@ -515,7 +518,7 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
                 let (doc, mask) = (list.docs[i], list.masks[i]);
                 if mask & allowed != 0 {
                     let tfs = list.tfs_of(i);
-                    let s = self.expansion_bm25f(doc, mask, tfs, allowed, e.completion);
+                    let s = self.expansion_bm25f(doc, mask, tfs, allowed, e.completion)?;
                     scored.push((doc, idfw * s));
                 }
             }

@@ -129,7 +129,7 @@ describe('the Service Worker and the page against hostile data', { timeout: 180_
   });
 
   test('what the worker stores stays within its budget, and a file past it is not downloaded', async () => {
-    const files = Object.values(splitFiles(sample)).map((name) => ({ name, size: [sample.dictionary, sample.postings, sample.positions, sample.store, sample.terms, sample.display].find((e) => e.name === name).size }));
+    const files = Object.values(splitFiles(sample)).map((name) => ({ name, size: [sample.dictionary, sample.postings, sample.positions, sample.store, sample.terms, sample.display, sample.norms].find((e) => e.name === name).size }));
     const manifestBytes = (await readFile(join(tmp.dir, 'kb', 'sample', 'manifest.json'))).length;
     const total = files.reduce((n, f) => n + f.size, 0) + manifestBytes;
     const budget = Math.floor(total / 2);

@@ -194,7 +194,8 @@ describe('split index in Node', () => {
     let pieceManifest;
     before(async () => {
       const pieceDir = join(tmp.dir, 'pieces');
-      await buildSplit(DOCS_JSONL, pieceDir, ['--max-file-bytes', '4096', ...LAZY_DISPLAY_ARGS]);
+      // Norms paged too (layout 4), so the golden cases below score through norms pages.
+      await buildSplit(DOCS_JSONL, pieceDir, ['--max-file-bytes', '4096', '--resident-norms-bytes', '0', ...LAZY_DISPLAY_ARGS]);
       pieceManifest = await readManifest(pieceDir);
       pieceServer = await startServer({ root: pieceDir });
       pieceKb = await KnowledgeBase.open(pieceServer.url + 'manifest.json', FAST);
@@ -202,8 +203,8 @@ describe('split index in Node', () => {
     after(async () => {
       await pieceServer?.close();
     });
-    test('the manifest lists pieces (layout 3)', () => {
-      assert.equal(pieceManifest.manifest_version, 3);
+    test('the manifest lists pieces (layout 4, norms in a pack)', () => {
+      assert.equal(pieceManifest.manifest_version, 4);
       const pieced = ['postings', 'positions', 'store', 'terms', 'display'].filter((k) => pieceManifest[k].pieces?.length);
       assert.ok(pieced.length >= 1, JSON.stringify(pieceManifest));
     });
@@ -214,12 +215,13 @@ describe('split index in Node', () => {
     }
     test('every request named a file that exists and stayed inside it', () => {
       const sizes = new Map();
-      for (const k of ['dictionary', 'postings', 'positions', 'store', 'terms', 'display']) {
+      for (const k of ['dictionary', 'postings', 'positions', 'store', 'terms', 'display', 'norms']) {
         const e = pieceManifest[k];
         for (const f of e.pieces?.length ? e.pieces : [e]) sizes.set('/' + f.name, f.size);
       }
       const log = pieceServer.stats().log.filter((l) => l.pathname !== '/manifest.json');
       assert.ok(log.length > 0);
+      assert.ok(log.some((l) => l.pathname.startsWith('/norms.')), 'norms read from their pack');
       for (const l of log) {
         assert.ok(sizes.has(l.pathname), `${l.pathname} is not a file of the manifest`);
         assert.equal(l.status === 404, false, l.pathname);

@@ -263,7 +263,11 @@ export async function readManifest(dir) {
   return JSON.parse(await readFile(join(dir, 'manifest.json'), 'utf8'));
 }
 
-/** File names (relative to the manifest's directory) of the five immutable files. */
+/**
+ * File names (relative to the manifest's directory) of the immutable files a search may read:
+ * from layout 4 the norms pack too, when it holds data (norms small enough stay in the
+ * dictionary, and their empty pack is never read).
+ */
 export function splitFiles(manifest) {
   return {
     dictionary: manifest.dictionary.name,
@@ -272,6 +276,7 @@ export function splitFiles(manifest) {
     store: manifest.store.name,
     terms: manifest.terms.name,
     display: manifest.display.name,
+    ...(manifest.norms?.size > 16 ? { norms: manifest.norms.name } : {}),
   };
 }
 
