@@ -374,16 +374,6 @@ fn known_item_rules() {
     assert_eq!(ids(&r)[..2], ["mp", "ml"]);
     assert_eq!(r.total, 7);
 
-    // A completion that goes on past a dot is not scored whole: `tkint` names the module,
-    // not its siblings' dotted names (which still match, by their part `tkinter`).
-    let docs = r#"{"id": "tkinter.dnd", "title": "tkinter.dnd: drop", "body": "see tkinter.dnd"}
-{"id": "tkinter.font", "title": "tkinter.font: fonts", "body": "see tkinter.font"}
-{"id": "tkinter", "title": "tkinter", "body": "see tkinter"}
-"#;
-    let index = small_index(docs, AnalyzerConfig::default());
-    let r = search(&index, "tkint");
-    assert_eq!(ids(&r)[0], "tkinter");
-    assert_eq!(r.total, 3);
     // A dotted name of four components is still a short query: every component required.
     let docs = r#"{"id": "all", "title": "alpha", "body": "alpha, beta, gamma, delta"}
 {"id": "three", "title": "alpha", "body": "alpha beta gamma"}

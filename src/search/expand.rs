@@ -284,9 +284,6 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
             out.select_nth_unstable_by(keep - 1, better);
         }
         out.truncate(keep);
-        if prefix && analyzer.config().identifier_parts {
-            self.drop_compounds(folded, &mut out)?;
-        }
         // A kept completion scores with at least the IDF floor (its weight carries the ratio).
         let floor = PREFIX_IDF_FLOOR * self.idf(1);
         for e in out.iter_mut().filter(|e| e.completion) {
@@ -301,43 +298,6 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
             self.term_info(e.ord)?;
         }
         Ok((out, !unsure))
-    }
-}
-
-impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
-    /// Drops the completions of `typed` that go on past a `.` or `:` after a part of two or
-    /// more characters (`tkint` → `tkinter.colorchooser`): whole identifiers whose parts are
-    /// indexed too, so their documents hold the part (`tkinter`), which the word being typed
-    /// most likely names; scored whole (rare, so high), they would rank a module's siblings
-    /// above the module.
-    fn drop_compounds(&self, typed: &str, out: &mut Vec<Expansion>) -> Result<()> {
-        let lo = typed.as_bytes();
-        let hi = prefix_end(lo);
-        let mut compound = std::collections::HashSet::new();
-        self.each_part(lo, hi.as_deref(), |base, part| {
-            let end = base + part.map.len() as u64;
-            for e in out
-                .iter()
-                .filter(|e| e.completion && (base..end).contains(&e.ord))
-            {
-                let Some(key) = part.map.as_fst().get_key(e.ord - base) else {
-                    continue;
-                };
-                let Some(rest) = key.get(lo.len()..) else {
-                    continue;
-                };
-                if let Some(at) = rest.iter().position(|&b| b == b'.' || b == b':') {
-                    let head = &key[..lo.len() + at];
-                    let letters = std::str::from_utf8(head).map_or(0, |h| h.chars().count());
-                    if letters >= 2 && head.iter().any(u8::is_ascii_alphabetic) {
-                        compound.insert(e.ord);
-                    }
-                }
-            }
-            Ok(())
-        })?;
-        out.retain(|e| !compound.contains(&e.ord));
-        Ok(())
     }
 }
 
