@@ -413,8 +413,7 @@ impl SplitOutput {
         }
         let get = |k: SectionKind| index.section_bytes(k);
         let store = get(SectionKind::Store);
-        let table_len =
-            4 + crate::store::StoreReader::open(store)?.chunk_count() * crate::store::CHUNK_ENTRY;
+        let table_len = crate::store::StoreReader::open(store, index.version())?.table_len();
         let (store_table, store_data) = store.split_at(table_len);
         let display = get(SectionKind::Display);
         let resident_display = display.len() <= options.resident_display_bytes;
@@ -422,10 +421,7 @@ impl SplitOutput {
             // Format 1 has no hit-display store; a small one stays whole in the dictionary.
             (display, &[][..])
         } else {
-            display.split_at(
-                4 + crate::store::StoreReader::open(display)?.chunk_count()
-                    * crate::store::CHUNK_ENTRY,
-            )
+            display.split_at(crate::store::StoreReader::open(display, index.version())?.table_len())
         };
         let whole = get(SectionKind::Terms).len() + get(SectionKind::TermInfo).len();
         let (terms, info, router, parts) = if whole > options.resident_dictionary_bytes {

@@ -172,7 +172,7 @@ fn reaches_past_packs(lazy: &LazyIndex, terms: &[u8]) -> bool {
         (SectionKind::Store, DataFile::Store),
         (SectionKind::Display, DataFile::Display),
     ] {
-        if let Ok(table) = StoreReader::open(index.section_bytes(kind)) {
+        if let Ok(table) = StoreReader::open(index.section_bytes(kind), index.version()) {
             for i in 0..table.chunk_count() {
                 if let Ok(c) = table.chunk(i) {
                     if c.offset as u64 + c.compressed_len as u64 > len(file) {
