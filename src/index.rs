@@ -170,7 +170,10 @@ impl<D: AsRef<[u8]>> Index<D> {
             avg_lengths.clone(),
         );
         let pages = match sections.iter().any(|s| s.kind == SectionKind::Pages) {
-            true => Some(Pages::decode(&bytes_of(&data)[find(SectionKind::Pages)])?),
+            true => Some(Pages::decode(
+                &bytes_of(&data)[find(SectionKind::Pages)],
+                version,
+            )?),
             false => None,
         };
         // Field norms: a section, or (split layout 4) a pack of the page table, never both.

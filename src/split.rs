@@ -35,13 +35,15 @@ pub const PACK_HEADER_LEN: u64 = 16;
 /// Version of the manifest's own layout that this code writes: 4, whose [`Manifest::norms`]
 /// names the field norms' pack (version 3 added [`FileEntry::pieces`]; versions 2 and 3 kept
 /// the norms in the resident dictionary).
-pub const MANIFEST_VERSION: u32 = 4;
+pub const MANIFEST_VERSION: u32 = 5;
 /// The newest manifest layout this code reads and writes.
-pub const NEWEST_MANIFEST_VERSION: u32 = 4;
+pub const NEWEST_MANIFEST_VERSION: u32 = 5;
 /// The oldest manifest layout this code reads.
 pub const OLDEST_MANIFEST_VERSION: u32 = 2;
 /// The first layout with the field norms in a pack of their own.
 pub const NORMS_MANIFEST_VERSION: u32 = 4;
+/// The first layout whose pages carry their CRC32 (format 6 dictionaries: no CRCs resident).
+pub const TRAILER_MANIFEST_VERSION: u32 = 5;
 /// Default [`SplitOptions::max_file_bytes`]: 24 MiB, under the 25 MiB per file that Cloudflare's
 /// static assets and Pages accept.
 pub const DEFAULT_MAX_FILE_BYTES: u64 = 24 << 20;
@@ -172,6 +174,14 @@ impl Manifest {
                 oldest: OLDEST_SUPPORTED_FORMAT_VERSION,
                 newest: FORMAT_VERSION,
             });
+        }
+        // Pages carry their CRCs from format 6, which only layout 5 describes.
+        let trailers = self.format_version >= crate::source::Pages::TRAILER_VERSION;
+        if trailers != (self.manifest_version >= TRAILER_MANIFEST_VERSION) {
+            return Err(bad(format!(
+                "a layout {} manifest of format {} files",
+                self.manifest_version, self.format_version
+            )));
         }
         let packs = self.data_files().into_iter().map(|f| self.data_file(f));
         for f in std::iter::once(&self.dictionary).chain(packs) {
@@ -478,7 +488,7 @@ impl SplitOutput {
             display_data,
             if resident_norms { &[] } else { norms },
         ];
-        let pages = Pages::compute(options.page_size, &data);
+        let pages = Pages::compute(options.page_size, &data, true);
         let mut sections = vec![
             (SectionKind::Meta, get(SectionKind::Meta).to_vec()),
             (SectionKind::Terms, terms),
@@ -526,17 +536,20 @@ impl SplitOutput {
                 pieces: Vec::new(),
             }
         };
-        // Pieces: the pack header and whole pages, at most `max_file_bytes` each.
-        let page = options.page_size.max(1) as u64;
+        let index = crate::Index::open(dictionary.as_slice())?;
+        let pages = index
+            .pages()
+            .ok_or_else(|| Error::corrupt("a split dictionary without a page table"))?;
+        // Pieces: the pack header and whole stored pages, at most `max_file_bytes` each.
+        let page = pages.stride().max(1);
         let pages_per_piece =
             (options.max_file_bytes.saturating_sub(PACK_HEADER_LEN) / page).max(1);
         let piece_len = PACK_HEADER_LEN + pages_per_piece * page;
         let packs: Vec<Vec<u8>> = DataFile::ALL
             .iter()
             .zip(data)
-            .map(|(&f, d)| pack_file(f, d))
+            .map(|(&f, d)| pack_file(f, &pages.stored(d)))
             .collect();
-        let index = crate::Index::open(dictionary.as_slice())?;
         let manifest = Manifest {
             manifest_version: MANIFEST_VERSION,
             format_version: FORMAT_VERSION,
