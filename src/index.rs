@@ -510,7 +510,7 @@ impl<D: AsRef<[u8]>> Index<D> {
                         self.meta.doc_count
                     )));
                 }
-                Ok((DataFile::Display, table.chunk(table.chunk_of(doc)?)?))
+                Ok((DataFile::Display, table.locate(doc)?.1))
             }
         }
     }
@@ -594,8 +594,7 @@ impl<D: AsRef<[u8]>> Index<D> {
                 self.meta.doc_count
             )));
         }
-        let store = self.store_table()?;
-        store.chunk(store.chunk_of(doc)?)
+        Ok(self.store_table()?.locate(doc)?.1)
     }
 
     /// The stored fields of `doc` from this file, decompressing at most `max_chunk` bytes.

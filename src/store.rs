@@ -12,7 +12,7 @@
 //! compressed and raw lengths), so an entry costs about 4 bytes and is found by summing at most
 //! [`TABLE_BLOCK`] − 1 values.
 
-use crate::codec::{bits_needed, pack, packed_len, put_str, put_varint, unpack_one, Reader};
+use crate::codec::{bits_needed, pack, packed_len, put_str, put_varint, Reader};
 use crate::error::{Error, Result};
 
 /// Uncompressed bytes after which a chunk is closed.
@@ -192,11 +192,50 @@ enum Table<'a> {
 
 /// One block header of a compact chunk table.
 struct Block {
+    /// Chunks in the block.
+    n: usize,
     first_doc: u32,
     offset: u32,
     bases: [u32; 3],
     /// The block's three columns: documents per chunk, compressed and raw lengths.
     columns: [(usize, u8); 3],
+}
+
+/// One bit-packed column of a block, read in order (each value with the column's base added).
+struct Column<'c> {
+    data: &'c [u8],
+    width: u8,
+    base: u64,
+    acc: u64,
+    bits: u32,
+    pos: usize,
+}
+
+impl Column<'_> {
+    /// The next value (bytes past the column read as zeros: the block's check keeps the
+    /// readers within it).
+    fn next(&mut self) -> u64 {
+        if self.width == 0 {
+            return self.base;
+        }
+        while self.bits < self.width as u32 {
+            self.acc |= (self.data.get(self.pos).copied().unwrap_or(0) as u64) << self.bits;
+            self.pos += 1;
+            self.bits += 8;
+        }
+        let v = self.acc & ((1u64 << self.width) - 1);
+        self.acc >>= self.width;
+        self.bits -= self.width as u32;
+        self.base + v
+    }
+
+    /// Value `k` from here.
+    fn nth(&mut self, k: usize) -> u64 {
+        for _ in 0..k {
+            self.next();
+        }
+        self.next()
+    }
 }
 
 /// Reads the store section.
@@ -279,6 +318,7 @@ impl<'a> StoreReader<'a> {
             });
         }
         Ok(Block {
+            n,
             first_doc,
             offset,
             bases,
@@ -286,10 +326,17 @@ impl<'a> StoreReader<'a> {
         })
     }
 
-    /// Value `k` of column `c` of a block (base added), checked to fit a u32.
-    fn value(columns: &[u8], block: &Block, c: usize, k: usize) -> Result<u64> {
-        let (at, w) = block.columns[c];
-        Ok(block.bases[c] as u64 + unpack_one(&columns[at..], w, k) as u64)
+    /// Column `c` of a block, read value by value (base added).
+    fn column<'c>(columns: &'c [u8], block: &Block, c: usize) -> Column<'c> {
+        let (at, width) = block.columns[c];
+        Column {
+            data: &columns[at..],
+            width,
+            base: block.bases[c] as u64,
+            acc: 0,
+            bits: 0,
+            pos: 0,
+        }
     }
 
     /// Entry `i` of the chunk table.
@@ -314,22 +361,45 @@ impl<'a> StoreReader<'a> {
         };
         let (b, j) = (i / TABLE_BLOCK, i % TABLE_BLOCK);
         let block = self.block(headers, columns, b)?;
+        Self::entry(columns, &block, |k, _| k == j).map(|(_, info)| info)
+    }
+
+    /// The entry of the first chunk `k` of a block for which `stop(k, its first document)`
+    /// holds (the block's last chunk when none does): one pass over its columns.
+    fn entry(
+        columns: &[u8],
+        block: &Block,
+        mut stop: impl FnMut(usize, u64) -> bool,
+    ) -> Result<(usize, ChunkInfo)> {
+        let (mut docs, mut clens) = (
+            Self::column(columns, block, 0),
+            Self::column(columns, block, 1),
+        );
         let (mut first, mut offset) = (block.first_doc as u64, block.offset as u64);
-        for k in 0..j {
-            first += Self::value(columns, &block, 0, k)?;
-            offset += Self::value(columns, &block, 1, k)?;
+        let mut k = 0;
+        while k + 1 < block.n && !stop(k, first) {
+            first += docs.next();
+            offset += clens.next();
+            k += 1;
         }
         let fit = |v: u64| u32::try_from(v).map_err(|_| Error::corrupt("store chunk table sums"));
-        Ok(ChunkInfo {
+        let mut rlens = Self::column(columns, block, 2);
+        let info = ChunkInfo {
             first_doc: fit(first)?,
             offset: fit(offset)?,
-            compressed_len: fit(Self::value(columns, &block, 1, j)?)?,
-            raw_len: fit(Self::value(columns, &block, 2, j)?)?,
-        })
+            compressed_len: fit(clens.next())?,
+            raw_len: fit(rlens.nth(k))?,
+        };
+        Ok((k, info))
     }
 
     /// The chunk holding `doc`: the last whose first document is at most `doc`.
     pub fn chunk_of(&self, doc: u32) -> Result<usize> {
+        self.locate(doc).map(|(i, _)| i)
+    }
+
+    /// The chunk holding `doc` (the last whose first document is at most `doc`) and its entry.
+    pub fn locate(&self, doc: u32) -> Result<(usize, ChunkInfo)> {
         let missing = || Error::corrupt(format!("no store chunk holds document {doc}"));
         let (headers, columns) = match self.table {
             Table::Fixed(_) => {
@@ -343,11 +413,12 @@ impl<'a> StoreReader<'a> {
                         hi = mid;
                     }
                 }
-                return lo.checked_sub(1).ok_or_else(missing);
+                let i = lo.checked_sub(1).ok_or_else(missing)?;
+                return Ok((i, self.chunk(i)?));
             }
             Table::Compact { headers, columns } => (headers, columns),
         };
-        // Binary search on the blocks' first documents, then a scan within the block.
+        // Binary search on the blocks' first documents, then one pass within the block.
         let first_of = |b: usize| {
             let h = &headers[b * BLOCK_HEADER..];
             u32::from_le_bytes([h[0], h[1], h[2], h[3]])
@@ -363,17 +434,10 @@ impl<'a> StoreReader<'a> {
         }
         let b = lo.checked_sub(1).ok_or_else(missing)?;
         let block = self.block(headers, columns, b)?;
-        let n = (self.count - b * TABLE_BLOCK).min(TABLE_BLOCK);
-        let mut first = block.first_doc as u64;
-        let mut last = 0;
-        for k in 0..n {
-            if first > doc as u64 {
-                break;
-            }
-            last = k;
-            first += Self::value(columns, &block, 0, k)?;
-        }
-        Ok(b * TABLE_BLOCK + last)
+        // Stop at the chunk after which the next one starts past `doc`.
+        let mut docs = Self::column(columns, &block, 0);
+        let (k, info) = Self::entry(columns, &block, |_, first| first + docs.next() > doc as u64)?;
+        Ok((b * TABLE_BLOCK + k, info))
     }
 
     /// Decompresses chunk `i`, refusing a declared size above `max_raw`.
@@ -468,8 +532,9 @@ mod tests {
                 let s = StoreReader::open(bytes, version).unwrap();
                 prop_assert_eq!(s.data.len(), section.len() - StoreReader::open(&section, 6).unwrap().table_len());
                 for (i, d) in docs.iter().enumerate() {
-                    let c = s.chunk_of(i as u32).unwrap();
-                    let info = s.chunk(c).unwrap();
+                    let (c, info) = s.locate(i as u32).unwrap();
+                    prop_assert_eq!(s.chunk(c).unwrap(), info);
+                    prop_assert_eq!(s.chunk_of(i as u32).unwrap(), c);
                     prop_assert!(info.first_doc <= i as u32);
                     if c + 1 < s.chunk_count() {
                         prop_assert!(s.chunk(c + 1).unwrap().first_doc > i as u32);
