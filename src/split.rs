@@ -32,9 +32,10 @@ use crate::source::DataFile;
 pub const PACK_MAGIC: &[u8; 8] = b"EDGEKBPK";
 /// Bytes before a pack file's data.
 pub const PACK_HEADER_LEN: u64 = 16;
-/// Version of the manifest's own layout that this code writes: 4, whose [`Manifest::norms`]
-/// names the field norms' pack (version 3 added [`FileEntry::pieces`]; versions 2 and 3 kept
-/// the norms in the resident dictionary).
+/// Version of the manifest's own layout that this code writes: 5, whose packs' pages carry
+/// their CRC32 (format 6 files; version 4 named the field norms' pack, [`Manifest::norms`];
+/// version 3 added [`FileEntry::pieces`]; versions 2 and 3 kept the norms in the resident
+/// dictionary).
 pub const MANIFEST_VERSION: u32 = 5;
 /// The newest manifest layout this code reads and writes.
 pub const NEWEST_MANIFEST_VERSION: u32 = 5;
