@@ -34,7 +34,7 @@ impl<D: AsRef<[u8]>> DataSource for Index<D> {
             DataFile::Positions => self.section(SectionKind::Positions),
             DataFile::Store => {
                 let s = self.section(SectionKind::Store);
-                let table = 4 + self.store_table()?.chunk_count() * crate::store::CHUNK_ENTRY;
+                let table = self.store_table()?.table_len();
                 &s[table.min(s.len())..]
             }
             // A single file's dictionary is whole.
@@ -43,7 +43,7 @@ impl<D: AsRef<[u8]>> DataSource for Index<D> {
             DataFile::Display => {
                 let s = self.section(SectionKind::Display);
                 let table = match self.display_table()? {
-                    Some(t) => 4 + t.chunk_count() * crate::store::CHUNK_ENTRY,
+                    Some(t) => t.table_len(),
                     None => 0,
                 };
                 &s[table.min(s.len())..]
@@ -170,7 +170,10 @@ impl<D: AsRef<[u8]>> Index<D> {
             avg_lengths.clone(),
         );
         let pages = match sections.iter().any(|s| s.kind == SectionKind::Pages) {
-            true => Some(Pages::decode(&bytes_of(&data)[find(SectionKind::Pages)])?),
+            true => Some(Pages::decode(
+                &bytes_of(&data)[find(SectionKind::Pages)],
+                version,
+            )?),
             false => None,
         };
         // Field norms: a section, or (split layout 4) a pack of the page table, never both.
@@ -473,7 +476,7 @@ impl<D: AsRef<[u8]>> Index<D> {
     }
 
     fn store_table(&self) -> Result<StoreReader<'_>> {
-        StoreReader::open(self.section(SectionKind::Store))
+        StoreReader::open(self.section(SectionKind::Store), self.version)
     }
 
     /// The chunk table of the hit-display store (`None`: a format 1 file, which has none).
@@ -481,17 +484,18 @@ impl<D: AsRef<[u8]>> Index<D> {
         if self.ranges[SectionKind::Display as usize - 1].is_empty() {
             return Ok(None);
         }
-        StoreReader::open(self.section(SectionKind::Display)).map(Some)
+        StoreReader::open(self.section(SectionKind::Display), self.version).map(Some)
     }
 
     /// Whether this split dictionary holds its hit-display chunks itself (a small store kept
     /// resident), not only their table.
     pub fn display_resident(&self) -> bool {
         self.is_split()
-            && self.display_table().ok().flatten().is_some_and(|t| {
-                self.section(SectionKind::Display).len()
-                    > 4 + t.chunk_count() * crate::store::CHUNK_ENTRY
-            })
+            && self
+                .display_table()
+                .ok()
+                .flatten()
+                .is_some_and(|t| self.section(SectionKind::Display).len() > t.table_len())
     }
 
     /// The chunk that showing `doc` as a hit reads: in the hit-display store, or (format 1)
@@ -506,7 +510,7 @@ impl<D: AsRef<[u8]>> Index<D> {
                         self.meta.doc_count
                     )));
                 }
-                Ok((DataFile::Display, table.chunk(table.chunk_of(doc)?)?))
+                Ok((DataFile::Display, table.locate(doc)?.1))
             }
         }
     }
@@ -590,8 +594,7 @@ impl<D: AsRef<[u8]>> Index<D> {
                 self.meta.doc_count
             )));
         }
-        let store = self.store_table()?;
-        store.chunk(store.chunk_of(doc)?)
+        Ok(self.store_table()?.locate(doc)?.1)
     }
 
     /// The stored fields of `doc` from this file, decompressing at most `max_chunk` bytes.

@@ -78,33 +78,46 @@ pub trait DataSource {
     }
 }
 
-/// The page table of a split index: each data file is cut into pages of `page_size` bytes, and
-/// every page's CRC32 is kept here, so any page-aligned range fetched on its own is checked.
+/// The page table of a split index: each data file is cut into pages of `page_size` bytes,
+/// each checked by its CRC32 before anything uses it. Up to format 5 (split layouts 2 to 4) the
+/// CRCs are here, in the resident dictionary; from format 6 (layout 5) each page carries its
+/// own in a 4-byte trailer ([`Pages::trailers`]), so the table holds only the files' lengths.
+/// Either way, [`Pages::stored_range`] and [`Pages::check_page`] are the one place where a
+/// page's stored bytes are found and checked.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Pages {
     /// Bytes per page.
     pub page_size: u32,
-    /// Per data file ([`DataFile`] order): data length and page CRCs. Five files in split
-    /// layouts 2 and 3 (field norms resident), six from layout 4 (the norms pack last).
+    /// Per data file ([`DataFile`] order): data length and page CRCs (none with trailers).
+    /// Five files in split layouts 2 and 3 (field norms resident), six from layout 4 (the
+    /// norms pack last).
     pub files: Vec<(u64, Vec<u32>)>,
+    /// Whether each stored page is followed by its CRC32 (format 6, split layout 5).
+    pub trailers: bool,
 }
 
 impl Pages {
     /// Page size used by `edgekb build --split`.
     pub const DEFAULT_PAGE_SIZE: u32 = 4096;
 
+    /// Bytes of a page's CRC trailer.
+    pub const TRAILER: u64 = 4;
+
+    /// The first format version whose pages carry their CRCs.
+    pub const TRAILER_VERSION: u32 = 6;
+
     /// Computes the table for the data files (five, or six with the norms pack), in
-    /// [`DataFile`] order.
-    pub fn compute(page_size: u32, data: &[&[u8]]) -> Pages {
+    /// [`DataFile`] order: with `trailers`, only their lengths.
+    pub fn compute(page_size: u32, data: &[&[u8]], trailers: bool) -> Pages {
         debug_assert!(matches!(data.len(), 5 | 6));
-        let crcs = |d: &[u8]| {
-            d.chunks(page_size as usize)
-                .map(crc32)
-                .collect::<Vec<u32>>()
+        let crcs = |d: &[u8]| match trailers {
+            true => Vec::new(),
+            false => d.chunks(page_size as usize).map(crc32).collect(),
         };
         Pages {
             page_size,
             files: data.iter().map(|d| (d.len() as u64, crcs(d))).collect(),
+            trailers,
         }
     }
 
@@ -118,7 +131,79 @@ impl Pages {
         self.files.get(file as usize).map_or(0, |f| f.0)
     }
 
-    /// Page CRCs of `file` (none for a file this layout does not have).
+    /// Pages of `file`.
+    pub fn page_count(&self, file: DataFile) -> u32 {
+        self.len_of(file).div_ceil(self.page_size as u64) as u32
+    }
+
+    /// Bytes a stored page takes (its data and, with trailers, its CRC), the last one less.
+    pub fn stride(&self) -> u64 {
+        self.page_size as u64 + if self.trailers { Self::TRAILER } else { 0 }
+    }
+
+    /// Stored bytes of `file` after its pack header: data and trailers.
+    pub fn stored_len(&self, file: DataFile) -> u64 {
+        let trailers = if self.trailers { Self::TRAILER } else { 0 };
+        self.len_of(file) + trailers * self.page_count(file) as u64
+    }
+
+    /// Where `pages` of `file` are stored, counted from the end of its pack header.
+    pub fn stored_range(&self, file: DataFile, pages: Range<u32>) -> Range<u64> {
+        let end = (pages.end as u64 * self.stride()).min(self.stored_len(file));
+        (pages.start as u64 * self.stride()).min(end)..end
+    }
+
+    /// Checks the stored bytes of page `page` of `file` (exactly its [`Pages::stored_range`])
+    /// against its CRC32, and returns its data.
+    pub fn check_page<'b>(&self, file: DataFile, page: u32, stored: &'b [u8]) -> Result<&'b [u8]> {
+        let want = self.stored_range(file, page..page + 1);
+        if stored.len() as u64 != want.end - want.start || want.is_empty() {
+            return Err(Error::Truncated {
+                what: "stored page",
+                needed: want.end - want.start,
+                available: stored.len() as u64,
+            });
+        }
+        let (data, expected) = match self.trailers {
+            true => {
+                let (data, crc) = stored.split_at(stored.len() - Self::TRAILER as usize);
+                let crc = u32::from_le_bytes([crc[0], crc[1], crc[2], crc[3]]);
+                // The trailer names its page: a page served in another's place is refused.
+                (data, crc ^ page)
+            }
+            false => match self.crcs_of(file).get(page as usize) {
+                Some(&crc) => (stored, crc),
+                None => return Err(Error::corrupt(format!("no CRC for page {page}"))),
+            },
+        };
+        let found = crc32(data);
+        if found != expected {
+            return Err(Error::ChecksumMismatch {
+                section: file.name(),
+                expected,
+                found,
+            });
+        }
+        Ok(data)
+    }
+
+    /// The bytes to store for a file's `data`: with trailers, each page `i` followed by
+    /// `CRC32(page) XOR i` (little-endian, so that the trailer names its page too); without,
+    /// the data itself.
+    pub fn stored<'d>(&self, data: &'d [u8]) -> Cow<'d, [u8]> {
+        if !self.trailers {
+            return Cow::Borrowed(data);
+        }
+        let mut out = Vec::with_capacity(data.len() + data.len() / self.page_size as usize * 4 + 4);
+        for (i, page) in data.chunks(self.page_size as usize).enumerate() {
+            out.extend_from_slice(page);
+            out.extend_from_slice(&(crc32(page) ^ i as u32).to_le_bytes());
+        }
+        Cow::Owned(out)
+    }
+
+    /// Page CRCs of `file` in the table (none for a file this layout does not have, nor with
+    /// trailers).
     pub fn crcs_of(&self, file: DataFile) -> &[u32] {
         self.files.get(file as usize).map_or(&[], |f| &f.1)
     }
@@ -129,17 +214,20 @@ impl Pages {
         out.extend_from_slice(&self.page_size.to_le_bytes());
         for (len, crcs) in &self.files {
             out.extend_from_slice(&len.to_le_bytes());
-            out.extend_from_slice(&(crcs.len() as u32).to_le_bytes());
-            for c in crcs {
-                out.extend_from_slice(&c.to_le_bytes());
+            if !self.trailers {
+                out.extend_from_slice(&(crcs.len() as u32).to_le_bytes());
+                for c in crcs {
+                    out.extend_from_slice(&c.to_le_bytes());
+                }
             }
         }
         out
     }
 
-    /// Decodes the section.
-    pub fn decode(data: &[u8]) -> Result<Pages> {
+    /// Decodes the section of a file of format `version`.
+    pub fn decode(data: &[u8], version: u32) -> Result<Pages> {
         let mut r = Reader::new(data, "pages");
+        let trailers = version >= Self::TRAILER_VERSION;
         let page_size = r.u32()?;
         if !(512..=1 << 24).contains(&page_size) {
             return Err(Error::corrupt(format!("page size {page_size}")));
@@ -148,6 +236,13 @@ impl Pages {
         // Five files, then (layout 4) the norms pack's entry when bytes remain.
         while files.len() < 5 || (files.len() < DataFile::ALL.len() && r.remaining() > 0) {
             let len = r.u64()?;
+            if len > 1 << 48 {
+                return Err(Error::corrupt(format!("a data file of {len} bytes")));
+            }
+            if trailers {
+                files.push((len, Vec::new()));
+                continue;
+            }
             let count = r.u32()? as usize;
             if count as u64 != len.div_ceil(page_size as u64) || count * 4 > r.remaining() {
                 return Err(Error::corrupt(format!("{count} pages for {len} bytes")));
@@ -164,7 +259,11 @@ impl Pages {
                 r.remaining()
             )));
         }
-        Ok(Pages { page_size, files })
+        Ok(Pages {
+            page_size,
+            files,
+            trailers,
+        })
     }
 }
 

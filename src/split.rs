@@ -32,16 +32,19 @@ use crate::source::DataFile;
 pub const PACK_MAGIC: &[u8; 8] = b"EDGEKBPK";
 /// Bytes before a pack file's data.
 pub const PACK_HEADER_LEN: u64 = 16;
-/// Version of the manifest's own layout that this code writes: 4, whose [`Manifest::norms`]
-/// names the field norms' pack (version 3 added [`FileEntry::pieces`]; versions 2 and 3 kept
-/// the norms in the resident dictionary).
-pub const MANIFEST_VERSION: u32 = 4;
+/// Version of the manifest's own layout that this code writes: 5, whose packs' pages carry
+/// their CRC32 (format 6 files; version 4 named the field norms' pack, [`Manifest::norms`];
+/// version 3 added [`FileEntry::pieces`]; versions 2 and 3 kept the norms in the resident
+/// dictionary).
+pub const MANIFEST_VERSION: u32 = 5;
 /// The newest manifest layout this code reads and writes.
-pub const NEWEST_MANIFEST_VERSION: u32 = 4;
+pub const NEWEST_MANIFEST_VERSION: u32 = 5;
 /// The oldest manifest layout this code reads.
 pub const OLDEST_MANIFEST_VERSION: u32 = 2;
 /// The first layout with the field norms in a pack of their own.
 pub const NORMS_MANIFEST_VERSION: u32 = 4;
+/// The first layout whose pages carry their CRC32 (format 6 dictionaries: no CRCs resident).
+pub const TRAILER_MANIFEST_VERSION: u32 = 5;
 /// Default [`SplitOptions::max_file_bytes`]: 24 MiB, under the 25 MiB per file that Cloudflare's
 /// static assets and Pages accept.
 pub const DEFAULT_MAX_FILE_BYTES: u64 = 24 << 20;
@@ -172,6 +175,14 @@ impl Manifest {
                 oldest: OLDEST_SUPPORTED_FORMAT_VERSION,
                 newest: FORMAT_VERSION,
             });
+        }
+        // Pages carry their CRCs from format 6, which only layout 5 describes.
+        let trailers = self.format_version >= crate::source::Pages::TRAILER_VERSION;
+        if trailers != (self.manifest_version >= TRAILER_MANIFEST_VERSION) {
+            return Err(bad(format!(
+                "a layout {} manifest of format {} files",
+                self.manifest_version, self.format_version
+            )));
         }
         let packs = self.data_files().into_iter().map(|f| self.data_file(f));
         for f in std::iter::once(&self.dictionary).chain(packs) {
@@ -413,8 +424,7 @@ impl SplitOutput {
         }
         let get = |k: SectionKind| index.section_bytes(k);
         let store = get(SectionKind::Store);
-        let table_len =
-            4 + crate::store::StoreReader::open(store)?.chunk_count() * crate::store::CHUNK_ENTRY;
+        let table_len = crate::store::StoreReader::open(store, index.version())?.table_len();
         let (store_table, store_data) = store.split_at(table_len);
         let display = get(SectionKind::Display);
         let resident_display = display.len() <= options.resident_display_bytes;
@@ -422,10 +432,7 @@ impl SplitOutput {
             // Format 1 has no hit-display store; a small one stays whole in the dictionary.
             (display, &[][..])
         } else {
-            display.split_at(
-                4 + crate::store::StoreReader::open(display)?.chunk_count()
-                    * crate::store::CHUNK_ENTRY,
-            )
+            display.split_at(crate::store::StoreReader::open(display, index.version())?.table_len())
         };
         let whole = get(SectionKind::Terms).len() + get(SectionKind::TermInfo).len();
         let (terms, info, router, parts) = if whole > options.resident_dictionary_bytes {
@@ -482,7 +489,7 @@ impl SplitOutput {
             display_data,
             if resident_norms { &[] } else { norms },
         ];
-        let pages = Pages::compute(options.page_size, &data);
+        let pages = Pages::compute(options.page_size, &data, true);
         let mut sections = vec![
             (SectionKind::Meta, get(SectionKind::Meta).to_vec()),
             (SectionKind::Terms, terms),
@@ -530,17 +537,20 @@ impl SplitOutput {
                 pieces: Vec::new(),
             }
         };
-        // Pieces: the pack header and whole pages, at most `max_file_bytes` each.
-        let page = options.page_size.max(1) as u64;
+        let index = crate::Index::open(dictionary.as_slice())?;
+        let pages = index
+            .pages()
+            .ok_or_else(|| Error::corrupt("a split dictionary without a page table"))?;
+        // Pieces: the pack header and whole stored pages, at most `max_file_bytes` each.
+        let page = pages.stride().max(1);
         let pages_per_piece =
             (options.max_file_bytes.saturating_sub(PACK_HEADER_LEN) / page).max(1);
         let piece_len = PACK_HEADER_LEN + pages_per_piece * page;
         let packs: Vec<Vec<u8>> = DataFile::ALL
             .iter()
             .zip(data)
-            .map(|(&f, d)| pack_file(f, d))
+            .map(|(&f, d)| pack_file(f, &pages.stored(d)))
             .collect();
-        let index = crate::Index::open(dictionary.as_slice())?;
         let manifest = Manifest {
             manifest_version: MANIFEST_VERSION,
             format_version: FORMAT_VERSION,

@@ -4,8 +4,15 @@
 //! compressed with LZ4 on its own, so showing a hit decompresses one small chunk. A chunk is a
 //! sequence of documents, each `varint length` + record; a record holds, for every stored field
 //! in schema order, `varint count` + that many length-prefixed strings.
+//!
+//! The chunk table says where each chunk is. Up to format 5 it is fixed-width (16 bytes a
+//! chunk); from format 6 ([`COMPACT_TABLE_VERSION`]) it is compact: blocks of
+//! [`TABLE_BLOCK`] chunks, each a fixed header (the block's first document and offset, and a
+//! base and bit width per column) and three bit-packed columns (documents per chunk,
+//! compressed and raw lengths), so an entry costs about 4 bytes and is found by summing at most
+//! [`TABLE_BLOCK`] − 1 values.
 
-use crate::codec::{put_str, put_varint, Reader};
+use crate::codec::{bits_needed, pack, packed_len, put_str, put_varint, Reader};
 use crate::error::{Error, Result};
 
 /// Uncompressed bytes after which a chunk is closed.
@@ -15,8 +22,18 @@ pub const CHUNK_TARGET: usize = 16 * 1024;
 /// showing a hit reads one chunk of it.
 pub const DISPLAY_CHUNK_TARGET: usize = 8 * 1024;
 
-/// Bytes of one entry of the chunk table.
+/// Bytes of one entry of a fixed-width chunk table (formats 1 to 5).
 pub const CHUNK_ENTRY: usize = 16;
+
+/// The first format version whose chunk tables are compact.
+pub const COMPACT_TABLE_VERSION: u32 = 6;
+
+/// Chunks per block of a compact chunk table.
+pub const TABLE_BLOCK: usize = 64;
+
+/// Bytes of one block header of a compact chunk table: FirstDoc, Offset, Start and the three
+/// columns' bases (u32 each), their three widths (u8) and a zero byte.
+const BLOCK_HEADER: usize = 28;
 
 /// The stored values of one document: for each stored field (schema order), its values.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -96,7 +113,7 @@ impl StoreWriter {
         self.current.clear();
     }
 
-    /// The finished section.
+    /// The finished section, with a compact chunk table (format 6).
     pub fn finish(mut self) -> Result<Vec<u8>> {
         self.close_chunk();
         if self.data.len() > u32::MAX as usize {
@@ -105,13 +122,44 @@ impl StoreWriter {
                 limit: u32::MAX as u64,
             });
         }
-        let mut out = Vec::with_capacity(4 + self.table.len() * CHUNK_ENTRY + self.data.len());
-        out.extend_from_slice(&(self.table.len() as u32).to_le_bytes());
-        for (first, off, clen, rlen) in &self.table {
-            for v in [first, off, clen, rlen] {
-                out.extend_from_slice(&v.to_le_bytes());
+        let count = self.table.len();
+        let mut headers = Vec::with_capacity(count.div_ceil(TABLE_BLOCK) * BLOCK_HEADER);
+        let mut columns = Vec::new();
+        let mut cols: [Vec<u32>; 3] = Default::default();
+        for (b, block) in self.table.chunks(TABLE_BLOCK).enumerate() {
+            for c in &mut cols {
+                c.clear();
+            }
+            for (k, &(first, _, clen, rlen)) in block.iter().enumerate() {
+                let next = match self.table.get(b * TABLE_BLOCK + k + 1) {
+                    Some(e) => e.0,
+                    None => self.docs,
+                };
+                cols[0].push(next - first);
+                cols[1].push(clen);
+                cols[2].push(rlen);
+            }
+            headers.extend_from_slice(&block[0].0.to_le_bytes());
+            headers.extend_from_slice(&block[0].1.to_le_bytes());
+            headers.extend_from_slice(&(columns.len() as u32).to_le_bytes());
+            let mut widths = [0u8; 3];
+            for (c, w) in cols.iter_mut().zip(&mut widths) {
+                let base = c.iter().copied().min().unwrap_or(0);
+                c.iter_mut().for_each(|v| *v -= base);
+                *w = bits_needed(c.iter().copied().max().unwrap_or(0));
+                headers.extend_from_slice(&base.to_le_bytes());
+            }
+            headers.extend_from_slice(&widths);
+            headers.push(0);
+            for (c, &w) in cols.iter().zip(&widths) {
+                pack(&mut columns, c, w);
             }
         }
+        let mut out = Vec::with_capacity(8 + headers.len() + columns.len() + self.data.len());
+        out.extend_from_slice(&(count as u32).to_le_bytes());
+        out.extend_from_slice(&(columns.len() as u32).to_le_bytes());
+        out.extend_from_slice(&headers);
+        out.extend_from_slice(&columns);
         out.extend_from_slice(&self.data);
         Ok(out)
     }
@@ -130,26 +178,107 @@ pub struct ChunkInfo {
     pub raw_len: u32,
 }
 
+/// Where a reader finds the chunk table's entries.
+#[derive(Clone, Copy, Debug)]
+enum Table<'a> {
+    /// Formats 1 to 5: `CHUNK_ENTRY` bytes a chunk.
+    Fixed(&'a [u8]),
+    /// Format 6: block headers, then the blocks' bit-packed columns.
+    Compact {
+        headers: &'a [u8],
+        columns: &'a [u8],
+    },
+}
+
+/// One block header of a compact chunk table.
+struct Block {
+    /// Chunks in the block.
+    n: usize,
+    first_doc: u32,
+    offset: u32,
+    bases: [u32; 3],
+    /// The block's three columns: documents per chunk, compressed and raw lengths.
+    columns: [(usize, u8); 3],
+}
+
+/// One bit-packed column of a block, read in order (each value with the column's base added).
+struct Column<'c> {
+    data: &'c [u8],
+    width: u8,
+    base: u64,
+    acc: u64,
+    bits: u32,
+    pos: usize,
+}
+
+impl Column<'_> {
+    /// The next value (bytes past the column read as zeros: the block's check keeps the
+    /// readers within it).
+    fn next(&mut self) -> u64 {
+        if self.width == 0 {
+            return self.base;
+        }
+        while self.bits < self.width as u32 {
+            self.acc |= (self.data.get(self.pos).copied().unwrap_or(0) as u64) << self.bits;
+            self.pos += 1;
+            self.bits += 8;
+        }
+        let v = self.acc & ((1u64 << self.width) - 1);
+        self.acc >>= self.width;
+        self.bits -= self.width as u32;
+        self.base + v
+    }
+
+    /// Value `k` from here.
+    fn nth(&mut self, k: usize) -> u64 {
+        for _ in 0..k {
+            self.next();
+        }
+        self.next()
+    }
+}
+
 /// Reads the store section.
 #[derive(Clone, Copy, Debug)]
 pub struct StoreReader<'a> {
-    table: &'a [u8],
+    table: Table<'a>,
     data: &'a [u8],
     count: usize,
+    table_len: usize,
 }
 
 impl<'a> StoreReader<'a> {
-    /// Opens the section (O(1): checks only the table's size).
-    pub fn open(section: &'a [u8]) -> Result<Self> {
+    /// Opens the section of a file of format `version` (O(1): checks only the table's size).
+    pub fn open(section: &'a [u8], version: u32) -> Result<Self> {
         let mut r = Reader::new(section, "document store");
         let count = r.u32()? as usize;
-        let table = r.bytes(
-            count
-                .checked_mul(CHUNK_ENTRY)
-                .ok_or_else(|| Error::corrupt("store chunk count"))?,
-        )?;
-        let data = &section[r.position()..];
-        Ok(StoreReader { table, data, count })
+        let table = if version >= COMPACT_TABLE_VERSION {
+            let columns_len = r.u32()? as usize;
+            let headers = r.bytes(
+                count
+                    .div_ceil(TABLE_BLOCK)
+                    .checked_mul(BLOCK_HEADER)
+                    .ok_or_else(|| Error::corrupt("store chunk count"))?,
+            )?;
+            let columns = r.bytes(columns_len)?;
+            Table::Compact { headers, columns }
+        } else {
+            Table::Fixed(
+                r.bytes(
+                    count
+                        .checked_mul(CHUNK_ENTRY)
+                        .ok_or_else(|| Error::corrupt("store chunk count"))?,
+                )?,
+            )
+        };
+        let table_len = r.position();
+        let data = &section[table_len..];
+        Ok(StoreReader {
+            table,
+            data,
+            count,
+            table_len,
+        })
     }
 
     /// Number of chunks.
@@ -157,38 +286,158 @@ impl<'a> StoreReader<'a> {
         self.count
     }
 
-    /// Entry `i` of the chunk table.
-    pub fn chunk(&self, i: usize) -> Result<ChunkInfo> {
+    /// Bytes of the section before the chunk data (the count and the chunk table).
+    pub fn table_len(&self) -> usize {
+        self.table_len
+    }
+
+    /// Header `b` of a compact table, with its columns' byte offsets checked.
+    fn block(&self, headers: &[u8], columns: &[u8], b: usize) -> Result<Block> {
         let mut r = Reader::new(
-            &self.table[i * CHUNK_ENTRY..(i + 1) * CHUNK_ENTRY],
+            &headers[b * BLOCK_HEADER..(b + 1) * BLOCK_HEADER],
             "store chunk table",
         );
-        Ok(ChunkInfo {
-            first_doc: r.u32()?,
-            offset: r.u32()?,
-            compressed_len: r.u32()?,
-            raw_len: r.u32()?,
+        let (first_doc, offset, start) = (r.u32()?, r.u32()?, r.u32()? as usize);
+        let bases = [r.u32()?, r.u32()?, r.u32()?];
+        let widths = [r.u8()?, r.u8()?, r.u8()?];
+        let n = (self.count - b * TABLE_BLOCK).min(TABLE_BLOCK);
+        let mut at = start;
+        let mut cols = [(0, 0); 3];
+        for (c, &w) in cols.iter_mut().zip(&widths) {
+            if w > 32 {
+                return Err(Error::corrupt(format!("chunk table bit width {w}")));
+            }
+            *c = (at, w);
+            at += packed_len(n, w);
+        }
+        if at > columns.len() {
+            return Err(Error::Truncated {
+                what: "store chunk table",
+                needed: at as u64,
+                available: columns.len() as u64,
+            });
+        }
+        Ok(Block {
+            n,
+            first_doc,
+            offset,
+            bases,
+            columns: cols,
         })
     }
 
-    /// The chunk holding `doc`.
+    /// Column `c` of a block, read value by value (base added).
+    fn column<'c>(columns: &'c [u8], block: &Block, c: usize) -> Column<'c> {
+        let (at, width) = block.columns[c];
+        Column {
+            data: &columns[at..],
+            width,
+            base: block.bases[c] as u64,
+            acc: 0,
+            bits: 0,
+            pos: 0,
+        }
+    }
+
+    /// Entry `i` of the chunk table.
+    pub fn chunk(&self, i: usize) -> Result<ChunkInfo> {
+        if i >= self.count {
+            return Err(Error::corrupt(format!("store chunk {i} of {}", self.count)));
+        }
+        let (headers, columns) = match self.table {
+            Table::Fixed(table) => {
+                let mut r = Reader::new(
+                    &table[i * CHUNK_ENTRY..(i + 1) * CHUNK_ENTRY],
+                    "store chunk table",
+                );
+                return Ok(ChunkInfo {
+                    first_doc: r.u32()?,
+                    offset: r.u32()?,
+                    compressed_len: r.u32()?,
+                    raw_len: r.u32()?,
+                });
+            }
+            Table::Compact { headers, columns } => (headers, columns),
+        };
+        let (b, j) = (i / TABLE_BLOCK, i % TABLE_BLOCK);
+        let block = self.block(headers, columns, b)?;
+        Self::entry(columns, &block, |k, _| k == j).map(|(_, info)| info)
+    }
+
+    /// The entry of the first chunk `k` of a block for which `stop(k, its first document)`
+    /// holds (the block's last chunk when none does): one pass over its columns.
+    fn entry(
+        columns: &[u8],
+        block: &Block,
+        mut stop: impl FnMut(usize, u64) -> bool,
+    ) -> Result<(usize, ChunkInfo)> {
+        let (mut docs, mut clens) = (
+            Self::column(columns, block, 0),
+            Self::column(columns, block, 1),
+        );
+        let (mut first, mut offset) = (block.first_doc as u64, block.offset as u64);
+        let mut k = 0;
+        while k + 1 < block.n && !stop(k, first) {
+            first += docs.next();
+            offset += clens.next();
+            k += 1;
+        }
+        let fit = |v: u64| u32::try_from(v).map_err(|_| Error::corrupt("store chunk table sums"));
+        let mut rlens = Self::column(columns, block, 2);
+        let info = ChunkInfo {
+            first_doc: fit(first)?,
+            offset: fit(offset)?,
+            compressed_len: fit(clens.next())?,
+            raw_len: fit(rlens.nth(k))?,
+        };
+        Ok((k, info))
+    }
+
+    /// The chunk holding `doc`: the last whose first document is at most `doc`.
     pub fn chunk_of(&self, doc: u32) -> Result<usize> {
-        // Binary search on first_doc.
-        let (mut lo, mut hi) = (0usize, self.count);
+        self.locate(doc).map(|(i, _)| i)
+    }
+
+    /// The chunk holding `doc` (the last whose first document is at most `doc`) and its entry.
+    pub fn locate(&self, doc: u32) -> Result<(usize, ChunkInfo)> {
+        let missing = || Error::corrupt(format!("no store chunk holds document {doc}"));
+        let (headers, columns) = match self.table {
+            Table::Fixed(_) => {
+                // Binary search on first_doc.
+                let (mut lo, mut hi) = (0usize, self.count);
+                while lo < hi {
+                    let mid = (lo + hi) / 2;
+                    if self.chunk(mid)?.first_doc <= doc {
+                        lo = mid + 1;
+                    } else {
+                        hi = mid;
+                    }
+                }
+                let i = lo.checked_sub(1).ok_or_else(missing)?;
+                return Ok((i, self.chunk(i)?));
+            }
+            Table::Compact { headers, columns } => (headers, columns),
+        };
+        // Binary search on the blocks' first documents, then one pass within the block.
+        let first_of = |b: usize| {
+            let h = &headers[b * BLOCK_HEADER..];
+            u32::from_le_bytes([h[0], h[1], h[2], h[3]])
+        };
+        let (mut lo, mut hi) = (0usize, self.count.div_ceil(TABLE_BLOCK));
         while lo < hi {
             let mid = (lo + hi) / 2;
-            if self.chunk(mid)?.first_doc <= doc {
+            if first_of(mid) <= doc {
                 lo = mid + 1;
             } else {
                 hi = mid;
             }
         }
-        if lo == 0 {
-            return Err(Error::corrupt(format!(
-                "no store chunk holds document {doc}"
-            )));
-        }
-        Ok(lo - 1)
+        let b = lo.checked_sub(1).ok_or_else(missing)?;
+        let block = self.block(headers, columns, b)?;
+        // Stop at the chunk after which the next one starts past `doc`.
+        let mut docs = Self::column(columns, &block, 0);
+        let (k, info) = Self::entry(columns, &block, |_, first| first + docs.next() > doc as u64)?;
+        Ok((b * TABLE_BLOCK + k, info))
     }
 
     /// Decompresses chunk `i`, refusing a declared size above `max_raw`.
@@ -256,32 +505,81 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
+    /// The same store with a fixed-width table (formats 1 to 5), from a compact section.
+    fn as_fixed(section: &[u8]) -> Vec<u8> {
+        let s = StoreReader::open(section, COMPACT_TABLE_VERSION).unwrap();
+        let mut out = (s.chunk_count() as u32).to_le_bytes().to_vec();
+        for i in 0..s.chunk_count() {
+            let c = s.chunk(i).unwrap();
+            for v in [c.first_doc, c.offset, c.compressed_len, c.raw_len] {
+                out.extend_from_slice(&v.to_le_bytes());
+            }
+        }
+        out.extend_from_slice(&section[s.table_len()..]);
+        out
+    }
+
     proptest! {
         #[test]
         fn store_round_trips(docs in proptest::collection::vec(
-            proptest::collection::vec(proptest::collection::vec(".{0,40}", 0..3), 2..=2), 0..300)) {
-            let mut w = StoreWriter::default();
+            proptest::collection::vec(proptest::collection::vec(".{0,40}", 0..3), 2..=2), 0..300),
+            target in prop_oneof![Just(CHUNK_TARGET), 1usize..400]) {
+            let mut w = StoreWriter::with_target(target);
             for d in &docs { w.add(d); }
             let section = w.finish().unwrap();
-            let s = StoreReader::open(&section).unwrap();
-            for (i, d) in docs.iter().enumerate() {
-                let c = s.chunk_of(i as u32).unwrap();
-                let info = s.chunk(c).unwrap();
-                let raw = s.load_chunk(c, 1 << 20).unwrap();
-                let got = read_doc(&raw, info.first_doc, i as u32, 2).unwrap();
-                prop_assert_eq!(&got.fields, d);
+            let fixed = as_fixed(&section);
+            for (bytes, version) in [(&section, COMPACT_TABLE_VERSION), (&fixed, 5)] {
+                let s = StoreReader::open(bytes, version).unwrap();
+                prop_assert_eq!(s.data.len(), section.len() - StoreReader::open(&section, 6).unwrap().table_len());
+                for (i, d) in docs.iter().enumerate() {
+                    let (c, info) = s.locate(i as u32).unwrap();
+                    prop_assert_eq!(s.chunk(c).unwrap(), info);
+                    prop_assert_eq!(s.chunk_of(i as u32).unwrap(), c);
+                    prop_assert!(info.first_doc <= i as u32);
+                    if c + 1 < s.chunk_count() {
+                        prop_assert!(s.chunk(c + 1).unwrap().first_doc > i as u32);
+                    }
+                    let raw = s.load_chunk(c, 1 << 20).unwrap();
+                    let got = read_doc(&raw, info.first_doc, i as u32, 2).unwrap();
+                    prop_assert_eq!(&got.fields, d);
+                }
+                prop_assert!(s.chunk(s.chunk_count()).is_err());
             }
         }
 
         #[test]
-        fn garbage_never_panics(data in proptest::collection::vec(any::<u8>(), 0..200)) {
-            if let Ok(s) = StoreReader::open(&data) {
-                for i in 0..s.chunk_count().min(4) {
+        fn garbage_never_panics(data in proptest::collection::vec(any::<u8>(), 0..200),
+                                version in 5u32..=6) {
+            if let Ok(s) = StoreReader::open(&data, version) {
+                for i in 0..s.chunk_count().min(70) {
+                    let _ = s.chunk(i);
                     if let Ok(raw) = s.load_chunk(i, 1 << 16) { let _ = read_doc(&raw, 0, 1, 3); }
                 }
-                let _ = s.chunk_of(3);
+                for doc in [0, 3, 1000, u32::MAX] {
+                    let _ = s.chunk_of(doc);
+                }
             }
         }
+    }
+
+    /// The compact table costs a few bytes a chunk, where the fixed one took 16.
+    #[test]
+    fn compact_table_is_small() {
+        let mut w = StoreWriter::with_target(1000);
+        for d in 0..20_000u32 {
+            w.add(&[vec![
+                format!("document {d} ").repeat(1 + (d as usize * 7) % 13)
+            ]]);
+        }
+        let section = w.finish().unwrap();
+        let s = StoreReader::open(&section, COMPACT_TABLE_VERSION).unwrap();
+        assert!(s.chunk_count() > 1000, "{}", s.chunk_count());
+        let per_chunk = s.table_len() as f64 / s.chunk_count() as f64;
+        assert!(per_chunk < 6.0, "{per_chunk} bytes a chunk");
+        assert_eq!(
+            as_fixed(&section).len() - section.len(),
+            4 + s.chunk_count() * CHUNK_ENTRY - s.table_len()
+        );
     }
 
     #[test]
@@ -289,7 +587,7 @@ mod tests {
         let mut w = StoreWriter::default();
         w.add(&[vec!["x".repeat(1000)]]);
         let section = w.finish().unwrap();
-        let s = StoreReader::open(&section).unwrap();
+        let s = StoreReader::open(&section, COMPACT_TABLE_VERSION).unwrap();
         assert!(matches!(
             s.load_chunk(0, 100),
             Err(Error::LimitExceeded { .. })

@@ -117,10 +117,10 @@ fn requests_follow_the_fetch_plan() {
     assert_eq!(wire.bytes, served);
     assert_eq!(lazy.load_stats().requests, loader.requests);
     assert_eq!(lazy.load_stats().bytes_fetched, loader.bytes);
-    // Each request is a page-aligned range, not the whole file.
+    // Each request is a page-aligned range (a page is stored with its 4-byte CRC), not the whole file.
     let postings_size = split.manifest.postings.size;
     let r0 = log[0].1.clone().unwrap();
-    assert!(r0.end - r0.start <= 4096 && r0.end - r0.start < postings_size);
+    assert!(r0.end - r0.start <= 4096 + 4 && r0.end - r0.start < postings_size);
     // The same query again: everything cached, no request.
     let before = loader.requests;
     let again = lazy
@@ -215,6 +215,81 @@ fn corrupt_or_short_responses_never_enter_the_cache() {
             .unwrap(),
         want
     );
+}
+
+/// Split layout 5: each page carries its CRC32 (XOR its page number) in a trailer. A damaged
+/// trailer, or whole pages (data and trailer, each valid on its own) served in one another's
+/// places, are refused before anything is cached; once the host is repaired, queries answer
+/// right.
+#[test]
+fn page_trailers_bind_each_page_to_its_data_and_place() {
+    let index = fixture_index();
+    let options = edgekb::split::SplitOptions {
+        page_size: 512,
+        ..Default::default()
+    };
+    let split = SplitOutput::from_index_with(&index, &options).unwrap();
+    assert_eq!(split.manifest.manifest_version, 5);
+    let mut loader = loader_for(&split);
+    let mut lazy = LazyIndex::open(&mut loader, 1 << 20).unwrap();
+    assert!(lazy.version().index.pages().unwrap().trailers);
+    let name = split.manifest.postings.name.clone();
+    let good = loader.files[&name].clone();
+    let stride = 512 + 4;
+    let full = (good.len() - 16) / stride;
+    assert!(full >= 4, "{full} full pages");
+    // One bit of every trailer flipped, the data intact.
+    let mut bad_trailers = good.clone();
+    for p in 0..=full {
+        let end = (16 + (p + 1) * stride).min(good.len());
+        bad_trailers[end - 1] ^= 0x10;
+    }
+    // Every full page (data and its own trailer) moved one place on.
+    let mut rotated = good.clone();
+    for p in 0..full {
+        let to = (p + 1) % full;
+        rotated[16 + to * stride..16 + (to + 1) * stride]
+            .copy_from_slice(&good[16 + p * stride..16 + (p + 1) * stride]);
+    }
+    let opts = SearchOptions::default();
+    for (what, bad) in [("trailers", bad_trailers), ("rotated", rotated)] {
+        loader.files.insert(name.clone(), bad);
+        let mut refused = 0;
+        for q in [
+            "tmux ",
+            "vim",
+            "strategy game",
+            "compression",
+            "git",
+            "editor",
+        ] {
+            let before = lazy.cache_stats().entries;
+            match lazy.search(&mut loader, q, &opts) {
+                Err(LoadError::Index(e)) => {
+                    assert_eq!(e.code(), "ChecksumMismatch", "{what} {q:?}");
+                    let after = lazy.cache_stats().entries;
+                    assert_eq!(after, before, "{what} {q:?}: nothing cached");
+                    refused += 1;
+                }
+                // Only the last (partial) page was read, which is intact.
+                Ok(r) => assert_eq!(r, Searcher::new(&index).search(q, &opts).unwrap()),
+                Err(e) => panic!("{what} {q:?}: {e:?}"),
+            }
+        }
+        assert!(refused > 0, "{what}: no query read a damaged page");
+    }
+    loader.files.insert(name, good);
+    for q in [
+        "tmux ",
+        "vim",
+        "strategy game",
+        "compression",
+        "git",
+        "editor",
+    ] {
+        let want = Searcher::new(&index).search(q, &opts).unwrap();
+        assert_eq!(lazy.search(&mut loader, q, &opts).unwrap(), want, "{q:?}");
+    }
 }
 
 /// A host that ignores `Range` and always sends the whole file.
@@ -707,7 +782,7 @@ fn packs_cut_into_pieces_search_the_same() {
     };
     let split = SplitOutput::from_index_with(&index, &options).unwrap();
     let m = &split.manifest;
-    assert_eq!(m.manifest_version, 4);
+    assert_eq!(m.manifest_version, 5);
     // Every data file within the limit (the dictionary is resident: fetched whole, once).
     assert!(split.files[1..].iter().all(|(_, b)| b.len() <= 2048));
     assert_eq!(split.files[0].0, m.dictionary.name);
@@ -884,7 +959,8 @@ fn hit_display_is_read_ahead_in_growing_blocks() {
     }
     let index = Index::open(b.to_bytes().unwrap()).unwrap();
     let split = lazy_display_split(&index);
-    let page = 4096u64;
+    // A stored page: 4 KiB and its CRC trailer (split layout 5).
+    let page = 4096u64 + 4;
     let display_pages = (split.manifest.display.size - 16).div_ceil(page);
     assert!(
         display_pages >= 160,

@@ -75,10 +75,12 @@ fn the_norms_leave_the_dictionary_for_their_pack() {
     let index = fixture_index();
     let split = paged(&index, SplitOptions::default());
     let m = &split.manifest;
-    assert_eq!(m.manifest_version, 4);
+    assert_eq!(m.manifest_version, 5);
     let norms = m.norms.as_ref().expect("a norms pack");
     let fields = index.indexed_fields().len() as u64;
-    assert_eq!(norms.size, 16 + index.doc_count() as u64 * fields);
+    // The codes, in pages of 4 KiB each followed by its 4-byte CRC.
+    let data = index.doc_count() as u64 * fields;
+    assert_eq!(norms.size, 16 + data + 4 * data.div_ceil(4096));
     let dict = Index::open(split.files[0].1.clone()).unwrap();
     assert!(dict.norms_paged());
     let kinds: Vec<&str> = dict.sections().iter().map(|s| s.kind.name()).collect();
@@ -269,22 +271,28 @@ fn a_corrupt_norms_page_is_refused_then_retried_and_never_cached() {
     assert_eq!(norms_requests, 2, "one bad answer, one retry");
 }
 
-/// The committed split fixtures of format 5 (`tests/compat/v5/split/`, built from the three
-/// documents of `tests/compat/v2/split/docs.jsonl`): `layout2`, written before the norms had a
-/// pack (manifest layout 2, norms in the dictionary), and `layout4` (norms, hit display and
-/// dictionary parts in packs) open through a directory loader and answer as a fresh
-/// single-file build of those documents does.
+/// The committed split fixtures (built from the three documents of
+/// `tests/compat/v2/split/docs.jsonl`): of format 5 (`tests/compat/v5/split/`), `layout2`,
+/// written before the norms had a pack (manifest layout 2, norms in the dictionary), and
+/// `layout4` (norms, hit display and dictionary parts in packs); of format 6, `layout5` (the
+/// same options, compact chunk tables and page CRCs in the pages). Each opens through a
+/// directory loader and answers as a fresh single-file build of those documents does.
 #[test]
-fn format_5_split_fixtures_still_search() {
-    let dir = root().join("tests/compat/v5/split");
+fn committed_split_fixtures_still_search() {
     let text = std::fs::read_to_string(root().join("tests/compat/v2/split/docs.jsonl")).unwrap();
     let fresh = build(&text);
-    for (layout, manifest_version, paged_norms) in [("layout2", 2, false), ("layout4", 4, true)] {
+    for (layout, format, manifest_version, paged_norms) in [
+        ("layout2", 5, 2, false),
+        ("layout4", 5, 4, true),
+        ("layout5", 6, 5, true),
+    ] {
+        let dir = root().join(format!("tests/compat/v{format}/split"));
         let mut loader = DirLoader(dir.join(layout));
         let mut lazy = LazyIndex::open(&mut loader, 1 << 20).unwrap();
         let v = lazy.version();
         assert_eq!(v.manifest.manifest_version, manifest_version, "{layout}");
-        assert_eq!(v.index.version(), 5, "{layout}");
+        assert_eq!(v.index.version(), format, "{layout}");
+        assert_eq!(v.index.pages().unwrap().trailers, format >= 6, "{layout}");
         assert_eq!(v.index.norms_paged(), paged_norms, "{layout}");
         for q in [
             "strategy",
@@ -319,13 +327,24 @@ struct Packs {
 impl Packs {
     fn of(split: &SplitOutput, norms: bool) -> Packs {
         let m = &split.manifest;
+        let file = |name: &str| &split.files.iter().find(|(n, _)| n == name).unwrap().1;
+        let dictionary = Index::open(file(&m.dictionary.name).as_slice()).unwrap();
+        let pages = dictionary.pages().unwrap();
+        // Each pack's data: its pages, checked, without their CRC trailers (layout 5).
         let packs = m
             .data_files()
             .into_iter()
             .map(|f| {
-                let name = &m.data_file(f).name;
-                let bytes = &split.files.iter().find(|(n, _)| n == name).unwrap().1;
-                (f, bytes[16..].to_vec())
+                let stored = &file(&m.data_file(f).name)[16..];
+                let data: Vec<u8> = (0..pages.page_count(f))
+                    .flat_map(|p| {
+                        let r = pages.stored_range(f, p..p + 1);
+                        let page = &stored[r.start as usize..r.end as usize];
+                        pages.check_page(f, p, page).unwrap().to_vec()
+                    })
+                    .collect();
+                assert_eq!(data.len() as u64, pages.len_of(f));
+                (f, data)
             })
             .collect();
         Packs { packs, norms }

@@ -6,7 +6,7 @@
 //    copy when the network fails;
 //  - manifest.json of an index: network first (it is the one mutable file), the cached copy when
 //    the network fails. A manifest is kept only if it passes the rules the engine's loader
-//    applies (`Manifest::validate` in src/split.rs): layout version 2 or 3, six file entries
+//    applies (`Manifest::validate` in src/split.rs): layout version 2 to 5, six or seven file entries
 //    (a pack's entry may list the pieces it is written as, layout 3), each name
 //    `<kind>.<16 hex>.bin` (so it cannot leave the manifest's directory or name another host),
 //    each URL of the same origin and the same directory as the manifest, sizes and SHA-256
@@ -38,7 +38,7 @@ const INDEXES = ['./kb/sample/manifest.json'];
 const DATA_BUDGET_BYTES = budgetFromScriptUrl() ?? 48 << 20;
 const MAX_FILE_BYTES = 32 << 20;
 const MAX_MANIFEST_BYTES = 64 * 1024; // src/split.rs MAX_MANIFEST_BYTES
-const MANIFEST_VERSIONS = [2, 3, 4]; // src/split.rs OLDEST_MANIFEST_VERSION..=NEWEST_MANIFEST_VERSION
+const MANIFEST_VERSIONS = [2, 3, 4, 5]; // src/split.rs OLDEST_MANIFEST_VERSION..=NEWEST_MANIFEST_VERSION
 const MAX_PIECES = 256; // src/split.rs MAX_PIECES
 const MANIFEST_FILES = ['dictionary', 'postings', 'positions', 'store', 'terms', 'display'];
 const NORMS_MANIFEST_VERSION = 4; // src/split.rs NORMS_MANIFEST_VERSION: the `norms` pack

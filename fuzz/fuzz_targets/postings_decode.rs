@@ -89,8 +89,10 @@ fuzz_target!(|data: &[u8]| {
         }
     }
 
-    // The same tail as a store section, with `field_count` stored fields.
-    if let Ok(store) = StoreReader::open(tail) {
+    // The same tail as a store section (a compact table when `field_count` is even, the
+    // fixed-width table of format 5 otherwise), with `field_count` stored fields.
+    let version = if field_count % 2 == 0 { 6 } else { 5 };
+    if let Ok(store) = StoreReader::open(tail, version) {
         for i in 0..store.chunk_count().min(8) {
             let Ok(info) = store.chunk(i) else { continue };
             if let Ok(raw) = store.load_chunk(i, MAX_CHUNK) {

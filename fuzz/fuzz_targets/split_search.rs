@@ -16,7 +16,9 @@
 //! (all five files) to match the packs, bit 5 it rewrites the dictionary's section and table
 //! CRCs (as an attacker would, so that mutations get past `Index::verify`), bit 6 the input is
 //! a manifest layout 4 index: the display pack is length-prefixed too and the norms pack is the
-//! rest (without it, manifest layout 2 and five packs, as the committed seeds are).
+//! rest (without it, manifest layout 2 and five packs, as the committed seeds are); with a
+//! format 6 dictionary that is a layout 5 index, whose pages carry their CRCs (bit 4 then
+//! rewrites the packs' page trailers).
 //!
 //! Set `EDGEKB_FUZZ_SKIP_KNOWN_BUGS=1` to fuzz past the bugs already found (`common/mod.rs`).
 #![no_main]
@@ -138,6 +140,27 @@ fn fix_page_crcs(dict: &mut [u8], packs: &[&[u8]]) {
     }
 }
 
+/// Rewrites the CRC32 trailer of every page of every pack (split layout 5) to match its data.
+fn fix_page_trailers(dict: &[u8], packs: &mut [Vec<u8>]) {
+    let Some((_, _, r)) = sections(dict).into_iter().find(|s| s.0 == 8) else {
+        return;
+    };
+    let Some(page_size) = u32_at(&dict[r], 0).filter(|&p| p >= 512) else {
+        return;
+    };
+    for pack in packs {
+        let Some(data) = pack.get_mut(16..) else {
+            continue;
+        };
+        for (i, page) in data.chunks_mut(page_size as usize + 4).enumerate() {
+            if let Some(n) = page.len().checked_sub(4).filter(|&n| n > 0) {
+                let crc = (edgekb::raw::crc32(&page[..n]) ^ i as u32).to_le_bytes();
+                page[n..].copy_from_slice(&crc);
+            }
+        }
+    }
+}
+
 /// Rewrites every section CRC and the table CRC of an index file.
 fn fix_crcs(dict: &mut [u8]) {
     if dict.len() < 24 {
@@ -172,7 +195,7 @@ fn reaches_past_packs(lazy: &LazyIndex, terms: &[u8]) -> bool {
         (SectionKind::Store, DataFile::Store),
         (SectionKind::Display, DataFile::Display),
     ] {
-        if let Ok(table) = StoreReader::open(index.section_bytes(kind)) {
+        if let Ok(table) = StoreReader::open(index.section_bytes(kind), index.version()) {
             for i in 0..table.chunk_count() {
                 if let Ok(c) = table.chunk(i) {
                     if c.offset as u64 + c.compressed_len as u64 > len(file) {
@@ -249,16 +272,30 @@ fn run(data: &[u8]) {
         .chain(norms)
         .collect();
     let mut dict = dictionary.to_vec();
+    // Format 6 dictionaries (split layout 5, with a norms pack) keep no page CRCs: each page
+    // carries its own in a trailer.
+    let dict_version = u32_at(dictionary, 8).unwrap_or(0);
+    let trailers = dict_version >= 6 && norms.is_some();
+    let mut packs: Vec<Vec<u8>> = packs.iter().map(|p| p.to_vec()).collect();
     if flags & 16 != 0 {
-        fix_page_crcs(&mut dict, &packs);
+        if trailers {
+            fix_page_trailers(&dict, &mut packs);
+        } else {
+            let refs: Vec<&[u8]> = packs.iter().map(|p| p.as_slice()).collect();
+            fix_page_crcs(&mut dict, &refs);
+        }
     }
     if flags & 32 != 0 {
         fix_crcs(&mut dict);
     }
     let dictionary = dict.as_slice();
     let manifest = Manifest {
-        manifest_version: if norms.is_some() { MANIFEST_VERSION } else { 2 },
-        format_version: edgekb::FORMAT_VERSION,
+        manifest_version: match (norms.is_some(), trailers) {
+            (true, true) => MANIFEST_VERSION,
+            (true, false) => 4,
+            (false, _) => 2,
+        },
+        format_version: if trailers { edgekb::FORMAT_VERSION } else { 5 },
         doc_count: 0,
         term_count: 0,
         language: "english".into(),

@@ -19,7 +19,6 @@ use std::borrow::Cow;
 use std::ops::Range;
 use std::path::Path;
 
-use edgekb::raw::crc32;
 use edgekb::raw::PartView;
 use edgekb::raw::TermInfo;
 use edgekb::split::{check_file, unpack_file, Manifest};
@@ -146,25 +145,34 @@ fn check_pack(
     let pages = index
         .pages()
         .ok_or_else(|| corrupt("a split dictionary without a page table"))?;
-    let (len, crcs) = (&pages.len_of(file), pages.crcs_of(file));
-    if data.len() as u64 != *len {
+    let len = pages.stored_len(file);
+    if data.len() as u64 != len {
         return Err(corrupt(format!(
-            "{name} holds {} data bytes, the page table says {len}",
+            "{name} holds {} bytes after its header, the page table says {len}",
             data.len()
         )));
     }
-    for (page, (chunk, &expected)) in data.chunks(pages.page_size as usize).zip(crcs).enumerate() {
-        let found = crc32(chunk);
-        if found != expected {
-            return Err(corrupt(format!(
-                "{name}: page {page} (bytes {}..{} of its data) has CRC32 {found:08x}, the page \
-                 table says {expected:08x}; a search reading it would fail: rebuild the index",
-                page as u64 * pages.page_size as u64,
-                page as u64 * pages.page_size as u64 + chunk.len() as u64
-            )));
+    let count = pages.page_count(file);
+    let mut out = Vec::with_capacity(pages.len_of(file) as usize);
+    for page in 0..count {
+        let stored = pages.stored_range(file, page..page + 1);
+        let bytes = &data[stored.start as usize..stored.end as usize];
+        match pages.check_page(file, page, bytes) {
+            Ok(checked) => out.extend_from_slice(checked),
+            Err(Error::ChecksumMismatch {
+                expected, found, ..
+            }) => {
+                let a = page as u64 * pages.page_size as u64;
+                return Err(corrupt(format!(
+                    "{name}: page {page} (bytes {a}..{} of its data) has CRC32 {found:08x}, its \
+                     check says {expected:08x}; a search reading it would fail: rebuild the index",
+                    a + pages.page_size as u64
+                )));
+            }
+            Err(e) => return Err(e),
         }
     }
-    Ok((data.to_vec(), crcs.len() as u64))
+    Ok((out, count as u64))
 }
 
 /// Verifies a split index directory.

@@ -441,7 +441,7 @@ impl PageStore {
     pub fn prefetch_range(&self, version: &Version, file: DataFile) -> Option<Range<u64>> {
         let pages = version.pages();
         let len = pages.len_of(file);
-        let charge = pages.crcs_of(file).len() as u64
+        let charge = pages.page_count(file) as u64
             * (pages.page_size as u64 + crate::cache::ENTRY_OVERHEAD as u64);
         let room = self.cache.budget().saturating_sub(self.cache.bytes_held()) as u64;
         (len > 0 && charge <= room).then_some(0..len)
@@ -513,7 +513,11 @@ impl PageStore {
         self.finished(need, &result);
         let data = result?;
         wire.requests += 1;
-        wire.bytes += data.len() as u64;
+        // The bytes asked for: a range's stored pages (with their CRC trailers), or a file.
+        wire.bytes += match need {
+            Need::Range(req) => req.range.end - req.range.start,
+            Need::File { .. } => data.len() as u64,
+        };
         machine.supply(self, need, data)
     }
 

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use crate::error::Error;
 use crate::index::Index;
 use crate::source::{DataFile, Pages};
-use crate::split::{check_file, FileEntry, Manifest, PACK_HEADER_LEN};
+use crate::split::{check_file, FileEntry, Manifest, PACK_HEADER_LEN, TRAILER_MANIFEST_VERSION};
 
 use super::MAX_GAP_PAGES;
 
@@ -64,19 +64,26 @@ impl Version {
                 "the manifest and its dictionary's page table disagree on a norms pack",
             ));
         }
+        if pages.trailers != (manifest.manifest_version >= TRAILER_MANIFEST_VERSION) {
+            return Err(Error::corrupt(format!(
+                "a layout {} manifest with a format {} dictionary",
+                manifest.manifest_version,
+                index.version()
+            )));
+        }
         for f in manifest.data_files() {
             let entry = manifest.data_file(f);
-            if entry.size != PACK_HEADER_LEN + pages.len_of(f) {
+            if entry.size != PACK_HEADER_LEN + pages.stored_len(f) {
                 return Err(Error::corrupt(format!(
                     "{} is {} bytes, its page table says {}",
                     entry.name,
                     entry.size,
-                    pages.len_of(f)
+                    PACK_HEADER_LEN + pages.stored_len(f)
                 )));
             }
             // Pieces end on page boundaries, so a page never straddles two.
             for (start, piece) in entry.files().into_iter().skip(1) {
-                if (start - PACK_HEADER_LEN) % pages.page_size as u64 != 0 {
+                if (start - PACK_HEADER_LEN) % pages.stride() != 0 {
                     return Err(Error::corrupt(format!(
                         "piece {} of {} starts inside a page",
                         piece.name, entry.name
@@ -143,7 +150,7 @@ impl Version {
 
     /// The file (the pack, or its piece) holding page `page` of `file`, and where it starts.
     fn file_of(&self, file: DataFile, page: u32) -> (u64, &FileEntry) {
-        let at = PACK_HEADER_LEN + page as u64 * self.pages().page_size as u64;
+        let at = PACK_HEADER_LEN + self.pages().stored_range(file, page..page + 1).start;
         let files = self.manifest.data_file(file).files();
         let i = files
             .partition_point(|(start, _)| *start <= at)
@@ -155,7 +162,6 @@ impl Version {
     /// never across two files (pieces) of a pack.
     pub fn requests(&self, missing: &[(DataFile, u32)]) -> Vec<Request> {
         let pages = self.pages();
-        let ps = pages.page_size as u64;
         let mut out: Vec<Request> = Vec::new();
         for &(file, page) in missing {
             let (offset, entry) = self.file_of(file, page);
@@ -177,10 +183,8 @@ impl Version {
             });
         }
         for r in &mut out {
-            let len = pages.len_of(r.file);
-            let start = r.pages.start as u64 * ps;
-            let end = (r.pages.end as u64 * ps).min(len);
-            r.range = PACK_HEADER_LEN + start..PACK_HEADER_LEN + end;
+            let stored = pages.stored_range(r.file, r.pages.clone());
+            r.range = PACK_HEADER_LEN + stored.start..PACK_HEADER_LEN + stored.end;
         }
         out
     }
@@ -189,8 +193,6 @@ impl Version {
     /// asked for (HTTP 206) or the whole file (a host that ignores `Range`).
     pub fn check(&self, req: &Request, body: &[u8]) -> crate::Result<Vec<(u32, Arc<[u8]>)>> {
         let pages = self.pages();
-        let ps = pages.page_size as u64;
-        let (len, crcs) = (&pages.len_of(req.file), pages.crcs_of(req.file));
         let want = req.range.end - req.range.start;
         let (offset, entry) = self.file_of(req.file, req.pages.start);
         let (data, base): (&[u8], u64) = if body.len() as u64 == want {
@@ -221,21 +223,14 @@ impl Version {
             available: data.len() as u64,
         };
         for page in req.pages.clone() {
-            let a = page as u64 * ps;
-            let b = (a + ps).min(*len);
+            let stored = pages.stored_range(req.file, page..page + 1);
             let bytes = data
-                .get((a.saturating_sub(base)) as usize..(b.saturating_sub(base)) as usize)
+                .get(
+                    (stored.start.saturating_sub(base)) as usize
+                        ..(stored.end.saturating_sub(base)) as usize,
+                )
                 .ok_or_else(short)?;
-            let found = crate::codec::crc32(bytes);
-            let expected = *crcs.get(page as usize).ok_or_else(short)?;
-            if found != expected {
-                return Err(Error::ChecksumMismatch {
-                    section: req.file.name(),
-                    expected,
-                    found,
-                });
-            }
-            out.push((page, Arc::from(bytes)));
+            out.push((page, Arc::from(pages.check_page(req.file, page, bytes)?)));
         }
         Ok(out)
     }

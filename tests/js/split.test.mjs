@@ -12,7 +12,7 @@ import {
   DOCS_JSONL,
   PACK_HEADER_LEN,
   PAGE_CHARGE,
-  PAGE_SIZE,
+  PAGE_STRIDE,
   assertAbortError,
   assertEdgekbCode,
   assertMatchesGolden,
@@ -203,8 +203,8 @@ describe('split index in Node', () => {
     after(async () => {
       await pieceServer?.close();
     });
-    test('the manifest lists pieces (layout 4, norms in a pack)', () => {
-      assert.equal(pieceManifest.manifest_version, 4);
+    test('the manifest lists pieces (layout 5: norms in a pack, page CRCs in the pages)', () => {
+      assert.equal(pieceManifest.manifest_version, 5);
       const pieced = ['postings', 'positions', 'store', 'terms', 'display'].filter((k) => pieceManifest[k].pieces?.length);
       assert.ok(pieced.length >= 1, JSON.stringify(pieceManifest));
     });
@@ -290,9 +290,9 @@ describe('split index in Node', () => {
         assert.match(l.range ?? '', /^bytes=\d+-\d+$/, `${l.pathname} was asked for with a Range header`);
         assert.equal(l.status, 206, `${l.pathname} answered 206`);
         const [a, b] = l.range.slice(6).split('-').map(Number);
-        assert.equal((a - PACK_HEADER_LEN) % PAGE_SIZE, 0, `${l.range} starts on a page boundary`);
+        assert.equal((a - PACK_HEADER_LEN) % PAGE_STRIDE, 0, `${l.range} starts on a page boundary`);
         const size = l.pathname.includes('postings') ? manifest.postings.size : manifest.display.size;
-        assert.ok((b + 1 - PACK_HEADER_LEN) % PAGE_SIZE === 0 || b + 1 === size, `${l.range} ends on a page boundary or at the end`);
+        assert.ok((b + 1 - PACK_HEADER_LEN) % PAGE_STRIDE === 0 || b + 1 === size, `${l.range} ends on a page boundary or at the end`);
       }
       const after1 = kb.stats();
       assert.equal(after1.requests - before.requests, 2, 'stats().requests grew by 2');

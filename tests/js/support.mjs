@@ -228,6 +228,8 @@ export function garbageBytes(n, seed = 12345) {
 /** Split-index page size and the cache's charge per page (bytes of data + entry overhead). */
 export const PAGE_SIZE = 4096;
 export const PAGE_CHARGE = 4096 + 64;
+/** Bytes a page takes in its pack from split layout 5: its data and its CRC32 trailer. */
+export const PAGE_STRIDE = PAGE_SIZE + 4;
 /** Bytes before a data pack's first page. */
 export const PACK_HEADER_LEN = 16;
 
