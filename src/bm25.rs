@@ -87,11 +87,6 @@ pub fn average_lengths(total_lengths: &[u64], doc_count: u32) -> Vec<f32> {
 }
 
 impl Bm25F {
-    /// The weight of each indexed field, by bit.
-    pub fn weights(&self) -> &[f32] {
-        &self.weights
-    }
-
     /// Parameters `bm25`, indexed field weights and averages by bit.
     pub fn new(bm25: Bm25, weights: Vec<f32>, avgs: Vec<f32>) -> Self {
         debug_assert_eq!(weights.len(), avgs.len());

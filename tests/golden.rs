@@ -358,22 +358,6 @@ fn known_item_rules() {
     // When nothing is within one edit, the shorter term still is what the word extends.
     assert_eq!(ids(&search(&index, "libozzz")), ["libo"]);
 
-    // A word being typed most likely names a title: a completion in the title (even a word
-    // most documents use) ranks above a rare completion only in a body, which still matches.
-    let docs = r#"{"id": "mp", "title": "multiprocessing: process-based parallelism", "body": "multiprocessing spawns processes"}
-{"id": "a1", "title": "topic one", "body": "uses multiprocessing here"}
-{"id": "a2", "title": "topic two", "body": "uses multiprocessing there"}
-{"id": "a3", "title": "topic three", "body": "multiprocessing again"}
-{"id": "a4", "title": "topic four", "body": "with multiprocessing"}
-{"id": "a5", "title": "topic five", "body": "and multiprocessing"}
-{"id": "ml", "title": "compileall", "body": "a multiline string"}
-{"id": "z1", "title": "unrelated", "body": "nothing"}
-"#;
-    let index = small_index(docs, AnalyzerConfig::default());
-    let r = search(&index, "multi");
-    assert_eq!(ids(&r)[..2], ["mp", "ml"]);
-    assert_eq!(r.total, 7);
-
     // A dotted name of four components is still a short query: every component required.
     let docs = r#"{"id": "all", "title": "alpha", "body": "alpha, beta, gamma, delta"}
 {"id": "three", "title": "alpha", "body": "alpha beta gamma"}

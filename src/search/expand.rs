@@ -10,7 +10,7 @@ use fst::{IntoStreamer, Streamer};
 use super::long::form_weight;
 use super::plan::Lookup;
 use super::{Expansion, Searcher, MAX_VARIANT_CHARS, PREFIX_WEIGHT, TYPO_WEIGHT};
-use super::{LONG_STEM_WEIGHT, PREFIX_IDF_FLOOR, RARE_EXACT_DF, STEM_WEIGHT};
+use super::{LONG_STEM_WEIGHT, RARE_EXACT_DF, STEM_WEIGHT};
 use crate::dict::{prefix_end, PartView};
 use crate::error::Result;
 use crate::fuzzy::{osa_distance, Levenshtein};
@@ -258,7 +258,6 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
                     ord,
                     weight: PREFIX_WEIGHT,
                     doc_freq,
-                    completion: true,
                 }),
             }
         }
@@ -267,16 +266,15 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
                 ord,
                 weight,
                 doc_freq: self.read_doc_freq(ord)?,
-                completion: false,
             });
         }
-        // Keep the best: by weight, then the most used first (of a prefix's completions, the
-        // words it was most likely typed for), then by ordinal (deterministic, and a total
-        // order, so selecting then sorting equals sorting everything).
+        // Keep the best: by weight, then the rarest first (rare completions are the
+        // distinctive ones and score highest under BM25), then by ordinal (deterministic, and
+        // a total order, so selecting then sorting equals sorting everything).
         let better = |a: &Expansion, b: &Expansion| {
             b.weight
                 .total_cmp(&a.weight)
-                .then(b.doc_freq.cmp(&a.doc_freq))
+                .then(a.doc_freq.cmp(&b.doc_freq))
                 .then(a.ord.cmp(&b.ord))
         };
         let keep = self.limits.max_expansions;
@@ -284,14 +282,6 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
             out.select_nth_unstable_by(keep - 1, better);
         }
         out.truncate(keep);
-        // A kept completion scores with at least the IDF floor (its weight carries the ratio).
-        let floor = PREFIX_IDF_FLOOR * self.idf(1);
-        for e in out.iter_mut().filter(|e| e.completion) {
-            let idf = self.idf(e.doc_freq);
-            if idf < floor && idf > 0.0 {
-                e.weight *= floor / idf;
-            }
-        }
         out.sort_unstable_by_key(|e| e.ord);
         // Remember where the kept ones' data is.
         for e in &out {
