@@ -1,5 +1,7 @@
 //! The split index, searched lazily through an instrumented in-memory loader.
 
+mod common;
+
 use std::ops::Range;
 use std::path::PathBuf;
 
@@ -251,18 +253,19 @@ fn page_trailers_bind_each_page_to_its_data_and_place() {
         rotated[16 + to * stride..16 + (to + 1) * stride]
             .copy_from_slice(&good[16 + p * stride..16 + (p + 1) * stride]);
     }
+    const QUERIES: [&str; 6] = [
+        "tmux ",
+        "vim",
+        "strategy game",
+        "compression",
+        "git",
+        "editor",
+    ];
     let opts = SearchOptions::default();
     for (what, bad) in [("trailers", bad_trailers), ("rotated", rotated)] {
         loader.files.insert(name.clone(), bad);
         let mut refused = 0;
-        for q in [
-            "tmux ",
-            "vim",
-            "strategy game",
-            "compression",
-            "git",
-            "editor",
-        ] {
+        for q in QUERIES {
             let before = lazy.cache_stats().entries;
             match lazy.search(&mut loader, q, &opts) {
                 Err(LoadError::Index(e)) => {
@@ -279,14 +282,7 @@ fn page_trailers_bind_each_page_to_its_data_and_place() {
         assert!(refused > 0, "{what}: no query read a damaged page");
     }
     loader.files.insert(name, good);
-    for q in [
-        "tmux ",
-        "vim",
-        "strategy game",
-        "compression",
-        "git",
-        "editor",
-    ] {
+    for q in QUERIES {
         let want = Searcher::new(&index).search(q, &opts).unwrap();
         assert_eq!(lazy.search(&mut loader, q, &opts).unwrap(), want, "{q:?}");
     }
@@ -685,26 +681,7 @@ fn format_2_split_indexes_still_search() {
         let mut loader = DirLoader(dir.join(layout));
         let mut lazy = LazyIndex::open(&mut loader, 1 << 20).unwrap();
         assert_eq!(lazy.version().index.version(), 2, "{layout}");
-        for q in [
-            "strategy",
-            "git",
-            "cafe",
-            "real time",
-            "strat",
-            "stratgy",
-            "-git game",
-            "東京",
-        ] {
-            for prefix in [false, true] {
-                let opts = SearchOptions {
-                    prefix,
-                    ..SearchOptions::default()
-                };
-                let want = Searcher::new(&fresh).search(q, &opts).unwrap();
-                let got = lazy.search(&mut loader, q, &opts).unwrap();
-                assert_eq!(got, want, "{layout} {q:?}");
-            }
-        }
+        common::assert_fixture_answers(&fresh, &mut lazy, &mut loader, layout);
     }
 }
 

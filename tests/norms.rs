@@ -3,6 +3,8 @@
 //! cached, and the committed split fixtures of format 5 (norms resident, layout 2; norms
 //! paged, layout 4) still open and answer.
 
+mod common;
+
 use std::ops::Range;
 use std::path::PathBuf;
 
@@ -294,27 +296,7 @@ fn committed_split_fixtures_still_search() {
         assert_eq!(v.index.version(), format, "{layout}");
         assert_eq!(v.index.pages().unwrap().trailers, format >= 6, "{layout}");
         assert_eq!(v.index.norms_paged(), paged_norms, "{layout}");
-        for q in [
-            "strategy",
-            "git",
-            "cafe",
-            "real time",
-            "strat",
-            "stratgy",
-            "-git game",
-            "東京",
-            "\"real time\"",
-        ] {
-            for prefix in [false, true] {
-                let opts = SearchOptions {
-                    prefix,
-                    ..SearchOptions::default()
-                };
-                let want = Searcher::new(&fresh).search(q, &opts).unwrap();
-                let got = lazy.search(&mut loader, q, &opts).unwrap();
-                assert_eq!(got, want, "{layout} {q:?}");
-            }
-        }
+        common::assert_fixture_answers(&fresh, &mut lazy, &mut loader, layout);
     }
 }
 

@@ -103,3 +103,36 @@ pub fn search_both(
     assert_eq!(fast, slow, "{q:?}");
     fast
 }
+
+/// A committed split fixture (the three documents of `tests/compat/v2/split/docs.jsonl`)
+/// answers every query, with and without prefix matching, as `fresh` (a single-file build of
+/// the same documents) does.
+pub fn assert_fixture_answers(
+    fresh: &edgekb::Index<Vec<u8>>,
+    lazy: &mut edgekb::lazy::LazyIndex,
+    loader: &mut dyn edgekb::lazy::Loader,
+    label: &str,
+) {
+    let queries = [
+        "strategy",
+        "git",
+        "cafe",
+        "real time",
+        "strat",
+        "stratgy",
+        "-git game",
+        "東京",
+        "\"real time\"",
+    ];
+    for q in queries {
+        for prefix in [false, true] {
+            let opts = edgekb::SearchOptions {
+                prefix,
+                ..edgekb::SearchOptions::default()
+            };
+            let want = edgekb::Searcher::new(fresh).search(q, &opts).unwrap();
+            let got = lazy.search(loader, q, &opts).unwrap();
+            assert_eq!(got, want, "{label} {q:?}");
+        }
+    }
+}
