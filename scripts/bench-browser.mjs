@@ -419,6 +419,8 @@ function category(path) {
   if (f.startsWith('dictionary.')) return 'dictionary';
   if (f.startsWith('terms.')) return 'terms';
   if (f.startsWith('postings.') || f.startsWith('positions.')) return 'postings';
+  // Field norms (split layout 4 and later), read in the postings' or the hits' round.
+  if (f.startsWith('norms.')) return 'norms';
   // The hit phase: the hit-display pack (format 2), or whole stored documents (format 1).
   if (f.startsWith('store.') || f.startsWith('display.')) return 'store';
   if (f.endsWith('.ekb')) return 'single';
@@ -489,7 +491,7 @@ async function browserPhases(o, set, paths, server) {
     out.cold = {
       query: firstTypo.q, from: firstTypo.word, wants: firstTypo.id, found: first.ids.includes(firstTypo.id), total: first.total, top: first.ids,
       initMs: init.ms, openMs: open.ms, queryMs: first.ms, memoryAfterInit: init.memory, memoryAfterOpen: open.memory,
-      engine: sum(engine), index: sum(pick(engine, 'manifest', 'dictionary', 'terms', 'postings', 'store')),
+      engine: sum(engine), index: sum(pick(engine, 'manifest', 'dictionary', 'terms', 'postings', 'norms', 'store')),
       code: sum(pick(engine, 'wasm', 'glue')), wasm: sum(pick(engine, 'wasm')), glue: sum(pick(engine, 'glue')),
       manifest: sum(pick(engine, 'manifest')), dictionary: sum(pick(engine, 'dictionary')),
       queryRanges: sum(server.since(mOpen)), page: sum(pick(coldLog, 'page')),
