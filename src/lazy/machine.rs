@@ -58,6 +58,15 @@ impl Need {
     pub fn fresh(&self) -> bool {
         matches!(self, Need::File { fresh: true, .. })
     }
+
+    /// Whether a host with an HTTP cache of its own (a browser) should ask past it: for a
+    /// fresh file, and for every range. Chromium's HTTP cache lets one request per URL at a time
+    /// through, so the ranges of one file that a round sends together would wait on one
+    /// another (measured: 11 sequential requests for a cold query's 7 rounds, 7 without the
+    /// cache); the engine's page cache and the Service Worker keep what was fetched.
+    pub fn past_http_cache(&self) -> bool {
+        self.fresh() || matches!(self, Need::Range(_))
+    }
 }
 
 /// Bytes that passed [`Checker::check`], ready for [`Machine::supply`].
@@ -555,5 +564,28 @@ impl Machine for Prefetch {
         data: Checked,
     ) -> Result<(), LoadError> {
         take_pages(store, &self.version, need, data, &mut self.ws)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ranges_and_a_fresh_manifest_go_past_an_http_cache() {
+        let file = |fresh| Need::File {
+            name: "x".into(),
+            fresh,
+        };
+        let range = Need::Range(Request {
+            file: DataFile::Postings,
+            name: "postings.bin".into(),
+            range: 0..4100,
+            offset: 0,
+            pages: 0..1,
+        });
+        assert!(file(true).past_http_cache());
+        assert!(!file(false).past_http_cache());
+        assert!(range.past_http_cache());
     }
 }

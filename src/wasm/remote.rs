@@ -83,7 +83,13 @@ impl Remote {
             .run(machine, |need, url, checker| {
                 let n = need.clone();
                 let check = Box::new(move |body| Ok(checker.check(&n, body)?));
-                self.get(need.name(), url, need.range(), need.fresh(), check)
+                self.get(
+                    need.name(),
+                    url,
+                    need.range(),
+                    need.past_http_cache(),
+                    check,
+                )
             })
             .await
     }
