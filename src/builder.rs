@@ -111,19 +111,30 @@ impl Vocabulary<'_> {
         }
         let stem = self.analyzer.stem(folded).into_owned();
         let surface = (self.analyzer.config().surface_forms && stem != folded)
-            .then(|| self.id_of(folded.to_string()));
-        let ids = (self.id_of(stem), surface);
+            .then(|| self.id_of(folded.to_string(), true));
+        let ids = (self.id_of(stem, false), surface);
         self.folded_ids.insert(folded.to_string(), ids);
         ids
     }
 
-    fn id_of(&mut self, term: String) -> u32 {
+    /// The id of `term`, a word's written form beside its stem or not: a term only ever met as
+    /// a written form gets no positions (phrases match stems).
+    fn id_of(&mut self, term: String, written_form: bool) -> u32 {
         match self.term_ids.get(&term) {
-            Some(&id) => id,
+            Some(&id) => {
+                if !written_form {
+                    self.terms[id as usize].1.mark_stem();
+                }
+                id
+            }
             None => {
                 let id = self.terms.len() as u32;
                 self.term_ids.insert(term.clone(), id);
-                self.terms.push((term, PostingsWriter::default()));
+                let w = match written_form {
+                    true => PostingsWriter::written_form(),
+                    false => PostingsWriter::default(),
+                };
+                self.terms.push((term, w));
                 id
             }
         }

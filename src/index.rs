@@ -11,6 +11,7 @@ use std::sync::Arc;
 use crate::analysis::Analyzer;
 use crate::bm25::{average_lengths, fieldnorm, Bm25F};
 use crate::error::{Error, Result};
+use crate::header::WRITTEN_FORMS_WITHOUT_POSITIONS;
 use crate::header::{read_header, Meta, Section, SectionKind, KNOWN_SECTIONS};
 use crate::postings::{decode_positions, decode_postings_for, Layout, PositionList, PostingList};
 use crate::schema::Schema;
@@ -420,6 +421,13 @@ impl<D: AsRef<[u8]>> Index<D> {
         self.positions_from(info, list, self)
     }
 
+    /// Whether the term has positions: from version 7 a term only ever indexed as a word's
+    /// written form beside its stem has none (phrases match stems), and its positions range is
+    /// empty; before, every term has them.
+    pub fn has_positions(&self, info: &TermInfo) -> bool {
+        self.version < WRITTEN_FORMS_WITHOUT_POSITIONS || !info.positions.is_empty()
+    }
+
     /// The positions of a term whose postings are `list`, with bytes from `src`.
     pub fn positions_from(
         &self,
@@ -427,6 +435,11 @@ impl<D: AsRef<[u8]>> Index<D> {
         list: &PostingList,
         src: &dyn DataSource,
     ) -> Result<PositionList> {
+        if !self.has_positions(info) {
+            return Err(Error::corrupt(
+                "positions asked for a term indexed only as a written form",
+            ));
+        }
         let data = src.read(DataFile::Positions, info.positions.clone())?;
         decode_positions(&data, list)
     }
@@ -746,9 +759,9 @@ mod tests {
             let e = read_header(&bytes).unwrap_err();
             assert_eq!(e.code(), code, "{bytes:02x?}: {e}");
         }
-        match read_header(&[&MAGIC[..], &[7, 0, 0, 0]].concat()) {
+        match read_header(&[&MAGIC[..], &[8, 0, 0, 0]].concat()) {
             Err(Error::UnsupportedVersion {
-                found: 7,
+                found: 8,
                 oldest: 1,
                 newest: FORMAT_VERSION,
             }) => {}

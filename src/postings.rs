@@ -75,9 +75,31 @@ pub struct PostingsWriter {
     /// Number of frequencies before each block.
     block_tf_starts: Vec<u32>,
     positions: Vec<u8>,
+    /// Every occurrence so far was a word's written form beside its stem (format 7): the
+    /// term's positions are left out, as phrases match stems.
+    written_form_only: bool,
 }
 
 impl PostingsWriter {
+    /// A writer for a term first met as a word's written form (see [`Self::mark_stem`]).
+    pub fn written_form() -> Self {
+        PostingsWriter {
+            written_form_only: true,
+            ..Default::default()
+        }
+    }
+
+    /// The term occurs as a stem (or a word's only term) too: its positions are written.
+    pub fn mark_stem(&mut self) {
+        self.written_form_only = false;
+    }
+
+    /// Whether [`Self::finish`] writes positions: not for a term only ever met as a word's
+    /// written form.
+    pub fn writes_positions(&self) -> bool {
+        !self.written_form_only
+    }
+
     /// Adds a document (ids must ascend): its field mask and, per set bit, the positions.
     pub fn add(&mut self, doc: u32, mask: u16, positions_per_field: &[&[u32]]) {
         debug_assert!(self.docs.last().is_none_or(|&d| d < doc));
@@ -99,7 +121,8 @@ impl PostingsWriter {
     }
 
     /// Appends the encoded postings to `postings` (in the current layout, [`Layout::Impacts`],
-    /// with `impact` giving each posting's impact byte) and the positions to `positions`.
+    /// with `impact` giving each posting's impact byte) and the positions to `positions`
+    /// (none for a term only ever met as a written form).
     pub fn finish(
         &self,
         postings: &mut Vec<u8>,
@@ -127,7 +150,9 @@ impl PostingsWriter {
             }
         }
         postings.extend_from_slice(blocks_out);
-        positions.extend_from_slice(&self.positions);
+        if self.writes_positions() {
+            positions.extend_from_slice(&self.positions);
+        }
     }
 
     /// Writes the blocks to `postings` and, per block, (last document, end offset) to `skips`.

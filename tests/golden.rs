@@ -321,6 +321,69 @@ fn small_index(docs: &str, analyzer: AnalyzerConfig) -> Index<Vec<u8>> {
     Index::open(b.to_bytes().unwrap()).unwrap()
 }
 
+/// Format 7: a term only ever indexed as a word's written form (beside its stem) has no
+/// positions; a term that is some word's stem keeps them, even where it is also a written form;
+/// phrases, which match stems, answer as before, and a phrase whose word stems to a written-form
+/// term matches nothing instead of failing.
+#[test]
+fn written_forms_have_no_positions() {
+    // `levelling` stems to `level`; `meters` to `meter`. `news` is a stem of its own and
+    // `levels` only a written form.
+    let docs = r#"{"id": "a", "title": "levelling meters", "body": "the levels of news"}
+{"id": "b", "title": "level meter", "body": "a level of news meter"}
+"#;
+    let index = small_index(docs, AnalyzerConfig::default());
+    assert_eq!(index.version(), 7);
+    let info = |term: &str| {
+        let ord = index
+            .terms()
+            .get(term)
+            .unwrap_or_else(|| panic!("{term} indexed"));
+        index.term_info(ord).unwrap()
+    };
+    for form in ["levelling", "meters", "levels"] {
+        let i = info(form);
+        assert!(i.doc_freq > 0 && i.positions.is_empty(), "{form}: {i:?}");
+        assert!(!index.has_positions(&i), "{form}");
+    }
+    for stem in ["level", "meter", "news"] {
+        let i = info(stem);
+        assert!(
+            !i.positions.is_empty() && index.has_positions(&i),
+            "{stem}: {i:?}"
+        );
+    }
+    let ids = |index: &Index<Vec<u8>>, q: &str| {
+        let r = common::search_both(index, q, &SearchOptions::default());
+        let mut ids: Vec<String> = r.hits.iter().map(|h| h.id.clone()).collect();
+        ids.sort();
+        ids
+    };
+    // Phrases by stems: the written forms' documents match through their stems' positions.
+    assert_eq!(ids(&index, "\"levelling meters\""), ["a", "b"]);
+    assert_eq!(ids(&index, "\"level meter\""), ["a", "b"]);
+    assert_eq!(ids(&index, "\"levels of news\""), ["a", "b"]);
+    assert_eq!(ids(&index, "\"news meter\""), ["b"]);
+    // `accident` is only a written form here (its stem is `accid`), but `accidental` stems to
+    // `accident`: a phrase with `accidental` looks that term up, finds no positions, and
+    // matches nothing (as stems differ), without an error; the word alone still matches.
+    let forms = small_index(
+        r#"{"id": "c", "title": "accident report", "body": "an accident"}
+"#,
+        AnalyzerConfig::default(),
+    );
+    let i = forms
+        .term_info(forms.terms().get("accident").unwrap())
+        .unwrap();
+    assert!(!forms.has_positions(&i));
+    assert!(ids(&forms, "\"accidental report\"").is_empty());
+    assert_eq!(ids(&forms, "\"accident report\""), ["c"]);
+    assert_eq!(ids(&forms, "accidental report "), ["c"]);
+    forms.verify().unwrap();
+    // Verification skips the missing positions and decodes every other term's.
+    index.verify().unwrap();
+}
+
 /// Issue #12's ranking rules, each on a corpus made for it, pruned and exhaustive alike.
 #[test]
 fn known_item_rules() {

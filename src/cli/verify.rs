@@ -69,7 +69,9 @@ fn decode_term(
     src: &dyn DataSource,
 ) -> edgekb::Result<()> {
     let list = index.postings_from(info, src)?;
-    index.positions_from(info, &list, src)?;
+    if index.has_positions(info) {
+        index.positions_from(info, &list, src)?;
+    }
     Ok(())
 }
 

@@ -529,9 +529,11 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
                 .iter()
                 .map(|w| {
                     let ord = match self.lookup(w.stem.as_bytes())? {
+                        // A term indexed only as words' written forms has no positions
+                        // (format 7): phrases match stems, and no document has this one.
                         Lookup::Found(ord) => {
-                            self.term_info(ord)?;
-                            Some(ord)
+                            let info = self.term_info(ord)?;
+                            self.index.has_positions(&info).then_some(ord)
                         }
                         Lookup::Absent | Lookup::NotLoaded => None,
                     };
