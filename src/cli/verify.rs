@@ -70,6 +70,10 @@ fn decode_term(
 ) -> edgekb::Result<()> {
     let list = index.postings_from(info, src)?;
     index.positions_from(info, &list, src)?;
+    if !info.names_postings.is_empty() {
+        // Format 7: the name-field postings after the postings.
+        index.postings_from(&info.clone().view(true), src)?;
+    }
     Ok(())
 }
 
