@@ -1064,3 +1064,43 @@ fn the_async_host_loop_answers_like_a_single_file() {
         "same manifest, same version"
     );
 }
+
+/// Format 7: a word being typed whose much-used completions are read through their name-field
+/// postings (a corpus whose common words span blocks and are in some titles) answers through
+/// a cut split index, whole and evicting, exactly as the single file does.
+#[test]
+fn completions_read_through_name_field_postings_answer_alike() {
+    let words: Vec<String> = (0..60).map(|i| format!("w{}x{i}", i % 7)).collect();
+    let jsonl = common::skewed_jsonl(1500, "n", &words, 0x5eed_1234_abcd_0001, (1, 3), (5, 40));
+    let mut b = IndexBuilder::new(
+        Schema::default(),
+        AnalyzerConfig::default(),
+        Bm25::default(),
+    );
+    add_jsonl(&mut b, jsonl.as_bytes(), "skewed").unwrap();
+    let index = Index::open(b.to_bytes().unwrap()).unwrap();
+    let with_lists = (0..index.terms().len() as u64)
+        .filter(|&o| !index.term_info(o).unwrap().names_postings.is_empty())
+        .count();
+    assert!(with_lists > 0, "some completions have name-field postings");
+    for part_bytes in [200, 4000] {
+        let split = cut_split(&index, part_bytes);
+        let mut loader = loader_for(&split);
+        for budget in [1 << 22, 6 * (4096 + edgekb::lazy::ENTRY_OVERHEAD)] {
+            let mut lazy = LazyIndex::open(&mut loader, budget).unwrap();
+            for q in ["w", "w0", "w3x", "w1x1", "w2x3 w", "w5x12 w1", "-w0x0 w4"] {
+                for opts in [
+                    SearchOptions::default(),
+                    SearchOptions {
+                        limit: 3,
+                        ..Default::default()
+                    },
+                ] {
+                    let want = Searcher::new(&index).search(q, &opts).unwrap();
+                    let got = lazy.search(&mut loader, q, &opts).unwrap();
+                    assert_eq!(got, want, "{q:?} parts of {part_bytes} bytes");
+                }
+            }
+        }
+    }
+}
