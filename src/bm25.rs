@@ -87,6 +87,24 @@ pub fn average_lengths(total_lengths: &[u64], doc_count: u32) -> Vec<f32> {
 }
 
 impl Bm25F {
+    /// The name fields, as bits of indexed fields: those of the largest weight when some
+    /// indexed field weighs less (`title` in the default schema), else none. The builder
+    /// writes each term's name-field postings ([`crate::terminfo`], format 7) and the searcher
+    /// scores a prefix completion by them, both through this.
+    pub fn name_fields(&self) -> u16 {
+        let max = self.weights.iter().copied().fold(0.0f32, f32::max);
+        if self.weights.iter().all(|&w| w == max) {
+            return 0;
+        }
+        let mut bits = 0u16;
+        for (bit, &w) in self.weights.iter().enumerate().take(16) {
+            if w == max {
+                bits |= 1 << bit;
+            }
+        }
+        bits
+    }
+
     /// Parameters `bm25`, indexed field weights and averages by bit.
     pub fn new(bm25: Bm25, weights: Vec<f32>, avgs: Vec<f32>) -> Self {
         debug_assert_eq!(weights.len(), avgs.len());

@@ -16,7 +16,7 @@ use crate::header::{Meta, SectionKind, SECTIONS};
 use crate::postings::PostingsWriter;
 use crate::schema::Schema;
 use crate::store::StoreWriter;
-use crate::terminfo::encode_term_infos;
+use crate::terminfo::{encode_term_infos, TermRow};
 
 /// Positions left empty between two values of a multi-valued field, so that a phrase never
 /// matches across values.
@@ -353,7 +353,8 @@ impl IndexBuilder {
         let mut fst_builder = fst::MapBuilder::memory();
         let mut postings = Vec::new();
         let mut positions = Vec::new();
-        let mut infos: Vec<(u32, u32, u32)> = Vec::with_capacity(terms.len());
+        let mut infos: Vec<TermRow> = Vec::with_capacity(terms.len());
+        let names = scorer.name_fields();
         for (ord, (term, w)) in terms.iter().enumerate() {
             fst_builder
                 .insert(term.as_bytes(), ord as u64)
@@ -366,7 +367,26 @@ impl IndexBuilder {
                 .map_err(|_| too_big("postings bytes of one term"))?;
             let qlen = u32::try_from(positions.len() - q0)
                 .map_err(|_| too_big("positions bytes of one term"))?;
-            infos.push((w.doc_freq(), plen, qlen));
+            // The documents holding the term in a name field, and their postings on their own
+            // when the term's take more than one block and some are elsewhere.
+            let named = w.name_subset(names);
+            let n0 = postings.len();
+            if w.has_skips() && named.doc_freq() > 0 && named.doc_freq() < w.doc_freq() {
+                named.finish(&mut postings, &mut Vec::new(), |doc, mask, tfs| {
+                    impact.of(doc, mask, tfs)
+                });
+            }
+            let nlen = postings.len() - n0;
+            if nlen >= 1 << 30 || named.doc_freq() >= 1 << 30 {
+                return Err(too_big("name-field postings of one term"));
+            }
+            infos.push(TermRow {
+                doc_freq: w.doc_freq(),
+                postings: plen,
+                positions: qlen,
+                names: named.doc_freq(),
+                names_postings: nlen as u32,
+            });
         }
         if postings.len() > u32::MAX as usize {
             return Err(too_big("postings bytes"));

@@ -17,7 +17,7 @@ use std::ops::Range;
 
 use crate::codec::{put_varint, Reader};
 use crate::error::{Error, Result};
-use crate::terminfo::{encode_term_infos, term_doc_freq, term_info, TermInfo};
+use crate::terminfo::{encode_term_infos, term_doc_freq, term_info, term_names, TermInfo, TermRow};
 
 /// Target bytes of one dictionary part (fst and term-info table together).
 pub const DEFAULT_PART_BYTES: usize = 32 * 1024;
@@ -194,6 +194,11 @@ impl<'a> PartView<'a> {
     pub fn doc_freq(&self, local: u64) -> Result<u32> {
         term_doc_freq(self.info, self.count, local)
     }
+
+    /// How many documents hold the part's term `local` in a name field (0 before format 7).
+    pub fn names(&self, local: u64) -> Result<u32> {
+        term_names(self.info, self.count, local)
+    }
 }
 
 /// The smallest key above every key that starts with `prefix` (`None`: there is none).
@@ -211,8 +216,8 @@ pub fn prefix_end(prefix: &[u8]) -> Option<Vec<u8>> {
 /// A part being written by [`cut`].
 struct OpenPart {
     builder: fst::MapBuilder<Vec<u8>>,
-    /// (document frequency, postings length, positions length) per term.
-    infos: Vec<(u32, u32, u32)>,
+    /// Each term's row of the term-info table.
+    infos: Vec<TermRow>,
     /// Global ordinal of its first term.
     base: u64,
     /// Where its first term's postings and positions start.
@@ -279,14 +284,7 @@ pub fn cut(
         part.builder
             .insert(key, ord - part.base)
             .map_err(|e| Error::corrupt(format!("term dictionary: {e}")))?;
-        let len32 = |r: &Range<u64>| {
-            u32::try_from(r.end - r.start).map_err(|_| Error::corrupt("term data over 4 GiB"))
-        };
-        part.infos.push((
-            info.doc_freq,
-            len32(&info.postings)?,
-            len32(&info.positions)?,
-        ));
+        part.infos.push(TermRow::of(&info)?);
     }
     match current.take() {
         Some(part) => {

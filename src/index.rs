@@ -18,7 +18,7 @@ use crate::schema::Schema;
 use crate::source::{DataFile, DataSource, Pages};
 use crate::store::{decompress_chunk, read_doc, ChunkInfo, StoreReader, StoredDoc};
 use crate::terminfo::TermInfo;
-use crate::terminfo::{term_doc_freq, term_info};
+use crate::terminfo::{term_doc_freq, term_info, term_names};
 
 impl<D: AsRef<[u8]>> DataSource for Index<D> {
     fn read(&self, file: DataFile, range: Range<u64>) -> Result<std::borrow::Cow<'_, [u8]>> {
@@ -365,6 +365,18 @@ impl<D: AsRef<[u8]>> Index<D> {
             self.meta.term_count,
             ord,
         )
+    }
+
+    /// How many documents hold term `ord` in a name field (0 before format 7).
+    pub fn term_names(&self, ord: u64) -> Result<u32> {
+        let section = self.section(SectionKind::TermInfo);
+        term_names(section, self.meta.term_count, ord)
+    }
+
+    /// Whether the term-info table counts each term's name-field documents (format 7) and
+    /// the schema has name fields ([`Bm25F::name_fields`]).
+    pub fn has_names(&self) -> bool {
+        self.version >= 7 && self.scorer().name_fields() != 0
     }
 
     /// Whether this is the dictionary of a split index (its data lives in other files).

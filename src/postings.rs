@@ -155,6 +155,31 @@ impl PostingsWriter {
         }
     }
 
+    /// The postings of the documents whose mask holds a bit of `names` alone (no positions),
+    /// for a name-field list ([`crate::terminfo::TermInfo::names_postings`]).
+    pub fn name_subset(&self, names: u16) -> PostingsWriter {
+        let mut out = PostingsWriter::default();
+        let mut t = 0usize;
+        for (&doc, &mask) in self.docs.iter().zip(&self.masks) {
+            let n = mask.count_ones() as usize;
+            if mask & names != 0 {
+                if out.docs.len() % BLOCK == 0 {
+                    out.block_tf_starts.push(out.tfs.len() as u32);
+                }
+                out.docs.push(doc);
+                out.masks.push(mask);
+                out.tfs.extend_from_slice(&self.tfs[t..t + n]);
+            }
+            t += n;
+        }
+        out
+    }
+
+    /// Whether the postings take more than one block.
+    pub fn has_skips(&self) -> bool {
+        self.docs.len() > BLOCK
+    }
+
     /// Writes the blocks to `postings` and, per block, (last document, end offset) to `skips`.
     fn write_blocks(&self, postings: &mut Vec<u8>, skips: &mut Vec<(u32, u32)>) {
         let mut prev: i64 = -1;

@@ -853,13 +853,14 @@ fn the_wire_report_counts_requests_bytes_and_round_trips() {
     let split = cut_split(&index, 2048);
     // (query, requests, round trips) on a fresh cache, one request per round here: a known
     // word costs its dictionary part, then its postings (the display data of this small index
-    // is in the dictionary); on this fixture's cut (format 5), a prefix's completions and a
-    // typo's corrections lie in the part already fetched, so they add no round; an unknown word
-    // costs the part that would hold it, and no postings.
+    // is in the dictionary); on this fixture's cut, a prefix's completions lie in the part
+    // already fetched, so they add no round, and a typo's corrections in the page before it too
+    // from format 7 (its larger term-info tables moved the `s` parts across a page boundary:
+    // one round more); an unknown word costs the part that would hold it, and no postings.
     for (q, requests, rounds) in [
         ("tmux ", 2, 2),
         ("strategy game", 2, 2),
-        ("stratgy", 2, 2),
+        ("stratgy", 3, 3),
         ("qqqqzzzz ", 1, 1),
     ] {
         let mut loader = loader_for(&split);
@@ -1062,4 +1063,44 @@ fn the_async_host_loop_answers_like_a_single_file() {
         !shared.opened(refreshed.unwrap()),
         "same manifest, same version"
     );
+}
+
+/// Format 7: a word being typed whose much-used completions are read through their name-field
+/// postings (a corpus whose common words span blocks and are in some titles) answers through
+/// a cut split index, whole and evicting, exactly as the single file does.
+#[test]
+fn completions_read_through_name_field_postings_answer_alike() {
+    let words: Vec<String> = (0..60).map(|i| format!("w{}x{i}", i % 7)).collect();
+    let jsonl = common::skewed_jsonl(1500, "n", &words, 0x5eed_1234_abcd_0001, (1, 3), (5, 40));
+    let mut b = IndexBuilder::new(
+        Schema::default(),
+        AnalyzerConfig::default(),
+        Bm25::default(),
+    );
+    add_jsonl(&mut b, jsonl.as_bytes(), "skewed").unwrap();
+    let index = Index::open(b.to_bytes().unwrap()).unwrap();
+    let with_lists = (0..index.terms().len() as u64)
+        .filter(|&o| !index.term_info(o).unwrap().names_postings.is_empty())
+        .count();
+    assert!(with_lists > 0, "some completions have name-field postings");
+    for part_bytes in [200, 4000] {
+        let split = cut_split(&index, part_bytes);
+        let mut loader = loader_for(&split);
+        for budget in [1 << 22, 6 * (4096 + edgekb::lazy::ENTRY_OVERHEAD)] {
+            let mut lazy = LazyIndex::open(&mut loader, budget).unwrap();
+            for q in ["w", "w0", "w3x", "w1x1", "w2x3 w", "w5x12 w1", "-w0x0 w4"] {
+                for opts in [
+                    SearchOptions::default(),
+                    SearchOptions {
+                        limit: 3,
+                        ..Default::default()
+                    },
+                ] {
+                    let want = Searcher::new(&index).search(q, &opts).unwrap();
+                    let got = lazy.search(&mut loader, q, &opts).unwrap();
+                    assert_eq!(got, want, "{q:?} parts of {part_bytes} bytes");
+                }
+            }
+        }
+    }
 }

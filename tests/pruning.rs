@@ -174,3 +174,49 @@ proptest! {
         }
     }
 }
+
+/// Format 7: a term's name-field postings are exactly its postings in the documents where it
+/// is in a name field (`title`, the heaviest field), written for terms of more than one block
+/// with some documents elsewhere, and its name-field count is theirs.
+#[test]
+fn name_field_postings_are_the_title_documents() {
+    let (index, _) = synthetic();
+    let title = Schema::default()
+        .fields()
+        .iter()
+        .position(|f| f.name == "title")
+        .unwrap();
+    let bit = 1u16
+        << index
+            .indexed_fields()
+            .iter()
+            .position(|&f| f == title)
+            .unwrap();
+    let mut lists = 0;
+    for ord in 0..index.terms().len() as u64 {
+        let info = index.term_info(ord).unwrap();
+        let all = index.postings(&info).unwrap();
+        let named: Vec<usize> = (0..all.len())
+            .filter(|&i| all.masks[i] & bit != 0)
+            .collect();
+        assert_eq!(info.names as usize, named.len(), "{ord}");
+        let want_list = all.len() > 128 && !named.is_empty() && named.len() < all.len();
+        assert_eq!(!info.names_postings.is_empty(), want_list, "{ord}");
+        if want_list {
+            lists += 1;
+            let view = index.postings(&info.clone().view(true)).unwrap();
+            assert_eq!(
+                view.docs,
+                named.iter().map(|&i| all.docs[i]).collect::<Vec<_>>()
+            );
+            assert_eq!(
+                view.masks,
+                named.iter().map(|&i| all.masks[i]).collect::<Vec<_>>()
+            );
+            for (k, &i) in named.iter().enumerate() {
+                assert_eq!(view.tfs_of(k), all.tfs_of(i));
+            }
+        }
+    }
+    assert!(lists > 0, "the synthetic corpus has common title words");
+}

@@ -72,6 +72,10 @@ fn decode_term(
     if index.has_positions(info) {
         index.positions_from(info, &list, src)?;
     }
+    if !info.names_postings.is_empty() {
+        // Format 7: the name-field postings after the postings.
+        index.postings_from(&info.clone().view(true), src)?;
+    }
     Ok(())
 }
 

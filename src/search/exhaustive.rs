@@ -2,7 +2,7 @@
 //! [`super::topk`] is checked against), and phrase matching, which both paths use.
 
 use super::sets::{intersect_with, merge, subtract};
-use super::{and_first, Loaded, Planned, Prepared, Scored, SearchOptions, Searcher};
+use super::{and_first, Expansion, Loaded, Planned, Prepared, Scored, SearchOptions, Searcher};
 use crate::error::Result;
 use crate::postings::PositionList;
 
@@ -87,7 +87,7 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
                 Planned::Word { expansions, mask } => {
                     let mut acc: Scored = Vec::new();
                     for e in expansions {
-                        let s = self.score_term(e.ord, *mask, e.weight, filter)?;
+                        let s = self.score_term(e, *mask, filter)?;
                         acc = if acc.is_empty() {
                             s
                         } else {
@@ -120,11 +120,11 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
 
     pub(super) fn score_term(
         &mut self,
-        ord: u64,
+        e: &Expansion,
         allowed: u16,
-        weight: f32,
         filter: Option<&[u32]>,
     ) -> Result<Scored> {
+        let ord = e.ord;
         // Scored on candidates only: decode just the blocks that may hold them (not cached,
         // since such a list is partial), unless the whole list is at hand.
         let loaded = match filter {
@@ -136,7 +136,7 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
             _ => self.load(ord)?,
         };
         let (info, list) = &*loaded;
-        let idf = self.idf(info.doc_freq) * weight;
+        let idf = self.idf(info.doc_freq) * e.weight;
         let mut out = Vec::with_capacity(filter.map_or(list.len(), |f| f.len().min(list.len())));
         let mut filter = Filter::new(filter);
         for i in 0..list.len() {
@@ -149,7 +149,11 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
                 Step::Skip => continue,
                 Step::Done => break,
             }
-            out.push((doc, idf * self.bm25f(doc, mask, list.tfs_of(i), allowed)?));
+            let tfs = list.tfs_of(i);
+            out.push((
+                doc,
+                idf * self.expansion_bm25f(doc, mask, tfs, allowed, e.completion)?,
+            ));
         }
         Ok(out)
     }

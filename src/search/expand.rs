@@ -9,11 +9,32 @@ use fst::{IntoStreamer, Streamer};
 
 use super::long::form_weight;
 use super::plan::Lookup;
-use super::{Expansion, Searcher, MAX_VARIANT_CHARS, PREFIX_WEIGHT, TYPO_WEIGHT};
-use super::{LONG_STEM_WEIGHT, RARE_EXACT_DF, STEM_WEIGHT};
+use super::{Expansion, Searcher, MAX_VARIANT_CHARS, NAMES_VIEW, PREFIX_WEIGHT, TYPO_WEIGHT};
+use super::{LONG_STEM_WEIGHT, PREFIX_IDF_FLOOR, RARE_EXACT_DF, STEM_WEIGHT};
 use crate::dict::{prefix_end, PartView};
 use crate::error::Result;
 use crate::fuzzy::{osa_distance, Levenshtein};
+
+impl Expansion {
+    /// How many documents reading it decodes: a completion that names some document and has
+    /// more than one block of postings, some outside the name fields, is read through its
+    /// name-field postings ([`NAMES_VIEW`]; the builder writes them for exactly those).
+    /// Whether it names a few documents: it is in a name field of some, at most a postings
+    /// block of them (a word in many titles, like `library` in the Debian descriptions' titles,
+    /// is a common word, not a name; reading such completions first would cost their lists).
+    fn names_few(&self) -> bool {
+        self.names > 0 && self.names as usize <= crate::postings::BLOCK
+    }
+
+    fn cost(&self) -> u32 {
+        let blocks = self.doc_freq as usize > crate::postings::BLOCK;
+        if self.names > 0 && self.names < self.doc_freq && blocks {
+            self.names
+        } else {
+            self.doc_freq
+        }
+    }
+}
 
 impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
     /// Dictionary terms for one folded word (and its stem), best weight per term, at most
@@ -74,9 +95,10 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
             }
         }
         let mut completions = false;
-        // Prefix completions as (ordinal, document frequency): a contiguous ordinal range per
-        // part, read without walking their keys.
-        let mut prefixed: Vec<(u64, u32)> = Vec::new();
+        // Prefix completions as (ordinal, document frequency, name-field documents): a
+        // contiguous ordinal range per part, read without walking their keys.
+        let mut prefixed: Vec<(u64, u32, u32)> = Vec::new();
+        let names = self.names != 0;
         if prefix {
             // Terms the typed word is a prefix of.
             let lo = folded.as_bytes();
@@ -106,7 +128,8 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
                     return Ok(());
                 }
                 for local in start..end {
-                    prefixed.push((base + local, part.doc_freq(local)?));
+                    let named = if names { part.names(local)? } else { 0 };
+                    prefixed.push((base + local, part.doc_freq(local)?, named));
                 }
                 Ok(())
             })?;
@@ -114,7 +137,7 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
                 prefixed.clear();
                 self.truncate();
             }
-            prefixed.retain(|&(ord, _)| Some(ord) != stem_ord);
+            prefixed.retain(|&(ord, _, _)| Some(ord) != stem_ord);
             completions = !prefixed.is_empty();
             unsure |= !complete;
         }
@@ -251,13 +274,15 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
             }
         }
         let mut out = Vec::with_capacity(found.len() + prefixed.len());
-        for (ord, doc_freq) in prefixed {
+        for (ord, doc_freq, named) in prefixed {
             match found.get_mut(&ord) {
                 Some(w) => *w = w.max(PREFIX_WEIGHT),
                 None => out.push(Expansion {
                     ord,
                     weight: PREFIX_WEIGHT,
                     doc_freq,
+                    names: named,
+                    completion: true,
                 }),
             }
         }
@@ -266,15 +291,21 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
                 ord,
                 weight,
                 doc_freq: self.read_doc_freq(ord)?,
+                names: 0,
+                completion: false,
             });
         }
-        // Keep the best: by weight, then the rarest first (rare completions are the
-        // distinctive ones and score highest under BM25), then by ordinal (deterministic, and
-        // a total order, so selecting then sorting equals sorting everything).
+        // Keep the best: by weight, then (format 7) the completions that name a few documents
+        // (in a name field: the word being typed most likely names what is looked for), then
+        // the cheapest to read first (the rarest: rare completions are the distinctive ones and
+        // score highest under BM25; a much-used one that names documents costs what it names),
+        // then by ordinal (deterministic, and a total order, so selecting then sorting equals
+        // sorting everything).
         let better = |a: &Expansion, b: &Expansion| {
             b.weight
                 .total_cmp(&a.weight)
-                .then(a.doc_freq.cmp(&b.doc_freq))
+                .then(b.names_few().cmp(&a.names_few()))
+                .then(a.cost().cmp(&b.cost()))
                 .then(a.ord.cmp(&b.ord))
         };
         let keep = self.limits.max_expansions;
@@ -282,6 +313,20 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
             out.select_nth_unstable_by(keep - 1, better);
         }
         out.truncate(keep);
+        if names {
+            // A kept completion scores with at least the IDF floor (its weight carries the
+            // ratio), and one with name-field postings of its own is read through them alone.
+            let floor = PREFIX_IDF_FLOOR * self.idf(1);
+            for e in out.iter_mut().filter(|e| e.completion) {
+                let idf = self.idf(e.doc_freq).max(floor);
+                if e.names > 0 && !self.term_info(e.ord)?.names_postings.is_empty() {
+                    e.weight *= idf / self.idf(e.names);
+                    e.ord |= NAMES_VIEW;
+                } else if self.idf(e.doc_freq) > 0.0 {
+                    e.weight *= idf / self.idf(e.doc_freq);
+                }
+            }
+        }
         out.sort_unstable_by_key(|e| e.ord);
         // Remember where the kept ones' data is.
         for e in &out {

@@ -5,7 +5,8 @@
 //!    its exact stem, then (for the word being typed or `word*`) dictionary terms it is a prefix
 //!    of, then, only for a word the dictionary does not know, terms within a typo distance (1
 //!    edit from 5 characters, 2 from 9, never in the first character). Exact matches weigh 1,
-//!    prefix matches [`PREFIX_WEIGHT`], typo matches [`TYPO_WEIGHT`] per edit. A cut
+//!    prefix matches [`PREFIX_WEIGHT`] in the name fields and less elsewhere
+//!    ([`PREFIX_ELSEWHERE`]), typo matches [`TYPO_WEIGHT`] per edit. A cut
 //!    dictionary ([`crate::dict`]) is read part by part; parts the source lacks are listed in
 //!    [`Prepared::dictionary_needs`] for the loader to fetch before preparing again.
 //! 3. Postings are decoded per expanded term and scored with BM25F: per-field term frequencies,
@@ -48,6 +49,20 @@ pub use topk::RankStats;
 
 /// Weight of a prefix match relative to an exact one.
 pub const PREFIX_WEIGHT: f32 = 0.7;
+/// A prefix completion matched outside the name fields (the indexed fields of the largest
+/// weight, when some field weighs less) counts this share of what it counts in them: a word
+/// being typed most likely names a title (`multi` → the *multiprocessing* page, not a page
+/// whose body says "multiline" once).
+pub const PREFIX_ELSEWHERE: f32 = 0.3;
+/// Set in an [`Expansion`]'s ordinal: the term is read through its name-field postings only
+/// ([`crate::terminfo::TermInfo::names_postings`], format 7): a much-used completion of a word
+/// being typed counts where it names a document, without decoding its long list (its other
+/// matches would count [`PREFIX_ELSEWHERE`] only).
+pub(crate) const NAMES_VIEW: u64 = 1 << 62;
+/// A prefix completion's IDF is at least this share of a one-document term's: the name a
+/// prefix was typed for may be a common word of the corpus (`multiprocessing` in the Python
+/// docs), which plain IDF would rank below every rare completion.
+pub const PREFIX_IDF_FLOOR: f32 = 0.3;
 /// Weight of a match on the stem alone when the index also holds the word as written
 /// ([`crate::analysis::AnalyzerConfig::surface_forms`]) and the query word differs from its
 /// stem, in a query of fewer than [`long::LONG_QUERY_CLAUSES`] words: a typed word means its form
@@ -204,6 +219,11 @@ struct Expansion {
     ord: u64,
     weight: f32,
     doc_freq: u32,
+    /// Documents holding the term in a name field (a completion's, format 7; else 0).
+    names: u32,
+    /// A prefix completion: scored at full weight in the name fields, at
+    /// [`PREFIX_ELSEWHERE`] of it in the others.
+    completion: bool,
 }
 
 /// A query item resolved against the dictionary, before any postings are read.
@@ -296,6 +316,9 @@ pub struct Searcher<'a, D> {
     stats: RankStats,
     /// What the query has resolved so far.
     state: RefCell<QueryState>,
+    /// The name fields (bits of indexed fields): those of the largest weight when some
+    /// indexed field weighs less, else none; none before format 7 (scored as before).
+    names: u16,
 }
 
 impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
@@ -321,6 +344,11 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
             exhaustive: false,
             stats: RankStats::default(),
             state: RefCell::new(state),
+            names: if index.has_names() {
+                index.scorer().name_fields()
+            } else {
+                0
+            },
         }
     }
 
@@ -608,6 +636,25 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
         let codes = self.index.norms_from(doc, self.src)?;
         let len = |bit| Index::<D>::field_len(&codes, bit);
         Ok(s.saturate(s.tilde(len, mask, tfs, allowed)))
+    }
+
+    /// [`Searcher::bm25f`] of one expansion: a completion's score where it is in a name
+    /// field, [`PREFIX_ELSEWHERE`] of it where it is not (never more than `bm25f` over
+    /// `allowed`, so ranking bounds hold).
+    fn expansion_bm25f(
+        &self,
+        doc: u32,
+        mask: u16,
+        tfs: &[u32],
+        allowed: u16,
+        completion: bool,
+    ) -> Result<f32> {
+        let all = self.bm25f(doc, mask, tfs, allowed)?;
+        let named = allowed & self.names;
+        if !completion || named == 0 || mask & named != 0 {
+            return Ok(all);
+        }
+        Ok(PREFIX_ELSEWHERE * all)
     }
 }
 

@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use super::{Expansion, Planned, Prepared, SearchOptions, Searcher};
+use super::{Expansion, Planned, Prepared, SearchOptions, Searcher, NAMES_VIEW};
 use crate::dict::PartView;
 use crate::error::{Error, Result};
 use crate::index::Index;
@@ -649,12 +649,14 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
         })
     }
 
-    /// Where term `ord`'s data is.
+    /// Where term `ord`'s data is ([`NAMES_VIEW`] set: its name-field postings, as a term).
     pub(super) fn term_info(&self, ord: u64) -> Result<TermInfo> {
         if let Some(info) = self.state.borrow().infos.get(&ord) {
             return Ok(info.clone());
         }
-        let info = self.read_term_info(ord)?;
+        let info = self
+            .read_term_info(ord & !NAMES_VIEW)?
+            .view(ord & NAMES_VIEW != 0);
         self.state.borrow_mut().infos.insert(ord, info.clone());
         Ok(info)
     }

@@ -238,6 +238,7 @@ impl<'s, 'a, D: AsRef<[u8]>> TermNames<'s, 'a, D> {
     }
 
     fn name(&mut self, ord: u64) -> Result<Option<String>> {
+        let ord = ord & !super::NAMES_VIEW;
         if let Some(view) = &self.whole {
             return Ok(key_of(view, ord));
         }

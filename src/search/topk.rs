@@ -29,7 +29,7 @@ fn intersect_shorter(a: &[u32], b: &[u32]) -> Vec<u32> {
     let (a, b) = if a.len() <= b.len() { (a, b) } else { (b, a) };
     intersect_with(a, b, |&d, _| d)
 }
-use super::{and_first, Planned, Prepared, Rank, Scored, Searcher};
+use super::{and_first, Expansion, Planned, Prepared, Rank, Scored, Searcher};
 use crate::error::Result;
 use crate::postings::{decode_postings_for, Block, Blocks, Columns, Layout};
 use crate::source::DataFile;
@@ -67,6 +67,8 @@ struct TermCursor<'a> {
     idfw: f32,
     /// Fields the word may match.
     allowed: u16,
+    /// A prefix completion ([`Searcher::expansion_bm25f`]).
+    completion: bool,
     /// Whether `allowed` covers every field (then masks need no decoding to match).
     all_fields: bool,
     /// Per block: its last document, where it starts, the bound of its scores.
@@ -439,10 +441,10 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
                     let s = match source {
                         Source::Exact { list, pos } => Source::exact_at(list, pos, doc),
                         Source::Blocks(t) => {
-                            let (idfw, allowed) = (t.idfw, t.allowed);
+                            let (idfw, allowed, c) = (t.idfw, t.allowed, t.completion);
                             match t.posting(doc)? {
                                 Some((mask, tfs)) => {
-                                    Some(idfw * self.bm25f(doc, mask, tfs, allowed)?)
+                                    Some(idfw * self.expansion_bm25f(doc, mask, tfs, allowed, c)?)
                                 }
                                 None => None,
                             }
@@ -474,7 +476,7 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
                     let mut exact: Vec<Scored> = Vec::new();
                     let mut v = Vec::with_capacity(expansions.len());
                     for e in expansions {
-                        match self.source(e.ord, e.weight, *mask)? {
+                        match self.source(e, *mask)? {
                             Source::Exact { list, .. } => exact.push(list),
                             cursor => v.push(cursor),
                         }
@@ -501,9 +503,9 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
 
     /// One expansion's source: a cursor over its blocks when it has a skip table, else its
     /// scores in advance.
-    fn source(&mut self, ord: u64, weight: f32, allowed: u16) -> Result<Source<'a>> {
-        let info = self.term_info(ord)?;
-        let idfw = self.idf(info.doc_freq) * weight;
+    fn source(&mut self, e: &Expansion, allowed: u16) -> Result<Source<'a>> {
+        let info = self.term_info(e.ord)?;
+        let idfw = self.idf(info.doc_freq) * e.weight;
         let src: &'a dyn crate::source::DataSource = self.src;
         let data = src.read(DataFile::Postings, info.postings.clone())?;
         let (doc_count, fields) = (self.index.doc_count(), self.index.indexed_fields().len());
@@ -515,7 +517,9 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
             for i in 0..list.len() {
                 let (doc, mask) = (list.docs[i], list.masks[i]);
                 if mask & allowed != 0 {
-                    scored.push((doc, idfw * self.bm25f(doc, mask, list.tfs_of(i), allowed)?));
+                    let tfs = list.tfs_of(i);
+                    let s = self.expansion_bm25f(doc, mask, tfs, allowed, e.completion)?;
+                    scored.push((doc, idfw * s));
                 }
             }
             return Ok(Source::Exact {
@@ -549,6 +553,7 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
             layout,
             idfw,
             allowed,
+            completion: e.completion,
             all_fields: allowed as u32 & full == full,
             lasts,
             starts,

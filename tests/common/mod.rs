@@ -106,7 +106,7 @@ pub fn search_both(
 
 /// A committed split fixture (the three documents of `tests/compat/v2/split/docs.jsonl`)
 /// answers every query, with and without prefix matching, as `fresh` (a single-file build of
-/// the same documents) does.
+/// the same documents) does (with prefix matching, before format 7: the same matches).
 pub fn assert_fixture_answers(
     fresh: &edgekb::Index<Vec<u8>>,
     lazy: &mut edgekb::lazy::LazyIndex,
@@ -132,6 +132,18 @@ pub fn assert_fixture_answers(
             };
             let want = edgekb::Searcher::new(fresh).search(q, &opts).unwrap();
             let got = lazy.search(loader, q, &opts).unwrap();
+            if prefix && lazy.version().index.version() < 7 {
+                // Before format 7 the index has no name-field counts, and a completion is
+                // scored as any match (`strat`: *git*'s body says "strategies"), so only the
+                // matches are the fresh build's.
+                let ids = |r: &edgekb::SearchResults| {
+                    let mut v: Vec<String> = r.hits.iter().map(|h| h.id.clone()).collect();
+                    v.sort();
+                    (r.total, v)
+                };
+                assert_eq!(ids(&got), ids(&want), "{label} {q:?}");
+                continue;
+            }
             assert_eq!(got, want, "{label} {q:?}");
         }
     }
