@@ -16,9 +16,6 @@ use crate::error::Result;
 use crate::fuzzy::{osa_distance, Levenshtein};
 
 impl Expansion {
-    /// How many documents reading it decodes: a completion that names some document and has
-    /// more than one block of postings, some outside the name fields, is read through its
-    /// name-field postings ([`NAMES_VIEW`]; the builder writes them for exactly those).
     /// Whether it names a few documents: it is in a name field of some, at most a postings
     /// block of them (a word in many titles, like `library` in the Debian descriptions' titles,
     /// is a common word, not a name; reading such completions first would cost their lists).
@@ -26,6 +23,9 @@ impl Expansion {
         self.names > 0 && self.names as usize <= crate::postings::BLOCK
     }
 
+    /// How many documents reading it decodes: a completion that names some document and has
+    /// more than one block of postings, some outside the name fields, is read through its
+    /// name-field postings ([`NAMES_VIEW`]; the builder writes them for exactly those).
     fn cost(&self) -> u32 {
         let blocks = self.doc_freq as usize > crate::postings::BLOCK;
         if self.names > 0 && self.names < self.doc_freq && blocks {

@@ -5,8 +5,8 @@
 //!    its exact stem, then (for the word being typed or `word*`) dictionary terms it is a prefix
 //!    of, then, only for a word the dictionary does not know, terms within a typo distance (1
 //!    edit from 5 characters, 2 from 9, never in the first character). Exact matches weigh 1,
-//!    prefix matches [`PREFIX_WEIGHT`] in the name fields and less elsewhere
-//!    ([`PREFIX_ELSEWHERE`]), typo matches [`TYPO_WEIGHT`] per edit. A cut
+//!    prefix matches [`PREFIX_WEIGHT`] (from format 7 in the name fields, less elsewhere:
+//!    [`PREFIX_ELSEWHERE`]), typo matches [`TYPO_WEIGHT`] per edit. A cut
 //!    dictionary ([`crate::dict`]) is read part by part; parts the source lacks are listed in
 //!    [`Prepared::dictionary_needs`] for the loader to fetch before preparing again.
 //! 3. Postings are decoded per expanded term and scored with BM25F: per-field term frequencies,
