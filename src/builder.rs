@@ -371,7 +371,11 @@ impl IndexBuilder {
             // when the term's take more than one block and some are elsewhere.
             let named = w.name_subset(names);
             let n0 = postings.len();
-            if w.has_skips() && named.doc_freq() > 0 && named.doc_freq() < w.doc_freq() {
+            // Only for a term that names a few documents (at most a block of them): a word in
+            // many titles (`library` in Debian's) is not what a typed prefix names, and its
+            // name-field list would cost nearly its postings again.
+            let few = named.doc_freq() as usize <= crate::postings::BLOCK;
+            if w.has_skips() && named.doc_freq() > 0 && few && named.doc_freq() < w.doc_freq() {
                 named.finish(&mut postings, &mut Vec::new(), |doc, mask, tfs| {
                     impact.of(doc, mask, tfs)
                 });

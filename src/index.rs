@@ -351,20 +351,14 @@ impl<D: AsRef<[u8]>> Index<D> {
     /// Where term `ord`'s data is (a whole dictionary; with a cut one, see
     /// [`crate::dict::PartView::term_info`]).
     pub fn term_info(&self, ord: u64) -> Result<TermInfo> {
-        term_info(
-            self.section(SectionKind::TermInfo),
-            self.meta.term_count,
-            ord,
-        )
+        let section = self.section(SectionKind::TermInfo);
+        term_info(section, self.meta.term_count, ord)
     }
 
     /// The document frequency of term `ord` (from the term-info table).
     pub fn term_doc_freq(&self, ord: u64) -> Result<u32> {
-        term_doc_freq(
-            self.section(SectionKind::TermInfo),
-            self.meta.term_count,
-            ord,
-        )
+        let section = self.section(SectionKind::TermInfo);
+        term_doc_freq(section, self.meta.term_count, ord)
     }
 
     /// How many documents hold term `ord` in a name field (0 before format 7).
@@ -373,8 +367,7 @@ impl<D: AsRef<[u8]>> Index<D> {
         term_names(section, self.meta.term_count, ord)
     }
 
-    /// Whether the term-info table counts each term's name-field documents (format 7) and
-    /// the schema has name fields ([`Bm25F::name_fields`]).
+    /// Whether terms carry name-field counts (format 7) and the schema has name fields.
     pub fn has_names(&self) -> bool {
         self.version >= 7 && self.scorer().name_fields() != 0
     }
@@ -433,9 +426,7 @@ impl<D: AsRef<[u8]>> Index<D> {
         self.positions_from(info, list, self)
     }
 
-    /// Whether the term has positions: from version 7 a term only ever indexed as a word's
-    /// written form beside its stem has none (phrases match stems), and its positions range is
-    /// empty; before, every term has them.
+    /// Whether the term has positions (from format 7, a term met only as written forms has none).
     pub fn has_positions(&self, info: &TermInfo) -> bool {
         self.version < WRITTEN_FORMS_WITHOUT_POSITIONS || !info.positions.is_empty()
     }
@@ -448,9 +439,7 @@ impl<D: AsRef<[u8]>> Index<D> {
         src: &dyn DataSource,
     ) -> Result<PositionList> {
         if !self.has_positions(info) {
-            return Err(Error::corrupt(
-                "positions asked for a term indexed only as a written form",
-            ));
+            return Err(Error::corrupt("positions of a term that has none"));
         }
         let data = src.read(DataFile::Positions, info.positions.clone())?;
         decode_positions(&data, list)

@@ -23,12 +23,12 @@ impl Expansion {
         self.names > 0 && self.names as usize <= crate::postings::BLOCK
     }
 
-    /// How many documents reading it decodes: a completion that names some document and has
+    /// How many documents reading it decodes: a completion that names a few documents and has
     /// more than one block of postings, some outside the name fields, is read through its
     /// name-field postings ([`NAMES_VIEW`]; the builder writes them for exactly those).
     fn cost(&self) -> u32 {
         let blocks = self.doc_freq as usize > crate::postings::BLOCK;
-        if self.names > 0 && self.names < self.doc_freq && blocks {
+        if self.names_few() && self.names < self.doc_freq && blocks {
             self.names
         } else {
             self.doc_freq

@@ -529,8 +529,7 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
                 .iter()
                 .map(|w| {
                     let ord = match self.lookup(w.stem.as_bytes())? {
-                        // A term indexed only as words' written forms has no positions
-                        // (format 7): phrases match stems, and no document has this one.
+                        // No positions (only ever a written form, format 7): no phrase match.
                         Lookup::Found(ord) => {
                             let info = self.term_info(ord)?;
                             self.index.has_positions(&info).then_some(ord)
