@@ -12,6 +12,7 @@
 // crate it names. `--top N` also lists the N largest functions.
 import { readFileSync } from 'node:fs';
 import { gzipSync, constants } from 'node:zlib';
+import { sections as readSections, uleb as ulebAt } from './wasm-sections.mjs';
 
 const args = process.argv.slice(2);
 const topAt = args.indexOf('--top');
@@ -19,24 +20,8 @@ const top = topAt >= 0 ? Number(args.splice(topAt, 2)[1]) : 0;
 const file = args[0] ?? 'target/wasm-names/edgekb_bg.wasm';
 const wasm = readFileSync(file);
 
-function uleb(at) {
-  let v = 0;
-  let shift = 0;
-  for (;;) {
-    const b = wasm[at++];
-    v += (b & 0x7f) * 2 ** shift;
-    shift += 7;
-    if (b < 0x80) return [v, at];
-  }
-}
-
-const sections = [];
-for (let at = 8; at < wasm.length; ) {
-  const id = wasm[at++];
-  const [size, start] = uleb(at);
-  sections.push({ id, start, end: start + size });
-  at = start + size;
-}
+const uleb = (at) => ulebAt(wasm, at);
+const sections = readSections(wasm);
 
 // Imported functions come first in the function index space.
 let imported = 0;

@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { loadNode, wasmExports } from '../../js/node.mjs';
 import { startServer } from '../../scripts/serve.mjs';
+import { sections, uleb } from '../../scripts/wasm-sections.mjs';
 import {
   CLI,
   CUT_ARGS,
@@ -27,54 +28,27 @@ import {
   tempDir,
 } from './support.mjs';
 
-/** Reads an unsigned LEB128 at `at`: [value, next offset]. */
-function uleb(b, at) {
-  let v = 0;
-  let shift = 0;
-  for (;;) {
-    const byte = b[at++];
-    v += (byte & 0x7f) * 2 ** shift;
-    shift += 7;
-    if (byte < 0x80) return [v, at];
-  }
-}
-
 /** The lowest offset of an active data segment of `wasm` (the stack lies below it). */
 export function lowestDataOffset(wasm) {
-  assert.equal(new DataView(wasm.buffer, wasm.byteOffset).getUint32(0, true), 0x6d736100, 'wasm magic');
-  let at = 8;
   let lowest = Infinity;
-  while (at < wasm.length) {
-    const id = wasm[at++];
-    let size;
-    [size, at] = uleb(wasm, at);
-    const end = at + size;
-    if (id === 11) {
-      let count;
-      let p;
-      [count, p] = uleb(wasm, at);
-      for (let i = 0; i < count; i++) {
-        let flags;
-        [flags, p] = uleb(wasm, p);
-        if (flags === 1) {
-          // Passive: no offset.
-          let len;
-          [len, p] = uleb(wasm, p);
-          p += len;
-          continue;
-        }
+  for (const { id, start } of sections(wasm)) {
+    if (id !== 11) continue;
+    let [count, p] = uleb(wasm, start);
+    for (let i = 0; i < count; i++) {
+      let flags;
+      [flags, p] = uleb(wasm, p);
+      if (flags !== 1) {
         if (flags === 2) [, p] = uleb(wasm, p); // memory index
         assert.equal(wasm[p++], 0x41, 'a data segment offset is an i32.const');
         let offset;
         [offset, p] = uleb(wasm, p); // offsets here are small positive: the unsigned reading is the signed one
         assert.equal(wasm[p++], 0x0b, 'the offset expression ends');
         lowest = Math.min(lowest, offset);
-        let len;
-        [len, p] = uleb(wasm, p);
-        p += len;
       }
+      let len;
+      [len, p] = uleb(wasm, p);
+      p += len;
     }
-    at = end;
   }
   return lowest;
 }
