@@ -13,7 +13,7 @@ use crate::bm25::{fieldnorm, Bm25};
 use crate::error::{Error, Result};
 use crate::facets::FacetsWriter;
 use crate::header::{Meta, SectionKind, SECTIONS};
-use crate::postings::PostingsWriter;
+use crate::postings::{has_name_postings, PostingsWriter};
 use crate::schema::Schema;
 use crate::store::StoreWriter;
 use crate::terminfo::{encode_term_infos, TermRow};
@@ -368,14 +368,10 @@ impl IndexBuilder {
             let qlen = u32::try_from(positions.len() - q0)
                 .map_err(|_| too_big("positions bytes of one term"))?;
             // The documents holding the term in a name field, and their postings on their own
-            // when the term's take more than one block and some are elsewhere.
+            // by the rule of `has_name_postings`.
             let named = w.name_subset(names);
             let n0 = postings.len();
-            // Only for a term that names a few documents (at most a block of them): a word in
-            // many titles (`library` in Debian's) is not what a typed prefix names, and its
-            // name-field list would cost nearly its postings again.
-            let few = named.doc_freq() as usize <= crate::postings::BLOCK;
-            if w.has_skips() && named.doc_freq() > 0 && few && named.doc_freq() < w.doc_freq() {
+            if has_name_postings(w.doc_freq(), named.doc_freq()) {
                 named.finish(&mut postings, &mut Vec::new(), |doc, mask, tfs| {
                     impact.of(doc, mask, tfs)
                 });

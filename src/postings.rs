@@ -20,6 +20,16 @@ use crate::error::{Error, Result};
 /// Documents per postings block.
 pub const BLOCK: usize = 128;
 
+/// Whether a term of `doc_freq` documents, `names` of them holding it in a name field, has
+/// name-field postings of its own (format 7): when its postings take more than one block and
+/// it names a few documents (1 to a block of them) but not all of its documents. A word in many
+/// titles (`library` in Debian's) is not what a typed prefix names, and its name-field list
+/// would cost nearly its postings again. The builder writes them, and the searcher reads a
+/// completion through them, by this one rule.
+pub fn has_name_postings(doc_freq: u32, names: u32) -> bool {
+    doc_freq as usize > BLOCK && names > 0 && names as usize <= BLOCK && names < doc_freq
+}
+
 /// Bytes of one skip-table entry: the block's last document (u32 LE) and the end of the block
 /// (u32 LE, from the end of the skip table).
 pub const SKIP_ENTRY: usize = 8;
@@ -173,11 +183,6 @@ impl PostingsWriter {
             t += n;
         }
         out
-    }
-
-    /// Whether the postings take more than one block.
-    pub fn has_skips(&self) -> bool {
-        self.docs.len() > BLOCK
     }
 
     /// Writes the blocks to `postings` and, per block, (last document, end offset) to `skips`.

@@ -14,6 +14,7 @@ use super::{LONG_STEM_WEIGHT, PREFIX_IDF_FLOOR, RARE_EXACT_DF, STEM_WEIGHT};
 use crate::dict::{prefix_end, PartView};
 use crate::error::Result;
 use crate::fuzzy::{osa_distance, Levenshtein};
+use crate::postings::has_name_postings;
 
 impl Expansion {
     /// Whether it names a few documents: it is in a name field of some, at most a postings
@@ -23,12 +24,10 @@ impl Expansion {
         self.names > 0 && self.names as usize <= crate::postings::BLOCK
     }
 
-    /// How many documents reading it decodes: a completion that names a few documents and has
-    /// more than one block of postings, some outside the name fields, is read through its
-    /// name-field postings ([`NAMES_VIEW`]; the builder writes them for exactly those).
+    /// How many documents reading it decodes: a completion with name-field postings
+    /// ([`has_name_postings`]) is read through them ([`NAMES_VIEW`]).
     fn cost(&self) -> u32 {
-        let blocks = self.doc_freq as usize > crate::postings::BLOCK;
-        if self.names_few() && self.names < self.doc_freq && blocks {
+        if has_name_postings(self.doc_freq, self.names) {
             self.names
         } else {
             self.doc_freq
@@ -318,12 +317,13 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
             // ratio), and one with name-field postings of its own is read through them alone.
             let floor = PREFIX_IDF_FLOOR * self.idf(1);
             for e in out.iter_mut().filter(|e| e.completion) {
-                let idf = self.idf(e.doc_freq).max(floor);
+                let own = self.idf(e.doc_freq);
+                let idf = own.max(floor);
                 if e.names > 0 && !self.term_info(e.ord)?.names_postings.is_empty() {
                     e.weight *= idf / self.idf(e.names);
                     e.ord |= NAMES_VIEW;
-                } else if self.idf(e.doc_freq) > 0.0 {
-                    e.weight *= idf / self.idf(e.doc_freq);
+                } else if own > 0.0 {
+                    e.weight *= idf / own;
                 }
             }
         }
