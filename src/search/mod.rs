@@ -447,7 +447,9 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
         ords.dedup();
         let (len, ps) = (pages.len_of(DataFile::Norms), pages.page_size as u64);
         let mut wanted = vec![false; len.div_ceil(ps) as usize];
-        let (mut docs, mut count) = (Vec::new(), 0u64);
+        // The distinct documents, while they are at most `few` (a word and its written form,
+        // or several corrections, share documents: their frequencies' sum overcounts them).
+        let mut docs = Some(Vec::new());
         let (doc_count, fields) = (index.doc_count(), index.indexed_fields().len());
         let layout = index.postings_layout();
         let mut block = Block::default();
@@ -456,7 +458,6 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
                 .infos
                 .get(&ord)
                 .ok_or_else(|| Error::corrupt(format!("term {ord} was not prepared")))?;
-            count += info.doc_freq as u64;
             let data = self.src.read(DataFile::Postings, info.postings.clone())?;
             let blocks = Blocks::open(&data, info.doc_freq, doc_count, fields, layout)?;
             let mut term_docs = Vec::new();
@@ -481,8 +482,15 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
                         }
                     }
                 }
-                if count <= few as u64 {
-                    docs.push(doc);
+                if let Some(list) = docs.as_mut() {
+                    list.push(doc);
+                    if list.len() > 2 * few {
+                        list.sort_unstable();
+                        list.dedup();
+                        if list.len() > few {
+                            docs = None;
+                        }
+                    }
                 }
             }
         }
@@ -500,11 +508,13 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
             let range = start as u64 * ps..(p as u64 * ps).min(len);
             ranges.push((DataFile::Norms, range));
         }
-        let few_docs = (count <= few as u64).then(|| {
-            docs.sort_unstable();
-            docs.dedup();
-            docs
-        });
+        let few_docs = docs
+            .map(|mut docs| {
+                docs.sort_unstable();
+                docs.dedup();
+                docs
+            })
+            .filter(|docs| docs.len() <= few);
         Ok((ranges, few_docs))
     }
 
