@@ -43,7 +43,7 @@ export interface BuildResult {
   terms: number;
   /** Bytes of the index as one file. */
   totalBytes: number;
-  /** Split index: the file names written in `out` (manifest.json last); [] for one file. */
+  /** Split index: the file names written in `out` (dictionary.bin, then manifest.json last); [] for one file. */
   files: string[];
   /** Split index: bytes of the resident dictionary, its parts, the terms pack, the data packs. */
   dictionaryBytes?: number;

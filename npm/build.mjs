@@ -200,12 +200,16 @@ export async function build(inputs, options = {}) {
       } catch (err) {
         throw ioError(out, err);
       }
+      const manifestJson = result.manifestJson();
+      const dictionaryName = JSON.parse(new TextDecoder().decode(manifestJson)).dictionary.name;
       const files = [];
+      let dictionary;
       for (let i = 0; i < result.fileCount; i++) {
         const name = result.fileName(i);
         const path = joinPath(out, name);
         files.push(name);
         const bytes = result.takeFile(i);
+        if (name === dictionaryName) dictionary = bytes;
         const exists = await stat(path).then(
           () => true,
           () => false,
@@ -217,9 +221,18 @@ export async function build(inputs, options = {}) {
           throw ioError(path, err);
         }
       }
+      // The dictionary under its fixed name (src/split.rs DICTIONARY_ALIAS), which readers fetch
+      // with the manifest: by rename too, and before the manifest.
+      const aliasTmp = joinPath(out, 'dictionary.bin.tmp');
+      try {
+        await writeFile(aliasTmp, dictionary);
+        await rename(aliasTmp, joinPath(out, 'dictionary.bin'));
+      } catch (err) {
+        throw ioError(out, err);
+      }
       const tmp = joinPath(out, 'manifest.json.tmp');
       try {
-        await writeFile(tmp, result.manifestJson());
+        await writeFile(tmp, manifestJson);
       } catch (err) {
         throw ioError(tmp, err);
       }
@@ -232,7 +245,7 @@ export async function build(inputs, options = {}) {
       return {
         ...base,
         split: true,
-        files: [...files, 'manifest.json'],
+        files: [...files, 'dictionary.bin', 'manifest.json'],
         dictionaryBytes,
         dictionaryParts,
         termsBytes,

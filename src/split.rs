@@ -130,6 +130,13 @@ fn bad(message: impl Into<String>) -> Error {
     }
 }
 
+/// A copy of the current version's dictionary under a name that does not change, written
+/// before the manifest (by rename, like it): a reader opening the index asks for it in the
+/// manifest's round, and keeps it only when it is the file the manifest names (its size and
+/// SHA-256); else (absent, or a version behind or ahead of the manifest) it fetches the named
+/// file in the next round. Opening so takes one round trip instead of two.
+pub const DICTIONARY_ALIAS: &str = "dictionary.bin";
+
 /// Whether `name` is a file name a manifest may use: `<lowercase kind>.<16 hex>.bin`, so it
 /// cannot leave the manifest's directory or reach another host.
 pub fn valid_file_name(name: &str) -> bool {
@@ -397,6 +404,15 @@ pub struct SplitOutput {
 }
 
 impl SplitOutput {
+    /// The dictionary's bytes (what [`DICTIONARY_ALIAS`] holds beside the manifest).
+    pub fn dictionary(&self) -> &[u8] {
+        let name = &self.manifest.dictionary.name;
+        self.files
+            .iter()
+            .find(|(n, _)| n == name)
+            .map_or(&[], |(_, bytes)| bytes.as_slice())
+    }
+
     /// Cuts a single-file index into the split layout with default options.
     pub fn from_index<D: AsRef<[u8]>>(index: &crate::Index<D>) -> Result<SplitOutput> {
         SplitOutput::from_index_with(index, &SplitOptions::default())

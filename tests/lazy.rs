@@ -868,8 +868,8 @@ fn the_wire_report_counts_requests_bytes_and_round_trips() {
         let opened = lazy.load_stats();
         assert_eq!(
             (opened.requests, opened.round_trips),
-            (2, 2),
-            "manifest, then dictionary"
+            (2, 1),
+            "the manifest and the dictionary's alias, in one round"
         );
         assert_eq!(opened.bytes_fetched, loader.bytes);
         let (r0, b0) = (loader.requests, loader.bytes);
@@ -1102,5 +1102,59 @@ fn completions_read_through_name_field_postings_answer_alike() {
                 }
             }
         }
+    }
+}
+
+/// Opening fetches the manifest and the dictionary's alias in one round, and keeps the alias
+/// only when it is the dictionary the manifest names: absent, stale or damaged, the named
+/// dictionary comes in a second round and the index opens as usual. A refresh asks for the
+/// manifest alone.
+#[test]
+fn the_dictionary_alias_comes_with_the_manifest_or_not_at_all() {
+    use edgekb::split::DICTIONARY_ALIAS;
+    let index = fixture_index();
+    let split = SplitOutput::from_index(&index).unwrap();
+    let other = cut_split(&index, 2048);
+    assert_ne!(other.dictionary(), split.dictionary());
+    let mut damaged = split.dictionary().to_vec();
+    let mid = damaged.len() / 2;
+    damaged[mid] ^= 0x20;
+    let want = Searcher::new(&index)
+        .search("tmux", &SearchOptions::default())
+        .unwrap();
+    for (case, alias, requests, rounds) in [
+        ("current", Some(split.dictionary().to_vec()), 2, 1),
+        ("absent", None, 3, 2),
+        ("another version's", Some(other.dictionary().to_vec()), 3, 2),
+        ("damaged", Some(damaged.clone()), 3, 2),
+    ] {
+        let mut loader = MemoryLoader::from_split(&split);
+        match alias {
+            Some(bytes) => loader.files.insert(DICTIONARY_ALIAS.into(), bytes),
+            None => loader.files.remove(DICTIONARY_ALIAS),
+        };
+        let mut lazy = LazyIndex::open(&mut loader, 1 << 20).unwrap();
+        let opened = lazy.load_stats();
+        assert_eq!(
+            (opened.requests, opened.round_trips),
+            (requests, rounds),
+            "{case}: {:?}",
+            loader.log
+        );
+        assert_eq!(loader.log[1].0, DICTIONARY_ALIAS, "{case}");
+        assert_eq!(
+            lazy.search(&mut loader, "tmux", &SearchOptions::default())
+                .unwrap(),
+            want,
+            "{case}"
+        );
+        // A refresh of an unchanged index: the manifest alone.
+        let before = loader.log.len();
+        assert!(!lazy.refresh(&mut loader).unwrap(), "{case}");
+        let asked: Vec<&str> = loader.log[before..]
+            .iter()
+            .map(|(n, _)| n.as_str())
+            .collect();
+        assert_eq!(asked, ["manifest.json"], "{case}");
     }
 }

@@ -223,11 +223,13 @@ mod tests {
         let fresh = Need::File {
             name: "manifest.json".into(),
             fresh: true,
+            optional: false,
         };
         assert_eq!(at.url_of(&fresh), at.url());
         let dict = Need::File {
             name: "terms-ab12.bin".into(),
             fresh: false,
+            optional: false,
         };
         assert_eq!(at.url_of(&dict), "https://h.example/kb/v1/terms-ab12.bin");
         // A `/` in the query string is not the directory's.

@@ -17,12 +17,18 @@ pub struct DirLoader(pub std::path::PathBuf);
 
 impl Loader for DirLoader {
     fn fetch(&mut self, name: &str, range: Option<Range<u64>>) -> Result<Vec<u8>, LoadError> {
-        if name != "manifest.json" && !crate::split::valid_file_name(name) {
+        if name != "manifest.json"
+            && name != crate::split::DICTIONARY_ALIAS
+            && !crate::split::valid_file_name(name)
+        {
             return Err(LoadError::Index(Error::corrupt(format!(
                 "refusing file name {name:?}"
             ))));
         }
         let path = self.0.join(name);
+        if std::env::var_os("EDGEKB_TRACE_TMP").is_some() {
+            eprintln!("fetch {name} {range:?}");
+        }
         let io = |e: std::io::Error| match e.kind() {
             // Reported as a missing file ("… was not found"), like a 404 over HTTP.
             std::io::ErrorKind::NotFound => LoadError::Http {
@@ -62,7 +68,7 @@ pub struct MemoryLoader {
 }
 
 impl MemoryLoader {
-    /// A loader serving a split index: its manifest and every file.
+    /// A loader serving a split index: its manifest, every file, and the dictionary's alias.
     pub fn from_split(split: &crate::split::SplitOutput) -> Self {
         let mut l = MemoryLoader::default();
         l.files.insert(
@@ -72,6 +78,10 @@ impl MemoryLoader {
         for (name, bytes) in &split.files {
             l.files.insert(name.clone(), bytes.clone());
         }
+        l.files.insert(
+            crate::split::DICTIONARY_ALIAS.into(),
+            split.dictionary().to_vec(),
+        );
         l
     }
 }

@@ -19,7 +19,7 @@ use crate::dict::PartView;
 use crate::error::Error;
 use crate::search::{Prepared, QueryState, SearchOptions, SearchResults, Searcher};
 use crate::source::{DataFile, WorkingSet};
-use crate::split::Manifest;
+use crate::split::{check_file, Manifest, DICTIONARY_ALIAS};
 
 use super::version::Request;
 
@@ -32,6 +32,9 @@ pub enum Need {
         name: String,
         /// Whether a cached copy will not do.
         fresh: bool,
+        /// Asked for on speculation: its failure is no error (the machine goes without it),
+        /// and it is not retried.
+        optional: bool,
     },
     /// A byte range of a data file.
     Range(Request),
@@ -57,6 +60,20 @@ impl Need {
     /// Whether a cached copy will not do.
     pub fn fresh(&self) -> bool {
         matches!(self, Need::File { fresh: true, .. })
+    }
+
+    /// Whether it is asked for on speculation (a failure is not an error).
+    pub fn optional(&self) -> bool {
+        matches!(self, Need::File { optional: true, .. })
+    }
+
+    /// The retry rule for it: `retry`, or none for a speculative request (waiting out a
+    /// failure would hold up a round that can do without it).
+    pub fn retry(&self, retry: super::Retry) -> super::Retry {
+        match self.optional() {
+            true => super::Retry::NONE,
+            false => retry,
+        }
     }
 
     /// Whether a host with an HTTP cache of its own (a browser) should ask past it: for a
@@ -436,13 +453,18 @@ impl Machine for Query {
     }
 }
 
-/// Opening a split index, or refreshing one: the manifest, then the dictionary it names.
-/// Answers `None` when the manifest names the version already open.
+/// Opening a split index, or refreshing one: the manifest, and in the same round the
+/// dictionary under its fixed alias ([`DICTIONARY_ALIAS`], kept when it is the file the manifest
+/// names); else, in a second round, the dictionary the manifest names. A refresh asks for the
+/// manifest alone (it most often names the version already open). Answers `None` when the
+/// manifest names the version already open.
 pub struct Open {
     parse: fn(&[u8]) -> crate::Result<Manifest>,
     current: Option<Arc<Version>>,
     manifest: Option<Manifest>,
     manifest_bytes: Option<Arc<Vec<u8>>>,
+    /// What the alias brought (`None` when not asked for, or when it failed).
+    alias: Option<Arc<Vec<u8>>>,
     dictionary: Option<Arc<Vec<u8>>>,
 }
 
@@ -455,6 +477,7 @@ impl Open {
             current,
             manifest: None,
             manifest_bytes: None,
+            alias: None,
             dictionary: None,
         }
     }
@@ -463,13 +486,24 @@ impl Open {
 impl Machine for Open {
     type Output = Option<Version>;
 
-    fn step(&mut self, _store: &mut PageStore) -> Result<Step<Option<Version>>, LoadError> {
+    fn step(&mut self, store: &mut PageStore) -> Result<Step<Option<Version>>, LoadError> {
         if self.manifest.is_none() {
             let Some(bytes) = self.manifest_bytes.take() else {
-                return Ok(Step::Fetch(vec![Need::File {
+                let mut needs = vec![Need::File {
                     name: "manifest.json".into(),
                     fresh: true,
-                }]));
+                    optional: false,
+                }];
+                let alias = Need::File {
+                    name: DICTIONARY_ALIAS.into(),
+                    fresh: false,
+                    optional: true,
+                };
+                // Not on a refresh, nor where the alias is known to be missing.
+                if self.current.is_none() && store.refuse(&alias).is_ok() {
+                    needs.push(alias);
+                }
+                return Ok(Step::Fetch(needs));
             };
             let manifest = (self.parse)(&bytes)?;
             if self
@@ -479,6 +513,12 @@ impl Machine for Open {
             {
                 return Ok(Step::Done(None));
             }
+            // The alias is kept only when it is the very file the manifest names.
+            if let Some(alias) = self.alias.take() {
+                if check_file(&manifest.dictionary, &alias).is_ok() {
+                    self.dictionary = Some(alias);
+                }
+            }
             self.manifest = Some(manifest);
         }
         let manifest = self.manifest.as_ref().expect("set above");
@@ -486,6 +526,7 @@ impl Machine for Open {
             None => Ok(Step::Fetch(vec![Need::File {
                 name: manifest.dictionary.name.clone(),
                 fresh: false,
+                optional: false,
             }])),
             Some(bytes) => {
                 let bytes = Arc::try_unwrap(bytes).unwrap_or_else(|shared| (*shared).clone());
@@ -510,6 +551,7 @@ impl Machine for Open {
         };
         match need {
             Need::File { name, .. } if name == "manifest.json" => self.manifest_bytes = Some(bytes),
+            Need::File { name, .. } if name == DICTIONARY_ALIAS => self.alias = Some(bytes),
             _ => self.dictionary = Some(bytes),
         }
         Ok(())
@@ -576,6 +618,7 @@ mod tests {
         let file = |fresh| Need::File {
             name: "x".into(),
             fresh,
+            optional: false,
         };
         let range = Need::Range(Request {
             file: DataFile::Postings,

@@ -511,8 +511,12 @@ impl PageStore {
         wire: &mut Wire,
     ) -> Result<(), LoadError> {
         self.finished(need, &result);
-        let data = result?;
         wire.requests += 1;
+        let data = match result {
+            // A speculative request that failed: the machine goes without it.
+            Err(_) if need.optional() => return Ok(()),
+            result => result?,
+        };
         // The bytes asked for: a range's stored pages (with their CRC trailers), or a file.
         wire.bytes += match need {
             Need::Range(req) => req.range.end - req.range.start,
@@ -655,7 +659,7 @@ pub fn drive<M: Machine>(
         for need in needs {
             let stats = std::cell::RefCell::new(LoadStats::default());
             let result = flight::transfer(
-                retry,
+                need.retry(retry),
                 &stats,
                 || false,
                 || std::future::ready(loader.fetch(need.name(), need.range())),

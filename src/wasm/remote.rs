@@ -11,7 +11,7 @@ use web_sys::AbortController;
 
 use super::io::{attempt, sleep};
 use crate::lazy::flight::Waiter;
-use crate::lazy::{Checked, LoadError, Location, Machine, Shared};
+use crate::lazy::{Checked, LoadError, Location, Machine, Retry, Shared};
 
 /// An index on a host: what its operations share, and what to fetch with.
 pub(crate) struct Remote {
@@ -33,6 +33,7 @@ impl Remote {
         url: String,
         range: Option<Range<u64>>,
         no_store: bool,
+        retry: Retry,
         check: Box<dyn Fn(Vec<u8>) -> Result<Checked, LoadError>>,
     ) -> Waiter<Checked> {
         let key = Location::key(&url, range.as_ref());
@@ -48,7 +49,7 @@ impl Remote {
             };
             let stop = cancel.signal();
             lead.flight().on_cancel(move || cancel.abort());
-            let (retry, ms) = (o.retry, o.timeout_ms);
+            let ms = o.timeout_ms;
             let one = || {
                 attempt(
                     with.clone(),
@@ -70,7 +71,11 @@ impl Remote {
     pub(crate) async fn fetch_whole(&self) -> Result<Vec<u8>, LoadError> {
         let url = self.shared.at.url().to_string();
         let whole = Box::new(|b| Ok(Checked::File(Arc::new(b))));
-        match self.get(&url, url.clone(), None, false, whole).await? {
+        let retry = self.shared.options.retry;
+        match self
+            .get(&url, url.clone(), None, false, retry, whole)
+            .await?
+        {
             Checked::File(b) => Ok(Arc::try_unwrap(b).unwrap_or_else(|s| (*s).clone())),
             Checked::Pages(_) => Err(crate::Error::corrupt("pages for a whole file").into()),
         }
@@ -88,6 +93,7 @@ impl Remote {
                     url,
                     need.range(),
                     need.past_http_cache(),
+                    need.retry(shared.options.retry),
                     check,
                 )
             })
