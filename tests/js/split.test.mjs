@@ -144,14 +144,19 @@ describe('split index in Node', () => {
     after(async () => {
       await cutServer?.close();
     });
-    test('open() fetches the manifest and the router only', () => {
+    test('open() fetches the manifest and the router only, in one round', () => {
+      // dictionary.bin: the router under its fixed name, asked for with the manifest.
       assert.deepEqual(
-        cutServer.stats().log.map((l) => [l.pathname, l.range]),
+        cutServer
+          .stats()
+          .log.map((l) => [l.pathname, l.range])
+          .sort(),
         [
+          ['/dictionary.bin', null],
           ['/manifest.json', null],
-          ['/' + cutFiles.dictionary, null],
         ],
       );
+      assert.equal(kb.stats().roundTrips, 1);
     });
     for (const [i, c] of cases.entries()) {
       test(caseName(c, i), async () => {
@@ -219,6 +224,7 @@ describe('split index in Node', () => {
         const e = pieceManifest[k];
         for (const f of e.pieces?.length ? e.pieces : [e]) sizes.set('/' + f.name, f.size);
       }
+      sizes.set('/dictionary.bin', pieceManifest.dictionary.size);
       const log = pieceServer.stats().log.filter((l) => l.pathname !== '/manifest.json');
       assert.ok(log.length > 0);
       assert.ok(log.some((l) => l.pathname.startsWith('/norms.')), 'norms read from their pack');
@@ -257,19 +263,20 @@ describe('split index in Node', () => {
   });
 
   describe('requests follow the fetch plan', () => {
-    test('open() fetches manifest.json and the dictionary, nothing else', T, async () => {
+    test('open() fetches manifest.json and the dictionary, nothing else, in one round', T, async () => {
       server.resetStats();
       const kb = await open();
       const s = server.stats();
       assert.deepEqual(
-        s.log.map((l) => [l.pathname, l.range, l.status]),
+        s.log.map((l) => [l.pathname, l.range, l.status]).sort(),
         [
+          ['/dictionary.bin', null, 200],
           ['/manifest.json', null, 200],
-          ['/' + files.dictionary, null, 200],
         ],
       );
       const st = kb.stats();
       assert.equal(st.requests, 2, 'stats().requests after open');
+      assert.equal(st.roundTrips, 1, 'stats().roundTrips after open');
       assert.equal(st.bytesFetched, s.bytes, 'stats().bytesFetched is what the server sent');
       assert.equal(st.bytesHeld, 0, 'no data page is cached by open()');
       assert.equal(st.entries, 0);
@@ -434,12 +441,29 @@ describe('split index in Node', () => {
       assert.equal(server.stats().requests, 0, 'no request for prefetch or refresh either');
     });
 
+    test('a missing, damaged or failing dictionary.bin costs a second round, not an error', T, async () => {
+      for (const [what, fault] of [
+        ['missing', { status: 404 }],
+        ['damaged', { corrupt: true }],
+        ['failing', { status: 503 }],
+      ]) {
+        server.resetStats();
+        server.setFault((ctx) => (isFile('dictionary.bin')(ctx) ? fault : undefined));
+        const kb = await open();
+        // Each asked for once: a speculative request is not retried.
+        assert.deepEqual(server.stats().log.map((l) => l.pathname).sort(), ['/' + files.dictionary, '/dictionary.bin', '/manifest.json'].sort(), what);
+        assert.equal(kb.stats().roundTrips, 2, what);
+        const r = await kb.search('tmux ');
+        assert.ok(r.hits.some((h) => h.id === 'tmux'), `${what}: ${JSON.stringify(r)}`);
+      }
+    });
+
     test('aborting open() while the dictionary is delayed rejects with an AbortError', T, async () => {
       server.resetStats();
-      server.setFault((ctx) => (isFile(files.dictionary)(ctx) ? { delayMs: POSTINGS_DELAY_MS } : undefined));
+      server.setFault((ctx) => (isFile('dictionary.bin')(ctx) ? { delayMs: POSTINGS_DELAY_MS } : undefined));
       const ac = new AbortController();
       const pending = open({ signal: ac.signal });
-      await waitFor(() => requestsFor(server.stats().log, files.dictionary).length === 1, { timeoutMs: 1500, intervalMs: 5, what: 'the dictionary request' });
+      await waitFor(() => requestsFor(server.stats().log, 'dictionary.bin').length === 1, { timeoutMs: 1500, intervalMs: 5, what: 'the dictionary request' });
       const t0 = performance.now();
       ac.abort();
       await assert.rejects(pending, (err) => assertAbortError(err, 'open'));
