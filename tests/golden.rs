@@ -478,4 +478,19 @@ fn known_item_rules() {
     );
     assert_eq!(ids(&search(&without, "tcflow")), ["tcflow-notes"]);
     assert!(search(&without, "element").hits.is_empty());
+
+    // A lone word being typed whose completions name documents: its letters as a whole term
+    // outside the name fields (`RAND_add`'s part `rand`) count as little as a completion
+    // there, so the page named *random* comes first; finished (`rand `), or with another word
+    // beside it, the word counts fully wherever it is.
+    let docs = r#"{"id": "ssl", "title": "ssl: TLS wrapper", "body": "ssl.RAND_add(bytes) mixes bytes into the RAND pool; RAND_status() says if the RAND pool has enough random bytes"}
+{"id": "random", "title": "random: pseudo-random numbers", "body": "random numbers and random bytes"}
+{"id": "f1", "title": "one", "body": "random bytes"}
+{"id": "f2", "title": "two", "body": "random numbers"}
+{"id": "f3", "title": "three", "body": "random choice"}
+"#;
+    let index = small_index(docs, AnalyzerConfig::default());
+    assert_eq!(ids(&search(&index, "rand"))[0], "random");
+    assert_eq!(ids(&search(&index, "rand "))[0], "ssl");
+    assert_eq!(ids(&search(&index, "bytes rand"))[0], "ssl");
 }

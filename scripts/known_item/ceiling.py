@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """The best found@5 any ranking can expect on a Debian known-item set (generate.py's rules).
 
-    scripts/known_item/ceiling.py target/known-item/debian-1204
+    scripts/known_item/ceiling.py target/known-item/debian-1204 [--run <run.trec>]
 
 For each query of the exact, prefix and multi classes, every document that could have produced
 it gets the probability that generate.py's rule draws that query from it (targets are drawn
@@ -9,6 +9,12 @@ uniformly, then a word or pair uniformly among the document's eligible ones), an
 ranked by it (ties: shorter title, then id). Ranking by the posterior maximizes the expected
 found@5, so no engine can expect more on these sets than this prints (a finite set can still
 beat it by chance). The typo class is left out (its posterior needs every edit's probability).
+
+With --run (a trec run over the same set, e.g. run-edgekb.trec), the prefix class is compared
+with it: how many queries each finds in its top 5, and, for those the ideal ranking finds and
+the run does not, what the run ranks above the target (the first present of: a title holding
+the typed letters as a whole word, a body-only match, a title completion in more than 10
+documents, a rare title completion shorter than 7 letters, rare long title completions only).
 """
 import collections
 import json
@@ -29,7 +35,13 @@ def words(text):
 
 
 def main():
-    base = sys.argv[1] if len(sys.argv) > 1 else "target/known-item/debian-1204"
+    args = sys.argv[1:]
+    run_path = None
+    if "--run" in args:
+        k = args.index("--run")
+        run_path = args[k + 1]
+        del args[k : k + 2]
+    base = args[0] if args else "target/known-item/debian-1204"
     docs = []
     for line in open(base + "/docs.jsonl", encoding="utf-8"):
         d = json.loads(line)
@@ -75,6 +87,7 @@ def main():
     for i, (_, tw, _) in enumerate(docs):
         for w in tw:
             title_words[w[:4]].add(i)
+    ideal = {}  # prefix query id -> the ideal top 5
     for cls, p in (("exact", exact), ("prefix", prefix), ("multi", multi)):
         found = n = 0
         for qid, c, want in targets:
@@ -87,8 +100,50 @@ def main():
             else:
                 cand = set.intersection(*[post.get(w, set()) for w in q.split()])
             ranked = sorted((-p(i, q), len(docs[i][1]), docs[i][0]) for i in cand)
-            found += want in [r[2] for r in ranked[:5] if r[0] < 0]
+            top = [r[2] for r in ranked[:5] if r[0] < 0]
+            found += want in top
+            if cls == "prefix":
+                ideal[qid] = top
         print(f"{cls}: best expected found@5 {found / n:.3f} ({n} queries)")
+    if run_path:
+        compare(run_path, docs, df, queries, targets, ideal)
+
+
+def compare(run_path, docs, df, queries, targets, ideal):
+    """The prefix class of a run against the ideal ranking (see the module's doc)."""
+    run = collections.defaultdict(list)
+    for line in open(run_path):
+        f = line.split()
+        run[f[0]].append(f[2])
+    index = {d[0]: i for i, d in enumerate(docs)}
+    kinds = ["title word", "body only", "common completion", "short completion", "long completions"]
+
+    def kind(i, q):
+        ws = [w for w in docs[i][1] if w.startswith(q)]
+        if q in ws:
+            return kinds[0]
+        if not ws:
+            return kinds[1]
+        if all(df[w] > 10 for w in ws):
+            return kinds[2]
+        if not any(len(w) >= 7 and df[w] <= 10 for w in ws):
+            return kinds[3]
+        return kinds[4]
+
+    both = collections.Counter()
+    above = collections.Counter()
+    for qid, cls, want in targets:
+        if cls != "prefix":
+            continue
+        ours = run[qid][:5]
+        both[(want in ideal[qid], want in ours)] += 1
+        if want in ideal[qid] and want not in ours:
+            present = {kind(index[d], queries[qid]) for d in ours if d in index}
+            above[next((k for k in kinds if k in present), "nothing")] += 1
+    name = {True: "finds", False: "misses"}
+    for (a, b), n in sorted(both.items()):
+        print(f"prefix: ideal {name[a]}, run {name[b]}: {n}")
+    print("ideal finds, run misses; ranked above the target: " + ", ".join(f"{k} {above[k]}" for k in kinds))
 
 
 if __name__ == "__main__":

@@ -69,6 +69,8 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
         let long = self.state.borrow().long;
         let stem_weight = if long { LONG_STEM_WEIGHT } else { STEM_WEIGHT };
         let mut stem_idf = None;
+        // The exact terms (the stem, the written form), for a lone word being typed.
+        let mut exact_ords: Vec<u64> = Vec::new();
         for key in keys {
             match self.lookup(key.as_bytes())? {
                 Lookup::Found(ord) => {
@@ -82,6 +84,7 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
                         _ => 1.0,
                     };
                     add(ord, weight);
+                    exact_ords.push(ord);
                     exact = true;
                     exact_df = exact_df.min(df);
                     if key == stem {
@@ -324,6 +327,18 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
                     e.ord |= NAMES_VIEW;
                 } else if own > 0.0 {
                     e.weight *= idf / own;
+                }
+            }
+            // A lone word being typed whose completions name documents is most likely the
+            // start of one of those names: where its letters are a whole term of their own
+            // outside the name fields (`rand` in `ssl.RAND_add`, `dist` in `NormalDist`), they
+            // say no more than a completion there does, and count as little
+            // ([`PREFIX_ELSEWHERE`]; in a name field, fully). With other words beside it, the
+            // query describes a document, and its last word may be any word of the text.
+            let lone = self.state.borrow().words == 1;
+            if prefix && lone && out.iter().any(|e| e.completion && e.names > 0) {
+                for e in out.iter_mut().filter(|e| exact_ords.contains(&e.ord)) {
+                    e.completion = true;
                 }
             }
         }

@@ -52,7 +52,9 @@ pub const PREFIX_WEIGHT: f32 = 0.7;
 /// A prefix completion matched outside the name fields (the indexed fields of the largest
 /// weight, when some field weighs less) counts this share of what it counts in them: a word
 /// being typed most likely names a title (`multi` → the *multiprocessing* page, not a page
-/// whose body says "multiline" once).
+/// whose body says "multiline" once). So does the exact term of a lone word being typed when
+/// some of its completions are in a name field (`rand` finds the *random* page before the one
+/// that says `ssl.RAND_add`).
 pub const PREFIX_ELSEWHERE: f32 = 0.3;
 /// Set in an [`Expansion`]'s ordinal: the term is read through its name-field postings only
 /// ([`crate::terminfo::TermInfo::names_postings`], format 7): a much-used completion of a word
@@ -221,8 +223,9 @@ struct Expansion {
     doc_freq: u32,
     /// Documents holding the term in a name field (a completion's, format 7; else 0).
     names: u32,
-    /// A prefix completion: scored at full weight in the name fields, at
-    /// [`PREFIX_ELSEWHERE`] of it in the others.
+    /// A prefix completion (or the exact term of a lone word being typed whose completions
+    /// name documents): scored at full weight in the name fields, at [`PREFIX_ELSEWHERE`] of
+    /// it in the others.
     completion: bool,
 }
 

@@ -61,7 +61,7 @@ pub(crate) struct QueryState {
     /// Position look-ups phrase matching made.
     pub(super) phrase_checks: u64,
     /// Words analyzed, and bytes of postings and positions planned.
-    words: usize,
+    pub(super) words: usize,
     data_bytes: u64,
     /// Filters written in the query (`field:value` on facet fields), one per clause.
     filters: Vec<crate::facets::Filter>,
