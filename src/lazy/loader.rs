@@ -26,9 +26,6 @@ impl Loader for DirLoader {
             ))));
         }
         let path = self.0.join(name);
-        if std::env::var_os("EDGEKB_TRACE_TMP").is_some() {
-            eprintln!("fetch {name} {range:?}");
-        }
         let io = |e: std::io::Error| match e.kind() {
             // Reported as a missing file ("… was not found"), like a 404 over HTTP.
             std::io::ErrorKind::NotFound => LoadError::Http {
