@@ -180,6 +180,9 @@ fn a_new_version_keeps_the_previous_one_until_gc_drops_the_one_before() {
     }
     assert!(search(&kb, "strategy game").contains("\"0ad\""));
     ok(&edgekb(&[&"verify", &kb]));
+    // The dictionary's alias survives gc and is the current version's dictionary.
+    let alias = std::fs::read(kb.join(edgekb::split::DICTIONARY_ALIAS)).unwrap();
+    edgekb::split::check_file(&v3.dictionary, &alias).unwrap();
 }
 
 #[test]
