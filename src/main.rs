@@ -604,6 +604,13 @@ fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
                 summary.terms,
                 manifest.doc_count
             );
+            // A missing or stale dictionary.bin is no damage, but costs readers a round trip.
+            let warning = summary
+                .alias
+                .and_then(|a| a.warning(&manifest.dictionary.name));
+            if let Some(warning) = warning {
+                eprintln!("{}: warning: {warning}", kb.display());
+            }
             Ok(ExitCode::SUCCESS)
         }
         Command::Verify { kb } => {

@@ -477,3 +477,47 @@ fn search_stats_report_requests_bytes_and_round_trips() {
     let text = ok(&edgekb(&[&"search", &single, &"tmux ", &"--stats"]));
     assert!(text.contains("single-file index is read whole"), "{text}");
 }
+
+#[test]
+fn verify_warns_when_dictionary_bin_would_cost_a_round_trip() {
+    let dir = scratch("alias");
+    let kb = dir.join("kb");
+    ok(&build_split(Path::new(FIXTURE), &kb));
+    let alias = kb.join(edgekb::split::DICTIONARY_ALIAS);
+    let current = std::fs::read(&alias).unwrap();
+    // What dictionary.bin holds → the warning `verify` gives (it passes in every case: the
+    // index is whole, only opening it takes a second round trip).
+    let mut other = current.clone();
+    let last = other.len() - 1;
+    other[last] ^= 1;
+    let cases: [(Option<&[u8]>, Option<&str>); 5] = [
+        (Some(&current), None),
+        (None, Some("dictionary.bin is missing")),
+        (
+            Some(&other),
+            Some("is not the dictionary the manifest names"),
+        ),
+        (
+            Some(&current[..last]),
+            Some("is not the dictionary the manifest names"),
+        ),
+        (Some(b""), Some("is not the dictionary the manifest names")),
+    ];
+    for (holds, warning) in cases {
+        let _ = std::fs::remove_file(&alias);
+        if let Some(bytes) = holds {
+            std::fs::write(&alias, bytes).unwrap();
+        }
+        let out = edgekb(&[&"verify", &kb]);
+        let stdout = ok(&out);
+        assert!(stdout.contains(": ok (split"), "{stdout}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        match warning {
+            None => assert!(!stderr.contains("warning"), "{stderr}"),
+            Some(w) => {
+                assert!(stderr.contains("warning") && stderr.contains(w), "{stderr}");
+                assert!(stderr.contains("two round trips"), "{stderr}");
+            }
+        }
+    }
+}

@@ -10,7 +10,10 @@
 //!   the page table and **every page's CRC32 against the page table** (a file whose SHA-256
 //!   was recomputed after damage passes the manifest but not this); then, through the packs,
 //!   every dictionary part (its fst walked, its term count and first term against the router),
-//!   every term's postings and positions, every stored document and hit-display record.
+//!   every term's postings and positions, every stored document and hit-display record; and
+//!   whether `dictionary.bin` is the dictionary the manifest names (a missing or stale copy
+//!   is no damage: readers then fetch the named dictionary in a second round trip, which
+//!   `verify` reports as a warning).
 //!
 //! Decompression is bounded by the same per-chunk budget a search uses
 //! (`SearchLimits::max_chunk_bytes`); a chunk declaring more is an error, not an allocation.
@@ -38,6 +41,54 @@ pub struct Summary {
     pub docs: u32,
     /// Pages whose CRC32 was checked (split only).
     pub pages: u64,
+    /// What `dictionary.bin` holds (split only; `None` for a single file).
+    pub alias: Option<Alias>,
+}
+
+/// What a split directory's `dictionary.bin` ([`edgekb::split::DICTIONARY_ALIAS`]) holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Alias {
+    /// The dictionary the manifest names: opening takes one round trip.
+    Current,
+    /// Absent: opening takes two.
+    Missing,
+    /// Another file (a version behind, or damaged): opening takes two.
+    Stale,
+}
+
+impl Alias {
+    /// A warning for a copy that costs readers a round trip, or `None`.
+    pub fn warning(self, dictionary: &str) -> Option<String> {
+        let what = match self {
+            Alias::Current => return None,
+            Alias::Missing => "is missing",
+            Alias::Stale => "is not the dictionary the manifest names",
+        };
+        Some(format!(
+            "{} {what}: readers open the index in two round trips instead of one (a rebuild \
+             writes it; or copy {dictionary} to it)",
+            edgekb::split::DICTIONARY_ALIAS
+        ))
+    }
+}
+
+/// What `dictionary.bin` in `dir` holds, against the manifest's dictionary entry.
+fn alias_of(dir: &Path, dictionary: &edgekb::split::FileEntry) -> Result<Alias, Error> {
+    let path = dir.join(edgekb::split::DICTIONARY_ALIAS);
+    // No larger than the dictionary is: a huge stray file is not read whole.
+    let len = match std::fs::metadata(&path) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Alias::Missing),
+        Err(e) => return Err(io_error(&path, e)),
+        Ok(m) => m.len(),
+    };
+    if len != dictionary.size {
+        return Ok(Alias::Stale);
+    }
+    let bytes = std::fs::read(&path).map_err(|e| io_error(&path, e))?;
+    Ok(match check_file(dictionary, &bytes) {
+        Ok(()) => Alias::Current,
+        Err(_) => Alias::Stale,
+    })
 }
 
 fn corrupt(what: impl Into<String>) -> Error {
@@ -117,6 +168,7 @@ pub fn verify_file(path: &Path) -> Result<Summary, Error> {
         terms,
         docs,
         pages: 0,
+        alias: None,
     })
 }
 
@@ -225,5 +277,14 @@ pub fn verify_split(dir: &Path) -> Result<(Manifest, Summary), Error> {
         }
     };
     let docs = decode_documents(&index, &packs)?;
-    Ok((manifest, Summary { terms, docs, pages }))
+    let alias = Some(alias_of(dir, &manifest.dictionary)?);
+    Ok((
+        manifest,
+        Summary {
+            terms,
+            docs,
+            pages,
+            alias,
+        },
+    ))
 }
