@@ -78,7 +78,7 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), Error> {
 }
 
 /// Whether `path` holds exactly the file `entry` describes (a cheap size check first).
-fn holds(path: &Path, entry: &FileEntry) -> bool {
+pub fn holds(path: &Path, entry: &FileEntry) -> bool {
     match std::fs::metadata(path) {
         Ok(m) if m.is_file() && m.len() == entry.size => {}
         _ => return false,
@@ -146,7 +146,7 @@ pub fn write_split(dir: &Path, out: &SplitOutput) -> Result<WriteReport, Error> 
     // data files are all there by now; a reader between this rename and the manifest's finds
     // the alias ahead of the manifest and fetches the dictionary the manifest names instead).
     let alias = dir.join(edgekb::split::DICTIONARY_ALIAS);
-    if std::fs::read(&alias).ok().as_deref() != Some(out.dictionary()) {
+    if !holds(&alias, &out.manifest.dictionary) {
         write_atomic(&alias, out.dictionary())?;
     }
     let current = dir.join(MANIFEST);
