@@ -13,7 +13,7 @@ use crate::schema::{FieldOptions, Schema};
 /// The label every index file starts with.
 pub const MAGIC: &[u8; 8] = b"EDGEKBIX";
 /// The format version this code writes.
-pub const FORMAT_VERSION: u32 = 7;
+pub const FORMAT_VERSION: u32 = 8;
 /// The first version whose terms met only as words' written forms have no positions.
 pub const WRITTEN_FORMS_WITHOUT_POSITIONS: u32 = 7;
 /// The oldest format version this code reads.
@@ -166,7 +166,8 @@ impl Meta {
             self.analyzer.stop_words as u8
                 | (self.analyzer.word_parts as u8) << 1
                 | (self.analyzer.surface_forms as u8) << 2
-                | (self.analyzer.identifier_parts as u8) << 3,
+                | (self.analyzer.identifier_parts as u8) << 3
+                | (self.analyzer.apostrophes as u8) << 4,
         );
         out.extend_from_slice(&self.bm25.k1.to_le_bytes());
         out.extend_from_slice(&self.bm25.b.to_le_bytes());
@@ -201,16 +202,18 @@ impl Meta {
             });
         }
         // Analyzer flags: bit 0 stop words, bit 1 word parts (format 3), bit 2 surface forms
-        // (format 4; earlier formats wrote 0 to 3), bit 3 identifier parts (format 5).
+        // (format 4; earlier formats wrote 0 to 3), bit 3 identifier parts (format 5), bit 4
+        // typographic apostrophes folded (format 8).
         let flags = r.u8()?;
-        if flags > 15 {
+        if flags > 31 {
             return Err(Error::corrupt(format!("analyzer flags {flags:#x}")));
         }
-        let (stop_words, word_parts, surface_forms, identifier_parts) = (
+        let (stop_words, word_parts, surface_forms, identifier_parts, apostrophes) = (
             flags & 1 != 0,
             flags & 2 != 0,
             flags & 4 != 0,
             flags & 8 != 0,
+            flags & 16 != 0,
         );
         let bm25 = Bm25 {
             k1: r.f32()?,
@@ -245,6 +248,7 @@ impl Meta {
                 word_parts,
                 surface_forms,
                 identifier_parts,
+                apostrophes,
             },
             bm25,
             schema,

@@ -733,7 +733,7 @@ mod tests {
         let cases: Vec<(Vec<u8>, &str)> = vec![
             (vec![], "BadMagic"),
             (b"PK\x03\x04junkjunkjunkjunk".to_vec(), "BadMagic"),
-            ([&MAGIC[..], &[9, 0, 0, 0]].concat(), "UnsupportedVersion"),
+            ([&MAGIC[..], &[10, 0, 0, 0]].concat(), "UnsupportedVersion"),
             ([&MAGIC[..], &[0, 0, 0, 0]].concat(), "UnsupportedVersion"),
             ([&MAGIC[..], &[1, 0, 0, 0]].concat(), "Truncated"),
             (
@@ -760,9 +760,9 @@ mod tests {
             let e = read_header(&bytes).unwrap_err();
             assert_eq!(e.code(), code, "{bytes:02x?}: {e}");
         }
-        match read_header(&[&MAGIC[..], &[8, 0, 0, 0]].concat()) {
+        match read_header(&[&MAGIC[..], &[9, 0, 0, 0]].concat()) {
             Err(Error::UnsupportedVersion {
-                found: 8,
+                found: 9,
                 oldest: 1,
                 newest: FORMAT_VERSION,
             }) => {}

@@ -333,7 +333,7 @@ fn written_forms_have_no_positions() {
 {"id": "b", "title": "level meter", "body": "a level of news meter"}
 "#;
     let index = small_index(docs, AnalyzerConfig::default());
-    assert_eq!(index.version(), 7);
+    assert!(index.version() >= 7);
     let info = |term: &str| {
         let ord = index
             .terms()
@@ -493,4 +493,36 @@ fn known_item_rules() {
     assert_eq!(ids(&search(&index, "rand"))[0], "random");
     assert_eq!(ids(&search(&index, "rand "))[0], "ssl");
     assert_eq!(ids(&search(&index, "bytes rand"))[0], "ssl");
+
+    // Typographic apostrophes (format 8): a possessive written `Sun’s`, as documentation
+    // generators write it, is found by `sun` and by `sun's` as typed, and a contraction by its
+    // ASCII spelling; an index written without the fold did not find it by `sun` at all (and
+    // by `sun's` only as a typo).
+    let docs = r#"{"id": "nis", "title": "nis: Interface to Sun’s NIS (Yellow Pages)", "body": "Sun’s directory service; don’t use it for new code"}
+{"id": "other", "title": "other: moon pages", "body": "the directory of yellow things"}
+"#;
+    let index = small_index(docs, AnalyzerConfig::default());
+    for q in [
+        "sun",
+        "sun ",
+        "sun's ",
+        "sun\u{2019}s ",
+        "sun yellow",
+        "don't ",
+    ] {
+        assert_eq!(ids(&search(&index, q)), ["nis"], "{q:?}");
+    }
+    let before = small_index(
+        docs,
+        AnalyzerConfig {
+            apostrophes: false,
+            ..AnalyzerConfig::default()
+        },
+    );
+    assert!(search(&before, "sun ").hits.is_empty());
+    let typo = search(&before, "sun's ").hits[0].score;
+    assert!(
+        typo < search(&index, "sun's ").hits[0].score * 0.75,
+        "{typo}"
+    );
 }

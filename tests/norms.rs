@@ -278,7 +278,8 @@ fn a_corrupt_norms_page_is_refused_then_retried_and_never_cached() {
 /// written before the norms had a pack (manifest layout 2, norms in the dictionary), and
 /// `layout4` (norms, hit display and dictionary parts in packs); of format 6, `layout5` (the
 /// same options, compact chunk tables and page CRCs in the pages); of format 7, `layout5` again
-/// (written forms without positions). Each opens through a
+/// (written forms without positions); of format 8, `layout5` again (typographic apostrophes
+/// folded; the first fixture written with its `dictionary.bin`). Each opens through a
 /// directory loader and answers as a fresh single-file build of those documents does.
 #[test]
 fn committed_split_fixtures_still_search() {
@@ -289,6 +290,7 @@ fn committed_split_fixtures_still_search() {
         ("layout4", 5, 4, true),
         ("layout5", 6, 5, true),
         ("layout5", 7, 5, true),
+        ("layout5", 8, 5, true),
     ] {
         let dir = root().join(format!("tests/compat/v{format}/split"));
         let mut loader = DirLoader(dir.join(layout));

@@ -213,6 +213,12 @@ pub struct AnalyzerConfig {
     /// name inside it. Index time only; needs [`AnalyzerConfig::word_parts`]. On by default;
     /// off for indexes from formats 1 to 4.
     pub identifier_parts: bool,
+    /// Whether a typographic apostrophe inside a word (`’` U+2019, `‘` U+2018, `ʼ` U+02BC) is
+    /// folded to the ASCII one, so that `Sun’s` is `sun's` (and stems to `sun`, as the English
+    /// stemmer drops a possessive) and `don’t` is `don't`: documentation generators write
+    /// typographic quotes (Sphinx by default), users type ASCII. Index and query time. On by
+    /// default; off for indexes from formats 1 to 7, whose terms keep the typographic mark.
+    pub apostrophes: bool,
 }
 
 impl Default for AnalyzerConfig {
@@ -223,6 +229,7 @@ impl Default for AnalyzerConfig {
             word_parts: true,
             surface_forms: true,
             identifier_parts: true,
+            apostrophes: true,
         }
     }
 }
@@ -286,6 +293,12 @@ pub fn is_cjk(c: char) -> bool {
         | 0xF900..=0xFAFF // CJK compatibility ideographs
         | 0xFF66..=0xFF9F // half-width Katakana
         | 0x20000..=0x2FA1F) // CJK extensions B..
+}
+
+/// The marks [`AnalyzerConfig::apostrophes`] folds to `'`: none of them has a decomposition,
+/// so they come out of either fold as they went in.
+fn is_typographic_apostrophe(c: char) -> bool {
+    matches!(c, '\u{2019}' | '\u{2018}' | '\u{02BC}')
 }
 
 /// Case and diacritic folding of a decomposed word, into `out`: a combining mark on a Latin,
@@ -408,6 +421,9 @@ impl Analyzer {
             (Some(full), _) => full(word, out),
             (None, Some(table)) => fold_with_table(table, word, out),
             (None, None) => fold_with_table(&FoldTable::EMPTY, word, out),
+        }
+        if self.config.apostrophes && out.contains(is_typographic_apostrophe) {
+            *out = out.replace(is_typographic_apostrophe, "'");
         }
         if out.len() > MAX_TERM_BYTES {
             let mut cut = MAX_TERM_BYTES;
@@ -636,6 +652,35 @@ mod tests {
         for w in ["data", "files", "thes", "whic", "x", "é", "their1"] {
             assert!(!a.is_stop_word(w), "{w}");
         }
+    }
+
+    /// Typographic apostrophes inside words fold to the ASCII one (format 8), so a possessive
+    /// stems to its word and a contraction reads as typed; an index written before keeps them.
+    #[test]
+    fn typographic_apostrophes_table() {
+        let cases: &[(&str, &[&str])] = &[
+            ("Sun\u{2019}s NIS", &["sun", "nis"]),
+            ("Sun's NIS", &["sun", "nis"]),
+            ("don\u{2019}t", &["don't"]),
+            ("O\u{2018}Reilly", &["o'reilli"]),
+            ("m\u{02BC}yaso", &["m'yaso"]),
+            // Quotes around a word are not part of it.
+            ("\u{2018}quoted\u{2019} text", &["quot", "text"]),
+            ("caf\u{e9}\u{2019}s", &["cafe"]),
+        ];
+        for (text, want) in cases {
+            assert_eq!(terms(text), *want, "{text:?}");
+        }
+        // The written form a query word matches beside its stem is the ASCII one too.
+        let mut forms = Vec::new();
+        Analyzer::default().analyze_folded("Python\u{2019}s", |t| forms.push(t.term.to_string()));
+        assert_eq!(forms, ["python's"]);
+        let before = Analyzer::new(AnalyzerConfig {
+            apostrophes: false,
+            ..AnalyzerConfig::default()
+        });
+        // (`sun’s` stemmed to `sun’`: no query for `sun` found it.)
+        assert_eq!(before.terms("Sun\u{2019}s NIS"), ["sun\u{2019}", "nis"]);
     }
 
     #[test]
