@@ -167,7 +167,7 @@ impl Meta {
                 | (self.analyzer.word_parts as u8) << 1
                 | (self.analyzer.surface_forms as u8) << 2
                 | (self.analyzer.identifier_parts as u8) << 3
-                | (self.analyzer.apostrophes as u8) << 4,
+                | (self.analyzer.typography as u8) << 4,
         );
         out.extend_from_slice(&self.bm25.k1.to_le_bytes());
         out.extend_from_slice(&self.bm25.b.to_le_bytes());
@@ -203,12 +203,12 @@ impl Meta {
         }
         // Analyzer flags: bit 0 stop words, bit 1 word parts (format 3), bit 2 surface forms
         // (format 4; earlier formats wrote 0 to 3), bit 3 identifier parts (format 5), bit 4
-        // typographic apostrophes folded (format 8).
+        // typography folded: apostrophes to ASCII, invisible characters dropped (format 8).
         let flags = r.u8()?;
         if flags > 31 {
             return Err(Error::corrupt(format!("analyzer flags {flags:#x}")));
         }
-        let (stop_words, word_parts, surface_forms, identifier_parts, apostrophes) = (
+        let (stop_words, word_parts, surface_forms, identifier_parts, typography) = (
             flags & 1 != 0,
             flags & 2 != 0,
             flags & 4 != 0,
@@ -248,7 +248,7 @@ impl Meta {
                 word_parts,
                 surface_forms,
                 identifier_parts,
-                apostrophes,
+                typography,
             },
             bm25,
             schema,

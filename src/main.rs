@@ -566,13 +566,13 @@ fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
             println!("terms           {}", m.term_count);
             println!(
                 "analyzer        language={} stop_words={} word_parts={} surface_forms={} \
-                 identifier_parts={} apostrophes={}",
+                 identifier_parts={} typography={}",
                 m.analyzer.language.name(),
                 m.analyzer.stop_words,
                 m.analyzer.word_parts,
                 m.analyzer.surface_forms,
                 m.analyzer.identifier_parts,
-                m.analyzer.apostrophes
+                m.analyzer.typography
             );
             println!("bm25            k1={} b={}", m.bm25.k1, m.bm25.b);
             println!("fields");

@@ -494,11 +494,12 @@ fn known_item_rules() {
     assert_eq!(ids(&search(&index, "rand "))[0], "ssl");
     assert_eq!(ids(&search(&index, "bytes rand"))[0], "ssl");
 
-    // Typographic apostrophes (format 8): a possessive written `Sun’s`, as documentation
+    // Typography (format 8): a possessive written `Sun’s`, as documentation
     // generators write it, is found by `sun` and by `sun's` as typed, and a contraction by its
-    // ASCII spelling; an index written without the fold did not find it by `sun` at all (and
-    // by `sun's` only as a typo).
-    let docs = r#"{"id": "nis", "title": "nis: Interface to Sun’s NIS (Yellow Pages)", "body": "Sun’s directory service; don’t use it for new code"}
+    // ASCII spelling, and a word with hyphenation hints (soft hyphens) by the word; an index
+    // written without the fold did not find it by `sun` at all (and by the others only as
+    // typos).
+    let docs = r#"{"id": "nis", "title": "nis: Interface to Sun’s NIS (Yellow Pages)", "body": "Sun’s directory service; don’t use it for new code; auto\u00adconfig\u00aduration"}
 {"id": "other", "title": "other: moon pages", "body": "the directory of yellow things"}
 "#;
     let index = small_index(docs, AnalyzerConfig::default());
@@ -509,20 +510,23 @@ fn known_item_rules() {
         "sun\u{2019}s ",
         "sun yellow",
         "don't ",
+        "autoconfiguration ",
     ] {
         assert_eq!(ids(&search(&index, q)), ["nis"], "{q:?}");
     }
     let before = small_index(
         docs,
         AnalyzerConfig {
-            apostrophes: false,
+            typography: false,
             ..AnalyzerConfig::default()
         },
     );
     assert!(search(&before, "sun ").hits.is_empty());
-    let typo = search(&before, "sun's ").hits[0].score;
-    assert!(
-        typo < search(&index, "sun's ").hits[0].score * 0.75,
-        "{typo}"
-    );
+    for q in ["sun's ", "autoconfiguration "] {
+        let typo = search(&before, q).hits.first().map_or(0.0, |h| h.score);
+        assert!(
+            typo < search(&index, q).hits[0].score * 0.75,
+            "{q:?}: {typo}"
+        );
+    }
 }

@@ -213,12 +213,15 @@ pub struct AnalyzerConfig {
     /// name inside it. Index time only; needs [`AnalyzerConfig::word_parts`]. On by default;
     /// off for indexes from formats 1 to 4.
     pub identifier_parts: bool,
-    /// Whether a typographic apostrophe inside a word (`’` U+2019, `‘` U+2018, `ʼ` U+02BC) is
-    /// folded to the ASCII one, so that `Sun’s` is `sun's` (and stems to `sun`, as the English
-    /// stemmer drops a possessive) and `don’t` is `don't`: documentation generators write
-    /// typographic quotes (Sphinx by default), users type ASCII. Index and query time. On by
-    /// default; off for indexes from formats 1 to 7, whose terms keep the typographic mark.
-    pub apostrophes: bool,
+    /// Whether a word's typography is folded away: a typographic apostrophe inside it (`’`
+    /// U+2019, `‘` U+2018, `ʼ` U+02BC) becomes the ASCII one, so that `Sun’s` is `sun's` (and
+    /// stems to `sun`, as the English stemmer drops a possessive) and `don’t` is `don't`; an
+    /// invisible character inside it (soft hyphen U+00AD, zero-width non-joiner and joiner
+    /// U+200C/U+200D, word joiner U+2060, U+FEFF) is dropped, so `hy&shy;phen&shy;ation` is
+    /// `hyphenation`. Documentation generators write typographic quotes (Sphinx by default) and
+    /// pages carry hyphenation hints; users type neither. Index and query time. On by default;
+    /// off for indexes from formats 1 to 7, whose terms keep these characters.
+    pub typography: bool,
 }
 
 impl Default for AnalyzerConfig {
@@ -229,7 +232,7 @@ impl Default for AnalyzerConfig {
             word_parts: true,
             surface_forms: true,
             identifier_parts: true,
-            apostrophes: true,
+            typography: true,
         }
     }
 }
@@ -295,10 +298,16 @@ pub fn is_cjk(c: char) -> bool {
         | 0x20000..=0x2FA1F) // CJK extensions B..
 }
 
-/// The marks [`AnalyzerConfig::apostrophes`] folds to `'`: none of them has a decomposition,
-/// so they come out of either fold as they went in.
-fn is_typographic_apostrophe(c: char) -> bool {
-    matches!(c, '\u{2019}' | '\u{2018}' | '\u{02BC}')
+/// What [`AnalyzerConfig::typography`] makes of `c` inside a word: `Some(Some('\''))` for a
+/// typographic apostrophe, `Some(None)` (dropped) for an invisible character, `None` (kept as
+/// it is) for the rest. None of these has a decomposition, so they come out of either fold (with
+/// Unicode's data or an index's table) as they went in.
+fn typography(c: char) -> Option<Option<char>> {
+    match c {
+        '\u{2019}' | '\u{2018}' | '\u{02BC}' => Some(Some('\'')),
+        '\u{00AD}' | '\u{200C}' | '\u{200D}' | '\u{2060}' | '\u{FEFF}' => Some(None),
+        _ => None,
+    }
 }
 
 /// Case and diacritic folding of a decomposed word, into `out`: a combining mark on a Latin,
@@ -422,8 +431,11 @@ impl Analyzer {
             (None, Some(table)) => fold_with_table(table, word, out),
             (None, None) => fold_with_table(&FoldTable::EMPTY, word, out),
         }
-        if self.config.apostrophes && out.contains(is_typographic_apostrophe) {
-            *out = out.replace(is_typographic_apostrophe, "'");
+        if self.config.typography && out.contains(|c| typography(c).is_some()) {
+            *out = out
+                .chars()
+                .filter_map(|c| typography(c).unwrap_or(Some(c)))
+                .collect();
         }
         if out.len() > MAX_TERM_BYTES {
             let mut cut = MAX_TERM_BYTES;
@@ -654,10 +666,11 @@ mod tests {
         }
     }
 
-    /// Typographic apostrophes inside words fold to the ASCII one (format 8), so a possessive
-    /// stems to its word and a contraction reads as typed; an index written before keeps them.
+    /// Typographic apostrophes inside words fold to the ASCII one and invisible characters
+    /// inside them are dropped (format 8), so a possessive stems to its word, a contraction
+    /// reads as typed and a hyphenation hint splits nothing; an index written before keeps them.
     #[test]
-    fn typographic_apostrophes_table() {
+    fn typography_table() {
         let cases: &[(&str, &[&str])] = &[
             ("Sun\u{2019}s NIS", &["sun", "nis"]),
             ("Sun's NIS", &["sun", "nis"]),
@@ -667,6 +680,17 @@ mod tests {
             // Quotes around a word are not part of it.
             ("\u{2018}quoted\u{2019} text", &["quot", "text"]),
             ("caf\u{e9}\u{2019}s", &["cafe"]),
+            ("hy\u{AD}phen\u{AD}ation rules", &["hyphen", "rule"]),
+            ("word\u{2060}joiner", &["wordjoin"]),
+            (
+                "zero\u{200D}width non\u{200C}joiner",
+                &["zerowidth", "nonjoin"],
+            ),
+            ("\u{FEFF}bom", &["bom"]),
+            // Only invisible: no word.
+            ("\u{AD}\u{200D}", &[]),
+            // A zero-width space is a word boundary already.
+            ("zero\u{200B}width", &["zero", "width"]),
         ];
         for (text, want) in cases {
             assert_eq!(terms(text), *want, "{text:?}");
@@ -676,11 +700,12 @@ mod tests {
         Analyzer::default().analyze_folded("Python\u{2019}s", |t| forms.push(t.term.to_string()));
         assert_eq!(forms, ["python's"]);
         let before = Analyzer::new(AnalyzerConfig {
-            apostrophes: false,
+            typography: false,
             ..AnalyzerConfig::default()
         });
         // (`sun’s` stemmed to `sun’`: no query for `sun` found it.)
         assert_eq!(before.terms("Sun\u{2019}s NIS"), ["sun\u{2019}", "nis"]);
+        assert_eq!(before.terms("hy\u{AD}phen"), ["hy\u{AD}phen"]);
     }
 
     #[test]
