@@ -494,6 +494,22 @@ fn known_item_rules() {
     assert_eq!(ids(&search(&index, "rand "))[0], "ssl");
     assert_eq!(ids(&search(&index, "bytes rand"))[0], "ssl");
 
+    // A slip that stems like a real word (`multipleing` → `multipl`, the stem of `multiple`)
+    // is no word any document writes: it is corrected too (`multiplexing`, one edit), beside
+    // its stem's matches (here the more common word).
+    let docs = r#"{"id": "selectors", "title": "selectors: I/O multiplexing", "body": "waits on sockets"}
+{"id": "numbers", "title": "numbers: multiple values", "body": "multiply them, multiple times"}
+{"id": "f1", "title": "one", "body": "multiple files"}
+{"id": "f2", "title": "two", "body": "multiple ways"}
+"#;
+    let index = small_index(docs, AnalyzerConfig::default());
+    for q in ["multipleing", "multipleing "] {
+        assert_eq!(ids(&search(&index, q))[0], "selectors", "{q:?}");
+    }
+    // A form no document writes whose stem some do is still found through the stem (beside
+    // what is one edit from it: `multiplex`).
+    assert!(ids(&search(&index, "multiples ")).contains(&"numbers".to_string()));
+
     // Typography (format 8): a possessive written `Sun’s`, as documentation
     // generators write it, is found by `sun` and by `sun's` as typed, and a contraction by its
     // ASCII spelling, and a word with hyphenation hints (soft hyphens) by the word; an index
