@@ -988,6 +988,29 @@ mod fold_tests {
         v
     }
 
+    /// Typography (format 8) folds alike through an index's table (the search `.wasm`) and
+    /// with all of Unicode's data (the builder): it is applied after either fold.
+    #[test]
+    fn typography_folds_alike_through_a_table() {
+        let text =
+            "Sun\u{2019}s caf\u{e9}\u{2019}s hy\u{AD}phen\u{AD}ation don\u{2019}t m\u{2BC}yaso";
+        let chars = term_chars(text);
+        assert!(
+            chars.contains(&'\'') && !chars.contains(&'\u{2019}') && !chars.contains(&'\u{AD}')
+        );
+        let table = std::sync::Arc::new(table_for(&chars));
+        let builder = Analyzer::full(Default::default());
+        let searcher = Analyzer::with_fold_table(Default::default(), table);
+        let want = ["sun", "cafe", "hyphen", "don't", "m'yaso"];
+        assert_eq!(builder.terms(text), want);
+        assert_eq!(searcher.terms(text), want);
+        // As typed in a query, ASCII or not.
+        assert_eq!(
+            searcher.terms("sun's CAF\u{c9}'s hyphenation don't"),
+            want[..4]
+        );
+    }
+
     #[test]
     fn the_fixture_words_fold_alike() {
         let text = fixtures();
