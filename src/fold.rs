@@ -12,8 +12,8 @@
 //!   the indexed terms (Hangul syllables are decomposed by rule, not listed);
 //! - the canonical combining class and the combining-mark property of every character that has
 //!   either (all of Unicode: a mark typed after any letter must fold as it does at build time);
-//! - the canonical compositions that lead to a character of the indexed terms (with Hangul by
-//!   rule).
+//! - the canonical compositions that lead to a character of the indexed terms, and those of
+//!   characters of the indexed terms into any character (with Hangul by rule).
 //!
 //! Where table folding and full folding may differ (checked by the property tests below and in
 //! `src/analysis/mod.rs`): only where the full fold holds a character that occurs in no indexed
@@ -422,17 +422,29 @@ pub(crate) fn build(term_chars: &[char], fold_char: impl Fn(char) -> String) -> 
             decompositions.push((c, d.into_boxed_str()));
         }
     }
+    // The steps of NFC that compose a character of the terms, and those that compose two
+    // characters of the terms into any character (as NFC would compose them in a query typed
+    // decomposed: `न` and the nukta, both in terms, make `ऩ`, which may be in none).
     let mut compositions = Vec::new();
-    for &c in &known {
-        let mut parts = Vec::new();
+    let mut parts = Vec::new();
+    for v in 0..=char::MAX as u32 {
+        let Some(c) = char::from_u32(v) else { continue };
+        if (S_BASE..S_BASE + S_COUNT).contains(&v) || c.is_ascii() {
+            continue;
+        }
+        parts.clear();
         decompose_canonical(c, |x| parts.push(x));
         let Some((&first, rest)) = parts.split_first() else {
             continue;
         };
+        let wanted = has(c);
         let mut acc = first;
+        // `acc` is made of characters of the terms only.
+        let mut of_terms = has(first);
         for &next in rest {
             if let Some(x) = compose(acc, next) {
-                if !(S_BASE..S_BASE + S_COUNT).contains(&(x as u32)) {
+                of_terms &= has(next);
+                if (wanted || of_terms) && !(S_BASE..S_BASE + S_COUNT).contains(&(x as u32)) {
                     compositions.push(((acc, next), x));
                 }
                 acc = x;
