@@ -401,6 +401,8 @@ pub(crate) fn build(term_chars: &[char], fold_char: impl Fn(char) -> String) -> 
     let has = |c: char| known.binary_search(&c).is_ok();
     let mut decompositions = Vec::new();
     let mut classes: Vec<(u32, u32, u8, bool)> = Vec::new();
+    let mut compositions = Vec::new();
+    let mut parts = Vec::new();
     for v in 0..=char::MAX as u32 {
         let Some(c) = char::from_u32(v) else { continue };
         let (class, mark) = (canonical_combining_class(c), is_combining_mark(c));
@@ -413,6 +415,26 @@ pub(crate) fn build(term_chars: &[char], fold_char: impl Fn(char) -> String) -> 
         if (S_BASE..S_BASE + S_COUNT).contains(&v) || c.is_ascii() {
             continue;
         }
+        // The steps of NFC that compose a character of the terms, and those that compose two
+        // characters of the terms into any character (as NFC would compose them in a query
+        // typed decomposed: `न` and the nukta, both in terms, make `ऩ`, which may be in none).
+        parts.clear();
+        decompose_canonical(c, |x| parts.push(x));
+        if let Some((&first, rest)) = parts.split_first() {
+            let wanted = has(c);
+            let mut acc = first;
+            // `acc` is made of characters of the terms only.
+            let mut of_terms = has(first);
+            for &next in rest {
+                if let Some(x) = compose(acc, next) {
+                    of_terms &= has(next);
+                    if (wanted || of_terms) && !(S_BASE..S_BASE + S_COUNT).contains(&(x as u32)) {
+                        compositions.push(((acc, next), x));
+                    }
+                    acc = x;
+                }
+            }
+        }
         let mut d = String::new();
         decompose_compatible(c, |x| d.push(x));
         if d.chars().eq([c]) || d.len() > MAX_DECOMPOSITION_BYTES {
@@ -420,35 +442,6 @@ pub(crate) fn build(term_chars: &[char], fold_char: impl Fn(char) -> String) -> 
         }
         if fold_char(c).chars().all(has) {
             decompositions.push((c, d.into_boxed_str()));
-        }
-    }
-    // The steps of NFC that compose a character of the terms, and those that compose two
-    // characters of the terms into any character (as NFC would compose them in a query typed
-    // decomposed: `न` and the nukta, both in terms, make `ऩ`, which may be in none).
-    let mut compositions = Vec::new();
-    let mut parts = Vec::new();
-    for v in 0..=char::MAX as u32 {
-        let Some(c) = char::from_u32(v) else { continue };
-        if (S_BASE..S_BASE + S_COUNT).contains(&v) || c.is_ascii() {
-            continue;
-        }
-        parts.clear();
-        decompose_canonical(c, |x| parts.push(x));
-        let Some((&first, rest)) = parts.split_first() else {
-            continue;
-        };
-        let wanted = has(c);
-        let mut acc = first;
-        // `acc` is made of characters of the terms only.
-        let mut of_terms = has(first);
-        for &next in rest {
-            if let Some(x) = compose(acc, next) {
-                of_terms &= has(next);
-                if (wanted || of_terms) && !(S_BASE..S_BASE + S_COUNT).contains(&(x as u32)) {
-                    compositions.push(((acc, next), x));
-                }
-                acc = x;
-            }
         }
     }
     FoldTable::from_parts(decompositions, classes, compositions)
