@@ -421,6 +421,34 @@ fn known_item_rules() {
     // When nothing is within one edit, the shorter term still is what the word extends.
     assert_eq!(ids(&search(&index, "libozzz")), ["libo"]);
 
+    // A document every word of the query names (each in a name field) gains the name boost:
+    // the *Logging HOWTO* page before the hub whose title says `howto` and whose body lists
+    // the other pages' titles (the hub is first without the boost).
+    let mut docs = String::from(
+        r#"{"id": "a-howtos", "title": "Python HOWTOs", "body": "Guides to single topics: Logging HOWTO, Sorting HOWTO, and more."}
+{"id": "b-logging", "title": "Logging HOWTO", "body": "This page explains logging: when to use logging, which levels exist, how handlers, formatters and filters work together, and how a library should configure logging for its users. Loggers form a hierarchy by name; messages propagate to the handlers of their ancestors."}
+"#,
+    );
+    for (i, t) in [
+        "sorting", "unicode", "sockets", "curses", "enum", "argparse", "porting",
+    ]
+    .iter()
+    .enumerate()
+    {
+        docs.push_str(&format!(
+            "{{\"id\": \"c-{i}\", \"title\": \"{t} guide\", \"body\": \"How {t} work, with examples, logging and notes.\"}}\n"
+        ));
+    }
+    let index = small_index(&docs, AnalyzerConfig::default());
+    assert_eq!(
+        ids(&search(&index, "logging howto")),
+        ["b-logging", "a-howtos"]
+    );
+    assert_eq!(
+        ids(&search(&index, "howto logging ")),
+        ["b-logging", "a-howtos"]
+    );
+
     // A dotted name of four components is still a short query: every component required.
     let docs = r#"{"id": "all", "title": "alpha", "body": "alpha, beta, gamma, delta"}
 {"id": "three", "title": "alpha", "body": "alpha beta gamma"}

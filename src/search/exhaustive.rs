@@ -1,8 +1,10 @@
 //! The reference path: every match scored, clause by clause (what block-max ranking in
 //! [`super::topk`] is checked against), and phrase matching, which both paths use.
 
-use super::sets::{intersect_with, merge, subtract};
-use super::{and_first, Expansion, Loaded, Planned, Prepared, Scored, SearchOptions, Searcher};
+use super::sets::{gallop, intersect_with, merge, subtract};
+use super::{
+    and_first, Expansion, Loaded, Planned, Prepared, Scored, SearchOptions, Searcher, NAMES_BOOST,
+};
 use crate::error::Result;
 use crate::postings::PositionList;
 
@@ -15,17 +17,27 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
         filter: Option<&[u32]>,
     ) -> Result<super::Ranked> {
         let must = &prepared.must;
+        // The documents where every clause so far matched in a name field.
+        let mut named: Option<Vec<u32>> = None;
+        let mut also_named = |n: Vec<u32>| {
+            named = Some(match named.take() {
+                None => n,
+                Some(m) => intersect_with(&m, &n, |&d, _| d),
+            })
+        };
         // AND runs rarest clause first and scores later clauses only on the surviving
         // candidates; with no document matching all, fall back to OR.
         let mut matched: Option<Scored> = None;
         if and_first(opts.any, must.len(), prepared.long) {
-            let mut acc = self.clause(&must[0], None)?;
+            let (mut acc, n) = self.clause(&must[0], None)?;
+            also_named(n);
             for clause in &must[1..] {
                 if acc.is_empty() {
                     break;
                 }
                 let docs: Vec<u32> = acc.iter().map(|x| x.0).collect();
-                let scored = self.clause(clause, Some(&docs))?;
+                let (scored, n) = self.clause(clause, Some(&docs))?;
+                also_named(n);
                 acc = intersect_with(&acc, &scored, |x, y| (x.0, x.1 + y.1));
             }
             if let Some(f) = filter {
@@ -44,9 +56,15 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
                 .map(|&d| (d, 0.0))
                 .collect(),
             None => {
+                named = None;
                 let mut acc = Vec::new();
                 for clause in must {
-                    acc = merge(&acc, &self.clause(clause, None)?, |x, y| x + y);
+                    let (scored, n) = self.clause(clause, None)?;
+                    named = Some(match named.take() {
+                        None => n,
+                        Some(m) => intersect_with(&m, &n, |&d, _| d),
+                    });
+                    acc = merge(&acc, &scored, |x, y| x + y);
                 }
                 match filter {
                     Some(f) => keep_only(&acc, f),
@@ -59,8 +77,18 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
                 break;
             }
             let docs: Vec<u32> = matched.iter().map(|x| x.0).collect();
-            let excluded = self.clause(clause, Some(&docs))?;
+            let (excluded, _) = self.clause(clause, Some(&docs))?;
             matched = subtract(&matched, &excluded);
+        }
+        if self.names_boost(prepared) {
+            let named = named.unwrap_or_default();
+            let mut j = 0;
+            for m in matched.iter_mut() {
+                j = gallop(&named, j, m.0);
+                if named.get(j) == Some(&m.0) {
+                    m.1 *= NAMES_BOOST;
+                }
+            }
         }
         let total = matched.len();
         let ids: Vec<u32> = matched.iter().map(|x| x.0).collect();
@@ -75,19 +103,26 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
         Ok((total, matched, ids))
     }
 
-    /// Scores a clause (alternatives summed), only on `filter`'s documents when given.
+    /// Whether [`NAMES_BOOST`] applies to `prepared`'s matches (both ranking paths ask).
+    pub(super) fn names_boost(&self, prepared: &Prepared) -> bool {
+        self.names != 0 && !prepared.long && prepared.must.len() >= 2
+    }
+
+    /// Scores a clause (alternatives summed), only on `filter`'s documents when given, and the
+    /// documents where it matches in a name field (a phrase never does).
     pub(super) fn clause(
         &mut self,
         alternatives: &[Planned],
         filter: Option<&[u32]>,
-    ) -> Result<Scored> {
+    ) -> Result<(Scored, Vec<u32>)> {
         let mut out = Vec::new();
+        let mut named = Vec::new();
         for p in alternatives {
             let scored = match p {
                 Planned::Word { expansions, mask } => {
                     let mut acc: Scored = Vec::new();
                     for e in expansions {
-                        let s = self.score_term(e, *mask, filter)?;
+                        let s = self.score_term(e, *mask, filter, &mut named)?;
                         acc = if acc.is_empty() {
                             s
                         } else {
@@ -104,7 +139,9 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
                 merge(&out, &scored, |x, y| x + y)
             };
         }
-        Ok(out)
+        named.sort_unstable();
+        named.dedup();
+        Ok((out, named))
     }
 
     pub(super) fn load(&mut self, ord: u64) -> Result<Loaded> {
@@ -123,6 +160,7 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
         e: &Expansion,
         allowed: u16,
         filter: Option<&[u32]>,
+        named: &mut Vec<u32>,
     ) -> Result<Scored> {
         let ord = e.ord;
         // Scored on candidates only: decode just the blocks that may hold them (not cached,
@@ -154,6 +192,9 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
                 doc,
                 idf * self.expansion_bm25f(doc, mask, tfs, allowed, e.completion)?,
             ));
+            if mask & allowed & self.names != 0 {
+                named.push(doc);
+            }
         }
         Ok(out)
     }

@@ -14,7 +14,8 @@
 //!    A word's score in a document is its best expansion's.
 //! 4. Clauses are ANDed, rarest first, later clauses scored only on the surviving documents (a
 //!    word with no expansion at all is dropped); when no document matches them all, the query
-//!    falls back to OR. Exclusions remove documents. Phrases check positions.
+//!    falls back to OR. Exclusions remove documents. Phrases check positions. A match whose
+//!    every word is in a name field gains [`NAMES_BOOST`].
 //! 5. The top `limit` documents (score descending, then document id) get their `id`, `title`
 //!    and `url` from the hit-display store.
 
@@ -72,6 +73,10 @@ pub const PREFIX_IDF_FLOOR: f32 = 0.3;
 pub const STEM_WEIGHT: f32 = 0.5;
 /// The same in a long query, where a question's wording differs from its answer's more.
 pub const LONG_STEM_WEIGHT: f32 = 0.8;
+/// A match of a short query of two or more words where each matches in a name field (format 7)
+/// scores this many times its sum (`logging howto`: *Logging HOWTO* before *Python HOWTOs*,
+/// whose body lists the other titles). Not for long queries, nor through a phrase.
+pub const NAMES_BOOST: f32 = 1.1;
 /// Weight of a match per typo: one edit ×0.5, two ×0.25.
 pub const TYPO_WEIGHT: f32 = 0.5;
 /// An exact word in at most this many documents still gets typo corrections (beside its own
@@ -678,22 +683,4 @@ pub(crate) fn and_first(any: bool, clauses: usize, long: bool) -> bool {
     // `long` counts the query's own words; the planned clauses may be more (a dotted name's
     // components), which keeps a short query short.
     !any && !long && clauses >= 2
-}
-
-/// A (score, document) pair ordered best-last: higher score, then lower document id.
-#[derive(Clone, Copy, Debug, PartialEq)]
-struct Rank(f32, u32);
-
-impl Eq for Rank {}
-
-impl PartialOrd for Rank {
-    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
-        Some(self.cmp(other))
-    }
-}
-
-impl Ord for Rank {
-    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-        self.0.total_cmp(&other.0).then(other.1.cmp(&self.1))
-    }
 }

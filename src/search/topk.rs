@@ -29,7 +29,7 @@ fn intersect_shorter(a: &[u32], b: &[u32]) -> Vec<u32> {
     let (a, b) = if a.len() <= b.len() { (a, b) } else { (b, a) };
     intersect_with(a, b, |&d, _| d)
 }
-use super::{and_first, Expansion, Planned, Prepared, Rank, Scored, Searcher};
+use super::{and_first, Expansion, Planned, Prepared, Scored, Searcher, NAMES_BOOST};
 use crate::error::Result;
 use crate::postings::{decode_postings_for, Block, Blocks, Columns, Layout};
 use crate::source::DataFile;
@@ -50,8 +50,14 @@ pub struct RankStats {
 /// Where one expansion's scores come from.
 enum Source<'a> {
     /// Scored in advance (a term of one block, a format 1 term, a phrase): (document, score),
-    /// ascending, and how far ranking has read.
-    Exact { list: Scored, pos: usize },
+    /// ascending, the documents of those where it is in a name field (ascending), and how far
+    /// ranking has read each.
+    Exact {
+        list: Scored,
+        named: Vec<u32>,
+        pos: usize,
+        npos: usize,
+    },
     /// Read block by block.
     Blocks(Box<TermCursor<'a>>),
 }
@@ -222,9 +228,27 @@ impl Source<'_> {
 
     fn rewind(&mut self) {
         match self {
-            Source::Exact { pos, .. } => *pos = 0,
+            Source::Exact { pos, npos, .. } => (*pos, *npos) = (0, 0),
             Source::Blocks(t) => t.rewind(),
         }
+    }
+}
+
+/// A (score, document) pair ordered best-last: higher score, then lower document id.
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct Rank(f32, u32);
+
+impl Eq for Rank {}
+
+impl PartialOrd for Rank {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Rank {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.0.total_cmp(&other.0).then(other.1.cmp(&self.1))
     }
 }
 
@@ -330,19 +354,26 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
                 .for_each(|(t, c)| *t += c);
         }
         drop(matches);
-        let all_exact = must
-            .iter()
-            .flatten()
-            .flatten()
-            .all(|s| matches!(s, Source::Exact { .. }));
+        // With the name boost, any match may be boosted: its bound is too, and the scores
+        // summed in advance are not yet the exact ones.
+        let boost = self.names_boost(prepared);
+        let all_exact = !boost
+            && must
+                .iter()
+                .flatten()
+                .flatten()
+                .all(|s| matches!(s, Source::Exact { .. }));
         let total = matched.len();
         let (top, scored) = if all_exact {
             (best_k(&matched, &bounds, k), n)
         } else {
             // Inflated: a bound is summed from block bounds, which f32 rounds differently from
             // the exact terms.
-            bounds.iter_mut().for_each(|b| *b = *b * 1.0001 + 1e-6);
-            self.rank(&mut must, &matched, &bounds, k)?
+            let most = if boost { NAMES_BOOST } else { 1.0 };
+            bounds
+                .iter_mut()
+                .for_each(|b| *b = *b * most * 1.0001 + 1e-6);
+            self.rank(&mut must, &matched, &bounds, k, boost)?
         };
         let mut stats = RankStats {
             matched: total,
@@ -373,6 +404,7 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
         matched: &[u32],
         bounds: &[f32],
         k: usize,
+        boost: bool,
     ) -> Result<(Vec<(u32, f32)>, usize)> {
         let n = matched.len();
         if k == 0 || n == 0 {
@@ -394,7 +426,7 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
         let mut heap: BinaryHeap<Reverse<Rank>> = BinaryHeap::with_capacity(k + 1);
         for &i in &first {
             let doc = matched[i as usize];
-            heap.push(Reverse(Rank(self.score_at(clauses, doc)?, doc)));
+            heap.push(Reverse(Rank(self.score_at(clauses, doc, boost)?, doc)));
         }
         let mut scored = first.len();
         if n > k {
@@ -415,7 +447,7 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
                 if bound <= theta {
                     continue;
                 }
-                let rank = Rank(self.score_at(clauses, doc)?, doc);
+                let rank = Rank(self.score_at(clauses, doc, boost)?, doc);
                 scored += 1;
                 if heap.peek().is_some_and(|w| rank > w.0) {
                     heap.pop();
@@ -430,20 +462,36 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
     }
 
     /// The exact score of `doc`: per clause its alternatives summed (a word's best expansion),
-    /// clauses summed in order, as [`Searcher::exhaustive`] sums them.
-    fn score_at(&self, clauses: &mut [Clause<'a>], doc: u32) -> Result<f32> {
+    /// clauses summed in order, then the name boost when `boost` and every clause matches in a
+    /// name field, as [`Searcher::exhaustive`] computes it.
+    fn score_at(&self, clauses: &mut [Clause<'a>], doc: u32, boost: bool) -> Result<f32> {
         let mut total: Option<f32> = None;
+        let mut all_named = boost;
         for clause in clauses.iter_mut() {
             let mut sum: Option<f32> = None;
+            let mut named = false;
             for alt in clause.iter_mut() {
                 let mut best: Option<f32> = None;
                 for source in alt.iter_mut() {
                     let s = match source {
-                        Source::Exact { list, pos } => Source::exact_at(list, pos, doc),
+                        Source::Exact {
+                            list,
+                            named: n,
+                            pos,
+                            npos,
+                        } => {
+                            let s = Source::exact_at(list, pos, doc);
+                            if boost && s.is_some() {
+                                *npos = gallop(n, *npos, doc);
+                                named |= n.get(*npos) == Some(&doc);
+                            }
+                            s
+                        }
                         Source::Blocks(t) => {
                             let (idfw, allowed, c) = (t.idfw, t.allowed, t.completion);
                             match t.posting(doc)? {
                                 Some((mask, tfs)) => {
+                                    named |= mask & allowed & self.names != 0;
                                     Some(idfw * self.expansion_bm25f(doc, mask, tfs, allowed, c)?)
                                 }
                                 None => None,
@@ -461,8 +509,14 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
             if let Some(v) = sum {
                 total = Some(total.map_or(v, |t| t + v));
             }
+            all_named &= named;
         }
-        Ok(total.unwrap_or(0.0))
+        let total = total.unwrap_or(0.0);
+        Ok(if all_named {
+            total * NAMES_BOOST
+        } else {
+            total
+        })
     }
 
     /// The sources of one clause's alternatives.
@@ -474,10 +528,14 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
                     // The expansions scored in advance become one list (their best score per
                     // document), so ranking bounds and scores them in one step.
                     let mut exact: Vec<Scored> = Vec::new();
+                    let mut named: Vec<Vec<u32>> = Vec::new();
                     let mut v = Vec::with_capacity(expansions.len());
                     for e in expansions {
                         match self.source(e, *mask)? {
-                            Source::Exact { list, .. } => exact.push(list),
+                            Source::Exact { list, named: n, .. } => {
+                                exact.push(list);
+                                named.push(n);
+                            }
                             cursor => v.push(cursor),
                         }
                     }
@@ -486,15 +544,20 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
                             0,
                             Source::Exact {
                                 list: best_of(exact),
+                                named: union(named, self.index.doc_count()),
                                 pos: 0,
+                                npos: 0,
                             },
                         );
                     }
                     v
                 }
+                // A phrase never counts as matched in a name field.
                 Planned::Phrase { terms, mask } => vec![Source::Exact {
                     list: self.phrase(terms, *mask, None)?,
+                    named: Vec::new(),
                     pos: 0,
+                    npos: 0,
                 }],
             });
         }
@@ -514,17 +577,23 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
         if !blocks.has_skips() {
             let list = decode_postings_for(&data, info.doc_freq, doc_count, fields, layout, None)?;
             let mut scored = Vec::with_capacity(list.len());
+            let mut named = Vec::new();
             for i in 0..list.len() {
                 let (doc, mask) = (list.docs[i], list.masks[i]);
                 if mask & allowed != 0 {
                     let tfs = list.tfs_of(i);
                     let s = self.expansion_bm25f(doc, mask, tfs, allowed, e.completion)?;
                     scored.push((doc, idfw * s));
+                    if mask & allowed & self.names != 0 {
+                        named.push(doc);
+                    }
                 }
             }
             return Ok(Source::Exact {
                 list: scored,
+                named,
                 pos: 0,
+                npos: 0,
             });
         }
         let n = blocks.len();

@@ -132,10 +132,10 @@ pub fn assert_fixture_answers(
             };
             let want = edgekb::Searcher::new(fresh).search(q, &opts).unwrap();
             let got = lazy.search(loader, q, &opts).unwrap();
-            if prefix && lazy.version().index.version() < 7 {
-                // Before format 7 the index has no name-field counts, and a completion is
-                // scored as any match (`strat`: *git*'s body says "strategies"), so only the
-                // matches are the fresh build's.
+            if lazy.version().index.version() < 7 {
+                // Before format 7 the index has no name-field counts: a completion is scored
+                // as any match (`strat`: *git*'s body says "strategies") and no match gains
+                // the name boost (`real time`), so only the matches are the fresh build's.
                 let ids = |r: &edgekb::SearchResults| {
                     let mut v: Vec<String> = r.hits.iter().map(|h| h.id.clone()).collect();
                     v.sort();
