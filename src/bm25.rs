@@ -65,7 +65,9 @@ pub mod fieldnorm {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Bm25F {
     k1: f32,
-    b: f32,
+    /// Length normalization of each indexed field, by bit (the index's `b` unless the field
+    /// has its own, format 9).
+    bs: Vec<f32>,
     /// Weight of each indexed field, by bit.
     weights: Vec<f32>,
     /// Average length of each indexed field, by bit.
@@ -110,10 +112,20 @@ impl Bm25F {
         debug_assert_eq!(weights.len(), avgs.len());
         Bm25F {
             k1: bm25.k1,
-            b: bm25.b,
+            bs: vec![bm25.b; weights.len()],
             weights,
             avgs,
         }
+    }
+
+    /// With each indexed field's own `b` where it has one (by bit).
+    pub fn with_field_b(mut self, own: impl IntoIterator<Item = Option<f32>>) -> Self {
+        for (b, own) in self.bs.iter_mut().zip(own) {
+            if let Some(x) = own {
+                *b = x;
+            }
+        }
+        self
     }
 
     /// The weighted, length-normalized frequency sum `tf~`: `tfs` per set bit of `mask`,
@@ -130,7 +142,8 @@ impl Bm25F {
             if allowed & (1 << bit) == 0 {
                 continue;
             }
-            let norm = 1.0 - self.b + self.b * len(bit) as f32 / self.avgs[bit];
+            let b = self.bs[bit];
+            let norm = 1.0 - b + b * len(bit) as f32 / self.avgs[bit];
             tf_tilde += self.weights[bit] * tf / norm;
         }
         tf_tilde

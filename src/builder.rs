@@ -344,7 +344,8 @@ impl IndexBuilder {
             bm25,
             self_indexed_weights(&schema, &indexed),
             average_lengths(&total_lengths, doc_count),
-        );
+        )
+        .with_field_b(indexed.iter().map(|&f| schema.fields()[f].b));
         let impact = ImpactOf {
             scorer: &scorer,
             norms: &norms,

@@ -32,6 +32,8 @@ struct FieldConfig {
     name: String,
     #[serde(default = "one")]
     weight: f32,
+    /// BM25 length normalization of this field (else the file's `b`).
+    b: Option<f32>,
     #[serde(default)]
     indexed: bool,
     #[serde(default)]
@@ -122,6 +124,7 @@ pub fn parse(path: &str, bytes: &[u8]) -> Result<(Schema, AnalyzerConfig, Bm25)>
                 .map(|f| FieldOptions {
                     name: f.name,
                     weight: f.weight,
+                    b: f.b,
                     indexed: f.indexed,
                     stored: f.stored,
                     facet: f.facet,
@@ -147,5 +150,26 @@ mod tests {
         let (_, a, _) = parse("edgekb.toml", text).unwrap();
         assert!(!a.identifier_parts && !a.surface_forms && a.word_parts);
         assert!(parse("edgekb.toml", b"identifier_parts = 3").is_err());
+    }
+
+    #[test]
+    fn a_field_may_have_its_own_b() {
+        let (s, _, bm25) = parse("edgekb.toml", b"").unwrap();
+        let body = s.field("body").unwrap();
+        assert_eq!(s.fields()[body].b, Some(crate::schema::BODY_B));
+        assert_eq!(s.fields()[s.field("title").unwrap()].b, None);
+        assert_eq!(bm25.b, 0.75);
+        let fields = |b: &str| {
+            format!(
+                "b = 0.6\n[[fields]]\nname = \"id\"\nstored = true\n\
+                 [[fields]]\nname = \"text\"\nindexed = true\n{b}\n"
+            )
+        };
+        let (s, _, bm25) = parse("edgekb.toml", fields("b = 0.2").as_bytes()).unwrap();
+        assert_eq!((s.fields()[1].b, bm25.b), (Some(0.2), 0.6));
+        let (s, _, _) = parse("edgekb.toml", fields("").as_bytes()).unwrap();
+        assert_eq!(s.fields()[1].b, None);
+        let e = parse("edgekb.toml", fields("b = 1.5").as_bytes()).unwrap_err();
+        assert!(e.to_string().contains("has b"), "{e}");
     }
 }

@@ -13,7 +13,7 @@ use crate::schema::{FieldOptions, Schema};
 /// The label every index file starts with.
 pub const MAGIC: &[u8; 8] = b"EDGEKBIX";
 /// The format version this code writes.
-pub const FORMAT_VERSION: u32 = 8;
+pub const FORMAT_VERSION: u32 = 9;
 /// The first version whose terms met only as words' written forms have no positions.
 pub const WRITTEN_FORMS_WITHOUT_POSITIONS: u32 = 7;
 /// The oldest format version this code reads.
@@ -177,6 +177,9 @@ impl Meta {
             put_str(&mut out, &f.name);
             out.push(f.flags());
             out.extend_from_slice(&f.weight.to_le_bytes());
+            if let Some(b) = f.b {
+                out.extend_from_slice(&b.to_le_bytes());
+            }
         }
         for &t in &self.total_lengths {
             put_varint(&mut out, t);
@@ -231,7 +234,12 @@ impl Meta {
             let name = r.str()?.to_string();
             let flags = r.u8()?;
             let weight = r.f32()?;
-            fields.push(FieldOptions::from_flags(name, weight, flags));
+            let mut field = FieldOptions::from_flags(name, weight, flags);
+            // Flags bit 4 (format 9): the field's own BM25 `b` follows.
+            if flags & 16 != 0 {
+                field.b = Some(r.f32()?);
+            }
+            fields.push(field);
         }
         let schema = Schema::new(fields).map_err(|e| Error::corrupt(format!("schema: {e}")))?;
         let indexed = schema.indexed().len();

@@ -162,14 +162,9 @@ impl<D: AsRef<[u8]>> Index<D> {
             _ => meta.schema.store_only_fields(),
         };
         let avg_lengths = average_lengths(&meta.total_lengths, meta.doc_count);
-        let scorer = Bm25F::new(
-            meta.bm25,
-            indexed
-                .iter()
-                .map(|&f| meta.schema.fields()[f].weight)
-                .collect(),
-            avg_lengths.clone(),
-        );
+        let weights = indexed.iter().map(|&f| meta.schema.fields()[f].weight);
+        let scorer = Bm25F::new(meta.bm25, weights.collect(), avg_lengths.clone())
+            .with_field_b(indexed.iter().map(|&f| meta.schema.fields()[f].b));
         let pages = match sections.iter().any(|s| s.kind == SectionKind::Pages) {
             true => Some(Pages::decode(
                 &bytes_of(&data)[find(SectionKind::Pages)],
@@ -760,9 +755,9 @@ mod tests {
             let e = read_header(&bytes).unwrap_err();
             assert_eq!(e.code(), code, "{bytes:02x?}: {e}");
         }
-        match read_header(&[&MAGIC[..], &[9, 0, 0, 0]].concat()) {
+        match read_header(&[&MAGIC[..], &[10, 0, 0, 0]].concat()) {
             Err(Error::UnsupportedVersion {
-                found: 9,
+                found: 10,
                 oldest: 1,
                 newest: FORMAT_VERSION,
             }) => {}

@@ -8,6 +8,11 @@ pub const MAX_INDEXED_FIELDS: usize = 16;
 /// Most fields a schema may have.
 pub const MAX_FIELDS: usize = 64;
 
+/// BM25 `b` of the default schema's `body`: a page's length says less about how much of it is
+/// about a word than a title's does (a chapter page that lists its sections' names is short,
+/// the section that documents one of them long). Measured on known-item sets (issue #12).
+pub const BODY_B: f32 = 0.4;
+
 /// How one field is treated.
 #[derive(Clone, Debug, PartialEq)]
 pub struct FieldOptions {
@@ -15,6 +20,9 @@ pub struct FieldOptions {
     pub name: String,
     /// BM25F weight (ignored unless indexed).
     pub weight: f32,
+    /// BM25 length normalization of this field, within 0 … 1 (format 9); `None`: the index's
+    /// `b`. Long text fields do better with less (the default schema's `body`: [`BODY_B`]).
+    pub b: Option<f32>,
     /// Analyzed into the term dictionary.
     pub indexed: bool,
     /// Kept in the document store and returned with hits.
@@ -30,6 +38,7 @@ impl FieldOptions {
         FieldOptions {
             name: name.to_string(),
             weight,
+            b: None,
             indexed,
             stored,
             facet: false,
@@ -42,12 +51,14 @@ impl FieldOptions {
             | (self.stored as u8) << 1
             | (self.facet as u8) << 2
             | (self.sortable as u8) << 3
+            | (self.b.is_some() as u8) << 4
     }
 
     pub(crate) fn from_flags(name: String, weight: f32, flags: u8) -> Self {
         FieldOptions {
             name,
             weight,
+            b: None,
             indexed: flags & 1 != 0,
             stored: flags & 2 != 0,
             facet: flags & 4 != 0,
@@ -63,16 +74,18 @@ pub struct Schema {
 }
 
 impl Default for Schema {
-    /// `id` (stored), `title` (indexed ×4, stored), `body` (indexed, stored; `text` is read into
-    /// it too), `url` (stored), `tags` (indexed ×0.5, stored, facet).
+    /// `id` (stored), `title` (indexed ×4, stored), `body` (indexed, stored, `b` [`BODY_B`];
+    /// `text` is read into it too), `url` (stored), `tags` (indexed ×0.5, stored, facet).
     fn default() -> Self {
         let mut tags = FieldOptions::new("tags", 0.5, true, true);
         tags.facet = true;
+        let mut body = FieldOptions::new("body", 1.0, true, true);
+        body.b = Some(BODY_B);
         Schema {
             fields: vec![
                 FieldOptions::new("id", 1.0, false, true),
                 FieldOptions::new("title", 4.0, true, true),
-                FieldOptions::new("body", 1.0, true, true),
+                body,
                 FieldOptions::new("url", 1.0, false, true),
                 tags,
             ],
@@ -115,6 +128,12 @@ impl Schema {
                 return bad(format!(
                     "field {:?} has weight {}; use a finite number ≥ 0",
                     f.name, f.weight
+                ));
+            }
+            if let Some(b) = f.b.filter(|b| !(0.0..=1.0).contains(b)) {
+                return bad(format!(
+                    "field {:?} has b {b}; use a number within 0..=1",
+                    f.name
                 ));
             }
         }
@@ -187,6 +206,10 @@ mod tests {
         no_id.remove(0);
         let mut bad_weight = ok.clone();
         bad_weight[1].weight = f32::NAN;
+        let mut bad_b = ok.clone();
+        bad_b[2].b = Some(1.5);
+        let mut nan_b = ok.clone();
+        nan_b[2].b = Some(f32::NAN);
         let mut bad_name = ok.clone();
         bad_name[2].name = "a b".into();
         let mut none_indexed = ok.clone();
@@ -197,6 +220,8 @@ mod tests {
             (dup, "twice"),
             (no_id, "\"id\""),
             (bad_weight, "weight"),
+            (bad_b, "has b"),
+            (nan_b, "has b"),
             (bad_name, "field name"),
             (none_indexed, "indexed fields"),
         ] {
@@ -208,10 +233,11 @@ mod tests {
     #[test]
     fn flags_round_trip() {
         for f in Schema::default().fields() {
-            assert_eq!(
-                &FieldOptions::from_flags(f.name.clone(), f.weight, f.flags()),
-                f
-            );
+            let mut read = FieldOptions::from_flags(f.name.clone(), f.weight, f.flags());
+            // Bit 4 says the field's own `b` follows the flags (format 9).
+            assert_eq!(f.flags() & 16 != 0, f.b.is_some(), "{}", f.name);
+            read.b = f.b;
+            assert_eq!(&read, f);
         }
     }
 }

@@ -511,7 +511,7 @@ fn known_item_rules() {
     // outside the name fields (`RAND_add`'s part `rand`) count as little as a completion
     // there, so the page named *random* comes first; finished (`rand `), or with another word
     // beside it, the word counts fully wherever it is.
-    let docs = r#"{"id": "ssl", "title": "ssl: TLS wrapper", "body": "ssl.RAND_add(bytes) mixes bytes into the RAND pool; RAND_status() says if the RAND pool has enough random bytes"}
+    let docs = r#"{"id": "ssl", "title": "ssl: TLS wrapper", "body": "ssl.RAND_add(bytes) mixes bytes into the pool; RAND_status() says if the pool has enough random bytes"}
 {"id": "random", "title": "random: pseudo-random numbers", "body": "random numbers and random bytes"}
 {"id": "f1", "title": "one", "body": "random bytes"}
 {"id": "f2", "title": "two", "body": "random numbers"}

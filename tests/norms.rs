@@ -27,6 +27,13 @@ fn build(jsonl: &str) -> Index<Vec<u8>> {
     Index::open(b.to_bytes().unwrap()).unwrap()
 }
 
+/// The default schema as formats before 9 had it: every field normalized by the index's `b`.
+fn schema_before_9() -> Schema {
+    let mut fields = Schema::default().fields().to_vec();
+    fields.iter_mut().for_each(|f| f.b = None);
+    Schema::new(fields).unwrap()
+}
+
 fn fixture_index() -> Index<Vec<u8>> {
     build(&std::fs::read_to_string(root().join("tests/fixtures/docs.jsonl")).unwrap())
 }
@@ -279,18 +286,30 @@ fn a_corrupt_norms_page_is_refused_then_retried_and_never_cached() {
 /// `layout4` (norms, hit display and dictionary parts in packs); of format 6, `layout5` (the
 /// same options, compact chunk tables and page CRCs in the pages); of format 7, `layout5` again
 /// (written forms without positions); of format 8, `layout5` again (typographic apostrophes
-/// folded; the first fixture written with its `dictionary.bin`). Each opens through a
-/// directory loader and answers as a fresh single-file build of those documents does.
+/// folded; the first fixture written with its `dictionary.bin`); of format 9, `layout5` again
+/// (the body's own BM25 `b`). Each opens through a directory loader and answers as a fresh
+/// single-file build of those documents does (before format 9, with every field's `b` the
+/// index's, as those formats' default schema had it).
 #[test]
 fn committed_split_fixtures_still_search() {
     let text = std::fs::read_to_string(root().join("tests/compat/v2/split/docs.jsonl")).unwrap();
     let fresh = build(&text);
+    let fresh_before_9 = {
+        let mut b = IndexBuilder::new(
+            schema_before_9(),
+            AnalyzerConfig::default(),
+            Bm25::default(),
+        );
+        add_jsonl(&mut b, text.as_bytes(), "docs.jsonl").unwrap();
+        Index::open(b.to_bytes().unwrap()).unwrap()
+    };
     for (layout, format, manifest_version, paged_norms) in [
         ("layout2", 5, 2, false),
         ("layout4", 5, 4, true),
         ("layout5", 6, 5, true),
         ("layout5", 7, 5, true),
         ("layout5", 8, 5, true),
+        ("layout5", 9, 5, true),
     ] {
         let dir = root().join(format!("tests/compat/v{format}/split"));
         let mut loader = DirLoader(dir.join(layout));
@@ -300,7 +319,8 @@ fn committed_split_fixtures_still_search() {
         assert_eq!(v.index.version(), format, "{layout}");
         assert_eq!(v.index.pages().unwrap().trailers, format >= 6, "{layout}");
         assert_eq!(v.index.norms_paged(), paged_norms, "{layout}");
-        common::assert_fixture_answers(&fresh, &mut lazy, &mut loader, layout);
+        let fresh = if format < 9 { &fresh_before_9 } else { &fresh };
+        common::assert_fixture_answers(fresh, &mut lazy, &mut loader, layout);
     }
 }
 
