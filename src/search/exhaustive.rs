@@ -19,25 +19,19 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
         let must = &prepared.must;
         // The documents where every clause so far matched in a name field.
         let mut named: Option<Vec<u32>> = None;
-        let mut also_named = |n: Vec<u32>| {
-            named = Some(match named.take() {
-                None => n,
-                Some(m) => intersect_with(&m, &n, |&d, _| d),
-            })
-        };
         // AND runs rarest clause first and scores later clauses only on the surviving
         // candidates; with no document matching all, fall back to OR.
         let mut matched: Option<Scored> = None;
         if and_first(opts.any, must.len(), prepared.long) {
             let (mut acc, n) = self.clause(&must[0], None)?;
-            also_named(n);
+            narrow(&mut named, n);
             for clause in &must[1..] {
                 if acc.is_empty() {
                     break;
                 }
                 let docs: Vec<u32> = acc.iter().map(|x| x.0).collect();
                 let (scored, n) = self.clause(clause, Some(&docs))?;
-                also_named(n);
+                narrow(&mut named, n);
                 acc = intersect_with(&acc, &scored, |x, y| (x.0, x.1 + y.1));
             }
             if let Some(f) = filter {
@@ -60,10 +54,7 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
                 let mut acc = Vec::new();
                 for clause in must {
                     let (scored, n) = self.clause(clause, None)?;
-                    named = Some(match named.take() {
-                        None => n,
-                        Some(m) => intersect_with(&m, &n, |&d, _| d),
-                    });
+                    narrow(&mut named, n);
                     acc = merge(&acc, &scored, |x, y| x + y);
                 }
                 match filter {
@@ -344,6 +335,14 @@ fn phrase_in_doc(
         }
     }
     Some(false)
+}
+
+/// `named` (documents, ascending; `None` before the first clause) kept to those also in `n`.
+fn narrow(named: &mut Option<Vec<u32>>, n: Vec<u32>) {
+    *named = Some(match named.take() {
+        None => n,
+        Some(m) => intersect_with(&m, &n, |&d, _| d),
+    });
 }
 
 /// The entries of ascending `scored` whose document is in ascending `docs`.
