@@ -27,13 +27,6 @@ fn build(jsonl: &str) -> Index<Vec<u8>> {
     Index::open(b.to_bytes().unwrap()).unwrap()
 }
 
-/// The default schema as formats before 9 had it: every field normalized by the index's `b`.
-fn schema_before_9() -> Schema {
-    let mut fields = Schema::default().fields().to_vec();
-    fields.iter_mut().for_each(|f| f.b = None);
-    Schema::new(fields).unwrap()
-}
-
 fn fixture_index() -> Index<Vec<u8>> {
     build(&std::fs::read_to_string(root().join("tests/fixtures/docs.jsonl")).unwrap())
 }
@@ -296,7 +289,7 @@ fn committed_split_fixtures_still_search() {
     let fresh = build(&text);
     let fresh_before_9 = {
         let mut b = IndexBuilder::new(
-            schema_before_9(),
+            common::schema_before_9(),
             AnalyzerConfig::default(),
             Bm25::default(),
         );

@@ -17,20 +17,21 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
         filter: Option<&[u32]>,
     ) -> Result<super::Ranked> {
         let must = &prepared.must;
-        // The documents where every clause so far matched in a name field.
+        let boost = self.names_boost(prepared);
+        // The documents where every clause so far matched in a name field (with the boost).
         let mut named: Option<Vec<u32>> = None;
         // AND runs rarest clause first and scores later clauses only on the surviving
         // candidates; with no document matching all, fall back to OR.
         let mut matched: Option<Scored> = None;
         if and_first(opts.any, must.len(), prepared.long) {
-            let (mut acc, n) = self.clause(&must[0], None)?;
+            let (mut acc, n) = self.clause(&must[0], None, boost)?;
             narrow(&mut named, n);
             for clause in &must[1..] {
                 if acc.is_empty() {
                     break;
                 }
                 let docs: Vec<u32> = acc.iter().map(|x| x.0).collect();
-                let (scored, n) = self.clause(clause, Some(&docs))?;
+                let (scored, n) = self.clause(clause, Some(&docs), boost)?;
                 narrow(&mut named, n);
                 acc = intersect_with(&acc, &scored, |x, y| (x.0, x.1 + y.1));
             }
@@ -53,7 +54,7 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
                 named = None;
                 let mut acc = Vec::new();
                 for clause in must {
-                    let (scored, n) = self.clause(clause, None)?;
+                    let (scored, n) = self.clause(clause, None, boost)?;
                     narrow(&mut named, n);
                     acc = merge(&acc, &scored, |x, y| x + y);
                 }
@@ -68,10 +69,10 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
                 break;
             }
             let docs: Vec<u32> = matched.iter().map(|x| x.0).collect();
-            let (excluded, _) = self.clause(clause, Some(&docs))?;
+            let (excluded, _) = self.clause(clause, Some(&docs), false)?;
             matched = subtract(&matched, &excluded);
         }
-        if self.names_boost(prepared) {
+        if boost {
             let named = named.unwrap_or_default();
             let mut j = 0;
             for m in matched.iter_mut() {
@@ -99,21 +100,23 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
         self.names != 0 && !prepared.long && prepared.must.len() >= 2
     }
 
-    /// Scores a clause (alternatives summed), only on `filter`'s documents when given, and the
-    /// documents where it matches in a name field (a phrase never does).
+    /// Scores a clause (alternatives summed), only on `filter`'s documents when given, and, when
+    /// `named`, the documents where it matches in a name field (a phrase never does).
     pub(super) fn clause(
         &mut self,
         alternatives: &[Planned],
         filter: Option<&[u32]>,
+        named: bool,
     ) -> Result<(Scored, Vec<u32>)> {
         let mut out = Vec::new();
-        let mut named = Vec::new();
+        let mut in_names = Vec::new();
         for p in alternatives {
             let scored = match p {
                 Planned::Word { expansions, mask } => {
                     let mut acc: Scored = Vec::new();
                     for e in expansions {
-                        let s = self.score_term(e, *mask, filter, &mut named)?;
+                        let s =
+                            self.score_term(e, *mask, filter, named.then_some(&mut in_names))?;
                         acc = if acc.is_empty() {
                             s
                         } else {
@@ -130,9 +133,9 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
                 merge(&out, &scored, |x, y| x + y)
             };
         }
-        named.sort_unstable();
-        named.dedup();
-        Ok((out, named))
+        in_names.sort_unstable();
+        in_names.dedup();
+        Ok((out, in_names))
     }
 
     pub(super) fn load(&mut self, ord: u64) -> Result<Loaded> {
@@ -151,7 +154,7 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
         e: &Expansion,
         allowed: u16,
         filter: Option<&[u32]>,
-        named: &mut Vec<u32>,
+        mut named: Option<&mut Vec<u32>>,
     ) -> Result<Scored> {
         let ord = e.ord;
         // Scored on candidates only: decode just the blocks that may hold them (not cached,
@@ -183,8 +186,9 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
                 doc,
                 idf * self.expansion_bm25f(doc, mask, tfs, allowed, e.completion)?,
             ));
-            if mask & allowed & self.names != 0 {
-                named.push(doc);
+            match named.as_deref_mut() {
+                Some(n) if mask & allowed & self.names != 0 => n.push(doc),
+                _ => {}
             }
         }
         Ok(out)

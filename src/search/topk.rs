@@ -272,9 +272,10 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
         filter: Option<&[u32]>,
         keep: bool,
     ) -> Result<super::Ranked> {
+        let boost = self.names_boost(prepared);
         let mut must: Vec<Clause<'a>> = Vec::with_capacity(prepared.must.len());
         for c in &prepared.must {
-            must.push(self.sources(c)?);
+            must.push(self.sources(c, boost)?);
         }
         let docs = self.index.doc_count();
         // Match: AND first (rarest clause first, later ones only in the candidates' blocks).
@@ -317,7 +318,7 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
             if matched.is_empty() {
                 break;
             }
-            let excluded = clause_matches(&self.sources(c)?, Some(&matched))?;
+            let excluded = clause_matches(&self.sources(c, false)?, Some(&matched))?;
             matched = subtract(&matched, &matched_docs(&excluded, docs));
         }
         // Each match's bound: per clause, its alternatives' bounds summed (an alternative's is
@@ -356,7 +357,6 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
         drop(matches);
         // With the name boost, any match may be boosted: its bound is too, and the scores
         // summed in advance are not yet the exact ones.
-        let boost = self.names_boost(prepared);
         let all_exact = !boost
             && must
                 .iter()
@@ -519,8 +519,9 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
         })
     }
 
-    /// The sources of one clause's alternatives.
-    fn sources(&mut self, alternatives: &[Planned]) -> Result<Clause<'a>> {
+    /// The sources of one clause's alternatives (with, when `named`, the documents where each
+    /// source scored in advance matches in a name field).
+    fn sources(&mut self, alternatives: &[Planned], named: bool) -> Result<Clause<'a>> {
         let mut out = Vec::with_capacity(alternatives.len());
         for p in alternatives {
             out.push(match p {
@@ -528,13 +529,13 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
                     // The expansions scored in advance become one list (their best score per
                     // document), so ranking bounds and scores them in one step.
                     let mut exact: Vec<Scored> = Vec::new();
-                    let mut named: Vec<Vec<u32>> = Vec::new();
+                    let mut in_names: Vec<Vec<u32>> = Vec::new();
                     let mut v = Vec::with_capacity(expansions.len());
                     for e in expansions {
-                        match self.source(e, *mask)? {
+                        match self.source(e, *mask, named)? {
                             Source::Exact { list, named: n, .. } => {
                                 exact.push(list);
-                                named.push(n);
+                                in_names.push(n);
                             }
                             cursor => v.push(cursor),
                         }
@@ -544,7 +545,7 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
                             0,
                             Source::Exact {
                                 list: best_of(exact),
-                                named: union(named, self.index.doc_count()),
+                                named: union(in_names, self.index.doc_count()),
                                 pos: 0,
                                 npos: 0,
                             },
@@ -566,7 +567,7 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
 
     /// One expansion's source: a cursor over its blocks when it has a skip table, else its
     /// scores in advance.
-    fn source(&mut self, e: &Expansion, allowed: u16) -> Result<Source<'a>> {
+    fn source(&mut self, e: &Expansion, allowed: u16, named: bool) -> Result<Source<'a>> {
         let info = self.term_info(e.ord)?;
         let idfw = self.idf(info.doc_freq) * e.weight;
         let src: &'a dyn crate::source::DataSource = self.src;
@@ -577,21 +578,21 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
         if !blocks.has_skips() {
             let list = decode_postings_for(&data, info.doc_freq, doc_count, fields, layout, None)?;
             let mut scored = Vec::with_capacity(list.len());
-            let mut named = Vec::new();
+            let mut in_names = Vec::new();
             for i in 0..list.len() {
                 let (doc, mask) = (list.docs[i], list.masks[i]);
                 if mask & allowed != 0 {
                     let tfs = list.tfs_of(i);
                     let s = self.expansion_bm25f(doc, mask, tfs, allowed, e.completion)?;
                     scored.push((doc, idfw * s));
-                    if mask & allowed & self.names != 0 {
-                        named.push(doc);
+                    if named && mask & allowed & self.names != 0 {
+                        in_names.push(doc);
                     }
                 }
             }
             return Ok(Source::Exact {
                 list: scored,
-                named,
+                named: in_names,
                 pos: 0,
                 npos: 0,
             });
