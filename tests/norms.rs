@@ -18,11 +18,11 @@ fn root() -> PathBuf {
 }
 
 fn build(jsonl: &str) -> Index<Vec<u8>> {
-    let mut b = IndexBuilder::new(
-        Schema::default(),
-        AnalyzerConfig::default(),
-        Bm25::default(),
-    );
+    build_with(Schema::default(), jsonl)
+}
+
+fn build_with(schema: Schema, jsonl: &str) -> Index<Vec<u8>> {
+    let mut b = IndexBuilder::new(schema, AnalyzerConfig::default(), Bm25::default());
     add_jsonl(&mut b, jsonl.as_bytes(), "docs.jsonl").unwrap();
     Index::open(b.to_bytes().unwrap()).unwrap()
 }
@@ -287,15 +287,7 @@ fn a_corrupt_norms_page_is_refused_then_retried_and_never_cached() {
 fn committed_split_fixtures_still_search() {
     let text = std::fs::read_to_string(root().join("tests/compat/v2/split/docs.jsonl")).unwrap();
     let fresh = build(&text);
-    let fresh_before_9 = {
-        let mut b = IndexBuilder::new(
-            common::schema_before_9(),
-            AnalyzerConfig::default(),
-            Bm25::default(),
-        );
-        add_jsonl(&mut b, text.as_bytes(), "docs.jsonl").unwrap();
-        Index::open(b.to_bytes().unwrap()).unwrap()
-    };
+    let fresh_before_9 = build_with(common::schema_before_9(), &text);
     for (layout, format, manifest_version, paged_norms) in [
         ("layout2", 5, 2, false),
         ("layout4", 5, 4, true),
