@@ -182,7 +182,7 @@ impl IndexBuilder {
             analyzer: Analyzer::full(analyzer),
             bm25,
             store: StoreWriter::default(),
-            display: StoreWriter::with_target(crate::store::DISPLAY_CHUNK_TARGET),
+            display: StoreWriter::new(crate::store::DISPLAY_CHUNK_TARGET, crate::store::Codec::Lz4),
             display_fields,
             norms: Vec::new(),
             folded_ids: HashMap::new(),

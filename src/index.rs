@@ -16,7 +16,7 @@ use crate::header::{read_header, Meta, Section, SectionKind, KNOWN_SECTIONS};
 use crate::postings::{decode_positions, decode_postings_for, Layout, PositionList, PostingList};
 use crate::schema::Schema;
 use crate::source::{DataFile, DataSource, Pages};
-use crate::store::{decompress_chunk, read_doc, ChunkInfo, StoreReader, StoredDoc};
+use crate::store::{decompress_chunk, read_doc, ChunkInfo, Codec, StoreReader, StoredDoc};
 use crate::terminfo::TermInfo;
 use crate::terminfo::{term_doc_freq, term_info, term_names};
 
@@ -485,7 +485,8 @@ impl<D: AsRef<[u8]>> Index<D> {
     }
 
     fn store_table(&self) -> Result<StoreReader<'_>> {
-        StoreReader::open(self.section(SectionKind::Store), self.version)
+        let v = self.version;
+        StoreReader::open(self.section(SectionKind::Store), v, Codec::of(false, v))
     }
 
     /// The chunk table of the hit-display store (`None`: a format 1 file, which has none).
@@ -493,7 +494,7 @@ impl<D: AsRef<[u8]>> Index<D> {
         if self.ranges[SectionKind::Display as usize - 1].is_empty() {
             return Ok(None);
         }
-        StoreReader::open(self.section(SectionKind::Display), self.version).map(Some)
+        StoreReader::open(self.section(SectionKind::Display), self.version, Codec::Lz4).map(Some)
     }
 
     /// Whether this split dictionary holds its hit-display chunks itself (a small store kept
@@ -572,6 +573,7 @@ impl<D: AsRef<[u8]>> Index<D> {
     ) -> Result<Vec<StoredDoc>> {
         let mut chunks: Vec<(ChunkInfo, Vec<u8>)> = Vec::new();
         let mut out = Vec::with_capacity(docs.len());
+        let codec = Codec::of(file == DataFile::Display, self.version);
         for &doc in docs {
             let info = match file {
                 DataFile::Display => self.hit_chunk_of(doc)?.1,
@@ -586,7 +588,8 @@ impl<D: AsRef<[u8]>> Index<D> {
                         _ => src,
                     };
                     let bytes = src.read(file, start..start + info.compressed_len as u64)?;
-                    chunks.push((info, decompress_chunk(&bytes, info.raw_len, max_chunk)?));
+                    let raw = decompress_chunk(&bytes, info.raw_len, max_chunk, codec)?;
+                    chunks.push((info, raw));
                     chunks.len() - 1
                 }
             };
@@ -728,7 +731,7 @@ mod tests {
         let cases: Vec<(Vec<u8>, &str)> = vec![
             (vec![], "BadMagic"),
             (b"PK\x03\x04junkjunkjunkjunk".to_vec(), "BadMagic"),
-            ([&MAGIC[..], &[10, 0, 0, 0]].concat(), "UnsupportedVersion"),
+            ([&MAGIC[..], &[11, 0, 0, 0]].concat(), "UnsupportedVersion"),
             ([&MAGIC[..], &[0, 0, 0, 0]].concat(), "UnsupportedVersion"),
             ([&MAGIC[..], &[1, 0, 0, 0]].concat(), "Truncated"),
             (
@@ -755,9 +758,9 @@ mod tests {
             let e = read_header(&bytes).unwrap_err();
             assert_eq!(e.code(), code, "{bytes:02x?}: {e}");
         }
-        match read_header(&[&MAGIC[..], &[10, 0, 0, 0]].concat()) {
+        match read_header(&[&MAGIC[..], &[11, 0, 0, 0]].concat()) {
             Err(Error::UnsupportedVersion {
-                found: 10,
+                found: 11,
                 oldest: 1,
                 newest: FORMAT_VERSION,
             }) => {}

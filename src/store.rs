@@ -1,7 +1,9 @@
 //! Where do the stored fields of a document live?
 //!
 //! Documents are appended in id order to chunks of about [`CHUNK_TARGET`] bytes, each
-//! compressed with LZ4 on its own, so showing a hit decompresses one small chunk. A chunk is a
+//! compressed on its own ([`Codec`]: the document store in deflate from format
+//! [`DEFLATE_STORE_VERSION`], the hit-display store and older stores in LZ4), so reading a
+//! document decompresses one small chunk. A chunk is a
 //! sequence of documents, each `varint length` + record; a record holds, for every stored field
 //! in schema order, `varint count` + that many length-prefixed strings.
 //!
@@ -27,6 +29,42 @@ pub const CHUNK_ENTRY: usize = 16;
 
 /// The first format version whose chunk tables are compact.
 pub const COMPACT_TABLE_VERSION: u32 = 6;
+
+/// The first format version whose document store (not the hit-display store) is compressed
+/// with deflate rather than LZ4: a third smaller, in exchange for a slower decompression of the
+/// chunks that snippets and stored documents read (hits read the display store).
+pub const DEFLATE_STORE_VERSION: u32 = 10;
+
+/// Compression level of the document store's deflate chunks (`miniz_oxide`, 0 to 10).
+const DEFLATE_LEVEL: u8 = 9;
+
+/// How the chunks of a store are compressed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Codec {
+    /// An LZ4 block (`lz4_flex::block`): the hit-display store, and every store before
+    /// [`DEFLATE_STORE_VERSION`].
+    Lz4,
+    /// A raw deflate stream (RFC 1951, no zlib or gzip wrapper).
+    Deflate,
+}
+
+impl Codec {
+    /// The codec of the hit-display store (`display`) or the document store in a file of
+    /// format `version`.
+    pub fn of(display: bool, version: u32) -> Codec {
+        match !display && version >= DEFLATE_STORE_VERSION {
+            true => Codec::Deflate,
+            false => Codec::Lz4,
+        }
+    }
+
+    fn compress(self, raw: &[u8]) -> Vec<u8> {
+        match self {
+            Codec::Lz4 => lz4_flex::block::compress(raw),
+            Codec::Deflate => miniz_oxide::deflate::compress_to_vec(raw, DEFLATE_LEVEL),
+        }
+    }
+}
 
 /// Chunks per block of a compact chunk table.
 pub const TABLE_BLOCK: usize = 64;
@@ -55,6 +93,7 @@ pub fn encode_record(fields: &[Vec<String>], out: &mut Vec<u8>) {
 /// Writes the store section: chunk count, chunk table, compressed chunks.
 pub struct StoreWriter {
     target: usize,
+    codec: Codec,
     table: Vec<(u32, u32, u32, u32)>,
     data: Vec<u8>,
     current: Vec<u8>,
@@ -64,16 +103,18 @@ pub struct StoreWriter {
 }
 
 impl Default for StoreWriter {
+    /// The document store of this format: chunks of [`CHUNK_TARGET`] bytes in deflate.
     fn default() -> Self {
-        StoreWriter::with_target(CHUNK_TARGET)
+        StoreWriter::new(CHUNK_TARGET, Codec::Deflate)
     }
 }
 
 impl StoreWriter {
-    /// A writer closing chunks after `target` uncompressed bytes.
-    pub fn with_target(target: usize) -> Self {
+    /// A writer closing chunks after `target` uncompressed bytes, compressing them with `codec`.
+    pub fn new(target: usize, codec: Codec) -> Self {
         StoreWriter {
             target,
+            codec,
             table: Vec::new(),
             data: Vec::new(),
             current: Vec::new(),
@@ -102,7 +143,7 @@ impl StoreWriter {
         if self.current.is_empty() {
             return;
         }
-        let compressed = lz4_flex::block::compress(&self.current);
+        let compressed = self.codec.compress(&self.current);
         self.table.push((
             self.current_first,
             self.data.len() as u32,
@@ -242,14 +283,16 @@ impl Column<'_> {
 #[derive(Clone, Copy, Debug)]
 pub struct StoreReader<'a> {
     table: Table<'a>,
+    codec: Codec,
     data: &'a [u8],
     count: usize,
     table_len: usize,
 }
 
 impl<'a> StoreReader<'a> {
-    /// Opens the section of a file of format `version` (O(1): checks only the table's size).
-    pub fn open(section: &'a [u8], version: u32) -> Result<Self> {
+    /// Opens the section of a file of format `version` whose chunks are in `codec` (O(1):
+    /// checks only the table's size).
+    pub fn open(section: &'a [u8], version: u32, codec: Codec) -> Result<Self> {
         let mut r = Reader::new(section, "document store");
         let count = r.u32()? as usize;
         let table = if version >= COMPACT_TABLE_VERSION {
@@ -275,6 +318,7 @@ impl<'a> StoreReader<'a> {
         let data = &section[table_len..];
         Ok(StoreReader {
             table,
+            codec,
             data,
             count,
             table_len,
@@ -452,24 +496,62 @@ impl<'a> StoreReader<'a> {
             needed: end as u64,
             available: self.data.len() as u64,
         })?;
-        decompress_chunk(bytes, c.raw_len, max_raw)
+        decompress_chunk(bytes, c.raw_len, max_raw, self.codec)
     }
 }
 
-/// Decompresses one chunk whose declared uncompressed size is `raw_len`.
-pub fn decompress_chunk(bytes: &[u8], raw_len: u32, max_raw: usize) -> Result<Vec<u8>> {
+/// Decompresses one chunk in `codec` whose declared uncompressed size is `raw_len`, refusing
+/// a size above `max_raw` before allocating; the output is never more than `raw_len` bytes.
+pub fn decompress_chunk(
+    bytes: &[u8],
+    raw_len: u32,
+    max_raw: usize,
+    codec: Codec,
+) -> Result<Vec<u8>> {
     if raw_len as usize > max_raw {
         return Err(Error::LimitExceeded {
             what: "decompressed store chunk bytes",
             limit: max_raw as u64,
         });
     }
-    let out = lz4_flex::block::decompress(bytes, raw_len as usize)
-        .map_err(|e| Error::corrupt(format!("store chunk does not decompress: {e}")))?;
+    let out = match codec {
+        Codec::Lz4 => lz4_flex::block::decompress(bytes, raw_len as usize)
+            .map_err(|e| Error::corrupt(format!("store chunk does not decompress: {e}")))?,
+        Codec::Deflate => inflate(bytes, raw_len as usize)?,
+    };
     if out.len() != raw_len as usize {
         return Err(Error::corrupt("store chunk decompressed to the wrong size"));
     }
     Ok(out)
+}
+
+/// Inflates a raw deflate stream into exactly `raw_len` bytes (a stream that ends early, needs
+/// more room or is malformed is corrupt).
+fn inflate(bytes: &[u8], raw_len: usize) -> Result<Vec<u8>> {
+    use miniz_oxide::inflate::core::{decompress, inflate_flags, DecompressorOxide};
+    use miniz_oxide::inflate::TINFLStatus;
+    let mut state = Box::<DecompressorOxide>::default();
+    let mut out = vec![0u8; raw_len];
+    let (status, _, written) = decompress(
+        &mut state,
+        bytes,
+        &mut out,
+        0,
+        inflate_flags::TINFL_FLAG_USING_NON_WRAPPING_OUTPUT_BUF,
+    );
+    match status {
+        TINFLStatus::Done if written == raw_len => Ok(out),
+        TINFLStatus::Done => Err(Error::corrupt("store chunk decompressed to the wrong size")),
+        TINFLStatus::HasMoreOutput => Err(Error::corrupt(
+            "store chunk decompresses past its declared size",
+        )),
+        TINFLStatus::NeedsMoreInput | TINFLStatus::FailedCannotMakeProgress => Err(Error::corrupt(
+            "store chunk does not decompress: its deflate stream ends early",
+        )),
+        _ => Err(Error::corrupt(
+            "store chunk does not decompress: its deflate stream is malformed",
+        )),
+    }
 }
 
 /// Finds document `doc` in a decompressed chunk that starts at `first_doc` and decodes it for
@@ -507,7 +589,7 @@ mod tests {
 
     /// The same store with a fixed-width table (formats 1 to 5), from a compact section.
     fn as_fixed(section: &[u8]) -> Vec<u8> {
-        let s = StoreReader::open(section, COMPACT_TABLE_VERSION).unwrap();
+        let s = StoreReader::open(section, COMPACT_TABLE_VERSION, Codec::Lz4).unwrap();
         let mut out = (s.chunk_count() as u32).to_le_bytes().to_vec();
         for i in 0..s.chunk_count() {
             let c = s.chunk(i).unwrap();
@@ -523,14 +605,16 @@ mod tests {
         #[test]
         fn store_round_trips(docs in proptest::collection::vec(
             proptest::collection::vec(proptest::collection::vec(".{0,40}", 0..3), 2..=2), 0..300),
-            target in prop_oneof![Just(CHUNK_TARGET), 1usize..400]) {
-            let mut w = StoreWriter::with_target(target);
+            target in prop_oneof![Just(CHUNK_TARGET), 1usize..400],
+            deflate in any::<bool>()) {
+            let codec = if deflate { Codec::Deflate } else { Codec::Lz4 };
+            let mut w = StoreWriter::new(target, codec);
             for d in &docs { w.add(d); }
             let section = w.finish().unwrap();
             let fixed = as_fixed(&section);
             for (bytes, version) in [(&section, COMPACT_TABLE_VERSION), (&fixed, 5)] {
-                let s = StoreReader::open(bytes, version).unwrap();
-                prop_assert_eq!(s.data.len(), section.len() - StoreReader::open(&section, 6).unwrap().table_len());
+                let s = StoreReader::open(bytes, version, codec).unwrap();
+                prop_assert_eq!(s.data.len(), section.len() - StoreReader::open(&section, 6, codec).unwrap().table_len());
                 for (i, d) in docs.iter().enumerate() {
                     let (c, info) = s.locate(i as u32).unwrap();
                     prop_assert_eq!(s.chunk(c).unwrap(), info);
@@ -549,8 +633,9 @@ mod tests {
 
         #[test]
         fn garbage_never_panics(data in proptest::collection::vec(any::<u8>(), 0..200),
-                                version in 5u32..=6) {
-            if let Ok(s) = StoreReader::open(&data, version) {
+                                version in 5u32..=6, deflate in any::<bool>()) {
+            let codec = if deflate { Codec::Deflate } else { Codec::Lz4 };
+            if let Ok(s) = StoreReader::open(&data, version, codec) {
                 for i in 0..s.chunk_count().min(70) {
                     let _ = s.chunk(i);
                     if let Ok(raw) = s.load_chunk(i, 1 << 16) { let _ = read_doc(&raw, 0, 1, 3); }
@@ -565,14 +650,14 @@ mod tests {
     /// The compact table costs a few bytes a chunk, where the fixed one took 16.
     #[test]
     fn compact_table_is_small() {
-        let mut w = StoreWriter::with_target(1000);
+        let mut w = StoreWriter::new(1000, Codec::Lz4);
         for d in 0..20_000u32 {
             w.add(&[vec![
                 format!("document {d} ").repeat(1 + (d as usize * 7) % 13)
             ]]);
         }
         let section = w.finish().unwrap();
-        let s = StoreReader::open(&section, COMPACT_TABLE_VERSION).unwrap();
+        let s = StoreReader::open(&section, COMPACT_TABLE_VERSION, Codec::Lz4).unwrap();
         assert!(s.chunk_count() > 1000, "{}", s.chunk_count());
         let per_chunk = s.table_len() as f64 / s.chunk_count() as f64;
         assert!(per_chunk < 6.0, "{per_chunk} bytes a chunk");
@@ -584,14 +669,81 @@ mod tests {
 
     #[test]
     fn decompression_budget_is_enforced() {
-        let mut w = StoreWriter::default();
-        w.add(&[vec!["x".repeat(1000)]]);
-        let section = w.finish().unwrap();
-        let s = StoreReader::open(&section, COMPACT_TABLE_VERSION).unwrap();
-        assert!(matches!(
-            s.load_chunk(0, 100),
-            Err(Error::LimitExceeded { .. })
-        ));
-        assert!(s.load_chunk(0, 2000).is_ok());
+        for codec in [Codec::Lz4, Codec::Deflate] {
+            let mut w = StoreWriter::new(CHUNK_TARGET, codec);
+            w.add(&[vec!["x".repeat(1000)]]);
+            let section = w.finish().unwrap();
+            let s = StoreReader::open(&section, COMPACT_TABLE_VERSION, codec).unwrap();
+            assert!(matches!(
+                s.load_chunk(0, 100),
+                Err(Error::LimitExceeded { .. })
+            ));
+            assert!(s.load_chunk(0, 2000).is_ok());
+        }
+    }
+
+    /// A deflate chunk that is cut, damaged, longer than declared or followed by the other
+    /// codec's reading is a typed error, never a panic or an output past its declared size.
+    #[test]
+    fn damaged_deflate_chunks_are_corrupt() {
+        let raw: Vec<u8> = (0..5000u32)
+            .flat_map(|i| format!("word{} ", i % 97).into_bytes())
+            .collect();
+        let good = Codec::Deflate.compress(&raw);
+        assert_eq!(
+            decompress_chunk(&good, raw.len() as u32, 1 << 20, Codec::Deflate).unwrap(),
+            raw
+        );
+        let corrupt = |bytes: &[u8], len: usize, codec: Codec| {
+            matches!(
+                decompress_chunk(bytes, len as u32, 1 << 20, codec),
+                Err(Error::Corrupt { .. })
+            )
+        };
+        // Cut anywhere: the stream ends early.
+        for cut in [0, 1, good.len() / 2, good.len() - 1] {
+            assert!(
+                corrupt(&good[..cut], raw.len(), Codec::Deflate),
+                "cut at {cut}"
+            );
+        }
+        // Declared shorter or longer than it inflates to.
+        assert!(corrupt(&good, raw.len() - 1, Codec::Deflate));
+        assert!(corrupt(&good, raw.len() + 1, Codec::Deflate));
+        // A block type of 3 (reserved) in the first byte's bits 1–2.
+        let mut bad = good.clone();
+        bad[0] |= 0b110;
+        assert!(corrupt(&bad, raw.len(), Codec::Deflate));
+        // Each byte flipped: an error or some output of exactly the declared size.
+        for i in 0..good.len() {
+            let mut b = good.clone();
+            b[i] ^= 0x5a;
+            if let Ok(out) = decompress_chunk(&b, raw.len() as u32, 1 << 20, Codec::Deflate) {
+                assert_eq!(out.len(), raw.len());
+            }
+        }
+        // An LZ4 chunk read as deflate (a version mix-up) fails cleanly.
+        let lz4 = Codec::Lz4.compress(&raw);
+        let _ = decompress_chunk(&lz4, raw.len() as u32, 1 << 20, Codec::Deflate);
+    }
+
+    /// On text, deflate chunks are smaller than LZ4 chunks of the same bytes.
+    #[test]
+    fn deflate_is_smaller_on_text() {
+        let text = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/docs.jsonl"
+        ))
+        .unwrap();
+        let (lz4, deflate) = (
+            Codec::Lz4.compress(text.as_bytes()),
+            Codec::Deflate.compress(text.as_bytes()),
+        );
+        assert!(
+            deflate.len() * 10 < lz4.len() * 9,
+            "deflate {} lz4 {}",
+            deflate.len(),
+            lz4.len()
+        );
     }
 }
