@@ -54,6 +54,8 @@ mod header;
 #[forbid(unsafe_code)]
 mod index;
 #[forbid(unsafe_code)]
+mod inflate;
+#[forbid(unsafe_code)]
 pub mod ingest;
 #[forbid(unsafe_code)]
 pub mod lazy;
@@ -105,7 +107,8 @@ pub mod raw {
         decode_positions, decode_postings, decode_postings_for, Block, Blocks, Columns, Layout,
         PostingList,
     };
+    pub use crate::inflate::inflate;
     pub use crate::query::{parse, MAX_CLAUSES};
-    pub use crate::store::{read_doc, StoreReader};
+    pub use crate::store::{read_doc, Codec, StoreReader};
     pub use crate::terminfo::TermInfo;
 }

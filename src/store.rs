@@ -517,41 +517,13 @@ pub fn decompress_chunk(
     let out = match codec {
         Codec::Lz4 => lz4_flex::block::decompress(bytes, raw_len as usize)
             .map_err(|e| Error::corrupt(format!("store chunk does not decompress: {e}")))?,
-        Codec::Deflate => inflate(bytes, raw_len as usize)?,
+        Codec::Deflate => crate::inflate::inflate(bytes, raw_len as usize)
+            .map_err(|why| Error::corrupt(format!("store chunk does not decompress: {why}")))?,
     };
     if out.len() != raw_len as usize {
         return Err(Error::corrupt("store chunk decompressed to the wrong size"));
     }
     Ok(out)
-}
-
-/// Inflates a raw deflate stream into exactly `raw_len` bytes (a stream that ends early, needs
-/// more room or is malformed is corrupt).
-fn inflate(bytes: &[u8], raw_len: usize) -> Result<Vec<u8>> {
-    use miniz_oxide::inflate::core::{decompress, inflate_flags, DecompressorOxide};
-    use miniz_oxide::inflate::TINFLStatus;
-    let mut state = Box::<DecompressorOxide>::default();
-    let mut out = vec![0u8; raw_len];
-    let (status, _, written) = decompress(
-        &mut state,
-        bytes,
-        &mut out,
-        0,
-        inflate_flags::TINFL_FLAG_USING_NON_WRAPPING_OUTPUT_BUF,
-    );
-    match status {
-        TINFLStatus::Done if written == raw_len => Ok(out),
-        TINFLStatus::Done => Err(Error::corrupt("store chunk decompressed to the wrong size")),
-        TINFLStatus::HasMoreOutput => Err(Error::corrupt(
-            "store chunk decompresses past its declared size",
-        )),
-        TINFLStatus::NeedsMoreInput | TINFLStatus::FailedCannotMakeProgress => Err(Error::corrupt(
-            "store chunk does not decompress: its deflate stream ends early",
-        )),
-        _ => Err(Error::corrupt(
-            "store chunk does not decompress: its deflate stream is malformed",
-        )),
-    }
 }
 
 /// Finds document `doc` in a decompressed chunk that starts at `first_doc` and decodes it for

@@ -10,7 +10,7 @@
 use edgekb::raw::{
     decode_positions, decode_postings, decode_postings_for, Block, Blocks, Columns, Layout, PostingList,
 };
-use edgekb::raw::{read_doc, StoreReader};
+use edgekb::raw::{read_doc, Codec, StoreReader};
 use libfuzzer_sys::fuzz_target;
 
 const MAX_CHUNK: usize = 1 << 20;
@@ -90,9 +90,11 @@ fuzz_target!(|data: &[u8]| {
     }
 
     // The same tail as a store section (a compact table when `field_count` is even, the
-    // fixed-width table of format 5 otherwise), with `field_count` stored fields.
+    // fixed-width table of format 5 otherwise; LZ4 chunks when `df` is even, deflate ones
+    // otherwise), with `field_count` stored fields.
     let version = if field_count % 2 == 0 { 6 } else { 5 };
-    if let Ok(store) = StoreReader::open(tail, version) {
+    let codec = if df % 2 == 0 { Codec::Lz4 } else { Codec::Deflate };
+    if let Ok(store) = StoreReader::open(tail, version, codec) {
         for i in 0..store.chunk_count().min(8) {
             let Ok(info) = store.chunk(i) else { continue };
             if let Ok(raw) = store.load_chunk(i, MAX_CHUNK) {
