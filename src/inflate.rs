@@ -94,9 +94,17 @@ struct Bits<'a> {
 }
 
 impl Bits<'_> {
-    /// At least 32 bits in `buf` (out of line: the search `.wasm` links one copy).
+    /// At least 56 bits in `buf` (out of line: the search `.wasm` links one copy): eight
+    /// bytes at once while eight remain, then byte by byte.
     #[inline(never)]
     fn fill(&mut self) {
+        if let Some(word) = self.input.get(self.pos..self.pos + 8) {
+            let word = u64::from_le_bytes(word.try_into().unwrap_or_default());
+            self.buf |= word << self.n;
+            self.pos += ((63 - self.n) / 8) as usize;
+            self.n |= 56;
+            return;
+        }
         while self.n <= 56 {
             let byte = self.input.get(self.pos).copied().unwrap_or(0);
             self.buf |= u64::from(byte) << self.n;

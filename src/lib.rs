@@ -103,11 +103,11 @@ pub mod raw {
     pub use crate::codec::crc32;
     pub use crate::dict::PartView;
     pub use crate::header::{SectionKind, HEADER_LEN, SECTION_ENTRY_LEN};
+    pub use crate::inflate::inflate;
     pub use crate::postings::{
         decode_positions, decode_postings, decode_postings_for, Block, Blocks, Columns, Layout,
         PostingList,
     };
-    pub use crate::inflate::inflate;
     pub use crate::query::{parse, MAX_CLAUSES};
     pub use crate::store::{read_doc, Codec, StoreReader};
     pub use crate::terminfo::TermInfo;
