@@ -16,9 +16,9 @@ use crate::header::{read_header, Meta, Section, SectionKind, KNOWN_SECTIONS};
 use crate::postings::{decode_positions, decode_postings_for, Layout, PositionList, PostingList};
 use crate::schema::Schema;
 use crate::source::{DataFile, DataSource, Pages};
-use crate::store::{decompress_chunk, read_doc, ChunkInfo, Codec, StoreReader, StoredDoc};
-use crate::terminfo::TermInfo;
-use crate::terminfo::{term_doc_freq, term_info, term_names};
+use crate::store::{decompress_records, read_doc, records_needed};
+use crate::store::{ChunkInfo, Codec, StoreReader, StoredDoc};
+use crate::terminfo::{term_doc_freq, term_info, term_names, TermInfo};
 
 impl<D: AsRef<[u8]>> DataSource for Index<D> {
     fn read(&self, file: DataFile, range: Range<u64>) -> Result<std::borrow::Cow<'_, [u8]>> {
@@ -562,7 +562,8 @@ impl<D: AsRef<[u8]>> Index<D> {
     }
 
     /// The records of `docs` in the document store (`file` Store) or the hit-display store
-    /// (`file` Display), each holding `fields` fields; each chunk is decompressed once.
+    /// (`file` Display), each holding `fields` fields; each chunk is decompressed once, as far
+    /// as the last record read.
     fn records(
         &self,
         file: DataFile,
@@ -572,30 +573,30 @@ impl<D: AsRef<[u8]>> Index<D> {
         src: &dyn DataSource,
     ) -> Result<Vec<StoredDoc>> {
         let mut chunks: Vec<(ChunkInfo, Vec<u8>)> = Vec::new();
-        let mut out = Vec::with_capacity(docs.len());
         let codec = Codec::of(file == DataFile::Display, self.version);
-        for &doc in docs {
-            let info = match file {
-                DataFile::Display => self.hit_chunk_of(doc)?.1,
-                _ => self.chunk_of(doc)?,
-            };
+        let infos = docs.iter().map(|&doc| match file {
+            DataFile::Display => Ok(self.hit_chunk_of(doc)?.1),
+            _ => self.chunk_of(doc),
+        });
+        let infos = infos.collect::<Result<Vec<_>>>()?;
+        let mut record = |(&doc, &info): (&u32, &ChunkInfo)| {
             let i = match chunks.iter().position(|(c, _)| c.offset == info.offset) {
                 Some(i) => i,
                 None => {
-                    let start = info.offset as u64;
                     let src: &dyn DataSource = match file {
                         DataFile::Display if self.display_resident() => self,
                         _ => src,
                     };
-                    let bytes = src.read(file, start..start + info.compressed_len as u64)?;
-                    let raw = decompress_chunk(&bytes, info.raw_len, max_chunk, codec)?;
+                    let bytes = src.read(file, info.range())?;
+                    let need = records_needed(docs, &infos, &info);
+                    let raw = decompress_records(&bytes, info.raw_len, max_chunk, codec, need)?;
                     chunks.push((info, raw));
                     chunks.len() - 1
                 }
             };
-            out.push(read_doc(&chunks[i].1, info.first_doc, doc, fields)?);
-        }
-        Ok(out)
+            read_doc(&chunks[i].1, info.first_doc, doc, fields)
+        };
+        docs.iter().zip(&infos).map(&mut record).collect()
     }
 
     /// The store chunk holding `doc`: its table entry and its byte range in the chunk data.

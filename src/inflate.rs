@@ -41,9 +41,25 @@ const CLEN_ORDER: [usize; 19] = [
 
 /// Inflates the raw deflate stream `input` into exactly `len` bytes.
 pub fn inflate(input: &[u8], len: usize) -> Result<Vec<u8>, Failure> {
+    inflate_until(input, len, &|_| false)
+}
+
+/// Output bytes between two questions to `enough`.
+const ASK_EVERY: usize = 1024;
+
+/// Inflates `input`, declared to hold `len` bytes, until `enough` says the output so far is
+/// all the caller needs (asked every [`ASK_EVERY`] bytes and after each stored block): then
+/// that prefix, whose rest is never decoded nor checked; else, as [`inflate`], all `len` bytes.
+pub fn inflate_until(
+    input: &[u8],
+    len: usize,
+    enough: &dyn Fn(&[u8]) -> bool,
+) -> Result<Vec<u8>, Failure> {
     let mut out = Out {
         buf: vec![0; len],
         at: 0,
+        ask: ASK_EVERY,
+        enough,
     };
     let mut bits = Bits {
         input,
@@ -56,6 +72,10 @@ pub fn inflate(input: &[u8], len: usize) -> Result<Vec<u8>, Failure> {
         let (lit, dist) = match bits.take(2)? {
             0 => {
                 stored(&mut bits, &mut out)?;
+                if (out.enough)(&out.buf[..out.at]) {
+                    out.buf.truncate(out.at);
+                    return Ok(out.buf);
+                }
                 if last {
                     break;
                 }
@@ -65,7 +85,10 @@ pub fn inflate(input: &[u8], len: usize) -> Result<Vec<u8>, Failure> {
             2 => dynamic(&mut bits)?,
             _ => return Err("a block of the reserved type 3"),
         };
-        codes(&mut bits, &mut out, &lit, &dist)?;
+        if codes(&mut bits, &mut out, &lit, &dist)? {
+            out.buf.truncate(out.at);
+            return Ok(out.buf);
+        }
         if last {
             break;
         }
@@ -76,10 +99,13 @@ pub fn inflate(input: &[u8], len: usize) -> Result<Vec<u8>, Failure> {
     }
 }
 
-/// The output: a buffer of the declared size, filled up to `at`.
-struct Out {
+/// The output: a buffer of the declared size, filled up to `at`; `enough` is asked again once
+/// `at` reaches `ask`.
+struct Out<'e> {
     buf: Vec<u8>,
     at: usize,
+    ask: usize,
+    enough: &'e dyn Fn(&[u8]) -> bool,
 }
 
 /// The input read as bits, least significant first; past its end it reads zeros, and taking
@@ -153,7 +179,7 @@ impl Bits<'_> {
 }
 
 /// A stored block: LEN, NLEN, then LEN bytes as they are.
-fn stored(bits: &mut Bits<'_>, out: &mut Out) -> Result<(), Failure> {
+fn stored(bits: &mut Bits<'_>, out: &mut Out<'_>) -> Result<(), Failure> {
     let at = bits.align()?;
     let header = bits.input.get(at..at + 4).ok_or("the stream ends early")?;
     let n = u16::from_le_bytes([header[0], header[1]]);
@@ -330,10 +356,22 @@ fn dynamic(bits: &mut Bits<'_>) -> Result<(Huffman, Huffman), Failure> {
     ))
 }
 
-/// A Huffman-coded block's literals and copies, up to its end-of-block symbol.
-fn codes(bits: &mut Bits<'_>, out: &mut Out, lit: &Huffman, dist: &Huffman) -> Result<(), Failure> {
+/// A Huffman-coded block's literals and copies, up to its end-of-block symbol; `true` when
+/// `enough` stopped it first.
+fn codes(
+    bits: &mut Bits<'_>,
+    out: &mut Out<'_>,
+    lit: &Huffman,
+    dist: &Huffman,
+) -> Result<bool, Failure> {
     let past = "the stream inflates past the declared size";
     loop {
+        if out.at >= out.ask {
+            if (out.enough)(&out.buf[..out.at]) {
+                return Ok(true);
+            }
+            out.ask = out.at + ASK_EVERY;
+        }
         let s = lit.decode(bits)? as usize;
         if s < 256 {
             *out.buf.get_mut(out.at).ok_or(past)? = s as u8;
@@ -341,7 +379,7 @@ fn codes(bits: &mut Bits<'_>, out: &mut Out, lit: &Huffman, dist: &Huffman) -> R
             continue;
         }
         if s == 256 {
-            return Ok(());
+            return Ok(false);
         }
         let l = s - 257;
         let (Some(&base), Some(&extra)) = (LEN_BASE.get(l), LEN_EXTRA.get(l)) else {
@@ -451,7 +489,34 @@ mod tests {
         }
     }
 
-    /// Hand-made streams of each block type and each failure.
+    /// `inflate_until` stops once the output is enough, with a prefix of the whole (at most
+    /// `ASK_EVERY` bytes and one copy past the point), and inflates everything otherwise.
+    #[test]
+    fn stops_when_enough() {
+        for (seed, level) in [(1u64, 9u8), (2, 1), (3, 0), (4, 6)] {
+            let raw = text(seed, 40_000);
+            let z = deflate(&raw, level);
+            for want in [0usize, 1, 1000, 5000, 39_000] {
+                let got = inflate_until(&z, raw.len(), &|p| p.len() >= want).unwrap();
+                assert!(got.len() >= want, "level {level}: {} < {want}", got.len());
+                assert_eq!(got[..], raw[..got.len()]);
+                if level != 0 {
+                    assert!(
+                        got.len() < want + ASK_EVERY + 258,
+                        "level {level}: {}",
+                        got.len()
+                    );
+                }
+            }
+            assert_eq!(inflate_until(&z, raw.len(), &|_| false).unwrap(), raw);
+            assert_eq!(
+                inflate_until(&z, raw.len(), &|p| p.len() > raw.len()).unwrap(),
+                raw
+            );
+        }
+    }
+
+    /// Hand-made streams of each block type and each failure.    /// Hand-made streams of each block type and each failure.
     #[test]
     fn streams_table() {
         let ok: &[(&[u8], &[u8])] = &[

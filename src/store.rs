@@ -219,6 +219,13 @@ pub struct ChunkInfo {
     pub raw_len: u32,
 }
 
+impl ChunkInfo {
+    /// The chunk's bytes, counted from the start of the chunk data.
+    pub fn range(&self) -> std::ops::Range<u64> {
+        self.offset as u64..self.offset as u64 + self.compressed_len as u64
+    }
+}
+
 /// Where a reader finds the chunk table's entries.
 #[derive(Clone, Copy, Debug)]
 enum Table<'a> {
@@ -526,6 +533,38 @@ pub fn decompress_chunk(
     Ok(out)
 }
 
+/// How many of `chunk`'s records reading `docs` (whose chunks are `infos`) needs: up to the
+/// last of them in it.
+pub fn records_needed(docs: &[u32], infos: &[ChunkInfo], chunk: &ChunkInfo) -> usize {
+    let in_chunk = docs
+        .iter()
+        .zip(infos)
+        .filter(|(_, c)| c.offset == chunk.offset);
+    let need = in_chunk.map(|(&d, c)| d.saturating_sub(c.first_doc) as usize + 1);
+    need.max().unwrap_or(0)
+}
+
+/// Like [`decompress_chunk`], but a deflate chunk is inflated only as far as its first
+/// `records` records (the rest is neither decoded nor checked; an LZ4 chunk is decompressed
+/// whole, which costs little): what reading some of a chunk's documents needs.
+pub fn decompress_records(
+    bytes: &[u8],
+    raw_len: u32,
+    max_raw: usize,
+    codec: Codec,
+    records: usize,
+) -> Result<Vec<u8>> {
+    if codec == Codec::Lz4 || raw_len as usize > max_raw {
+        return decompress_chunk(bytes, raw_len, max_raw, codec);
+    }
+    let holds = |prefix: &[u8]| {
+        let mut r = Reader::new(prefix, "store chunk");
+        (0..records).all(|_| r.len_prefix().and_then(|n| r.bytes(n)).is_ok())
+    };
+    crate::inflate::inflate_until(bytes, raw_len as usize, &holds)
+        .map_err(|why| Error::corrupt(format!("store chunk does not decompress: {why}")))
+}
+
 /// Finds document `doc` in a decompressed chunk that starts at `first_doc` and decodes it for
 /// `stored_fields` fields.
 pub fn read_doc(chunk: &[u8], first_doc: u32, doc: u32, stored_fields: usize) -> Result<StoredDoc> {
@@ -597,6 +636,14 @@ mod tests {
                     }
                     let raw = s.load_chunk(c, 1 << 20).unwrap();
                     let got = read_doc(&raw, info.first_doc, i as u32, 2).unwrap();
+                    prop_assert_eq!(&got.fields, d);
+                    // Only as far as this document's record: a prefix that still reads it.
+                    let need = records_needed(&[i as u32], &[info], &info);
+                    prop_assert_eq!(need, i - info.first_doc as usize + 1);
+                    let bytes = &s.data[info.range().start as usize..info.range().end as usize];
+                    let part = decompress_records(bytes, info.raw_len, 1 << 20, codec, need).unwrap();
+                    prop_assert_eq!(&part[..], &raw[..part.len()]);
+                    let got = read_doc(&part, info.first_doc, i as u32, 2).unwrap();
                     prop_assert_eq!(&got.fields, d);
                 }
                 prop_assert!(s.chunk(s.chunk_count()).is_err());
