@@ -557,8 +557,12 @@ pub fn decompress_records(
     if codec == Codec::Lz4 || raw_len as usize > max_raw {
         return decompress_chunk(bytes, raw_len, max_raw, codec);
     }
+    // Never at the full size: a whole chunk is inflated to its end, and checked.
     let holds = |prefix: &[u8]| {
         let mut r = Reader::new(prefix, "store chunk");
+        if prefix.len() >= raw_len as usize {
+            return false;
+        }
         (0..records).all(|_| r.len_prefix().and_then(|n| r.bytes(n)).is_ok())
     };
     crate::inflate::inflate_until(bytes, raw_len as usize, &holds)
