@@ -557,13 +557,24 @@ pub fn decompress_records(
     if codec == Codec::Lz4 || raw_len as usize > max_raw {
         return decompress_chunk(bytes, raw_len, max_raw, codec);
     }
-    // Never at the full size: a whole chunk is inflated to its end, and checked.
+    // Never at the full size: a whole chunk is inflated to its end, and checked. The records
+    // are parsed once each, resuming where the last question stopped (linear in the output).
+    let parsed = std::cell::Cell::new((0usize, 0usize));
     let holds = |prefix: &[u8]| {
-        let mut r = Reader::new(prefix, "store chunk");
         if prefix.len() >= raw_len as usize {
             return false;
         }
-        (0..records).all(|_| r.len_prefix().and_then(|n| r.bytes(n)).is_ok())
+        let (mut at, mut seen) = parsed.get();
+        while seen < records {
+            let mut r = Reader::new(prefix.get(at..).unwrap_or_default(), "store chunk");
+            if r.len_prefix().and_then(|n| r.bytes(n)).is_err() {
+                break;
+            }
+            at += r.position();
+            seen += 1;
+        }
+        parsed.set((at, seen));
+        seen >= records
     };
     crate::inflate::inflate_until(bytes, raw_len as usize, &holds)
         .map_err(|why| Error::corrupt(format!("store chunk does not decompress: {why}")))
@@ -750,7 +761,31 @@ mod tests {
         let _ = decompress_chunk(&lz4, raw.len() as u32, 1 << 20, Codec::Deflate);
     }
 
-    /// On text, deflate chunks are smaller than LZ4 chunks of the same bytes.
+    /// Inflating as far as some records: a prefix holding them (and little more), however
+    /// many questions it takes; all of them, or more than there are, inflate the whole chunk.
+    #[test]
+    fn records_prefix_of_many_small_records() {
+        // 600,000 empty records (each the VInt 0), then one of three bytes.
+        let mut raw = vec![0u8; 600_000];
+        raw.extend_from_slice(&[3, b'a', b'b', b'c']);
+        let z = Codec::Deflate.compress(&raw);
+        let len = raw.len() as u32;
+        for need in [1usize, 1000, 300_000, 599_999] {
+            let got = decompress_records(&z, len, 1 << 20, Codec::Deflate, need).unwrap();
+            assert!(
+                got.len() >= need && got.len() < need + 2048,
+                "{need}: {}",
+                got.len()
+            );
+            assert_eq!(got[..], raw[..got.len()]);
+        }
+        for need in [600_001, 700_000] {
+            let got = decompress_records(&z, len, 1 << 20, Codec::Deflate, need).unwrap();
+            assert_eq!(got, raw);
+        }
+    }
+
+    /// On text, deflate chunks are smaller than LZ4 chunks of the same bytes.    /// On text, deflate chunks are smaller than LZ4 chunks of the same bytes.
     #[test]
     fn deflate_is_smaller_on_text() {
         let text = std::fs::read_to_string(concat!(
