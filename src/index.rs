@@ -485,8 +485,7 @@ impl<D: AsRef<[u8]>> Index<D> {
     }
 
     fn store_table(&self) -> Result<StoreReader<'_>> {
-        let v = self.version;
-        StoreReader::open(self.section(SectionKind::Store), v, Codec::of(false, v))
+        StoreReader::open(self.section(SectionKind::Store), self.version)
     }
 
     /// The chunk table of the hit-display store (`None`: a format 1 file, which has none).
@@ -494,7 +493,7 @@ impl<D: AsRef<[u8]>> Index<D> {
         if self.ranges[SectionKind::Display as usize - 1].is_empty() {
             return Ok(None);
         }
-        StoreReader::open(self.section(SectionKind::Display), self.version, Codec::Lz4).map(Some)
+        StoreReader::open(self.section(SectionKind::Display), self.version).map(Some)
     }
 
     /// Whether this split dictionary holds its hit-display chunks itself (a small store kept

@@ -27,7 +27,6 @@ use crate::builder::BuildStats;
 use crate::error::{Error, Result};
 use crate::header::{FORMAT_VERSION, OLDEST_SUPPORTED_FORMAT_VERSION};
 use crate::source::DataFile;
-use crate::store::Codec;
 
 /// Magic label of a data ("pack") file.
 pub const PACK_MAGIC: &[u8; 8] = b"EDGEKBPK";
@@ -441,12 +440,7 @@ impl SplitOutput {
         }
         let get = |k: SectionKind| index.section_bytes(k);
         let store = get(SectionKind::Store);
-        let table_len = crate::store::StoreReader::open(
-            store,
-            index.version(),
-            Codec::of(false, index.version()),
-        )?
-        .table_len();
+        let table_len = crate::store::StoreReader::open(store, index.version())?.table_len();
         let (store_table, store_data) = store.split_at(table_len);
         let display = get(SectionKind::Display);
         let resident_display = display.len() <= options.resident_display_bytes;
@@ -454,14 +448,7 @@ impl SplitOutput {
             // Format 1 has no hit-display store; a small one stays whole in the dictionary.
             (display, &[][..])
         } else {
-            display.split_at(
-                crate::store::StoreReader::open(
-                    display,
-                    index.version(),
-                    Codec::of(true, index.version()),
-                )?
-                .table_len(),
-            )
+            display.split_at(crate::store::StoreReader::open(display, index.version())?.table_len())
         };
         let whole = get(SectionKind::Terms).len() + get(SectionKind::TermInfo).len();
         let (terms, info, router, parts) = if whole > options.resident_dictionary_bytes {

@@ -290,16 +290,14 @@ impl Column<'_> {
 #[derive(Clone, Copy, Debug)]
 pub struct StoreReader<'a> {
     table: Table<'a>,
-    codec: Codec,
     data: &'a [u8],
     count: usize,
     table_len: usize,
 }
 
 impl<'a> StoreReader<'a> {
-    /// Opens the section of a file of format `version` whose chunks are in `codec` (O(1):
-    /// checks only the table's size).
-    pub fn open(section: &'a [u8], version: u32, codec: Codec) -> Result<Self> {
+    /// Opens the section of a file of format `version` (O(1): checks only the table's size).
+    pub fn open(section: &'a [u8], version: u32) -> Result<Self> {
         let mut r = Reader::new(section, "document store");
         let count = r.u32()? as usize;
         let table = if version >= COMPACT_TABLE_VERSION {
@@ -325,7 +323,6 @@ impl<'a> StoreReader<'a> {
         let data = &section[table_len..];
         Ok(StoreReader {
             table,
-            codec,
             data,
             count,
             table_len,
@@ -491,8 +488,8 @@ impl<'a> StoreReader<'a> {
         Ok((b * TABLE_BLOCK + k, info))
     }
 
-    /// Decompresses chunk `i`, refusing a declared size above `max_raw`.
-    pub fn load_chunk(&self, i: usize, max_raw: usize) -> Result<Vec<u8>> {
+    /// Decompresses chunk `i` (in `codec`), refusing a declared size above `max_raw`.
+    pub fn load_chunk(&self, i: usize, max_raw: usize, codec: Codec) -> Result<Vec<u8>> {
         let c = self.chunk(i)?;
         let start = c.offset as usize;
         let end = start
@@ -503,7 +500,7 @@ impl<'a> StoreReader<'a> {
             needed: end as u64,
             available: self.data.len() as u64,
         })?;
-        decompress_chunk(bytes, c.raw_len, max_raw, self.codec)
+        decompress_chunk(bytes, c.raw_len, max_raw, codec)
     }
 }
 
@@ -524,8 +521,7 @@ pub fn decompress_chunk(
     let out = match codec {
         Codec::Lz4 => lz4_flex::block::decompress(bytes, raw_len as usize)
             .map_err(|e| Error::corrupt(format!("store chunk does not decompress: {e}")))?,
-        Codec::Deflate => crate::inflate::inflate(bytes, raw_len as usize)
-            .map_err(|why| Error::corrupt(format!("store chunk does not decompress: {why}")))?,
+        Codec::Deflate => crate::inflate::inflate(bytes, raw_len as usize).map_err(not_inflated)?,
     };
     if out.len() != raw_len as usize {
         return Err(Error::corrupt("store chunk decompressed to the wrong size"));
@@ -576,8 +572,12 @@ pub fn decompress_records(
         parsed.set((at, seen));
         seen >= records
     };
-    crate::inflate::inflate_until(bytes, raw_len as usize, &holds)
-        .map_err(|why| Error::corrupt(format!("store chunk does not decompress: {why}")))
+    crate::inflate::inflate_until(bytes, raw_len as usize, &holds).map_err(not_inflated)
+}
+
+/// A deflate chunk that does not inflate, and why.
+fn not_inflated(why: crate::inflate::Failure) -> Error {
+    Error::corrupt(format!("store chunk does not decompress: {why}"))
 }
 
 /// Finds document `doc` in a decompressed chunk that starts at `first_doc` and decodes it for
@@ -615,7 +615,7 @@ mod tests {
 
     /// The same store with a fixed-width table (formats 1 to 5), from a compact section.
     fn as_fixed(section: &[u8]) -> Vec<u8> {
-        let s = StoreReader::open(section, COMPACT_TABLE_VERSION, Codec::Lz4).unwrap();
+        let s = StoreReader::open(section, COMPACT_TABLE_VERSION).unwrap();
         let mut out = (s.chunk_count() as u32).to_le_bytes().to_vec();
         for i in 0..s.chunk_count() {
             let c = s.chunk(i).unwrap();
@@ -639,8 +639,8 @@ mod tests {
             let section = w.finish().unwrap();
             let fixed = as_fixed(&section);
             for (bytes, version) in [(&section, COMPACT_TABLE_VERSION), (&fixed, 5)] {
-                let s = StoreReader::open(bytes, version, codec).unwrap();
-                prop_assert_eq!(s.data.len(), section.len() - StoreReader::open(&section, 6, codec).unwrap().table_len());
+                let s = StoreReader::open(bytes, version).unwrap();
+                prop_assert_eq!(s.data.len(), section.len() - StoreReader::open(&section, 6).unwrap().table_len());
                 for (i, d) in docs.iter().enumerate() {
                     let (c, info) = s.locate(i as u32).unwrap();
                     prop_assert_eq!(s.chunk(c).unwrap(), info);
@@ -649,7 +649,7 @@ mod tests {
                     if c + 1 < s.chunk_count() {
                         prop_assert!(s.chunk(c + 1).unwrap().first_doc > i as u32);
                     }
-                    let raw = s.load_chunk(c, 1 << 20).unwrap();
+                    let raw = s.load_chunk(c, 1 << 20, codec).unwrap();
                     let got = read_doc(&raw, info.first_doc, i as u32, 2).unwrap();
                     prop_assert_eq!(&got.fields, d);
                     // Only as far as this document's record: a prefix that still reads it.
@@ -669,10 +669,10 @@ mod tests {
         fn garbage_never_panics(data in proptest::collection::vec(any::<u8>(), 0..200),
                                 version in 5u32..=6, deflate in any::<bool>()) {
             let codec = if deflate { Codec::Deflate } else { Codec::Lz4 };
-            if let Ok(s) = StoreReader::open(&data, version, codec) {
+            if let Ok(s) = StoreReader::open(&data, version) {
                 for i in 0..s.chunk_count().min(70) {
                     let _ = s.chunk(i);
-                    if let Ok(raw) = s.load_chunk(i, 1 << 16) { let _ = read_doc(&raw, 0, 1, 3); }
+                    if let Ok(raw) = s.load_chunk(i, 1 << 16, codec) { let _ = read_doc(&raw, 0, 1, 3); }
                 }
                 for doc in [0, 3, 1000, u32::MAX] {
                     let _ = s.chunk_of(doc);
@@ -691,7 +691,7 @@ mod tests {
             ]]);
         }
         let section = w.finish().unwrap();
-        let s = StoreReader::open(&section, COMPACT_TABLE_VERSION, Codec::Lz4).unwrap();
+        let s = StoreReader::open(&section, COMPACT_TABLE_VERSION).unwrap();
         assert!(s.chunk_count() > 1000, "{}", s.chunk_count());
         let per_chunk = s.table_len() as f64 / s.chunk_count() as f64;
         assert!(per_chunk < 6.0, "{per_chunk} bytes a chunk");
@@ -707,12 +707,12 @@ mod tests {
             let mut w = StoreWriter::new(CHUNK_TARGET, codec);
             w.add(&[vec!["x".repeat(1000)]]);
             let section = w.finish().unwrap();
-            let s = StoreReader::open(&section, COMPACT_TABLE_VERSION, codec).unwrap();
+            let s = StoreReader::open(&section, COMPACT_TABLE_VERSION).unwrap();
             assert!(matches!(
-                s.load_chunk(0, 100),
+                s.load_chunk(0, 100, codec),
                 Err(Error::LimitExceeded { .. })
             ));
-            assert!(s.load_chunk(0, 2000).is_ok());
+            assert!(s.load_chunk(0, 2000, codec).is_ok());
         }
     }
 

@@ -94,10 +94,10 @@ fuzz_target!(|data: &[u8]| {
     // otherwise), with `field_count` stored fields.
     let version = if field_count % 2 == 0 { 6 } else { 5 };
     let codec = if df % 2 == 0 { Codec::Lz4 } else { Codec::Deflate };
-    if let Ok(store) = StoreReader::open(tail, version, codec) {
+    if let Ok(store) = StoreReader::open(tail, version) {
         for i in 0..store.chunk_count().min(8) {
             let Ok(info) = store.chunk(i) else { continue };
-            if let Ok(raw) = store.load_chunk(i, MAX_CHUNK) {
+            if let Ok(raw) = store.load_chunk(i, MAX_CHUNK, codec) {
                 assert_eq!(raw.len(), info.raw_len as usize);
                 for doc in info.first_doc..info.first_doc.saturating_add(8) {
                     if let Ok(d) = read_doc(&raw, info.first_doc, doc, field_count) {

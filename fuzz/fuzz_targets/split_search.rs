@@ -30,7 +30,7 @@ use edgekb::raw::{SectionKind, TermInfo};
 use edgekb::DataFile;
 use edgekb::lazy::{parse_manifest, LazyIndex, LoadError, Loader, MemoryLoader};
 use edgekb::split::{sha256_hex, FileEntry, Manifest, MANIFEST_VERSION};
-use edgekb::raw::{Codec, StoreReader};
+use edgekb::raw::StoreReader;
 use edgekb::SearchOptions;
 use libfuzzer_sys::fuzz_target;
 
@@ -195,8 +195,7 @@ fn reaches_past_packs(lazy: &LazyIndex, terms: &[u8]) -> bool {
         (SectionKind::Store, DataFile::Store),
         (SectionKind::Display, DataFile::Display),
     ] {
-        // Only the table is read here: the codec does not matter.
-        if let Ok(table) = StoreReader::open(index.section_bytes(kind), index.version(), Codec::Lz4) {
+        if let Ok(table) = StoreReader::open(index.section_bytes(kind), index.version()) {
             for i in 0..table.chunk_count() {
                 if let Ok(c) = table.chunk(i) {
                     if c.offset as u64 + c.compressed_len as u64 > len(file) {
