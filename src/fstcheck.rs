@@ -47,6 +47,17 @@
 //! and the input table agrees with them (so `get`, `range` and streams agree), no sum of
 //! outputs along a path overflows a `u64` (`Output::cat` adds without checking), and the key
 //! count in the footer is the real number of keys (`Map::len`).
+//!
+//! # How: a walk, or a sweep
+//!
+//! It first follows every path from the root, depth first ([`Image::walk`]): one frame per
+//! byte of the current key, nothing per node, so checking a dictionary while the whole index
+//! sits in wasm memory adds a few kilobytes to it, not a megabyte. The paths are the distinct
+//! prefixes of the keys, fewer than the image's bytes for a dictionary of words; an image with
+//! many times more (keys sharing long suffixes), keys of over [`WALK_DEPTH`] bytes, or nodes
+//! from which no key can be reached is swept instead, node by node from the root downwards
+//! ([`Image::reachable`], [`Image::key_count`]), in time proportional to its length and with
+//! 8 bytes of memory per node. Both check the same facts; the tests compare them.
 #![forbid(unsafe_code)]
 
 /// Version and type, two `u64`s, precede the first node.
@@ -56,12 +67,24 @@ const MAX_VERSION: u64 = 3;
 /// Nodes with more transitions than this carry a 256-byte input table (version 2 and later).
 const TABLE_THRESHOLD: usize = 32;
 const TABLE_LEN: usize = 256;
+/// Paths from the root, per byte of the image, that [`Image::walk`] follows before it leaves
+/// the image to the sweep. There is one path per distinct prefix of a key: a dictionary of
+/// words has fewer than bytes (Debian's 340,756 in 754,722 bytes), keys that share long
+/// suffixes can have many more.
+const WALK_BUDGET: usize = 8;
+/// The longest key [`Image::walk`] follows (its frames are ~100 bytes each); edgekb's terms
+/// are at most 64 bytes, its facet values 256.
+const WALK_DEPTH: usize = 1024;
 
 /// Validates the `fst` image `bytes` (a whole `fst::Map`/`fst::Set`, header to checksum).
 ///
-/// Contract: never panics, for any input; runs in O(`bytes.len()`) time and memory (a bitmap
-/// and a rank table of `bytes.len()` bits each, and 8 bytes per node reachable from the root, 16
-/// when a node's key count or output sum does not fit in 32 bits).
+/// Contract: never panics, for any input; runs in O(`bytes.len()`) time. Memory: first a walk
+/// of every path from the root ([`Image::walk`]), which holds one frame per byte of the key
+/// being walked, within [`WALK_BUDGET`] paths per byte of the image; a dictionary of words
+/// needs no more. Only an image whose paths exceed that budget, or whose keys are longer than
+/// [`WALK_DEPTH`], is checked by a sweep of its nodes instead, which holds a bitmap and a rank
+/// table of `bytes.len()` bits each and 8 bytes per node reachable from the root (16 when a
+/// node's key count or output sum does not fit in 32 bits).
 /// When it returns `Ok(())`, `fst::Map::new(bytes)` succeeds and no operation of the map
 /// (`get`, `contains_key`, `get_key`, `stream`, `range`, `search` with any automaton, set
 /// operations) can panic or loop: every node it can reach decodes within the buffer, every walk
@@ -82,8 +105,13 @@ pub(crate) fn check(bytes: &[u8]) -> Result<(), String> {
     let keys = if footer.root == 0 {
         1 // the empty-final root: the map {"" → 0}
     } else {
-        let reachable = fst.reachable()?;
-        fst.key_count(&reachable)?
+        match fst.walk(footer.keys)? {
+            Some(keys) => keys,
+            None => {
+                let reachable = fst.reachable()?;
+                fst.key_count(&reachable)?
+            }
+        }
     };
     if keys != footer.keys {
         return Err(format!(
@@ -404,6 +432,98 @@ impl Image<'_> {
         Ok(())
     }
 
+    /// Counts the keys by following every path from the root, depth first, and checks every
+    /// node each path reaches (its layout, its inputs, its transitions) and every output sum
+    /// along the way. It holds one frame per byte of the key being walked and nothing per node,
+    /// which is what makes an open of a whole index cost no more memory than its bytes.
+    ///
+    /// `Ok(None)`, and the caller sweeps the nodes instead (in time proportional to the
+    /// image), when the paths exceed [`WALK_BUDGET`] per byte of the image, when a key is
+    /// longer than [`WALK_DEPTH`], or when some node leads to no key: each path is a distinct
+    /// prefix of some key when every node leads to a final state (as in every image `fst`
+    /// writes), so the paths walked so far never exceed one (the root) plus the lengths of the
+    /// keys found plus the depth, and a walk that exceeds that is wandering through dead ends,
+    /// possibly exponentially many. Every error it returns the sweep would return too.
+    fn walk(&self, most_keys: u64) -> Result<Option<u64>, String> {
+        struct Frame {
+            node: Node,
+            next: usize,
+            sum: u64,
+        }
+        let budget = WALK_BUDGET
+            .saturating_mul(self.bytes.len())
+            .saturating_add(WALK_DEPTH) as u64;
+        let root = self.node(self.root)?;
+        self.check_inputs(&root)?;
+        let (mut keys, mut key_bytes, mut paths) = (0u64, 0u64, 1u64);
+        if root.is_final {
+            keys = 1;
+        }
+        let mut stack = vec![Frame {
+            node: root,
+            next: 0,
+            sum: 0,
+        }];
+        // The root's final output is checked like any other, below.
+        let overflow =
+            |addr: usize| format!("fst node at {addr}: outputs along a path overflow a u64");
+        if stack[0].node.is_final {
+            stack[0]
+                .sum
+                .checked_add(stack[0].node.final_output)
+                .ok_or_else(|| overflow(self.root))?;
+        }
+        while let Some(top) = stack.last_mut() {
+            if top.next == top.node.ntrans {
+                stack.pop();
+                continue;
+            }
+            let i = top.next;
+            top.next += 1;
+            let (output, target) = self.transition(&top.node, i)?;
+            let sum = top
+                .sum
+                .checked_add(output)
+                .ok_or_else(|| overflow(top.node.addr))?;
+            // The new path's length: the root's frame is at depth 0.
+            let depth = stack.len() as u64;
+            if stack.len() > WALK_DEPTH {
+                return Ok(None);
+            }
+            paths += 1;
+            if paths > budget {
+                return Ok(None);
+            }
+            let node = match target {
+                0 => None, // the empty-final state: a key, nothing to decode
+                t => {
+                    let n = self.node(t)?;
+                    self.check_inputs(&n)?;
+                    Some(n)
+                }
+            };
+            let is_final = node.as_ref().is_none_or(|n| n.is_final);
+            if is_final {
+                let last = node.as_ref().map_or(0, |n| n.final_output);
+                sum.checked_add(last).ok_or_else(|| overflow(target))?;
+                keys += 1;
+                key_bytes += depth;
+                if keys > most_keys {
+                    return Err(format!(
+                        "fst footer says {most_keys} keys, the nodes hold more"
+                    ));
+                }
+            }
+            if paths > 1 + key_bytes + depth {
+                return Ok(None); // nodes that lead to no key: `fst` never writes them
+            }
+            if let Some(node) = node {
+                stack.push(Frame { node, next: 0, sum });
+            }
+        }
+        Ok(Some(keys))
+    }
+
     /// Marks every node reachable from the root, validating each once. Transitions point to
     /// lower addresses, so a sweep from the root downwards reaches every node after all the
     /// nodes that point to it: no stack, no recursion. Nodes must not overlap (they never do in
@@ -634,9 +754,51 @@ mod tests {
         out
     }
 
+    thread_local! {
+        /// Images [`accepted_never_panics`] saw the walk decide (on this test's thread).
+        static WALKED: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+    }
+
+    /// The two ways [`check`] counts keys agree on `bytes`: a count the walk gives is the
+    /// sweep's, and an error of the walk is one of the sweep's or a count the footer does not
+    /// match (the sweep alone refuses nodes that overlap, which do not endanger `fst` and which
+    /// the walk does not look for). Returns whether the walk decided.
+    fn walk_agrees_with_sweep(bytes: &[u8]) -> bool {
+        let Ok(footer) = super::Footer::read(bytes) else {
+            return false;
+        };
+        if footer.root == 0 {
+            return false;
+        }
+        let image = super::Image {
+            bytes,
+            version: footer.version,
+            root: footer.root,
+        };
+        let swept = image.reachable().and_then(|m| image.key_count(&m));
+        match image.walk(footer.keys) {
+            Ok(None) => false,
+            Ok(Some(k)) => {
+                match swept {
+                    Ok(s) => assert_eq!(s, k, "{bytes:02x?}"),
+                    Err(e) => assert!(e.contains("inside another node"), "walk {k}, sweep {e}"),
+                }
+                true
+            }
+            Err(e) => {
+                assert!(
+                    !matches!(swept, Ok(s) if s == footer.keys),
+                    "walk {e}, sweep accepts"
+                );
+                true
+            }
+        }
+    }
+
     /// A written map passes, and streaming it after the check gives back its entries.
     fn assert_accepted(entries: &Entries) {
         let bytes = build(entries);
+        walk_agrees_with_sweep(&bytes);
         if let Err(e) = check(&bytes) {
             panic!("valid fst of {} keys refused: {e}", entries.len());
         }
@@ -706,6 +868,48 @@ mod tests {
             .map(|i| (format!("w{i:07}").into_bytes(), i))
             .collect();
         assert_accepted(&words);
+    }
+
+    /// Which way counts: the walk for a dictionary of words, the sweep for keys longer than
+    /// the walk follows and for suffixes shared so widely that paths outnumber bytes many
+    /// times over.
+    #[test]
+    fn the_walk_decides_for_words_the_sweep_for_the_rest() {
+        let walked = |e: &Entries| {
+            let bytes = build(e);
+            check(&bytes).unwrap();
+            walk_agrees_with_sweep(&bytes)
+        };
+        let words: Entries = (0..20_000u64)
+            .map(|i| {
+                (
+                    format!(
+                        "{}{}",
+                        ["pre", "sub", "", "un"][i as usize % 4],
+                        i * 7919 % 100_003
+                    )
+                    .into_bytes(),
+                    i,
+                )
+            })
+            .collect();
+        assert!(walked(&words));
+        let long = Entries::from([(vec![b'x'; super::WALK_DEPTH + 1], 1), (b"y".to_vec(), 2)]);
+        assert!(!walked(&long));
+        let at_the_limit = Entries::from([(vec![b'x'; super::WALK_DEPTH], 1)]);
+        assert!(walked(&at_the_limit));
+        // Every 3-letter key over 16 letters with one suffix: 4,096 keys of 203 bytes share
+        // one chain of nodes, so the paths are ~830,000 in a few kilobytes.
+        let letters = b"abcdefghijklmnop";
+        let suffix = vec![b'z'; 200];
+        let shared: Entries = (0..4_096usize)
+            .map(|i| {
+                let mut k: Vec<u8> = (0..3).map(|d| letters[(i >> (4 * (2 - d))) & 15]).collect();
+                k.extend_from_slice(&suffix);
+                (k, 0)
+            })
+            .collect();
+        assert!(!walked(&shared));
     }
 
     /// Keys streamed before giving up: a (crafted) image can hold exponentially many keys.
@@ -865,6 +1069,9 @@ mod tests {
 
     /// If `check` accepts damaged bytes, nothing `fst` does with them may panic.
     fn accepted_never_panics(bytes: &[u8], keys: &[Vec<u8>]) -> usize {
+        if walk_agrees_with_sweep(bytes) {
+            WALKED.with(|w| w.set(w.get() + 1));
+        }
         match catch_unwind(AssertUnwindSafe(|| check(bytes))) {
             Err(_) => panic!("check panicked on {bytes:02x?}"),
             Ok(Err(_)) => 0,
@@ -934,9 +1141,16 @@ mod tests {
             apply(&mut b, &d);
             accepted[round as usize % 2] += accepted_never_panics(&b, keys);
         }
+        let walked = WALKED.with(|w| w.get());
         eprintln!(
-            "{rounds} images, no panic; accepted: {} damaged written maps, {} encoded images",
+            "{rounds} images, no panic; accepted: {} damaged written maps, {} encoded images; \
+             the walk decided {walked} (the sweep the rest)",
             accepted[0], accepted[1]
+        );
+        // Both ways of counting were compared on many images.
+        assert!(
+            walked > rounds as usize / 4 && walked < rounds as usize,
+            "{walked}"
         );
     }
 

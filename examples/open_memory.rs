@@ -1,0 +1,67 @@
+//! What opening a whole index costs in memory beyond its own bytes, and what its term
+//! dictionary is made of: `cargo run --release --example open_memory -- <index.ekb>`.
+//!
+//! The heap is counted by a wrapper around the system allocator: the peak while the index
+//! opens and is verified, and what stays allocated after. In wasm, memory never shrinks, so
+//! the peak is what the page keeps (the bytes themselves are allocated before it is reset).
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use fst::Streamer;
+
+struct Counting;
+static NOW: AtomicUsize = AtomicUsize::new(0);
+static PEAK: AtomicUsize = AtomicUsize::new(0);
+
+// SAFETY: every call is forwarded unchanged to the system allocator; only counters are added.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        let p = unsafe { System.alloc(layout) };
+        if !p.is_null() {
+            let now = NOW.fetch_add(layout.size(), Ordering::Relaxed) + layout.size();
+            PEAK.fetch_max(now, Ordering::Relaxed);
+        }
+        p
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        unsafe { System.dealloc(ptr, layout) };
+        NOW.fetch_sub(layout.size(), Ordering::Relaxed);
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: Counting = Counting;
+
+fn main() {
+    let Some(path) = std::env::args().nth(1) else {
+        eprintln!("usage: open_memory <index.ekb>");
+        std::process::exit(2);
+    };
+    let bytes = std::fs::read(&path).expect("read the index");
+    let len = bytes.len();
+    let base = NOW.load(Ordering::Relaxed);
+    PEAK.store(base, Ordering::Relaxed);
+    let index = edgekb::Index::open(bytes).expect("open");
+    index.verify().expect("verify");
+    let peak = PEAK.load(Ordering::Relaxed) - base;
+    let kept = NOW.load(Ordering::Relaxed) - base;
+    println!("{path}: {len} bytes");
+    println!("open + verify: heap peak {peak} bytes above the file's, {kept} kept");
+
+    // The dictionary: its keys, their longest, and its paths from the root (one per distinct
+    // prefix of a key), which is what the open's check walks.
+    let mut stream = index.terms().stream();
+    let (mut keys, mut longest, mut paths) = (0usize, 0usize, 1usize);
+    let mut previous: Vec<u8> = Vec::new();
+    while let Some((k, _)) = stream.next() {
+        let shared = previous.iter().zip(k).take_while(|(a, b)| a == b).count();
+        paths += k.len() - shared;
+        longest = longest.max(k.len());
+        keys += 1;
+        previous = k.to_vec();
+    }
+    let fst_bytes = index.terms().as_fst().as_bytes().len();
+    println!(
+        "term dictionary: {keys} keys (longest {longest} bytes), {paths} paths, {fst_bytes} bytes"
+    );
+}
