@@ -1,5 +1,7 @@
 //! What opening a whole index costs in memory beyond its own bytes, and what its term
-//! dictionary is made of: `cargo run --release --example open_memory -- <index.ekb>`.
+//! dictionary is made of, and (given a query file of JSON Lines `{"text": …}`) the peak while
+//! those queries run with the browser bench's options (top 5, prefix and typos on):
+//! `cargo run --release --example open_memory -- <index.ekb> [queries.jsonl]`.
 //!
 //! The heap is counted by a wrapper around the system allocator: the peak while the index
 //! opens and is verified, and what stays allocated after. In wasm, memory never shrinks, so
@@ -63,5 +65,44 @@ fn main() {
     let fst_bytes = index.terms().as_fst().as_bytes().len();
     println!(
         "term dictionary: {keys} keys (longest {longest} bytes), {paths} paths, {fst_bytes} bytes"
+    );
+
+    let Some(queries) = std::env::args().nth(2) else {
+        return;
+    };
+    let text = std::fs::read_to_string(&queries).expect("read the queries");
+    let queries: Vec<String> = text
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).expect("a JSON line");
+            v["text"].as_str().expect("a text field").to_string()
+        })
+        .collect();
+    let opts = edgekb::SearchOptions {
+        limit: 5,
+        ..Default::default()
+    };
+    let base = NOW.load(Ordering::Relaxed);
+    PEAK.store(base, Ordering::Relaxed);
+    let (mut worst, mut worst_query) = (0, String::new());
+    for q in &queries {
+        let before = PEAK.load(Ordering::Relaxed);
+        let at = NOW.load(Ordering::Relaxed);
+        PEAK.store(at, Ordering::Relaxed);
+        let results = edgekb::Searcher::new(&index)
+            .search(q, &opts)
+            .expect("search");
+        drop(results);
+        let this = PEAK.load(Ordering::Relaxed) - at;
+        if this > worst {
+            (worst, worst_query) = (this, q.clone());
+        }
+        PEAK.fetch_max(before, Ordering::Relaxed);
+    }
+    println!(
+        "{} queries: heap peak {} bytes above the opened index's; the worst query alone {worst} ({worst_query:?})",
+        queries.len(),
+        PEAK.load(Ordering::Relaxed) - base
     );
 }

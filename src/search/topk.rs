@@ -110,8 +110,8 @@ impl TermCursor<'_> {
         }
     }
 
-    /// Appends its matching documents (of the blocks that may hold one of `candidates`), each
-    /// with the bound of its score (its block's).
+    /// Appends its matching documents (among `candidates` when given: only their blocks are
+    /// decoded, and only they are kept), each with the bound of its score (its block's).
     fn bounded(&self, candidates: Option<&[u32]>, out: &mut Bounded) -> Result<()> {
         let blocks = self.blocks()?;
         let columns = if self.all_fields {
@@ -119,6 +119,14 @@ impl TermCursor<'_> {
         } else {
             Columns::Masks
         };
+        // At most one per posting, and per candidate: reserved once, not grown by doubling
+        // (a common word's list is the largest allocation of a query). The count is the
+        // file's word, so it is also held to the documents and to 8 per byte of postings (a
+        // damaged one then only grows the list as it is read, as before).
+        let postings = (self.df as usize)
+            .min(self.doc_count as usize)
+            .min(self.data.len().saturating_mul(8));
+        out.reserve(candidates.map_or(postings, |c| c.len().min(postings)));
         let mut block = Block::default();
         let mut c = 0usize;
         for k in 0..self.lasts.len() {
@@ -136,17 +144,27 @@ impl TermCursor<'_> {
             }
             blocks.decode(k, self.starts[k], self.prev(k), columns, &mut block)?;
             let bound = self.bounds[k];
-            if self.all_fields {
-                out.extend(block.docs.iter().map(|&d| (d, bound)));
-            } else {
-                out.extend(
-                    block
-                        .docs
-                        .iter()
-                        .zip(&block.masks)
-                        .filter(|(_, &m)| m & self.allowed != 0)
-                        .map(|(&d, _)| (d, bound)),
-                );
+            let matching = block
+                .docs
+                .iter()
+                .enumerate()
+                .filter(|&(i, _)| self.all_fields || block.masks[i] & self.allowed != 0)
+                .map(|(_, &d)| d);
+            match candidates {
+                None => out.extend(matching.map(|d| (d, bound))),
+                // A query's later clauses, in the earlier ones' documents: keeping the others
+                // would hold a common word's whole list for nothing.
+                Some(cands) => {
+                    for d in matching {
+                        c = gallop(cands, c, d);
+                        if c == cands.len() {
+                            break;
+                        }
+                        if cands[c] == d {
+                            out.push((d, bound));
+                        }
+                    }
+                }
             }
         }
         Ok(())
