@@ -14,9 +14,7 @@
 //! (common ones, the costliest) with a seeded generator, `--tries` of each. Memory is the peak
 //! of bytes allocated (a counting allocator) above what the index held before the shape ran.
 
-use std::alloc::{GlobalAlloc, Layout, System};
 use std::io::Read;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
 use edgekb::{add_jsonl, IndexBuilder};
@@ -26,37 +24,8 @@ use edgekb::{Index, SearchOptions, Searcher};
 mod rng;
 use rng::Rng;
 
-/// The system allocator, counting the bytes allocated now and at the peak (for the figures
-/// only: a benchmark, not the library).
-struct Counting;
-static NOW: AtomicUsize = AtomicUsize::new(0);
-static PEAK: AtomicUsize = AtomicUsize::new(0);
-
-// SAFETY: every call is forwarded unchanged to the system allocator; only counters are added.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        let p = unsafe { System.alloc(layout) };
-        if !p.is_null() {
-            let now = NOW.fetch_add(layout.size(), Ordering::Relaxed) + layout.size();
-            PEAK.fetch_max(now, Ordering::Relaxed);
-        }
-        p
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        unsafe { System.dealloc(ptr, layout) };
-        NOW.fetch_sub(layout.size(), Ordering::Relaxed);
-    }
-}
-
-#[global_allocator]
-static ALLOCATOR: Counting = Counting;
-
-/// Resets the peak to the bytes allocated now, and returns them.
-fn reset_peak() -> usize {
-    let now = NOW.load(Ordering::Relaxed);
-    PEAK.store(now, Ordering::Relaxed);
-    now
-}
+#[path = "common/counting.rs"]
+mod counting;
 
 fn typo(w: &str, rng: &mut Rng) -> String {
     let mut c: Vec<char> = w.chars().collect();
@@ -236,7 +205,7 @@ fn main() {
     for (name, shape) in &shapes {
         let mut times = Vec::new();
         let mut truncated = 0;
-        let base = reset_peak();
+        let base = counting::reset_peak();
         for _ in 0..tries {
             let (q, limit) = shape(&mut rng, &mut pick);
             for any in [false, true] {
@@ -266,7 +235,7 @@ fn main() {
         if worst > worst_ms {
             (worst_ms, worst_shape) = (worst, name);
         }
-        let mb = PEAK.load(Ordering::Relaxed).saturating_sub(base) as f64 / (1 << 20) as f64;
+        let mb = counting::peak().saturating_sub(base) as f64 / (1 << 20) as f64;
         worst_mb = worst_mb.max(mb);
         println!(
             "| {name} | {worst:.2} | {:.2} | {truncated}/{} | {mb:.1} |",

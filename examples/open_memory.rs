@@ -6,33 +6,11 @@
 //! The heap is counted by a wrapper around the system allocator: the peak while the index
 //! opens and is verified, and what stays allocated after. In wasm, memory never shrinks, so
 //! the peak is what the page keeps (the bytes themselves are allocated before it is reset).
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicUsize, Ordering};
-
 use fst::Streamer;
 
-struct Counting;
-static NOW: AtomicUsize = AtomicUsize::new(0);
-static PEAK: AtomicUsize = AtomicUsize::new(0);
-
-// SAFETY: every call is forwarded unchanged to the system allocator; only counters are added.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        let p = unsafe { System.alloc(layout) };
-        if !p.is_null() {
-            let now = NOW.fetch_add(layout.size(), Ordering::Relaxed) + layout.size();
-            PEAK.fetch_max(now, Ordering::Relaxed);
-        }
-        p
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        unsafe { System.dealloc(ptr, layout) };
-        NOW.fetch_sub(layout.size(), Ordering::Relaxed);
-    }
-}
-
-#[global_allocator]
-static ALLOCATOR: Counting = Counting;
+#[path = "../benches/common/counting.rs"]
+mod counting;
+use counting::{keep_peak, now, peak, reset_peak};
 
 fn main() {
     let Some(path) = std::env::args().nth(1) else {
@@ -41,14 +19,12 @@ fn main() {
     };
     let bytes = std::fs::read(&path).expect("read the index");
     let len = bytes.len();
-    let base = NOW.load(Ordering::Relaxed);
-    PEAK.store(base, Ordering::Relaxed);
+    let base = reset_peak();
     let index = edgekb::Index::open(bytes).expect("open");
     index.verify().expect("verify");
-    let peak = PEAK.load(Ordering::Relaxed) - base;
-    let kept = NOW.load(Ordering::Relaxed) - base;
+    let (most, kept) = (peak() - base, now() - base);
     println!("{path}: {len} bytes");
-    println!("open + verify: heap peak {peak} bytes above the file's, {kept} kept");
+    println!("open + verify: heap peak {most} bytes above the file's, {kept} kept");
 
     // The dictionary: its keys, their longest, and its paths from the root (one per distinct
     // prefix of a key), which is what the open's check walks.
@@ -83,26 +59,24 @@ fn main() {
         limit: 5,
         ..Default::default()
     };
-    let base = NOW.load(Ordering::Relaxed);
-    PEAK.store(base, Ordering::Relaxed);
+    let base = reset_peak();
     let (mut worst, mut worst_query) = (0, String::new());
     for q in &queries {
-        let before = PEAK.load(Ordering::Relaxed);
-        let at = NOW.load(Ordering::Relaxed);
-        PEAK.store(at, Ordering::Relaxed);
+        let before = peak();
+        let at = reset_peak();
         let results = edgekb::Searcher::new(&index)
             .search(q, &opts)
             .expect("search");
         drop(results);
-        let this = PEAK.load(Ordering::Relaxed) - at;
+        let this = peak() - at;
         if this > worst {
             (worst, worst_query) = (this, q.clone());
         }
-        PEAK.fetch_max(before, Ordering::Relaxed);
+        keep_peak(before);
     }
     println!(
         "{} queries: heap peak {} bytes above the opened index's; the worst query alone {worst} ({worst_query:?})",
         queries.len(),
-        PEAK.load(Ordering::Relaxed) - base
+        peak() - base
     );
 }
