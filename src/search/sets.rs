@@ -95,26 +95,36 @@ pub(super) fn merge(a: &Scored, b: &Scored, f: impl Fn(f32, f32) -> f32) -> Scor
 }
 
 /// The union of ascending lists of documents below `docs`.
-pub(super) fn union(mut lists: Vec<Vec<u32>>, docs: u32) -> Vec<u32> {
+pub(super) fn union(lists: Vec<Vec<u32>>, docs: u32) -> Vec<u32> {
+    let mut lists = lists;
     lists.retain(|l| !l.is_empty());
     if lists.len() <= 1 {
         return lists.pop().unwrap_or_default();
     }
-    let n: usize = lists.iter().map(Vec::len).sum();
+    let slices: Vec<&[u32]> = lists.iter().map(Vec::as_slice).collect();
+    union_of(&slices, docs)
+}
+
+/// The documents of ascending lists (of documents below `docs`, or of scored documents),
+/// ascending, once each: read in place, without a copy of each list.
+pub(super) fn union_of<T: Doc>(lists: &[&[T]], docs: u32) -> Vec<u32> {
+    let n: usize = lists.iter().map(|l| l.len()).sum();
     if n < docs as usize / 16 {
-        let mut all: Vec<u32> = lists.concat();
+        let mut all: Vec<u32> = Vec::with_capacity(n);
+        all.extend(lists.iter().flat_map(|l| l.iter().map(Doc::doc)));
         all.sort_unstable();
         all.dedup();
         return all;
     }
     // Many documents: a bitmap over the collection.
     let mut bits = vec![0u64; (docs as usize).div_ceil(64)];
-    for &d in lists.iter().flatten() {
+    for d in lists.iter().flat_map(|l| l.iter().map(Doc::doc)) {
         if let Some(w) = bits.get_mut(d as usize / 64) {
             *w |= 1 << (d % 64);
         }
     }
-    let mut out = Vec::with_capacity(n.min(docs as usize));
+    let count: usize = bits.iter().map(|w| w.count_ones() as usize).sum();
+    let mut out = Vec::with_capacity(count);
     for (i, &w) in bits.iter().enumerate() {
         let mut w = w;
         while w != 0 {
@@ -123,6 +133,85 @@ pub(super) fn union(mut lists: Vec<Vec<u32>>, docs: u32) -> Vec<u32> {
         }
     }
     out
+}
+
+/// Documents, ascending, each with a bound of its score.
+pub(super) type Bounded = Vec<(u32, f32)>;
+
+/// Per alternative of a clause, per source, its matches with their bounds.
+pub(super) type ClauseMatches = Vec<Vec<Bounded>>;
+
+/// The documents of clauses' matches, ascending, once each.
+pub(super) fn matched_docs<'m>(
+    clauses: impl IntoIterator<Item = &'m ClauseMatches>,
+    docs: u32,
+) -> Vec<u32> {
+    let lists: Vec<&[(u32, f32)]> = clauses
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(Vec::as_slice)
+        .collect();
+    union_of(&lists, docs)
+}
+
+/// The bound of each of `matched`'s scores from its clauses' matches: per clause, its
+/// alternatives' bounds summed (an alternative's is its best source's), clauses summed, in the
+/// order (and association) the exact score sums them. A clause of one alternative adds it
+/// straight to the total (0 + a is a), and an alternative of one source its bounds straight to
+/// the clause's (the largest of one is itself): the per-clause and per-alternative arrays are
+/// made only when needed.
+pub(super) fn bounds_of(matches: &[ClauseMatches], matched: &[u32]) -> Vec<f32> {
+    let n = matched.len();
+    let mut bounds = vec![0.0f32; n];
+    let mut clause_bounds: Vec<f32> = Vec::new();
+    let mut alt_bounds: Vec<f32> = Vec::new();
+    for m in matches {
+        let one_alt = m.len() == 1;
+        if !one_alt {
+            clause_bounds.clear();
+            clause_bounds.resize(n, 0.0);
+        }
+        for alt in m {
+            let one_source = alt.len() == 1;
+            let to = match (one_alt, one_source) {
+                (true, true) => &mut bounds,
+                (false, true) => &mut clause_bounds,
+                (_, false) => {
+                    alt_bounds.clear();
+                    alt_bounds.resize(n, 0.0);
+                    &mut alt_bounds
+                }
+            };
+            for list in alt {
+                let mut j = 0;
+                for &(d, b) in list {
+                    j = gallop(matched, j, d);
+                    if j == n {
+                        break;
+                    }
+                    if matched[j] == d {
+                        to[j] = if one_source { to[j] + b } else { to[j].max(b) };
+                    }
+                }
+            }
+            if !one_source {
+                let into = if one_alt {
+                    &mut bounds
+                } else {
+                    &mut clause_bounds
+                };
+                into.iter_mut().zip(&alt_bounds).for_each(|(c, a)| *c += a);
+            }
+        }
+        if !one_alt {
+            bounds
+                .iter_mut()
+                .zip(&clause_bounds)
+                .for_each(|(t, c)| *t += c);
+        }
+    }
+    bounds
 }
 
 #[cfg(test)]

@@ -22,7 +22,9 @@ use std::borrow::Cow;
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
-use super::sets::{gallop, intersect_with, subtract, union};
+use super::sets::{
+    bounds_of, gallop, intersect_with, matched_docs, subtract, union, Bounded, ClauseMatches,
+};
 
 /// Documents in both ascending lists, walking the shorter.
 fn intersect_shorter(a: &[u32], b: &[u32]) -> Vec<u32> {
@@ -270,12 +272,6 @@ impl Ord for Rank {
     }
 }
 
-/// Documents, ascending, each with a bound of its score.
-type Bounded = Vec<(u32, f32)>;
-
-/// Per alternative of a clause, per source, its matches with their bounds.
-type ClauseMatches = Vec<Vec<Bounded>>;
-
 /// A query's clause: its alternatives (summed), each a word's expansions (the best counts) or
 /// a phrase.
 type Clause<'a> = Vec<Vec<Source<'a>>>;
@@ -305,7 +301,7 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
                     break;
                 }
                 let m = clause_matches(c, (i > 0).then_some(&matched[..]))?;
-                let found = matched_docs(&m, docs);
+                let found = matched_docs([&m], docs);
                 matched = if i == 0 {
                     found
                 } else {
@@ -326,8 +322,7 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
             for c in &must[matches.len()..] {
                 matches.push(clause_matches(c, None)?);
             }
-            let lists: Vec<Vec<u32>> = matches.iter().map(|m| matched_docs(m, docs)).collect();
-            matched = union(lists, docs);
+            matched = matched_docs(&matches, docs);
             if let Some(f) = filter {
                 matched = intersect_shorter(&matched, f);
             }
@@ -337,41 +332,12 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
                 break;
             }
             let excluded = clause_matches(&self.sources(c, false)?, Some(&matched))?;
-            matched = subtract(&matched, &matched_docs(&excluded, docs));
+            matched = subtract(&matched, &matched_docs([&excluded], docs));
         }
-        // Each match's bound: per clause, its alternatives' bounds summed (an alternative's is
-        // its best source's), clauses summed, in the order (and association) the exact score
-        // sums them. When every source was scored in advance, that is the exact score itself.
+        // Each match's bound (`bounds_of`): when every source was scored in advance, the exact
+        // score itself.
         let n = matched.len();
-        let mut bounds = vec![0.0f32; n];
-        let mut clause_bounds = vec![0.0f32; n];
-        let mut alt_bounds = vec![0.0f32; n];
-        for m in &matches {
-            clause_bounds.iter_mut().for_each(|b| *b = 0.0);
-            for alt in m {
-                alt_bounds.iter_mut().for_each(|b| *b = 0.0);
-                for list in alt {
-                    let mut j = 0;
-                    for &(d, b) in list {
-                        j = gallop(&matched, j, d);
-                        if j == n {
-                            break;
-                        }
-                        if matched[j] == d {
-                            alt_bounds[j] = alt_bounds[j].max(b);
-                        }
-                    }
-                }
-                clause_bounds
-                    .iter_mut()
-                    .zip(&alt_bounds)
-                    .for_each(|(c, a)| *c += a);
-            }
-            bounds
-                .iter_mut()
-                .zip(&clause_bounds)
-                .for_each(|(t, c)| *t += c);
-        }
+        let mut bounds = bounds_of(&matches, &matched);
         drop(matches);
         // With the name boost, any match may be boosted: its bound is too, and the scores
         // summed in advance are not yet the exact ones.
@@ -699,16 +665,6 @@ fn clause_matches(clause: &Clause<'_>, candidates: Option<&[u32]>) -> Result<Cla
     Ok(out)
 }
 
-/// The documents of a clause's matches, ascending, once each.
-fn matched_docs(m: &ClauseMatches, docs: u32) -> Vec<u32> {
-    let lists = m
-        .iter()
-        .flatten()
-        .map(|l| l.iter().map(|x| x.0).collect())
-        .collect();
-    union(lists, docs)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -723,7 +679,14 @@ mod tests {
             let mut want: Vec<u32> = lists.iter().flatten().copied().collect();
             want.sort_unstable();
             want.dedup();
-            prop_assert_eq!(union(lists.clone(), docs), want);
+            prop_assert_eq!(&union(lists.clone(), docs), &want);
+            // The same lists as scored matches, read in place: as one clause's alternative's
+            // sources, and as one source in each of several clauses.
+            let scored: Vec<Bounded> = lists.iter().map(|l| l.iter().map(|&d| (d, 1.0)).collect()).collect();
+            let one: ClauseMatches = vec![scored.clone()];
+            prop_assert_eq!(&matched_docs([&one], docs), &want);
+            let many: Vec<ClauseMatches> = scored.into_iter().map(|l| vec![vec![l]]).collect();
+            prop_assert_eq!(&matched_docs(&many, docs), &want);
             if lists.len() >= 2 {
                 let (a, b) = (&lists[0], &lists[1]);
                 let both: Vec<u32> = a.iter().copied().filter(|d| b.contains(d)).collect();
