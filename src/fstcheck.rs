@@ -464,9 +464,9 @@ impl Image<'_> {
             next: 0,
             sum: 0,
         }];
-        // The root's final output is checked like any other, below.
         let overflow =
             |addr: usize| format!("fst node at {addr}: outputs along a path overflow a u64");
+        // The empty key's output: the root's final output alone.
         if stack[0].node.is_final {
             stack[0]
                 .sum
