@@ -101,28 +101,39 @@ pub(super) fn union(lists: Vec<Vec<u32>>, docs: u32) -> Vec<u32> {
     if lists.len() <= 1 {
         return lists.pop().unwrap_or_default();
     }
-    let slices: Vec<&[u32]> = lists.iter().map(Vec::as_slice).collect();
-    union_of(&slices, docs)
+    let n = lists.iter().map(Vec::len).sum();
+    union_each(n, docs, &mut |f| lists.iter().flatten().for_each(|&d| f(d)))
 }
 
 /// The documents of ascending lists (of documents below `docs`, or of scored documents),
 /// ascending, once each: read in place, without a copy of each list.
 pub(super) fn union_of<T: Doc>(lists: &[&[T]], docs: u32) -> Vec<u32> {
-    let n: usize = lists.iter().map(|l| l.len()).sum();
+    let n = lists.iter().map(|l| l.len()).sum();
+    union_each(n, docs, &mut |f| {
+        lists.iter().for_each(|l| l.iter().for_each(|x| f(x.doc())))
+    })
+}
+
+/// Passes documents, one by one, to the function it is given.
+type EachDoc<'a> = dyn FnMut(&mut dyn FnMut(u32)) + 'a;
+
+/// The union of the `n` documents (below `docs`, repeats allowed) that `each` passes to its
+/// argument, ascending: one body for every kind of list (the search `.wasm` carries it once).
+fn union_each(n: usize, docs: u32, each: &mut EachDoc<'_>) -> Vec<u32> {
     if n < docs as usize / 16 {
         let mut all: Vec<u32> = Vec::with_capacity(n);
-        all.extend(lists.iter().flat_map(|l| l.iter().map(Doc::doc)));
+        each(&mut |d| all.push(d));
         all.sort_unstable();
         all.dedup();
         return all;
     }
     // Many documents: a bitmap over the collection.
     let mut bits = vec![0u64; (docs as usize).div_ceil(64)];
-    for d in lists.iter().flat_map(|l| l.iter().map(Doc::doc)) {
+    each(&mut |d| {
         if let Some(w) = bits.get_mut(d as usize / 64) {
             *w |= 1 << (d % 64);
         }
-    }
+    });
     let count: usize = bits.iter().map(|w| w.count_ones() as usize).sum();
     let mut out = Vec::with_capacity(count);
     for (i, &w) in bits.iter().enumerate() {
@@ -142,12 +153,9 @@ pub(super) type Bounded = Vec<(u32, f32)>;
 pub(super) type ClauseMatches = Vec<Vec<Bounded>>;
 
 /// The documents of clauses' matches, ascending, once each.
-pub(super) fn matched_docs<'m>(
-    clauses: impl IntoIterator<Item = &'m ClauseMatches>,
-    docs: u32,
-) -> Vec<u32> {
+pub(super) fn matched_docs(clauses: &[ClauseMatches], docs: u32) -> Vec<u32> {
     let lists: Vec<&[(u32, f32)]> = clauses
-        .into_iter()
+        .iter()
         .flatten()
         .flatten()
         .map(Vec::as_slice)

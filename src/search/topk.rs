@@ -301,7 +301,7 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
                     break;
                 }
                 let m = clause_matches(c, (i > 0).then_some(&matched[..]))?;
-                let found = matched_docs([&m], docs);
+                let found = matched_docs(std::slice::from_ref(&m), docs);
                 matched = if i == 0 {
                     found
                 } else {
@@ -332,7 +332,10 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
                 break;
             }
             let excluded = clause_matches(&self.sources(c, false)?, Some(&matched))?;
-            matched = subtract(&matched, &matched_docs([&excluded], docs));
+            matched = subtract(
+                &matched,
+                &matched_docs(std::slice::from_ref(&excluded), docs),
+            );
         }
         // Each match's bound (`bounds_of`): when every source was scored in advance, the exact
         // score itself.
@@ -684,7 +687,7 @@ mod tests {
             // sources, and as one source in each of several clauses.
             let scored: Vec<Bounded> = lists.iter().map(|l| l.iter().map(|&d| (d, 1.0)).collect()).collect();
             let one: ClauseMatches = vec![scored.clone()];
-            prop_assert_eq!(&matched_docs([&one], docs), &want);
+            prop_assert_eq!(&matched_docs(std::slice::from_ref(&one), docs), &want);
             let many: Vec<ClauseMatches> = scored.into_iter().map(|l| vec![vec![l]]).collect();
             prop_assert_eq!(&matched_docs(&many, docs), &want);
             if lists.len() >= 2 {
