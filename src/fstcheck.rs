@@ -81,10 +81,11 @@ const WALK_DEPTH: usize = 1024;
 /// Contract: never panics, for any input; runs in O(`bytes.len()`) time. Memory: first a walk
 /// of every path from the root ([`Image::walk`]), which holds one frame per byte of the key
 /// being walked, within [`WALK_BUDGET`] paths per byte of the image; a dictionary of words
-/// needs no more. Only an image whose paths exceed that budget, or whose keys are longer than
-/// [`WALK_DEPTH`], is checked by a sweep of its nodes instead, which holds a bitmap and a rank
-/// table of `bytes.len()` bits each and 8 bytes per node reachable from the root (16 when a
-/// node's key count or output sum does not fit in 32 bits).
+/// needs no more. Only an image whose paths exceed that budget, whose keys are longer than
+/// [`WALK_DEPTH`] or whose nodes may lead to no key is checked by a sweep of its nodes
+/// instead, which holds a bitmap and a rank table of `bytes.len()` bits each and 8 bytes per
+/// node reachable from the root (16 when a node's key count or output sum does not fit in 32
+/// bits).
 /// When it returns `Ok(())`, `fst::Map::new(bytes)` succeeds and no operation of the map
 /// (`get`, `contains_key`, `get_key`, `stream`, `range`, `search` with any automaton, set
 /// operations) can panic or loop: every node it can reach decodes within the buffer, every walk
@@ -455,10 +456,8 @@ impl Image<'_> {
             .saturating_add(WALK_DEPTH) as u64;
         let root = self.node(self.root)?;
         self.check_inputs(&root)?;
-        let (mut keys, mut key_bytes, mut paths) = (0u64, 0u64, 1u64);
-        if root.is_final {
-            keys = 1;
-        }
+        // A final root is the empty key, whose output is its final output alone: no sum.
+        let (mut keys, mut key_bytes, mut paths) = (u64::from(root.is_final), 0u64, 1u64);
         let mut stack = vec![Frame {
             node: root,
             next: 0,
@@ -466,13 +465,6 @@ impl Image<'_> {
         }];
         let overflow =
             |addr: usize| format!("fst node at {addr}: outputs along a path overflow a u64");
-        // The empty key's output: the root's final output alone.
-        if stack[0].node.is_final {
-            stack[0]
-                .sum
-                .checked_add(stack[0].node.final_output)
-                .ok_or_else(|| overflow(self.root))?;
-        }
         while let Some(top) = stack.last_mut() {
             if top.next == top.node.ntrans {
                 stack.pop();

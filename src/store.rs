@@ -785,7 +785,7 @@ mod tests {
         }
     }
 
-    /// On text, deflate chunks are smaller than LZ4 chunks of the same bytes.    /// On text, deflate chunks are smaller than LZ4 chunks of the same bytes.
+    /// On text, deflate chunks are smaller than LZ4 chunks of the same bytes.
     #[test]
     fn deflate_is_smaller_on_text() {
         let text = std::fs::read_to_string(concat!(

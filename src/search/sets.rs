@@ -95,8 +95,7 @@ pub(super) fn merge(a: &Scored, b: &Scored, f: impl Fn(f32, f32) -> f32) -> Scor
 }
 
 /// The union of ascending lists of documents below `docs`.
-pub(super) fn union(lists: Vec<Vec<u32>>, docs: u32) -> Vec<u32> {
-    let mut lists = lists;
+pub(super) fn union(mut lists: Vec<Vec<u32>>, docs: u32) -> Vec<u32> {
     lists.retain(|l| !l.is_empty());
     if lists.len() <= 1 {
         return lists.pop().unwrap_or_default();
