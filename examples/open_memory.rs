@@ -60,7 +60,7 @@ fn main() {
         ..Default::default()
     };
     let base = reset_peak();
-    let (mut worst, mut worst_query) = (0, String::new());
+    let mut each: Vec<(usize, &str)> = Vec::with_capacity(queries.len());
     for q in &queries {
         let before = peak();
         let at = reset_peak();
@@ -68,15 +68,25 @@ fn main() {
             .search(q, &opts)
             .expect("search");
         drop(results);
-        let this = peak() - at;
-        if this > worst {
-            (worst, worst_query) = (this, q.clone());
-        }
+        each.push((peak() - at, q));
         keep_peak(before);
     }
     println!(
-        "{} queries: heap peak {} bytes above the opened index's; the worst query alone {worst} ({worst_query:?})",
+        "{} queries: heap peak {} bytes above the opened index's",
         queries.len(),
         peak() - base
     );
+    each.sort_unstable_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(b.1)));
+    let at = |q: f64| each[((each.len() - 1) as f64 * (1.0 - q)).round() as usize].0;
+    if !each.is_empty() {
+        println!(
+            "per query: p50 {} B, p90 {} B, p99 {} B; the worst:",
+            at(0.5),
+            at(0.9),
+            at(0.99)
+        );
+        for (bytes, q) in each.iter().take(10) {
+            println!("  {bytes:>9} B  {q:?}");
+        }
+    }
 }

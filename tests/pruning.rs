@@ -49,7 +49,8 @@ proptest! {
     #![proptest_config(ProptestConfig::with_cases(300))]
     #[test]
     fn pruned_equals_exhaustive_on_a_larger_corpus(picks in proptest::collection::vec((any::<prop::sample::Index>(), 0u8..8), 1..8),
-                                                   limit in 1usize..12, any_mode in any::<bool>()) {
+                                                   limit in 1usize..12, any_mode in any::<bool>(),
+                                                   window in prop_oneof![1u32..64, 64u32..4000]) {
         thread_local!(static SYN: (Index<Vec<u8>>, Vec<String>) = synthetic());
         SYN.with(|(index, words)| {
             let q: Vec<String> = picks.iter().map(|(i, kind)| {
@@ -66,7 +67,7 @@ proptest! {
             }).collect();
             let q = q.join(" ") + " ";
             let opts = SearchOptions { limit, any: any_mode, ..Default::default() };
-            let fast = Searcher::new(index).search(&q, &opts).unwrap();
+            let fast = Searcher::new(index).window(window).search(&q, &opts).unwrap();
             let slow = Searcher::new(index).exhaustive(true).search(&q, &opts).unwrap();
             prop_assert_eq!(fast, slow, "query {:?}", q);
             Ok(())
@@ -78,7 +79,8 @@ proptest! {
     #![proptest_config(ProptestConfig::with_cases(400))]
     #[test]
     fn pruned_equals_exhaustive(picks in proptest::collection::vec((any::<prop::sample::Index>(), 0u8..6), 1..7),
-                                limit in 0usize..25, any_mode in any::<bool>(), prefix in any::<bool>(), typos in any::<bool>()) {
+                                limit in 0usize..25, any_mode in any::<bool>(), prefix in any::<bool>(), typos in any::<bool>(),
+                                window in 1u32..80) {
         thread_local!(static FIX: (Index<Vec<u8>>, Vec<String>) = fixture());
         FIX.with(|(index, words)| {
             let q: Vec<String> = picks.iter().map(|(i, kind)| {
@@ -93,7 +95,7 @@ proptest! {
             }).collect();
             let q = q.join(" ");
             let opts = SearchOptions { limit, prefix, typos, any: any_mode, ..Default::default() };
-            let fast = Searcher::new(index).search(&q, &opts).unwrap();
+            let fast = Searcher::new(index).window(window).search(&q, &opts).unwrap();
             let slow = Searcher::new(index).exhaustive(true).search(&q, &opts).unwrap();
             prop_assert_eq!(fast, slow, "query {:?}", q);
             Ok(())
@@ -136,7 +138,7 @@ proptest! {
                                                    seed in any::<u64>(), lens in (1u64..6, 1u64..80, 1u64..6),
                                                    queries in proptest::collection::vec(
                                                        proptest::collection::vec((0usize..60, 0u8..9), 1..5), 12),
-                                                   limit in 1usize..12) {
+                                                   limit in 1usize..12, window in 1u32..800) {
         let words: Vec<String> = (0..vocab).map(|i| format!("{}{}", ["alpha", "beta", "gamma"][i % 3], "x".repeat(i / 3 + 1))).collect();
         let jsonl = common::skewed_jsonl(docs, "r", &words, seed | 1, (1, lens.0), (1, lens.1));
         // Tags: the body's first words, so that a third field has masks of its own.
@@ -167,9 +169,9 @@ proptest! {
             for (any, prefix) in [(false, false), (false, true), (true, false)] {
                 let q = q.join(" ") + if prefix { "" } else { " " };
                 let opts = SearchOptions { limit, prefix, typos: true, any, ..Default::default() };
-                let fast = Searcher::new(&index).search(&q, &opts).unwrap();
+                let fast = Searcher::new(&index).window(window).search(&q, &opts).unwrap();
                 let slow = Searcher::new(&index).exhaustive(true).search(&q, &opts).unwrap();
-                prop_assert_eq!(fast, slow, "query {:?} any {}", q, any);
+                prop_assert_eq!(fast, slow, "query {:?} any {} window {}", q, any, window);
             }
         }
     }

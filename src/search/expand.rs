@@ -100,10 +100,33 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
                 Lookup::Absent => {}
             }
         }
+        // Keep the best: by weight, then (format 7) the completions that name a few documents
+        // (in a name field: the word being typed most likely names what is looked for), then
+        // the cheapest to read first (the rarest: rare completions are the distinctive ones and
+        // score highest under BM25; a much-used one that names documents costs what it names),
+        // then by ordinal (deterministic, and a total order, so selecting then sorting equals
+        // sorting everything, and selecting in batches equals selecting once).
+        let better = |a: &Expansion, b: &Expansion| {
+            b.weight
+                .total_cmp(&a.weight)
+                .then(b.names_few().cmp(&a.names_few()))
+                .then(a.cost().cmp(&b.cost()))
+                .then(a.ord.cmp(&b.ord))
+        };
+        let keep = self.limits.max_expansions;
+        let keep_best = |v: &mut Vec<Expansion>| {
+            if keep > 0 && v.len() > keep {
+                v.select_nth_unstable_by(keep - 1, better);
+            }
+            v.truncate(keep);
+        };
         let mut completions = false;
-        // Prefix completions as (ordinal, document frequency, name-field documents): a
-        // contiguous ordinal range per part, read without walking their keys.
-        let mut prefixed: Vec<(u64, u32, u32)> = Vec::new();
+        // Prefix completions other than the exact terms, the best `keep` of them at most
+        // (a short prefix has thousands, of which a query keeps `keep`: the others are not held).
+        // Their ordinals are a contiguous range per part, read without walking their keys.
+        let mut prefixed: Vec<Expansion> = Vec::new();
+        // Exact terms that are completions too (they weigh at least as completions).
+        let mut exact_completions: Vec<u64> = Vec::new();
         let names = self.names != 0;
         if prefix {
             // Terms the typed word is a prefix of.
@@ -121,6 +144,7 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
             // Past the budget the prefix is not completed (type more letters): the word keeps
             // its exact match, and the query says it was truncated.
             let mut too_many = false;
+            let mut seen = 0usize;
             let complete = self.each_part(lo, hi.as_deref(), |base, part| {
                 let Some(start) = first_at_or_after(part, lo) else {
                     return Ok(());
@@ -129,22 +153,43 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
                     .as_deref()
                     .and_then(|h| first_at_or_after(part, h))
                     .unwrap_or(part.map.len() as u64);
-                if too_many || end.saturating_sub(start) as usize + prefixed.len() > limit {
+                if too_many || end.saturating_sub(start) as usize + seen > limit {
                     too_many = true;
                     return Ok(());
                 }
                 for local in start..end {
-                    let named = if names { part.names(local)? } else { 0 };
-                    prefixed.push((base + local, part.doc_freq(local)?, named));
+                    let ord = base + local;
+                    seen += 1;
+                    if Some(ord) == stem_ord {
+                        continue;
+                    }
+                    completions = true;
+                    if exact_ords.contains(&ord) {
+                        exact_completions.push(ord);
+                        continue;
+                    }
+                    prefixed.push(Expansion {
+                        ord,
+                        weight: PREFIX_WEIGHT,
+                        doc_freq: part.doc_freq(local)?,
+                        names: if names { part.names(local)? } else { 0 },
+                        completion: true,
+                    });
+                    if prefixed.len() >= 4 * keep.max(64) {
+                        keep_best(&mut prefixed);
+                    }
                 }
                 Ok(())
             })?;
             if too_many {
                 prefixed.clear();
+                exact_completions.clear();
+                completions = false;
                 self.truncate();
             }
-            prefixed.retain(|&(ord, _, _)| Some(ord) != stem_ord);
-            completions = !prefixed.is_empty();
+            for &ord in &exact_completions {
+                add(ord, PREFIX_WEIGHT);
+            }
             unsure |= !complete;
         }
         // Typos are corrected for words the dictionary does not know as a whole word (nor,
@@ -290,19 +335,8 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
                 }
             }
         }
-        let mut out = Vec::with_capacity(found.len() + prefixed.len());
-        for (ord, doc_freq, named) in prefixed {
-            match found.get_mut(&ord) {
-                Some(w) => *w = w.max(PREFIX_WEIGHT),
-                None => out.push(Expansion {
-                    ord,
-                    weight: PREFIX_WEIGHT,
-                    doc_freq,
-                    names: named,
-                    completion: true,
-                }),
-            }
-        }
+        let mut out = prefixed;
+        out.reserve(found.len());
         for (ord, weight) in found {
             out.push(Expansion {
                 ord,
@@ -312,24 +346,7 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
                 completion: false,
             });
         }
-        // Keep the best: by weight, then (format 7) the completions that name a few documents
-        // (in a name field: the word being typed most likely names what is looked for), then
-        // the cheapest to read first (the rarest: rare completions are the distinctive ones and
-        // score highest under BM25; a much-used one that names documents costs what it names),
-        // then by ordinal (deterministic, and a total order, so selecting then sorting equals
-        // sorting everything).
-        let better = |a: &Expansion, b: &Expansion| {
-            b.weight
-                .total_cmp(&a.weight)
-                .then(b.names_few().cmp(&a.names_few()))
-                .then(a.cost().cmp(&b.cost()))
-                .then(a.ord.cmp(&b.ord))
-        };
-        let keep = self.limits.max_expansions;
-        if keep > 0 && out.len() > keep {
-            out.select_nth_unstable_by(keep - 1, better);
-        }
-        out.truncate(keep);
+        keep_best(&mut out);
         if names {
             // A kept completion scores with at least the IDF floor (its weight carries the
             // ratio), and one with name-field postings of its own is read through them alone.

@@ -32,9 +32,12 @@ use crate::postings::PostingList;
 use crate::source::{DataFile, DataSource};
 use crate::terminfo::TermInfo;
 
+mod best;
+mod cursor;
 mod exhaustive;
 mod expand;
 mod long;
+mod needs;
 mod plan;
 mod refine;
 mod sets;
@@ -47,6 +50,11 @@ pub use refine::{FacetCounts, Refine, Sort, MAX_OFFSET};
 pub(crate) use snippet::MAX_SNIPPET_CHARS;
 pub use snippet::{highlight_html, highlight_text, Snippet, DEFAULT_SNIPPET_CHARS};
 pub use topk::RankStats;
+
+/// Postings a pruned ranking matches and ranks at once, about: a query whose terms hold more
+/// reads the documents in windows of ids that hold this many on average (8 bytes and a bound
+/// each while the window is ranked), never a common word's whole list.
+pub const WINDOW_POSTINGS: usize = 4096;
 
 /// Weight of a prefix match relative to an exact one.
 pub const PREFIX_WEIGHT: f32 = 0.7;
@@ -322,6 +330,8 @@ pub struct Searcher<'a, D> {
     exhaustive: bool,
     /// What ranking the last query took.
     stats: RankStats,
+    /// Document ids ranking reads at once, when set ([`Searcher::window`]).
+    window: Option<u32>,
     /// What the query has resolved so far.
     state: RefCell<QueryState>,
     /// The name fields (bits of indexed fields): those of the largest weight when some
@@ -351,6 +361,7 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
             cache: HashMap::new(),
             exhaustive: false,
             stats: RankStats::default(),
+            window: None,
             state: RefCell::new(state),
             names: if index.has_names() {
                 index.scorer().name_fields()
@@ -370,6 +381,15 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
     /// two); this is the reference the pruned path is checked and benchmarked against.
     pub fn exhaustive(mut self, yes: bool) -> Self {
         self.exhaustive = yes;
+        self
+    }
+
+    /// Ranks `docs` document ids at a time (at least 1) instead of windows sized by
+    /// [`WINDOW_POSTINGS`]. The results do not depend on it (the tests rank with many sizes);
+    /// this is for them and for benchmarks.
+    #[doc(hidden)]
+    pub fn window(mut self, docs: u32) -> Self {
+        self.window = Some(docs);
         self
     }
 
@@ -400,130 +420,6 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
             truncated: self.truncated(),
             facets: self.facet_counts(),
         })
-    }
-
-    /// The byte ranges scoring `prepared` reads: postings of every expansion, and positions of
-    /// phrase terms. (Stored fields come after, from [`Searcher::stored_needs`].)
-    pub fn needs(&self, prepared: &Prepared) -> Result<Vec<(DataFile, Range<u64>)>> {
-        let state = self.state.borrow();
-        let info = |ord: u64| {
-            state
-                .infos
-                .get(&ord)
-                .ok_or_else(|| Error::corrupt(format!("term {ord} was not prepared")))
-        };
-        let mut out = Vec::new();
-        for p in prepared.must.iter().chain(&prepared.must_not).flatten() {
-            match p {
-                Planned::Word { expansions, .. } => {
-                    for e in expansions {
-                        out.push((DataFile::Postings, info(e.ord)?.postings.clone()));
-                    }
-                }
-                Planned::Phrase { terms, .. } => {
-                    for ord in terms.iter().filter_map(|t| t.0) {
-                        let info = info(ord)?;
-                        out.push((DataFile::Postings, info.postings.clone()));
-                        out.push((DataFile::Positions, info.positions.clone()));
-                    }
-                }
-            }
-        }
-        Ok(out)
-    }
-
-    /// What scoring `prepared` reads of field norms kept in a pack of their own (nothing when
-    /// the index holds them): the norms pages of every document in the postings of its terms,
-    /// which covers every document ranking may score whatever the scores turn out to be, as
-    /// ranges of [`DataFile::Norms`] (bounded by the pack's size); and, when those documents
-    /// are at most `few`, the documents themselves (every match is then among them). Read
-    /// after the postings are at hand.
-    pub fn norm_needs(&self, prepared: &Prepared, few: usize) -> Result<NormNeeds> {
-        use crate::postings::{decode_postings_for, Block, Blocks, Columns};
-        let (index, state) = (self.index, self.state.borrow());
-        let Some(pages) = index.pages().filter(|_| index.norms_paged()) else {
-            return Ok((Vec::new(), None));
-        };
-        let mut ords = Vec::new();
-        for p in prepared.must.iter().chain(&prepared.must_not).flatten() {
-            match p {
-                Planned::Word { expansions, .. } => ords.extend(expansions.iter().map(|e| e.ord)),
-                Planned::Phrase { terms, .. } => ords.extend(terms.iter().filter_map(|t| t.0)),
-            }
-        }
-        ords.sort_unstable();
-        ords.dedup();
-        let (len, ps) = (pages.len_of(DataFile::Norms), pages.page_size as u64);
-        let mut wanted = vec![false; len.div_ceil(ps) as usize];
-        // The distinct documents, while they are at most `few` (a word and its written form,
-        // or several corrections, share documents: their frequencies' sum overcounts them).
-        let mut docs = Some(Vec::new());
-        let (doc_count, fields) = (index.doc_count(), index.indexed_fields().len());
-        let layout = index.postings_layout();
-        let mut block = Block::default();
-        for ord in ords {
-            let info = state
-                .infos
-                .get(&ord)
-                .ok_or_else(|| Error::corrupt(format!("term {ord} was not prepared")))?;
-            let data = self.src.read(DataFile::Postings, info.postings.clone())?;
-            let blocks = Blocks::open(&data, info.doc_freq, doc_count, fields, layout)?;
-            let mut term_docs = Vec::new();
-            if blocks.has_skips() {
-                // Document ids only, block by block.
-                for k in 0..blocks.len() {
-                    let (prev, _, range) = blocks.entry(k)?;
-                    blocks.decode(k, range.start, prev, Columns::Docs, &mut block)?;
-                    term_docs.extend_from_slice(&block.docs);
-                }
-            } else {
-                term_docs =
-                    decode_postings_for(&data, info.doc_freq, doc_count, fields, layout, None)?
-                        .docs;
-            }
-            for doc in term_docs {
-                let r = index.norms_range(doc);
-                if r.start < r.end {
-                    for p in r.start / ps..=(r.end - 1) / ps {
-                        if let Some(w) = wanted.get_mut(p as usize) {
-                            *w = true;
-                        }
-                    }
-                }
-                if let Some(list) = docs.as_mut() {
-                    list.push(doc);
-                    if list.len() > 2 * few {
-                        list.sort_unstable();
-                        list.dedup();
-                        if list.len() > few {
-                            docs = None;
-                        }
-                    }
-                }
-            }
-        }
-        let mut ranges = Vec::new();
-        let mut p = 0;
-        while p < wanted.len() {
-            if !wanted[p] {
-                p += 1;
-                continue;
-            }
-            let start = p;
-            while p < wanted.len() && wanted[p] {
-                p += 1;
-            }
-            let range = start as u64 * ps..(p as u64 * ps).min(len);
-            ranges.push((DataFile::Norms, range));
-        }
-        let few_docs = docs
-            .map(|mut docs| {
-                docs.sort_unstable();
-                docs.dedup();
-                docs
-            })
-            .filter(|docs| docs.len() <= few);
-        Ok((ranges, few_docs))
     }
 
     /// Scores a prepared query: the number of matching documents and the top `opts.limit`

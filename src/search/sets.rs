@@ -1,6 +1,8 @@
 //! Operations on ascending document lists, written once for both ranking paths: plain lists
 //! of documents (`u32`) and scored lists (`(document, score)`).
 
+use std::ops::Range;
+
 use super::Scored;
 
 /// An element of an ascending list: its document.
@@ -101,14 +103,16 @@ pub(super) fn union(mut lists: Vec<Vec<u32>>, docs: u32) -> Vec<u32> {
         return lists.pop().unwrap_or_default();
     }
     let n = lists.iter().map(Vec::len).sum();
-    union_each(n, docs, &mut |f| lists.iter().flatten().for_each(|&d| f(d)))
+    union_each(n, 0..docs, &mut |f| {
+        lists.iter().flatten().for_each(|&d| f(d))
+    })
 }
 
-/// The documents of ascending lists (of documents below `docs`, or of scored documents),
+/// The documents of ascending lists (of documents in `window`, or of scored documents),
 /// ascending, once each: read in place, without a copy of each list.
-pub(super) fn union_of<T: Doc>(lists: &[&[T]], docs: u32) -> Vec<u32> {
+pub(super) fn union_of<T: Doc>(lists: &[&[T]], window: Range<u32>) -> Vec<u32> {
     let n = lists.iter().map(|l| l.len()).sum();
-    union_each(n, docs, &mut |f| {
+    union_each(n, window, &mut |f| {
         lists.iter().for_each(|l| l.iter().for_each(|x| f(x.doc())))
     })
 }
@@ -116,21 +120,24 @@ pub(super) fn union_of<T: Doc>(lists: &[&[T]], docs: u32) -> Vec<u32> {
 /// Passes documents, one by one, to the function it is given.
 type EachDoc<'a> = dyn FnMut(&mut dyn FnMut(u32)) + 'a;
 
-/// The union of the `n` documents (below `docs`, repeats allowed) that `each` passes to its
+/// The union of the `n` documents (in `window`, repeats allowed) that `each` passes to its
 /// argument, ascending: one body for every kind of list (the search `.wasm` carries it once).
-fn union_each(n: usize, docs: u32, each: &mut EachDoc<'_>) -> Vec<u32> {
-    if n < docs as usize / 16 {
+fn union_each(n: usize, window: Range<u32>, each: &mut EachDoc<'_>) -> Vec<u32> {
+    let span = window.end.saturating_sub(window.start) as usize;
+    if n < span / 16 {
         let mut all: Vec<u32> = Vec::with_capacity(n);
         each(&mut |d| all.push(d));
         all.sort_unstable();
         all.dedup();
         return all;
     }
-    // Many documents: a bitmap over the collection.
-    let mut bits = vec![0u64; (docs as usize).div_ceil(64)];
+    // Many documents: a bitmap over the window.
+    let lo = window.start;
+    let mut bits = vec![0u64; span.div_ceil(64)];
     each(&mut |d| {
-        if let Some(w) = bits.get_mut(d as usize / 64) {
-            *w |= 1 << (d % 64);
+        let i = d.wrapping_sub(lo) as usize;
+        if let Some(w) = bits.get_mut(i / 64) {
+            *w |= 1 << (i % 64);
         }
     });
     let count: usize = bits.iter().map(|w| w.count_ones() as usize).sum();
@@ -138,7 +145,7 @@ fn union_each(n: usize, docs: u32, each: &mut EachDoc<'_>) -> Vec<u32> {
     for (i, &w) in bits.iter().enumerate() {
         let mut w = w;
         while w != 0 {
-            out.push(i as u32 * 64 + w.trailing_zeros());
+            out.push(lo + i as u32 * 64 + w.trailing_zeros());
             w &= w - 1;
         }
     }
@@ -151,15 +158,15 @@ pub(super) type Bounded = Vec<(u32, f32)>;
 /// Per alternative of a clause, per source, its matches with their bounds.
 pub(super) type ClauseMatches = Vec<Vec<Bounded>>;
 
-/// The documents of clauses' matches, ascending, once each.
-pub(super) fn matched_docs(clauses: &[ClauseMatches], docs: u32) -> Vec<u32> {
+/// The documents of clauses' matches (all in `window`), ascending, once each.
+pub(super) fn matched_docs(clauses: &[ClauseMatches], window: Range<u32>) -> Vec<u32> {
     let lists: Vec<&[(u32, f32)]> = clauses
         .iter()
         .flatten()
         .flatten()
         .map(Vec::as_slice)
         .collect();
-    union_of(&lists, docs)
+    union_of(&lists, window)
 }
 
 /// The bound of each of `matched`'s scores from its clauses' matches: per clause, its

@@ -1,6 +1,10 @@
 //! How are the top `k` found without scoring every match?
 //!
-//! In two passes over the query's terms, each read block by block from its postings bytes:
+//! Window by window: the document ids are cut into windows holding about [`WINDOW_POSTINGS`]
+//! postings of the query's terms (one for most queries), read best first
+//! ([`super::cursor::window_order`]), each matched and ranked before the next while the best `k`
+//! so far carry over; AND is tried in every window before OR. In each window, two passes over
+//! the query's terms, each read block by block from its postings bytes:
 //!
 //! 1. **Match.** The matching documents are found from document ids alone (plus field masks for
 //!    a field-restricted word), never from frequencies: the rarest clause's documents, narrowed
@@ -11,30 +15,32 @@
 //!    ([`crate::bm25`]) times its IDF (a term short enough to have no skip table, a phrase, and
 //!    a format 1 term are scored in advance and bound by their exact scores); per clause the
 //!    best term of each alternative counts, clauses add up.
-//! 2. **Rank.** The `k` matches of highest bound are scored first, which sets the bar (the
-//!    `k`-th best score) high at once; then, in id order, only the matches whose bound beats
-//!    the bar are scored, and only their blocks' frequencies are decoded (block-max pruning
+//! 2. **Rank.** Until `k` are kept, the window's `k` matches of highest bound are scored
+//!    first, which sets the bar (the `k`-th best score) high at once; then, in id order, only
+//!    the matches whose bound beats the bar are scored, and only their blocks' frequencies are decoded (block-max pruning
 //!    with per-document bounds, after Ding and Suel's block-max indexes). Every score is
 //!    computed exactly as scoring every match would ([`Searcher::exhaustive`]), summed in the
 //!    same order, so the two paths return identical results, which the tests check.
 
-use std::borrow::Cow;
-use std::cmp::Reverse;
-use std::collections::BinaryHeap;
+use std::ops::Range;
 
+use super::best::{best_of, Best, Rank};
+use super::cursor::{clause_matches, in_window, window_order, Clause, Source, TermCursor};
 use super::sets::{
-    bounds_of, gallop, intersect_with, matched_docs, subtract, union, Bounded, ClauseMatches,
+    bounds_of, gallop, intersect_with, matched_docs, subtract, union, ClauseMatches,
 };
+use super::{
+    and_first, Expansion, Planned, Prepared, Scored, Searcher, NAMES_BOOST, WINDOW_POSTINGS,
+};
+use crate::error::Result;
+use crate::postings::{decode_postings_for, Block, Blocks};
+use crate::source::DataFile;
 
 /// Documents in both ascending lists, walking the shorter.
 fn intersect_shorter(a: &[u32], b: &[u32]) -> Vec<u32> {
     let (a, b) = if a.len() <= b.len() { (a, b) } else { (b, a) };
     intersect_with(a, b, |&d, _| d)
 }
-use super::{and_first, Expansion, Planned, Prepared, Scored, Searcher, NAMES_BOOST};
-use crate::error::Result;
-use crate::postings::{decode_postings_for, Block, Blocks, Columns, Layout};
-use crate::source::DataFile;
 
 /// What ranking the last query took (from [`Searcher::stats`]).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -49,235 +55,11 @@ pub struct RankStats {
     pub blocks_decoded: usize,
 }
 
-/// Where one expansion's scores come from.
-enum Source<'a> {
-    /// Scored in advance (a term of one block, a format 1 term, a phrase): (document, score),
-    /// ascending, the documents of those where it is in a name field (ascending), and how far
-    /// ranking has read each.
-    Exact {
-        list: Scored,
-        named: Vec<u32>,
-        pos: usize,
-        npos: usize,
-    },
-    /// Read block by block.
-    Blocks(Box<TermCursor<'a>>),
-}
-
-/// One term's postings, read block by block.
-struct TermCursor<'a> {
-    data: Cow<'a, [u8]>,
-    df: u32,
-    doc_count: u32,
-    fields: usize,
-    layout: Layout,
-    /// IDF times the expansion's weight.
-    idfw: f32,
-    /// Fields the word may match.
-    allowed: u16,
-    /// A prefix completion ([`Searcher::expansion_bm25f`]).
-    completion: bool,
-    /// Whether `allowed` covers every field (then masks need no decoding to match).
-    all_fields: bool,
-    /// Per block: its last document, where it starts, the bound of its scores.
-    lasts: Vec<u32>,
-    starts: Vec<usize>,
-    bounds: Vec<f32>,
-    /// The first block whose last document is at or after the document being ranked.
-    at: usize,
-    /// The block decoded in `block`.
-    decoded: Option<usize>,
-    block: Block,
-    pos: usize,
-    /// Blocks decoded whole for ranking.
-    decodes: usize,
-}
-
-impl TermCursor<'_> {
-    fn blocks(&self) -> Result<Blocks<'_>> {
-        Blocks::open(
-            &self.data,
-            self.df,
-            self.doc_count,
-            self.fields,
-            self.layout,
-        )
-    }
-
-    fn prev(&self, k: usize) -> i64 {
-        if k == 0 {
-            -1
-        } else {
-            self.lasts[k - 1] as i64
-        }
-    }
-
-    /// Appends its matching documents (among `candidates` when given: only their blocks are
-    /// decoded, and only they are kept), each with the bound of its score (its block's).
-    fn bounded(&self, candidates: Option<&[u32]>, out: &mut Bounded) -> Result<()> {
-        let blocks = self.blocks()?;
-        let columns = if self.all_fields {
-            Columns::Docs
-        } else {
-            Columns::Masks
-        };
-        // At most one per posting, and per candidate: reserved once, not grown by doubling
-        // (a common word's list is the largest allocation of a query). The count is the
-        // file's word, so it is also held to the documents and to 8 per byte of postings (a
-        // damaged one then only grows the list as it is read, as before).
-        let postings = (self.df as usize)
-            .min(self.doc_count as usize)
-            .min(self.data.len().saturating_mul(8));
-        out.reserve(candidates.map_or(postings, |c| c.len().min(postings)));
-        let mut block = Block::default();
-        let mut c = 0usize;
-        for k in 0..self.lasts.len() {
-            if let Some(cands) = candidates {
-                let prev = self.prev(k);
-                while c < cands.len() && cands[c] as i64 <= prev {
-                    c += 1;
-                }
-                if c == cands.len() {
-                    break;
-                }
-                if cands[c] > self.lasts[k] {
-                    continue;
-                }
-            }
-            blocks.decode(k, self.starts[k], self.prev(k), columns, &mut block)?;
-            let bound = self.bounds[k];
-            let matching = block
-                .docs
-                .iter()
-                .enumerate()
-                .filter(|&(i, _)| self.all_fields || block.masks[i] & self.allowed != 0)
-                .map(|(_, &d)| d);
-            match candidates {
-                None => out.extend(matching.map(|d| (d, bound))),
-                // A query's later clauses, in the earlier ones' documents: keeping the others
-                // would hold a common word's whole list for nothing.
-                Some(cands) => {
-                    for d in matching {
-                        c = gallop(cands, c, d);
-                        if c == cands.len() {
-                            break;
-                        }
-                        if cands[c] == d {
-                            out.push((d, bound));
-                        }
-                    }
-                }
-            }
-        }
-        Ok(())
-    }
-
-    /// Moves to the first block whose last document is at or after `doc`.
-    fn seek(&mut self, doc: u32) {
-        while self.at < self.lasts.len() && self.lasts[self.at] < doc {
-            self.at += 1;
-        }
-    }
-
-    /// Back to the first document, for another pass.
-    fn rewind(&mut self) {
-        self.at = 0;
-        self.pos = 0;
-    }
-
-    /// Its posting of `doc` if it matches there: the field mask and frequencies.
-    fn posting(&mut self, doc: u32) -> Result<Option<(u16, &[u32])>> {
-        self.seek(doc);
-        let k = self.at;
-        if k == self.lasts.len() {
-            return Ok(None);
-        }
-        if self.decoded != Some(k) {
-            self.pos = 0;
-            let mut block = std::mem::take(&mut self.block);
-            let decoded =
-                self.blocks()?
-                    .decode(k, self.starts[k], self.prev(k), Columns::All, &mut block);
-            self.block = block;
-            self.decoded = None;
-            decoded?;
-            self.decoded = Some(k);
-            self.decodes += 1;
-        }
-        let docs = &self.block.docs;
-        self.pos = gallop(docs, self.pos, doc);
-        let i = self.pos;
-        if i < docs.len() && docs[i] == doc && self.block.masks[i] & self.allowed != 0 {
-            Ok(Some((self.block.masks[i], self.block.tfs_of(i))))
-        } else {
-            Ok(None)
-        }
-    }
-}
-
-impl Source<'_> {
-    /// See [`TermCursor::bounded`]; a list scored in advance holds only matches, each bound by
-    /// its exact score.
-    fn bounded(&self, candidates: Option<&[u32]>, out: &mut Bounded) -> Result<()> {
-        match self {
-            Source::Exact { list, .. } => match candidates {
-                None => out.extend_from_slice(list),
-                Some(c) => {
-                    let mut j = 0;
-                    for &(d, s) in list {
-                        j = gallop(c, j, d);
-                        if j == c.len() {
-                            break;
-                        }
-                        if c[j] == d {
-                            out.push((d, s));
-                        }
-                    }
-                }
-            },
-            Source::Blocks(t) => t.bounded(candidates, out)?,
-        }
-        Ok(())
-    }
-
-    /// Its exact score at `doc` if it matches there (`doc` ascending from call to call).
-    fn exact_at(list: &Scored, pos: &mut usize, doc: u32) -> Option<f32> {
-        *pos = gallop(list, *pos, doc);
-        list.get(*pos).filter(|x| x.0 == doc).map(|x| x.1)
-    }
-
-    fn rewind(&mut self) {
-        match self {
-            Source::Exact { pos, npos, .. } => (*pos, *npos) = (0, 0),
-            Source::Blocks(t) => t.rewind(),
-        }
-    }
-}
-
-/// A (score, document) pair ordered best-last: higher score, then lower document id.
-#[derive(Clone, Copy, Debug, PartialEq)]
-struct Rank(f32, u32);
-
-impl Eq for Rank {}
-
-impl PartialOrd for Rank {
-    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
-        Some(self.cmp(other))
-    }
-}
-
-impl Ord for Rank {
-    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-        self.0.total_cmp(&other.0).then(other.1.cmp(&self.1))
-    }
-}
-
-/// A query's clause: its alternatives (summed), each a word's expansions (the best counts) or
-/// a phrase.
-type Clause<'a> = Vec<Vec<Source<'a>>>;
-
 impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
-    /// Ranks a prepared query with block-max pruning: the number of matches and the top `k`.
+    /// Ranks a prepared query with block-max pruning: the number of matches and the top `k`
+    /// (and, when `keep`, every match). The documents are read in windows of ids (sized by
+    /// [`WINDOW_POSTINGS`]), each matched and ranked before the next: a query holds the
+    /// matches of one window, never a common word's whole list.
     pub(super) fn top_k(
         &mut self,
         prepared: &Prepared,
@@ -291,57 +73,7 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
         for c in &prepared.must {
             must.push(self.sources(c, boost)?);
         }
-        let docs = self.index.doc_count();
-        // Match: AND first (rarest clause first, later ones only in the candidates' blocks).
-        let mut matches: Vec<ClauseMatches> = Vec::with_capacity(must.len());
-        let mut matched: Vec<u32> = Vec::new();
-        if and_first(any, must.len(), prepared.long) {
-            for (i, c) in must.iter().enumerate() {
-                if i > 0 && matched.is_empty() {
-                    break;
-                }
-                let m = clause_matches(c, (i > 0).then_some(&matched[..]))?;
-                let found = matched_docs(std::slice::from_ref(&m), docs);
-                matched = if i == 0 {
-                    found
-                } else {
-                    intersect_shorter(&matched, &found)
-                };
-                matches.push(m);
-            }
-            if let Some(f) = filter {
-                matched = intersect_shorter(&matched, f);
-            }
-        }
-        if must.is_empty() && !prepared.has_text {
-            // Only filters (and exclusions): every document they accept, unscored.
-            matched = filter.map(<[u32]>::to_vec).unwrap_or_default();
-        } else if matched.is_empty() {
-            // OR: every clause's documents (the first clause's are already whole).
-            matches.truncate(1);
-            for c in &must[matches.len()..] {
-                matches.push(clause_matches(c, None)?);
-            }
-            matched = matched_docs(&matches, docs);
-            if let Some(f) = filter {
-                matched = intersect_shorter(&matched, f);
-            }
-        }
-        for c in &prepared.must_not {
-            if matched.is_empty() {
-                break;
-            }
-            let excluded = clause_matches(&self.sources(c, false)?, Some(&matched))?;
-            matched = subtract(
-                &matched,
-                &matched_docs(std::slice::from_ref(&excluded), docs),
-            );
-        }
-        // Each match's bound (`bounds_of`): when every source was scored in advance, the exact
-        // score itself.
-        let n = matched.len();
-        let mut bounds = bounds_of(&matches, &matched);
-        drop(matches);
+        let mut not: Vec<Clause<'a>> = Vec::new();
         // With the name boost, any match may be boosted: its bound is too, and the scores
         // summed in advance are not yet the exact ones.
         let all_exact = !boost
@@ -350,18 +82,77 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
                 .flatten()
                 .flatten()
                 .all(|s| matches!(s, Source::Exact { .. }));
-        let total = matched.len();
-        let (top, scored) = if all_exact {
-            (best_k(&matched, &bounds, k), n)
-        } else {
-            // Inflated: a bound is summed from block bounds, which f32 rounds differently from
-            // the exact terms.
-            let most = if boost { NAMES_BOOST } else { 1.0 };
-            bounds
-                .iter_mut()
-                .for_each(|b| *b = *b * most * 1.0001 + 1e-6);
-            self.rank(&mut must, &matched, &bounds, k, boost)?
-        };
+        // Windows of document ids that hold about WINDOW_POSTINGS postings of the query's
+        // terms each (one window for most queries).
+        let docs = self.index.doc_count();
+        let postings: usize = (must.iter().flatten().flatten())
+            .map(|s| match s {
+                Source::Exact { list, .. } => list.len(),
+                Source::Blocks(t) => t.df as usize,
+            })
+            .sum();
+        let windows = postings.div_ceil(WINDOW_POSTINGS).max(1) as u32;
+        let step = self.window.unwrap_or(docs.div_ceil(windows)).max(1);
+        let order = window_order(&must, docs, step);
+        let only_filters = must.is_empty() && !prepared.has_text;
+        let mut best = Best::new(k);
+        let mut block = Block::default();
+        let (mut total, mut scored, mut kept) = (0, 0, Vec::new());
+        // AND first (rarest clause first, later ones only in the candidates' blocks); when
+        // no document matches every clause (before exclusions), OR: every clause's documents.
+        let and = and_first(any, must.len(), prepared.long);
+        for and in [and, false].into_iter().take(1 + and as usize) {
+            let mut found = 0;
+            for &lo in &order {
+                let window = lo..lo.saturating_add(step).min(docs);
+                let (matches, mut matched) = match only_filters {
+                    // Only filters (and exclusions): every document they accept, unscored.
+                    true => (
+                        Vec::new(),
+                        in_window(filter.unwrap_or_default(), &window).to_vec(),
+                    ),
+                    false => window_matches(&must, and, &window, filter, &mut block)?,
+                };
+                found += matched.len();
+                for (i, c) in prepared.must_not.iter().enumerate() {
+                    if matched.is_empty() {
+                        break;
+                    }
+                    if not.len() == i {
+                        not.push(self.sources(c, false)?);
+                    }
+                    let excluded = clause_matches(&not[i], Some(&matched), &window, &mut block)?;
+                    let excluded = matched_docs(std::slice::from_ref(&excluded), window.clone());
+                    matched = subtract(&matched, &excluded);
+                }
+                // Each match's bound (`bounds_of`): when every source was scored in advance,
+                // the exact score itself.
+                let bounds = bounds_of(&matches, &matched);
+                drop(matches);
+                total += matched.len();
+                scored += match all_exact {
+                    true => {
+                        // Only those that can enter (the heap's bar drops no tie: a rank equal
+                        // to the bar with a lower id enters).
+                        let bar = best.bar();
+                        let can = |&(_, &b): &(&u32, &f32)| b >= bar;
+                        let entering = matched.iter().zip(&bounds).filter(can);
+                        entering.for_each(|(&d, &b)| best.offer(Rank(b, d)));
+                        matched.len()
+                    }
+                    false => {
+                        let start = window.start;
+                        self.rank(&mut must, &matched, bounds, &mut best, boost, start)?
+                    }
+                };
+                if keep {
+                    kept.extend_from_slice(&matched);
+                }
+            }
+            if found > 0 {
+                break;
+            }
+        }
         let mut stats = RankStats {
             matched: total,
             scored,
@@ -374,78 +165,71 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
             }
         }
         self.stats = stats;
-        let kept = match keep {
-            true => matched,
-            false => Vec::new(),
-        };
-        Ok((total, top, kept))
+        // (The windows were read best first: the matches kept come in id order.)
+        kept.sort_unstable();
+        Ok((total, best.into_sorted(), kept))
     }
 
-    /// The best `k` of `matched` (ascending, with `bounds` of their scores), best first, and
-    /// how many documents were scored. The `k` documents of highest bound are scored first,
-    /// which sets a high bar early; then every other document whose bound can beat the `k`-th
-    /// score so far is scored, in id order.
+    /// Offers the matches of one window (`matched`, ascending, from `window_start`, with
+    /// `bounds` of their scores) to `best`, and says how many it scored. Those of highest bound
+    /// that can enter `best` are scored first, which raises the bar early; then, in id order,
+    /// every other one whose bound beats the bar.
     fn rank(
         &self,
         clauses: &mut [Clause<'a>],
         matched: &[u32],
-        bounds: &[f32],
-        k: usize,
+        mut bounds: Vec<f32>,
+        best: &mut Best,
         boost: bool,
-    ) -> Result<(Vec<(u32, f32)>, usize)> {
-        let n = matched.len();
-        if k == 0 || n == 0 {
-            return Ok((Vec::new(), 0));
-        }
-        // The k highest bounds, through a min-heap of k (ties: the lower index first).
-        let mut best: BinaryHeap<Reverse<Rank>> = BinaryHeap::with_capacity(k + 1);
+        window_start: u32,
+    ) -> Result<usize> {
+        // Inflated: a bound is summed from block bounds, which f32 rounds differently from
+        // the exact terms.
+        let most = if boost { NAMES_BOOST } else { 1.0 };
+        bounds
+            .iter_mut()
+            .for_each(|b| *b = *b * most * 1.0001 + 1e-6);
+        let rewind = |clauses: &mut [Clause<'a>]| {
+            let sources = clauses.iter_mut().flatten().flatten();
+            sources.for_each(|s| s.rewind_to(window_start));
+        };
+        // The highest bounds that can enter, as many as `best` keeps, through a min-heap
+        // (ties: the lower index first).
+        let bar = best.bar();
+        let mut first = Best::new(if best.full() { 0 } else { best.k() });
         for (i, &b) in bounds.iter().enumerate() {
-            let r = Rank(b, i as u32);
-            if best.len() < k {
-                best.push(Reverse(r));
-            } else if best.peek().is_some_and(|w| r > w.0) {
-                best.pop();
-                best.push(Reverse(r));
+            if b > bar {
+                first.offer(Rank(b, i as u32));
             }
         }
-        let mut first: Vec<u32> = best.into_iter().map(|r| r.0 .1).collect();
+        let mut first: Vec<u32> = first.into_sorted().into_iter().map(|r| r.0).collect();
         first.sort_unstable();
-        let mut heap: BinaryHeap<Reverse<Rank>> = BinaryHeap::with_capacity(k + 1);
+        rewind(clauses);
         for &i in &first {
             let doc = matched[i as usize];
-            heap.push(Reverse(Rank(self.score_at(clauses, doc, boost)?, doc)));
+            best.offer(Rank(self.score_at(clauses, doc, boost)?, doc));
         }
         let mut scored = first.len();
-        if n > k {
-            clauses
-                .iter_mut()
-                .flatten()
-                .flatten()
-                .for_each(Source::rewind);
-            let mut theta = heap.peek().map_or(f32::NEG_INFINITY, |r| r.0 .0);
+        if scored < matched.len() {
+            rewind(clauses);
+            let mut bar = best.bar();
             let mut next_first = first.iter().copied().peekable();
-            for (i, (&doc, &bound)) in matched.iter().zip(bounds).enumerate() {
+            for (i, (&doc, &bound)) in matched.iter().zip(&bounds).enumerate() {
                 if next_first.peek() == Some(&(i as u32)) {
                     next_first.next();
                     continue;
                 }
                 // A document whose bound only reaches the k-th score cannot beat it: its score
                 // is below the bound.
-                if bound <= theta {
+                if bound <= bar {
                     continue;
                 }
-                let rank = Rank(self.score_at(clauses, doc, boost)?, doc);
+                best.offer(Rank(self.score_at(clauses, doc, boost)?, doc));
                 scored += 1;
-                if heap.peek().is_some_and(|w| rank > w.0) {
-                    heap.pop();
-                    heap.push(Reverse(rank));
-                    theta = heap.peek().map_or(f32::NEG_INFINITY, |r| r.0 .0);
-                }
+                bar = best.bar();
             }
         }
-        let mut top: Vec<(u32, f32)> = heap.into_iter().map(|r| (r.0 .1, r.0 .0)).collect();
-        top.sort_unstable_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-        Ok((top, scored))
+        Ok(scored)
     }
 
     /// The exact score of `doc`: per clause its alternatives summed (a word's best expansion),
@@ -624,53 +408,46 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
     }
 }
 
-/// Lists of (document, score) made one: each document once, with its best score.
-fn best_of(mut lists: Vec<Scored>) -> Scored {
-    if lists.len() == 1 {
-        return lists.pop().unwrap_or_default();
-    }
-    let mut all: Scored = lists.concat();
-    all.sort_unstable_by_key(|x| x.0);
-    all.dedup_by(|next, kept| {
-        let same = next.0 == kept.0;
-        if same {
-            kept.1 = kept.1.max(next.1);
+/// The matches in `window`, per clause, and their documents: with `and`, those of every
+/// clause (rarest first, each later clause read only in the earlier ones' blocks), else
+/// those of any; among `filter`'s documents when given.
+fn window_matches(
+    must: &[Clause<'_>],
+    and: bool,
+    window: &Range<u32>,
+    filter: Option<&[u32]>,
+    block: &mut Block,
+) -> Result<(Vec<ClauseMatches>, Vec<u32>)> {
+    let mut matches: Vec<ClauseMatches> = Vec::with_capacity(must.len());
+    let mut matched: Vec<u32> = Vec::new();
+    for (i, c) in must.iter().enumerate() {
+        if and && i > 0 && matched.is_empty() {
+            break;
         }
-        same
-    });
-    all
-}
-
-/// The best `k` of `docs` by `scores` (score descending, then document ascending).
-fn best_k(docs: &[u32], scores: &[f32], k: usize) -> Vec<(u32, f32)> {
-    let mut all: Vec<(u32, f32)> = docs.iter().copied().zip(scores.iter().copied()).collect();
-    let by_rank = |a: &(u32, f32), b: &(u32, f32)| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0));
-    if k > 0 && k < all.len() {
-        all.select_nth_unstable_by(k - 1, by_rank);
-    }
-    all.truncate(k);
-    all.sort_unstable_by(by_rank);
-    all
-}
-
-/// A clause's matches per alternative and source (among `candidates`' blocks when given).
-fn clause_matches(clause: &Clause<'_>, candidates: Option<&[u32]>) -> Result<ClauseMatches> {
-    let mut out = Vec::with_capacity(clause.len());
-    for alt in clause {
-        let mut lists = Vec::with_capacity(alt.len());
-        for source in alt {
-            let mut v = Vec::new();
-            source.bounded(candidates, &mut v)?;
-            lists.push(v);
+        let candidates = (and && i > 0).then_some(&matched[..]);
+        let m = clause_matches(c, candidates, window, block)?;
+        if and {
+            let found = matched_docs(std::slice::from_ref(&m), window.clone());
+            matched = match i {
+                0 => found,
+                _ => intersect_shorter(&matched, &found),
+            };
         }
-        out.push(lists);
+        matches.push(m);
     }
-    Ok(out)
+    if !and {
+        matched = matched_docs(&matches, window.clone());
+    }
+    if let Some(f) = filter {
+        matched = intersect_shorter(&matched, in_window(f, window));
+    }
+    Ok((matches, matched))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::search::sets::Bounded;
     use proptest::prelude::*;
 
     proptest! {
@@ -687,9 +464,9 @@ mod tests {
             // sources, and as one source in each of several clauses.
             let scored: Vec<Bounded> = lists.iter().map(|l| l.iter().map(|&d| (d, 1.0)).collect()).collect();
             let one: ClauseMatches = vec![scored.clone()];
-            prop_assert_eq!(&matched_docs(std::slice::from_ref(&one), docs), &want);
+            prop_assert_eq!(&matched_docs(std::slice::from_ref(&one), 0..docs), &want);
             let many: Vec<ClauseMatches> = scored.into_iter().map(|l| vec![vec![l]]).collect();
-            prop_assert_eq!(&matched_docs(&many, docs), &want);
+            prop_assert_eq!(&matched_docs(&many, 0..docs), &want);
             if lists.len() >= 2 {
                 let (a, b) = (&lists[0], &lists[1]);
                 let both: Vec<u32> = a.iter().copied().filter(|d| b.contains(d)).collect();

@@ -1,0 +1,332 @@
+//! Where a pruned ranking's scores come from ([`super::topk`]): per expansion of a query word,
+//! a cursor over its postings blocks (document ids and block bounds for matching, whole blocks
+//! for scoring), or its scores computed in advance; and what reading them in windows of
+//! document ids needs (the matches in a window, the order of the windows).
+
+use std::borrow::Cow;
+use std::ops::Range;
+
+use super::sets::{gallop, Bounded, ClauseMatches};
+use super::Scored;
+use crate::error::Result;
+use crate::postings::{Block, Blocks, Columns, Layout};
+
+/// Where one expansion's scores come from.
+pub(super) enum Source<'a> {
+    /// Scored in advance (a term of one block, a format 1 term, a phrase): (document, score),
+    /// ascending, the documents of those where it is in a name field (ascending), and how far
+    /// ranking has read each.
+    Exact {
+        list: Scored,
+        named: Vec<u32>,
+        pos: usize,
+        npos: usize,
+    },
+    /// Read block by block.
+    Blocks(Box<TermCursor<'a>>),
+}
+
+/// One term's postings, read block by block.
+pub(super) struct TermCursor<'a> {
+    pub(super) data: Cow<'a, [u8]>,
+    pub(super) df: u32,
+    pub(super) doc_count: u32,
+    pub(super) fields: usize,
+    pub(super) layout: Layout,
+    /// IDF times the expansion's weight.
+    pub(super) idfw: f32,
+    /// Fields the word may match.
+    pub(super) allowed: u16,
+    /// A prefix completion ([`Searcher::expansion_bm25f`]).
+    pub(super) completion: bool,
+    /// Whether `allowed` covers every field (then masks need no decoding to match).
+    pub(super) all_fields: bool,
+    /// Per block: its last document, where it starts, the bound of its scores.
+    pub(super) lasts: Vec<u32>,
+    pub(super) starts: Vec<usize>,
+    pub(super) bounds: Vec<f32>,
+    /// The first block whose last document is at or after the document being ranked.
+    pub(super) at: usize,
+    /// The block decoded in `block`.
+    pub(super) decoded: Option<usize>,
+    pub(super) block: Block,
+    pub(super) pos: usize,
+    /// Blocks decoded whole for ranking.
+    pub(super) decodes: usize,
+}
+
+impl TermCursor<'_> {
+    fn blocks(&self) -> Result<Blocks<'_>> {
+        Blocks::open(
+            &self.data,
+            self.df,
+            self.doc_count,
+            self.fields,
+            self.layout,
+        )
+    }
+
+    fn prev(&self, k: usize) -> i64 {
+        if k == 0 {
+            -1
+        } else {
+            self.lasts[k - 1] as i64
+        }
+    }
+
+    /// Appends its matching documents in `window` (among `candidates` when given: only their
+    /// blocks are decoded, and only they are kept), each with the bound of its score (its
+    /// block's). `block` is room to decode into.
+    pub(super) fn bounded(
+        &self,
+        candidates: Option<&[u32]>,
+        window: &Range<u32>,
+        out: &mut Bounded,
+        block: &mut Block,
+    ) -> Result<()> {
+        let blocks = self.blocks()?;
+        let columns = if self.all_fields {
+            Columns::Docs
+        } else {
+            Columns::Masks
+        };
+        // The blocks that hold documents of the window.
+        let first = self.lasts.partition_point(|&l| l < window.start);
+        let prev = |k: usize| if k == 0 { -1 } else { self.lasts[k - 1] as i64 };
+        // (Block k starts after block k − 1's last document.)
+        let starts_below = |&l: &u32| (l as u64) + 1 < window.end as u64;
+        let end = (self.lasts.partition_point(starts_below) + 1).min(self.lasts.len());
+        // At most one per posting of those blocks, per document of the window and per
+        // candidate: reserved once, not grown by doubling. The count is the file's word, so
+        // it is also held to 8 per byte of postings (a damaged one then only grows the list
+        // as it is read).
+        let postings = (first..end)
+            .map(|k| blocks.block_len(k))
+            .sum::<usize>()
+            .min(window.len())
+            .min(self.data.len().saturating_mul(8));
+        out.reserve(candidates.map_or(postings, |c| c.len().min(postings)));
+        let mut c = 0usize;
+        for k in first..end {
+            let prev = prev(k);
+            if let Some(cands) = candidates {
+                while c < cands.len() && cands[c] as i64 <= prev {
+                    c += 1;
+                }
+                if c == cands.len() {
+                    break;
+                }
+                if cands[c] > self.lasts[k] {
+                    continue;
+                }
+            }
+            blocks.decode(k, self.starts[k], prev, columns, block)?;
+            let (block, bound) = (&*block, self.bounds[k]);
+            let matching = block
+                .docs
+                .iter()
+                .enumerate()
+                .filter(|&(_, d)| window.contains(d))
+                .filter(|&(i, _)| self.all_fields || block.masks[i] & self.allowed != 0)
+                .map(|(_, &d)| d);
+            match candidates {
+                None => out.extend(matching.map(|d| (d, bound))),
+                // A query's later clauses, in the earlier ones' documents: keeping the others
+                // would hold a common word's whole list for nothing.
+                Some(cands) => {
+                    for d in matching {
+                        c = gallop(cands, c, d);
+                        if c == cands.len() {
+                            break;
+                        }
+                        if cands[c] == d {
+                            out.push((d, bound));
+                        }
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Moves to the first block whose last document is at or after `doc`.
+    fn seek(&mut self, doc: u32) {
+        while self.at < self.lasts.len() && self.lasts[self.at] < doc {
+            self.at += 1;
+        }
+    }
+
+    /// Back to the first block that may hold `doc`, for another pass.
+    pub(super) fn rewind_to(&mut self, doc: u32) {
+        self.at = self.lasts.partition_point(|&l| l < doc);
+        self.pos = 0;
+    }
+
+    /// Its posting of `doc` if it matches there: the field mask and frequencies.
+    pub(super) fn posting(&mut self, doc: u32) -> Result<Option<(u16, &[u32])>> {
+        self.seek(doc);
+        let k = self.at;
+        if k == self.lasts.len() {
+            return Ok(None);
+        }
+        if self.decoded != Some(k) {
+            self.pos = 0;
+            let mut block = std::mem::take(&mut self.block);
+            let decoded =
+                self.blocks()?
+                    .decode(k, self.starts[k], self.prev(k), Columns::All, &mut block);
+            self.block = block;
+            self.decoded = None;
+            decoded?;
+            self.decoded = Some(k);
+            self.decodes += 1;
+        }
+        let docs = &self.block.docs;
+        self.pos = gallop(docs, self.pos, doc);
+        let i = self.pos;
+        if i < docs.len() && docs[i] == doc && self.block.masks[i] & self.allowed != 0 {
+            Ok(Some((self.block.masks[i], self.block.tfs_of(i))))
+        } else {
+            Ok(None)
+        }
+    }
+}
+
+impl Source<'_> {
+    /// See [`TermCursor::bounded`]; a list scored in advance holds only matches, each bound by
+    /// its exact score.
+    pub(super) fn bounded(
+        &self,
+        candidates: Option<&[u32]>,
+        window: &Range<u32>,
+        out: &mut Bounded,
+        block: &mut Block,
+    ) -> Result<()> {
+        match self {
+            Source::Exact { list, .. } => {
+                let from = list.partition_point(|x| x.0 < window.start);
+                let to = list.partition_point(|x| x.0 < window.end);
+                let list = &list[from..to];
+                match candidates {
+                    None => out.extend_from_slice(list),
+                    Some(c) => {
+                        let mut j = 0;
+                        for &(d, s) in list {
+                            j = gallop(c, j, d);
+                            if j == c.len() {
+                                break;
+                            }
+                            if c[j] == d {
+                                out.push((d, s));
+                            }
+                        }
+                    }
+                }
+            }
+            Source::Blocks(t) => t.bounded(candidates, window, out, block)?,
+        }
+        Ok(())
+    }
+
+    /// Its exact score at `doc` if it matches there (`doc` ascending from call to call).
+    pub(super) fn exact_at(list: &Scored, pos: &mut usize, doc: u32) -> Option<f32> {
+        *pos = gallop(list, *pos, doc);
+        list.get(*pos).filter(|x| x.0 == doc).map(|x| x.1)
+    }
+
+    /// Back to `doc`, for a pass over the documents from there.
+    pub(super) fn rewind_to(&mut self, doc: u32) {
+        match self {
+            Source::Exact {
+                list,
+                named,
+                pos,
+                npos,
+            } => {
+                *pos = list.partition_point(|x| x.0 < doc);
+                *npos = named.partition_point(|&d| d < doc);
+            }
+            Source::Blocks(t) => t.rewind_to(doc),
+        }
+    }
+}
+
+/// A query's clause: its alternatives (summed), each a word's expansions (the best counts) or
+/// a phrase.
+pub(super) type Clause<'a> = Vec<Vec<Source<'a>>>;
+
+/// The first document of each window of `step` ids below `docs`, in the order ranking reads
+/// them: by the most a match there may score (its clauses' best block bounds summed), highest
+/// first, so that the best matches set the bar early and the other windows' lower bounds are
+/// pruned (any order ranks the same; this one scores fewer).
+pub(super) fn window_order(must: &[Clause<'_>], docs: u32, step: u32) -> Vec<u32> {
+    let mut order: Vec<u32> = (0..docs.div_ceil(step)).collect();
+    if order.len() > 1 {
+        let mut most = vec![0.0f32; order.len()];
+        let (mut clause, mut alt) = (most.clone(), most.clone());
+        for c in must {
+            clause.fill(0.0);
+            for a in c {
+                alt.fill(0.0);
+                for source in a {
+                    let mut raise = |doc: u32, b: f32| {
+                        if let Some(m) = alt.get_mut((doc / step) as usize) {
+                            *m = m.max(b);
+                        }
+                    };
+                    match source {
+                        Source::Exact { list, .. } => list.iter().for_each(|&(d, b)| raise(d, b)),
+                        Source::Blocks(t) => {
+                            for k in 0..t.lasts.len() {
+                                let first = if k == 0 {
+                                    0
+                                } else {
+                                    t.lasts[k - 1].saturating_add(1)
+                                };
+                                for w in first / step..=t.lasts[k] / step {
+                                    raise(w * step, t.bounds[k]);
+                                }
+                            }
+                        }
+                    }
+                }
+                clause.iter_mut().zip(&alt).for_each(|(c, a)| *c += a);
+            }
+            most.iter_mut().zip(&clause).for_each(|(m, c)| *m += c);
+        }
+        order.sort_by(|&a, &b| {
+            most[b as usize]
+                .total_cmp(&most[a as usize])
+                .then(a.cmp(&b))
+        });
+    }
+    order.iter_mut().for_each(|w| *w *= step);
+    order
+}
+
+/// `list`'s documents in `window` (`list` ascending).
+pub(super) fn in_window<'l>(list: &'l [u32], window: &Range<u32>) -> &'l [u32] {
+    let from = list.partition_point(|&d| d < window.start);
+    &list[from..from + list[from..].partition_point(|&d| d < window.end)]
+}
+
+/// A clause's matches in `window` per alternative and source (among `candidates`' blocks when
+/// given; `block` is room to decode into).
+pub(super) fn clause_matches(
+    clause: &Clause<'_>,
+    candidates: Option<&[u32]>,
+    window: &Range<u32>,
+    block: &mut Block,
+) -> Result<ClauseMatches> {
+    let mut out = Vec::with_capacity(clause.len());
+    for alt in clause {
+        let mut lists = Vec::with_capacity(alt.len());
+        for source in alt {
+            let mut v = Vec::new();
+            source.bounded(candidates, window, &mut v, block)?;
+            lists.push(v);
+        }
+        out.push(lists);
+    }
+    Ok(out)
+}
