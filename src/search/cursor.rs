@@ -8,8 +8,9 @@ use std::ops::Range;
 
 use super::sets::{gallop, Bounded, ClauseMatches};
 use super::Scored;
+use super::WINDOW_POSTINGS;
 use crate::error::Result;
-use crate::postings::{Block, Blocks, Columns, Layout};
+use crate::postings::{Block, Blocks, Columns, Layout, BLOCK};
 
 /// Where one expansion's scores come from.
 pub(super) enum Source<'a> {
@@ -255,27 +256,92 @@ impl Source<'_> {
 /// a phrase.
 pub(super) type Clause<'a> = Vec<Vec<Source<'a>>>;
 
-/// The first document of each window of `step` ids below `docs`, in the order ranking reads
-/// them: by the most a match there may score (its clauses' best block bounds summed), highest
-/// first, so that the best matches set the bar early and the other windows' lower bounds are
-/// pruned (any order ranks the same; this one scores fewer).
-pub(super) fn window_order(must: &[Clause<'_>], docs: u32, step: u32) -> Vec<u32> {
-    let mut order: Vec<u32> = (0..docs.div_ceil(step)).collect();
-    if order.len() > 1 {
-        let mut most = vec![0.0f32; order.len()];
+/// Buckets of document ids the postings of a query are counted in, to cut its windows.
+const BUCKETS: usize = 1024;
+
+/// The windows of document ids a ranking of `must` reads (of `fixed` ids each when given),
+/// in the order it reads them. Each holds about [`WINDOW_POSTINGS`] postings of the query's
+/// terms (postings cluster: documents in name order put a prefix's completions side by side),
+/// so most queries have one. They are read by the most a match in them may score (its
+/// clauses' best block bounds summed), highest first, so that the best matches set the bar
+/// early and the other windows' lower bounds are pruned (any order ranks the same).
+pub(super) fn windows(must: &[Clause<'_>], docs: u32, fixed: Option<u32>) -> Vec<Range<u32>> {
+    let sources = || must.iter().flatten().flatten();
+    let starts: Vec<u32> = match fixed {
+        Some(step) => (0..docs).step_by(step.max(1) as usize).collect(),
+        None => {
+            // Postings per bucket of ids: a block's spread evenly over the buckets it spans
+            // (a difference array of rates), a list's counted where they are.
+            let width = docs.div_ceil(BUCKETS as u32).max(1);
+            let mut rate = vec![0.0f32; BUCKETS + 1];
+            let mut count = vec![0.0f32; BUCKETS];
+            for source in sources() {
+                match source {
+                    Source::Exact { list, .. } => {
+                        for &(d, _) in list {
+                            if let Some(c) = count.get_mut((d / width) as usize) {
+                                *c += 1.0;
+                            }
+                        }
+                    }
+                    Source::Blocks(t) => {
+                        let blocks = t.lasts.len();
+                        for k in 0..blocks {
+                            let first = if k == 0 {
+                                0
+                            } else {
+                                t.lasts[k - 1].saturating_add(1)
+                            };
+                            let (b0, b1) =
+                                ((first / width) as usize, (t.lasts[k] / width) as usize);
+                            let (b0, b1) = (
+                                b0.min(BUCKETS - 1),
+                                b1.clamp(b0.min(BUCKETS - 1), BUCKETS - 1),
+                            );
+                            let len = (t.df as usize).saturating_sub(k * BLOCK).min(BLOCK);
+                            let r = len as f32 / (b1 - b0 + 1) as f32;
+                            rate[b0] += r;
+                            rate[b1 + 1] -= r;
+                        }
+                    }
+                }
+            }
+            let (mut starts, mut held, mut r) = (vec![0u32], 0.0f32, 0.0f32);
+            for b in 0..BUCKETS {
+                r += rate[b];
+                let here = count[b] + r.max(0.0);
+                let at = b as u32 * width;
+                if held > 0.0 && held + here > WINDOW_POSTINGS as f32 && at < docs {
+                    starts.push(at);
+                    held = 0.0;
+                }
+                held += here;
+            }
+            starts
+        }
+    };
+    let mut windows: Vec<Range<u32>> = (starts.iter().enumerate())
+        .map(|(i, &lo)| lo..starts.get(i + 1).copied().unwrap_or(docs))
+        .filter(|w| !w.is_empty())
+        .collect();
+    if windows.len() > 1 {
+        let of = |d: u32| windows.partition_point(|w| w.end <= d);
+        let mut most = vec![0.0f32; windows.len()];
         let (mut clause, mut alt) = (most.clone(), most.clone());
         for c in must {
             clause.fill(0.0);
             for a in c {
                 alt.fill(0.0);
                 for source in a {
-                    let mut raise = |doc: u32, b: f32| {
-                        if let Some(m) = alt.get_mut((doc / step) as usize) {
+                    let mut raise = |w: usize, b: f32| {
+                        if let Some(m) = alt.get_mut(w) {
                             *m = m.max(b);
                         }
                     };
                     match source {
-                        Source::Exact { list, .. } => list.iter().for_each(|&(d, b)| raise(d, b)),
+                        Source::Exact { list, .. } => {
+                            list.iter().for_each(|&(d, b)| raise(of(d), b))
+                        }
                         Source::Blocks(t) => {
                             for k in 0..t.lasts.len() {
                                 let first = if k == 0 {
@@ -283,8 +349,8 @@ pub(super) fn window_order(must: &[Clause<'_>], docs: u32, step: u32) -> Vec<u32
                                 } else {
                                     t.lasts[k - 1].saturating_add(1)
                                 };
-                                for w in first / step..=t.lasts[k] / step {
-                                    raise(w * step, t.bounds[k]);
+                                for w in of(first)..=of(t.lasts[k]) {
+                                    raise(w, t.bounds[k]);
                                 }
                             }
                         }
@@ -294,14 +360,11 @@ pub(super) fn window_order(must: &[Clause<'_>], docs: u32, step: u32) -> Vec<u32
             }
             most.iter_mut().zip(&clause).for_each(|(m, c)| *m += c);
         }
-        order.sort_by(|&a, &b| {
-            most[b as usize]
-                .total_cmp(&most[a as usize])
-                .then(a.cmp(&b))
-        });
+        let mut order: Vec<usize> = (0..windows.len()).collect();
+        order.sort_by(|&a, &b| most[b].total_cmp(&most[a]).then(a.cmp(&b)));
+        windows = order.into_iter().map(|w| windows[w].clone()).collect();
     }
-    order.iter_mut().for_each(|w| *w *= step);
-    order
+    windows
 }
 
 /// `list`'s documents in `window` (`list` ascending).

@@ -2,7 +2,7 @@
 //!
 //! Window by window: the document ids are cut into windows holding about [`WINDOW_POSTINGS`]
 //! postings of the query's terms (one for most queries), read best first
-//! ([`super::cursor::window_order`]), each matched and ranked before the next while the best `k`
+//! ([`super::cursor::windows`]), each matched and ranked before the next while the best `k`
 //! so far carry over; AND is tried in every window before OR. In each window, two passes over
 //! the query's terms, each read block by block from its postings bytes:
 //!
@@ -25,13 +25,11 @@
 use std::ops::Range;
 
 use super::best::{best_of, Best, Rank};
-use super::cursor::{clause_matches, in_window, window_order, Clause, Source, TermCursor};
+use super::cursor::{clause_matches, in_window, windows, Clause, Source, TermCursor};
 use super::sets::{
     bounds_of, gallop, intersect_with, matched_docs, subtract, union, ClauseMatches,
 };
-use super::{
-    and_first, Expansion, Planned, Prepared, Scored, Searcher, NAMES_BOOST, WINDOW_POSTINGS,
-};
+use super::{and_first, Expansion, Planned, Prepared, Scored, Searcher, NAMES_BOOST};
 use crate::error::Result;
 use crate::postings::{decode_postings_for, Block, Blocks};
 use crate::source::DataFile;
@@ -82,18 +80,8 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
                 .flatten()
                 .flatten()
                 .all(|s| matches!(s, Source::Exact { .. }));
-        // Windows of document ids that hold about WINDOW_POSTINGS postings of the query's
-        // terms each (one window for most queries).
         let docs = self.index.doc_count();
-        let postings: usize = (must.iter().flatten().flatten())
-            .map(|s| match s {
-                Source::Exact { list, .. } => list.len(),
-                Source::Blocks(t) => t.df as usize,
-            })
-            .sum();
-        let windows = postings.div_ceil(WINDOW_POSTINGS).max(1) as u32;
-        let step = self.window.unwrap_or(docs.div_ceil(windows)).max(1);
-        let order = window_order(&must, docs, step);
+        let windows = windows(&must, docs, self.window);
         let only_filters = must.is_empty() && !prepared.has_text;
         let mut best = Best::new(k);
         let mut block = Block::default();
@@ -103,8 +91,7 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
         let and = and_first(any, must.len(), prepared.long);
         for and in [and, false].into_iter().take(1 + and as usize) {
             let mut found = 0;
-            for &lo in &order {
-                let window = lo..lo.saturating_add(step).min(docs);
+            for window in windows.iter().cloned() {
                 let (matches, mut matched) = match only_filters {
                     // Only filters (and exclusions): every document they accept, unscored.
                     true => (
