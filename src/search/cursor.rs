@@ -393,3 +393,58 @@ pub(super) fn clause_matches(
     }
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn exact(docs: &std::collections::BTreeSet<u32>) -> Source<'static> {
+        Source::Exact {
+            list: docs.iter().map(|&d| (d, (d % 7) as f32)).collect(),
+            named: Vec::new(),
+            pos: 0,
+            npos: 0,
+        }
+    }
+
+    proptest! {
+        /// The windows cover every document once; each holds at most `WINDOW_POSTINGS`
+        /// postings plus one bucket's; they are read by their best bound, highest first; a
+        /// fixed size cuts windows of that many ids.
+        #[test]
+        fn windows_cover_the_documents(docs in 1u32..300_000,
+                                       lists in proptest::collection::vec(
+                                           proptest::collection::btree_set(0u32..300_000, 0..6000), 1..4),
+                                       fixed in proptest::option::of(1u32..50_000)) {
+            let lists: Vec<_> = lists.iter().map(|l| l.iter().copied().filter(|&d| d < docs).collect()).collect();
+            let must: Vec<Clause<'static>> = vec![lists.iter().map(|l| vec![exact(l)]).collect()];
+            let ws = windows(&must, docs, fixed);
+            let mut sorted = ws.clone();
+            sorted.sort_by_key(|w| w.start);
+            prop_assert_eq!(sorted.first().map(|w| w.start), Some(0));
+            prop_assert_eq!(sorted.last().map(|w| w.end), Some(docs));
+            for pair in sorted.windows(2) {
+                prop_assert_eq!(pair[0].end, pair[1].start);
+            }
+            let width = docs.div_ceil(BUCKETS as u32).max(1);
+            let in_w = |w: &Range<u32>| lists.iter().map(|l: &std::collections::BTreeSet<u32>| l.range(w.clone()).count()).sum::<usize>();
+            let best = |w: &Range<u32>| lists.iter().map(|l| l.range(w.clone()).map(|&d| (d % 7) as f32).fold(0.0f32, f32::max)).sum::<f32>();
+            match fixed {
+                Some(step) => for w in &sorted {
+                    prop_assert!(w.end - w.start == step || w.end == docs);
+                },
+                None => for w in &sorted {
+                    // One bucket's postings beyond the target, at most.
+                    let bucket = lists.iter().map(|l| {
+                        (w.start..w.end).step_by(width as usize).map(|b| l.range(b..b.saturating_add(width)).count()).max().unwrap_or(0)
+                    }).sum::<usize>();
+                    prop_assert!(in_w(w) <= WINDOW_POSTINGS + bucket, "{:?} holds {}", w, in_w(w));
+                },
+            }
+            for pair in ws.windows(2) {
+                prop_assert!(best(&pair[0]) >= best(&pair[1]));
+            }
+        }
+    }
+}

@@ -1,6 +1,7 @@
 //! How are the top `k` found without scoring every match?
 //!
-//! Window by window: the document ids are cut into windows holding about [`WINDOW_POSTINGS`]
+//! Window by window: the document ids are cut into windows holding about
+//! [`WINDOW_POSTINGS`](super::WINDOW_POSTINGS)
 //! postings of the query's terms (one for most queries), read best first
 //! ([`super::cursor::windows`]), each matched and ranked before the next while the best `k`
 //! so far carry over; AND is tried in every window before OR. In each window, two passes over
@@ -17,8 +18,9 @@
 //!    best term of each alternative counts, clauses add up.
 //! 2. **Rank.** Until `k` are kept, the window's `k` matches of highest bound are scored
 //!    first, which sets the bar (the `k`-th best score) high at once; then, in id order, only
-//!    the matches whose bound beats the bar are scored, and only their blocks' frequencies are decoded (block-max pruning
-//!    with per-document bounds, after Ding and Suel's block-max indexes). Every score is
+//!    the matches whose bound beats the bar are scored, and only their blocks' frequencies are
+//!    decoded (block-max pruning with per-document bounds, after Ding and Suel's block-max
+//!    indexes). Every score is
 //!    computed exactly as scoring every match would ([`Searcher::exhaustive`]), summed in the
 //!    same order, so the two paths return identical results, which the tests check.
 
@@ -56,7 +58,7 @@ pub struct RankStats {
 impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
     /// Ranks a prepared query with block-max pruning: the number of matches and the top `k`
     /// (and, when `keep`, every match). The documents are read in windows of ids (sized by
-    /// [`WINDOW_POSTINGS`]), each matched and ranked before the next: a query holds the
+    /// [`WINDOW_POSTINGS`](super::WINDOW_POSTINGS)), each matched and ranked before the next: a query holds the
     /// matches of one window, never a common word's whole list.
     pub(super) fn top_k(
         &mut self,
