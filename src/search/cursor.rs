@@ -38,7 +38,7 @@ pub(super) struct TermCursor<'a> {
     pub(super) idfw: f32,
     /// Fields the word may match.
     pub(super) allowed: u16,
-    /// A prefix completion ([`Searcher::expansion_bm25f`]).
+    /// A prefix completion (`Searcher::expansion_bm25f`).
     pub(super) completion: bool,
     /// Whether `allowed` covers every field (then masks need no decoding to match).
     pub(super) all_fields: bool,
@@ -67,6 +67,14 @@ impl TermCursor<'_> {
         )
     }
 
+    /// The first document block `k` may hold (the one after block `k − 1`'s last).
+    fn first_doc(&self, k: usize) -> u32 {
+        match k {
+            0 => 0,
+            _ => self.lasts[k - 1].saturating_add(1),
+        }
+    }
+
     fn prev(&self, k: usize) -> i64 {
         if k == 0 {
             -1
@@ -93,7 +101,6 @@ impl TermCursor<'_> {
         };
         // The blocks that hold documents of the window.
         let first = self.lasts.partition_point(|&l| l < window.start);
-        let prev = |k: usize| if k == 0 { -1 } else { self.lasts[k - 1] as i64 };
         // (Block k starts after block k − 1's last document.)
         let starts_below = |&l: &u32| (l as u64) + 1 < window.end as u64;
         let end = (self.lasts.partition_point(starts_below) + 1).min(self.lasts.len());
@@ -109,7 +116,7 @@ impl TermCursor<'_> {
         out.reserve(candidates.map_or(postings, |c| c.len().min(postings)));
         let mut c = 0usize;
         for k in first..end {
-            let prev = prev(k);
+            let prev = self.prev(k);
             if let Some(cands) = candidates {
                 while c < cands.len() && cands[c] as i64 <= prev {
                     c += 1;
@@ -287,11 +294,7 @@ pub(super) fn windows(must: &[Clause<'_>], docs: u32, fixed: Option<u32>) -> Vec
                     Source::Blocks(t) => {
                         let blocks = t.lasts.len();
                         for k in 0..blocks {
-                            let first = if k == 0 {
-                                0
-                            } else {
-                                t.lasts[k - 1].saturating_add(1)
-                            };
+                            let first = t.first_doc(k);
                             let (b0, b1) =
                                 ((first / width) as usize, (t.lasts[k] / width) as usize);
                             let (b0, b1) = (
@@ -344,12 +347,7 @@ pub(super) fn windows(must: &[Clause<'_>], docs: u32, fixed: Option<u32>) -> Vec
                         }
                         Source::Blocks(t) => {
                             for k in 0..t.lasts.len() {
-                                let first = if k == 0 {
-                                    0
-                                } else {
-                                    t.lasts[k - 1].saturating_add(1)
-                                };
-                                for w in of(first)..=of(t.lasts[k]) {
+                                for w in of(t.first_doc(k))..=of(t.lasts[k]) {
                                     raise(w, t.bounds[k]);
                                 }
                             }

@@ -193,7 +193,9 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
         }
         let mut first: Vec<u32> = first.into_sorted().into_iter().map(|r| r.0).collect();
         first.sort_unstable();
-        rewind(clauses);
+        if !first.is_empty() {
+            rewind(clauses);
+        }
         for &i in &first {
             let doc = matched[i as usize];
             best.offer(Rank(self.score_at(clauses, doc, boost)?, doc));
