@@ -69,32 +69,56 @@ pub fn unpack_one(data: &[u8], width: u8, i: usize) -> u32 {
     }
 }
 
-/// Unpacks `n` values at `width` bits into `out`.
+/// Unpacks `n` values at `width` bits, appending them to `out`.
 pub fn unpack(data: &[u8], width: u8, n: usize, out: &mut Vec<u32>) -> Result<()> {
+    // Checked before anything grows: `n` may come from untrusted bytes.
+    packed(data, width, n)?;
+    let at = out.len();
+    out.resize(at + n, 0);
+    unpack_into(data, width, &mut out[at..])
+}
+
+/// The `packed_len(n, width)` bytes of `data` that hold `n` values at `width` bits.
+fn packed(data: &[u8], width: u8, n: usize) -> Result<&[u8]> {
     if width > 32 {
         return Err(Error::corrupt(format!("bit width {width} is above 32")));
     }
     let need = packed_len(n, width);
-    if data.len() < need {
-        return Err(Error::Truncated {
-            what: "bit-packed block",
-            needed: need as u64,
-            available: data.len() as u64,
-        });
+    data.get(..need).ok_or(Error::Truncated {
+        what: "bit-packed block",
+        needed: need as u64,
+        available: data.len() as u64,
+    })
+}
+
+/// Unpacks `out.len()` values at `width` bits into `out`.
+pub fn unpack_into(data: &[u8], width: u8, out: &mut [u32]) -> Result<()> {
+    let data = packed(data, width, out.len())?;
+    let need = data.len();
+    if width == 0 {
+        out.fill(0);
+        return Ok(());
     }
-    out.reserve(n);
-    // One pass, a byte at a time into a bit buffer (at most 39 bits held).
+    let w = width as usize;
     let mask: u64 = (1u64 << width) - 1;
-    let (mut acc, mut bits, mut pos) = (0u64, 0u32, 0usize);
-    for _ in 0..n {
-        while bits < width as u32 {
-            acc |= (data[pos] as u64) << bits;
-            pos += 1;
-            bits += 8;
-        }
-        out.push((acc & mask) as u32);
-        acc >>= width;
-        bits -= width as u32;
+    // Value `i` starts at bit `i * w`: one little-endian load of the 8 bytes from its first
+    // byte holds it (at most 7 + 32 bits), for every value whose 8 bytes lie within `data`.
+    let whole = match need.checked_sub(8) {
+        Some(last_start) => ((last_start * 8 + 7) / w + 1).min(out.len()),
+        None => 0,
+    };
+    for (i, v) in out[..whole].iter_mut().enumerate() {
+        let bit = i * w;
+        let at = bit / 8;
+        let word = data
+            .get(at..at + 8)
+            .and_then(|b| <[u8; 8]>::try_from(b).ok())
+            .map_or(0, u64::from_le_bytes);
+        *v = ((word >> (bit % 8)) & mask) as u32;
+    }
+    // The last few, a byte at a time.
+    for (i, v) in out.iter_mut().enumerate().skip(whole) {
+        *v = unpack_one(data, width, i);
     }
     Ok(())
 }
@@ -303,12 +327,22 @@ mod tests {
             let mut buf = Vec::new();
             pack(&mut buf, &values, width);
             prop_assert_eq!(buf.len(), packed_len(values.len(), width));
-            let mut out = Vec::new();
-            unpack(&buf, width, values.len(), &mut out).unwrap();
+            // Appends after what `out` holds; bytes past the values are not read.
+            let mut out = vec![7];
+            let mut padded = buf.clone();
+            padded.extend_from_slice(&[0xff; 9]);
+            unpack(&padded, width, values.len(), &mut out).unwrap();
             for (i, v) in values.iter().enumerate() {
                 prop_assert_eq!(unpack_one(&buf, width, i), *v);
             }
-            prop_assert_eq!(out, values);
+            prop_assert_eq!(out[0], 7);
+            prop_assert_eq!(&out[1..], &values[..]);
+            // One byte short fails, and `out` is left as it was.
+            if !buf.is_empty() {
+                let mut out = vec![7];
+                prop_assert!(unpack(&buf[..buf.len() - 1], width, values.len(), &mut out).is_err());
+                prop_assert_eq!(out, vec![7]);
+            }
         }
 
         #[test]

@@ -12,7 +12,7 @@
 //! Both decoders take only bytes and the document frequency, so they work on a slice of a whole
 //! index file or on a range fetched on its own.
 
-use crate::codec::{bits_needed, pack, packed_len, put_varint, unpack, Reader};
+use crate::codec::{bits_needed, pack, packed_len, put_varint, unpack, unpack_into, Reader};
 use std::ops::Range;
 
 use crate::error::{Error, Result};
@@ -451,11 +451,12 @@ impl<'d> Blocks<'d> {
         };
         let body = self.body.get(start..).unwrap_or(&[]);
         let mut r = Reader::new(body, "postings");
-        let mut col = Vec::with_capacity(BLOCK);
-        read_column(&mut r, len, &mut col)?;
+        // The gaps are unpacked in place and summed into ids.
+        let at = out.docs.len();
+        read_column(&mut r, len, &mut out.docs)?;
         let mut doc_prev = prev;
-        for &g in &col {
-            let doc = doc_prev + 1 + g as i64;
+        for d in &mut out.docs[at..] {
+            let doc = doc_prev + 1 + *d as i64;
             if doc >= self.doc_count as i64 {
                 return Err(Error::corrupt(format!(
                     "posting for document {doc} of {}",
@@ -463,7 +464,7 @@ impl<'d> Blocks<'d> {
                 )));
             }
             doc_prev = doc;
-            out.docs.push(doc as u32);
+            *d = doc as u32;
         }
         if let Some((last, _)) = skip {
             if doc_prev != last as i64 {
@@ -480,9 +481,12 @@ impl<'d> Blocks<'d> {
         } else {
             (1u32 << self.field_count) - 1
         };
-        read_column(&mut r, len, &mut col)?;
+        // `block_len` is at most BLOCK.
+        let mut masks = [0u32; BLOCK];
+        let width = r.u8()?;
+        unpack_into(r.bytes(packed_len(len, width))?, width, &mut masks[..len])?;
         let mut tf_count = 0usize;
-        for &m in &col {
+        for &m in &masks[..len] {
             let mask = m.wrapping_add(1);
             if mask == 0 || mask & !allowed != 0 {
                 return Err(Error::corrupt(format!(
@@ -496,12 +500,15 @@ impl<'d> Blocks<'d> {
         if columns == Columns::Masks {
             return Ok(start + body.len() - r.remaining());
         }
-        read_column(&mut r, tf_count, &mut col)?;
+        let at = out.tfs.len();
+        read_column(&mut r, tf_count, &mut out.tfs)?;
+        for t in &mut out.tfs[at..] {
+            *t = t.saturating_add(1);
+        }
         let base = *out.tf_start.last().unwrap_or(&0);
-        out.tfs.extend(col.iter().map(|&t| t.saturating_add(1)));
         let mut t = base;
-        for &m in &out.masks[out.masks.len() - len..] {
-            t += m.count_ones();
+        for &m in &masks[..len] {
+            t += m.wrapping_add(1).count_ones();
             out.tf_start.push(t);
         }
         let end = start + body.len() - r.remaining();
@@ -516,12 +523,12 @@ impl<'d> Blocks<'d> {
     }
 }
 
+/// Appends a column of `len` values to `col`.
 fn read_column(r: &mut Reader<'_>, len: usize, col: &mut Vec<u32>) -> Result<()> {
     let width = r.u8()?;
     if width > 32 {
         return Err(Error::corrupt(format!("postings bit width {width}")));
     }
-    col.clear();
     unpack(r.bytes(packed_len(len, width))?, width, len, col)
 }
 

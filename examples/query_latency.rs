@@ -1,0 +1,66 @@
+//! Times each query of a file on an index (best of `runs` after a warm-up pass), prints the
+//! percentiles and the slowest queries with what the searcher did for them.
+//!
+//!     cargo run --release --example query_latency -- <index.ekb> <queries.jsonl> [runs] [slowest]
+//!
+//! The queries are JSON Lines with a `text` field (as `edgekb search --queries` reads them).
+//! `ANY=1` ranks with OR.
+use std::time::Instant;
+
+use edgekb::{Index, SearchOptions, Searcher};
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    if args.len() < 3 {
+        eprintln!("usage: query_latency <index.ekb> <queries.jsonl> [runs] [slowest]");
+        std::process::exit(2);
+    }
+    let index = Index::open(std::fs::read(&args[1]).unwrap()).unwrap();
+    let queries: Vec<String> = std::fs::read_to_string(&args[2])
+        .unwrap()
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).unwrap();
+            v["text"].as_str().unwrap().to_string()
+        })
+        .collect();
+    let runs: usize = args.get(3).map(|r| r.parse().unwrap()).unwrap_or(3);
+    let show: usize = args.get(4).map(|r| r.parse().unwrap()).unwrap_or(15);
+    let opts = SearchOptions {
+        limit: 5,
+        any: std::env::var_os("ANY").is_some(),
+        ..Default::default()
+    };
+    let mut s = Searcher::new(&index);
+    for q in &queries {
+        std::hint::black_box(s.search(q, &opts).unwrap());
+    }
+    let mut times: Vec<(f64, usize)> = Vec::with_capacity(queries.len());
+    for (i, q) in queries.iter().enumerate() {
+        let mut best = f64::MAX;
+        for _ in 0..runs {
+            let t = Instant::now();
+            std::hint::black_box(s.search(q, &opts).unwrap());
+            best = best.min(t.elapsed().as_secs_f64() * 1e3);
+        }
+        times.push((best, i));
+    }
+    let mut sorted: Vec<f64> = times.iter().map(|t| t.0).collect();
+    sorted.sort_by(f64::total_cmp);
+    let pct = |p: f64| sorted[((sorted.len() as f64 - 1.0) * p).round() as usize];
+    println!(
+        "{} queries, best of {runs}: p50 {:.3} ms, p90 {:.3} ms, p99 {:.3} ms, max {:.3} ms, mean {:.3} ms",
+        sorted.len(),
+        pct(0.5),
+        pct(0.9),
+        pct(0.99),
+        sorted[sorted.len() - 1],
+        sorted.iter().sum::<f64>() / sorted.len() as f64
+    );
+    times.sort_by(|a, b| b.0.total_cmp(&a.0));
+    for &(ms, i) in times.iter().take(show) {
+        s.search(&queries[i], &opts).unwrap();
+        println!("{ms:8.3} ms  {:?}  {:?}", queries[i], s.stats());
+    }
+}
