@@ -60,6 +60,8 @@ pub mod ingest;
 #[forbid(unsafe_code)]
 pub mod lazy;
 #[forbid(unsafe_code)]
+mod lz4;
+#[forbid(unsafe_code)]
 mod postings;
 #[forbid(unsafe_code)]
 mod query;

@@ -519,8 +519,8 @@ pub fn decompress_chunk(
         });
     }
     let out = match codec {
-        Codec::Lz4 => lz4_flex::block::decompress(bytes, raw_len as usize)
-            .map_err(|e| Error::corrupt(format!("store chunk does not decompress: {e}")))?,
+        Codec::Lz4 => crate::lz4::decompress_until(bytes, raw_len as usize, &|_| false)
+            .map_err(not_inflated)?,
         Codec::Deflate => crate::inflate::inflate(bytes, raw_len as usize).map_err(not_inflated)?,
     };
     if out.len() != raw_len as usize {
@@ -540,9 +540,9 @@ pub fn records_needed(docs: &[u32], infos: &[ChunkInfo], chunk: &ChunkInfo) -> u
     need.max().unwrap_or(0)
 }
 
-/// Like [`decompress_chunk`], but a deflate chunk is inflated only as far as its first
-/// `records` records (the rest is neither decoded nor checked; an LZ4 chunk is decompressed
-/// whole, which costs little): what reading some of a chunk's documents needs.
+/// Like [`decompress_chunk`], but a chunk is decompressed only as far as its first `records`
+/// records (the rest is neither decoded nor checked): what reading some of a chunk's
+/// documents needs.
 pub fn decompress_records(
     bytes: &[u8],
     raw_len: u32,
@@ -550,7 +550,7 @@ pub fn decompress_records(
     codec: Codec,
     records: usize,
 ) -> Result<Vec<u8>> {
-    if codec == Codec::Lz4 || raw_len as usize > max_raw {
+    if raw_len as usize > max_raw {
         return decompress_chunk(bytes, raw_len, max_raw, codec);
     }
     // Never at the full size: a whole chunk is inflated to its end, and checked. The records
@@ -572,10 +572,14 @@ pub fn decompress_records(
         parsed.set((at, seen));
         seen >= records
     };
-    crate::inflate::inflate_until(bytes, raw_len as usize, &holds).map_err(not_inflated)
+    match codec {
+        Codec::Lz4 => crate::lz4::decompress_until(bytes, raw_len as usize, &holds),
+        Codec::Deflate => crate::inflate::inflate_until(bytes, raw_len as usize, &holds),
+    }
+    .map_err(not_inflated)
 }
 
-/// A deflate chunk that does not inflate, and why.
+/// A chunk that does not decompress, and why.
 fn not_inflated(why: crate::inflate::Failure) -> Error {
     Error::corrupt(format!("store chunk does not decompress: {why}"))
 }
