@@ -17,7 +17,7 @@ FUZZ=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 SECONDS_PER_TARGET=${1:-60}
 shift $(( $# > 0 ? 1 : 0 ))
 TARGETS=("$@")
-[ ${#TARGETS[@]} -gt 0 ] || TARGETS=(open_and_search query_parser postings_decode split_search query_budget facets inflate)
+[ ${#TARGETS[@]} -gt 0 ] || TARGETS=(open_and_search query_parser postings_decode split_search query_budget facets inflate lz4)
 # -timeout: libFuzzer's default (1200 s) is longer than a run, so a hang would go unreported.
 LIMITS=(-rss_limit_mb=2048 -malloc_limit_mb=512 -timeout=10 -jobs=1 -workers=1)
 LOGS=$FUZZ/target/fuzz-logs   # git-ignored, like the rest of fuzz/target

@@ -230,6 +230,66 @@ impl fmt::Display for Error {
     }
 }
 
+/// A string in a message, quoted as `{:?}` quotes it (`"` and `\` escaped, control characters
+/// as escapes), without the Unicode tables `str`'s `Debug` brings into the `.wasm`.
+pub(crate) struct Quoted<'a>(pub &'a str);
+
+impl fmt::Display for Quoted<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("\"")?;
+        for c in self.0.chars() {
+            match c {
+                '"' => f.write_str("\\\"")?,
+                '\\' => f.write_str("\\\\")?,
+                '\n' => f.write_str("\\n")?,
+                '\r' => f.write_str("\\r")?,
+                '\t' => f.write_str("\\t")?,
+                '\0' => f.write_str("\\0")?,
+                c if c.is_control() => write!(f, "\\u{{{:x}}}", c as u32)?,
+                c => write!(f, "{c}")?,
+            }
+        }
+        f.write_str("\"")
+    }
+}
+
+/// A list of strings in a message, as `{:?}` shows it (`["a", "b"]`).
+pub(crate) fn quoted_list(items: &[String]) -> String {
+    let items: Vec<String> = items.iter().map(|s| Quoted(s).to_string()).collect();
+    format!("[{}]", items.join(", "))
+}
+
+/// A number in a message, to six decimals at most, without the float formatting code of
+/// `{}` in the `.wasm` (`NaN`, `inf`, and past 10^12 its power of ten).
+pub(crate) fn number(x: f64) -> String {
+    if x.is_nan() {
+        return "NaN".to_string();
+    }
+    let sign = if x < 0.0 { "-" } else { "" };
+    let a = x.abs();
+    if a.is_infinite() {
+        return format!("{sign}inf");
+    }
+    if a >= 1e12 {
+        // (At most 308 divisions.)
+        let (mut e, mut v) = (0, a);
+        while v >= 10.0 {
+            v /= 10.0;
+            e += 1;
+        }
+        return format!("{sign}about 1e{e}");
+    }
+    let n = (a * 1e6 + 0.5) as u64;
+    let (whole, frac) = (n / 1_000_000, n % 1_000_000);
+    match frac {
+        0 => format!("{sign}{whole}"),
+        _ => {
+            let digits = format!("{frac:06}");
+            format!("{sign}{whole}.{}", digits.trim_end_matches('0'))
+        }
+    }
+}
+
 impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
@@ -248,6 +308,37 @@ impl From<std::io::Error> for Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn messages_quote_and_show_numbers_as_debug_and_display_would() {
+        for text in [
+            "title",
+            "a \"b\" \\ c",
+            "tab\there\nnew",
+            "nul\u{0}",
+            "café 🦀",
+        ] {
+            assert_eq!(Quoted(text).to_string(), format!("{text:?}"));
+        }
+        assert_eq!(
+            quoted_list(&["a".into(), "b\"".into()]),
+            format!("{:?}", ["a", "b\""])
+        );
+        // (number, shown)
+        for (x, want) in [
+            (0.0, "0"),
+            (1.5, "1.5"),
+            (-2.25, "-2.25"),
+            (0.4, "0.4"),
+            (1e-7, "0"),
+            (123456.0, "123456"),
+            (f64::NAN, "NaN"),
+            (f64::NEG_INFINITY, "-inf"),
+            (3e30, "about 1e30"),
+        ] {
+            assert_eq!(number(x), want, "{x}");
+        }
+    }
 
     #[test]
     fn version_error_keeps_found_and_range_apart() {

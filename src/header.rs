@@ -193,8 +193,12 @@ impl Meta {
         let doc_count = r.u32()?;
         let term_count = r.u32()?;
         let lang = r.str()?;
-        let language = Language::from_name(lang)
-            .ok_or_else(|| Error::corrupt(format!("unknown analyzer language {lang:?}")))?;
+        let language = Language::from_name(lang).ok_or_else(|| {
+            Error::corrupt(format!(
+                "unknown analyzer language {}",
+                crate::error::Quoted(lang)
+            ))
+        })?;
         if !language.is_supported() {
             return Err(Error::Unsupported {
                 what: format!(
@@ -225,7 +229,8 @@ impl Meta {
         if !(bm25.k1.is_finite() && bm25.k1 >= 0.0 && (0.0..=1.0).contains(&bm25.b)) {
             return Err(Error::corrupt(format!(
                 "BM25 parameters k1={} b={}",
-                bm25.k1, bm25.b
+                crate::error::number(bm25.k1 as f64),
+                crate::error::number(bm25.b as f64)
             )));
         }
         let n = r.u8()? as usize;

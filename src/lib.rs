@@ -79,6 +79,8 @@ mod store;
 mod synonyms;
 #[forbid(unsafe_code)]
 mod terminfo;
+#[forbid(unsafe_code)]
+pub mod tree;
 
 #[cfg(all(target_arch = "wasm32", feature = "binding"))]
 pub mod wasm;
@@ -106,6 +108,7 @@ pub mod raw {
     pub use crate::dict::PartView;
     pub use crate::header::{SectionKind, HEADER_LEN, SECTION_ENTRY_LEN};
     pub use crate::inflate::inflate;
+    pub use crate::lz4::decompress_until as lz4_until;
     pub use crate::postings::{
         decode_positions, decode_postings, decode_postings_for, Block, Blocks, Columns, Layout,
         PostingList,

@@ -1,6 +1,6 @@
 //! Which fields does a document have, and what is done with each?
 
-use crate::error::{Error, Result};
+use crate::error::{number, Error, Quoted, Result};
 
 /// Most indexed fields a schema may have (a posting records its fields as a bit mask).
 pub const MAX_INDEXED_FIELDS: usize = 16;
@@ -117,23 +117,25 @@ impl Schema {
                     .all(|c| c.is_alphanumeric() || c == '_' || c == '-')
             {
                 return bad(format!(
-                    "field name {:?}: use letters, digits, '_' or '-'",
-                    f.name
+                    "field name {}: use letters, digits, '_' or '-'",
+                    Quoted(&f.name)
                 ));
             }
             if fields[..i].iter().any(|g| g.name == f.name) {
-                return bad(format!("field {:?} is declared twice", f.name));
+                return bad(format!("field {} is declared twice", Quoted(&f.name)));
             }
             if !(f.weight.is_finite() && f.weight >= 0.0) {
                 return bad(format!(
-                    "field {:?} has weight {}; use a finite number ≥ 0",
-                    f.name, f.weight
+                    "field {} has weight {}; use a finite number ≥ 0",
+                    Quoted(&f.name),
+                    number(f.weight as f64)
                 ));
             }
             if let Some(b) = f.b.filter(|b| !(0.0..=1.0).contains(b)) {
                 return bad(format!(
-                    "field {:?} has b {b}; use a number within 0..=1",
-                    f.name
+                    "field {} has b {}; use a number within 0..=1",
+                    Quoted(&f.name),
+                    number(b as f64)
                 ));
             }
         }

@@ -20,7 +20,9 @@
 //! that no page straddles two. The manifest (layout version 3) lists them under the pack's
 //! entry; the pack itself is then not written, and its name and SHA-256 only identify it.
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
+
+use crate::tree::{read, Tree};
 use sha2::{Digest, Sha256};
 
 use crate::builder::BuildStats;
@@ -52,7 +54,7 @@ pub const DEFAULT_MAX_FILE_BYTES: u64 = 24 << 20;
 pub const MAX_MANIFEST_BYTES: usize = 64 * 1024;
 
 /// One file of a split index.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct FileEntry {
     /// File name, relative to the manifest's URL.
     pub name: String,
@@ -62,7 +64,7 @@ pub struct FileEntry {
     pub sha256: String,
     /// The files a pack larger than the hosts accept is written as, in order: consecutive byte
     /// ranges of it, cut at page boundaries (absent when the pack is one file).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub pieces: Vec<FileEntry>,
 }
 
@@ -85,7 +87,7 @@ impl FileEntry {
 }
 
 /// `manifest.json`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Manifest {
     /// Layout version of this manifest ([`MANIFEST_VERSION`]).
     pub manifest_version: u32,
@@ -112,8 +114,66 @@ pub struct Manifest {
     /// Hit-display chunks (`id`, `title`, `url` of every document).
     pub display: FileEntry,
     /// Field-length codes (layout 4; absent from older layouts, whose dictionary holds them).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub norms: Option<FileEntry>,
+}
+
+/// Most pieces one pack is written as, and most field names, that a manifest may list.
+const MAX_MANIFEST_LIST: usize = 4096;
+
+impl FileEntry {
+    /// Reads an entry from a parsed `manifest.json` (`pieces` may be absent).
+    fn from_tree<T: Tree>(t: &T, depth: usize) -> std::result::Result<FileEntry, String> {
+        Ok(FileEntry {
+            name: read::text(t, "name")?,
+            size: read::whole(t, "size", MAX_SAFE_INTEGER)?,
+            sha256: read::text(t, "sha256")?,
+            // A piece's own pieces are read (the manifest is then refused), not theirs.
+            pieces: match read::absent(t, "pieces") || depth > 1 {
+                true => Vec::new(),
+                false => read::list(t, "pieces", MAX_MANIFEST_LIST, |p| {
+                    FileEntry::from_tree(p, depth + 1)
+                })?,
+            },
+        })
+    }
+}
+
+/// The largest whole number a JSON reader (JavaScript's `JSON.parse`) keeps exactly.
+const MAX_SAFE_INTEGER: u64 = (1 << 53) - 1;
+
+impl Manifest {
+    /// Reads `manifest.json` once parsed (by `serde_json` natively, by the host's `JSON.parse`
+    /// in wasm); unknown fields are ignored, `norms` may be absent. [`Manifest::validate`]
+    /// checks what it says.
+    pub fn from_tree<T: Tree>(t: &T) -> std::result::Result<Manifest, String> {
+        if !matches!(t.node(0), crate::tree::Node::Map(_)) {
+            return Err("not a JSON object".to_string());
+        }
+        let entry = |key: &str| FileEntry::from_tree(&read::field(t, key)?, 0);
+        let number = |key: &str| read::whole(t, key, u32::MAX as u64).map(|n| n as u32);
+        Ok(Manifest {
+            manifest_version: number("manifest_version")?,
+            format_version: number("format_version")?,
+            doc_count: number("doc_count")?,
+            term_count: number("term_count")?,
+            language: read::text(t, "language")?,
+            fields: read::list(t, "fields", MAX_MANIFEST_LIST, |f| match f.node(0) {
+                crate::tree::Node::Text(s) => Ok(s),
+                _ => Err("field names must be strings".to_string()),
+            })?,
+            dictionary: entry("dictionary")?,
+            postings: entry("postings")?,
+            positions: entry("positions")?,
+            store: entry("store")?,
+            terms: entry("terms")?,
+            display: entry("display")?,
+            norms: match read::absent(t, "norms") {
+                true => None,
+                false => Some(entry("norms")?),
+            },
+        })
+    }
 }
 
 /// The entry of a data file a manifest's layout does not have.
@@ -217,7 +277,11 @@ impl Manifest {
             for p in &f.pieces {
                 let hex = p.sha256.len() == 64 && p.sha256.bytes().all(|b| b.is_ascii_hexdigit());
                 if !valid_file_name(&p.name) || !hex || !p.pieces.is_empty() || p.size == 0 {
-                    return Err(bad(format!("{}: a bad piece {:?}", f.name, p.name)));
+                    return Err(bad(format!(
+                        "{}: a bad piece {}",
+                        f.name,
+                        crate::error::Quoted(&p.name)
+                    )));
                 }
                 total = total.saturating_add(p.size);
             }

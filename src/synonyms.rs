@@ -27,13 +27,15 @@ pub fn check(groups: &[Vec<String>]) -> std::result::Result<(), String> {
     for g in groups {
         if !(2..=MAX_GROUP_LEN).contains(&g.len()) {
             return Err(format!(
-                "synonym group {g:?}: give between 2 and {MAX_GROUP_LEN} words or phrases"
+                "synonym group {}: give between 2 and {MAX_GROUP_LEN} words or phrases",
+                crate::error::quoted_list(g)
             ));
         }
         for w in g {
             if w.trim().is_empty() || w.len() > MAX_SYNONYM_BYTES {
                 return Err(format!(
-                    "synonym {w:?}: use non-empty text of at most {MAX_SYNONYM_BYTES} bytes"
+                    "synonym {}: use non-empty text of at most {MAX_SYNONYM_BYTES} bytes",
+                    crate::error::Quoted(w)
                 ));
             }
         }

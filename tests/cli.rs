@@ -55,7 +55,9 @@ fn build_split(input: &Path, out: &Path) -> Output {
 }
 
 fn manifest(dir: &Path, name: &str) -> Manifest {
-    serde_json::from_slice(&std::fs::read(dir.join(name)).unwrap()).unwrap()
+    let value: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join(name)).unwrap()).unwrap();
+    Manifest::from_tree(&value).unwrap()
 }
 
 /// The six file entries of a manifest.

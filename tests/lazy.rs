@@ -408,6 +408,21 @@ fn bad_manifests_are_refused_with_typed_errors() {
             "Corrupt",
         ),
         (Box::new(|m| m["dictionary"]["size"] = 3.into()), "Corrupt"),
+        // Read by `Manifest::from_tree`: wrong types, a missing field, a fractional count.
+        (Box::new(|m| m["doc_count"] = "7".into()), "InvalidConfig"),
+        (Box::new(|m| m["doc_count"] = 1.5.into()), "InvalidConfig"),
+        (Box::new(|m| m["fields"] = "title".into()), "InvalidConfig"),
+        (
+            Box::new(|m| {
+                m.as_object_mut().unwrap().remove("terms");
+            }),
+            "InvalidConfig",
+        ),
+        (Box::new(|m| m["store"]["name"] = 5.into()), "InvalidConfig"),
+        (
+            Box::new(|m| m["norms"] = serde_json::json!([])),
+            "InvalidConfig",
+        ),
     ];
     for (edit, code) in cases {
         let mut loader = loader_for(&split);

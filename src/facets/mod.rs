@@ -71,8 +71,8 @@ impl Filter {
                 let Some(field) = item.field else {
                     return Err(Error::InvalidOption {
                         message: format!(
-                            "filter item {:?} has no field: write field:value",
-                            item.text
+                            "filter item {} has no field: write field:value",
+                            crate::error::Quoted(&item.text)
                         ),
                     });
                 };
@@ -105,19 +105,26 @@ impl Filter {
     /// Reads the structured form as JSON: a string in the filter syntax, `{"field": "tags",
     /// "value": "web"}`, `{"field": "tags", "prefix": "devel::"}`, `{"and": [...]}`,
     /// `{"or": [...]}`, `{"not": ...}`. Anything else is an `InvalidOption` naming what was
-    /// expected; too deep or too many nodes, a `LimitExceeded`.
+    /// expected; too deep or too many nodes, a `LimitExceeded` (JSON nested past
+    /// `serde_json`'s own limit of 128 levels, too).
     pub fn from_json(text: &str) -> Result<Filter> {
-        let mut source = serde_json::Deserializer::from_str(text);
-        let f = Filter::from_serde(&mut source)?;
-        source.end().map_err(|e| bad_filter(&e))?;
-        Ok(f)
+        let value: serde_json::Value = serde_json::from_str(text).map_err(|e| {
+            match e.to_string().starts_with("recursion limit exceeded") {
+                true => Error::LimitExceeded {
+                    what: "nesting depth of one filter",
+                    limit: MAX_FILTER_DEPTH as u64,
+                },
+                false => bad_filter(&e),
+            }
+        })?;
+        Filter::from_tree(&value)
     }
 
-    /// Reads the structured form (as [`Filter::from_json`] describes it) from any self-describing
-    /// serde source: the JavaScript binding passes the caller's object through
-    /// `serde-wasm-bindgen`, with no JSON text in between.
-    pub fn from_serde<'de, D: serde::Deserializer<'de>>(source: D) -> Result<Filter> {
-        let f = structured::read(source)?;
+    /// Reads the structured form (as [`Filter::from_json`] describes it) from a value the host
+    /// parsed: the JavaScript binding passes the caller's object, read in place, with no JSON
+    /// text in between.
+    pub fn from_tree<T: crate::tree::Tree>(value: &T) -> Result<Filter> {
+        let f = structured::read(value)?;
         f.check_size()?;
         Ok(f)
     }
@@ -294,7 +301,8 @@ mod tests {
 
     #[test]
     fn structured_filters_stop_at_their_limits() {
-        // Many nodes in one list: refused at the limit, without reading the rest.
+        // Many nodes in one list: refused at the limit (a JavaScript value, without reading the
+        // rest).
         let many = format!("{{\"or\":[{}\"tags:a\"]}}", "\"tags:a\",".repeat(100_000));
         let e = Filter::from_json(&many).unwrap_err();
         assert_eq!(e.code(), "LimitExceeded", "{e}");
@@ -306,7 +314,7 @@ mod tests {
             Filter::from_json(&text).unwrap_err().code(),
             "LimitExceeded"
         );
-        // Deeper than serde_json's own recursion limit: ours is met first.
+        // Deeper than serde_json's own recursion limit: refused as too deep too.
         let deep = format!(
             "{}\"tags:a\"{}",
             "{\"not\":".repeat(5_000),
@@ -337,9 +345,9 @@ mod tests {
     }
 
     #[test]
-    fn structured_filters_read_from_any_serde_source() {
-        // The binding hands over a JavaScript value; here another self-describing source, a
-        // parsed serde_json::Value, must read as the same text does.
+    fn structured_filters_read_from_a_parsed_value() {
+        // The binding hands over a JavaScript value; here another parsed value, a
+        // serde_json::Value, must read as the same text does.
         for text in [
             r#""tags:a -tags:b""#,
             r#"{"and":[{"field":"tags","value":"a"},{"not":{"field":"tags","prefix":"x"}}]}"#,
@@ -347,14 +355,14 @@ mod tests {
         ] {
             let value: serde_json::Value = serde_json::from_str(text).unwrap();
             assert_eq!(
-                Filter::from_serde(value).unwrap(),
+                Filter::from_tree(&value).unwrap(),
                 Filter::from_json(text).unwrap(),
                 "{text}"
             );
         }
         let value: serde_json::Value = serde_json::from_str(r#"{"field":"tags"}"#).unwrap();
         assert_eq!(
-            Filter::from_serde(value).unwrap_err().code(),
+            Filter::from_tree(&value).unwrap_err().code(),
             "InvalidOption"
         );
     }

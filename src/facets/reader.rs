@@ -408,7 +408,10 @@ impl<'a> Facets<'a> {
             .field(name)
             .and_then(|f| self.field(f))
             .ok_or_else(|| Error::InvalidOption {
-                message: format!("{name:?} is not a facet field of this index"),
+                message: format!(
+                    "{} is not a facet field of this index",
+                    crate::error::Quoted(name)
+                ),
             })
     }
 

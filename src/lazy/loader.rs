@@ -22,7 +22,8 @@ impl Loader for DirLoader {
             && !crate::split::valid_file_name(name)
         {
             return Err(LoadError::Index(Error::corrupt(format!(
-                "refusing file name {name:?}"
+                "refusing file name {}",
+                crate::error::Quoted(name)
             ))));
         }
         let path = self.0.join(name);

@@ -24,7 +24,7 @@ pub enum Given {
     Number(f64),
     /// A string.
     Text(String),
-    /// A structured filter, read by the host from its own value ([`Filter::from_serde`]).
+    /// A structured filter, read by the host from its own value ([`Filter::from_tree`]).
     Filter(Box<Filter>),
     /// A list of names (`facets`), read by the host.
     Names(Vec<String>),
@@ -77,7 +77,7 @@ pub struct GivenSearch {
     pub any: Given,
     /// `snippet`: `true` ([`DEFAULT_SNIPPET_CHARS`]), a length of 1 to [`MAX_SNIPPET_CHARS`], or off.
     pub snippet: Given,
-    /// `filter`: the filter syntax, or its structured form ([`Filter::from_serde`]).
+    /// `filter`: the filter syntax, or its structured form ([`Filter::from_tree`]).
     pub filter: Given,
     /// `facets`: a field name or a list of them.
     pub facets: Given,

@@ -260,6 +260,7 @@ pub fn parse_manifest_with(
 /// Parses and checks `manifest.json`.
 pub fn parse_manifest(bytes: &[u8]) -> crate::Result<Manifest> {
     parse_manifest_with(bytes, |text| {
-        serde_json::from_str(text).map_err(|e| e.to_string())
+        let value: serde_json::Value = serde_json::from_str(text).map_err(|e| e.to_string())?;
+        Manifest::from_tree(&value)
     })
 }

@@ -40,7 +40,10 @@ impl Sort {
             Some("desc") => true,
             Some(d) => {
                 return Err(Error::InvalidOption {
-                    message: format!("sort direction {d:?}: write asc or desc"),
+                    message: format!(
+                        "sort direction {}: write asc or desc",
+                        crate::error::Quoted(d)
+                    ),
                 })
             }
         };
@@ -229,9 +232,9 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
             }
             _ => Err(Error::InvalidOption {
                 message: format!(
-                    "{:?} is not a sortable field of this index: declare it with sortable = true \
+                    "{} is not a sortable field of this index: declare it with sortable = true \
                      in edgekb.toml, or sort by score",
-                    sort.field
+                    crate::error::Quoted(&sort.field)
                 ),
             }),
         }

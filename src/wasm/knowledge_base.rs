@@ -36,7 +36,7 @@ fn to_js<T: Serialize>(value: &T) -> Result<JsValue, JsValue> {
 fn parse_manifest(bytes: &[u8]) -> crate::Result<crate::split::Manifest> {
     crate::lazy::parse_manifest_with(bytes, |text| {
         let value = js_sys::JSON::parse(text).map_err(|_| "not JSON".to_string())?;
-        serde_wasm_bindgen::from_value(value).map_err(|e| e.to_string())
+        crate::split::Manifest::from_tree(&value)
     })
 }
 
@@ -156,8 +156,16 @@ impl KnowledgeBase {
 /// `<mark>…</mark>` (ranges out of order, overlapping or past the text are clipped or skipped).
 #[wasm_bindgen(js_name = highlightHtml)]
 pub fn highlight_html(text: String, highlights: JsValue) -> Result<String, JsValue> {
-    let ranges: Vec<[u32; 2]> = serde_wasm_bindgen::from_value(highlights)
-        .map_err(|_| invalid("highlights must be an array of [start, end] pairs of integers"))?;
+    let whole = |v: &JsValue| {
+        let n = v.as_f64()?;
+        (n.fract() == 0.0 && (0.0..=u32::MAX as f64).contains(&n)).then_some(n as u32)
+    };
+    let pair = |v: &JsValue| {
+        let p = super::value::list(v, 2, whole)?;
+        Some([*p.first()?, *p.get(1)?])
+    };
+    let ranges = super::value::list(&highlights, usize::MAX, pair)
+        .ok_or_else(|| invalid("highlights must be an array of [start, end] pairs of integers"))?;
     Ok(crate::search::highlight_html(&text, &ranges))
 }
 

@@ -8,5 +8,6 @@ mod io;
 mod knowledge_base;
 mod options;
 mod remote;
+mod value;
 
 pub use knowledge_base::KnowledgeBase; // re-exported for rustdoc

@@ -78,17 +78,17 @@ pub(crate) fn signal(options: &JsValue) -> Result<Option<AbortSignal>, JsValue> 
 }
 
 /// `search`'s options and refinements. A structured `filter` is read from the JavaScript value
-/// itself by the core's [`crate::Filter::from_serde`] (within its node and depth limits, so a
+/// itself by the core's [`crate::Filter::from_tree`] (within its node and depth limits, so a
 /// cyclic object stops), and `facets` as a list of strings: no JSON text in between.
 pub(crate) fn search(options: &JsValue) -> Result<(SearchOptions, Refine), JsValue> {
     let o = object::<JsSearchOptions>(options);
     let mut given = o.given();
     if given.filter == Given::Other {
-        let source = serde_wasm_bindgen::Deserializer::from(o.filter());
-        given.filter = Given::Filter(Box::new(crate::Filter::from_serde(source)?));
+        given.filter = Given::Filter(Box::new(crate::Filter::from_tree(&o.filter())?));
     }
     if given.facets == Given::Other {
-        let names = serde_wasm_bindgen::from_value(o.facets());
+        // (More names than fields are refused by the core; a list longer still is not read.)
+        let names = super::value::list(&o.facets(), 1 << 16, JsValue::as_string);
         given.facets = names.map_or(Given::Other, Given::Names);
     }
     Ok(given.check()?)

@@ -1,0 +1,34 @@
+//! The hit-display store's LZ4 decoder (`edgekb::raw::lz4_until`) on any bytes, against
+//! `lz4_flex` (which writes the store's chunks).
+//!
+//! Input layout (see `fuzz/README.md`): `len: u16 LE | stop: u16 LE | data`. `data` is decoded
+//! as a block declared to hold `len` bytes (whole, and up to `stop` bytes), and compressed by
+//! `lz4_flex` then decoded back.
+#![no_main]
+
+use edgekb::raw::lz4_until;
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|input: &[u8]| {
+    if input.len() < 4 {
+        return;
+    }
+    let len = u16::from_le_bytes([input[0], input[1]]) as usize;
+    let stop = u16::from_le_bytes([input[2], input[3]]) as usize;
+    let data = &input[4..];
+    // Any bytes: an error, or exactly the declared size, the same as lz4_flex's decoder gives.
+    let whole = lz4_until(data, len, &|_| false);
+    if let Ok(out) = &whole {
+        assert_eq!(out.len(), len);
+        if let Ok(theirs) = lz4_flex::block::decompress(data, len) {
+            assert_eq!(out, &theirs, "the two decoders disagree");
+        }
+    }
+    // Stopped early: a prefix of the whole output.
+    if let (Ok(out), Ok(part)) = (&whole, lz4_until(data, len, &|p| p.len() >= stop)) {
+        assert!(out.starts_with(&part));
+    }
+    // What the writer writes always reads back.
+    let z = lz4_flex::block::compress(data);
+    assert_eq!(lz4_until(&z, data.len(), &|_| false).as_deref(), Ok(data));
+});
