@@ -9,6 +9,7 @@ use web_sys::AbortSignal;
 
 use super::error::invalid;
 use crate::lazy::options::{Given, GivenOpen, GivenSearch, OpenOptions};
+use crate::tree::{Node, Tree};
 use crate::{Refine, SearchOptions};
 
 /// An options type of JavaScript's with a typed getter per option (`#[wasm_bindgen(method,
@@ -43,16 +44,12 @@ options!(JsOpenOptions => GivenOpen {
 /// What kind of value JavaScript gave (an object or an array is `Other` until an option reads
 /// it: `filter` and `facets`, in [`search`]).
 fn given(v: JsValue) -> Given {
-    if v.is_undefined() || v.is_null() {
-        Given::Absent
-    } else if let Some(b) = v.as_bool() {
-        Given::Bool(b)
-    } else if let Some(n) = v.as_f64() {
-        Given::Number(n)
-    } else if let Some(s) = v.as_string() {
-        Given::Text(s)
-    } else {
-        Given::Other
+    match v.node(0) {
+        Node::Null => Given::Absent,
+        Node::Bool(b) => Given::Bool(b),
+        Node::Number(n) => Given::Number(n),
+        Node::Text(s) => Given::Text(s),
+        Node::List(_) | Node::Map(_) | Node::Other => Given::Other,
     }
 }
 
