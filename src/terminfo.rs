@@ -9,7 +9,7 @@
 
 use std::ops::Range;
 
-use crate::codec::{bits_needed, pack, packed_len, unpack_one, Reader};
+use crate::codec::{bits_needed, pack, packed_len, unpack_into, unpack_one, Reader};
 use crate::error::{Error, Result};
 
 /// Terms per block of the term-info table.
@@ -86,12 +86,14 @@ impl TermRow {
 /// Decodes entry `ord` from the term-info section.
 pub fn term_info(section: &[u8], term_count: u32, ord: u64) -> Result<TermInfo> {
     let t = TermEntry::find(section, term_count, ord)?;
-    let mut p_off = t.postings_base;
-    let mut q_off = t.positions_base;
-    for k in 0..t.i {
-        p_off += unpack_one(t.pls, t.w_pl, k) as u64 + unpack_one(t.nls, t.w_nl, k) as u64;
-        q_off += unpack_one(t.poss, t.w_pos, k) as u64;
-    }
+    // Where it starts: the lengths of the terms before it in its block, summed.
+    let before = |column: &[u8], width: u8| -> Result<u64> {
+        let mut lens = [0u32; TERM_BLOCK];
+        unpack_into(column, width, &mut lens[..t.i])?;
+        Ok(lens[..t.i].iter().map(|&l| l as u64).sum())
+    };
+    let p_off = t.postings_base + before(t.pls, t.w_pl)? + before(t.nls, t.w_nl)?;
+    let q_off = t.positions_base + before(t.poss, t.w_pos)?;
     let pl = unpack_one(t.pls, t.w_pl, t.i) as u64;
     let ql = unpack_one(t.poss, t.w_pos, t.i) as u64;
     let nl = unpack_one(t.nls, t.w_nl, t.i) as u64;
