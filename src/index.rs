@@ -54,7 +54,7 @@ impl<D: AsRef<[u8]>> DataSource for Index<D> {
         section
             .get(a..b)
             .map(std::borrow::Cow::Borrowed)
-            .ok_or(Error::Truncated {
+            .ok_or_else(|| Error::Truncated {
                 what: file.name(),
                 needed: range.end,
                 available: section.len() as u64,

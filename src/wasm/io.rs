@@ -92,7 +92,7 @@ pub(crate) async fn attempt(
                 let message = js_sys::Reflect::get(&e, &"message".into()).ok();
                 let message = message
                     .and_then(|m| m.as_string())
-                    .unwrap_or(format!("{e:?}"));
+                    .unwrap_or_else(|| format!("{e:?}"));
                 LoadError::Network { name, message }
             }
         }),
