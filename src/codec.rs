@@ -84,11 +84,15 @@ fn packed(data: &[u8], width: u8, n: usize) -> Result<&[u8]> {
         return Err(Error::corrupt(format!("bit width {width} is above 32")));
     }
     let need = packed_len(n, width);
-    data.get(..need).ok_or_else(|| Error::Truncated {
-        what: "bit-packed block",
-        needed: need as u64,
-        available: data.len() as u64,
-    })
+    // (Not `ok_or`: the error would be built, and dropped, on every read.)
+    match data.get(..need) {
+        Some(d) => Ok(d),
+        None => Err(Error::Truncated {
+            what: "bit-packed block",
+            needed: need as u64,
+            available: data.len() as u64,
+        }),
+    }
 }
 
 /// Unpacks `out.len()` values at `width` bits into `out`.

@@ -51,14 +51,15 @@ impl<D: AsRef<[u8]>> DataSource for Index<D> {
             }
         };
         let (a, b) = (range.start as usize, range.end as usize);
-        section
-            .get(a..b)
-            .map(std::borrow::Cow::Borrowed)
-            .ok_or_else(|| Error::Truncated {
+        // (Not `ok_or`: the error would be built, and dropped, on every read.)
+        match section.get(a..b) {
+            Some(bytes) => Ok(std::borrow::Cow::Borrowed(bytes)),
+            None => Err(Error::Truncated {
                 what: file.name(),
                 needed: range.end,
                 available: section.len() as u64,
-            })
+            }),
+        }
     }
 }
 

@@ -495,7 +495,7 @@ impl<'a> StoreReader<'a> {
         let end = start
             .checked_add(c.compressed_len as usize)
             .ok_or_else(|| Error::corrupt("store chunk range"))?;
-        let bytes = self.data.get(start..end).ok_or_else(|| Error::Truncated {
+        let bytes = self.data.get(start..end).ok_or(Error::Truncated {
             what: "store chunk",
             needed: end as u64,
             available: self.data.len() as u64,

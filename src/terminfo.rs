@@ -164,13 +164,14 @@ impl<'s> TermEntry<'s> {
             .ok_or_else(|| Error::corrupt("term info offset"))?;
         let widths = [w_df, w_pl, w_pos, w_ndf, w_nl];
         let need: usize = widths.iter().map(|&w| packed_len(n, w)).sum();
-        let data = section
-            .get(start..start + need)
-            .ok_or_else(|| Error::Truncated {
+        // (Not `ok_or`: the error would be built, and dropped, on every lookup.)
+        let Some(data) = section.get(start..start + need) else {
+            return Err(Error::Truncated {
                 what: "term info block",
                 needed: (start + need) as u64,
                 available: section.len() as u64,
-            })?;
+            });
+        };
         let mut cols = [&data[..0]; 5];
         let mut rest = data;
         for (col, &w) in cols.iter_mut().zip(&widths) {

@@ -99,7 +99,7 @@ impl DataSource for Packs {
             .zip(usize::try_from(range.end).ok())
             .and_then(|(a, b)| data.get(a..b))
             .map(Cow::Borrowed)
-            .ok_or_else(|| Error::Truncated {
+            .ok_or(Error::Truncated {
                 what: "data pack",
                 needed: range.end,
                 available: data.len() as u64,

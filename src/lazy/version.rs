@@ -203,7 +203,7 @@ impl Version {
             let start = (req.range.start - offset) as usize;
             let slice = body
                 .get(start..start + want as usize)
-                .ok_or_else(|| Error::Truncated {
+                .ok_or(Error::Truncated {
                     what: "fetched file",
                     needed: (start as u64) + want,
                     available: body.len() as u64,

@@ -685,7 +685,7 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
                     .part_of_ord(ord)
                     .ok_or_else(|| Error::corrupt(format!("term ordinal {ord} out of range")))?;
                 let entry = &router.parts()[i];
-                let bytes = self.part(i)?.ok_or_else(|| Error::NotLoaded {
+                let bytes = self.part(i)?.ok_or(Error::NotLoaded {
                     file: DataFile::Terms.name(),
                     start: entry.range.start,
                     end: entry.range.end,
