@@ -37,7 +37,9 @@ pub trait Tree: Sized {
     fn item(&self, i: usize) -> Option<Self>;
 }
 
-impl Tree for serde_json::Value {
+/// A parsed JSON value, read by reference (a map's value or a list's item is borrowed, never
+/// copied: only strings are).
+impl Tree for &serde_json::Value {
     fn node(&self, max_keys: usize) -> Node {
         use serde_json::Value;
         match self {
@@ -51,11 +53,11 @@ impl Tree for serde_json::Value {
     }
 
     fn get(&self, key: &str) -> Option<Self> {
-        self.as_object()?.get(key).cloned()
+        self.as_object()?.get(key)
     }
 
     fn item(&self, i: usize) -> Option<Self> {
-        self.as_array()?.get(i).cloned()
+        self.as_array()?.get(i)
     }
 }
 
@@ -121,8 +123,8 @@ mod tests {
 
     #[test]
     fn json_values_read_as_nodes() {
-        let v: serde_json::Value =
-            serde_json::from_str(r#"{"a":"x","n":3,"f":1.5,"l":[1,2],"z":null,"m":{"k":true}}"#)
+        let v: &serde_json::Value =
+            &serde_json::from_str(r#"{"a":"x","n":3,"f":1.5,"l":[1,2],"z":null,"m":{"k":true}}"#)
                 .unwrap();
         assert_eq!(text(&v, "a"), Ok("x".to_string()));
         assert_eq!(whole(&v, "n", 10), Ok(3));

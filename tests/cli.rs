@@ -57,7 +57,7 @@ fn build_split(input: &Path, out: &Path) -> Output {
 fn manifest(dir: &Path, name: &str) -> Manifest {
     let value: serde_json::Value =
         serde_json::from_slice(&std::fs::read(dir.join(name)).unwrap()).unwrap();
-    Manifest::from_tree(&value).unwrap()
+    Manifest::from_tree(&&value).unwrap()
 }
 
 /// The six file entries of a manifest.

@@ -117,7 +117,7 @@ impl Filter {
                 false => bad_filter(&e),
             }
         })?;
-        Filter::from_tree(&value)
+        Filter::from_tree(&&value)
     }
 
     /// Reads the structured form (as [`Filter::from_json`] describes it) from a value the host
@@ -355,14 +355,14 @@ mod tests {
         ] {
             let value: serde_json::Value = serde_json::from_str(text).unwrap();
             assert_eq!(
-                Filter::from_tree(&value).unwrap(),
+                Filter::from_tree(&&value).unwrap(),
                 Filter::from_json(text).unwrap(),
                 "{text}"
             );
         }
         let value: serde_json::Value = serde_json::from_str(r#"{"field":"tags"}"#).unwrap();
         assert_eq!(
-            Filter::from_tree(&value).unwrap_err().code(),
+            Filter::from_tree(&&value).unwrap_err().code(),
             "InvalidOption"
         );
     }

@@ -261,6 +261,6 @@ pub fn parse_manifest_with(
 pub fn parse_manifest(bytes: &[u8]) -> crate::Result<Manifest> {
     parse_manifest_with(bytes, |text| {
         let value: serde_json::Value = serde_json::from_str(text).map_err(|e| e.to_string())?;
-        Manifest::from_tree(&value)
+        Manifest::from_tree(&&value)
     })
 }
