@@ -483,8 +483,8 @@ impl<'d> Blocks<'d> {
         };
         // `block_len` is at most BLOCK.
         let mut masks = [0u32; BLOCK];
-        let width = r.u8()?;
-        unpack_into(r.bytes(packed_len(len, width))?, width, &mut masks[..len])?;
+        let (width, bytes) = column(&mut r, len)?;
+        unpack_into(bytes, width, &mut masks[..len])?;
         let mut tf_count = 0usize;
         for &m in &masks[..len] {
             let mask = m.wrapping_add(1);
@@ -523,13 +523,19 @@ impl<'d> Blocks<'d> {
     }
 }
 
-/// Appends a column of `len` values to `col`.
-fn read_column(r: &mut Reader<'_>, len: usize, col: &mut Vec<u32>) -> Result<()> {
+/// The next column of `len` values: its bit width and its bytes.
+fn column<'b>(r: &mut Reader<'b>, len: usize) -> Result<(u8, &'b [u8])> {
     let width = r.u8()?;
     if width > 32 {
         return Err(Error::corrupt(format!("postings bit width {width}")));
     }
-    unpack(r.bytes(packed_len(len, width))?, width, len, col)
+    Ok((width, r.bytes(packed_len(len, width))?))
+}
+
+/// Appends the next column of `len` values to `col`.
+fn read_column(r: &mut Reader<'_>, len: usize, col: &mut Vec<u32>) -> Result<()> {
+    let (width, bytes) = column(r, len)?;
+    unpack(bytes, width, len, col)
 }
 
 /// Decodes `df` postings from `data` (the current layout). Every value is checked: ids stay

@@ -93,18 +93,27 @@ pub mod read {
         t: &T,
         key: &str,
         max: usize,
+        each: impl FnMut(&T) -> Result<V, String>,
+    ) -> Result<Vec<V>, String> {
+        items(&field(t, key)?, max, each).map_err(|e| format!("field {key}: {e}"))
+    }
+
+    /// The items of a list, each read by `each`, at most `max` of them (a longer list is not
+    /// read).
+    pub fn items<T: Tree, V>(
+        list: &T,
+        max: usize,
         mut each: impl FnMut(&T) -> Result<V, String>,
     ) -> Result<Vec<V>, String> {
-        let list = field(t, key)?;
         let n = match list.node(0) {
             Node::List(n) if n <= max => n,
-            Node::List(_) => return Err(format!("field {key} has more than {max} items")),
-            _ => return Err(format!("field {key} must be a list")),
+            Node::List(_) => return Err(format!("more than {max} items")),
+            _ => return Err("not a list".to_string()),
         };
         (0..n)
             .map(|i| {
                 list.item(i)
-                    .ok_or_else(|| format!("field {key} ends early"))
+                    .ok_or_else(|| "the list ends early".to_string())
             })
             .map(|item| each(&item?))
             .collect()

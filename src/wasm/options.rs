@@ -9,7 +9,7 @@ use web_sys::AbortSignal;
 
 use super::error::invalid;
 use crate::lazy::options::{Given, GivenOpen, GivenSearch, OpenOptions};
-use crate::tree::{Node, Tree};
+use crate::tree::Node;
 use crate::{Refine, SearchOptions};
 
 /// An options type of JavaScript's with a typed getter per option (`#[wasm_bindgen(method,
@@ -44,12 +44,13 @@ options!(JsOpenOptions => GivenOpen {
 /// What kind of value JavaScript gave (an object or an array is `Other` until an option reads
 /// it: `filter` and `facets`, in [`search`]).
 fn given(v: JsValue) -> Given {
-    match v.node(0) {
-        Node::Null => Given::Absent,
-        Node::Bool(b) => Given::Bool(b),
-        Node::Number(n) => Given::Number(n),
-        Node::Text(s) => Given::Text(s),
-        Node::List(_) | Node::Map(_) | Node::Other => Given::Other,
+    // (Not `Tree::node`: an object's keys are not listed before an option reads it.)
+    match super::value::scalar(&v) {
+        Some(Node::Null) => Given::Absent,
+        Some(Node::Bool(b)) => Given::Bool(b),
+        Some(Node::Number(n)) => Given::Number(n),
+        Some(Node::Text(s)) => Given::Text(s),
+        _ => Given::Other,
     }
 }
 

@@ -8,16 +8,24 @@ use wasm_bindgen::{JsCast, JsValue};
 
 use crate::tree::{Node, Tree};
 
+/// What a JavaScript value is when it is neither a list nor a map: null or undefined, a
+/// boolean, a number or a string (`None` for anything else).
+pub(crate) fn scalar(v: &JsValue) -> Option<Node> {
+    if v.is_undefined() || v.is_null() {
+        Some(Node::Null)
+    } else if let Some(b) = v.as_bool() {
+        Some(Node::Bool(b))
+    } else if let Some(n) = v.as_f64() {
+        Some(Node::Number(n))
+    } else {
+        v.as_string().map(Node::Text)
+    }
+}
+
 impl Tree for JsValue {
     fn node(&self, max_keys: usize) -> Node {
-        if self.is_undefined() || self.is_null() {
-            Node::Null
-        } else if let Some(b) = self.as_bool() {
-            Node::Bool(b)
-        } else if let Some(n) = self.as_f64() {
-            Node::Number(n)
-        } else if let Some(s) = self.as_string() {
-            Node::Text(s)
+        if let Some(node) = scalar(self) {
+            node
         } else if Array::is_array(self) {
             Node::List(self.unchecked_ref::<Array>().length() as usize)
         } else if self.is_object() && !self.is_function() {
@@ -43,14 +51,12 @@ impl Tree for JsValue {
     }
 }
 
-/// A list of at most `max` items, each read by `each` (`None`: not such a list).
+/// A list of at most `max` items, each read by `each` (`None`: not such a list), through the
+/// core's [`crate::tree::read::items`].
 pub(crate) fn list<V>(
     value: &JsValue,
     max: usize,
     each: impl Fn(&JsValue) -> Option<V>,
 ) -> Option<Vec<V>> {
-    match value.node(0) {
-        Node::List(n) if n <= max => (0..n).map(|i| each(&value.item(i)?)).collect(),
-        _ => None,
-    }
+    crate::tree::read::items(value, max, |v| each(v).ok_or_else(String::new)).ok()
 }
