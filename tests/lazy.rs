@@ -870,13 +870,14 @@ fn the_wire_report_counts_requests_bytes_and_round_trips() {
     // (query, requests, round trips) on a fresh cache, one request per round here: a known
     // word costs its dictionary part, then its postings (the display data of this small index
     // is in the dictionary); on this fixture's cut, a prefix's completions lie in the part
-    // already fetched, so they add no round, and a typo's corrections in the page before it too
-    // from format 7 (its larger term-info tables moved the `s` parts across a page boundary:
-    // one round more); an unknown word costs the part that would hold it, and no postings.
+    // already fetched, so they add no round; a typo's corrections lie in its first letter's
+    // parts, which come in the round of the word's own part (a few of them: `SPECULATIVE_PARTS`),
+    // so the typo costs no dictionary round more; an unknown word costs the part that would hold
+    // it, and no postings.
     for (q, requests, rounds) in [
         ("tmux ", 2, 2),
         ("strategy game", 2, 2),
-        ("stratgy", 3, 3),
+        ("stratgy", 2, 2),
         ("qqqqzzzz ", 1, 1),
     ] {
         let mut loader = loader_for(&split);
@@ -910,6 +911,22 @@ fn the_wire_report_counts_requests_bytes_and_round_trips() {
             "{q:?}"
         );
     }
+    // Cut finer, the `s` words span more parts than a word's round may add for its possible
+    // corrections: they come in a round of their own, after the word's part.
+    let fine = cut_split(&index, 256);
+    let mut loader = loader_for(&fine);
+    let mut lazy = LazyIndex::open(&mut loader, 1 << 20).unwrap();
+    let router = lazy.version().index.router().unwrap().clone();
+    let s_parts = router.parts_in(b"s", Some(b"t")).len();
+    assert!(
+        s_parts > 4,
+        "{s_parts} parts: more than the 3 a round may add"
+    );
+    let before = lazy.load_stats();
+    lazy.search(&mut loader, "stratgy", &SearchOptions::default())
+        .unwrap();
+    let w = lazy.load_stats().since(&before);
+    assert_eq!(w.round_trips, 3, "{:?}", loader.log);
     // Display data read lazily: postings, then the hit-display chunk, one round each.
     let split = lazy_display_split(&index);
     let mut loader = loader_for(&split);

@@ -8,8 +8,9 @@
 //! the cache sees it; the machine searches once everything is there. Nothing enters the cache
 //! before it is checked, so a failed, short or corrupt response never poisons it.
 //!
-//! A query runs in phases: the dictionary parts its words need (a cut dictionary only; a second
-//! round for typo expansion), postings (and positions, for phrases) of its expanded terms, then
+//! A query runs in phases: the dictionary parts its words need (a cut dictionary only; with a
+//! word's own parts, those its typo corrections would walk when they are few, else a second
+//! round), postings (and positions, for phrases) of its expanded terms, then
 //! the hit-display chunks of its top hits (none when the dictionary holds them). Each phase is
 //! one request per data file it touches, or fewer; pages already cached cost nothing.
 //!

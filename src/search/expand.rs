@@ -10,7 +10,7 @@ use fst::{IntoStreamer, Streamer};
 use super::long::form_weight;
 use super::plan::Lookup;
 use super::{Expansion, Searcher, MAX_VARIANT_CHARS, NAMES_VIEW, PREFIX_WEIGHT, TYPO_WEIGHT};
-use super::{LONG_STEM_WEIGHT, PREFIX_IDF_FLOOR, RARE_EXACT_DF, STEM_WEIGHT};
+use super::{LONG_STEM_WEIGHT, PREFIX_IDF_FLOOR, RARE_EXACT_DF, SPECULATIVE_PARTS, STEM_WEIGHT};
 use crate::dict::{prefix_end, PartView};
 use crate::error::Result;
 use crate::fuzzy::{osa_distance, Levenshtein};
@@ -205,10 +205,21 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
         let rare_exact = exact && exact_df <= RARE_EXACT_DF;
         // Known, and not rare, but only through its stem.
         let by_stem_only = exact && !rare_exact && !as_written;
+        let first = &folded[..folded.chars().next().map_or(0, char::len_utf8)];
+        if typos && chars >= 5 && unsure {
+            // A part the word's lookups need is not loaded, so whether the word is a slip is not
+            // known yet: the parts its corrections would walk (those of its first letter) come
+            // in the same round when they are few, and a typo costs one dictionary round, not
+            // two.
+            self.want_parts(
+                first.as_bytes(),
+                prefix_end(first.as_bytes()).as_deref(),
+                SPECULATIVE_PARTS,
+            )?;
+        }
         if typos && chars >= 5 && (!exact || rare_exact || by_stem_only) && !completions && !unsure
         {
             let max = if chars >= 9 { 2 } else { 1 };
-            let first = &folded[..folded.chars().next().map_or(0, char::len_utf8)];
             let hi = prefix_end(first.as_bytes());
             // Matched on the stem (the finished word) and on the word as typed (for the word
             // being typed, as a prefix); a word known only through its stem, on the word as

@@ -93,6 +93,9 @@ pub const RARE_EXACT_DF: u32 = 2;
 /// The longest word (in characters) whose one-edit variants are stemmed and looked up when no
 /// term is within its typo distance (about 55 lookups per character).
 pub const MAX_VARIANT_CHARS: usize = 24;
+/// Most dictionary parts a word's possible corrections may add to the round that brings the
+/// word's own part (`Searcher::want_parts`).
+pub const SPECULATIVE_PARTS: usize = 3;
 
 /// The most hits one search returns, whatever `limit` asks for.
 pub const MAX_LIMIT: usize = 10_000;
@@ -300,7 +303,8 @@ impl Prepared {
 
     /// The dictionary parts it lacked: when not empty, load them and prepare again (the words
     /// that needed them were resolved as if absent). Typo expansion waits for the parts of a
-    /// word's exact and prefix lookups, so a word may take two rounds.
+    /// word's exact and prefix lookups; the parts it would walk are asked for with them when
+    /// they are few ([`SPECULATIVE_PARTS`]), else a word may take two rounds.
     pub fn dictionary_needs(&self) -> impl Iterator<Item = (DataFile, Range<u64>)> + '_ {
         self.missing
             .iter()

@@ -625,6 +625,26 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
         Ok(complete)
     }
 
+    /// Asks for the dictionary parts that may hold keys in `lo..hi` (`hi` `None`: unbounded)
+    /// without walking them: those not loaded are recorded as missing, unless there are more
+    /// than `most` (then none is: the round would cost more than it may save).
+    pub(super) fn want_parts(&self, lo: &[u8], hi: Option<&[u8]>, most: usize) -> Result<()> {
+        let Some(router) = self.index.router() else {
+            return Ok(());
+        };
+        let before = self.state.borrow().missing.len();
+        let mut wanted = 0;
+        for i in router.parts_in(lo, hi) {
+            if self.part(i)?.is_none() {
+                wanted += 1;
+            }
+        }
+        if wanted > most {
+            self.state.borrow_mut().missing.truncate(before);
+        }
+        Ok(())
+    }
+
     /// Looks `key` up (once per query: a definite answer is kept).
     pub(super) fn lookup(&self, key: &[u8]) -> Result<Lookup> {
         if let Some(known) = self.state.borrow().lookups.get(key) {
