@@ -36,6 +36,26 @@ impl Expansion {
 }
 
 impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
+    /// Asks for the dictionary parts that may hold keys in `lo..hi` (`hi` `None`: unbounded)
+    /// without walking them: those not loaded are recorded as missing, unless there are more
+    /// than `most` (then none is: the round would cost more than it may save).
+    pub(super) fn want_parts(&self, lo: &[u8], hi: Option<&[u8]>, most: usize) -> Result<()> {
+        let Some(router) = self.index.router() else {
+            return Ok(());
+        };
+        let before = self.state.borrow().missing.len();
+        let mut wanted = 0;
+        for i in router.parts_in(lo, hi) {
+            if self.part(i)?.is_none() {
+                wanted += 1;
+            }
+        }
+        if wanted > most {
+            self.state.borrow_mut().missing.truncate(before);
+        }
+        Ok(())
+    }
+
     /// Dictionary terms for one folded word (and its stem), best weight per term, at most
     /// `max_expansions`, and whether every dictionary part they needed was there.
     pub(super) fn expand(

@@ -48,7 +48,7 @@ pub(crate) struct QueryState {
     pub(super) infos: HashMap<u64, TermInfo>,
     pub(super) parts: HashMap<usize, PartBytes>,
     /// Dictionary parts the source lacked in the current round.
-    missing: Vec<usize>,
+    pub(super) missing: Vec<usize>,
     /// The analysis dropped text or words over their budgets.
     analysis_truncated: bool,
     /// A long query (see [`super::long`]).
@@ -564,7 +564,7 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
     /// The bytes of dictionary part `i`: checked when they arrived (a lazy query's source
     /// holds them so), or read from the source and checked now; `None` (and recorded as
     /// missing) when the source lacks them.
-    fn part(&self, i: usize) -> Result<Option<PartBytes>> {
+    pub(super) fn part(&self, i: usize) -> Result<Option<PartBytes>> {
         if let Some(p) = self.state.borrow().parts.get(&i) {
             return Ok(Some(p.clone()));
         }
@@ -623,26 +623,6 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
             }
         }
         Ok(complete)
-    }
-
-    /// Asks for the dictionary parts that may hold keys in `lo..hi` (`hi` `None`: unbounded)
-    /// without walking them: those not loaded are recorded as missing, unless there are more
-    /// than `most` (then none is: the round would cost more than it may save).
-    pub(super) fn want_parts(&self, lo: &[u8], hi: Option<&[u8]>, most: usize) -> Result<()> {
-        let Some(router) = self.index.router() else {
-            return Ok(());
-        };
-        let before = self.state.borrow().missing.len();
-        let mut wanted = 0;
-        for i in router.parts_in(lo, hi) {
-            if self.part(i)?.is_none() {
-                wanted += 1;
-            }
-        }
-        if wanted > most {
-            self.state.borrow_mut().missing.truncate(before);
-        }
-        Ok(())
     }
 
     /// Looks `key` up (once per query: a definite answer is kept).
