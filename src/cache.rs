@@ -13,8 +13,7 @@ use std::sync::Arc;
 pub const ENTRY_OVERHEAD: usize = 64;
 
 /// Counters of a cache.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct CacheStats {
     /// Lookups that found their page.
     pub hits: u64,

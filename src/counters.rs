@@ -7,8 +7,7 @@
 use std::cell::Cell;
 
 /// The counts.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Counts {
     /// Searcher states made (one per query).
     pub searchers: u64,
@@ -20,6 +19,19 @@ pub struct Counts {
     pub dictionary_walks: u64,
     /// Whole-section CRC checks at open and verify.
     pub section_crcs: u64,
+}
+
+impl Counts {
+    /// `{searchers, parses, partWalks, dictionaryWalks, sectionCrcs}`.
+    pub fn to_tree<B: crate::tree::Build>(&self) -> B {
+        B::map(vec![
+            ("searchers", B::count(self.searchers)),
+            ("parses", B::count(self.parses)),
+            ("partWalks", B::count(self.part_walks)),
+            ("dictionaryWalks", B::count(self.dictionary_walks)),
+            ("sectionCrcs", B::count(self.section_crcs)),
+        ])
+    }
 }
 
 thread_local! {

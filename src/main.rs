@@ -467,7 +467,10 @@ fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
                             }
                         }
                         Format::Jsonl => {
-                            let mut line = serde_json::json!({"id": qid, "total": res.total, "hits": res.hits});
+                            let hits: Vec<serde_json::Value> =
+                                res.hits.iter().map(|h| h.to_tree()).collect();
+                            let mut line =
+                                serde_json::json!({"id": qid, "total": res.total, "hits": hits});
                             if stats {
                                 line["wire"] = wire_json(&wire);
                             }
@@ -488,7 +491,7 @@ fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
             };
             let (res, wire) = engine.search_counted(&q, &opts, &refine)?;
             if json {
-                let mut v = serde_json::to_value(&res).expect("results serialize");
+                let mut v: serde_json::Value = res.to_tree();
                 if stats {
                     v["wire"] = wire_json(&wire);
                 }

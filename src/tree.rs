@@ -6,6 +6,10 @@
 //!
 //! A reader asks for one node at a time, and a list or a map says how long it is before any of
 //! it is read, so a reader with limits stops a hostile value (huge, deep or cyclic) early.
+//!
+//! What the engine answers (results, counters) goes the other way, through [`Build`]: each
+//! answer is written once, as a `serde_json::Value` natively and as a JavaScript value in the
+//! binding, with no serde serializer in the `.wasm`.
 
 /// What one node of a value is.
 #[derive(Clone, Debug, PartialEq)]
@@ -58,6 +62,59 @@ impl Tree for &serde_json::Value {
 
     fn item(&self, i: usize) -> Option<Self> {
         self.as_array()?.get(i)
+    }
+}
+
+/// A value built for a host: the output side of [`Tree`].
+pub trait Build: Sized {
+    /// `null`.
+    fn null() -> Self;
+    /// `true` or `false`.
+    fn bool(b: bool) -> Self;
+    /// A count (a JavaScript number: exact up to 2^53).
+    fn count(n: u64) -> Self;
+    /// A score: the `f32`'s exact value, as a number.
+    fn float(n: f32) -> Self;
+    /// A string.
+    fn text(s: &str) -> Self;
+    /// A list.
+    fn list(items: Vec<Self>) -> Self;
+    /// A map of `fields`, in order.
+    fn map(fields: Vec<(&str, Self)>) -> Self;
+}
+
+impl Build for serde_json::Value {
+    fn null() -> Self {
+        serde_json::Value::Null
+    }
+
+    fn bool(b: bool) -> Self {
+        b.into()
+    }
+
+    fn count(n: u64) -> Self {
+        n.into()
+    }
+
+    fn float(n: f32) -> Self {
+        n.into()
+    }
+
+    fn text(s: &str) -> Self {
+        s.into()
+    }
+
+    fn list(items: Vec<Self>) -> Self {
+        serde_json::Value::Array(items)
+    }
+
+    fn map(fields: Vec<(&str, Self)>) -> Self {
+        serde_json::Value::Object(
+            fields
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), v))
+                .collect(),
+        )
     }
 }
 

@@ -62,7 +62,7 @@ fn results_json(index: &Index<Vec<u8>>) -> Value {
 fn results_for(index: &Index<Vec<u8>>, queries: &[String]) -> Value {
     let cases: Vec<Value> = queries
         .iter()
-        .map(|q| json!({"query": q, "limit": 10, "expect": run(index, q, 10)}))
+        .map(|q| json!({"query": q, "limit": 10, "expect": run(index, q, 10).to_tree::<Value>()}))
         .collect();
     json!({ "format_version": index.version(), "cases": cases })
 }
@@ -296,7 +296,7 @@ fn golden_index_with_many_blocks() {
                 .search(q, &opts)
                 .unwrap();
             assert_eq!(got, slow, "v{v} {q:?}");
-            cases.push(json!({"query": q, "limit": 10, "expect": got}));
+            cases.push(json!({"query": q, "limit": 10, "expect": got.to_tree::<Value>()}));
         }
         let got = json!({ "format_version": v, "cases": cases });
         let want_path = dir.join("blocks.json");

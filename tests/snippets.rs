@@ -244,7 +244,7 @@ fn snippets_are_off_by_default_and_change_nothing_else() {
             .hits
             .iter()
             .all(|h| h.snippet.is_none() && h.highlights.is_none()));
-        let json = serde_json::to_string(&plain).unwrap();
+        let json = plain.to_tree::<serde_json::Value>().to_string();
         assert!(
             !json.contains("snippet") && !json.contains("highlights"),
             "{json}"

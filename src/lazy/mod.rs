@@ -36,6 +36,7 @@ mod host;
 mod loader;
 pub mod machine;
 pub mod options;
+mod stats;
 mod version;
 
 pub use crate::cache::ENTRY_OVERHEAD;
@@ -212,8 +213,7 @@ impl Retry {
 }
 
 /// Request and transfer counters of a lazy index.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct LoadStats {
     /// Requests sent (retries included).
     pub requests: u64,
@@ -260,8 +260,7 @@ impl LoadStats {
 
 /// What one operation (a query, an open) cost on the wire: the requests it waited on (a fetch
 /// shared with another query counts for both), the bytes they brought, and its round trips.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Wire {
     /// Requests the operation needed answered.
     pub requests: u64,
@@ -273,14 +272,11 @@ pub struct Wire {
 
 /// Everything `stats()` reports of a lazy index: cache and request counters, and the wire cost
 /// of the last operation that finished.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Stats {
     /// Cache counters.
-    #[serde(flatten)]
     pub cache: CacheStats,
     /// Request counters.
-    #[serde(flatten)]
     pub load: LoadStats,
     /// Whether the index is split (the other counters are zero for a single file).
     pub split: bool,

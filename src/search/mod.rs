@@ -22,8 +22,6 @@
 use std::cell::RefCell;
 use std::collections::HashMap;
 
-use serde::Serialize;
-
 use crate::error::{Error, Result};
 use std::ops::Range;
 
@@ -32,6 +30,7 @@ use crate::postings::PostingList;
 use crate::source::{DataFile, DataSource};
 use crate::terminfo::TermInfo;
 
+mod answer;
 mod best;
 mod cursor;
 mod exhaustive;
@@ -177,7 +176,7 @@ impl Default for SearchOptions {
 }
 
 /// One result.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Hit {
     /// The document's `id`.
     pub id: String,
@@ -189,19 +188,16 @@ pub struct Hit {
     pub score: f32,
     /// The best passage of its body, when snippets were asked for ([`SearchOptions::snippets`])
     /// and it has body text.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub snippet: Option<String>,
     /// What the query matched in `snippet`: `[start, end)` in UTF-16 code units (see
     /// [`Snippet`]).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub highlights: Option<Vec<[u32; 2]>>,
     /// Its values of the facet fields counted ([`Refine::facets`]): `{field: [values]}`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub facets: Option<HitFacets>,
 }
 
 /// The answer to a query.
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct SearchResults {
     /// Documents that matched.
     pub total: usize,
@@ -209,11 +205,9 @@ pub struct SearchResults {
     pub hits: Vec<Hit>,
     /// Whether the query went over a budget of [`SearchLimits`] and was answered without some
     /// of its parts (absent from JSON when false).
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub truncated: bool,
     /// Facet counts over every matching document, when facets were asked for ([`Refine`]):
     /// `{field: {value: count}}` (absent from JSON when empty).
-    #[serde(skip_serializing_if = "FacetCounts::is_empty")]
     pub facets: FacetCounts,
 }
 

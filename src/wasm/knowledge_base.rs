@@ -7,7 +7,6 @@
 use std::rc::Rc;
 
 use js_sys::Promise;
-use serde::Serialize;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
 
@@ -23,12 +22,6 @@ use crate::Searcher;
 #[wasm_bindgen]
 pub struct KnowledgeBase {
     remote: Rc<Remote>,
-}
-
-fn to_js<T: Serialize>(value: &T) -> Result<JsValue, JsValue> {
-    let json = serde_wasm_bindgen::Serializer::json_compatible();
-    let js = value.serialize(&json);
-    Ok(js.map_err(|e| invalid(&format!("invalid value: {e}")))?)
 }
 
 /// Parses `manifest.json` with the host's `JSON.parse` (no JSON parser of the manifest's types
@@ -109,13 +102,13 @@ impl KnowledgeBase {
                     }
                 }
             });
-            to_js(&results.await?)
+            Ok(results.await?.to_tree())
         })
     }
 
     /// Cache and network counters, and what the last finished operation cost on the wire.
     pub fn stats(&self) -> Result<JsValue, JsValue> {
-        to_js(&self.remote.shared.stats())
+        Ok(self.remote.shared.stats().to_tree())
     }
 
     /// Loads whole data files in `DataFile::PREFETCH_ORDER` (dictionary parts, hit display,
@@ -173,5 +166,5 @@ pub fn highlight_html(text: String, highlights: JsValue) -> Result<String, JsVal
 /// one walk per dictionary part that arrives): diagnostics for tests.
 #[wasm_bindgen(js_name = engineCounts)]
 pub fn engine_counts() -> Result<JsValue, JsValue> {
-    to_js(&crate::counters::counts())
+    Ok(crate::counters::counts().to_tree())
 }

@@ -6,7 +6,7 @@
 use js_sys::{Array, Object, Reflect};
 use wasm_bindgen::{JsCast, JsValue};
 
-use crate::tree::{Node, Tree};
+use crate::tree::{Build, Node, Tree};
 
 /// What a JavaScript value is when it is neither a list nor a map: null or undefined, a
 /// boolean, a number or a string (`None` for anything else).
@@ -59,4 +59,41 @@ pub(crate) fn list<V>(
     each: impl Fn(&JsValue) -> Option<V>,
 ) -> Option<Vec<V>> {
     crate::tree::read::items(value, max, |v| each(v).ok_or_else(String::new)).ok()
+}
+
+/// What the binding answers (results, counters), built as plain JavaScript objects, arrays,
+/// numbers and strings.
+impl Build for JsValue {
+    fn null() -> Self {
+        JsValue::NULL
+    }
+
+    fn bool(b: bool) -> Self {
+        JsValue::from_bool(b)
+    }
+
+    fn count(n: u64) -> Self {
+        JsValue::from_f64(n as f64)
+    }
+
+    fn float(n: f32) -> Self {
+        JsValue::from_f64(n.into())
+    }
+
+    fn text(s: &str) -> Self {
+        JsValue::from_str(s)
+    }
+
+    fn list(items: Vec<Self>) -> Self {
+        items.into_iter().collect::<Array>().into()
+    }
+
+    fn map(fields: Vec<(&str, Self)>) -> Self {
+        let object = Object::new();
+        for (key, value) in fields {
+            // Setting a property of a new plain object cannot fail.
+            let _ = Reflect::set(&object, &JsValue::from_str(key), &value);
+        }
+        object.into()
+    }
 }
