@@ -255,11 +255,14 @@ pub fn crc32(data: &[u8]) -> u32 {
     static TABLES: std::sync::OnceLock<Box<[[u32; 256]; 8]>> = std::sync::OnceLock::new();
     let t = TABLES.get_or_init(|| {
         let mut t = Box::new([[0u32; 256]; 8]);
+        // Opaque to the optimizer, which would otherwise compute the first table at build time
+        // and store it in the binary (1 KB of the `.wasm`, gzip or not).
+        let poly = std::hint::black_box(0xEDB8_8320u32);
         for i in 0..256 {
             let mut c = i as u32;
             for _ in 0..8 {
                 c = if c & 1 == 1 {
-                    0xEDB8_8320 ^ (c >> 1)
+                    poly ^ (c >> 1)
                 } else {
                     c >> 1
                 };
