@@ -261,11 +261,7 @@ pub fn crc32(data: &[u8]) -> u32 {
         for i in 0..256 {
             let mut c = i as u32;
             for _ in 0..8 {
-                c = if c & 1 == 1 {
-                    poly ^ (c >> 1)
-                } else {
-                    c >> 1
-                };
+                c = if c & 1 == 1 { poly ^ (c >> 1) } else { c >> 1 };
             }
             t[0][i] = c;
         }

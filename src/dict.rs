@@ -199,6 +199,16 @@ impl<'a> PartView<'a> {
     pub fn names(&self, local: u64) -> Result<u32> {
         term_names(self.info, self.count, local)
     }
+
+    /// `f(local, doc_freq, names)` for each term of `locals`, in order (each term-info block
+    /// read once).
+    pub fn each_doc_freq(
+        &self,
+        locals: std::ops::Range<u64>,
+        f: impl FnMut(u64, u32, u32) -> Result<()>,
+    ) -> Result<()> {
+        crate::terminfo::each_doc_freq(self.info, self.count, locals, f)
+    }
 }
 
 /// The smallest key above every key that starts with `prefix` (`None`: there is none).

@@ -119,6 +119,34 @@ pub fn term_doc_freq(section: &[u8], term_count: u32, ord: u64) -> Result<u32> {
     Ok(unpack_one(t.dfs, t.w_df, t.i))
 }
 
+/// The document frequency and name-field document frequency of each term of `ords`, in order,
+/// to `f(ord, doc_freq, names)`: each block's header read once, where [`term_doc_freq`] and
+/// [`term_names`] read it per term (a prefix's completions are a range of ordinals).
+pub fn each_doc_freq(
+    section: &[u8],
+    term_count: u32,
+    ords: std::ops::Range<u64>,
+    mut f: impl FnMut(u64, u32, u32) -> Result<()>,
+) -> Result<()> {
+    let mut ord = ords.start;
+    while ord < ords.end {
+        let t = TermEntry::find(section, term_count, ord)?;
+        // (A range past the terms ends this block at the last term; the next `find` refuses.)
+        let block_end = (ord - t.i as u64 + TERM_BLOCK as u64)
+            .min(ords.end)
+            .min(term_count as u64);
+        for (i, o) in (t.i..).zip(ord..block_end) {
+            f(
+                o,
+                unpack_one(t.dfs, t.w_df, i),
+                unpack_one(t.ndfs, t.w_ndf, i),
+            )?;
+        }
+        ord = block_end;
+    }
+    Ok(())
+}
+
 /// One term's block of a TERMINFO section, its columns checked in bounds.
 struct TermEntry<'s> {
     postings_base: u64,
@@ -282,6 +310,48 @@ mod tests {
             assert_eq!(view.postings, info.names_postings);
             assert!(view.positions.is_empty());
         }
+    }
+
+    /// Every range of ordinals (empty, within a block, across blocks, to the end) reads the
+    /// same frequencies in bulk as term by term; a range past the terms is refused.
+    #[test]
+    fn each_doc_freq_equals_one_term_at_a_time() {
+        let rows: Vec<TermRow> = (0..75u32)
+            .map(|i| TermRow {
+                doc_freq: 1 + i * 37,
+                postings: 3 + i,
+                positions: 0,
+                names: if i % 3 == 0 { 0 } else { i * 1000 + 1 },
+                names_postings: 0,
+            })
+            .collect();
+        let n = rows.len() as u32;
+        let table = encode_term_infos(&rows, 0, 0);
+        for (a, b) in [
+            (0, 0),
+            (0, 75),
+            (3, 4),
+            (5, 31),
+            (30, 34),
+            (31, 64),
+            (63, 75),
+            (74, 75),
+        ] {
+            let mut got = Vec::new();
+            each_doc_freq(&table, n, a..b, |o, df, names| {
+                got.push((o, df, names));
+                Ok(())
+            })
+            .unwrap();
+            let want: Vec<(u64, u32, u32)> = (a..b)
+                .map(|o| {
+                    let df = term_doc_freq(&table, n, o).unwrap();
+                    (o, df, term_names(&table, n, o).unwrap())
+                })
+                .collect();
+            assert_eq!(got, want, "{a}..{b}");
+        }
+        assert!(each_doc_freq(&table, n, 70..76, |_, _, _| Ok(())).is_err());
     }
 
     /// A table of format 6 (the header's last byte 0) reads with no name-field data.

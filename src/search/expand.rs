@@ -177,29 +177,29 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
                     too_many = true;
                     return Ok(());
                 }
-                for local in start..end {
+                part.each_doc_freq(start..end, |local, doc_freq, names_df| {
                     let ord = base + local;
                     seen += 1;
                     if Some(ord) == stem_ord {
-                        continue;
+                        return Ok(());
                     }
                     completions = true;
                     if exact_ords.contains(&ord) {
                         exact_completions.push(ord);
-                        continue;
+                        return Ok(());
                     }
                     prefixed.push(Expansion {
                         ord,
                         weight: PREFIX_WEIGHT,
-                        doc_freq: part.doc_freq(local)?,
-                        names: if names { part.names(local)? } else { 0 },
+                        doc_freq,
+                        names: if names { names_df } else { 0 },
                         completion: true,
                     });
                     if prefixed.len() >= 4 * keep.max(64) {
                         keep_best(&mut prefixed);
                     }
-                }
-                Ok(())
+                    Ok(())
+                })
             })?;
             if too_many {
                 prefixed.clear();
