@@ -17,11 +17,20 @@ use std::cell::Cell;
 /// Longest query word, in characters, that gets typo matching.
 pub const MAX_CHARS: usize = 32;
 
-/// One automaton state: the last DP rows and a partly read UTF-8 character.
+/// Most edits an automaton allows.
+pub const MAX_EDITS: u8 = 3;
+
+/// Cells of a row's band: columns `i − max ..= i + max` of row `i`.
+const BAND: usize = 2 * MAX_EDITS as usize + 1;
+
+/// One automaton state: the band of the last two DP rows and a partly read UTF-8 character.
+/// Row `i` (after `i` characters) holds column `j` at `j − i + max`; every column outside the
+/// band is at least `max + 1` away, so it is the cap. Small, as fst's streams copy a state per
+/// transition.
 #[derive(Clone, Debug)]
 pub struct LevState {
-    row: [u8; MAX_CHARS + 1],
-    prev_row: [u8; MAX_CHARS + 1],
+    row: [u8; BAND],
+    prev_row: [u8; BAND],
     prev_char: Option<char>,
     /// Characters read (the row's index), saturating: past the query's length plus `max`
     /// every distance is `cap` anyway.
@@ -48,10 +57,11 @@ pub struct Levenshtein {
 
 impl Levenshtein {
     /// An automaton accepting keys within `max` edits of `query` (or, with `prefix`, keys with
-    /// a prefix within `max` edits). `None` when `query` is longer than [`MAX_CHARS`].
+    /// a prefix within `max` edits). `None` when `query` is longer than [`MAX_CHARS`] or `max`
+    /// above [`MAX_EDITS`].
     pub fn new(query: &str, max: u8, prefix: bool, budget: u64) -> Option<Levenshtein> {
         let query: Vec<char> = query.chars().collect();
-        if query.len() > MAX_CHARS {
+        if query.len() > MAX_CHARS || max > MAX_EDITS {
             return None;
         }
         Some(Levenshtein {
@@ -86,46 +96,64 @@ impl Levenshtein {
         if self.prefix {
             state.best
         } else {
-            state.row[self.query.len()]
+            self.at(&state.row, state.depth, self.query.len())
+        }
+    }
+
+    fn cap(&self) -> u8 {
+        self.max + 1
+    }
+
+    /// Column `j` of row `i` held in `band` (the cap outside it).
+    fn at(&self, band: &[u8; BAND], i: u16, j: usize) -> u8 {
+        let k = (j + self.max as usize).wrapping_sub(i as usize);
+        match band.get(k) {
+            Some(&v) if k <= 2 * self.max as usize => v,
+            _ => self.cap(),
         }
     }
 
     fn step(&self, s: &LevState, c: char) -> LevState {
         let m = self.query.len();
-        let cap = self.max.saturating_add(1);
+        let max = self.max as usize;
+        let cap = self.cap();
+        let i = s.depth as usize + 1;
+        let mut row = [cap; BAND];
+        // Column j = i − max + k of row i, left to right. Row i − 1 holds column j at k + 1
+        // (a deletion) and column j − 1 at k (a substitution); row i − 2 holds column j − 2 at
+        // k too (a transposition); row i holds column j − 1 at k − 1 (an insertion).
+        for k in 0..=2 * max {
+            let Some(j) = (i + k).checked_sub(max).filter(|&j| j <= m) else {
+                continue;
+            };
+            let v = if j == 0 {
+                i.min(cap as usize) as u8
+            } else {
+                let above = if k < 2 * max { s.row[k + 1] } else { cap };
+                let left = if k > 0 { row[k - 1] } else { cap };
+                let cost = (self.query[j - 1] != c) as u8;
+                let mut v = (above + 1).min(left + 1).min(s.row[k] + cost);
+                if j > 1 && Some(self.query[j - 1]) == s.prev_char && self.query[j - 2] == c {
+                    v = v.min(s.prev_row[k] + 1);
+                }
+                v
+            };
+            row[k] = v.min(cap);
+        }
+        let min = row[..=2 * max].iter().copied().min().unwrap_or(cap);
         let mut next = s.clone();
         next.prev_row = s.row;
+        next.row = row;
         next.prev_char = Some(c);
-        next.row[0] = s.row[0].saturating_add(1).min(cap);
-        let mut min = next.row[0];
-        // Row `i`'s distances are at least |i − j|: outside the band j ∈ [i − max, i + max]
-        // they are all `cap`. Row `i − 1` holds `cap` outside its band, so only the one column
-        // that leaves the band is set; the band is computed.
-        let i = s.depth as usize + 1;
         next.depth = s.depth.saturating_add(1);
-        let max = self.max as usize;
-        if let Some(left) = (i - 1).checked_sub(max).filter(|&j| (1..=m).contains(&j)) {
-            next.row[left] = cap;
-        }
-        let (lo, hi) = ((i.saturating_sub(max)).max(1), (i + max).min(m));
-        for j in lo..=hi {
-            let cost = (self.query[j - 1] != c) as u8;
-            let mut v = (s.row[j] + 1)
-                .min(next.row[j - 1] + 1)
-                .min(s.row[j - 1] + cost);
-            if j > 1 && Some(self.query[j - 1]) == s.prev_char && self.query[j - 2] == c {
-                v = v.min(s.prev_row[j - 2] + 1);
-            }
-            next.row[j] = v.min(cap);
-            min = min.min(next.row[j]);
-        }
         next.dead = min > self.max
             || (self.first_fixed
                 && s.prev_char.is_none()
                 && self.query.first().is_some_and(|&q| q != c));
-        if self.prefix && next.row[m] <= self.max {
+        let d = self.at(&next.row, next.depth, m);
+        if self.prefix && d <= self.max {
             next.matched = true;
-            next.best = next.best.min(next.row[m]);
+            next.best = next.best.min(d);
         }
         next
     }
@@ -135,24 +163,30 @@ impl fst::Automaton for Levenshtein {
     type State = LevState;
 
     fn start(&self) -> LevState {
-        let mut row = [0u8; MAX_CHARS + 1];
-        let cap = self.max.saturating_add(1);
-        for (j, r) in row.iter_mut().enumerate().take(self.query.len() + 1) {
-            *r = (j as u8).min(cap);
-        }
+        // Row 0: column j is j (insertions), the cap past it or outside the query.
+        let cap = self.cap();
+        let max = self.max as usize;
         let m = self.query.len();
+        let mut row = [cap; BAND];
+        for (k, r) in row.iter_mut().enumerate().take(2 * max + 1).skip(max) {
+            let j = k - max;
+            if j <= m {
+                *r = (j as u8).min(cap);
+            }
+        }
+        let d = self.at(&row, 0, m);
         // With the first character fixed, nothing matches before a first character is read.
-        let early = self.prefix && row[m] <= self.max && !(self.first_fixed && m > 0);
+        let early = self.prefix && d <= self.max && !(self.first_fixed && m > 0);
         LevState {
             row,
-            prev_row: row,
+            prev_row: [cap; BAND],
             prev_char: None,
             depth: 0,
             pending: 0,
             pending_need: 0,
             dead: false,
             matched: early,
-            best: if early { row[m] } else { u8::MAX },
+            best: if early { d } else { u8::MAX },
         }
     }
 
@@ -161,7 +195,7 @@ impl fst::Automaton for Levenshtein {
         !s.dead
             && !no_first
             && s.pending_need == 0
-            && (s.matched || s.row[self.query.len()] <= self.max)
+            && (s.matched || self.at(&s.row, s.depth, self.query.len()) <= self.max)
     }
 
     fn can_match(&self, s: &LevState) -> bool {
@@ -268,7 +302,7 @@ mod tests {
 
     proptest! {
         #[test]
-        fn agrees_with_the_reference(q in "[abcé]{0,9}", k in "[abcé]{0,12}", max in 0u8..3) {
+        fn agrees_with_the_reference(q in "[abcé]{0,9}", k in "[abcé]{0,12}", max in 0u8..=MAX_EDITS) {
             let aut = Levenshtein::new(&q, max, false, u64::MAX).unwrap();
             let d = osa_distance(&q, &k);
             prop_assert_eq!(run(&aut, &k), (d <= max as usize).then_some(d as u8));
@@ -278,7 +312,7 @@ mod tests {
         }
 
         #[test]
-        fn prefix_mode_matches_some_prefix(q in "[abc]{0,8}", k in "[abc]{0,12}", max in 0u8..3) {
+        fn prefix_mode_matches_some_prefix(q in "[abc]{0,8}", k in "[abc]{0,12}", max in 0u8..=MAX_EDITS) {
             let aut = Levenshtein::new(&q, max, true, u64::MAX).unwrap();
             let chars: Vec<char> = k.chars().collect();
             let best = (0..=chars.len()).map(|i| osa_distance(&q, &chars[..i].iter().collect::<String>())).min().unwrap();
@@ -312,6 +346,7 @@ mod tests {
             );
         }
         assert!(Levenshtein::new(&"a".repeat(33), 1, false, 10).is_none());
+        assert!(Levenshtein::new("abc", MAX_EDITS + 1, false, 10).is_none());
         // With the first character fixed: (query, key, prefix, matches).
         for (q, k, prefix, want) in [
             ("stratgy", "strategy", false, true),
