@@ -67,8 +67,6 @@ impl Tree for &serde_json::Value {
 
 /// A value built for a host: the output side of [`Tree`].
 pub trait Build: Sized {
-    /// `null`.
-    fn null() -> Self;
     /// `true` or `false`.
     fn bool(b: bool) -> Self;
     /// A count (a JavaScript number: exact up to 2^53).
@@ -84,10 +82,6 @@ pub trait Build: Sized {
 }
 
 impl Build for serde_json::Value {
-    fn null() -> Self {
-        serde_json::Value::Null
-    }
-
     fn bool(b: bool) -> Self {
         b.into()
     }

@@ -160,7 +160,7 @@ pub fn read_queries(path: &Path) -> Result<Vec<(String, String)>, Error> {
 
 /// One query's wire cost as JSON (`edgekb search --stats --json`).
 pub fn wire_json(w: &LoadStats) -> serde_json::Value {
-    serde_json::json!({"requests": w.requests, "bytes": w.bytes_fetched, "roundTrips": w.round_trips})
+    w.wire().to_tree()
 }
 
 fn wire_line(what: &str, requests: f64, bytes: f64, rounds: f64) -> String {

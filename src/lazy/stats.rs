@@ -19,6 +19,16 @@ impl Stats {
 }
 
 impl LoadStats {
+    /// What these counters say an operation cost on the wire (for a span of them taken with
+    /// [`LoadStats::since`]): its requests, bytes and round trips.
+    pub fn wire(&self) -> Wire {
+        Wire {
+            requests: self.requests,
+            bytes: self.bytes_fetched,
+            round_trips: self.round_trips,
+        }
+    }
+
     /// `requests`, `bytesFetched`, `retries`, `aborted`, `rejected`, `roundTrips`.
     fn fields<B: Build>(&self) -> Vec<(&'static str, B)> {
         vec![

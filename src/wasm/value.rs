@@ -64,10 +64,6 @@ pub(crate) fn list<V>(
 /// What the binding answers (results, counters), built as plain JavaScript objects, arrays,
 /// numbers and strings.
 impl Build for JsValue {
-    fn null() -> Self {
-        JsValue::NULL
-    }
-
     fn bool(b: bool) -> Self {
         JsValue::from_bool(b)
     }
