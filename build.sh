@@ -160,11 +160,13 @@ cmd_build_native() {
 # The search module is compiled with LLVM's inline threshold lowered from opt-level 3's 225 to
 # EDGEKB_WASM_INLINE_THRESHOLD (default 75): the binding's async drivers otherwise take in whole
 # copies of the core's machines. 75 saves 14.9 KB gzip for +2.7% wasm instructions per query
-# (V8's optimizing tier, counted by valgrind; BENCHMARKS.md, session 18).
+# (V8's optimizing tier, counted by valgrind: scripts/wasm-instructions.mjs; BENCHMARKS.md,
+# session 18). Loops are unrolled less (unroll threshold 50, not 300): 1.9 KB, and the same
+# instruction count.
 cmd_build_wasm() {
   local level=${EDGEKB_WASM_OPT_LEVEL:-3}
   wasm_env "$level" optimize_for_size
-  WASM_CARGO_ENV+=(RUSTFLAGS="${RUSTFLAGS:+$RUSTFLAGS }-C llvm-args=-inline-threshold=${EDGEKB_WASM_INLINE_THRESHOLD:-75}")
+  WASM_CARGO_ENV+=(RUSTFLAGS="${RUSTFLAGS:+$RUSTFLAGS }-C llvm-args=-inline-threshold=${EDGEKB_WASM_INLINE_THRESHOLD:-75} -C llvm-args=-unroll-threshold=50")
   log "wasm-pack build (--target web, mode $WASM_PACK_MODE, opt-level $level)"
   "${WASM_CARGO_ENV[@]}" wasm-pack --quiet build --release --target web --mode "$WASM_PACK_MODE" \
       --out-dir pkg --out-name edgekb --no-opt --no-typescript -- --no-default-features --features binding,table-folding
