@@ -157,9 +157,9 @@ cmd_build_native() {
   cargo build --release --quiet --bin edgekb
 }
 
-# The search module is compiled with LLVM's inline threshold lowered from opt-level 3's 225 to
-# EDGEKB_WASM_INLINE_THRESHOLD (default 75): the binding's async drivers otherwise take in whole
-# copies of the core's machines. 75 saves 14.9 KB gzip for +2.7% wasm instructions per query
+# The search module is compiled with LLVM's inline threshold set to EDGEKB_WASM_INLINE_THRESHOLD
+# (default 75; LLVM's own at opt-level 3 is 250): the binding's async drivers otherwise take in
+# whole copies of the core's machines. 75 saves 14.9 KB gzip for +2.7% wasm instructions per query
 # (V8's optimizing tier, counted by valgrind: scripts/wasm-instructions.mjs; BENCHMARKS.md,
 # session 18). Loops are unrolled less (unroll threshold 50, not 300): 1.9 KB, and the same
 # instruction count.
