@@ -51,6 +51,7 @@ const count = (pkg, n) => {
       '--run', pkg, String(n)],
     { encoding: 'utf8' },
   );
+  if (r.error) throw new Error(`valgrind could not run (apt-get install valgrind): ${r.error.message}`);
   const m = /I\s+refs:\s+([\d,]+)/.exec(r.stderr);
   if (r.status !== 0 || !m) throw new Error(`valgrind on ${pkg}: ${r.stderr.slice(-2000)}`);
   return Number(m[1].replaceAll(',', ''));
