@@ -167,6 +167,8 @@ fn main() {
     ];
     let mut outs: Vec<Bits> = encodings.iter().map(|_| Bits::default()).collect();
     let (mut terms, mut stored, mut names, mut positions) = (0u64, 0u64, 0u64, 0u64);
+    // Bits of the three columns as the format packs them; the masks' entropy within blocks.
+    let (mut packed, mut mask_entropy) = ([0u64; 3], 0f64);
     let mut stream = index.terms().stream();
     while let Some((_, ord)) = stream.next() {
         terms += 1;
@@ -199,6 +201,17 @@ fn main() {
                 .iter()
                 .map(|&t| t - 1)
                 .collect();
+            for (bits, col) in packed.iter_mut().zip([&gaps, &masks, &tfs]) {
+                *bits += (col.len() as u32 * max_width(col)) as u64;
+            }
+            let mut count = [0u32; 16];
+            masks.iter().for_each(|&m| count[m as usize] += 1);
+            let n = masks.len() as f64;
+            mask_entropy += count
+                .iter()
+                .filter(|&&c| c > 0)
+                .map(|&c| -(c as f64) * (c as f64 / n).log2())
+                .sum::<f64>();
             for ((_, encode), out) in encodings.iter().zip(&mut outs) {
                 encode(out, [&gaps, &masks, &tfs]);
             }
@@ -206,6 +219,13 @@ fn main() {
     }
     println!(
         "{path}: {terms} terms; postings {stored} B, name-field postings {names} B, positions {positions} B"
+    );
+    println!(
+        "columns as packed: gaps {} B, masks {} B (their entropy within a block {:.0} B), frequencies {} B",
+        packed[0] / 8,
+        packed[1] / 8,
+        mask_entropy / 8.0,
+        packed[2] / 8
     );
     let section_gzip = gzip(section);
     println!(
