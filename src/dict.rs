@@ -223,6 +223,21 @@ pub fn prefix_end(prefix: &[u8]) -> Option<Vec<u8>> {
     None
 }
 
+/// A part at least `part_bytes` divided by this ends before a term whose first character is
+/// not its last term's ([`cut`]).
+const LETTER_PART_FRACTION: usize = 8;
+
+/// The first character of a term (`None` for the empty term, or bytes that are not UTF-8).
+fn first_char(key: &[u8]) -> Option<char> {
+    let len = match key.first()? {
+        0..=0x7f => 1,
+        0xc0..=0xdf => 2,
+        0xe0..=0xef => 3,
+        _ => 4,
+    };
+    std::str::from_utf8(key.get(..len)?).ok()?.chars().next()
+}
+
 /// A part being written by [`cut`].
 struct OpenPart {
     builder: fst::MapBuilder<Vec<u8>>,
@@ -252,6 +267,9 @@ impl OpenPart {
 
 /// Cuts a whole dictionary into parts of about `part_bytes`: the router and the `terms`
 /// pack's data. `next` gives its terms in order: (key, ordinal, term info), `None` at the end.
+/// A part also ends where the terms' first character changes, once it holds an eighth of
+/// `part_bytes` or when it continues the run of the part before, so the parts a typo
+/// expansion reads hold little else.
 pub fn cut(
     mut next: impl FnMut() -> Result<Option<(Vec<u8>, u64, TermInfo)>>,
     term_count: u64,
@@ -260,13 +278,30 @@ pub fn cut(
     let mut pack = Vec::new();
     let mut parts: Vec<PartEntry> = Vec::new();
     let mut current: Option<OpenPart> = None;
+    let mut last_first: Option<char> = None;
+    // Whether the open part continues a first character's run from the part before.
+    let mut tail = false;
     while let Some((key, ord, info)) = next()? {
         let key = key.as_slice();
         // The fst's bytes so far plus about five bytes of term info per term.
-        let full = current
+        let size = current
             .as_ref()
-            .is_some_and(|p| p.builder.bytes_written() as usize + p.infos.len() * 5 >= part_bytes);
-        if full || current.is_none() {
+            .map(|p| p.builder.bytes_written() as usize + p.infos.len() * 5);
+        let full = size.is_some_and(|s| s >= part_bytes);
+        // A new first character starts a new part unless the open one is small: a typo
+        // expansion reads every part overlapping its word's first character, so a part that
+        // also holds the end of the previous character (or the start of the next) makes it
+        // read terms it can never match.
+        // (The end of a run that filled earlier parts is closed at any size: else the next
+        // character's terms would fill its part, and the run's typos would read them.)
+        let first = first_char(key);
+        let new_letter = last_first.is_some_and(|c| Some(c) != first)
+            && (tail || size.is_some_and(|s| s >= part_bytes / LETTER_PART_FRACTION));
+        if full || new_letter || current.is_none() {
+            tail = full && last_first == first;
+        }
+        last_first = first;
+        if full || new_letter || current.is_none() {
             if let Some(part) = current.take() {
                 part.finish(&mut pack)?;
                 parts.last_mut().expect("a part is open").range.end = pack.len() as u64;
@@ -358,6 +393,92 @@ mod tests {
         assert_eq!(prefix_end(b"a\xff"), Some(b"b".to_vec()));
         assert_eq!(prefix_end(b"\xff\xff"), None);
         assert_eq!(prefix_end(b""), None);
+    }
+
+    /// Cuts `keys` (ascending) at `part_bytes`; each term one document, 10 bytes of postings.
+    fn cut_keys(keys: &[String], part_bytes: usize) -> (Router, Vec<u8>) {
+        let mut i = 0u64;
+        let next = || -> Result<_> {
+            let Some(key) = keys.get(i as usize) else {
+                return Ok(None);
+            };
+            let info = TermInfo {
+                doc_freq: 1,
+                postings: i * 10..i * 10 + 10,
+                positions: i * 10..i * 10 + 10,
+                names: 0,
+                names_postings: 0..0,
+            };
+            i += 1;
+            Ok(Some((key.as_bytes().to_vec(), i - 1, info)))
+        };
+        cut(next, keys.len() as u64, part_bytes).unwrap()
+    }
+
+    /// The terms of each part, read back from the pack.
+    fn part_terms(r: &Router, pack: &[u8]) -> Vec<Vec<String>> {
+        (0..r.parts().len())
+            .map(|i| {
+                let range = r.parts()[i].range.clone();
+                let view = PartView::open(
+                    &pack[range.start as usize..range.end as usize],
+                    r.part_terms(i),
+                    true,
+                )
+                .unwrap();
+                let mut out = Vec::new();
+                let mut stream = view.map.stream();
+                while let Some((k, local)) = fst::Streamer::next(&mut stream) {
+                    assert_eq!(local, out.len() as u64);
+                    out.push(String::from_utf8(k.to_vec()).unwrap());
+                }
+                out
+            })
+            .collect()
+    }
+
+    #[test]
+    fn parts_end_where_the_first_character_changes() {
+        // Three big letters, a small one between them, and a two-byte first character.
+        let mut keys: Vec<String> = Vec::new();
+        for (first, n) in [("a", 300), ("b", 250), ("c", 3), ("d", 120), ("é", 90)] {
+            keys.extend((0..n).map(|i| format!("{first}{i:05}")));
+        }
+        keys.sort();
+        let part_bytes = 1024;
+        let (r, pack) = cut_keys(&keys, part_bytes);
+        let parts = part_terms(&r, &pack);
+        // Every term once, in order, and the router agrees with the parts.
+        assert_eq!(parts.concat(), keys);
+        for (i, terms) in parts.iter().enumerate() {
+            assert_eq!(r.parts()[i].first, terms[0].as_bytes());
+            let first = |t: &String| t.chars().next().unwrap();
+            // A part holds one first character, except that the small `c` run (smaller than
+            // an eighth of a part) stays with the part after the end of `b`.
+            let firsts: std::collections::BTreeSet<char> = terms.iter().map(first).collect();
+            let expected = match firsts.contains(&'c') {
+                true => 2,
+                false => 1,
+            };
+            assert_eq!(firsts.len(), expected, "part {i}: {firsts:?}");
+        }
+        // And without characters to align on, parts are cut by size alone (the size counted
+        // while writing is an estimate: these parts come out at about half of it).
+        let same: Vec<String> = (0..2000).map(|i| format!("x{i:05}")).collect();
+        let (r, pack) = cut_keys(&same, part_bytes);
+        assert_eq!(part_terms(&r, &pack).concat(), same);
+        let sizes: Vec<u64> = r
+            .parts()
+            .iter()
+            .map(|p| p.range.end - p.range.start)
+            .collect();
+        assert!(sizes.len() > 4, "{sizes:?}");
+        for s in &sizes[..sizes.len() - 1] {
+            assert!(
+                (part_bytes as u64 / 4..part_bytes as u64).contains(s),
+                "{sizes:?}"
+            );
+        }
     }
 
     proptest! {
