@@ -103,6 +103,21 @@ pub fn unpack_into(data: &[u8], width: u8, out: &mut [u32]) -> Result<()> {
         out.fill(0);
         return Ok(());
     }
+    // Groups of eight values (`width` bytes each) whose every 8-byte load lies within `data`,
+    // at a width known to the compiler: up to 16 bits (the widths of documents' gaps, field
+    // masks and frequencies in all but the sparsest lists); wider values take the loop below.
+    // (All 32 widths cost 1 KB more of gzipped `.wasm` for no fewer instructions.)
+    let groups = (need.saturating_sub(8) / width as usize).min(out.len() / 8);
+    let (grouped, _) = out.split_at_mut(groups * 8);
+    macro_rules! widths {
+        ($($w:literal)*) => {
+            match width {
+                $($w => { unpack_groups::<$w>(data, grouped); grouped.len() })*
+                _ => 0,
+            }
+        };
+    }
+    let done = widths!(1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16);
     let w = width as usize;
     let mask: u64 = (1u64 << width) - 1;
     // Value `i` starts at bit `i * w`: one little-endian load of the 8 bytes from its first
@@ -111,7 +126,7 @@ pub fn unpack_into(data: &[u8], width: u8, out: &mut [u32]) -> Result<()> {
         Some(last_start) => ((last_start * 8 + 7) / w + 1).min(out.len()),
         None => 0,
     };
-    for (i, v) in out[..whole].iter_mut().enumerate() {
+    for (i, v) in out.iter_mut().enumerate().take(whole).skip(done) {
         let bit = i * w;
         let at = bit / 8;
         let word = data
@@ -125,6 +140,26 @@ pub fn unpack_into(data: &[u8], width: u8, out: &mut [u32]) -> Result<()> {
         *v = unpack_one(data, width, i);
     }
     Ok(())
+}
+
+/// Unpacks `out.len() / 8` groups of eight values at `W` bits (`W` bytes a group) from the
+/// start of `data`, which holds at least 8 bytes from every value's first byte.
+fn unpack_groups<const W: usize>(data: &[u8], out: &mut [u32]) {
+    let mask: u64 = (1u64 << W) - 1;
+    for (g, values) in out.chunks_exact_mut(8).enumerate() {
+        // Value `j` of the group: bit `j·W` from the group's first byte.
+        let Some(bytes) = data.get(g * W..g * W + W + 8) else {
+            return;
+        };
+        for (j, v) in values.iter_mut().enumerate() {
+            let at = j * W / 8;
+            let word = bytes
+                .get(at..at + 8)
+                .and_then(|b| <[u8; 8]>::try_from(b).ok())
+                .map_or(0, u64::from_le_bytes);
+            *v = ((word >> (j * W % 8)) & mask) as u32;
+        }
+    }
 }
 
 /// A cursor over untrusted bytes: every read is bounds-checked and fails with
