@@ -449,6 +449,28 @@ fn known_item_rules() {
         ["b-logging", "a-howtos"]
     );
 
+    // A document that holds every word of a short query as written gains the forms boost: the
+    // body that says `interfacing` and `stdin` before the titles that say *stdin* over bodies
+    // that say *interface* (the same stem), which are first without the boost.
+    let mut docs = String::from(
+        r#"{"id": "a-rw", "title": "rw: file access to stdin", "body": "Provides a file interface to stdin and stdout."}
+{"id": "b-cat", "title": "cat: copy stdin", "body": "Copies stdin through an interface."}
+{"id": "c-editor", "title": "editor: open an editor", "body": "Opens an editor from a program, interfacing with stdin."}
+"#,
+    );
+    for i in 0..8 {
+        docs.push_str(&format!(
+            "{{\"id\": \"d-{i}\", \"title\": \"tool {i}\", \"body\": \"Reads files and writes them.\"}}\n"
+        ));
+    }
+    let index = small_index(&docs, AnalyzerConfig::default());
+    assert_eq!(ids(&search(&index, "interfacing stdin "))[0], "c-editor");
+    assert_eq!(ids(&search(&index, "stdin interfacing"))[0], "c-editor");
+    // Where no document writes every word so, no boost: the titles that say *stdin* lead.
+    let r = search(&index, "interfaces stdin ");
+    assert_eq!(r.total, 3);
+    assert_eq!(ids(&r)[..2], ["b-cat", "a-rw"]);
+
     // A dotted name of four components is still a short query: every component required.
     let docs = r#"{"id": "all", "title": "alpha", "body": "alpha, beta, gamma, delta"}
 {"id": "three", "title": "alpha", "body": "alpha beta gamma"}

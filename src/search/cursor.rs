@@ -15,13 +15,15 @@ use crate::postings::{Block, Blocks, Columns, Layout, BLOCK};
 /// Where one expansion's scores come from.
 pub(super) enum Source<'a> {
     /// Scored in advance (a term of one block, a format 1 term, a phrase): (document, score),
-    /// ascending, the documents of those where it is in a name field (ascending), and how far
-    /// ranking has read each.
+    /// ascending, the documents of those where it is in a name field and of those where it
+    /// matches as written (each ascending), and how far ranking has read each.
     Exact {
         list: Scored,
         named: Vec<u32>,
         pos: usize,
         npos: usize,
+        formed: Vec<u32>,
+        fpos: usize,
     },
     /// Read block by block.
     Blocks(Box<TermCursor<'a>>),
@@ -40,6 +42,8 @@ pub(super) struct TermCursor<'a> {
     pub(super) allowed: u16,
     /// A prefix completion (`Searcher::expansion_bm25f`).
     pub(super) completion: bool,
+    /// The word as written (`Expansion::form`).
+    pub(super) form: bool,
     /// Whether `allowed` covers every field (then masks need no decoding to match).
     pub(super) all_fields: bool,
     /// Per block: its last document, where it starts, the bound of its scores.
@@ -250,9 +254,12 @@ impl Source<'_> {
                 named,
                 pos,
                 npos,
+                formed,
+                fpos,
             } => {
                 *pos = list.partition_point(|x| x.0 < doc);
                 *npos = named.partition_point(|&d| d < doc);
+                *fpos = formed.partition_point(|&d| d < doc);
             }
             Source::Blocks(t) => t.rewind_to(doc),
         }
@@ -403,6 +410,8 @@ mod tests {
             named: Vec::new(),
             pos: 0,
             npos: 0,
+            formed: Vec::new(),
+            fpos: 0,
         }
     }
 

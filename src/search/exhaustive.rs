@@ -3,7 +3,7 @@
 
 use super::sets::{gallop, intersect_with, merge, subtract};
 use super::{
-    and_first, Expansion, Loaded, Planned, Prepared, Scored, SearchOptions, Searcher, NAMES_BOOST,
+    and_first, Boosts, Expansion, Loaded, Planned, Prepared, Scored, SearchOptions, Searcher,
 };
 use crate::error::Result;
 use crate::postings::PositionList;
@@ -17,22 +17,25 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
         filter: Option<&[u32]>,
     ) -> Result<super::Ranked> {
         let must = &prepared.must;
-        let boost = self.names_boost(prepared);
-        // The documents where every clause so far matched in a name field (with the boost).
-        let mut named: Option<Vec<u32>> = None;
+        let boost = self.boosts(prepared);
+        // The documents where every clause so far matched in a name field, and as written
+        // (with the boosts).
+        let (mut named, mut formed): (Option<Vec<u32>>, Option<Vec<u32>>) = (None, None);
         // AND runs rarest clause first and scores later clauses only on the surviving
         // candidates; with no document matching all, fall back to OR.
         let mut matched: Option<Scored> = None;
         if and_first(opts.any, must.len(), prepared.long) {
-            let (mut acc, n) = self.clause(&must[0], None, boost)?;
+            let (mut acc, n, f) = self.clause(&must[0], None, boost)?;
             narrow(&mut named, n);
+            narrow(&mut formed, f);
             for clause in &must[1..] {
                 if acc.is_empty() {
                     break;
                 }
                 let docs: Vec<u32> = acc.iter().map(|x| x.0).collect();
-                let (scored, n) = self.clause(clause, Some(&docs), boost)?;
+                let (scored, n, f) = self.clause(clause, Some(&docs), boost)?;
                 narrow(&mut named, n);
+                narrow(&mut formed, f);
                 acc = intersect_with(&acc, &scored, |x, y| (x.0, x.1 + y.1));
             }
             if let Some(f) = filter {
@@ -51,11 +54,12 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
                 .map(|&d| (d, 0.0))
                 .collect(),
             None => {
-                named = None;
+                (named, formed) = (None, None);
                 let mut acc = Vec::new();
                 for clause in must {
-                    let (scored, n) = self.clause(clause, None, boost)?;
+                    let (scored, n, f) = self.clause(clause, None, boost)?;
                     narrow(&mut named, n);
+                    narrow(&mut formed, f);
                     acc = merge(&acc, &scored, |x, y| x + y);
                 }
                 match filter {
@@ -69,17 +73,17 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
                 break;
             }
             let docs: Vec<u32> = matched.iter().map(|x| x.0).collect();
-            let (excluded, _) = self.clause(clause, Some(&docs), false)?;
+            let (excluded, ..) = self.clause(clause, Some(&docs), Boosts::default())?;
             matched = subtract(&matched, &excluded);
         }
-        if boost {
-            let named = named.unwrap_or_default();
-            let mut j = 0;
+        if boost.any() {
+            let (named, formed) = (named.unwrap_or_default(), formed.unwrap_or_default());
+            let (mut j, mut k) = (0, 0);
             for m in matched.iter_mut() {
                 j = gallop(&named, j, m.0);
-                if named.get(j) == Some(&m.0) {
-                    m.1 *= NAMES_BOOST;
-                }
+                k = gallop(&formed, k, m.0);
+                let factor = boost.factor(named.get(j) == Some(&m.0), formed.get(k) == Some(&m.0));
+                m.1 *= factor;
             }
         }
         let total = matched.len();
@@ -95,28 +99,37 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
         Ok((total, matched, ids))
     }
 
-    /// Whether [`NAMES_BOOST`] applies to `prepared`'s matches (both ranking paths ask).
-    pub(super) fn names_boost(&self, prepared: &Prepared) -> bool {
-        self.names != 0 && !prepared.long && prepared.must.len() >= 2
+    /// Which boosts apply to `prepared`'s matches (both ranking paths ask): a short query of two
+    /// or more clauses; [`super::NAMES_BOOST`] with name fields.
+    pub(super) fn boosts(&self, prepared: &Prepared) -> Boosts {
+        let short = !prepared.long && prepared.must.len() >= 2;
+        Boosts {
+            names: short && self.names != 0,
+            forms: short,
+        }
     }
 
-    /// Scores a clause (alternatives summed), only on `filter`'s documents when given, and, when
-    /// `named`, the documents where it matches in a name field (a phrase never does).
+    /// Scores a clause (alternatives summed), only on `filter`'s documents when given, and, as
+    /// `boost` asks, the documents where it matches in a name field and those where it matches
+    /// as written (a phrase never does either).
     pub(super) fn clause(
         &mut self,
         alternatives: &[Planned],
         filter: Option<&[u32]>,
-        named: bool,
-    ) -> Result<(Scored, Vec<u32>)> {
+        boost: Boosts,
+    ) -> Result<(Scored, Vec<u32>, Vec<u32>)> {
         let mut out = Vec::new();
-        let mut in_names = Vec::new();
+        let (mut in_names, mut in_forms) = (Vec::new(), Vec::new());
         for p in alternatives {
             let scored = match p {
                 Planned::Word { expansions, mask } => {
                     let mut acc: Scored = Vec::new();
                     for e in expansions {
-                        let s =
-                            self.score_term(e, *mask, filter, named.then_some(&mut in_names))?;
+                        let named = boost.names.then_some(&mut in_names);
+                        let s = self.score_term(e, *mask, filter, named)?;
+                        if boost.forms && e.form {
+                            in_forms.extend(s.iter().map(|x| x.0));
+                        }
                         acc = if acc.is_empty() {
                             s
                         } else {
@@ -135,7 +148,9 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
         }
         in_names.sort_unstable();
         in_names.dedup();
-        Ok((out, in_names))
+        in_forms.sort_unstable();
+        in_forms.dedup();
+        Ok((out, in_names, in_forms))
     }
 
     pub(super) fn load(&mut self, ord: u64) -> Result<Loaded> {

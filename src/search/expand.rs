@@ -94,6 +94,8 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
         // Some exact term is the word as written (or, without surface forms, its stem: the
         // index cannot tell the two apart).
         let mut as_written = !surface_forms;
+        // The exact terms that are the word as written (`Expansion::form`).
+        let mut forms: Vec<u64> = Vec::new();
         for key in keys {
             match self.lookup(key.as_bytes())? {
                 Lookup::Found(ord) => {
@@ -110,6 +112,9 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
                     exact_ords.push(ord);
                     exact = true;
                     as_written |= !stem_only;
+                    if !stem_only {
+                        forms.push(ord);
+                    }
                     exact_df = exact_df.min(df);
                     if key == stem {
                         stem_ord = Some(ord);
@@ -194,6 +199,7 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
                         doc_freq,
                         names: if names { names_df } else { 0 },
                         completion: true,
+                        form: false,
                     });
                     if prefixed.len() >= 4 * keep.max(64) {
                         keep_best(&mut prefixed);
@@ -375,6 +381,7 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
                 doc_freq: self.read_doc_freq(ord)?,
                 names: 0,
                 completion: false,
+                form: forms.contains(&ord) && weight == 1.0,
             });
         }
         keep_best(&mut out);

@@ -15,7 +15,8 @@
 //! 4. Clauses are ANDed, rarest first, later clauses scored only on the surviving documents (a
 //!    word with no expansion at all is dropped); when no document matches them all, the query
 //!    falls back to OR. Exclusions remove documents. Phrases check positions. A match whose
-//!    every word is in a name field gains [`NAMES_BOOST`].
+//!    every word is in a name field gains [`NAMES_BOOST`]; one whose every word matches as
+//!    written, [`FORMS_BOOST`].
 //! 5. The top `limit` documents (score descending, then document id) get their `id`, `title`
 //!    and `url` from the hit-display store.
 
@@ -84,6 +85,11 @@ pub const LONG_STEM_WEIGHT: f32 = 0.8;
 /// scores this many times its sum (`logging howto`: *Logging HOWTO* before *Python HOWTOs*,
 /// whose body lists the other titles). Not for long queries, nor through a phrase.
 pub const NAMES_BOOST: f32 = 1.1;
+/// A match of a short query of two or more words where each word matches as written (not only
+/// through a stem it shares with other words, a correction or a completion) scores this many
+/// times its sum: `interfacing stdin` finds the one description that says both before the titles
+/// that say *stdin* and whose bodies say *interface*. Not for long queries, nor through a phrase.
+pub const FORMS_BOOST: f32 = 1.5;
 /// Weight of a match per typo: one edit ×0.5, two ×0.25.
 pub const TYPO_WEIGHT: f32 = 0.5;
 /// An exact word in at most this many documents still gets typo corrections (beside its own
@@ -237,6 +243,41 @@ struct Expansion {
     /// name documents): scored at full weight in the name fields, at [`PREFIX_ELSEWHERE`] of
     /// it in the others.
     completion: bool,
+    /// The word as written (or its stem where the two are one): not a stem it only shares with
+    /// other words, a correction or a completion ([`FORMS_BOOST`]).
+    form: bool,
+}
+
+/// Which boosts a query's matches may get (both ranking paths ask [`Searcher::boosts`]): the
+/// product of [`NAMES_BOOST`] when every clause matches in a name field and [`FORMS_BOOST`] when
+/// every clause matches as written.
+#[derive(Clone, Copy, Debug, Default)]
+struct Boosts {
+    names: bool,
+    forms: bool,
+}
+
+impl Boosts {
+    fn any(self) -> bool {
+        self.names || self.forms
+    }
+
+    /// The factor of a match that is `named` and `formed` (computed alike on both paths).
+    fn factor(self, named: bool, formed: bool) -> f32 {
+        let mut f = 1.0f32;
+        if self.names && named {
+            f *= NAMES_BOOST;
+        }
+        if self.forms && formed {
+            f *= FORMS_BOOST;
+        }
+        f
+    }
+
+    /// The largest factor any match may get.
+    fn most(self) -> f32 {
+        self.factor(true, true)
+    }
 }
 
 /// A query item resolved against the dictionary, before any postings are read.

@@ -31,7 +31,7 @@ use super::cursor::{clause_matches, in_window, windows, Clause, Source, TermCurs
 use super::sets::{
     bounds_of, gallop, intersect_with, matched_docs, subtract, union, ClauseMatches,
 };
-use super::{and_first, Expansion, Planned, Prepared, Scored, Searcher, NAMES_BOOST};
+use super::{and_first, Boosts, Expansion, Planned, Prepared, Scored, Searcher};
 use crate::error::Result;
 use crate::postings::{decode_postings_for, Block, Blocks};
 use crate::source::DataFile;
@@ -68,15 +68,15 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
         filter: Option<&[u32]>,
         keep: bool,
     ) -> Result<super::Ranked> {
-        let boost = self.names_boost(prepared);
+        let boost = self.boosts(prepared);
         let mut must: Vec<Clause<'a>> = Vec::with_capacity(prepared.must.len());
         for c in &prepared.must {
             must.push(self.sources(c, boost)?);
         }
         let mut not: Vec<Clause<'a>> = Vec::new();
-        // With the name boost, any match may be boosted: its bound is too, and the scores
-        // summed in advance are not yet the exact ones.
-        let all_exact = !boost
+        // With a boost, any match may be boosted: its bound is too, and the scores summed in
+        // advance are not yet the exact ones.
+        let all_exact = !boost.any()
             && must
                 .iter()
                 .flatten()
@@ -108,7 +108,7 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
                         break;
                     }
                     if not.len() == i {
-                        not.push(self.sources(c, false)?);
+                        not.push(self.sources(c, Boosts::default())?);
                     }
                     let excluded = clause_matches(&not[i], Some(&matched), &window, &mut block)?;
                     let excluded = matched_docs(std::slice::from_ref(&excluded), window.clone());
@@ -116,7 +116,14 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
                 }
                 // Each match's bound (`bounds_of`): when every source was scored in advance,
                 // the exact score itself.
-                let bounds = bounds_of(&matches, &matched);
+                let mut bounds = bounds_of(&matches, &matched);
+                if boost.forms {
+                    // Only a match every clause holds as written may gain the forms boost:
+                    // the others' bounds are not raised by it (pruning keeps its bite).
+                    let formable = formable(&must, &matches, &matched);
+                    let raise = |(b, f): (&mut f32, bool)| *b *= boost.factor(true, f);
+                    bounds.iter_mut().zip(formable).for_each(raise);
+                }
                 drop(matches);
                 total += matched.len();
                 scored += match all_exact {
@@ -169,12 +176,15 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
         matched: &[u32],
         mut bounds: Vec<f32>,
         best: &mut Best,
-        boost: bool,
+        boost: Boosts,
         window_start: u32,
     ) -> Result<usize> {
         // Inflated: a bound is summed from block bounds, which f32 rounds differently from
-        // the exact terms.
-        let most = if boost { NAMES_BOOST } else { 1.0 };
+        // the exact terms (and, with the forms boost, was multiplied by its factor already).
+        let most = match boost.forms {
+            true => 1.0,
+            false => boost.most(),
+        };
         bounds
             .iter_mut()
             .for_each(|b| *b = *b * most * 1.0001 + 1e-6);
@@ -224,14 +234,14 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
     }
 
     /// The exact score of `doc`: per clause its alternatives summed (a word's best expansion),
-    /// clauses summed in order, then the name boost when `boost` and every clause matches in a
-    /// name field, as [`Searcher::exhaustive`] computes it.
-    fn score_at(&self, clauses: &mut [Clause<'a>], doc: u32, boost: bool) -> Result<f32> {
+    /// clauses summed in order, then the boosts `boost` allows (every clause matches in a name
+    /// field; every clause matches as written), as [`Searcher::exhaustive`] computes it.
+    fn score_at(&self, clauses: &mut [Clause<'a>], doc: u32, boost: Boosts) -> Result<f32> {
         let mut total: Option<f32> = None;
-        let mut all_named = boost;
+        let (mut all_named, mut all_formed) = (true, true);
         for clause in clauses.iter_mut() {
             let mut sum: Option<f32> = None;
-            let mut named = false;
+            let (mut named, mut formed) = (false, false);
             for alt in clause.iter_mut() {
                 let mut best: Option<f32> = None;
                 for source in alt.iter_mut() {
@@ -241,19 +251,27 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
                             named: n,
                             pos,
                             npos,
+                            formed: f,
+                            fpos,
                         } => {
                             let s = Source::exact_at(list, pos, doc);
-                            if boost && s.is_some() {
+                            if boost.names && s.is_some() {
                                 *npos = gallop(n, *npos, doc);
                                 named |= n.get(*npos) == Some(&doc);
+                            }
+                            if boost.forms && s.is_some() {
+                                *fpos = gallop(f, *fpos, doc);
+                                formed |= f.get(*fpos) == Some(&doc);
                             }
                             s
                         }
                         Source::Blocks(t) => {
                             let (idfw, allowed, c) = (t.idfw, t.allowed, t.completion);
+                            let form = t.form;
                             match t.posting(doc)? {
                                 Some((mask, tfs)) => {
                                     named |= mask & allowed & self.names != 0;
+                                    formed |= form;
                                     Some(idfw * self.expansion_bm25f(doc, mask, tfs, allowed, c)?)
                                 }
                                 None => None,
@@ -272,18 +290,18 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
                 total = Some(total.map_or(v, |t| t + v));
             }
             all_named &= named;
+            all_formed &= formed;
         }
         let total = total.unwrap_or(0.0);
-        Ok(if all_named {
-            total * NAMES_BOOST
-        } else {
-            total
+        Ok(match boost.any() {
+            true => total * boost.factor(all_named, all_formed),
+            false => total,
         })
     }
 
-    /// The sources of one clause's alternatives (with, when `named`, the documents where each
-    /// source scored in advance matches in a name field).
-    fn sources(&mut self, alternatives: &[Planned], named: bool) -> Result<Clause<'a>> {
+    /// The sources of one clause's alternatives (with, as `boost` asks, the documents where
+    /// each source scored in advance matches in a name field, and as written).
+    fn sources(&mut self, alternatives: &[Planned], boost: Boosts) -> Result<Clause<'a>> {
         let mut out = Vec::with_capacity(alternatives.len());
         for p in alternatives {
             out.push(match p {
@@ -292,10 +310,14 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
                     // document), so ranking bounds and scores them in one step.
                     let mut exact: Vec<Scored> = Vec::new();
                     let mut in_names: Vec<Vec<u32>> = Vec::new();
+                    let mut in_forms: Vec<Vec<u32>> = Vec::new();
                     let mut v = Vec::with_capacity(expansions.len());
                     for e in expansions {
-                        match self.source(e, *mask, named)? {
+                        match self.source(e, *mask, boost.names)? {
                             Source::Exact { list, named: n, .. } => {
+                                if boost.forms && e.form {
+                                    in_forms.push(list.iter().map(|x| x.0).collect());
+                                }
                                 exact.push(list);
                                 in_names.push(n);
                             }
@@ -310,6 +332,8 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
                                 named: union(in_names, self.index.doc_count()),
                                 pos: 0,
                                 npos: 0,
+                                formed: union(in_forms, self.index.doc_count()),
+                                fpos: 0,
                             },
                         );
                     }
@@ -321,6 +345,8 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
                     named: Vec::new(),
                     pos: 0,
                     npos: 0,
+                    formed: Vec::new(),
+                    fpos: 0,
                 }],
             });
         }
@@ -357,6 +383,8 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
                 named: in_names,
                 pos: 0,
                 npos: 0,
+                formed: Vec::new(),
+                fpos: 0,
             });
         }
         let n = blocks.len();
@@ -386,6 +414,7 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
             idfw,
             allowed,
             completion: e.completion,
+            form: e.form,
             all_fields: allowed as u32 & full == full,
             lasts,
             starts,
@@ -397,6 +426,43 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
             decodes: 0,
         })))
     }
+}
+
+/// Per document of `matched`, whether every clause of `must` matches it as written
+/// ([`super::FORMS_BOOST`]): through a cursor of a word as written, or a document of a list
+/// scored in advance that is among its `formed`. `matches` are the clauses' matches, as
+/// [`window_matches`] found them.
+fn formable(must: &[Clause<'_>], matches: &[ClauseMatches], matched: &[u32]) -> Vec<bool> {
+    let n = matched.len();
+    let mut all = vec![matches.len() == must.len(); n];
+    let mut here = vec![false; n];
+    for (clause, m) in must.iter().zip(matches) {
+        here.fill(false);
+        for (alt, lists) in clause.iter().zip(m) {
+            for (source, list) in alt.iter().zip(lists) {
+                let formed: Option<&[u32]> = match source {
+                    Source::Blocks(t) if t.form => None,
+                    Source::Exact { formed, .. } if !formed.is_empty() => Some(formed),
+                    _ => continue,
+                };
+                let (mut j, mut k) = (0, 0);
+                for &(d, _) in list {
+                    if let Some(f) = formed {
+                        k = gallop(f, k, d);
+                        if f.get(k) != Some(&d) {
+                            continue;
+                        }
+                    }
+                    j = gallop(matched, j, d);
+                    if matched.get(j) == Some(&d) {
+                        here[j] = true;
+                    }
+                }
+            }
+        }
+        all.iter_mut().zip(&here).for_each(|(a, h)| *a &= h);
+    }
+    all
 }
 
 /// The matches in `window`, per clause, and their documents: with `and`, those of every
