@@ -317,9 +317,10 @@ cmd_demo() {
 
 cmd_test() {
   cmd_build
-  log "cargo fmt --check, cargo clippy (warnings are errors), benches compile"
+  log "cargo fmt --check, cargo clippy and rustdoc (warnings are errors), benches compile"
   cargo fmt --check
   cargo clippy --quiet --all-targets -- -D warnings
+  RUSTDOCFLAGS="-D warnings" cargo doc --quiet --no-deps --lib --document-private-items
   cargo bench --quiet --no-run
   log "cargo test"
   cargo test --quiet

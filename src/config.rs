@@ -49,7 +49,7 @@ fn one() -> f32 {
 }
 
 /// The synonym groups of `edgekb.toml` (`synonyms = [["k8s", "kubernetes"], …]`), checked
-/// ([`crate::synonyms::check`]); none when the file has no `synonyms` key.
+/// (`synonyms::check`); none when the file has no `synonyms` key.
 pub fn parse_synonyms(path: &str, bytes: &[u8]) -> Result<Vec<Vec<String>>> {
     let text = std::str::from_utf8(bytes)
         .map_err(|e| config_error(path, format!("not valid UTF-8: {e}")))?;

@@ -46,7 +46,7 @@ const T_COUNT: u32 = 28;
 const N_COUNT: u32 = V_COUNT * T_COUNT;
 const S_COUNT: u32 = L_COUNT * N_COUNT;
 
-/// The bytes of [`FoldTable::builtin`].
+/// The bytes of the built-in fold table (`FoldTable::builtin`).
 pub const BUILTIN: &[u8] = include_bytes!("../data/fold-builtin.bin");
 
 /// Longest decomposition kept (NFKD of one character is at most 18 characters).

@@ -21,7 +21,7 @@ pub struct FieldOptions {
     /// BM25F weight (ignored unless indexed).
     pub weight: f32,
     /// BM25 length normalization of this field, within 0 … 1 (format 9); `None`: the index's
-    /// `b`. Long text fields do better with less (the default schema's `body`: [`BODY_B`]).
+    /// `b`. Long text fields do better with less (the default schema's `body`: 0.4, `BODY_B`).
     pub b: Option<f32>,
     /// Analyzed into the term dictionary.
     pub indexed: bool,
@@ -74,7 +74,7 @@ pub struct Schema {
 }
 
 impl Default for Schema {
-    /// `id` (stored), `title` (indexed ×4, stored), `body` (indexed, stored, `b` [`BODY_B`];
+    /// `id` (stored), `title` (indexed ×4, stored), `body` (indexed, stored, `b` 0.4 (`BODY_B`);
     /// `text` is read into it too), `url` (stored), `tags` (indexed ×0.5, stored, facet).
     fn default() -> Self {
         let mut tags = FieldOptions::new("tags", 0.5, true, true);

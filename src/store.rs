@@ -42,7 +42,7 @@ const DEFLATE_LEVEL: u8 = 9;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Codec {
     /// An LZ4 block (`lz4_flex::block`): the hit-display store, and every store before
-    /// [`DEFLATE_STORE_VERSION`].
+    /// format 10 (`DEFLATE_STORE_VERSION`).
     Lz4,
     /// A raw deflate stream (RFC 1951, no zlib or gzip wrapper).
     Deflate,

@@ -1,7 +1,7 @@
 //! Where do documents come from?
 //!
 //! Besides JSON Lines ([`crate::builder::add_jsonl`]), a build reads folders of Markdown and
-//! HTML files. [`markdown`] and [`html`] turn one file's text into a [`Document`]; [`add_path`]
+//! HTML files. [`markdown()`] and [`html()`] turn one file's text into a [`Document`]; [`add_path`]
 //! walks a file or a folder (sorted, so builds stay deterministic) and adds every `.md`,
 //! `.markdown`, `.html`, `.htm` and `.jsonl` file it finds. Errors name the file and, where a
 //! line is to blame, its line (`docs/guide.md:3`).

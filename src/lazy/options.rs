@@ -75,7 +75,7 @@ pub struct GivenSearch {
     pub typos: Given,
     /// `any`: OR instead of AND with fallback (default false).
     pub any: Given,
-    /// `snippet`: `true` ([`DEFAULT_SNIPPET_CHARS`]), a length of 1 to [`MAX_SNIPPET_CHARS`], or off.
+    /// `snippet`: `true` ([`DEFAULT_SNIPPET_CHARS`]), a length of 1 to 2,000 (`MAX_SNIPPET_CHARS`), or off.
     pub snippet: Given,
     /// `filter`: the filter syntax, or its structured form ([`Filter::from_tree`]).
     pub filter: Given,
@@ -83,7 +83,7 @@ pub struct GivenSearch {
     pub facets: Given,
     /// `sort`: `"field"`, `"field:asc"`, `"field:desc"` or `"score"`.
     pub sort: Given,
-    /// `offset`: hits skipped, 0 to [`MAX_OFFSET`].
+    /// `offset`: hits skipped, 0 to 100,000 (`MAX_OFFSET`).
     pub offset: Given,
 }
 
