@@ -273,11 +273,6 @@ impl Boosts {
         }
         f
     }
-
-    /// The largest factor any match may get.
-    fn most(self) -> f32 {
-        self.factor(true, true)
-    }
 }
 
 /// A query item resolved against the dictionary, before any postings are read.

@@ -117,9 +117,10 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
                 // Each match's bound (`bounds_of`): when every source was scored in advance,
                 // the exact score itself.
                 let mut bounds = bounds_of(&matches, &matched);
-                if boost.forms {
-                    // Only a match every clause holds as written may gain the forms boost:
-                    // the others' bounds are not raised by it (pruning keeps its bite).
+                if boost.any() {
+                    // Raised by the boosts the match may gain: the name boost for any (a name
+                    // match shows only once scored), the forms boost only where every clause
+                    // holds the match as written (the others keep their pruning).
                     let formable = formable(&must, &matches, &matched);
                     let raise = |(b, f): (&mut f32, bool)| *b *= boost.factor(true, f);
                     bounds.iter_mut().zip(formable).for_each(raise);
@@ -180,14 +181,8 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
         window_start: u32,
     ) -> Result<usize> {
         // Inflated: a bound is summed from block bounds, which f32 rounds differently from
-        // the exact terms (and, with the forms boost, was multiplied by its factor already).
-        let most = match boost.forms {
-            true => 1.0,
-            false => boost.most(),
-        };
-        bounds
-            .iter_mut()
-            .for_each(|b| *b = *b * most * 1.0001 + 1e-6);
+        // the exact terms (the boosts a match may gain are in its bound already).
+        bounds.iter_mut().for_each(|b| *b = *b * 1.0001 + 1e-6);
         let rewind = |clauses: &mut [Clause<'a>]| {
             let sources = clauses.iter_mut().flatten().flatten();
             sources.for_each(|s| s.rewind_to(window_start));
