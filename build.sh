@@ -206,16 +206,15 @@ cmd_build_wasm() {
 # split writer compiled the same way as the search module, into a wasm module of its own, so the
 # search module does not grow.
 #
-# Two dependencies compress differently on a 32-bit target, so the same documents would make a
+# fst's builder writes differently on a 32-bit target, so the same documents would make a
 # different (equally valid) index on wasm32 than natively, not the native CLI's byte for byte:
-#  - fst's builder deduplicates nodes through a cache indexed by `(hash as usize) % 10000`, and
-#    usize truncates the 64-bit hash on wasm32;
-#  - lz4_flex hashes 5 bytes (read as a usize) to find matches on 64-bit targets and 4 bytes on
-#    32-bit ones.
-# The builder is compiled against copies of the two crates, made from their own .crate files in
-# cargo's cache into target/npm/<crate>-patched/, where these lines compute what they compute on
-# a 64-bit target ([patch.crates-io] in crates/edgekb-build/Cargo.toml). Nothing of either crate
-# is committed here; the package test compares the outputs byte for byte.
+# it deduplicates nodes through a cache indexed by `(hash as usize) % 10000`, and usize
+# truncates the 64-bit hash on wasm32. The builder is compiled against a copy of the crate, made
+# from its own .crate file in cargo's cache into target/npm/fst-patched/, where this line
+# computes what it computes on a 64-bit target ([patch.crates-io] in
+# crates/edgekb-build/Cargo.toml). Nothing of the crate is committed here; the package test
+# compares the outputs byte for byte. (The hit-display store's LZ4 writer, src/lz4.rs, is the
+# crate's own and computes the same on both.)
 unpack_crate() { # name -> target/npm/<name>-patched, fresh; echoes the directory
   local name=$1 version crate dir
   version=$(awk -v n="name = \"$name\"" '$0==n{getline; gsub(/[^0-9.]/,""); print; exit}' Cargo.lock)
@@ -237,15 +236,6 @@ patch_deps() {
   f=$dir/src/raw/registry.rs
   sed -i 's/(h as usize) % self.table_size/(h % self.table_size as u64) as usize/' "$f"
   grep -q '(h % self.table_size as u64) as usize' "$f" || die "$f: the line to patch was not found (patch_deps in build.sh)"
-  dir=$(unpack_crate lz4_flex)
-  f=$dir/src/block/hashtable.rs
-  [ "$(grep -c 'target_pointer_width' "$f")" = 3 ] || die "$f: not the lines patch_deps expects (patch_deps in build.sh)"
-  sed -i -e 's/fn hash5(sequence: usize) -> u32 {/fn hash5(sequence: u64) -> u32 {/' \
-         -e 's/889523592379_usize/889523592379_u64/; s/11400714785074694791_usize/11400714785074694791_u64/' \
-         -e 's/hash5(super::compress::get_batch_arch(input, pos)) as usize/hash5(u64::from_ne_bytes(input[pos..pos + 8].try_into().unwrap())) as usize/' \
-         -e 's/#\[cfg(target_pointer_width = "64")\]/#[cfg(all())]/' \
-         -e 's/#\[cfg(target_pointer_width = "32")\]/#[cfg(any())]/' "$f"
-  grep -q 'hash5(u64::from_ne_bytes' "$f" || die "$f: the line to patch was not found (patch_deps in build.sh)"
   rm -f target/npm/.deps-patched-* && touch "$stamp"
 }
 

@@ -108,6 +108,7 @@ pub mod raw {
     pub use crate::dict::PartView;
     pub use crate::header::{SectionKind, HEADER_LEN, SECTION_ENTRY_LEN};
     pub use crate::inflate::inflate;
+    pub use crate::lz4::compress as lz4_compress;
     pub use crate::lz4::decompress_until as lz4_until;
     pub use crate::postings::{
         decode_positions, decode_postings, decode_postings_for, Block, Blocks, Columns, Layout,

@@ -41,7 +41,7 @@ const DEFLATE_LEVEL: u8 = 9;
 /// How the chunks of a store are compressed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Codec {
-    /// An LZ4 block (`lz4_flex::block`): the hit-display store, and every store before
+    /// An LZ4 block ([`crate::lz4`]): the hit-display store, and every store before
     /// format 10 (`DEFLATE_STORE_VERSION`).
     Lz4,
     /// A raw deflate stream (RFC 1951, no zlib or gzip wrapper).
@@ -60,7 +60,7 @@ impl Codec {
 
     fn compress(self, raw: &[u8]) -> Vec<u8> {
         match self {
-            Codec::Lz4 => lz4_flex::block::compress(raw),
+            Codec::Lz4 => crate::lz4::compress(raw),
             Codec::Deflate => miniz_oxide::deflate::compress_to_vec(raw, DEFLATE_LEVEL),
         }
     }

@@ -1006,12 +1006,16 @@ fn hit_display_is_read_ahead_in_growing_blocks() {
         );
         spans.push((display[0].end - display[0].start).div_ceil(page));
     }
+    // The blocks grow 1, 4, 16 pages: a request brings the hit's block, or two blocks where
+    // the hit's chunk straddles a block boundary (which documents' chunks do depends on how
+    // well the chunks compress).
+    for (k, block) in [1, 4, 16].into_iter().enumerate() {
+        assert!(
+            (block..=2 * block).contains(&spans[k]),
+            "pages per display request: {spans:?}"
+        );
+    }
     // The fourth block (64 pages) starts after the pages the third one already brought.
-    assert_eq!(
-        spans[..3],
-        [1, 4, 16],
-        "pages per display request: {spans:?}"
-    );
     assert!(spans[3] > 16 && spans[3] <= 64, "{spans:?}");
     // A document inside a block read ahead costs no display request.
     let inside = 3 * n / 5 + 17 + 20;
