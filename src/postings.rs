@@ -454,17 +454,18 @@ impl<'d> Blocks<'d> {
         // The gaps are unpacked in place and summed into ids.
         let at = out.docs.len();
         read_column(&mut r, len, &mut out.docs)?;
+        // Ids only grow (each gap adds at least one, and 128 gaps of at most 2^32 cannot
+        // overflow an i64), so the block's last id is its largest: one check for the block.
         let mut doc_prev = prev;
         for d in &mut out.docs[at..] {
-            let doc = doc_prev + 1 + *d as i64;
-            if doc >= self.doc_count as i64 {
-                return Err(Error::corrupt(format!(
-                    "posting for document {doc} of {}",
-                    self.doc_count
-                )));
-            }
-            doc_prev = doc;
-            *d = doc as u32;
+            doc_prev += 1 + *d as i64;
+            *d = doc_prev as u32;
+        }
+        if doc_prev >= self.doc_count as i64 {
+            return Err(Error::corrupt(format!(
+                "posting for document {doc_prev} of {}",
+                self.doc_count
+            )));
         }
         if let Some((last, _)) = skip {
             if doc_prev != last as i64 {
@@ -486,6 +487,7 @@ impl<'d> Blocks<'d> {
         let (width, bytes) = column(&mut r, len)?;
         unpack_into(bytes, width, &mut masks[..len])?;
         let mut tf_count = 0usize;
+        out.masks.reserve(len);
         for &m in &masks[..len] {
             let mask = m.wrapping_add(1);
             if mask == 0 || mask & !allowed != 0 {
@@ -507,6 +509,7 @@ impl<'d> Blocks<'d> {
         }
         let base = *out.tf_start.last().unwrap_or(&0);
         let mut t = base;
+        out.tf_start.reserve(len);
         for &m in &masks[..len] {
             t += m.wrapping_add(1).count_ones();
             out.tf_start.push(t);

@@ -3,12 +3,11 @@
 //! character), and the stems of its one-edit variants when nothing else is within reach; the
 //! best kept, within the query's budgets.
 
-use std::collections::HashMap;
-
 use fst::{IntoStreamer, Streamer};
 
 use super::long::form_weight;
 use super::plan::Lookup;
+use super::quick::Map;
 use super::{Expansion, Searcher, MAX_VARIANT_CHARS, NAMES_VIEW, PREFIX_WEIGHT, TYPO_WEIGHT};
 use super::{LONG_STEM_WEIGHT, PREFIX_IDF_FLOOR, RARE_EXACT_DF, SPECULATIVE_PARTS, STEM_WEIGHT};
 use crate::dict::{prefix_end, PartView};
@@ -66,7 +65,7 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
         typos: bool,
     ) -> Result<(Vec<Expansion>, bool)> {
         let analyzer = self.index.analyzer();
-        let mut found: HashMap<u64, f32> = HashMap::new();
+        let mut found: Map<u64, f32> = Map::default();
         let mut add = |ord: u64, w: f32| {
             let e = found.entry(ord).or_insert(0.0);
             *e = e.max(w);
@@ -336,7 +335,7 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
             // keeps its "e", "pebble" → "pebbl"): when nothing is within reach of the word or
             // its stem, the stems of the words one edit from the typed word are looked up.
             if typo_count == 0 && chars <= MAX_VARIANT_CHARS {
-                let mut tried = std::collections::HashSet::new();
+                let mut tried = super::quick::Set::default();
                 for variant in one_edit_variants(folded) {
                     let stem = analyzer.stem(&variant).into_owned();
                     if tried.insert(stem.clone()) {

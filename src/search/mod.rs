@@ -21,7 +21,6 @@
 //!    and `url` from the hit-display store.
 
 use std::cell::RefCell;
-use std::collections::HashMap;
 
 use crate::error::{Error, Result};
 use std::ops::Range;
@@ -39,6 +38,7 @@ mod expand;
 mod long;
 mod needs;
 mod plan;
+mod quick;
 mod refine;
 mod sets;
 mod snippet;
@@ -359,7 +359,7 @@ pub struct Searcher<'a, D> {
     index: &'a Index<D>,
     src: &'a dyn DataSource,
     limits: SearchLimits,
-    cache: HashMap<u64, Loaded>,
+    cache: quick::Map<u64, Loaded>,
     /// Score every match instead of pruning (see [`Searcher::exhaustive`]).
     exhaustive: bool,
     /// What ranking the last query took.
@@ -392,7 +392,7 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
             index,
             src,
             limits: SearchLimits::default(),
-            cache: HashMap::new(),
+            cache: quick::Map::default(),
             exhaustive: false,
             stats: RankStats::default(),
             window: None,

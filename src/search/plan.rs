@@ -2,9 +2,9 @@
 //! point lookups, prefix completions and typo expansion over a whole or cut dictionary, and
 //! where each kept term's data is.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
+use super::quick::Map;
 use super::{Expansion, Planned, Prepared, SearchOptions, Searcher, NAMES_VIEW};
 use crate::dict::PartView;
 use crate::error::{Error, Result};
@@ -42,11 +42,11 @@ pub(crate) struct QueryState {
     key: Option<(String, bool)>,
     clauses: Vec<(Occur, Vec<AnalyzedItem>)>,
     /// Point lookups with a definite answer (found or absent).
-    lookups: HashMap<Vec<u8>, Option<u64>>,
+    lookups: Map<Vec<u8>, Option<u64>>,
     /// Expansions of (folded word, prefix, typos) computed with every part they needed.
-    expanded: HashMap<(String, bool, bool), Vec<Expansion>>,
-    pub(super) infos: HashMap<u64, TermInfo>,
-    pub(super) parts: HashMap<usize, PartBytes>,
+    expanded: Map<(String, bool, bool), Vec<Expansion>>,
+    pub(super) infos: Map<u64, TermInfo>,
+    pub(super) parts: Map<usize, PartBytes>,
     /// Dictionary parts the source lacked in the current round.
     pub(super) missing: Vec<usize>,
     /// The analysis dropped text or words over their budgets.

@@ -127,7 +127,7 @@ fn union_each(n: usize, window: Range<u32>, each: &mut EachDoc<'_>) -> Vec<u32> 
     if n < span / 16 {
         let mut all: Vec<u32> = Vec::with_capacity(n);
         each(&mut |d| all.push(d));
-        all.sort_unstable();
+        all.sort();
         all.dedup();
         return all;
     }
