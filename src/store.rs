@@ -41,8 +41,8 @@ const DEFLATE_LEVEL: u8 = 9;
 /// How the chunks of a store are compressed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Codec {
-    /// An LZ4 block ([`crate::lz4`]): the hit-display store, and every store before
-    /// format 10 (`DEFLATE_STORE_VERSION`).
+    /// An LZ4 block (written and read by the `lz4` module): the hit-display store, and every
+    /// store before format 10 (`DEFLATE_STORE_VERSION`).
     Lz4,
     /// A raw deflate stream (RFC 1951, no zlib or gzip wrapper).
     Deflate,
