@@ -8,7 +8,7 @@
 
 use std::collections::{HashMap, HashSet};
 #[cfg(any(test, not(target_arch = "wasm32")))]
-use std::hash::{BuildHasherDefault, Hasher};
+use std::hash::BuildHasherDefault;
 
 /// A map of a query's own.
 #[cfg(not(target_arch = "wasm32"))]
@@ -22,57 +22,61 @@ pub(super) type Set<T> = HashSet<T, BuildHasherDefault<Quick>>;
 #[cfg(target_arch = "wasm32")]
 pub(super) type Set<T> = HashSet<T>;
 
-/// The hasher: each word of input rotated in and multiplied by an odd constant (so the high
-/// bits, which the table's control bytes take, depend on every input bit).
+/// Not built into the `.wasm`, which keeps std's hasher.
 #[cfg(any(test, not(target_arch = "wasm32")))]
-#[derive(Default, Clone, Copy)]
-pub(super) struct Quick(u64);
+mod hasher {
+    use std::hash::Hasher;
 
-#[cfg(any(test, not(target_arch = "wasm32")))]
-const K: u64 = 0x517c_c1b7_2722_0a95;
+    /// The hasher: each word of input rotated in and multiplied by an odd constant (so the high
+    /// bits, which the table's control bytes take, depend on every input bit).
+    #[derive(Default, Clone, Copy)]
+    pub struct Quick(u64);
 
-#[cfg(any(test, not(target_arch = "wasm32")))]
-impl Quick {
-    fn add(&mut self, word: u64) {
-        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(K);
-    }
-}
+    const K: u64 = 0x517c_c1b7_2722_0a95;
 
-#[cfg(any(test, not(target_arch = "wasm32")))]
-impl Hasher for Quick {
-    fn write(&mut self, bytes: &[u8]) {
-        let mut chunks = bytes.chunks_exact(8);
-        for c in &mut chunks {
-            self.add(u64::from_le_bytes(c.try_into().unwrap_or_default()));
-        }
-        let rest = chunks.remainder();
-        if !rest.is_empty() {
-            let mut last = [0u8; 8];
-            last[..rest.len()].copy_from_slice(rest);
-            self.add(u64::from_le_bytes(last));
+    impl Quick {
+        fn add(&mut self, word: u64) {
+            self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(K);
         }
     }
 
-    fn write_u8(&mut self, n: u8) {
-        self.add(n.into());
-    }
+    impl Hasher for Quick {
+        fn write(&mut self, bytes: &[u8]) {
+            let mut chunks = bytes.chunks_exact(8);
+            for c in &mut chunks {
+                self.add(u64::from_le_bytes(c.try_into().unwrap_or_default()));
+            }
+            let rest = chunks.remainder();
+            if !rest.is_empty() {
+                let mut last = [0u8; 8];
+                last[..rest.len()].copy_from_slice(rest);
+                self.add(u64::from_le_bytes(last));
+            }
+        }
 
-    fn write_u32(&mut self, n: u32) {
-        self.add(n.into());
-    }
+        fn write_u8(&mut self, n: u8) {
+            self.add(n.into());
+        }
 
-    fn write_u64(&mut self, n: u64) {
-        self.add(n);
-    }
+        fn write_u32(&mut self, n: u32) {
+            self.add(n.into());
+        }
 
-    fn write_usize(&mut self, n: usize) {
-        self.add(n as u64);
-    }
+        fn write_u64(&mut self, n: u64) {
+            self.add(n);
+        }
 
-    fn finish(&self) -> u64 {
-        self.0
+        fn write_usize(&mut self, n: usize) {
+            self.add(n as u64);
+        }
+
+        fn finish(&self) -> u64 {
+            self.0
+        }
     }
 }
+#[cfg(any(test, not(target_arch = "wasm32")))]
+pub(super) use hasher::Quick;
 
 #[cfg(test)]
 mod tests {

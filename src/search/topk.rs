@@ -117,13 +117,17 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
                 // Each match's bound (`bounds_of`): when every source was scored in advance,
                 // the exact score itself.
                 let mut bounds = bounds_of(&matches, &matched);
-                if boost.any() {
+                if boost.forms {
                     // Raised by the boosts the match may gain: the name boost for any (a name
                     // match shows only once scored), the forms boost only where every clause
                     // holds the match as written (the others keep their pruning).
                     let formable = formable(&must, &matches, &matched);
                     let raise = |(b, f): (&mut f32, bool)| *b *= boost.factor(true, f);
                     bounds.iter_mut().zip(formable).for_each(raise);
+                } else if boost.any() {
+                    // The name boost alone: every match may gain it.
+                    let most = boost.factor(true, false);
+                    bounds.iter_mut().for_each(|b| *b *= most);
                 }
                 drop(matches);
                 total += matched.len();
