@@ -13,7 +13,7 @@ use crate::schema::{FieldOptions, Schema};
 /// The label every index file starts with.
 pub const MAGIC: &[u8; 8] = b"EDGEKBIX";
 /// The format version this code writes.
-pub const FORMAT_VERSION: u32 = 10;
+pub const FORMAT_VERSION: u32 = 11;
 /// The first version whose terms met only as words' written forms have no positions.
 pub const WRITTEN_FORMS_WITHOUT_POSITIONS: u32 = 7;
 /// The oldest format version this code reads.

@@ -41,24 +41,38 @@ const CLEN_ORDER: [usize; 19] = [
 
 /// Inflates the raw deflate stream `input` into exactly `len` bytes.
 pub fn inflate(input: &[u8], len: usize) -> Result<Vec<u8>, Failure> {
-    inflate_until(input, len, &|_| false)
+    inflate_until(&[], input, len, &|_| false)
+}
+
+/// Inflates the raw deflate stream `input`, compressed against the preset dictionary `dict`
+/// (its copies may reach back into `dict` as if it were earlier output), into exactly `len`
+/// bytes.
+pub fn inflate_with(dict: &[u8], input: &[u8], len: usize) -> Result<Vec<u8>, Failure> {
+    inflate_until(dict, input, len, &|_| false)
 }
 
 /// Output bytes between two questions to `enough`.
 const ASK_EVERY: usize = 1024;
 
-/// Inflates `input`, declared to hold `len` bytes, until `enough` says the output so far is
-/// all the caller needs (asked every [`ASK_EVERY`] bytes and after each stored block): then
-/// that prefix, whose rest is never decoded nor checked; else, as [`inflate`], all `len` bytes.
+/// Inflates `input` (compressed against the preset dictionary `dict`, empty for none),
+/// declared to hold `len` bytes, until `enough` says the output so far is all the caller needs
+/// (asked every [`ASK_EVERY`] bytes and after each stored block): then that prefix, whose rest
+/// is never decoded nor checked; else, as [`inflate`], all `len` bytes.
 pub fn inflate_until(
+    dict: &[u8],
     input: &[u8],
     len: usize,
     enough: &dyn Fn(&[u8]) -> bool,
 ) -> Result<Vec<u8>, Failure> {
+    let start = dict.len();
+    let mut buf = Vec::with_capacity(start + len);
+    buf.extend_from_slice(dict);
+    buf.resize(start + len, 0);
     let mut out = Out {
-        buf: vec![0; len],
-        at: 0,
-        ask: ASK_EVERY,
+        buf,
+        at: start,
+        start,
+        ask: start + ASK_EVERY,
         enough,
     };
     let mut bits = Bits {
@@ -72,9 +86,8 @@ pub fn inflate_until(
         let (lit, dist) = match bits.take(2)? {
             0 => {
                 stored(&mut bits, &mut out)?;
-                if (out.enough)(&out.buf[..out.at]) {
-                    out.buf.truncate(out.at);
-                    return Ok(out.buf);
+                if (out.enough)(&out.buf[start..out.at]) {
+                    return Ok(out.finish());
                 }
                 if last {
                     break;
@@ -86,26 +99,37 @@ pub fn inflate_until(
             _ => return Err("a block of the reserved type 3"),
         };
         if codes(&mut bits, &mut out, &lit, &dist)? {
-            out.buf.truncate(out.at);
-            return Ok(out.buf);
+            return Ok(out.finish());
         }
         if last {
             break;
         }
     }
-    match out.at == len {
-        true => Ok(out.buf),
+    match out.at == start + len {
+        true => Ok(out.finish()),
         false => Err("the stream ends before the declared size"),
     }
 }
 
-/// The output: a buffer of the declared size, filled up to `at`; `enough` is asked again once
-/// `at` reaches `ask`.
+/// The output: the preset dictionary (`..start`), then a buffer of the declared size, filled
+/// up to `at`; `enough` is asked again once `at` reaches `ask`.
 struct Out<'e> {
     buf: Vec<u8>,
     at: usize,
+    start: usize,
     ask: usize,
     enough: &'e dyn Fn(&[u8]) -> bool,
+}
+
+impl Out<'_> {
+    /// What was inflated, without the dictionary.
+    fn finish(mut self) -> Vec<u8> {
+        self.buf.truncate(self.at);
+        if self.start > 0 {
+            self.buf.drain(..self.start);
+        }
+        self.buf
+    }
 }
 
 /// The input read as bits, least significant first; past its end it reads zeros, and taking
@@ -367,7 +391,7 @@ fn codes(
     let past = "the stream inflates past the declared size";
     loop {
         if out.at >= out.ask {
-            if (out.enough)(&out.buf[..out.at]) {
+            if (out.enough)(&out.buf[out.start..out.at]) {
                 return Ok(true);
             }
             out.ask = out.at + ASK_EVERY;
@@ -497,7 +521,7 @@ mod tests {
             let raw = text(seed, 40_000);
             let z = deflate(&raw, level);
             for want in [0usize, 1, 1000, 5000, 39_000] {
-                let got = inflate_until(&z, raw.len(), &|p| p.len() >= want).unwrap();
+                let got = inflate_until(&[], &z, raw.len(), &|p| p.len() >= want).unwrap();
                 assert!(got.len() >= want, "level {level}: {} < {want}", got.len());
                 assert_eq!(got[..], raw[..got.len()]);
                 if level != 0 {
@@ -508,9 +532,9 @@ mod tests {
                     );
                 }
             }
-            assert_eq!(inflate_until(&z, raw.len(), &|_| false).unwrap(), raw);
+            assert_eq!(inflate_until(&[], &z, raw.len(), &|_| false).unwrap(), raw);
             assert_eq!(
-                inflate_until(&z, raw.len(), &|p| p.len() > raw.len()).unwrap(),
+                inflate_until(&[], &z, raw.len(), &|p| p.len() > raw.len()).unwrap(),
                 raw
             );
         }

@@ -64,6 +64,8 @@ mod lz4;
 #[forbid(unsafe_code)]
 mod postings;
 #[forbid(unsafe_code)]
+mod preset;
+#[forbid(unsafe_code)]
 mod query;
 #[forbid(unsafe_code)]
 mod schema;
@@ -107,13 +109,14 @@ pub mod raw {
     pub use crate::codec::crc32;
     pub use crate::dict::PartView;
     pub use crate::header::{SectionKind, HEADER_LEN, SECTION_ENTRY_LEN};
-    pub use crate::inflate::inflate;
+    pub use crate::inflate::{inflate, inflate_with};
     pub use crate::lz4::compress as lz4_compress;
     pub use crate::lz4::decompress_until as lz4_until;
     pub use crate::postings::{
         decode_positions, decode_postings, decode_postings_for, Block, Blocks, Columns, Layout,
         PostingList,
     };
+    pub use crate::preset::{train as train_preset, Deflater};
     pub use crate::query::{parse, MAX_CLAUSES};
     pub use crate::store::{read_doc, Codec, StoreReader};
     pub use crate::terminfo::TermInfo;

@@ -38,6 +38,12 @@ pub const DEFLATE_STORE_VERSION: u32 = 10;
 /// Compression level of the document store's deflate chunks (`miniz_oxide`, 0 to 10).
 const DEFLATE_LEVEL: u8 = 9;
 
+/// The first format version whose document store begins with a preset dictionary (the
+/// `preset` module): its chunks' deflate streams may refer back into it.
+pub const PRESET_VERSION: u32 = 11;
+
+use crate::preset::PRESET_BYTES;
+
 /// How the chunks of a store are compressed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Codec {
@@ -58,6 +64,7 @@ impl Codec {
         }
     }
 
+    /// `raw` compressed (without a preset dictionary).
     fn compress(self, raw: &[u8]) -> Vec<u8> {
         match self {
             Codec::Lz4 => crate::lz4::compress(raw),
@@ -90,7 +97,8 @@ pub fn encode_record(fields: &[Vec<String>], out: &mut Vec<u8>) {
     }
 }
 
-/// Writes the store section: chunk count, chunk table, compressed chunks.
+/// Writes the store section: chunk count, chunk table, then the data: the preset dictionary
+/// (when there is one) and the compressed chunks.
 pub struct StoreWriter {
     target: usize,
     codec: Codec,
@@ -100,12 +108,17 @@ pub struct StoreWriter {
     current_first: u32,
     docs: u32,
     record: Vec<u8>,
+    /// Until the preset dictionary is learnt: the records and chunks it is learnt from.
+    learner: Option<crate::preset::Learner>,
+    /// The compressor primed with the dictionary learnt (`None`: not learnt, or none).
+    deflater: Option<crate::preset::Deflater>,
 }
 
 impl Default for StoreWriter {
-    /// The document store of this format: chunks of [`CHUNK_TARGET`] bytes in deflate.
+    /// The document store of this format: chunks of [`CHUNK_TARGET`] bytes in deflate, against
+    /// a preset dictionary of up to [`PRESET_BYTES`].
     fn default() -> Self {
-        StoreWriter::new(CHUNK_TARGET, Codec::Deflate)
+        StoreWriter::new(CHUNK_TARGET, Codec::Deflate).with_preset(PRESET_BYTES)
     }
 }
 
@@ -121,7 +134,18 @@ impl StoreWriter {
             current_first: 0,
             docs: 0,
             record: Vec::new(),
+            learner: None,
+            deflater: None,
         }
+    }
+
+    /// Deflate chunks compressed against a preset dictionary of up to `bytes` (format
+    /// [`PRESET_VERSION`], [`crate::preset::Learner`]). No effect on LZ4 chunks.
+    pub fn with_preset(mut self, bytes: usize) -> Self {
+        if self.codec == Codec::Deflate && bytes > 0 {
+            self.learner = Some(crate::preset::Learner::new(bytes));
+        }
+        self
     }
 
     /// Appends the next document.
@@ -131,6 +155,9 @@ impl StoreWriter {
         }
         self.record.clear();
         encode_record(fields, &mut self.record);
+        if let Some(learner) = &mut self.learner {
+            learner.record(&self.record);
+        }
         put_varint(&mut self.current, self.record.len() as u64);
         self.current.extend_from_slice(&self.record);
         self.docs += 1;
@@ -143,20 +170,51 @@ impl StoreWriter {
         if self.current.is_empty() {
             return;
         }
-        let compressed = self.codec.compress(&self.current);
+        if let Some(learner) = &mut self.learner {
+            if learner.hold(self.current_first, std::mem::take(&mut self.current)) {
+                self.learn();
+            }
+            return;
+        }
+        let raw = std::mem::take(&mut self.current);
+        self.push_chunk(self.current_first, &raw);
+        self.current = raw;
+        self.current.clear();
+    }
+
+    /// Compresses chunk `raw` (first document `first`) and appends it.
+    fn push_chunk(&mut self, first: u32, raw: &[u8]) {
+        let compressed = match &self.deflater {
+            Some(d) => d.compress(raw),
+            None => self.codec.compress(raw),
+        };
         self.table.push((
-            self.current_first,
+            first,
             self.data.len() as u32,
             compressed.len() as u32,
-            self.current.len() as u32,
+            raw.len() as u32,
         ));
         self.data.extend_from_slice(&compressed);
-        self.current.clear();
+    }
+
+    /// Learns the preset dictionary, puts it first in the data, and compresses the chunks
+    /// held back until now.
+    fn learn(&mut self) {
+        let Some(learner) = self.learner.take() else {
+            return;
+        };
+        let (dict, held) = learner.learn();
+        self.data.extend_from_slice(&dict);
+        self.deflater = Some(crate::preset::Deflater::new(&dict, DEFLATE_LEVEL));
+        for (first, raw) in held {
+            self.push_chunk(first, &raw);
+        }
     }
 
     /// The finished section, with a compact chunk table (format 6).
     pub fn finish(mut self) -> Result<Vec<u8>> {
         self.close_chunk();
+        self.learn();
         if self.data.len() > u32::MAX as usize {
             return Err(Error::LimitExceeded {
                 what: "document store bytes",
@@ -293,6 +351,7 @@ pub struct StoreReader<'a> {
     data: &'a [u8],
     count: usize,
     table_len: usize,
+    version: u32,
 }
 
 impl<'a> StoreReader<'a> {
@@ -326,6 +385,7 @@ impl<'a> StoreReader<'a> {
             data,
             count,
             table_len,
+            version,
         })
     }
 
@@ -337,6 +397,22 @@ impl<'a> StoreReader<'a> {
     /// Bytes of the section before the chunk data (the count and the chunk table).
     pub fn table_len(&self) -> usize {
         self.table_len
+    }
+
+    /// Where the preset dictionary is in the chunk data (format 11, `PRESET_VERSION`: before the
+    /// first chunk, at most `PRESET_BYTES`, 32 KiB; empty in earlier formats and when the store has
+    /// none).
+    pub fn preset(&self) -> Result<std::ops::Range<u64>> {
+        if self.version < PRESET_VERSION || self.count == 0 {
+            return Ok(0..0);
+        }
+        let end = self.chunk(0)?.offset as u64;
+        if end > PRESET_BYTES as u64 {
+            return Err(Error::corrupt(format!(
+                "document store preset dictionary of {end} bytes"
+            )));
+        }
+        Ok(0..end)
     }
 
     /// Header `b` of a compact table, with its columns' byte offsets checked.
@@ -500,7 +576,13 @@ impl<'a> StoreReader<'a> {
             needed: end as u64,
             available: self.data.len() as u64,
         })?;
-        decompress_chunk(bytes, c.raw_len, max_raw, codec)
+        let preset = match codec {
+            Codec::Deflate => self.preset()?,
+            Codec::Lz4 => 0..0,
+        };
+        let dict = (self.data.get(..preset.end as usize))
+            .ok_or_else(|| Error::corrupt("store preset dictionary past the chunk data"))?;
+        decompress_chunk(bytes, dict, c.raw_len, max_raw, codec)
     }
 }
 
@@ -508,6 +590,7 @@ impl<'a> StoreReader<'a> {
 /// a size above `max_raw` before allocating; the output is never more than `raw_len` bytes.
 pub fn decompress_chunk(
     bytes: &[u8],
+    dict: &[u8],
     raw_len: u32,
     max_raw: usize,
     codec: Codec,
@@ -521,7 +604,9 @@ pub fn decompress_chunk(
     let out = match codec {
         Codec::Lz4 => crate::lz4::decompress_until(bytes, raw_len as usize, &|_| false)
             .map_err(not_inflated)?,
-        Codec::Deflate => crate::inflate::inflate(bytes, raw_len as usize).map_err(not_inflated)?,
+        Codec::Deflate => {
+            crate::inflate::inflate_with(dict, bytes, raw_len as usize).map_err(not_inflated)?
+        }
     };
     if out.len() != raw_len as usize {
         return Err(Error::corrupt("store chunk decompressed to the wrong size"));
@@ -545,13 +630,14 @@ pub fn records_needed(docs: &[u32], infos: &[ChunkInfo], chunk: &ChunkInfo) -> u
 /// documents needs.
 pub fn decompress_records(
     bytes: &[u8],
+    dict: &[u8],
     raw_len: u32,
     max_raw: usize,
     codec: Codec,
     records: usize,
 ) -> Result<Vec<u8>> {
     if raw_len as usize > max_raw {
-        return decompress_chunk(bytes, raw_len, max_raw, codec);
+        return decompress_chunk(bytes, dict, raw_len, max_raw, codec);
     }
     // Never at the full size: a whole chunk is inflated to its end, and checked. The records
     // are parsed once each, resuming where the last question stopped (linear in the output).
@@ -574,7 +660,7 @@ pub fn decompress_records(
     };
     match codec {
         Codec::Lz4 => crate::lz4::decompress_until(bytes, raw_len as usize, &holds),
-        Codec::Deflate => crate::inflate::inflate_until(bytes, raw_len as usize, &holds),
+        Codec::Deflate => crate::inflate::inflate_until(dict, bytes, raw_len as usize, &holds),
     }
     .map_err(not_inflated)
 }
@@ -660,7 +746,7 @@ mod tests {
                     let need = records_needed(&[i as u32], &[info], &info);
                     prop_assert_eq!(need, i - info.first_doc as usize + 1);
                     let bytes = &s.data[info.range().start as usize..info.range().end as usize];
-                    let part = decompress_records(bytes, info.raw_len, 1 << 20, codec, need).unwrap();
+                    let part = decompress_records(bytes, &[], info.raw_len, 1 << 20, codec, need).unwrap();
                     prop_assert_eq!(&part[..], &raw[..part.len()]);
                     let got = read_doc(&part, info.first_doc, i as u32, 2).unwrap();
                     prop_assert_eq!(&got.fields, d);
@@ -729,12 +815,12 @@ mod tests {
             .collect();
         let good = Codec::Deflate.compress(&raw);
         assert_eq!(
-            decompress_chunk(&good, raw.len() as u32, 1 << 20, Codec::Deflate).unwrap(),
+            decompress_chunk(&good, &[], raw.len() as u32, 1 << 20, Codec::Deflate).unwrap(),
             raw
         );
         let corrupt = |bytes: &[u8], len: usize, codec: Codec| {
             matches!(
-                decompress_chunk(bytes, len as u32, 1 << 20, codec),
+                decompress_chunk(bytes, &[], len as u32, 1 << 20, codec),
                 Err(Error::Corrupt { .. })
             )
         };
@@ -756,13 +842,13 @@ mod tests {
         for i in 0..good.len() {
             let mut b = good.clone();
             b[i] ^= 0x5a;
-            if let Ok(out) = decompress_chunk(&b, raw.len() as u32, 1 << 20, Codec::Deflate) {
+            if let Ok(out) = decompress_chunk(&b, &[], raw.len() as u32, 1 << 20, Codec::Deflate) {
                 assert_eq!(out.len(), raw.len());
             }
         }
         // An LZ4 chunk read as deflate (a version mix-up) fails cleanly.
         let lz4 = Codec::Lz4.compress(&raw);
-        let _ = decompress_chunk(&lz4, raw.len() as u32, 1 << 20, Codec::Deflate);
+        let _ = decompress_chunk(&lz4, &[], raw.len() as u32, 1 << 20, Codec::Deflate);
     }
 
     /// Inflating as far as some records: a prefix holding them (and little more), however
@@ -775,7 +861,7 @@ mod tests {
         let z = Codec::Deflate.compress(&raw);
         let len = raw.len() as u32;
         for need in [1usize, 1000, 300_000, 599_999] {
-            let got = decompress_records(&z, len, 1 << 20, Codec::Deflate, need).unwrap();
+            let got = decompress_records(&z, &[], len, 1 << 20, Codec::Deflate, need).unwrap();
             assert!(
                 got.len() >= need && got.len() < need + 2048,
                 "{need}: {}",
@@ -784,7 +870,7 @@ mod tests {
             assert_eq!(got[..], raw[..got.len()]);
         }
         for need in [600_001, 700_000] {
-            let got = decompress_records(&z, len, 1 << 20, Codec::Deflate, need).unwrap();
+            let got = decompress_records(&z, &[], len, 1 << 20, Codec::Deflate, need).unwrap();
             assert_eq!(got, raw);
         }
     }

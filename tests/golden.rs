@@ -596,3 +596,55 @@ fn known_item_rules() {
         );
     }
 }
+
+/// The committed index of this format version whose document store has a preset dictionary
+/// (`tests/fixtures/docs.jsonl` four times over: the golden fixture alone is too small to get
+/// one): written when missing and never rewritten; opened as it is, verified (every chunk
+/// inflated against the dictionary), and every stored document equal to its source.
+#[test]
+fn golden_index_with_a_preset_dictionary() {
+    let text = common::repeated_docs_jsonl(4);
+    let path = root().join(format!("tests/compat/v{FORMAT_VERSION}/preset.ekb"));
+    if !path.exists() {
+        let mut b = IndexBuilder::new(
+            Schema::default(),
+            AnalyzerConfig::default(),
+            Bm25::default(),
+        );
+        add_jsonl(&mut b, text.as_bytes(), "docs.jsonl ×4").unwrap();
+        std::fs::write(&path, b.to_bytes().unwrap()).unwrap();
+    }
+    for v in edgekb::OLDEST_SUPPORTED_FORMAT_VERSION..=FORMAT_VERSION {
+        let Ok(bytes) = std::fs::read(root().join(format!("tests/compat/v{v}/preset.ekb"))) else {
+            continue;
+        };
+        let index = Index::open(bytes).unwrap();
+        index.verify().unwrap();
+        let preset = index.store_preset().unwrap();
+        assert!(
+            preset.end >= 1024,
+            "v{v}: a preset dictionary of {preset:?}"
+        );
+        for (d, line) in text.lines().enumerate() {
+            let src: Value = serde_json::from_str(line).unwrap();
+            let doc = index.doc(d as u32, 1 << 20).unwrap();
+            for field in ["id", "title", "body", "url"] {
+                let got = index.stored_value(&doc, field);
+                let want = src[field]
+                    .as_str()
+                    .map(|s| vec![s.to_string()])
+                    .unwrap_or_default();
+                assert_eq!(got, &want[..], "v{v} doc {d} {field}");
+            }
+            let tags: Vec<String> = src["tags"]
+                .as_array()
+                .map(|a| a.iter().map(|t| t.as_str().unwrap().to_string()).collect())
+                .unwrap_or_default();
+            assert_eq!(
+                index.stored_value(&doc, "tags"),
+                &tags[..],
+                "v{v} doc {d} tags"
+            );
+        }
+    }
+}

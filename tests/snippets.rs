@@ -9,6 +9,9 @@
 
 use std::path::PathBuf;
 
+#[path = "common/mod.rs"]
+mod common;
+
 use edgekb::lazy::{LazyIndex, Loader, Machine, MemoryLoader, Query, Step};
 use edgekb::split::{SplitOptions, SplitOutput};
 use edgekb::{add_jsonl, IndexBuilder};
@@ -355,6 +358,54 @@ fn lazy_snippets_equal_native_in_one_round() {
             let before = loader.requests;
             let (again, again_rounds) = drive_counting(&mut lazy, &mut loader, q, opts(chars, any));
             assert_eq!((&again, again_rounds, loader.requests), (want, 0, before));
+        }
+    }
+}
+
+/// A store large enough for a preset dictionary (format 11): the split index's snippets read
+/// the dictionary's pages in the round that fetches the store chunks, and equal the single
+/// file's; with every page cached, the same query again costs no request.
+#[test]
+fn lazy_snippets_read_the_preset_dictionary() {
+    let mut b = IndexBuilder::new(Schema::default(), Default::default(), Default::default());
+    add_jsonl(&mut b, common::repeated_docs_jsonl(4).as_bytes(), "docs ×4").unwrap();
+    let index = Index::open(b.to_bytes().unwrap()).unwrap();
+    let preset = index.store_preset().unwrap();
+    assert!(preset.end >= 1024, "{preset:?}");
+    for resident_display in [false, true] {
+        let options = SplitOptions {
+            resident_display_bytes: if resident_display { 1 << 16 } else { 0 },
+            ..Default::default()
+        };
+        let split = SplitOutput::from_index_with(&index, &options).unwrap();
+        for q in [
+            "strategy game",
+            "python",
+            "library files",
+            "warfare",
+            "editor",
+        ] {
+            let want = Searcher::new(&index).search(q, &opts(120, false)).unwrap();
+            assert!(want.hits.iter().any(|h| h.snippet.is_some()), "{q:?}");
+            let mut loader = MemoryLoader::from_split(&split);
+            let mut lazy = LazyIndex::open(&mut loader, 1 << 20).unwrap();
+            let (plain, plain_rounds) =
+                drive_counting(&mut lazy, &mut loader, q, SearchOptions::default());
+            assert_eq!(plain.total, want.total, "{q:?}");
+            let mut loader = MemoryLoader::from_split(&split);
+            let mut lazy = LazyIndex::open(&mut loader, 1 << 20).unwrap();
+            let (got, rounds) = drive_counting(&mut lazy, &mut loader, q, opts(120, false));
+            assert_eq!(got, want, "{q:?}");
+            // The dictionary comes in the round of the store chunks: no round of its own.
+            let extra = usize::from(resident_display);
+            assert_eq!(
+                rounds,
+                plain_rounds + extra,
+                "{q:?} (resident display: {resident_display})"
+            );
+            let before = loader.requests;
+            let (again, again_rounds) = drive_counting(&mut lazy, &mut loader, q, opts(120, false));
+            assert_eq!((&again, again_rounds, loader.requests), (&want, 0, before));
         }
     }
 }

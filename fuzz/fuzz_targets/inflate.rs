@@ -2,10 +2,13 @@
 //! `miniz_oxide` (which writes the store's chunks).
 //!
 //! Input layout (see `fuzz/README.md`): `len: u16 LE | level: u8 | data`. `data` is inflated
-//! as a stream declared to hold `len` bytes, and compressed at `level % 11` then inflated back.
+//! as a stream declared to hold `len` bytes, and compressed at `level % 11` then inflated back;
+//! then (format 11's preset dictionaries) its first `len % (data's length + 1)` bytes serve as
+//! a dictionary: the rest is inflated against it as any stream, and compressed against it
+//! (`Deflater`) then inflated back.
 #![no_main]
 
-use edgekb::raw::inflate;
+use edgekb::raw::{inflate, inflate_with, Deflater};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|input: &[u8]| {
@@ -29,4 +32,12 @@ fuzz_target!(|input: &[u8]| {
     // What the writer writes always reads back.
     let z = miniz_oxide::deflate::compress_to_vec(data, level);
     assert_eq!(inflate(&z, data.len()).as_deref(), Ok(data));
+    // Against a preset dictionary: any stream is an error or the declared size; what the
+    // writer writes reads back.
+    let (dict, rest) = data.split_at(len % (data.len() + 1));
+    if let Ok(out) = inflate_with(dict, rest, len) {
+        assert_eq!(out.len(), len);
+    }
+    let z = Deflater::new(dict, level).compress(rest);
+    assert_eq!(inflate_with(dict, &z, rest.len()).as_deref(), Ok(rest));
 });

@@ -125,6 +125,10 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
         if self.body_field().is_none() {
             return Ok(out);
         }
+        let preset = self.index.store_preset()?;
+        if !preset.is_empty() && !top.is_empty() {
+            out.push((DataFile::Store, preset));
+        }
         for &(doc, _) in top.iter().take(MAX_SNIPPET_HITS) {
             let c = self.index.chunk_of(doc)?;
             let r = c.offset as u64..c.offset as u64 + c.compressed_len as u64;

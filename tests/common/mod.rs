@@ -158,3 +158,21 @@ pub fn assert_fixture_answers(
         }
     }
 }
+
+/// `tests/fixtures/docs.jsonl` `copies` times over, each copy's ids suffixed `~k`: a store
+/// large enough for the builder to learn a preset dictionary (format 11) from real text.
+pub fn repeated_docs_jsonl(copies: usize) -> String {
+    let root = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(root.join("tests/fixtures/docs.jsonl")).unwrap();
+    let mut out = String::new();
+    for k in 0..copies {
+        for line in text.lines().filter(|l| !l.trim().is_empty()) {
+            let mut doc: serde_json::Value = serde_json::from_str(line).unwrap();
+            let id = format!("{}~{k}", doc["id"].as_str().unwrap());
+            doc["id"] = id.into();
+            out += &doc.to_string();
+            out.push('\n');
+        }
+    }
+    out
+}
