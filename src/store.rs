@@ -757,7 +757,8 @@ mod tests {
 
         #[test]
         fn garbage_never_panics(data in proptest::collection::vec(any::<u8>(), 0..200),
-                                version in 5u32..=6, deflate in any::<bool>()) {
+                                version in prop_oneof![5u32..=6, Just(PRESET_VERSION)],
+                                deflate in any::<bool>()) {
             let codec = if deflate { Codec::Deflate } else { Codec::Lz4 };
             if let Ok(s) = StoreReader::open(&data, version) {
                 for i in 0..s.chunk_count().min(70) {
@@ -768,6 +769,68 @@ mod tests {
                     let _ = s.chunk_of(doc);
                 }
             }
+        }
+    }
+
+    /// A store of enough text gets a preset dictionary before its first chunk (format 11),
+    /// every document reads back through it, and a first offset past the dictionary's limit or
+    /// past the data is a typed error.
+    #[test]
+    fn preset_dictionary_reads_back_and_bad_offsets_are_errors() {
+        let words = [
+            "package",
+            "library",
+            "files",
+            "the",
+            "development",
+            "python",
+            "support",
+        ];
+        let mut x: u64 = 7;
+        let docs: Vec<Vec<Vec<String>>> = (0..3000)
+            .map(|i| {
+                let mut body = format!("document {i}:");
+                for _ in 0..30 {
+                    x ^= x << 13;
+                    x ^= x >> 7;
+                    x ^= x << 17;
+                    body += " ";
+                    body += words[(x % words.len() as u64) as usize];
+                }
+                vec![vec![body], vec![]]
+            })
+            .collect();
+        let mut w = StoreWriter::default();
+        for d in &docs {
+            w.add(d);
+        }
+        let section = w.finish().unwrap();
+        let s = StoreReader::open(&section, PRESET_VERSION).unwrap();
+        let preset = s.preset().unwrap();
+        assert!(
+            preset.end >= 1024 && preset.end <= PRESET_BYTES as u64,
+            "{preset:?}"
+        );
+        assert_eq!(s.chunk(0).unwrap().offset as u64, preset.end);
+        for (i, d) in docs.iter().enumerate().step_by(7) {
+            let (c, info) = s.locate(i as u32).unwrap();
+            let raw = s.load_chunk(c, 1 << 20, Codec::Deflate).unwrap();
+            assert_eq!(
+                &read_doc(&raw, info.first_doc, i as u32, 2).unwrap().fields,
+                d
+            );
+        }
+        // Read as format 10 (no dictionary), the first chunk refers before its start.
+        let old = StoreReader::open(&section, DEFLATE_STORE_VERSION).unwrap();
+        assert_eq!(old.preset().unwrap(), 0..0);
+        assert!(old.load_chunk(0, 1 << 20, Codec::Deflate).is_err());
+        // The first block header's Offset (after ChunkCount and ColumnsLen, then FirstDoc).
+        for bad in [PRESET_BYTES as u32 + 1, u32::MAX] {
+            let mut b = section.clone();
+            b[12..16].copy_from_slice(&bad.to_le_bytes());
+            let s = StoreReader::open(&b, PRESET_VERSION).unwrap();
+            assert_eq!(s.preset().unwrap_err().code(), "Corrupt");
+            assert!(s.load_chunk(0, 1 << 20, Codec::Deflate).is_err());
         }
     }
 

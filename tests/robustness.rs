@@ -30,11 +30,12 @@ fn exercise(bytes: Vec<u8>) {
     }
 }
 
-/// The committed fixture of every format version.
+/// The committed fixture of every format version, and format 11's with a preset dictionary.
 fn fixtures() -> Vec<Vec<u8>> {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     (edgekb::OLDEST_SUPPORTED_FORMAT_VERSION..=edgekb::FORMAT_VERSION)
         .map(|v| std::fs::read(root.join(format!("tests/compat/v{v}/fixture.ekb"))).unwrap())
+        .chain([std::fs::read(root.join("tests/compat/v11/preset.ekb")).unwrap()])
         .collect()
 }
 
