@@ -119,9 +119,14 @@ impl<D: AsRef<[u8]>> Index<D> {
                     };
                     let bytes = src.read(file, info.range())?;
                     if dict.is_none() {
-                        dict = Some(match self.store_preset()? {
-                            p if file == DataFile::Display || p.is_empty() => Default::default(),
-                            p => src.read(DataFile::Store, p)?,
+                        // (Not looked up for the hit display, which every query reads.)
+                        let preset = match file {
+                            DataFile::Store => self.store_preset()?,
+                            _ => 0..0,
+                        };
+                        dict = Some(match preset.is_empty() {
+                            true => Default::default(),
+                            false => src.read(DataFile::Store, preset)?,
                         });
                     }
                     let dict = dict.as_deref().unwrap_or_default();
