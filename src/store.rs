@@ -3,9 +3,10 @@
 //! Documents are appended in id order to chunks of about [`CHUNK_TARGET`] bytes, each
 //! compressed on its own ([`Codec`]: the document store in deflate from format
 //! [`DEFLATE_STORE_VERSION`], the hit-display store and older stores in LZ4), so reading a
-//! document decompresses one small chunk. A chunk is a
-//! sequence of documents, each `varint length` + record; a record holds, for every stored field
-//! in schema order, `varint count` + that many length-prefixed strings.
+//! document decompresses one small chunk. From format [`PRESET_VERSION`] the document store's
+//! data begins with a preset dictionary (the `preset` module) that its chunks refer back into.
+//! A chunk is a sequence of documents, each `varint length` + record; a record holds, for every
+//! stored field in schema order, `varint count` + that many length-prefixed strings.
 //!
 //! The chunk table says where each chunk is. Up to format 5 it is fixed-width (16 bytes a
 //! chunk); from format 6 ([`COMPACT_TABLE_VERSION`]) it is compact: blocks of
@@ -16,6 +17,7 @@
 
 use crate::codec::{bits_needed, pack, packed_len, put_str, put_varint, Reader};
 use crate::error::{Error, Result};
+use crate::preset::PRESET_BYTES;
 
 /// Uncompressed bytes after which a chunk is closed.
 pub const CHUNK_TARGET: usize = 16 * 1024;
@@ -41,8 +43,6 @@ const DEFLATE_LEVEL: u8 = 9;
 /// The first format version whose document store begins with a preset dictionary (the
 /// `preset` module): its chunks' deflate streams may refer back into it.
 pub const PRESET_VERSION: u32 = 11;
-
-use crate::preset::PRESET_BYTES;
 
 /// How the chunks of a store are compressed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
