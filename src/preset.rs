@@ -8,13 +8,14 @@
 //! tag values) cost a back-reference in every chunk instead of being spelled out once per chunk.
 //!
 //! [`train`] picks the dictionary from a sample of the records, in the manner of the COVER
-//! algorithm (Liu, Cai, He, "Effective construction of relative Lempel-Ziv dictionaries",
-//! 2016): every 6-byte substring is weighed by how many records contain it; the sample is cut
-//! into as many epochs as the dictionary has segments, and from each epoch the segment whose
-//! distinct substrings weigh most is taken, after which its substrings weigh nothing. The
-//! segments are laid out by weight, heaviest last, nearest the chunk (deflate spends fewer
-//! bits on nearer distances). Everything is computed with fixed-width integers, so 32- and
-//! 64-bit builders write the same bytes.
+//! algorithm (Liao, Petri, Moffat and Wirth, "Effective construction of relative Lempel-Ziv
+//! dictionaries", WWW 2016, as zstd's dictionary builder implements it): every 6-byte
+//! substring is weighed by how many records contain it; the sample is cut into as many epochs
+//! as the dictionary has segments, and from each epoch the segment whose distinct substrings
+//! weigh most is taken, after which its substrings weigh nothing. The segments are laid out by
+//! weight, heaviest last, nearest the chunk (deflate spends fewer bits on nearer distances).
+//! Everything is computed with fixed-width integers, so 32- and 64-bit builders write the same
+//! bytes.
 //!
 //! [`Deflater`] compresses chunks against a dictionary with `miniz_oxide`, which has no call
 //! for a preset dictionary: it compresses the dictionary once, ends that output with a sync
