@@ -131,12 +131,11 @@ pub fn train(records: &[&[u8]], size: usize) -> Vec<u8> {
     dict
 }
 
-/// The writer's side of a store with a preset dictionary: the first chunks are held back, and
-/// their records kept, until [`TRAIN_BYTES`] of chunks (or all, if fewer) are there to learn
-/// the dictionary from.
+/// The writer's side of a store with a preset dictionary: the first chunks are held back
+/// until [`TRAIN_BYTES`] of them (or all, if fewer) are there to learn the dictionary from
+/// their records.
 pub struct Learner {
     max: usize,
-    records: Vec<Vec<u8>>,
     held: Vec<(u32, Vec<u8>)>,
     held_bytes: usize,
 }
@@ -146,15 +145,9 @@ impl Learner {
     pub fn new(max: usize) -> Learner {
         Learner {
             max: max.min(PRESET_BYTES),
-            records: Vec::new(),
             held: Vec::new(),
             held_bytes: 0,
         }
-    }
-
-    /// Keeps one document's record to learn from.
-    pub fn record(&mut self, record: &[u8]) {
-        self.records.push(record.to_vec());
     }
 
     /// Holds back a closed chunk (its first document and raw bytes); `true` once enough is
@@ -165,10 +158,17 @@ impl Learner {
         self.held_bytes >= TRAIN_BYTES
     }
 
-    /// The dictionary learnt from the records kept (empty: none), and the chunks held back.
+    /// The dictionary learnt from the held chunks' records (empty: none), and those chunks.
     pub fn learn(self) -> (Vec<u8>, Vec<(u32, Vec<u8>)>) {
-        let refs: Vec<&[u8]> = self.records.iter().map(Vec::as_slice).collect();
-        let dict = train(&refs, self.max.min(self.held_bytes / RATIO));
+        // A chunk is `VInt length, record` after `VInt length, record` (the store's format).
+        let mut records: Vec<&[u8]> = Vec::new();
+        for (_, raw) in &self.held {
+            let mut r = crate::codec::Reader::new(raw, "store chunk");
+            while let Ok(record) = r.len_prefix().and_then(|n| r.bytes(n)) {
+                records.push(record);
+            }
+        }
+        let dict = train(&records, self.max.min(self.held_bytes / RATIO));
         (dict, self.held)
     }
 }

@@ -108,7 +108,7 @@ pub struct StoreWriter {
     current_first: u32,
     docs: u32,
     record: Vec<u8>,
-    /// Until the preset dictionary is learnt: the records and chunks it is learnt from.
+    /// Until the preset dictionary is learnt: the chunks it is learnt from.
     learner: Option<crate::preset::Learner>,
     /// The compressor primed with the dictionary learnt (`None`: not learnt, or none).
     deflater: Option<crate::preset::Deflater>,
@@ -155,9 +155,6 @@ impl StoreWriter {
         }
         self.record.clear();
         encode_record(fields, &mut self.record);
-        if let Some(learner) = &mut self.learner {
-            learner.record(&self.record);
-        }
         put_varint(&mut self.current, self.record.len() as u64);
         self.current.extend_from_slice(&self.record);
         self.docs += 1;

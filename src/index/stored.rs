@@ -107,8 +107,16 @@ impl<D: AsRef<[u8]>> Index<D> {
             _ => self.chunk_of(doc),
         });
         let infos = infos.collect::<Result<Vec<_>>>()?;
-        // The document store's preset dictionary, read with the first chunk.
-        let mut dict: Option<std::borrow::Cow<'_, [u8]>> = None;
+        // The document store's preset dictionary (not looked up for the hit display, which
+        // every query reads).
+        let preset = match file {
+            DataFile::Store if !docs.is_empty() => self.store_preset()?,
+            _ => 0..0,
+        };
+        let dict = match preset.is_empty() {
+            true => Default::default(),
+            false => src.read(DataFile::Store, preset)?,
+        };
         let mut record = |(&doc, &info): (&u32, &ChunkInfo)| {
             let i = match chunks.iter().position(|(c, _)| c.offset == info.offset) {
                 Some(i) => i,
@@ -118,21 +126,9 @@ impl<D: AsRef<[u8]>> Index<D> {
                         _ => src,
                     };
                     let bytes = src.read(file, info.range())?;
-                    if dict.is_none() {
-                        // (Not looked up for the hit display, which every query reads.)
-                        let preset = match file {
-                            DataFile::Store => self.store_preset()?,
-                            _ => 0..0,
-                        };
-                        dict = Some(match preset.is_empty() {
-                            true => Default::default(),
-                            false => src.read(DataFile::Store, preset)?,
-                        });
-                    }
-                    let dict = dict.as_deref().unwrap_or_default();
                     let need = records_needed(docs, &infos, &info);
                     let raw =
-                        decompress_records(&bytes, dict, info.raw_len, max_chunk, codec, need)?;
+                        decompress_records(&bytes, &dict, info.raw_len, max_chunk, codec, need)?;
                     chunks.push((info, raw));
                     chunks.len() - 1
                 }
