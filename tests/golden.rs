@@ -34,6 +34,17 @@ fn build_fixture() -> Vec<u8> {
     b.to_bytes().unwrap()
 }
 
+/// An index of JSON Lines `text` with the default settings, as written bytes.
+fn build_bytes(text: &str, name: &str) -> Vec<u8> {
+    let mut b = IndexBuilder::new(
+        Schema::default(),
+        AnalyzerConfig::default(),
+        Bm25::default(),
+    );
+    add_jsonl(&mut b, text.as_bytes(), name).unwrap();
+    b.to_bytes().unwrap()
+}
+
 fn queries() -> Vec<String> {
     std::fs::read_to_string(root().join("tests/golden/queries.txt"))
         .unwrap()
@@ -265,13 +276,7 @@ fn golden_index_with_many_blocks() {
     // earlier build wrote, which later builds must keep opening.
     let path = root().join(format!("tests/compat/v{FORMAT_VERSION}/blocks.ekb"));
     if !path.exists() {
-        let mut b = IndexBuilder::new(
-            Schema::default(),
-            AnalyzerConfig::default(),
-            Bm25::default(),
-        );
-        add_jsonl(&mut b, many_blocks_jsonl().as_bytes(), "many-blocks").unwrap();
-        std::fs::write(&path, b.to_bytes().unwrap()).unwrap();
+        std::fs::write(&path, build_bytes(&many_blocks_jsonl(), "many-blocks")).unwrap();
     }
     let mut pruned_somewhere = false;
     for v in edgekb::OLDEST_SUPPORTED_FORMAT_VERSION..=FORMAT_VERSION {
@@ -606,13 +611,7 @@ fn golden_index_with_a_preset_dictionary() {
     let text = common::repeated_docs_jsonl(4);
     let path = root().join(format!("tests/compat/v{FORMAT_VERSION}/preset.ekb"));
     if !path.exists() {
-        let mut b = IndexBuilder::new(
-            Schema::default(),
-            AnalyzerConfig::default(),
-            Bm25::default(),
-        );
-        add_jsonl(&mut b, text.as_bytes(), "docs.jsonl ×4").unwrap();
-        std::fs::write(&path, b.to_bytes().unwrap()).unwrap();
+        std::fs::write(&path, build_bytes(&text, "docs.jsonl ×4")).unwrap();
     }
     for v in edgekb::OLDEST_SUPPORTED_FORMAT_VERSION..=FORMAT_VERSION {
         let Ok(bytes) = std::fs::read(root().join(format!("tests/compat/v{v}/preset.ekb"))) else {
