@@ -15,7 +15,7 @@ use crate::facets::FacetsWriter;
 use crate::header::{Meta, SectionKind, SECTIONS};
 use crate::postings::{has_name_postings, PostingsWriter};
 use crate::schema::Schema;
-use crate::store::StoreWriter;
+use crate::store::{Codec, StoreWriter};
 use crate::terminfo::{encode_term_infos, TermRow};
 
 /// Positions left empty between two values of a multi-valued field, so that a phrase never
@@ -93,58 +93,147 @@ pub struct BuildStats {
     pub total_bytes: u64,
 }
 
-/// The builder's term tables, borrowed apart from the rest so that analysis can feed them
-/// without copying each token.
-struct Vocabulary<'a> {
-    analyzer: &'a Analyzer,
-    folded_ids: &'a mut HashMap<String, (u32, Option<u32>)>,
-    term_ids: &'a mut HashMap<String, u32>,
-    terms: &'a mut Vec<(String, PostingsWriter)>,
+/// The builder's term dictionary: which term id each word becomes. It belongs to whoever
+/// analyzes documents ([`Analysis`]), so that a driver can run it on another thread.
+#[derive(Debug, Default)]
+struct Vocabulary {
+    /// Folded word → term ids of its stem and its surface form (a cache in front of stemming).
+    folded_ids: HashMap<String, (u32, Option<u32>)>,
+    /// Stemmed term → term id.
+    term_ids: HashMap<String, u32>,
+    /// Each term's text, by id.
+    names: Vec<String>,
+    /// Whether each term, by id, was met only as a word's written form beside its stem (it
+    /// then gets no positions: phrases match stems).
+    written_only: Vec<bool>,
 }
 
-impl Vocabulary<'_> {
+impl Vocabulary {
     /// The id of the term a folded word stems to (stemming each distinct word once) and, when
     /// surface forms are on and the stem differs from the word, the id of the word as written.
-    fn term_ids(&mut self, folded: &str) -> (u32, Option<u32>) {
+    fn term_ids(&mut self, analyzer: &Analyzer, folded: &str) -> (u32, Option<u32>) {
         if let Some(&ids) = self.folded_ids.get(folded) {
             return ids;
         }
-        let stem = self.analyzer.stem(folded).into_owned();
-        let surface = (self.analyzer.config().surface_forms && stem != folded)
+        let stem = analyzer.stem(folded).into_owned();
+        let surface = (analyzer.config().surface_forms && stem != folded)
             .then(|| self.id_of(folded.to_string(), true));
         let ids = (self.id_of(stem, false), surface);
         self.folded_ids.insert(folded.to_string(), ids);
         ids
     }
 
-    /// The id of `term`, a word's written form beside its stem or not: a term only ever met as
-    /// a written form gets no positions (phrases match stems).
+    /// The id of `term`, a word's written form beside its stem or not.
     fn id_of(&mut self, term: String, written_form: bool) -> u32 {
         match self.term_ids.get(&term) {
             Some(&id) => {
                 if !written_form {
-                    self.terms[id as usize].1.mark_stem();
+                    self.written_only[id as usize] = false;
                 }
                 id
             }
             None => {
-                let id = self.terms.len() as u32;
+                let id = self.names.len() as u32;
                 self.term_ids.insert(term.clone(), id);
-                let w = match written_form {
-                    true => PostingsWriter::written_form(),
-                    false => PostingsWriter::default(),
-                };
-                self.terms.push((term, w));
+                self.names.push(term);
+                self.written_only.push(written_form);
                 id
             }
         }
     }
 }
 
+/// A document's indexed fields as term ids: what [`IndexBuilder::add`] computes before it
+/// adds the document to the postings, made apart so that a driver can compute it on another
+/// thread ([`add_stream`]).
+#[derive(Debug, Default)]
+pub(crate) struct Analyzed {
+    /// (term id, indexed field's bit, position) of every token, sorted.
+    tokens: Vec<(u32, u8, u32)>,
+    /// Each indexed field's length in positions.
+    lens: Vec<u32>,
+}
+
+/// What checking and analyzing documents needs: the analyzer, the indexed fields, the
+/// vocabulary and the ids so far.
+#[derive(Debug)]
+pub(crate) struct Analysis {
+    analyzer: Analyzer,
+    indexed: Vec<usize>,
+    vocab: Vocabulary,
+    /// The schema's field count and the `id` field.
+    fields: usize,
+    id_field: usize,
+    /// The ids of the documents accepted so far.
+    ids: HashSet<String>,
+}
+
+impl Analysis {
+    /// Checks `doc` (`location` names it in errors) and analyzes its indexed fields into term
+    /// ids, adding new terms to the vocabulary. A document refused leaves everything as it was.
+    pub(crate) fn analyze(&mut self, doc: &Document, location: &str) -> Result<Analyzed> {
+        if doc.values.len() != self.fields {
+            return Err(Error::InvalidDocument {
+                location: location.into(),
+                message: format!(
+                    "{} field values for a schema of {}",
+                    doc.values.len(),
+                    self.fields
+                ),
+            });
+        }
+        if self.ids.len() >= u32::MAX as usize - 1 {
+            return Err(Error::LimitExceeded {
+                what: "documents per index",
+                limit: u32::MAX as u64 - 1,
+            });
+        }
+        let id = doc.values[self.id_field]
+            .first()
+            .cloned()
+            .unwrap_or_default();
+        if self.ids.contains(&id) {
+            return Err(Error::InvalidDocument {
+                location: location.into(),
+                message: format!("duplicate id {id:?}"),
+            });
+        }
+        self.ids.insert(id);
+        let mut out = Analyzed {
+            lens: Vec::with_capacity(self.indexed.len()),
+            ..Analyzed::default()
+        };
+        let Analysis {
+            analyzer,
+            indexed,
+            vocab,
+            ..
+        } = self;
+        for (bit, &field) in indexed.iter().enumerate() {
+            let mut base: u32 = 0;
+            for value in &doc.values[field] {
+                let used = analyzer.index_folded(value, |t| {
+                    let (id, surface) = vocab.term_ids(analyzer, t.term);
+                    out.tokens.push((id, bit as u8, base + t.position));
+                    if let Some(id) = surface {
+                        out.tokens.push((id, bit as u8, base + t.position));
+                    }
+                });
+                base = base.saturating_add(used).saturating_add(VALUE_GAP);
+            }
+            out.lens.push(base.saturating_sub(VALUE_GAP));
+        }
+        out.tokens.sort_unstable();
+        Ok(out)
+    }
+}
+
 /// Builds an index in memory and writes it out.
 pub struct IndexBuilder {
     schema: Schema,
-    analyzer: Analyzer,
+    /// The analyzer and the vocabulary; `None` only while [`add_stream`] has them on its
+    /// analyzing thread.
+    analysis: Option<Analysis>,
     bm25: Bm25,
     indexed: Vec<usize>,
     stored: Vec<usize>,
@@ -155,14 +244,9 @@ pub struct IndexBuilder {
     display_fields: [Option<usize>; 3],
     norms: Vec<u8>,
     total_lengths: Vec<u64>,
-    /// Folded word → term ids of its stem and its surface form (a cache in front of stemming).
-    folded_ids: HashMap<String, (u32, Option<u32>)>,
-    /// Stemmed term → term id.
-    term_ids: HashMap<String, u32>,
-    terms: Vec<(String, PostingsWriter)>,
-    ids: HashSet<String>,
+    /// Each term's postings, by term id (the vocabulary's).
+    terms: Vec<PostingsWriter>,
     doc_count: u32,
-    scratch: Vec<(u32, u8, u32)>,
     facets: FacetsWriter,
     synonyms: Vec<Vec<String>>,
 }
@@ -177,20 +261,23 @@ impl IndexBuilder {
             // Format 2: stored `id`, `title` and `url` live in the hit-display store only.
             stored: schema.store_only_fields(),
             total_lengths: vec![0; indexed.len()],
+            analysis: Some(Analysis {
+                analyzer: Analyzer::full(analyzer),
+                indexed: indexed.clone(),
+                vocab: Vocabulary::default(),
+                fields: schema.fields().len(),
+                id_field: schema.field("id").expect("schema has id"),
+                ids: HashSet::new(),
+            }),
             indexed,
             schema,
-            analyzer: Analyzer::full(analyzer),
             bm25,
             store: StoreWriter::default(),
             display: StoreWriter::new(crate::store::DISPLAY_CHUNK_TARGET, crate::store::Codec::Lz4),
             display_fields,
             norms: Vec::new(),
-            folded_ids: HashMap::new(),
-            term_ids: HashMap::new(),
             terms: Vec::new(),
-            ids: HashSet::new(),
             doc_count: 0,
-            scratch: Vec::new(),
             facets,
             synonyms: Vec::new(),
         }
@@ -202,6 +289,12 @@ impl IndexBuilder {
         crate::synonyms::check(&groups).map_err(|message| Error::InvalidConfig { message })?;
         self.synonyms = groups;
         Ok(())
+    }
+
+    fn analysis_mut(&mut self) -> &mut Analysis {
+        self.analysis
+            .as_mut()
+            .expect("the analysis is back in the builder once add_stream returns")
     }
 
     /// The schema.
@@ -216,84 +309,55 @@ impl IndexBuilder {
 
     /// Adds a document; `location` names it in errors.
     pub fn add(&mut self, doc: &Document, location: &str) -> Result<()> {
-        if doc.values.len() != self.schema.fields().len() {
-            return Err(Error::InvalidDocument {
-                location: location.into(),
-                message: format!(
-                    "{} field values for a schema of {}",
-                    doc.values.len(),
-                    self.schema.fields().len()
-                ),
-            });
-        }
-        let id_field = self.schema.field("id").expect("schema has id");
-        let id = doc.values[id_field].first().cloned().unwrap_or_default();
-        if !self.ids.insert(id.clone()) {
-            return Err(Error::InvalidDocument {
-                location: location.into(),
-                message: format!("duplicate id {id:?}"),
-            });
-        }
-        if self.doc_count == u32::MAX - 1 {
-            return Err(Error::LimitExceeded {
-                what: "documents per index",
-                limit: u32::MAX as u64 - 1,
-            });
-        }
+        let analyzed = self.analysis_mut().analyze(doc, location)?;
+        let stored = self.add_analyzed(doc, &analyzed);
+        self.store.add(&stored);
+        Ok(())
+    }
+
+    /// What [`IndexBuilder::add`] does once [`Analysis::analyze`] of this builder's analysis
+    /// has accepted `doc` as `analyzed`, but for the document store: returns the stored values,
+    /// which the caller must add to it next.
+    fn add_analyzed(&mut self, doc: &Document, analyzed: &Analyzed) -> Vec<Vec<String>> {
         let doc_id = self.doc_count;
-        let mut scratch = std::mem::take(&mut self.scratch);
-        scratch.clear();
-        for bit in 0..self.indexed.len() {
-            let field = self.indexed[bit];
-            let mut base: u32 = 0;
-            let mut vocab = Vocabulary {
-                analyzer: &self.analyzer,
-                folded_ids: &mut self.folded_ids,
-                term_ids: &mut self.term_ids,
-                terms: &mut self.terms,
-            };
-            for value in &doc.values[field] {
-                let used = vocab.analyzer.index_folded(value, |t| {
-                    let (id, surface) = vocab.term_ids(t.term);
-                    scratch.push((id, bit as u8, base + t.position));
-                    if let Some(id) = surface {
-                        scratch.push((id, bit as u8, base + t.position));
-                    }
-                });
-                base = base.saturating_add(used).saturating_add(VALUE_GAP);
-            }
-            let len = base.saturating_sub(VALUE_GAP);
+        for (bit, &len) in analyzed.lens.iter().enumerate() {
             self.total_lengths[bit] += len as u64;
             self.norms.push(fieldnorm::encode(len));
         }
-        scratch.sort_unstable();
+        let tokens = &analyzed.tokens;
+        let mut per_field: Vec<Vec<u32>> = Vec::new();
         let mut i = 0;
-        while i < scratch.len() {
-            let term = scratch[i].0;
+        while i < tokens.len() {
+            let term = tokens[i].0 as usize;
             let mut j = i;
-            while j < scratch.len() && scratch[j].0 == term {
+            while j < tokens.len() && tokens[j].0 as usize == term {
                 j += 1;
             }
-            let group = &scratch[i..j];
             let mut mask: u16 = 0;
-            let mut per_field: Vec<Vec<u32>> = Vec::new();
-            for &(_, bit, pos) in group {
+            let mut fields = 0;
+            for &(_, bit, pos) in &tokens[i..j] {
                 if mask & (1 << bit) == 0 {
                     mask |= 1 << bit;
-                    per_field.push(Vec::new());
+                    if per_field.len() == fields {
+                        per_field.push(Vec::new());
+                    }
+                    per_field[fields].clear();
+                    fields += 1;
                 }
-                let last = per_field.last_mut().expect("pushed above");
+                let last = &mut per_field[fields - 1];
                 if last.last() != Some(&pos) {
                     last.push(pos);
                 }
             }
-            let refs: Vec<&[u32]> = per_field.iter().map(|v| v.as_slice()).collect();
-            self.terms[term as usize].1.add(doc_id, mask, &refs);
+            let refs: Vec<&[u32]> = per_field[..fields].iter().map(|v| v.as_slice()).collect();
+            // Ids come from the vocabulary in order of first use: a new one is the next.
+            if term >= self.terms.len() {
+                self.terms.resize_with(term + 1, PostingsWriter::default);
+            }
+            self.terms[term].add(doc_id, mask, &refs);
             i = j;
         }
-        self.scratch = scratch;
         let stored: Vec<Vec<String>> = self.stored.iter().map(|&f| doc.values[f].clone()).collect();
-        self.store.add(&stored);
         let display = self.display_fields.map(|f| {
             f.and_then(|f| doc.values[f].first().cloned())
                 .into_iter()
@@ -302,7 +366,7 @@ impl IndexBuilder {
         self.display.add(&display);
         self.facets.add(&doc.values);
         self.doc_count += 1;
-        Ok(())
+        stored
     }
 
     /// Writes the index to `out`.
@@ -321,19 +385,34 @@ impl IndexBuilder {
     fn into_sections(self) -> Result<Vec<(SectionKind, Vec<u8>)>> {
         let IndexBuilder {
             schema,
-            analyzer,
+            analysis,
             bm25,
             store,
             display,
             norms,
             total_lengths,
-            mut terms,
+            terms: writers,
             doc_count,
             indexed,
             facets,
             synonyms,
             ..
         } = self;
+        let Analysis {
+            analyzer, vocab, ..
+        } = analysis.expect("the analysis is back in the builder once add_stream returns");
+        let mut terms: Vec<(String, PostingsWriter)> = vocab
+            .names
+            .into_iter()
+            .zip(vocab.written_only)
+            .zip(writers)
+            .map(|((name, written_only), mut w)| {
+                if written_only {
+                    w.set_written_form_only();
+                }
+                (name, w)
+            })
+            .collect();
         terms.sort_unstable_by(|a, b| a.0.cmp(&b.0));
         let term_count = u32::try_from(terms.len()).map_err(|_| Error::LimitExceeded {
             what: "terms per index",
@@ -485,27 +564,119 @@ fn too_big(what: &'static str) -> Error {
     }
 }
 
+/// Adds the documents that `produce` hands to its callback, in order, analyzing each on a second
+/// thread when the machine has more than one core (and on this one in WebAssembly). The index
+/// is the same byte for byte either way. The first error stops both sides and is returned: an
+/// error of `produce` or of a document it handed over, whichever comes first in input order.
+/// Returns the number of documents added.
+pub fn add_stream<P>(builder: &mut IndexBuilder, produce: P) -> Result<u32>
+where
+    P: FnOnce(&mut dyn FnMut(Document, String) -> Result<()>) -> Result<()> + Send,
+{
+    #[cfg(not(target_arch = "wasm32"))]
+    if std::thread::available_parallelism().is_ok_and(|n| n.get() > 1) {
+        return add_threaded(builder, produce);
+    }
+    let mut added = 0;
+    produce(&mut |doc, location| {
+        builder.add(&doc, &location)?;
+        added += 1;
+        Ok(())
+    })?;
+    Ok(added)
+}
+
+/// Documents handed between threads at a time (fewer wake-ups than one by one).
+#[cfg(not(target_arch = "wasm32"))]
+const BATCH: usize = 64;
+
+/// [`add_stream`] on three threads: `produce`, the checks and the analyzer (with the
+/// vocabulary) on one; the postings, norms, hit display and facets on the caller's; and the
+/// document store (its records, the preset dictionary's training and deflate, a fifth of a
+/// build) on a third, which takes the stored values of each document in order. The analyzing
+/// thread refuses a bad document before any table holds it and stops there, so the other two
+/// never fail. A few batches are in flight at a time, so memory stays bounded.
+#[cfg(not(target_arch = "wasm32"))]
+fn add_threaded<P>(builder: &mut IndexBuilder, produce: P) -> Result<u32>
+where
+    P: FnOnce(&mut dyn FnMut(Document, String) -> Result<()>) -> Result<()> + Send,
+{
+    use std::sync::mpsc::sync_channel;
+    type Batch = Vec<(Document, Analyzed)>;
+    let mut analysis = (builder.analysis.take())
+        .expect("the analysis is back in the builder once add_stream returns");
+    let (tx, rx) = sync_channel::<Batch>(4);
+    let (store_tx, store_rx) = sync_channel::<Vec<Vec<Vec<String>>>>(4);
+    let mut store = std::mem::replace(&mut builder.store, StoreWriter::new(0, Codec::Lz4));
+    std::thread::scope(|scope| {
+        let producer = scope.spawn(move || {
+            let mut batch = Batch::with_capacity(BATCH);
+            // A closed channel: a thread after this one panicked (its join says so).
+            let stopped = || Error::Io(std::io::Error::other("the build stopped"));
+            let produced = produce(&mut |doc, location| {
+                let analyzed = analysis.analyze(&doc, &location)?;
+                batch.push((doc, analyzed));
+                if batch.len() == BATCH {
+                    let full = std::mem::replace(&mut batch, Batch::with_capacity(BATCH));
+                    tx.send(full).map_err(|_| stopped())?;
+                }
+                Ok(())
+            });
+            // What was accepted before an error is added all the same, as `add` would have.
+            let _ = tx.send(batch);
+            (analysis, produced)
+        });
+        let storer = scope.spawn(move || {
+            for batch in store_rx {
+                for stored in batch {
+                    store.add(&stored);
+                }
+            }
+            store
+        });
+        let mut added = 0;
+        for batch in rx.iter() {
+            added += batch.len() as u32;
+            let stored = batch
+                .iter()
+                .map(|(doc, analyzed)| builder.add_analyzed(doc, analyzed));
+            if store_tx.send(stored.collect()).is_err() {
+                break;
+            }
+        }
+        drop(rx);
+        drop(store_tx);
+        let joined = producer.join().and_then(|a| Ok((a, storer.join()?)));
+        let ((analysis, produced), store) =
+            joined.unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        builder.analysis = Some(analysis);
+        builder.store = store;
+        produced.map(|()| added)
+    })
+}
+
 /// Reads JSON Lines into `builder`; `name` names the input in errors. Blank lines are skipped.
-pub fn add_jsonl<R: std::io::BufRead>(
+pub fn add_jsonl<R: std::io::BufRead + Send>(
     builder: &mut IndexBuilder,
     reader: R,
     name: &str,
 ) -> Result<u32> {
-    let mut added = 0;
-    for (i, line) in reader.lines().enumerate() {
-        let line = line?;
-        if line.trim().is_empty() {
-            continue;
+    let schema = builder.schema().clone();
+    add_stream(builder, move |add| {
+        for (i, line) in reader.lines().enumerate() {
+            let line = line?;
+            if line.trim().is_empty() {
+                continue;
+            }
+            let location = format!("{name}:{}", i + 1);
+            let value: serde_json::Value =
+                serde_json::from_str(&line).map_err(|e| Error::InvalidDocument {
+                    location: location.clone(),
+                    message: format!("not valid JSON: {e}"),
+                })?;
+            let doc = Document::from_json(&value, &schema, &location)?;
+            add(doc, location)?;
         }
-        let location = format!("{name}:{}", i + 1);
-        let value: serde_json::Value =
-            serde_json::from_str(&line).map_err(|e| Error::InvalidDocument {
-                location: location.clone(),
-                message: format!("not valid JSON: {e}"),
-            })?;
-        let doc = Document::from_json(&value, builder.schema(), &location)?;
-        builder.add(&doc, &location)?;
-        added += 1;
-    }
-    Ok(added)
+        Ok(())
+    })
 }

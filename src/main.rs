@@ -333,7 +333,7 @@ fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
                     edgekb::ingest::add_path(&mut builder, input)?;
                     continue;
                 }
-                let reader: Box<dyn BufRead> = if name == "-" {
+                let reader: Box<dyn BufRead + Send> = if name == "-" {
                     Box::new(BufReader::new(std::io::stdin()))
                 } else {
                     let f = File::open(input).map_err(|e| io_error(input, e))?;
@@ -342,22 +342,30 @@ fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
                     }
                     Box::new(BufReader::with_capacity(1 << 20, f))
                 };
-                for_each_line(reader, &name, |location, line| {
-                    bar.inc(line.len() as u64 + 1);
-                    if line.trim().is_empty() {
-                        return Ok(());
-                    }
-                    let value: serde_json::Value =
-                        serde_json::from_str(line).map_err(|e| Error::InvalidDocument {
-                            location: location.to_string(),
-                            message: format!("not valid JSON: {e}"),
-                        })?;
-                    let doc = Document::from_json(&value, builder.schema(), location)?;
-                    builder.add(&doc, location)?;
-                    if builder.doc_count() % 1000 == 0 {
-                        bar.set_message(format!("{} documents", builder.doc_count()));
-                    }
-                    Ok(())
+                // Lines are read, parsed and analyzed on a second thread (`add_stream`).
+                let schema = builder.schema().clone();
+                let bar = bar.clone();
+                let before = builder.doc_count();
+                edgekb::add_stream(&mut builder, |add| {
+                    let mut read: u32 = 0;
+                    for_each_line(reader, &name, |location, line| {
+                        bar.inc(line.len() as u64 + 1);
+                        if line.trim().is_empty() {
+                            return Ok(());
+                        }
+                        let value: serde_json::Value =
+                            serde_json::from_str(line).map_err(|e| Error::InvalidDocument {
+                                location: location.to_string(),
+                                message: format!("not valid JSON: {e}"),
+                            })?;
+                        let doc = Document::from_json(&value, &schema, location)?;
+                        add(doc, location.to_string())?;
+                        read += 1;
+                        if (before + read) % 1000 == 0 {
+                            bar.set_message(format!("{} documents", before + read));
+                        }
+                        Ok(())
+                    })
                 })?;
             }
             bar.finish_and_clear();

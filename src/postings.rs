@@ -91,17 +91,10 @@ pub struct PostingsWriter {
 }
 
 impl PostingsWriter {
-    /// A writer for a term first met as a word's written form (see [`Self::mark_stem`]).
-    pub fn written_form() -> Self {
-        PostingsWriter {
-            written_form_only: true,
-            ..Default::default()
-        }
-    }
-
-    /// The term occurs as a stem (or a word's only term) too: its positions are written.
-    pub fn mark_stem(&mut self) {
-        self.written_form_only = false;
+    /// The term was only ever met as a word's written form beside its stem: [`Self::finish`]
+    /// leaves its positions out.
+    pub fn set_written_form_only(&mut self) {
+        self.written_form_only = true;
     }
 
     /// Whether [`Self::finish`] writes positions: not for a term only ever met as a word's
