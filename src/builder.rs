@@ -435,26 +435,31 @@ impl IndexBuilder {
         let mut positions = Vec::new();
         let mut infos: Vec<TermRow> = Vec::with_capacity(terms.len());
         let names = scorer.name_fields();
-        for (ord, (term, w)) in terms.iter().enumerate() {
+        // Every character a query word must fold to in order to find something: those of the
+        // terms, and those of the synonym words (looked up as folded).
+        let mut chars = std::collections::BTreeSet::new();
+        // Each term's postings are freed once written: the build's peak memory is here.
+        for (ord, (term, w)) in terms.into_iter().enumerate() {
+            chars.extend(term.chars());
             fst_builder
                 .insert(term.as_bytes(), ord as u64)
                 .map_err(|e| Error::corrupt(format!("term dictionary: {e}")))?;
             let (p0, q0) = (postings.len(), positions.len());
-            w.finish(&mut postings, &mut positions, |doc, mask, tfs| {
-                impact.of(doc, mask, tfs)
-            });
+            let columns = w.decode();
+            columns.write(&mut postings, |doc, mask, tfs| impact.of(doc, mask, tfs));
+            if w.writes_positions() {
+                positions.extend_from_slice(w.positions());
+            }
             let plen = u32::try_from(postings.len() - p0)
                 .map_err(|_| too_big("postings bytes of one term"))?;
             let qlen = u32::try_from(positions.len() - q0)
                 .map_err(|_| too_big("positions bytes of one term"))?;
             // The documents holding the term in a name field, and their postings on their own
             // by the rule of `has_name_postings`.
-            let named = w.name_subset(names);
+            let named = columns.name_subset(names);
             let n0 = postings.len();
             if has_name_postings(w.doc_freq(), named.doc_freq()) {
-                named.finish(&mut postings, &mut Vec::new(), |doc, mask, tfs| {
-                    impact.of(doc, mask, tfs)
-                });
+                named.write(&mut postings, |doc, mask, tfs| impact.of(doc, mask, tfs));
             }
             let nlen = postings.len() - n0;
             if nlen >= 1 << 30 || named.doc_freq() >= 1 << 30 {
@@ -503,16 +508,10 @@ impl IndexBuilder {
         if !facets.is_empty() {
             sections.push((SectionKind::Facets, facets.finish(doc_count)?));
         }
-        // Every character a query word must fold to in order to find something: those of the
-        // terms, and those of the synonym words (looked up as folded).
-        let mut chars = std::collections::BTreeSet::new();
         let mut folded = String::new();
         for word in synonyms.iter().flatten() {
             crate::analysis::full_fold(word, &mut folded);
             chars.extend(folded.chars());
-        }
-        for (term, _) in &terms {
-            chars.extend(term.chars());
         }
         let chars: Vec<char> = chars.into_iter().collect();
         if !synonyms.is_empty() {

@@ -76,14 +76,16 @@ impl PostingList {
     }
 }
 
-/// Accumulates one term's postings and positions document by document, in id order.
+/// Accumulates one term's postings and positions document by document, in id order. It holds
+/// them as varints (document gap, mask, frequencies), a third of their size as columns: a build
+/// holds every term's at once, so this is most of its memory. [`Self::decode`] decodes them.
 #[derive(Clone, Debug, Default)]
 pub struct PostingsWriter {
-    docs: Vec<u32>,
-    masks: Vec<u16>,
-    tfs: Vec<u32>,
-    /// Number of frequencies before each block.
-    block_tf_starts: Vec<u32>,
+    /// Per document: `doc − previous − 1`, the mask, then one frequency per set mask bit.
+    stream: Vec<u8>,
+    doc_freq: u32,
+    /// The last document added (meaningless while `doc_freq` is 0).
+    last: u32,
     positions: Vec<u8>,
     /// Every occurrence so far was a word's written form beside its stem (format 7): the
     /// term's positions are left out, as phrases match stems.
@@ -91,13 +93,13 @@ pub struct PostingsWriter {
 }
 
 impl PostingsWriter {
-    /// The term was only ever met as a word's written form beside its stem: [`Self::finish`]
+    /// The term was only ever met as a word's written form beside its stem: the builder
     /// leaves its positions out.
     pub fn set_written_form_only(&mut self) {
         self.written_form_only = true;
     }
 
-    /// Whether [`Self::finish`] writes positions: not for a term only ever met as a word's
+    /// Whether the term's positions are written: not for a term only ever met as a word's
     /// written form.
     pub fn writes_positions(&self) -> bool {
         !self.written_form_only
@@ -105,33 +107,105 @@ impl PostingsWriter {
 
     /// Adds a document (ids must ascend): its field mask and, per set bit, the positions.
     pub fn add(&mut self, doc: u32, mask: u16, positions_per_field: &[&[u32]]) {
-        debug_assert!(self.docs.last().is_none_or(|&d| d < doc));
+        debug_assert!(self.doc_freq == 0 || self.last < doc);
         debug_assert!(mask != 0 && mask.count_ones() as usize == positions_per_field.len());
-        if self.docs.len() % BLOCK == 0 {
-            self.block_tf_starts.push(self.tfs.len() as u32);
-        }
-        self.docs.push(doc);
-        self.masks.push(mask);
+        let gap = match self.doc_freq {
+            0 => doc,
+            _ => doc - self.last - 1,
+        };
+        put_varint(&mut self.stream, gap as u64);
+        put_varint(&mut self.stream, mask as u64);
         for p in positions_per_field {
-            self.tfs.push(p.len() as u32);
+            put_varint(&mut self.stream, p.len() as u64);
             encode_positions(p, &mut self.positions);
         }
+        self.doc_freq += 1;
+        self.last = doc;
     }
 
     /// Number of documents so far.
     pub fn doc_freq(&self) -> u32 {
-        self.docs.len() as u32
+        self.doc_freq
+    }
+
+    /// The postings decoded, to write.
+    pub fn decode(&self) -> Decoded {
+        let mut out = Decoded::default();
+        let mut at = 0;
+        let mut next = || {
+            let mut v = 0u32;
+            let mut shift = 0;
+            loop {
+                let b = self.stream[at];
+                at += 1;
+                v |= ((b & 0x7f) as u32) << shift;
+                if b < 0x80 {
+                    return v;
+                }
+                shift += 7;
+            }
+        };
+        let mut prev: i64 = -1;
+        for _ in 0..self.doc_freq {
+            let doc = (prev + 1 + next() as i64) as u32;
+            prev = doc as i64;
+            let mask = next() as u16;
+            let tfs: Vec<u32> = (0..mask.count_ones()).map(|_| next()).collect();
+            out.push(doc, mask, &tfs);
+        }
+        out
+    }
+
+    /// The encoded positions (written whatever [`Self::writes_positions`] says).
+    pub fn positions(&self) -> &[u8] {
+        &self.positions
     }
 
     /// Appends the encoded postings to `postings` (in the current layout, [`Layout::Impacts`],
     /// with `impact` giving each posting's impact byte) and the positions to `positions`
     /// (none for a term only ever met as a written form).
+    #[cfg(test)]
     pub fn finish(
         &self,
         postings: &mut Vec<u8>,
         positions: &mut Vec<u8>,
         impact: impl Fn(u32, u16, &[u32]) -> u8,
     ) {
+        self.decode().write(postings, impact);
+        if self.writes_positions() {
+            positions.extend_from_slice(&self.positions);
+        }
+    }
+}
+
+/// A term's postings decoded from a [`PostingsWriter`]: documents, masks and frequencies.
+#[derive(Clone, Debug, Default)]
+pub struct Decoded {
+    docs: Vec<u32>,
+    masks: Vec<u16>,
+    tfs: Vec<u32>,
+    /// Number of frequencies before each block.
+    block_tf_starts: Vec<u32>,
+}
+
+impl Decoded {
+    fn push(&mut self, doc: u32, mask: u16, tfs: &[u32]) {
+        if self.docs.len() % BLOCK == 0 {
+            self.block_tf_starts.push(self.tfs.len() as u32);
+        }
+        self.docs.push(doc);
+        self.masks.push(mask);
+        self.tfs.extend_from_slice(tfs);
+    }
+
+    /// Number of documents.
+    pub fn doc_freq(&self) -> u32 {
+        self.docs.len() as u32
+    }
+
+    /// Appends the encoded postings to `postings` (in the current layout, [`Layout::Impacts`],
+    /// with `impact` giving each posting's impact byte).
+    pub fn write(&self, postings: &mut Vec<u8>, impact: impl Fn(u32, u16, &[u32]) -> u8) {
         let blocks_out = &mut Vec::new();
         let mut skips: Vec<(u32, u32)> = Vec::new();
         self.write_blocks(blocks_out, &mut skips);
@@ -153,25 +227,17 @@ impl PostingsWriter {
             }
         }
         postings.extend_from_slice(blocks_out);
-        if self.writes_positions() {
-            positions.extend_from_slice(&self.positions);
-        }
     }
 
     /// The postings of the documents whose mask holds a bit of `names` alone (no positions),
     /// for a name-field list ([`crate::terminfo::TermInfo::names_postings`]).
-    pub fn name_subset(&self, names: u16) -> PostingsWriter {
-        let mut out = PostingsWriter::default();
+    pub fn name_subset(&self, names: u16) -> Decoded {
+        let mut out = Decoded::default();
         let mut t = 0usize;
         for (&doc, &mask) in self.docs.iter().zip(&self.masks) {
             let n = mask.count_ones() as usize;
             if mask & names != 0 {
-                if out.docs.len() % BLOCK == 0 {
-                    out.block_tf_starts.push(out.tfs.len() as u32);
-                }
-                out.docs.push(doc);
-                out.masks.push(mask);
-                out.tfs.extend_from_slice(&self.tfs[t..t + n]);
+                out.push(doc, mask, &self.tfs[t..t + n]);
             }
             t += n;
         }
@@ -688,6 +754,38 @@ mod tests {
     }
 
     proptest! {
+        /// The writer's varint stream gives back what it was given, at any id, any mask of 16
+        /// fields and frequencies of several varint bytes.
+        #[test]
+        fn the_writer_decodes_what_it_was_given(
+            docs in proptest::collection::btree_set(0u32..u32::MAX, 1..20),
+            masks in proptest::collection::vec(1u16..=u16::MAX, 40),
+            tfs in proptest::collection::vec(prop_oneof![1usize..4, 128usize..400], 40 * 16),
+        ) {
+            let mut w = PostingsWriter::default();
+            let mut want = Vec::new();
+            let mut t = tfs.iter();
+            for (&doc, &mask) in docs.iter().zip(&masks) {
+                let per_field: Vec<Vec<u32>> = (0..mask.count_ones())
+                    .map(|_| (0..*t.next().unwrap() as u32).collect())
+                    .collect();
+                let refs: Vec<&[u32]> = per_field.iter().map(|v| v.as_slice()).collect();
+                w.add(doc, mask, &refs);
+                want.push((doc, mask, per_field.iter().map(|v| v.len() as u32).collect::<Vec<_>>()));
+            }
+            prop_assert_eq!(w.doc_freq() as usize, docs.len());
+            let got = w.decode();
+            prop_assert_eq!(got.doc_freq() as usize, docs.len());
+            let mut t = 0;
+            for (i, (doc, mask, tfs)) in want.iter().enumerate() {
+                prop_assert_eq!(got.docs[i], *doc);
+                prop_assert_eq!(got.masks[i], *mask);
+                prop_assert_eq!(&got.tfs[t..t + tfs.len()], &tfs[..]);
+                t += tfs.len();
+            }
+            prop_assert_eq!(t, got.tfs.len());
+        }
+
         #[test]
         fn postings_and_positions_round_trip((postings, positions) in arb_postings()) {
             let (buf, pbuf) = write(&postings, &positions);
