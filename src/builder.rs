@@ -563,11 +563,13 @@ fn too_big(what: &'static str) -> Error {
     }
 }
 
-/// Adds the documents that `produce` hands to its callback, in order, analyzing each on a second
-/// thread when the machine has more than one core (and on this one in WebAssembly). The index
-/// is the same byte for byte either way. The first error stops both sides and is returned: an
-/// error of `produce` or of a document it handed over, whichever comes first in input order.
-/// Returns the number of documents added.
+/// Adds the documents that `produce` hands to its callback (`(document, location)`, the
+/// location naming it in errors), in order. When the machine has more than one core, `produce`
+/// and the analysis run on a second thread and the document store on a third (see
+/// `add_threaded`); in WebAssembly, or on one core, each document is added as
+/// [`IndexBuilder::add`] adds it. The index is the same byte for byte either way. The first
+/// error stops the build and is returned, an error of `produce` or a document refused, whichever
+/// comes first in input order; the documents before it are added. Returns the number added.
 pub fn add_stream<P>(builder: &mut IndexBuilder, produce: P) -> Result<u32>
 where
     P: FnOnce(&mut dyn FnMut(Document, String) -> Result<()>) -> Result<()> + Send,
