@@ -15,7 +15,7 @@ use crate::facets::FacetsWriter;
 use crate::header::{Meta, SectionKind, SECTIONS};
 use crate::postings::{has_name_postings, PostingsWriter};
 use crate::schema::Schema;
-use crate::store::{Codec, StoreWriter};
+use crate::store::StoreWriter;
 use crate::terminfo::{encode_term_infos, TermRow};
 
 /// Positions left empty between two values of a multi-valued field, so that a phrase never
@@ -608,7 +608,10 @@ where
         .expect("the analysis is back in the builder once add_stream returns");
     let (tx, rx) = sync_channel::<Batch>(4);
     let (store_tx, store_rx) = sync_channel::<Vec<Vec<Vec<String>>>>(4);
-    let mut store = std::mem::replace(&mut builder.store, StoreWriter::new(0, Codec::Lz4));
+    let mut store = std::mem::replace(
+        &mut builder.store,
+        StoreWriter::new(0, crate::store::Codec::Lz4),
+    );
     std::thread::scope(|scope| {
         let producer = scope.spawn(move || {
             let mut batch = Batch::with_capacity(BATCH);
