@@ -626,7 +626,8 @@ where
                 }
                 Ok(())
             });
-            // What was accepted before an error is added all the same, as `add` would have.
+            // The last batch; after an error, the documents accepted before it, which are added
+            // all the same, as `add` one by one would have added them.
             let _ = tx.send(batch);
             (analysis, produced)
         });
