@@ -178,8 +178,10 @@ impl Learner {
 /// dictionary had been inflated just before it.
 pub struct Deflater {
     /// `miniz_oxide`'s compressor after the dictionary and a sync flush (`None`: no
-    /// dictionary); each chunk starts from a copy of it.
-    primed: Option<miniz_oxide::deflate::core::CompressorOxide>,
+    /// dictionary); each chunk starts from a copy of it. Boxed: it holds a 64 KiB buffer, which
+    /// would otherwise be copied on the stack wherever the store's writer moves (a thread's
+    /// closure, in a debug build, overflowed a test's stack).
+    primed: Option<Box<miniz_oxide::deflate::core::CompressorOxide>>,
     level: u8,
 }
 
@@ -195,7 +197,11 @@ impl Deflater {
                 level,
             };
         }
-        let mut c = CompressorOxide::new(create_comp_flags_from_zip_params(level.into(), 0, 0));
+        let mut c = Box::new(CompressorOxide::new(create_comp_flags_from_zip_params(
+            level.into(),
+            0,
+            0,
+        )));
         // The dictionary's own output is dropped: only the window and match tables it leaves
         // behind matter.
         let _ = run(&mut c, dict, TDEFLFlush::Sync);
