@@ -30,6 +30,17 @@ pub struct Document {
 }
 
 impl Document {
+    /// Parses one line of JSON Lines and maps it onto `schema` ([`Document::from_json`]);
+    /// `location` names the line in errors.
+    pub fn from_json_line(line: &str, schema: &Schema, location: &str) -> Result<Document> {
+        let value: serde_json::Value =
+            serde_json::from_str(line).map_err(|e| Error::InvalidDocument {
+                location: location.to_string(),
+                message: format!("not valid JSON: {e}"),
+            })?;
+        Document::from_json(&value, schema, location)
+    }
+
     /// Maps a JSON object onto `schema`. Strings, numbers and booleans are taken as text, arrays
     /// of them as several values; `text` fills `body` when the schema has no `text` field; other
     /// keys are ignored. `location` names the input in errors ("docs.jsonl:12").
@@ -674,13 +685,10 @@ pub fn add_jsonl<R: std::io::BufRead + Send>(
                 continue;
             }
             let location = format!("{name}:{}", i + 1);
-            let value: serde_json::Value =
-                serde_json::from_str(&line).map_err(|e| Error::InvalidDocument {
-                    location: location.clone(),
-                    message: format!("not valid JSON: {e}"),
-                })?;
-            let doc = Document::from_json(&value, &schema, &location)?;
-            add(doc, location)?;
+            add(
+                Document::from_json_line(&line, &schema, &location)?,
+                location,
+            )?;
         }
         Ok(())
     })

@@ -353,12 +353,7 @@ fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
                         if line.trim().is_empty() {
                             return Ok(());
                         }
-                        let value: serde_json::Value =
-                            serde_json::from_str(line).map_err(|e| Error::InvalidDocument {
-                                location: location.to_string(),
-                                message: format!("not valid JSON: {e}"),
-                            })?;
-                        let doc = Document::from_json(&value, &schema, location)?;
+                        let doc = Document::from_json_line(line, &schema, location)?;
                         add(doc, location.to_string())?;
                         read += 1;
                         if (before + read) % 1000 == 0 {

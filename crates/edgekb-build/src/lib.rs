@@ -18,10 +18,10 @@
 //! message (what `edgekb: …` prints).
 #![forbid(unsafe_code)]
 
-use edgekb::AnalyzerConfig;
-use edgekb::{Document, IndexBuilder};
-use edgekb::Bm25;
 use edgekb::split::{SplitOptions, SplitOutput};
+use edgekb::AnalyzerConfig;
+use edgekb::Bm25;
+use edgekb::{Document, IndexBuilder};
 use edgekb::{Error, Index, Schema};
 use wasm_bindgen::prelude::*;
 
@@ -234,13 +234,7 @@ impl Builder {
             .as_mut()
             .ok_or_else(|| js_error("InvalidArgument", "this build is finished already"))?;
         let location = format!("{}:{}", self.name, self.line);
-        let value: serde_json::Value = serde_json::from_str(line).map_err(|e| {
-            core(Error::InvalidDocument {
-                location: location.clone(),
-                message: format!("not valid JSON: {e}"),
-            })
-        })?;
-        let doc = Document::from_json(&value, builder.schema(), &location).map_err(core)?;
+        let doc = Document::from_json_line(line, builder.schema(), &location).map_err(core)?;
         builder.add(&doc, &location).map_err(core)
     }
 }
