@@ -131,19 +131,10 @@ impl PostingsWriter {
     /// The postings decoded, to write.
     pub fn decode(&self) -> Decoded {
         let mut out = Decoded::default();
-        let mut at = 0;
+        let mut stream = Reader::new(&self.stream, "a term's postings being built");
         let mut next = || {
-            let mut v = 0u32;
-            let mut shift = 0;
-            loop {
-                let b = self.stream[at];
-                at += 1;
-                v |= ((b & 0x7f) as u32) << shift;
-                if b < 0x80 {
-                    return v;
-                }
-                shift += 7;
-            }
+            (stream.varint_u32())
+                .expect("the writer reads back the varints it wrote, of values under 2^32")
         };
         let mut prev: i64 = -1;
         for _ in 0..self.doc_freq {
