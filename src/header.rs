@@ -270,6 +270,12 @@ impl Meta {
     }
 }
 
+/// The length of a file of these sections (what [`header_and_table`] gives, without the CRCs).
+pub(crate) fn file_len(sections: &[(SectionKind, Vec<u8>)]) -> u64 {
+    let lens: u64 = sections.iter().map(|(_, b)| b.len() as u64).sum();
+    (HEADER_LEN + sections.len() * SECTION_ENTRY_LEN) as u64 + lens
+}
+
 /// The header and section table for `sections`, written in this order after them: (header,
 /// table, total file length).
 pub(crate) fn header_and_table(sections: &[(SectionKind, Vec<u8>)]) -> (Vec<u8>, Vec<u8>, u64) {

@@ -90,7 +90,7 @@ pub mod wasm;
 // What a user builds, opens and searches with.
 pub use analysis::{Analyzer, AnalyzerConfig, Language};
 pub use bm25::Bm25;
-pub use builder::{add_jsonl, add_stream, Document, IndexBuilder};
+pub use builder::{add_jsonl, add_stream, BuildStats, BuiltIndex, Document, IndexBuilder};
 pub use counters::{counts, Counts};
 pub use error::{Error, Result};
 pub use facets::Filter;

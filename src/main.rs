@@ -188,14 +188,6 @@ fn load_config(path: Option<&Path>) -> Result<(Schema, AnalyzerConfig, Bm25), Er
 /// Above this many bytes, `edgekb build` writes a split index unless told `--single`.
 const SPLIT_THRESHOLD: u64 = 16 << 20;
 
-/// Re-cuts a single-file index into the split layout.
-fn rebuild_split(
-    index: &Index<Vec<u8>>,
-    options: &edgekb::split::SplitOptions,
-) -> Result<edgekb::split::SplitOutput, Error> {
-    edgekb::split::SplitOutput::from_index_with(index, options)
-}
-
 fn open_index(path: &Path) -> Result<Index<Vec<u8>>, Error> {
     Index::open(std::fs::read(path).map_err(|e| io_error(path, e))?)
 }
@@ -364,14 +356,14 @@ fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
                 })?;
             }
             bar.finish_and_clear();
-            let mut bytes = Vec::new();
-            let stats = builder.write(&mut bytes)?;
+            let built = builder.finish()?;
+            let stats = built.stats().clone();
             let automatic = !split && !single;
             let split = split || (automatic && stats.total_bytes > SPLIT_THRESHOLD);
             check_out_kind(&out, split, automatic.then_some(stats.total_bytes))?;
             if split {
-                let index = Index::open(bytes)?;
-                let rebuilt = rebuild_split(&index, &split_options)?;
+                // Cut from the build's sections, each freed once its pack is made.
+                let rebuilt = edgekb::split::SplitOutput::from_built(built, &split_options)?;
                 let report = publish::write_split(&out, &rebuilt)?;
                 if report.repaired > 0 {
                     eprintln!(
@@ -395,7 +387,7 @@ fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
                     start.elapsed().as_secs_f64()
                 );
             } else {
-                publish::write_atomic(&out, &bytes)?;
+                publish::write_atomic(&out, &built.into_bytes())?;
                 eprintln!(
                     "built {}: {} documents, {} terms, {} bytes in {:.2} s",
                     out.display(),

@@ -194,12 +194,27 @@ impl Pages {
         if !self.trailers {
             return Cow::Borrowed(data);
         }
-        let mut out = Vec::with_capacity(data.len() + data.len() / self.page_size as usize * 4 + 4);
+        let mut out = Vec::with_capacity(self.stored_len_of(data.len()) as usize);
+        self.store_into(data, &mut out);
+        Cow::Owned(out)
+    }
+
+    /// The stored length of `len` bytes of data: with trailers, 4 more bytes per page.
+    pub fn stored_len_of(&self, len: usize) -> u64 {
+        let trailers = if self.trailers { Self::TRAILER } else { 0 };
+        len as u64 + trailers * (len as u64).div_ceil(self.page_size as u64)
+    }
+
+    /// Appends `data` to `out` as [`Pages::stored`] gives it.
+    pub fn store_into(&self, data: &[u8], out: &mut Vec<u8>) {
+        if !self.trailers {
+            out.extend_from_slice(data);
+            return;
+        }
         for (i, page) in data.chunks(self.page_size as usize).enumerate() {
             out.extend_from_slice(page);
             out.extend_from_slice(&(crc32(page) ^ i as u32).to_le_bytes());
         }
-        Cow::Owned(out)
     }
 
     /// Page CRCs of `file` in the table (none for a file this layout does not have, nor with

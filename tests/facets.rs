@@ -26,6 +26,11 @@ fn root() -> PathBuf {
 }
 
 fn build() -> Vec<u8> {
+    builder().to_bytes().unwrap()
+}
+
+/// The fixture's builder, every document added (facets, synonyms, sort keys).
+fn builder() -> IndexBuilder {
     let cfg = std::fs::read(root().join("tests/fixtures/facets.toml")).unwrap();
     let (schema, analyzer, bm25) = edgekb::config::parse("facets.toml", &cfg).unwrap();
     let mut b = IndexBuilder::new(schema, analyzer, bm25);
@@ -33,7 +38,68 @@ fn build() -> Vec<u8> {
     b.set_synonyms(synonyms).unwrap();
     let f = std::fs::File::open(root().join("tests/fixtures/facets.jsonl")).unwrap();
     add_jsonl(&mut b, std::io::BufReader::new(f), "facets.jsonl").unwrap();
-    b.to_bytes().unwrap()
+    b
+}
+
+/// A build cut into a split index from its own sections (`from_built`, what `edgekb build`
+/// does) gives the files of the cut of the single file it would write (`from_index_with`),
+/// byte for byte, whatever stays resident and however packs are cut into pieces.
+#[test]
+fn a_build_cut_from_its_sections_equals_the_cut_of_its_file() {
+    use edgekb::split::SplitOptions;
+    let index = Index::open(build()).unwrap();
+    let small = SplitOptions {
+        page_size: 512,
+        max_file_bytes: 600,
+        resident_dictionary_bytes: 0,
+        part_bytes: 256,
+        resident_display_bytes: 0,
+        resident_norms_bytes: 0,
+    };
+    for (label, options) in [
+        ("default", SplitOptions::default()),
+        (
+            "everything paged, packs in pieces, dictionary cut",
+            small.clone(),
+        ),
+        (
+            "pieces only",
+            SplitOptions {
+                page_size: 512,
+                max_file_bytes: 600,
+                ..Default::default()
+            },
+        ),
+        (
+            "dictionary cut only",
+            SplitOptions {
+                resident_dictionary_bytes: 0,
+                part_bytes: 256,
+                ..Default::default()
+            },
+        ),
+    ] {
+        let want = SplitOutput::from_index_with(&index, &options).unwrap();
+        let got = SplitOutput::from_built(builder().finish().unwrap(), &options).unwrap();
+        assert_eq!(got.manifest, want.manifest, "{label}");
+        assert_eq!(got.files, want.files, "{label}");
+        assert_eq!(got.dictionary_stats, want.dictionary_stats, "{label}");
+        assert_eq!(got.dictionary_parts, want.dictionary_parts, "{label}");
+        // What each case is there to exercise does happen.
+        let pieces = want.files.len() > 7;
+        let cut = want.dictionary_parts > 0;
+        let expected = match label {
+            "default" => (false, false),
+            "pieces only" => (true, false),
+            "dictionary cut only" => (false, true),
+            _ => (true, true),
+        };
+        assert_eq!((pieces, cut), expected, "{label}");
+    }
+    // The single file, written from the sections, is the builder's bytes.
+    let built = builder().finish().unwrap();
+    assert_eq!(built.stats().total_bytes, build().len() as u64);
+    assert_eq!(built.into_bytes(), build());
 }
 
 /// The fixture as plain data, read independently of the engine: id and tags per document.

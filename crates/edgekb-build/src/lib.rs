@@ -22,7 +22,7 @@ use edgekb::split::{SplitOptions, SplitOutput};
 use edgekb::AnalyzerConfig;
 use edgekb::Bm25;
 use edgekb::{Document, IndexBuilder};
-use edgekb::{Error, Index, Schema};
+use edgekb::{Error, Schema};
 use wasm_bindgen::prelude::*;
 
 /// Above this many bytes, `edgekb build` writes a split index unless told `--single` (the
@@ -182,8 +182,8 @@ impl Builder {
             }
             options.max_file_bytes = (v as u64).max(edgekb::split::PACK_HEADER_LEN + 1);
         }
-        let mut bytes = Vec::new();
-        let stats = builder.write(&mut bytes).map_err(core)?;
+        let built = builder.finish().map_err(core)?;
+        let stats = built.stats().clone();
         let split = split || (!single && stats.total_bytes > SPLIT_THRESHOLD);
         if !split {
             return Ok(Output {
@@ -191,11 +191,11 @@ impl Builder {
                 terms: stats.terms,
                 total_bytes: stats.total_bytes as f64,
                 split: None,
-                single: bytes,
+                single: built.into_bytes(),
             });
         }
-        let index = Index::open(bytes).map_err(core)?;
-        let out = SplitOutput::from_index_with(&index, &options).map_err(core)?;
+        // Cut from the build's sections, each freed once its pack is made.
+        let out = SplitOutput::from_built(built, &options).map_err(core)?;
         Ok(Output {
             docs: stats.docs,
             terms: stats.terms,

@@ -30,6 +30,8 @@ use crate::error::{Error, Result};
 use crate::header::{FORMAT_VERSION, OLDEST_SUPPORTED_FORMAT_VERSION};
 use crate::source::DataFile;
 
+mod cut;
+
 /// Magic label of a data ("pack") file.
 pub const PACK_MAGIC: &[u8; 8] = b"EDGEKBPK";
 /// Bytes before a pack file's data.
@@ -295,18 +297,6 @@ impl Manifest {
         Ok(())
     }
 
-    /// The entry of a data file, to change (`None`: a file the layout does not have).
-    fn data_file_mut(&mut self, file: DataFile) -> Option<&mut FileEntry> {
-        match file {
-            DataFile::Postings => Some(&mut self.postings),
-            DataFile::Positions => Some(&mut self.positions),
-            DataFile::Store => Some(&mut self.store),
-            DataFile::Terms => Some(&mut self.terms),
-            DataFile::Display => Some(&mut self.display),
-            DataFile::Norms => self.norms.as_mut(),
-        }
-    }
-
     /// The data files this manifest's layout has: [`DataFile::ALL`], without the norms pack
     /// before layout 4.
     pub fn data_files(&self) -> Vec<DataFile> {
@@ -378,11 +368,17 @@ pub fn check_file(entry: &FileEntry, data: &[u8]) -> Result<()> {
 
 /// A pack file: header then `data`.
 pub fn pack_file(file: DataFile, data: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(PACK_HEADER_LEN as usize + data.len());
+    let mut out = pack_header(file, data.len() as u64);
+    out.extend_from_slice(data);
+    out
+}
+
+/// A pack's header, in a vector with room for `data_len` bytes after it.
+fn pack_header(file: DataFile, data_len: u64) -> Vec<u8> {
+    let mut out = Vec::with_capacity((PACK_HEADER_LEN + data_len) as usize);
     out.extend_from_slice(PACK_MAGIC);
     out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
     out.extend_from_slice(&(file as u32).to_le_bytes());
-    out.extend_from_slice(data);
     out
 }
 
@@ -475,222 +471,6 @@ impl SplitOutput {
             .iter()
             .find(|(n, _)| n == name)
             .map_or(&[], |(_, bytes)| bytes.as_slice())
-    }
-
-    /// Cuts a single-file index into the split layout with default options.
-    pub fn from_index<D: AsRef<[u8]>>(index: &crate::Index<D>) -> Result<SplitOutput> {
-        SplitOutput::from_index_with(index, &SplitOptions::default())
-    }
-
-    /// Cuts a single-file index into the split layout: the dictionary file (meta, the term
-    /// dictionary or its router, the stores' chunk tables and a page table) and six data files
-    /// (postings, positions, store, dictionary parts, hit display, field norms).
-    pub fn from_index_with<D: AsRef<[u8]>>(
-        index: &crate::Index<D>,
-        options: &SplitOptions,
-    ) -> Result<SplitOutput> {
-        use crate::header::SectionKind;
-        use crate::source::Pages;
-        if index.is_split() {
-            return Err(bad("the index is already split"));
-        }
-        if index.version() != FORMAT_VERSION {
-            return Err(Error::Unsupported {
-                what: format!(
-                    "splitting a format {} index; rebuild it with this edgekb first",
-                    index.version()
-                ),
-            });
-        }
-        let get = |k: SectionKind| index.section_bytes(k);
-        let store = get(SectionKind::Store);
-        let table_len = crate::store::StoreReader::open(store, index.version())?.table_len();
-        let (store_table, store_data) = store.split_at(table_len);
-        let display = get(SectionKind::Display);
-        let resident_display = display.len() <= options.resident_display_bytes;
-        let (display_table, display_data) = if display.is_empty() || resident_display {
-            // Format 1 has no hit-display store; a small one stays whole in the dictionary.
-            (display, &[][..])
-        } else {
-            display.split_at(crate::store::StoreReader::open(display, index.version())?.table_len())
-        };
-        let whole = get(SectionKind::Terms).len() + get(SectionKind::TermInfo).len();
-        let (terms, info, router, parts) = if whole > options.resident_dictionary_bytes {
-            use fst::Streamer;
-            let mut stream = index.terms().stream();
-            let next = || -> Result<_> {
-                Ok(match stream.next() {
-                    Some((key, ord)) => Some((key.to_vec(), ord, index.term_info(ord)?)),
-                    None => None,
-                })
-            };
-            let (router, parts) = crate::dict::cut(
-                next,
-                index.meta().term_count as u64,
-                options.part_bytes.max(1),
-            )?;
-            let empty = fst::MapBuilder::memory()
-                .into_inner()
-                .map_err(|e| Error::corrupt(format!("term dictionary: {e}")))?;
-            (empty, Vec::new(), Some(router.encode()), parts)
-        } else {
-            (
-                get(SectionKind::Terms).to_vec(),
-                get(SectionKind::TermInfo).to_vec(),
-                None,
-                Vec::new(),
-            )
-        };
-        // Facet data (value sets and columns) follows the store chunks in the store pack, from
-        // a page boundary; the dictionary keeps the value dictionaries and offset tables.
-        let facets = get(SectionKind::Facets);
-        let mut store_pack = store_data.to_vec();
-        let facet_directory = match facets.is_empty() {
-            true => None,
-            false => {
-                let page = options.page_size as usize;
-                store_pack.resize(store_pack.len().div_ceil(page) * page, 0);
-                let (directory, data) =
-                    crate::facets::externalize(facets, store_pack.len() as u64)?;
-                store_pack.extend_from_slice(&data);
-                Some(directory)
-            }
-        };
-        // Field norms are a pack of their own (layout 4): a query fetches the pages of the
-        // documents it may score, so nothing that grows with the corpus by the document stays
-        // resident for them. Small norms stay in the dictionary (the pack is then empty).
-        let norms = get(SectionKind::FieldNorms);
-        let resident_norms = norms.len() <= options.resident_norms_bytes;
-        let data: [&[u8]; 6] = [
-            get(SectionKind::Postings),
-            get(SectionKind::Positions),
-            &store_pack,
-            &parts,
-            display_data,
-            if resident_norms { &[] } else { norms },
-        ];
-        let pages = Pages::compute(options.page_size, &data, true);
-        let mut sections = vec![
-            (SectionKind::Meta, get(SectionKind::Meta).to_vec()),
-            (SectionKind::Terms, terms),
-            (SectionKind::TermInfo, info),
-            (SectionKind::Store, store_table.to_vec()),
-            (SectionKind::Pages, pages.encode()),
-        ];
-        if resident_norms {
-            sections.push((SectionKind::FieldNorms, norms.to_vec()));
-        }
-        if let Some(router) = router {
-            sections.push((SectionKind::Router, router));
-        }
-        if !display.is_empty() {
-            sections.push((SectionKind::Display, display_table.to_vec()));
-        }
-        if let Some(directory) = facet_directory {
-            sections.push((SectionKind::Facets, directory));
-        }
-        let synonyms = get(SectionKind::Synonyms);
-        if !synonyms.is_empty() {
-            sections.push((SectionKind::Synonyms, synonyms.to_vec()));
-        }
-        let fold = get(SectionKind::Fold);
-        if !fold.is_empty() {
-            sections.push((SectionKind::Fold, fold.to_vec()));
-        }
-        let mut dictionary = Vec::new();
-        let stats = crate::builder::write_sections(&sections, &mut dictionary)?;
-        SplitOutput::new(dictionary, data, stats, options)
-    }
-
-    pub(crate) fn new(
-        dictionary: Vec<u8>,
-        data: [&[u8]; 6],
-        dictionary_stats: BuildStats,
-        options: &SplitOptions,
-    ) -> Result<SplitOutput> {
-        let entry = |kind: &str, bytes: &[u8]| {
-            let sha256 = sha256_hex(bytes);
-            FileEntry {
-                name: format!("{kind}.{}.bin", &sha256[..16]),
-                size: bytes.len() as u64,
-                sha256,
-                pieces: Vec::new(),
-            }
-        };
-        let index = crate::Index::open(dictionary.as_slice())?;
-        let pages = index
-            .pages()
-            .ok_or_else(|| Error::corrupt("a split dictionary without a page table"))?;
-        // Pieces: the pack header and whole stored pages, at most `max_file_bytes` each.
-        let page = pages.stride().max(1);
-        let pages_per_piece =
-            (options.max_file_bytes.saturating_sub(PACK_HEADER_LEN) / page).max(1);
-        let piece_len = PACK_HEADER_LEN + pages_per_piece * page;
-        let packs: Vec<Vec<u8>> = DataFile::ALL
-            .iter()
-            .zip(data)
-            .map(|(&f, d)| pack_file(f, &pages.stored(d)))
-            .collect();
-        let manifest = Manifest {
-            manifest_version: MANIFEST_VERSION,
-            format_version: FORMAT_VERSION,
-            doc_count: index.doc_count(),
-            term_count: index.meta().term_count,
-            language: index.meta().analyzer.language.name().to_string(),
-            fields: index
-                .schema()
-                .fields()
-                .iter()
-                .map(|f| f.name.clone())
-                .collect(),
-            dictionary: entry("dictionary", &dictionary),
-            postings: entry("postings", &packs[0]),
-            positions: entry("positions", &packs[1]),
-            store: entry("store", &packs[2]),
-            terms: entry("terms", &packs[3]),
-            display: entry("display", &packs[4]),
-            norms: Some(entry("norms", &packs[5])),
-        };
-        let dictionary_parts = index.router().map_or(0, |r| r.parts().len());
-        drop(index);
-        let mut manifest = manifest;
-        let mut files = vec![(manifest.dictionary.name.clone(), dictionary)];
-        for (f, bytes) in DataFile::ALL.iter().zip(packs) {
-            if bytes.len() as u64 <= options.max_file_bytes {
-                files.push((manifest.data_file(*f).name.clone(), bytes));
-                continue;
-            }
-            let mut pieces = Vec::new();
-            let mut at = 0usize;
-            while at < bytes.len() {
-                // The first piece holds the header; every piece ends on a page boundary.
-                let len = if at == 0 {
-                    piece_len
-                } else {
-                    piece_len - PACK_HEADER_LEN
-                };
-                let end = (at + len as usize).min(bytes.len());
-                let piece = entry(f.name(), &bytes[at..end]);
-                files.push((piece.name.clone(), bytes[at..end].to_vec()));
-                pieces.push(piece);
-                at = end;
-            }
-            if pieces.len() > MAX_PIECES {
-                return Err(Error::LimitExceeded {
-                    what: "pieces of one pack (raise the largest file size)",
-                    limit: MAX_PIECES as u64,
-                });
-            }
-            if let Some(entry) = manifest.data_file_mut(*f) {
-                entry.pieces = pieces;
-            }
-        }
-        Ok(SplitOutput {
-            manifest,
-            files,
-            dictionary_stats,
-            dictionary_parts,
-        })
     }
 }
 

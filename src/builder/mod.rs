@@ -18,6 +18,9 @@ use crate::schema::Schema;
 use crate::store::StoreWriter;
 use crate::terminfo::{encode_term_infos, TermRow};
 
+mod stream;
+pub use stream::{add_jsonl, add_stream};
+
 /// Positions left empty between two values of a multi-valued field, so that a phrase never
 /// matches across values.
 pub const VALUE_GAP: u32 = 1;
@@ -380,17 +383,21 @@ impl IndexBuilder {
         stored
     }
 
+    /// Ends the build: the index's sections, in memory, ready to be written as one file
+    /// ([`BuiltIndex::write`]) or cut into a split index
+    /// ([`SplitOutput::from_built`](crate::split::SplitOutput::from_built)).
+    pub fn finish(self) -> Result<BuiltIndex> {
+        BuiltIndex::new(self.into_sections()?)
+    }
+
     /// Writes the index to `out`.
     pub fn write<W: Write>(self, out: W) -> Result<BuildStats> {
-        let sections = self.into_sections()?;
-        write_sections(&sections, out)
+        self.finish()?.write(out)
     }
 
     /// Builds the index into a `Vec<u8>`.
     pub fn to_bytes(self) -> Result<Vec<u8>> {
-        let mut v = Vec::new();
-        self.write(&mut v)?;
-        Ok(v)
+        Ok(self.finish()?.into_bytes())
     }
 
     fn into_sections(self) -> Result<Vec<(SectionKind, Vec<u8>)>> {
@@ -543,18 +550,69 @@ fn self_indexed_weights(schema: &Schema, indexed: &[usize]) -> Vec<f32> {
     indexed.iter().map(|&f| schema.fields()[f].weight).collect()
 }
 
+/// A finished build: the sections of its index, each freed once it is written, so that writing
+/// or splitting holds the index about once, not twice.
+#[derive(Debug)]
+pub struct BuiltIndex {
+    sections: Vec<(SectionKind, Vec<u8>)>,
+    stats: BuildStats,
+}
+
+impl BuiltIndex {
+    fn new(sections: Vec<(SectionKind, Vec<u8>)>) -> Result<BuiltIndex> {
+        let stats = stats_of(&sections)?;
+        Ok(BuiltIndex { sections, stats })
+    }
+
+    /// What the build produced; `total_bytes` is the size of the single file.
+    pub fn stats(&self) -> &BuildStats {
+        &self.stats
+    }
+
+    /// Writes the single-file index to `out`.
+    pub fn write<W: Write>(self, mut out: W) -> Result<BuildStats> {
+        let (header, table, _) = crate::header::header_and_table(&self.sections);
+        out.write_all(&header)?;
+        out.write_all(&table)?;
+        for (_, bytes) in self.sections {
+            out.write_all(&bytes)?;
+        }
+        out.flush()?;
+        Ok(self.stats)
+    }
+
+    /// The single-file index's bytes.
+    pub fn into_bytes(self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(self.stats.total_bytes as usize);
+        self.write(&mut out)
+            .expect("writing to a Vec<u8> does not fail");
+        out
+    }
+
+    /// The sections, in file order (for the split cut).
+    pub(crate) fn into_sections(self) -> Vec<(SectionKind, Vec<u8>)> {
+        self.sections
+    }
+}
+
 /// Writes a header, a section table and the sections.
 pub(crate) fn write_sections<W: Write>(
     sections: &[(SectionKind, Vec<u8>)],
     mut out: W,
 ) -> Result<BuildStats> {
-    let (header, table, total_bytes) = crate::header::header_and_table(sections);
+    let (header, table, _) = crate::header::header_and_table(sections);
     out.write_all(&header)?;
     out.write_all(&table)?;
     for (_, bytes) in sections {
         out.write_all(bytes)?;
     }
     out.flush()?;
+    stats_of(sections)
+}
+
+/// The statistics of a file of these sections (the first is META).
+fn stats_of(sections: &[(SectionKind, Vec<u8>)]) -> Result<BuildStats> {
+    let total_bytes = crate::header::file_len(sections);
     let meta = Meta::decode(&sections[0].1)?;
     Ok(BuildStats {
         docs: meta.doc_count,
@@ -572,124 +630,4 @@ fn too_big(what: &'static str) -> Error {
         what,
         limit: u32::MAX as u64,
     }
-}
-
-/// Adds the documents that `produce` hands to its callback (`(document, location)`, the
-/// location naming it in errors), in order. When the machine has more than one core, `produce`
-/// and the analysis run on a second thread and the document store on a third (see
-/// `add_threaded`); in WebAssembly, or on one core, each document is added as
-/// [`IndexBuilder::add`] adds it. The index is the same byte for byte either way. The first
-/// error stops the build and is returned, an error of `produce` or a document refused, whichever
-/// comes first in input order; the documents before it are added. Returns the number added.
-pub fn add_stream<P>(builder: &mut IndexBuilder, produce: P) -> Result<u32>
-where
-    P: FnOnce(&mut dyn FnMut(Document, String) -> Result<()>) -> Result<()> + Send,
-{
-    #[cfg(not(target_arch = "wasm32"))]
-    if std::thread::available_parallelism().is_ok_and(|n| n.get() > 1) {
-        return add_threaded(builder, produce);
-    }
-    let mut added = 0;
-    produce(&mut |doc, location| {
-        builder.add(&doc, &location)?;
-        added += 1;
-        Ok(())
-    })?;
-    Ok(added)
-}
-
-/// Documents handed between threads at a time (fewer wake-ups than one by one).
-#[cfg(not(target_arch = "wasm32"))]
-const BATCH: usize = 64;
-
-/// [`add_stream`] on three threads: `produce`, the checks and the analyzer (with the
-/// vocabulary) on one; the postings, norms, hit display and facets on the caller's; and the
-/// document store (its records, the preset dictionary's training and deflate, a fifth of a
-/// build) on a third, which takes the stored values of each document in order. The analyzing
-/// thread refuses a bad document before any table holds it and stops there, so the other two
-/// never fail. A few batches are in flight at a time, so memory stays bounded.
-#[cfg(not(target_arch = "wasm32"))]
-fn add_threaded<P>(builder: &mut IndexBuilder, produce: P) -> Result<u32>
-where
-    P: FnOnce(&mut dyn FnMut(Document, String) -> Result<()>) -> Result<()> + Send,
-{
-    use std::sync::mpsc::sync_channel;
-    type Batch = Vec<(Document, Analyzed)>;
-    let mut analysis = (builder.analysis.take())
-        .expect("the analysis is back in the builder once add_stream returns");
-    let (tx, rx) = sync_channel::<Batch>(4);
-    let (store_tx, store_rx) = sync_channel::<Vec<Vec<Vec<String>>>>(4);
-    let mut store = std::mem::replace(
-        &mut builder.store,
-        StoreWriter::new(0, crate::store::Codec::Lz4),
-    );
-    std::thread::scope(|scope| {
-        let producer = scope.spawn(move || {
-            let mut batch = Batch::with_capacity(BATCH);
-            // A closed channel: a thread after this one panicked (its join says so).
-            let stopped = || Error::Io(std::io::Error::other("the build stopped"));
-            let produced = produce(&mut |doc, location| {
-                let analyzed = analysis.analyze(&doc, &location)?;
-                batch.push((doc, analyzed));
-                if batch.len() == BATCH {
-                    let full = std::mem::replace(&mut batch, Batch::with_capacity(BATCH));
-                    tx.send(full).map_err(|_| stopped())?;
-                }
-                Ok(())
-            });
-            // The last batch; after an error, the documents accepted before it, which are added
-            // all the same, as `add` one by one would have added them.
-            let _ = tx.send(batch);
-            (analysis, produced)
-        });
-        let storer = scope.spawn(move || {
-            for batch in store_rx {
-                for stored in batch {
-                    store.add(&stored);
-                }
-            }
-            store
-        });
-        let mut added = 0;
-        for batch in rx.iter() {
-            added += batch.len() as u32;
-            let stored = batch
-                .iter()
-                .map(|(doc, analyzed)| builder.add_analyzed(doc, analyzed));
-            if store_tx.send(stored.collect()).is_err() {
-                break;
-            }
-        }
-        drop(rx);
-        drop(store_tx);
-        let joined = producer.join().and_then(|a| Ok((a, storer.join()?)));
-        let ((analysis, produced), store) =
-            joined.unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-        builder.analysis = Some(analysis);
-        builder.store = store;
-        produced.map(|()| added)
-    })
-}
-
-/// Reads JSON Lines into `builder`; `name` names the input in errors. Blank lines are skipped.
-pub fn add_jsonl<R: std::io::BufRead + Send>(
-    builder: &mut IndexBuilder,
-    reader: R,
-    name: &str,
-) -> Result<u32> {
-    let schema = builder.schema().clone();
-    add_stream(builder, move |add| {
-        for (i, line) in reader.lines().enumerate() {
-            let line = line?;
-            if line.trim().is_empty() {
-                continue;
-            }
-            let location = format!("{name}:{}", i + 1);
-            add(
-                Document::from_json_line(&line, &schema, &location)?,
-                location,
-            )?;
-        }
-        Ok(())
-    })
 }
