@@ -123,6 +123,11 @@ impl PostingsWriter {
         self.last = doc;
     }
 
+    /// Bytes held (postings and positions), a measure of the work of writing the term.
+    pub fn encoded_len(&self) -> usize {
+        self.stream.len() + self.positions.len()
+    }
+
     /// Number of documents so far.
     pub fn doc_freq(&self) -> u32 {
         self.doc_freq

@@ -13,13 +13,15 @@ use crate::bm25::{fieldnorm, Bm25};
 use crate::error::{Error, Result};
 use crate::facets::FacetsWriter;
 use crate::header::{Meta, SectionKind, SECTIONS};
-use crate::postings::{has_name_postings, PostingsWriter};
+use crate::postings::PostingsWriter;
 use crate::schema::Schema;
 use crate::store::StoreWriter;
-use crate::terminfo::{encode_term_infos, TermRow};
+use crate::terminfo::encode_term_infos;
 
 mod stream;
+mod terms;
 pub use stream::{add_jsonl, add_stream};
+use terms::{write_postings, Written};
 
 /// Positions left empty between two values of a multi-valued field, so that a phrase never
 /// matches across values.
@@ -449,54 +451,21 @@ impl IndexBuilder {
             fields: indexed.len(),
         };
         let mut fst_builder = fst::MapBuilder::memory();
-        let mut postings = Vec::new();
-        let mut positions = Vec::new();
-        let mut infos: Vec<TermRow> = Vec::with_capacity(terms.len());
-        let names = scorer.name_fields();
         // Every character a query word must fold to in order to find something: those of the
         // terms, and those of the synonym words (looked up as folded).
         let mut chars = std::collections::BTreeSet::new();
-        // Each term's postings are freed once written: the build's peak memory is here.
-        for (ord, (term, w)) in terms.into_iter().enumerate() {
+        for (ord, (term, _)) in terms.iter().enumerate() {
             chars.extend(term.chars());
             fst_builder
                 .insert(term.as_bytes(), ord as u64)
                 .map_err(|e| Error::corrupt(format!("term dictionary: {e}")))?;
-            let (p0, q0) = (postings.len(), positions.len());
-            let columns = w.decode();
-            columns.write(&mut postings, |doc, mask, tfs| impact.of(doc, mask, tfs));
-            if w.writes_positions() {
-                positions.extend_from_slice(w.positions());
-            }
-            let plen = u32::try_from(postings.len() - p0)
-                .map_err(|_| too_big("postings bytes of one term"))?;
-            let qlen = u32::try_from(positions.len() - q0)
-                .map_err(|_| too_big("positions bytes of one term"))?;
-            // The documents holding the term in a name field, and their postings on their own
-            // by the rule of `has_name_postings`.
-            let named = columns.name_subset(names);
-            let n0 = postings.len();
-            if has_name_postings(w.doc_freq(), named.doc_freq()) {
-                named.write(&mut postings, |doc, mask, tfs| impact.of(doc, mask, tfs));
-            }
-            let nlen = postings.len() - n0;
-            if nlen >= 1 << 30 || named.doc_freq() >= 1 << 30 {
-                return Err(too_big("name-field postings of one term"));
-            }
-            infos.push(TermRow {
-                doc_freq: w.doc_freq(),
-                postings: plen,
-                positions: qlen,
-                names: named.doc_freq(),
-                names_postings: nlen as u32,
-            });
         }
-        if postings.len() > u32::MAX as usize {
-            return Err(too_big("postings bytes"));
-        }
-        if positions.len() > u32::MAX as usize {
-            return Err(too_big("positions bytes"));
-        }
+        let writers: Vec<PostingsWriter> = terms.into_iter().map(|(_, w)| w).collect();
+        let Written {
+            postings,
+            positions,
+            infos,
+        } = write_postings(writers, &impact, scorer.name_fields())?;
         let fst_bytes = fst_builder
             .into_inner()
             .map_err(|e| Error::corrupt(format!("term dictionary: {e}")))?;
@@ -625,7 +594,7 @@ fn stats_of(sections: &[(SectionKind, Vec<u8>)]) -> Result<BuildStats> {
     })
 }
 
-fn too_big(what: &'static str) -> Error {
+pub(crate) fn too_big(what: &'static str) -> Error {
     Error::LimitExceeded {
         what,
         limit: u32::MAX as u64,
