@@ -214,6 +214,33 @@ const ENGLISH_STOP_WORDS: &[&str] = &[
     "then", "there", "these", "they", "this", "to", "was", "were", "which", "will", "with",
 ];
 
+/// A word of at most 5 bytes as one number: its bytes from the top (so numbers sort as the words
+/// do), its length in the lowest byte (so no two words share one).
+const fn stop_key(word: &[u8]) -> u64 {
+    let mut key = 0u64;
+    let mut i = 0;
+    while i < 7 {
+        key <<= 8;
+        if i < 5 && i < word.len() {
+            key |= word[i] as u64;
+        }
+        i += 1;
+    }
+    (key << 8) | word.len() as u64
+}
+
+/// [`ENGLISH_STOP_WORDS`] as [`stop_key`]s, in the same (sorted) order: a stop-word check
+/// compares numbers, not strings (it ran on every word of a build: 4% of its time).
+const ENGLISH_STOP_KEYS: [u64; ENGLISH_STOP_WORDS.len()] = {
+    let mut keys = [0; ENGLISH_STOP_WORDS.len()];
+    let mut i = 0;
+    while i < keys.len() {
+        keys[i] = stop_key(ENGLISH_STOP_WORDS[i].as_bytes());
+        i += 1;
+    }
+    keys
+};
+
 /// The settings of an analyzer, as recorded in an index.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct AnalyzerConfig {
@@ -480,7 +507,9 @@ impl Analyzer {
         self.config.stop_words
             && self.config.language == Language::English
             && term.len() <= 5
-            && ENGLISH_STOP_WORDS.binary_search(&term).is_ok()
+            && ENGLISH_STOP_KEYS
+                .binary_search(&stop_key(term.as_bytes()))
+                .is_ok()
     }
 
     /// The term of a folded word: stemmed, or as it is.
@@ -679,6 +708,8 @@ mod tests {
         let mut sorted = ENGLISH_STOP_WORDS.to_vec();
         sorted.sort_unstable();
         assert_eq!(sorted, ENGLISH_STOP_WORDS);
+        // The keys sort as the words (no word holds a 0 byte), and are distinct.
+        assert!(ENGLISH_STOP_KEYS.windows(2).all(|w| w[0] < w[1]));
         // What the length check in `is_stop_word` relies on.
         assert!(ENGLISH_STOP_WORDS
             .iter()
@@ -687,8 +718,29 @@ mod tests {
         for w in ENGLISH_STOP_WORDS {
             assert!(a.is_stop_word(w), "{w}");
         }
-        for w in ["data", "files", "thes", "whic", "x", "é", "their1"] {
+        for w in [
+            "data", "files", "thes", "whic", "x", "é", "their1", "a\0", "an\0", "", "i", "wit", "b",
+        ] {
             assert!(!a.is_stop_word(w), "{w}");
+        }
+        // Every word of up to 5 letters from an alphabet of stop words' letters (and a 0 byte):
+        // a stop word exactly when the list has it.
+        let mut words = vec![String::new()];
+        for _ in 0..5 {
+            let longer: Vec<String> = words
+                .iter()
+                .filter(|w| w.len() == words.last().unwrap().len())
+                .flat_map(|w| "aehtsnir\0".chars().map(move |c| format!("{w}{c}")))
+                .collect();
+            words.extend(longer);
+        }
+        assert_eq!(words.len(), (0..=5).map(|n| 9usize.pow(n)).sum::<usize>());
+        for w in &words {
+            assert_eq!(
+                a.is_stop_word(w),
+                ENGLISH_STOP_WORDS.contains(&w.as_str()),
+                "{w:?}"
+            );
         }
     }
 
