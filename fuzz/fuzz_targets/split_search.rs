@@ -29,7 +29,7 @@ use edgekb::raw::PartView;
 use edgekb::raw::{SectionKind, TermInfo};
 use edgekb::DataFile;
 use edgekb::lazy::{parse_manifest, LazyIndex, LoadError, Loader, MemoryLoader};
-use edgekb::split::{sha256_hex, FileEntry, Manifest, MANIFEST_VERSION};
+use edgekb::split::{FileEntry, Manifest, MANIFEST_VERSION};
 use edgekb::raw::StoreReader;
 use edgekb::SearchOptions;
 use libfuzzer_sys::fuzz_target;
@@ -226,16 +226,6 @@ fn reaches_past_packs(lazy: &LazyIndex, terms: &[u8]) -> bool {
     }
 }
 
-fn entry(kind: &str, bytes: &[u8]) -> FileEntry {
-    let sha256 = sha256_hex(bytes);
-    FileEntry {
-        name: format!("{kind}.{}.bin", &sha256[..16]),
-        size: bytes.len() as u64,
-        sha256,
-        pieces: Vec::new(),
-    }
-}
-
 fuzz_target!(|data: &[u8]| {
     // The whole input as a manifest: parsing and validation must never panic.
     if let Ok(m) = parse_manifest(data) {
@@ -300,13 +290,13 @@ fn run(data: &[u8]) {
         term_count: 0,
         language: "english".into(),
         fields: Vec::new(),
-        dictionary: entry("dictionary", dictionary),
-        postings: entry("postings", postings),
-        positions: entry("positions", positions),
-        store: entry("store", store),
-        terms: entry("terms", terms),
-        display: entry("display", display),
-        norms: norms.map(|n| entry("norms", n)),
+        dictionary: FileEntry::of("dictionary", dictionary),
+        postings: FileEntry::of("postings", postings),
+        positions: FileEntry::of("positions", positions),
+        store: FileEntry::of("store", store),
+        terms: FileEntry::of("terms", terms),
+        display: FileEntry::of("display", display),
+        norms: norms.map(|n| FileEntry::of("norms", n)),
     };
     let mut files = MemoryLoader::default();
     files

@@ -7,8 +7,8 @@
 use std::borrow::Cow;
 
 use super::{
-    bad, pack_header, sha256_hex, FileEntry, Manifest, SplitOptions, SplitOutput, MANIFEST_VERSION,
-    MAX_PIECES, PACK_HEADER_LEN,
+    bad, pack_header, FileEntry, Manifest, SplitOptions, SplitOutput, MANIFEST_VERSION, MAX_PIECES,
+    PACK_HEADER_LEN,
 };
 use crate::builder::{BuildStats, BuiltIndex};
 use crate::error::{Error, Result};
@@ -207,7 +207,7 @@ impl SplitOutput {
             let mut pack = pack_header(f, pages.stored_len_of(d.len()));
             pages.store_into(&d, &mut pack);
             drop(d);
-            let mut entry = entry_of(f.name(), &pack);
+            let mut entry = FileEntry::of(f.name(), &pack);
             if pack.len() as u64 > options.max_file_bytes {
                 // The first piece holds the header; every piece ends on a page boundary. Cut
                 // from the end, so the pack shrinks as its pieces are made.
@@ -231,7 +231,7 @@ impl SplitOutput {
                 for &at in starts.iter().rev() {
                     let piece = pack.split_off(at);
                     pack.shrink_to_fit();
-                    pieces.push((entry_of(f.name(), &piece), piece));
+                    pieces.push((FileEntry::of(f.name(), &piece), piece));
                 }
                 for (piece_entry, piece) in pieces.into_iter().rev() {
                     files.push((piece_entry.name.clone(), piece));
@@ -256,7 +256,7 @@ impl SplitOutput {
                 .iter()
                 .map(|f| f.name.clone())
                 .collect(),
-            dictionary: entry_of("dictionary", &dictionary),
+            dictionary: FileEntry::of("dictionary", &dictionary),
             postings,
             positions,
             store,
@@ -273,16 +273,5 @@ impl SplitOutput {
             dictionary_stats,
             dictionary_parts,
         })
-    }
-}
-
-/// The manifest entry of a file of `kind` holding `bytes`.
-fn entry_of(kind: &str, bytes: &[u8]) -> FileEntry {
-    let sha256 = sha256_hex(bytes);
-    FileEntry {
-        name: format!("{kind}.{}.bin", &sha256[..16]),
-        size: bytes.len() as u64,
-        sha256,
-        pieces: Vec::new(),
     }
 }

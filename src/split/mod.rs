@@ -71,6 +71,18 @@ pub struct FileEntry {
 }
 
 impl FileEntry {
+    /// The entry of a content-addressed file of `kind` (`postings`, `dictionary`, …) holding
+    /// `bytes`: named `<kind>.<16 hex digits of its SHA-256>.bin`.
+    pub fn of(kind: &str, bytes: &[u8]) -> FileEntry {
+        let sha256 = sha256_hex(bytes);
+        FileEntry {
+            name: format!("{kind}.{}.bin", &sha256[..16]),
+            size: bytes.len() as u64,
+            sha256,
+            pieces: Vec::new(),
+        }
+    }
+
     /// The files of this entry with the offset of each in the whole: its pieces, or itself.
     pub fn files(&self) -> Vec<(u64, &FileEntry)> {
         if self.pieces.is_empty() {
