@@ -386,8 +386,7 @@ impl IndexBuilder {
     }
 
     /// Ends the build: the index's sections, in memory, ready to be written as one file
-    /// ([`BuiltIndex::write`]) or cut into a split index
-    /// ([`SplitOutput::from_built`](crate::split::SplitOutput::from_built)).
+    /// ([`BuiltIndex::write`]) or cut into a split index (`SplitOutput::from_built`).
     pub fn finish(self) -> Result<BuiltIndex> {
         BuiltIndex::new(self.into_sections()?)
     }
@@ -528,7 +527,8 @@ pub struct BuiltIndex {
 }
 
 impl BuiltIndex {
-    fn new(sections: Vec<(SectionKind, Vec<u8>)>) -> Result<BuiltIndex> {
+    /// An index file of these sections, in file order (the first is META).
+    pub(crate) fn new(sections: Vec<(SectionKind, Vec<u8>)>) -> Result<BuiltIndex> {
         let stats = stats_of(&sections)?;
         Ok(BuiltIndex { sections, stats })
     }
@@ -564,21 +564,6 @@ impl BuiltIndex {
     }
 }
 
-/// Writes a header, a section table and the sections.
-pub(crate) fn write_sections<W: Write>(
-    sections: &[(SectionKind, Vec<u8>)],
-    mut out: W,
-) -> Result<BuildStats> {
-    let (header, table, _) = crate::header::header_and_table(sections);
-    out.write_all(&header)?;
-    out.write_all(&table)?;
-    for (_, bytes) in sections {
-        out.write_all(bytes)?;
-    }
-    out.flush()?;
-    stats_of(sections)
-}
-
 /// The statistics of a file of these sections (the first is META).
 fn stats_of(sections: &[(SectionKind, Vec<u8>)]) -> Result<BuildStats> {
     let total_bytes = crate::header::file_len(sections);
@@ -592,6 +577,13 @@ fn stats_of(sections: &[(SectionKind, Vec<u8>)]) -> Result<BuildStats> {
             .collect(),
         total_bytes,
     })
+}
+
+/// Whether a build may run work on threads of its own: natively, on more than one core (in
+/// WebAssembly, or on one core, everything runs on the caller's thread).
+#[cfg(not(target_arch = "wasm32"))]
+fn more_threads() -> bool {
+    std::thread::available_parallelism().is_ok_and(|n| n.get() > 1)
 }
 
 pub(crate) fn too_big(what: &'static str) -> Error {

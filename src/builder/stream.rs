@@ -22,7 +22,7 @@ where
     P: FnOnce(&mut dyn FnMut(Document, String) -> Result<()>) -> Result<()> + Send,
 {
     #[cfg(not(target_arch = "wasm32"))]
-    if std::thread::available_parallelism().is_ok_and(|n| n.get() > 1) {
+    if super::more_threads() {
         return add_threaded(builder, produce);
     }
     let mut added = 0;

@@ -25,7 +25,7 @@ pub(super) fn write_postings(
     names: u16,
 ) -> Result<Written> {
     #[cfg(not(target_arch = "wasm32"))]
-    if writers.len() > 1 && std::thread::available_parallelism().is_ok_and(|n| n.get() > 1) {
+    if writers.len() > 1 && super::more_threads() {
         let total: usize = writers.iter().map(PostingsWriter::encoded_len).sum();
         let mut sum = 0;
         let mid = writers
@@ -36,7 +36,7 @@ pub(super) fn write_postings(
             })
             .map_or(writers.len(), |i| i + 1);
         let mut first = writers;
-        let second = first.split_off(mid.min(first.len()));
+        let second = first.split_off(mid);
         let (first, second) = std::thread::scope(|scope| {
             let other = scope.spawn(|| write_terms(second, impact, names));
             let first = write_terms(first, impact, names);

@@ -177,10 +177,9 @@ fn cut<'a>(
             sections.push((kind, bytes.into_owned()));
         }
     }
-    let mut dictionary = Vec::new();
-    let stats = crate::builder::write_sections(&sections, &mut dictionary)?;
-    drop(sections);
-    SplitOutput::new(dictionary, data, stats, options)
+    let dictionary = BuiltIndex::new(sections)?;
+    let stats = dictionary.stats().clone();
+    SplitOutput::new(dictionary.into_bytes(), data, stats, options)
 }
 
 impl SplitOutput {
