@@ -544,6 +544,16 @@ impl Analyzer {
         }
     }
 
+    /// Whether [`Analyzer::stem`] keeps a word's first character, so that a word can stem to a
+    /// term only if both start alike (what lets snippets skip stemming most words). True
+    /// without a stemmer, and for English: Snowball's English algorithm rewrites only a word's
+    /// end (and a leading apostrophe, which no token has), its exceptions included (`dying` →
+    /// `die`, `skies` → `sky`). Other languages' algorithms may rewrite letters anywhere (the
+    /// Dutch one drops accents in its prelude), so for them it is false.
+    pub fn stem_keeps_first_char(&self) -> bool {
+        self.stemmer.is_none() || self.config.language == Language::English
+    }
+
     /// Analyzes `text`, calling `sink` for every token, and returns the number of positions used
     /// (the field length for ranking).
     pub fn analyze(&self, text: &str, sink: impl FnMut(Token<'_>)) -> u32 {
@@ -1001,6 +1011,47 @@ mod tests {
             a.fold_word(&word, &mut fast);
             a.fold_unicode(&word, &mut slow);
             proptest::prop_assert_eq!(fast, slow);
+        }
+    }
+
+    /// Every English stem of a token starts with the token's first character (what snippets
+    /// rely on to skip stemming: `Analyzer::stem_keeps_first_char`): the exceptions of the
+    /// Snowball algorithm, words with apostrophes, `y` and `ies` endings, and typography.
+    #[test]
+    fn english_stems_keep_the_first_character() {
+        let a = Analyzer::default();
+        assert!(a.stem_keeps_first_char());
+        let text = "dying lying tying skies skis idly gently ugly early only singly news \
+            howe atlas cosmos bias andes 'tis 'hello' rock'n'roll ''abc o'neill ’twas \
+            yelling yy ies ties cries flies sky by generalizations ÉTÉ éclairs Ædes œuvre";
+        let mut seen = 0;
+        a.index_folded(text, |t| {
+            let stem = a.stem(t.term);
+            assert_eq!(
+                stem.chars().next(),
+                t.term.chars().next(),
+                "{} → {stem}",
+                t.term
+            );
+            seen += 1;
+        });
+        assert!(seen >= 30, "{seen} tokens");
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn english_stems_of_any_tokens_keep_their_first_character(
+            text in "([a-zA-Z'’éüßœ0-9]{1,14}[ .,;:'-]{0,2}){1,12}"
+        ) {
+            let a = Analyzer::default();
+            let mut bad = None;
+            a.index_folded(&text, |t| {
+                let stem = a.stem(t.term);
+                if stem.chars().next() != t.term.chars().next() {
+                    bad = Some((t.term.to_string(), stem.into_owned()));
+                }
+            });
+            proptest::prop_assert_eq!(bad, None);
         }
     }
 

@@ -345,9 +345,26 @@ fn mark_value(
         .collect();
     let mut at: HashMap<u32, Vec<(String, usize, usize)>> = HashMap::new();
     let mut stems: HashMap<String, String> = HashMap::new();
+    // The first characters of the terms a word may stem to: when the stemmer keeps a word's
+    // first character, a word starting otherwise matches none and is not stemmed.
+    let firsts: Option<Vec<char>> = analyzer.stem_keeps_first_char().then(|| {
+        let words = marks.words.iter().flatten().map(String::as_str);
+        let mut firsts: Vec<char> = words
+            .chain(phrase_terms.iter().copied())
+            .filter_map(|t| t.chars().next())
+            .collect();
+        firsts.sort_unstable();
+        firsts.dedup();
+        firsts
+    });
     analyzer.index_folded(value, |t| {
         if out.len() >= MAX_MARKS * 4 {
             return;
+        }
+        if let (Some(firsts), Some(c)) = (&firsts, t.term.chars().next()) {
+            if firsts.binary_search(&c).is_err() {
+                return;
+            }
         }
         let term = match stems.get(t.term) {
             Some(s) => s.clone(),
