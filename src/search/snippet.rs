@@ -347,14 +347,18 @@ fn mark_value(
     let mut stems: HashMap<String, String> = HashMap::new();
     // The first characters of the terms a word may stem to: when the stemmer keeps a word's
     // first character, a word starting otherwise matches none and is not stemmed.
+    // (A few characters: a word's completions and corrections all start like it.)
     let firsts: Option<Vec<char>> = analyzer.stem_keeps_first_char().then(|| {
         let words = marks.words.iter().flatten().map(String::as_str);
-        let mut firsts: Vec<char> = words
+        let mut firsts = Vec::new();
+        for c in words
             .chain(phrase_terms.iter().copied())
             .filter_map(|t| t.chars().next())
-            .collect();
-        firsts.sort_unstable();
-        firsts.dedup();
+        {
+            if !firsts.contains(&c) {
+                firsts.push(c);
+            }
+        }
         firsts
     });
     analyzer.index_folded(value, |t| {
@@ -362,7 +366,7 @@ fn mark_value(
             return;
         }
         if let (Some(firsts), Some(c)) = (&firsts, t.term.chars().next()) {
-            if firsts.binary_search(&c).is_err() {
+            if !firsts.contains(&c) {
                 return;
             }
         }
