@@ -182,8 +182,8 @@ impl Bits<'_> {
         }
     }
 
-    /// (Out of line in the search `.wasm`, which links one copy; inlined natively, where it is
-    /// a tenth of a snippet's instructions.)
+    /// (Out of line in the search `.wasm`, which links one copy; inlined natively, where it and
+    /// `Huffman::decode` were a tenth of a snippet query's instructions.)
     #[cfg_attr(target_arch = "wasm32", inline(never))]
     #[cfg_attr(not(target_arch = "wasm32"), inline(always))]
     fn take(&mut self, k: u32) -> Result<u32, Failure> {
@@ -384,8 +384,6 @@ fn dynamic(bits: &mut Bits<'_>) -> Result<(Huffman, Huffman), Failure> {
     ))
 }
 
-/// A Huffman-coded block's literals and copies, up to its end-of-block symbol; `true` when
-/// `enough` stopped it first.
 /// The width of the fixed move that copies a short match.
 const WIDE: usize = 16;
 
@@ -393,6 +391,8 @@ const WIDE: usize = 16;
 /// two readers' fixed moves measured 164 B gzip and copies are one `memory.copy` each.
 const WIDE_COPIES: bool = !cfg!(all(target_arch = "wasm32", feature = "binding"));
 
+/// A Huffman-coded block's literals and copies, up to its end-of-block symbol; `true` when
+/// `enough` stopped it first.
 fn codes(
     bits: &mut Bits<'_>,
     out: &mut Out<'_>,
