@@ -11,13 +11,8 @@
 use edgekb::raw::SectionKind;
 use fst::Streamer;
 use std::collections::{HashMap, HashSet};
-use std::io::Write;
-
-fn gzip(data: &[u8]) -> usize {
-    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
-    e.write_all(data).unwrap();
-    e.finish().unwrap().len()
-}
+mod common;
+use common::gzip;
 
 fn main() {
     let path = std::env::args()

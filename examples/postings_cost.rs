@@ -16,7 +16,8 @@
 //!   Elias-gamma (slower to decode: a bit at a time).
 use edgekb::raw::SectionKind;
 use fst::Streamer;
-use std::io::Write;
+mod common;
+use common::gzip;
 
 const BLOCK: usize = 128;
 
@@ -58,12 +59,6 @@ fn width(v: u32) -> u32 {
 
 fn max_width(values: &[u32]) -> u32 {
     values.iter().map(|&v| width(v)).max().unwrap_or(0)
-}
-
-fn gzip(data: &[u8]) -> usize {
-    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
-    e.write_all(data).unwrap();
-    e.finish().unwrap().len()
 }
 
 /// The format's block: per column a width byte, then the values packed.

@@ -1,4 +1,5 @@
-//! Shared by the examples that measure a split index held in memory (not an example itself).
+//! Shared by the examples that measure a split index held in memory, or what a pack would
+//! weigh (not an example itself).
 #![allow(dead_code)] // each example uses a part
 
 use std::path::Path;
@@ -65,4 +66,12 @@ pub fn run(
     let results = drive(&mut query, store, loader, Retry::NONE).expect("the query runs");
     let w = store.last();
     (results, w.round_trips, w.requests, w.bytes)
+}
+
+/// Bytes of `data` gzipped at level 9 (what a pack would weigh on the wire).
+pub fn gzip(data: &[u8]) -> usize {
+    use std::io::Write;
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    e.write_all(data).unwrap();
+    e.finish().unwrap().len()
 }
