@@ -109,6 +109,11 @@ struct Marks {
     words: Vec<HashSet<String>>,
     /// A phrase item's terms and relative positions (`None`: a word the dictionary lacks).
     phrases: Vec<Vec<(Option<String>, u32)>>,
+    /// The first characters of all those terms, when the analyzer's stemmer keeps a word's
+    /// first character (`Analyzer::stem_keeps_first_char`): a word starting otherwise matches
+    /// none, and is not stemmed. (A few characters: a word's completions and corrections all
+    /// start like it.)
+    firsts: Option<Vec<char>>,
 }
 
 impl Marks {
@@ -216,6 +221,26 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
                 }
                 _ => {}
             }
+        }
+        if self.index.analyzer().stem_keeps_first_char() {
+            let phrases = marks
+                .phrases
+                .iter()
+                .flatten()
+                .filter_map(|(t, _)| t.as_ref());
+            let mut firsts = Vec::new();
+            for c in marks
+                .words
+                .iter()
+                .flatten()
+                .chain(phrases)
+                .filter_map(|t| t.chars().next())
+            {
+                if !firsts.contains(&c) {
+                    firsts.push(c);
+                }
+            }
+            marks.firsts = Some(firsts);
         }
         Ok(marks)
     }
@@ -345,27 +370,11 @@ fn mark_value(
         .collect();
     let mut at: HashMap<u32, Vec<(String, usize, usize)>> = HashMap::new();
     let mut stems: HashMap<String, String> = HashMap::new();
-    // The first characters of the terms a word may stem to: when the stemmer keeps a word's
-    // first character, a word starting otherwise matches none and is not stemmed.
-    // (A few characters: a word's completions and corrections all start like it.)
-    let firsts: Option<Vec<char>> = analyzer.stem_keeps_first_char().then(|| {
-        let words = marks.words.iter().flatten().map(String::as_str);
-        let mut firsts = Vec::new();
-        for c in words
-            .chain(phrase_terms.iter().copied())
-            .filter_map(|t| t.chars().next())
-        {
-            if !firsts.contains(&c) {
-                firsts.push(c);
-            }
-        }
-        firsts
-    });
     analyzer.index_folded(value, |t| {
         if out.len() >= MAX_MARKS * 4 {
             return;
         }
-        if let (Some(firsts), Some(c)) = (&firsts, t.term.chars().next()) {
+        if let (Some(firsts), Some(c)) = (&marks.firsts, t.term.chars().next()) {
             if !firsts.contains(&c) {
                 return;
             }
