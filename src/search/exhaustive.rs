@@ -1,6 +1,7 @@
 //! The reference path: every match scored, clause by clause (what block-max ranking in
 //! [`super::topk`] is checked against), and phrase matching, which both paths use.
 
+use super::best::{Best, Rank};
 use super::sets::{gallop, intersect_with, merge, subtract};
 use super::{
     and_first, Boosts, Expansion, Loaded, Planned, Prepared, Scored, SearchOptions, Searcher,
@@ -88,15 +89,11 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
         }
         let total = matched.len();
         let ids: Vec<u32> = matched.iter().map(|x| x.0).collect();
-        let k = opts.limit.min(total);
-        let by_rank = |a: &(u32, f32), b: &(u32, f32)| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0));
-        if k > 0 && k < matched.len() {
-            matched.select_nth_unstable_by(k - 1, by_rank);
-            matched.truncate(k);
+        let mut best = Best::new(opts.limit.min(total));
+        for &(doc, score) in &matched {
+            best.offer(Rank(score, doc));
         }
-        matched.sort_unstable_by(by_rank);
-        matched.truncate(k);
-        Ok((total, matched, ids))
+        Ok((total, best.into_sorted(), ids))
     }
 
     /// Which boosts apply to `prepared`'s matches (both ranking paths ask): a short query of two

@@ -5,6 +5,7 @@
 
 use fst::{IntoStreamer, Streamer};
 
+use super::best::select_first;
 use super::long::form_weight;
 use super::plan::Lookup;
 use super::quick::Map;
@@ -139,9 +140,7 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
         };
         let keep = self.limits.max_expansions;
         let keep_best = |v: &mut Vec<Expansion>| {
-            if keep > 0 && v.len() > keep {
-                v.select_nth_unstable_by(keep - 1, better);
-            }
+            select_first(v, keep, better);
             v.truncate(keep);
         };
         let mut completions = false;
