@@ -98,8 +98,8 @@ pub enum Error {
 }
 
 impl Clone for Error {
-    /// A copy; an I/O error keeps its kind and message (`std::io::Error` is not `Clone`), so an
-    /// error shared by several waiters of one fetch reaches each of them.
+    /// A copy; an I/O error keeps its kind and (natively) its message (`std::io::Error` is not
+    /// `Clone`), so an error shared by several waiters of one fetch reaches each of them.
     fn clone(&self) -> Self {
         match self {
             Error::BadMagic { found } => Error::BadMagic {
@@ -149,9 +149,24 @@ impl Clone for Error {
             },
             Error::Unsupported { what } => Error::Unsupported { what: what.clone() },
             &Error::NotLoaded { file, start, end } => Error::NotLoaded { file, start, end },
-            Error::Io(e) => Error::Io(std::io::Error::new(e.kind(), e.to_string())),
+            Error::Io(e) => Error::Io(copy_io(e)),
         }
     }
+}
+
+/// An I/O error's copy: its kind and message.
+#[cfg(not(all(target_arch = "wasm32", feature = "binding")))]
+fn copy_io(e: &std::io::Error) -> std::io::Error {
+    std::io::Error::new(e.kind(), e.to_string())
+}
+
+/// The search `.wasm` (feature `binding`) does no I/O of its own (its loaders' errors are
+/// `LoadError`s), so an I/O error there is only ever a kind: copying the kind alone keeps
+/// `Box<dyn Error>`'s string error and its `Debug` (1.8 KB and the printable-character tables)
+/// out of the module.
+#[cfg(all(target_arch = "wasm32", feature = "binding"))]
+fn copy_io(e: &std::io::Error) -> std::io::Error {
+    std::io::Error::from(e.kind())
 }
 
 impl Error {
@@ -184,11 +199,17 @@ const REBUILD: &str = "rebuild the index with `edgekb build` or fetch it again";
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Error::BadMagic { found } => write!(
-                f,
-                "not an edgekb index: it starts with {found:02x?} instead of the label \"EDGEKBIX\"; \
-                 pass a file written by `edgekb build`"
-            ),
+            Error::BadMagic { found } => {
+                // The bytes as `{:02x?}` shows them (`[7b, 22]`), without `Debug`'s machinery
+                // in the `.wasm`.
+                f.write_str("not an edgekb index: it starts with [")?;
+                for (i, b) in found.iter().enumerate() {
+                    write!(f, "{}{b:02x}", if i > 0 { ", " } else { "" })?;
+                }
+                f.write_str(
+                    "] instead of the label \"EDGEKBIX\"; pass a file written by `edgekb build`",
+                )
+            }
             Error::UnsupportedVersion { found, oldest, newest } => write!(
                 f,
                 "index format version {found} is not supported by this edgekb, which reads versions \
@@ -324,6 +345,17 @@ mod tests {
             quoted_list(&["a".into(), "b\"".into()]),
             format!("{:?}", ["a", "b\""])
         );
+        // A file that is not an index: its first bytes as `{:02x?}` shows them.
+        for found in [vec![], vec![0x7b], vec![0x7b, 0x22, 0x00, 0xff]] {
+            let shown = Error::BadMagic {
+                found: found.clone(),
+            }
+            .to_string();
+            assert!(
+                shown.contains(&format!("starts with {found:02x?} instead")),
+                "{shown}"
+            );
+        }
         // (number, shown)
         for (x, want) in [
             (0.0, "0"),

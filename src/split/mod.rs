@@ -26,7 +26,7 @@ use crate::tree::{read, Tree};
 use sha2::{Digest, Sha256};
 
 use crate::builder::BuildStats;
-use crate::error::{Error, Result};
+use crate::error::{Error, Quoted, Result};
 use crate::header::{FORMAT_VERSION, OLDEST_SUPPORTED_FORMAT_VERSION};
 use crate::source::DataFile;
 
@@ -269,8 +269,8 @@ impl Manifest {
         for f in std::iter::once(&self.dictionary).chain(packs) {
             if !valid_file_name(&f.name) {
                 return Err(bad(format!(
-                    "file name {:?} is not of the form kind.<16 hex>.bin",
-                    f.name
+                    "file name {} is not of the form kind.<16 hex>.bin",
+                    Quoted(&f.name)
                 )));
             }
             if f.sha256.len() != 64 || !f.sha256.bytes().all(|b| b.is_ascii_hexdigit()) {
