@@ -24,7 +24,8 @@ export function edgekbWait(ms, signal, stop) {
 
 /** One try: `fetchFn` (else the global `fetch`) of `url`, bytes `start` to `end` (exclusive)
  *  of it when given, within `ms`; `stop` aborts it. Resolves to the body of a 200 or 206
- *  answer or to another status; rejects with 'timeout', 'abort' or an Error. */
+ *  answer or to another status; rejects with 'timeout', 'abort' or an Error (or what has a
+ *  string `message`). */
 export async function edgekbFetch(fetchFn, url, start, end, noStore, ms, stop) {
   const controller = new AbortController();
   const abort = () => controller.abort();
@@ -43,7 +44,9 @@ export async function edgekbFetch(fetchFn, url, start, end, noStore, ms, stop) {
     if (response.status !== 200 && response.status !== 206) return response.status;
     return new Uint8Array(await response.arrayBuffer());
   } catch (e) {
-    throw timedOut ? 'timeout' : e?.name === 'AbortError' ? 'abort' : e;
+    // Anything else thrown becomes an Error, so that the binding reads its `message` (and needs
+    // no debug printer of arbitrary values).
+    throw timedOut ? 'timeout' : e?.name === 'AbortError' ? 'abort' : typeof e?.message === 'string' ? e : new Error(String(e));
   } finally {
     clearTimeout(timer);
     stop.removeEventListener('abort', abort);

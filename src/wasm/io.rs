@@ -90,9 +90,10 @@ pub(crate) async fn attempt(
             Some("abort") => LoadError::Aborted,
             _ => {
                 let message = js_sys::Reflect::get(&e, &"message".into()).ok();
+                // io.js rejects with what has a string `message`.
                 let message = message
                     .and_then(|m| m.as_string())
-                    .unwrap_or_else(|| format!("{e:?}"));
+                    .unwrap_or_else(|| "fetch failed".to_string());
                 LoadError::Network { name, message }
             }
         }),

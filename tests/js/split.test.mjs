@@ -812,6 +812,18 @@ describe('split index in Node', () => {
       assert.ok(seen[0][0].endsWith('/manifest.json'), seen[0][0]);
       assert.ok(seen.slice(2).every(([, range]) => /^bytes=\d+-\d+$/.test(range ?? '')), JSON.stringify(seen));
     });
+    test('a fetch option that throws what is not an Error: Network, its text in the message', T, async () => {
+      for (const [thrown, shown] of [['quokka-down', 'quokka-down'], [{ toString: () => 'a quokka object' }, 'a quokka object'], [42, '42'], [new TypeError('typed quokka'), 'typed quokka']]) {
+        const throwing = async () => {
+          throw thrown;
+        };
+        await assert.rejects(KnowledgeBase.open(manifestUrl, { ...FAST, fetch: throwing }), (err) => {
+          assertEdgekbCode(err, 'Network');
+          assert.ok(err.message.includes(shown), `${String(thrown)}: ${err.message}`);
+          return true;
+        });
+      }
+    });
   });
 });
 
