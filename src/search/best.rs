@@ -78,8 +78,9 @@ impl Best {
 /// Puts the `k` first elements of `v` under `cmp` (a total order) in `v[..k]`, in no particular
 /// order: `select_nth_unstable_by(k - 1, cmp)`'s effect, in a fraction of its code (the search
 /// `.wasm` carried 7.7 KB of `core`'s median-of-medians for two element types). Quickselect,
-/// the pivot the median of three places drawn by a fixed-seed generator (a middle pivot met
-/// expansion lists that took 4,000–5,000 comparisons for 256 elements; drawn: 575 on average);
+/// the pivot the median of three places drawn by a fixed-seed generator (the median of the
+/// first, middle and last elements met expansion lists that took 4,000–5,000 comparisons for
+/// 256 elements; drawn: 575 on average);
 /// after `2 log2 n + 8` rounds the range left is sorted instead, so the work stays O(n log n)
 /// whatever the order.
 pub(super) fn select_first<T>(v: &mut [T], k: usize, cmp: impl Fn(&T, &T) -> Ordering) {
