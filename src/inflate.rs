@@ -384,12 +384,14 @@ fn dynamic(bits: &mut Bits<'_>) -> Result<(Huffman, Huffman), Failure> {
     ))
 }
 
-/// The width of the fixed move that copies a short match.
-const WIDE: usize = 16;
+/// The width of the fixed move that copies a short match (here, and a short literal run or
+/// match in the LZ4 reader).
+pub(crate) const WIDE: usize = 16;
 
-/// Whether short copies take the fixed moves: natively; not in the search `.wasm`, where the
-/// two readers' fixed moves measured 164 B gzip and copies are one `memory.copy` each.
-const WIDE_COPIES: bool = !cfg!(all(target_arch = "wasm32", feature = "binding"));
+/// Whether short copies take the fixed moves (both readers): natively; not in the search
+/// `.wasm`, where the two readers' fixed moves measured 164 B gzip and copies are one
+/// `memory.copy` each.
+pub(crate) const WIDE_COPIES: bool = !cfg!(all(target_arch = "wasm32", feature = "binding"));
 
 /// A Huffman-coded block's literals and copies, up to its end-of-block symbol; `true` when
 /// `enough` stopped it first.

@@ -19,7 +19,7 @@
 //! refers before the start of the output or would write past the declared size is an error,
 //! and the work is bounded by the input and output sizes.
 
-use crate::inflate::Failure;
+use crate::inflate::{Failure, WIDE, WIDE_COPIES};
 
 /// Output bytes between two questions to `enough`.
 const ASK_EVERY: usize = 256;
@@ -113,13 +113,6 @@ pub fn decompress_until(
     }
     Ok(out)
 }
-
-/// The width of the fixed moves that copy a short literal run or match.
-const WIDE: usize = 16;
-
-/// Whether short copies take the fixed moves: natively; not in the search `.wasm`, where the
-/// two readers' fixed moves measured 164 B gzip and copies are one `memory.copy` each.
-const WIDE_COPIES: bool = !cfg!(all(target_arch = "wasm32", feature = "binding"));
 
 /// The shortest match a sequence can hold.
 const MIN_MATCH: usize = 4;
