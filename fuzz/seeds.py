@@ -9,7 +9,10 @@ open_and_search: the committed fixture indexes of formats 1 to 3 (tests/compat/v
                  default), seeds/tiny-v2.ekb (format 2, with a DISPLAY section, 874 bytes,
                  `edgekb build --single` of the same file) and seeds/tiny-v3.ekb (format 3,
                  the same command), and
-                 the dictionary files of the two split seeds below (PAGES; ROUTER).
+                 seeds/tiny-v11.ekb (format 11, the same command: FOLD, compact chunk tables,
+                 the store's deflate chunks and preset dictionary, name-field postings),
+                 format 11's fixture (tests/compat/v11/fixture.ekb), and
+                 the dictionary files of the split seeds below (PAGES; ROUTER).
 facets:          seeds/facets.ekb (tests/fixtures/facets.jsonl built with its facets.toml:
                  FACETS, SYNONYMS, sortable fields; `edgekb build --single --config`) behind
                  five filter texts (syntax and JSON).
@@ -23,7 +26,12 @@ split_search:    seeds/split-tiny (format 3, `edgekb build --split` of seeds/tin
                  and seeds/split-tiny-cut (the same with `--resident-dictionary-bytes 0
                  --dictionary-part-bytes 64 --resident-display-bytes 0`: a ROUTER section, 3
                  dictionary parts in the terms pack, hit-display data in its pack), each in the target's input layout
-                 (format 2: five packs) once per host behaviour, and their manifest.json as is.
+                 (format 2: five packs) once per host behaviour, and their manifest.json as is;
+                 seeds/split-v11 and seeds/split-v11-cut (format 11, split layout 5: the same two
+                 commands with `--resident-norms-bytes 0`, so a norms pack, page CRCs in the
+                 pages' trailers), in the six-pack layout (flag 64) once per host behaviour.
+postings_decode also gets format 11's stores (the fixture's STORE with its preset
+                 dictionary, and its DISPLAY) with a field-count byte that selects format 11.
 Reads only the index format (docs/FORMAT.md).
 """
 import os
@@ -43,6 +51,12 @@ META, TERM_INFO, POSTINGS, POSITIONS, FIELD_NORMS, STORE, DISPLAY = 1, 3, 4, 5, 
 # is the rest of the input.
 PACKS = ("postings", "positions", "store", "terms", "display")
 SPLIT_SEEDS = ("split-tiny", "split-tiny-cut")
+# Format 11 split seeds (split layout 5): six packs, the norms pack last (input flag 64).
+SPLIT_SEEDS_V11 = ("split-v11", "split-v11-cut")
+PACKS_V11 = PACKS + ("norms",)
+# Format 11's fixture: an index for open_and_search, stores for postings_decode (its term
+# info is laid out differently from format 3's, which `term_info` reads).
+FIXTURE_V11 = os.path.join(ROOT, "tests", "compat", "v11", "fixture.ekb")
 HOST_FLAGS = (0, 1, 2, 4, 8, 0x30, 0x31)
 
 
@@ -91,8 +105,9 @@ def write(target, name, data):
         f.write(data)
 
 
-def split_input(split):
-    """The files of a split index directory in split_search's input layout (without flags)."""
+def split_input(split, packs=PACKS):
+    """The files of a split index directory in split_search's input layout (without flags):
+    every file length-prefixed but the last pack."""
     names = os.listdir(split)
 
     def part(kind):
@@ -101,7 +116,7 @@ def split_input(split):
         with open(os.path.join(split, found[0]), "rb") as f:
             return f.read()
 
-    dictionary, *packs = (part(k) for k in ("dictionary",) + PACKS)
+    dictionary, *packs = (part(k) for k in ("dictionary",) + packs)
     return b"".join(struct.pack("<I", len(x)) + x for x in [dictionary] + packs[:-1]) + packs[-1]
 
 
@@ -109,11 +124,13 @@ def main():
     for v, path in FIXTURES.items():
         with open(path, "rb") as f:
             write("open_and_search", f"fixture-{v}.ekb", f.read())
-    for name in ("tiny.ekb", "tiny-v2.ekb", "tiny-v3.ekb"):
+    with open(FIXTURE_V11, "rb") as f:
+        write("open_and_search", "fixture-v11.ekb", f.read())
+    for name in ("tiny.ekb", "tiny-v2.ekb", "tiny-v3.ekb", "tiny-v11.ekb"):
         with open(os.path.join(FUZZ, "seeds", name), "rb") as f:
             write("open_and_search", name, f.read())
     # Split dictionaries: PAGES, and ROUTER for the cut one, as Index::open reads them.
-    for seed in SPLIT_SEEDS:
+    for seed in SPLIT_SEEDS + SPLIT_SEEDS_V11:
         split = os.path.join(FUZZ, "seeds", seed)
         name = next(n for n in os.listdir(split) if n.startswith("dictionary."))
         with open(os.path.join(split, name), "rb") as f:
@@ -165,16 +182,30 @@ def main():
             head = struct.pack("<IIBH", df, doc_count, 2, len(post))
             write("postings_decode", f"{v}-display", head + post + s[DISPLAY])
             n_postings += 1
+    # Format 11's two stores as the tail (no postings): field-count bit 7 selects format 11's
+    # store reader; an odd df reads deflate chunks (STORE, with its preset dictionary: the
+    # schema's stored fields but id, title and url, which DISPLAY holds), an even one LZ4
+    # chunks (DISPLAY, three fields).
+    with open(FIXTURE_V11, "rb") as f:
+        s = sections(f.read())
+    doc_count = struct.unpack_from("<I", s[META], 0)[0]
+    for name, df, fields in (("store", 1, 2), ("display", 2, 3)):
+        head = struct.pack("<IIBH", df, doc_count, 0x80 | (fields - 1), 0)
+        write("postings_decode", f"v11-{name}", head + s[STORE if name == "store" else DISPLAY])
+        n_postings += 1
 
-    for seed in SPLIT_SEEDS:
-        split = os.path.join(FUZZ, "seeds", seed)
-        body = split_input(split)
-        for flags in HOST_FLAGS:
-            write("split_search", f"{seed}-flags-{flags:02x}", bytes([flags, 7]) + body)
-        with open(os.path.join(split, "manifest.json"), "rb") as f:
-            write("split_search", f"{seed}-manifest.json", f.read())
-    print(f"seeds: {len(FIXTURES) + 3 + len(SPLIT_SEEDS)} indexes, {len(queries) + len(long)} queries, "
-          f"{n_postings} postings/store inputs, {len(SPLIT_SEEDS) * (len(HOST_FLAGS) + 1)} "
+    for seeds, packs, layout in ((SPLIT_SEEDS, PACKS, 0), (SPLIT_SEEDS_V11, PACKS_V11, 64)):
+        for seed in seeds:
+            split = os.path.join(FUZZ, "seeds", seed)
+            body = split_input(split, packs)
+            for flags in HOST_FLAGS:
+                write("split_search", f"{seed}-flags-{flags:02x}",
+                      bytes([flags | layout, 7]) + body)
+            with open(os.path.join(split, "manifest.json"), "rb") as f:
+                write("split_search", f"{seed}-manifest.json", f.read())
+    splits = len(SPLIT_SEEDS) + len(SPLIT_SEEDS_V11)
+    print(f"seeds: {len(FIXTURES) + 5 + splits} indexes, {len(queries) + len(long)} queries, "
+          f"{n_postings} postings/store inputs, {splits * (len(HOST_FLAGS) + 1)} "
           f"split inputs", file=sys.stderr)
 
 

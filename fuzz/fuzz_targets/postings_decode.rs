@@ -89,10 +89,15 @@ fuzz_target!(|data: &[u8]| {
         }
     }
 
-    // The same tail as a store section (a compact table when `field_count` is even, the
-    // fixed-width table of format 5 otherwise; LZ4 chunks when `df` is even, deflate ones
-    // otherwise), with `field_count` stored fields.
-    let version = if field_count % 2 == 0 { 6 } else { 5 };
+    // The same tail as a store section (format 11's, whose deflate chunks may refer back into
+    // a preset dictionary before them, when bit 7 of the field-count byte is set; else a
+    // compact table when `field_count` is even, the fixed-width table of format 5 otherwise;
+    // LZ4 chunks when `df` is even, deflate ones otherwise), with `field_count` stored fields.
+    let version = match (data[8] & 0x80 != 0, field_count % 2 == 0) {
+        (true, _) => 11,
+        (false, true) => 6,
+        (false, false) => 5,
+    };
     let codec = if df % 2 == 0 { Codec::Lz4 } else { Codec::Deflate };
     if let Ok(store) = StoreReader::open(tail, version) {
         for i in 0..store.chunk_count().min(8) {
