@@ -13,7 +13,7 @@ use crate::schema::{FieldOptions, Schema};
 /// The label every index file starts with.
 pub const MAGIC: &[u8; 8] = b"EDGEKBIX";
 /// The format version this code writes.
-pub const FORMAT_VERSION: u32 = 11;
+pub const FORMAT_VERSION: u32 = 12;
 /// The first version whose terms met only as words' written forms have no positions.
 pub const WRITTEN_FORMS_WITHOUT_POSITIONS: u32 = 7;
 /// The oldest format version this code reads.
@@ -57,10 +57,14 @@ pub enum SectionKind {
     /// What a query needs of Unicode's normalization data to fold as the index was folded
     /// (format 5, optional; see `src/fold.rs`).
     Fold = 13,
+    /// The preset dictionary the hit-display store's LZ4 chunks were compressed against
+    /// (format 12, optional: none for a small store). A section of its own, so that a split
+    /// index keeps it resident: every query's hits need it.
+    DisplayPreset = 14,
 }
 
 /// Every section kind this version knows, in number order (`KNOWN_SECTIONS[k as usize - 1] == k`).
-pub const KNOWN_SECTIONS: [SectionKind; 13] = [
+pub const KNOWN_SECTIONS: [SectionKind; 14] = [
     SectionKind::Meta,
     SectionKind::Terms,
     SectionKind::TermInfo,
@@ -74,6 +78,7 @@ pub const KNOWN_SECTIONS: [SectionKind; 13] = [
     SectionKind::Facets,
     SectionKind::Synonyms,
     SectionKind::Fold,
+    SectionKind::DisplayPreset,
 ];
 
 /// The section kinds of a single-file index, in the order they are written.
@@ -105,6 +110,7 @@ impl SectionKind {
             SectionKind::Facets => "facets",
             SectionKind::Synonyms => "synonyms",
             SectionKind::Fold => "fold",
+            SectionKind::DisplayPreset => "displaypreset",
         }
     }
 }

@@ -111,7 +111,9 @@ pub mod raw {
     pub use crate::header::{SectionKind, HEADER_LEN, SECTION_ENTRY_LEN};
     pub use crate::inflate::{inflate, inflate_with};
     pub use crate::lz4::compress as lz4_compress;
+    pub use crate::lz4::compress_with as lz4_compress_with;
     pub use crate::lz4::decompress_until as lz4_until;
+    pub use crate::lz4::decompress_until_with as lz4_until_with;
     pub use crate::postings::{
         decode_positions, decode_postings, decode_postings_for, Block, Blocks, Columns, Layout,
         PostingList,

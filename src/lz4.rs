@@ -33,11 +33,31 @@ pub fn decompress_until(
     len: usize,
     enough: &dyn Fn(&[u8]) -> bool,
 ) -> Result<Vec<u8>, Failure> {
+    decompress_until_with(&[], input, len, enough)
+}
+
+/// [`decompress_until`] for a block compressed against the preset dictionary `dict` (by
+/// [`compress_with`]): its matches may reach back into `dict` as if it were earlier output.
+/// `len` and what `enough` sees and what is returned are the block's own output, without
+/// `dict`.
+pub fn decompress_until_with(
+    dict: &[u8],
+    input: &[u8],
+    len: usize,
+    enough: &dyn Fn(&[u8]) -> bool,
+) -> Result<Vec<u8>, Failure> {
+    // The dictionary goes first in the output, as the bytes the block's matches may reach;
+    // it is drained before returning. `len` counts from its end from here on.
+    let start = dict.len();
+    let len = start
+        .checked_add(len)
+        .ok_or("a block past the address space")?;
     // A short literal run or match is copied as one fixed 16-byte move, not a copy sized at
     // run time, and the output is then cut back to its length (`len` bounds every move).
     let mut out: Vec<u8> = Vec::with_capacity(len);
+    out.extend_from_slice(dict);
+    let mut ask = start + ASK_EVERY;
     let mut at = 0usize;
-    let mut ask = ASK_EVERY;
     let byte = |at: &mut usize| -> Result<usize, Failure> {
         let b = *input.get(*at).ok_or("the block ends early")?;
         *at += 1;
@@ -102,7 +122,8 @@ pub fn decompress_until(
             }
         }
         if out.len() >= ask {
-            if enough(&out) {
+            if enough(&out[start..]) {
+                out.drain(..start);
                 return Ok(out);
             }
             ask = out.len() + ASK_EVERY;
@@ -111,6 +132,7 @@ pub fn decompress_until(
     if out.len() != len {
         return Err("the block decodes to another size than declared");
     }
+    out.drain(..start);
     Ok(out)
 }
 
@@ -134,13 +156,33 @@ const HASH_BITS: u32 = 14;
 
 /// Compresses `input` into one LZ4 block (what [`decompress_until`] reads back).
 pub fn compress(input: &[u8]) -> Vec<u8> {
+    compress_from(input, 0)
+}
+
+/// Compresses `raw` into one LZ4 block whose matches may reach back into the preset dictionary
+/// `dict` (at most 64 KiB back from any byte: the farthest an offset reaches), as if `dict`
+/// had been written just before it ([`decompress_until_with`] reads it back).
+pub fn compress_with(dict: &[u8], raw: &[u8]) -> Vec<u8> {
+    if dict.is_empty() {
+        return compress(raw);
+    }
+    let mut whole = Vec::with_capacity(dict.len() + raw.len());
+    whole.extend_from_slice(dict);
+    whole.extend_from_slice(raw);
+    compress_from(&whole, dict.len())
+}
+
+/// Compresses `input[begin..]` into one LZ4 block, its matches reaching back into
+/// `input[..begin]` too (the format's end rules count from the end of `input`, the block's
+/// end).
+fn compress_from(input: &[u8], begin: usize) -> Vec<u8> {
     let n = input.len();
-    let mut out = Vec::with_capacity(n / 2 + 16);
+    let mut out = Vec::with_capacity((n - begin) / 2 + 16);
     // Matches start before `starts` and end by `ends`.
-    let starts = n.saturating_sub(NO_MATCH_TAIL);
+    let starts = n.saturating_sub(NO_MATCH_TAIL).max(begin);
     let ends = n.saturating_sub(LAST_LITERALS);
     let mut chains = Chains::new(input, starts);
-    let (mut anchor, mut i) = (0, 0);
+    let (mut anchor, mut i) = (begin, begin);
     while i < starts {
         let (mut len, mut offset) = chains.longest(i, ends);
         if len < MIN_MATCH {
@@ -296,6 +338,28 @@ mod tests {
             prop_assert!(decompress_until(&z, raw.len() + 1, &|_| false).is_err());
             if !raw.is_empty() {
                 prop_assert!(decompress_until(&z, raw.len() - 1, &|_| false).is_err());
+            }
+        }
+
+        /// Blocks compressed against a preset dictionary decode with it, by this reader and by
+        /// `lz4_flex`'s; a prefix stops where asked; the dictionary is not in the output.
+        #[test]
+        fn decodes_what_compress_with_writes(seed in proptest::collection::vec(any::<u8>(), 1..64),
+                                             d in 0usize..20_000, n in 0usize..6_000,
+                                             stop in 0usize..6_000) {
+            let both = sample(&seed, d + n);
+            let (dict, raw) = both.split_at(d);
+            let z = compress_with(dict, raw);
+            prop_assert_eq!(&decompress_until_with(dict, &z, raw.len(), &|_| false).unwrap(), raw);
+            prop_assert_eq!(&lz4_flex::block::decompress_with_dict(&z, raw.len(), dict).unwrap(), raw);
+            let part = decompress_until_with(dict, &z, raw.len(), &|p| p.len() >= stop).unwrap();
+            prop_assert!(raw.starts_with(&part));
+            prop_assert!(part.len() >= stop.min(raw.len()));
+            prop_assert!(decompress_until_with(dict, &z, raw.len() + 1, &|_| false).is_err());
+            // Without its dictionary, a block that reaches into it is refused, never misread
+            // as something else of the declared size that reaches before the output.
+            if let Ok(out) = decompress_until(&z, raw.len(), &|_| false) {
+                prop_assert_eq!(&out, raw);
             }
         }
 

@@ -28,9 +28,10 @@
 /// larger one could not be reached from a chunk's first byte).
 pub const PRESET_BYTES: usize = 32 * 1024;
 
-/// Uncompressed chunk bytes per byte of dictionary, at least: a dictionary is stored as it is,
-/// so a small store gets a small one, or none (all 32 KiB from 2 MiB of chunks on).
-const RATIO: usize = 64;
+/// Uncompressed chunk bytes per byte of dictionary, at least, for the document store: a
+/// dictionary is stored as it is, so a small store gets a small one, or none (all 32 KiB from
+/// 2 MiB of chunks on).
+pub const RATIO: usize = 64;
 
 /// Uncompressed chunk bytes the dictionary is learnt from: the first chunks' records, so that
 /// the writer holds at most these chunks (and their records) back.
@@ -136,15 +137,18 @@ pub fn train(records: &[&[u8]], size: usize) -> Vec<u8> {
 /// their records.
 pub struct Learner {
     max: usize,
+    ratio: usize,
     held: Vec<(u32, Vec<u8>)>,
     held_bytes: usize,
 }
 
 impl Learner {
-    /// A learner of a dictionary of up to `max` bytes (at most [`PRESET_BYTES`]).
-    pub fn new(max: usize) -> Learner {
+    /// A learner of a dictionary of up to `max` bytes (at most [`PRESET_BYTES`]) and of at
+    /// most one byte per `ratio` bytes of the chunks it learns from.
+    pub fn new(max: usize, ratio: usize) -> Learner {
         Learner {
             max: max.min(PRESET_BYTES),
+            ratio: ratio.max(1),
             held: Vec::new(),
             held_bytes: 0,
         }
@@ -168,7 +172,7 @@ impl Learner {
                 records.push(record);
             }
         }
-        let dict = train(&records, self.max.min(self.held_bytes / RATIO));
+        let dict = train(&records, self.max.min(self.held_bytes / self.ratio));
         (dict, self.held)
     }
 }

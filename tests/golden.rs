@@ -604,8 +604,9 @@ fn known_item_rules() {
 
 /// The committed index of this format version whose document store has a preset dictionary
 /// (`tests/fixtures/docs.jsonl` four times over: the golden fixture alone is too small to get
-/// one): written when missing and never rewritten; opened as it is, verified (every chunk
-/// inflated against the dictionary), and every stored document equal to its source.
+/// one), and from format 12 its hit display too: written when missing and never rewritten;
+/// opened as it is, verified (every chunk inflated against the dictionary), and every stored
+/// document and hit-display record equal to its source.
 #[test]
 fn golden_index_with_a_preset_dictionary() {
     let text = common::repeated_docs_jsonl(4);
@@ -624,6 +625,15 @@ fn golden_index_with_a_preset_dictionary() {
             preset.end >= 1024,
             "v{v}: a preset dictionary of {preset:?}"
         );
+        if v >= 12 {
+            let n = index.display_preset().len();
+            assert!(
+                n >= 1024,
+                "v{v}: a hit-display preset dictionary of {n} bytes"
+            );
+        }
+        let all: Vec<u32> = (0..index.doc_count()).collect();
+        let shown = index.hit_fields_from(&all, 1 << 20, &index).unwrap();
         for (d, line) in text.lines().enumerate() {
             let src: Value = serde_json::from_str(line).unwrap();
             let doc = index.doc(d as u32, 1 << 20).unwrap();
@@ -634,6 +644,10 @@ fn golden_index_with_a_preset_dictionary() {
                     .map(|s| vec![s.to_string()])
                     .unwrap_or_default();
                 assert_eq!(got, &want[..], "v{v} doc {d} {field}");
+            }
+            for (k, field) in ["id", "title", "url"].into_iter().enumerate() {
+                let want = src[field].as_str().unwrap_or_default();
+                assert_eq!(shown[d][k], want, "v{v} doc {d} hit {field}");
             }
             let tags: Vec<String> = src["tags"]
                 .as_array()

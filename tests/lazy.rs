@@ -960,7 +960,8 @@ fn hit_display_is_read_ahead_in_growing_blocks() {
         AnalyzerConfig::default(),
         Bm25::default(),
     );
-    let n = 20_000;
+    // Enough documents for 160 pages of hit display (the fourth block starts past 21 pages).
+    let n = 22_000;
     for i in 0..n {
         let (w, v) = (letters(20_000 + i), letters(200_000 + i * 7919 % 104_729));
         let line = format!(

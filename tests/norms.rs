@@ -281,7 +281,8 @@ fn a_corrupt_norms_page_is_refused_then_retried_and_never_cached() {
 /// (written forms without positions); of format 8, `layout5` again (typographic apostrophes
 /// folded; the first fixture written with its `dictionary.bin`); of format 9, `layout5` again
 /// (the body's own BM25 `b`); of format 10, `layout5` again (the document store in deflate); of
-/// format 11, `layout5` again (a store too small for a preset dictionary has none).
+/// format 11, `layout5` again (a store too small for a preset dictionary has none); of format
+/// 12, `layout5` again (nor a hit display for one).
 /// Each opens through a directory loader and answers as a fresh
 /// single-file build of those documents does (before format 9, with every field's `b` the
 /// index's, as those formats' default schema had it).
@@ -299,6 +300,7 @@ fn committed_split_fixtures_still_search() {
         ("layout5", 9, 5, true),
         ("layout5", 10, 5, true),
         ("layout5", 11, 5, true),
+        ("layout5", 12, 5, true),
     ] {
         let dir = root().join(format!("tests/compat/v{format}/split"));
         let mut loader = DirLoader(dir.join(layout));

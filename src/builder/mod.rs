@@ -289,7 +289,8 @@ impl IndexBuilder {
             schema,
             bm25,
             store: StoreWriter::default(),
-            display: StoreWriter::new(crate::store::DISPLAY_CHUNK_TARGET, crate::store::Codec::Lz4),
+            display: StoreWriter::new(crate::store::DISPLAY_CHUNK_TARGET, crate::store::Codec::Lz4)
+                .with_preset(crate::store::DISPLAY_PRESET_BYTES),
             display_fields,
             norms: Vec::new(),
             terms: Vec::new(),
@@ -470,6 +471,7 @@ impl IndexBuilder {
             .map_err(|e| Error::corrupt(format!("term dictionary: {e}")))?;
 
         let headers = encode_term_infos(&infos, 0, 0);
+        let (display_section, display_preset) = display.finish()?;
 
         let meta = Meta {
             doc_count,
@@ -486,11 +488,14 @@ impl IndexBuilder {
             (SectionKind::Postings, postings),
             (SectionKind::Positions, positions),
             (SectionKind::FieldNorms, norms),
-            (SectionKind::Store, store.finish()?),
-            (SectionKind::Display, display.finish()?),
+            (SectionKind::Store, store.finish()?.0),
+            (SectionKind::Display, display_section),
         ];
         debug_assert!(sections.iter().map(|s| s.0).eq(SECTIONS));
         let mut sections = sections;
+        if !display_preset.is_empty() {
+            sections.push((SectionKind::DisplayPreset, display_preset));
+        }
         if !facets.is_empty() {
             sections.push((SectionKind::Facets, facets.finish(doc_count)?));
         }

@@ -93,7 +93,7 @@ pub struct Index<D> {
     /// BM25F over this index's fields.
     scorer: Bm25F,
     /// Byte range of each section, indexed by `kind as usize - 1` (`0..0` when absent).
-    ranges: [Range<usize>; 13],
+    ranges: [Range<usize>; KNOWN_SECTIONS.len()],
     /// The page table of a split dictionary.
     pages: Option<Pages>,
     /// The parts of a cut dictionary.
@@ -219,6 +219,23 @@ impl<D: AsRef<[u8]>> Index<D> {
             )?;
         }
         let analyzer = query_analyzer(meta.analyzer, &sections, bytes_of(&data))?;
+        // The hit display's preset dictionary (format 12): every decoded chunk starts from a
+        // copy of it, so its size is bounded here and its CRC checked (once, 8 KiB at most as
+        // written), so that no damaged dictionary is ever decoded against.
+        if let Some(s) = sections
+            .iter()
+            .find(|s| s.kind == SectionKind::DisplayPreset)
+        {
+            if version >= crate::store::DISPLAY_PRESET_VERSION {
+                if s.range.len() > crate::store::DISPLAY_PRESET_MAX {
+                    return Err(Error::corrupt(format!(
+                        "hit-display preset dictionary of {} bytes",
+                        s.range.len()
+                    )));
+                }
+                s.checked(bytes_of(&data))?;
+            }
+        }
         let synonyms = match sections.iter().find(|s| s.kind == SectionKind::Synonyms) {
             None => crate::synonyms::Synonyms::default(),
             Some(s) => {
@@ -545,7 +562,7 @@ mod tests {
         let cases: Vec<(Vec<u8>, &str)> = vec![
             (vec![], "BadMagic"),
             (b"PK\x03\x04junkjunkjunkjunk".to_vec(), "BadMagic"),
-            ([&MAGIC[..], &[12, 0, 0, 0]].concat(), "UnsupportedVersion"),
+            ([&MAGIC[..], &[13, 0, 0, 0]].concat(), "UnsupportedVersion"),
             ([&MAGIC[..], &[0, 0, 0, 0]].concat(), "UnsupportedVersion"),
             ([&MAGIC[..], &[1, 0, 0, 0]].concat(), "Truncated"),
             (
@@ -572,9 +589,9 @@ mod tests {
             let e = read_header(&bytes).unwrap_err();
             assert_eq!(e.code(), code, "{bytes:02x?}: {e}");
         }
-        match read_header(&[&MAGIC[..], &[12, 0, 0, 0]].concat()) {
+        match read_header(&[&MAGIC[..], &[13, 0, 0, 0]].concat()) {
             Err(Error::UnsupportedVersion {
-                found: 12,
+                found: 13,
                 oldest: 1,
                 newest: FORMAT_VERSION,
             }) => {}

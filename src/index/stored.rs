@@ -22,7 +22,17 @@ impl<D: AsRef<[u8]>> Index<D> {
         if self.ranges[SectionKind::Display as usize - 1].is_empty() {
             return Ok(None);
         }
-        StoreReader::open(self.section(SectionKind::Display), self.version).map(Some)
+        let table = StoreReader::open(self.section(SectionKind::Display), self.version)?;
+        Ok(Some(table.with_lz4_preset(self.display_preset())))
+    }
+
+    /// The preset dictionary the hit-display chunks were compressed against (format 12; empty
+    /// before, and for a small store). `Index::open` bounded its size and checked its CRC.
+    pub fn display_preset(&self) -> &[u8] {
+        match self.version >= crate::store::DISPLAY_PRESET_VERSION {
+            true => self.section(SectionKind::DisplayPreset),
+            false => &[],
+        }
     }
 
     /// Whether this split dictionary holds its hit-display chunks itself (a small store kept
@@ -107,15 +117,16 @@ impl<D: AsRef<[u8]>> Index<D> {
             _ => self.chunk_of(doc),
         });
         let infos = infos.collect::<Result<Vec<_>>>()?;
-        // The document store's preset dictionary (not looked up for the hit display, which
-        // every query reads).
+        // The document store's preset dictionary, at the start of its chunk data (read like
+        // a chunk); the hit display's, a section of the index (resident in a split one).
         let preset = match file {
             DataFile::Store if !docs.is_empty() => self.store_preset()?,
             _ => 0..0,
         };
-        let dict = match preset.is_empty() {
-            true => Default::default(),
-            false => src.read(DataFile::Store, preset)?,
+        let dict = match (file, preset.is_empty()) {
+            (DataFile::Display, _) => std::borrow::Cow::Borrowed(self.display_preset()),
+            (_, true) => Default::default(),
+            (_, false) => src.read(DataFile::Store, preset)?,
         };
         let mut record = |(&doc, &info): (&u32, &ChunkInfo)| {
             let i = match chunks.iter().position(|(c, _)| c.offset == info.offset) {

@@ -171,7 +171,13 @@ fn cut<'a>(
     if let Some(directory) = facet_directory {
         sections.push((SectionKind::Facets, directory));
     }
-    for kind in [SectionKind::Synonyms, SectionKind::Fold] {
+    // Resident as they are: the hit display's preset dictionary too (format 12), which
+    // decoding any hit needs.
+    for kind in [
+        SectionKind::Synonyms,
+        SectionKind::Fold,
+        SectionKind::DisplayPreset,
+    ] {
         let bytes = take(kind);
         if !bytes.is_empty() {
             sections.push((kind, bytes.into_owned()));

@@ -19,12 +19,35 @@ use crate::codec::{bits_needed, pack, packed_len, put_str, put_varint, Reader};
 use crate::error::{Error, Result};
 use crate::preset::PRESET_BYTES;
 
+mod chunk;
+pub use chunk::{decompress_chunk, decompress_records, records_needed, Codec};
+
 /// Uncompressed bytes after which a chunk is closed.
 pub const CHUNK_TARGET: usize = 16 * 1024;
 
 /// Uncompressed bytes after which a chunk of the hit-display store is closed: small, since
-/// showing a hit reads one chunk of it.
-pub const DISPLAY_CHUNK_TARGET: usize = 8 * 1024;
+/// showing a hit reads one chunk of it (and decodes it as far as the hit's record). 8 KiB
+/// before format 12, whose chunks are compressed against a preset dictionary: with it, chunks
+/// half the size take fewer bytes than the larger ones did without.
+pub const DISPLAY_CHUNK_TARGET: usize = 4 * 1024;
+
+/// The first format version whose hit-display chunks are compressed against a preset
+/// dictionary: a DISPLAY_PRESET section of its own (none for a small store), which a split
+/// index keeps resident.
+pub const DISPLAY_PRESET_VERSION: u32 = 12;
+
+/// Bytes of the hit-display store's preset dictionary, at most, as written.
+pub const DISPLAY_PRESET_BYTES: usize = 8 * 1024;
+
+/// Uncompressed hit-display bytes per byte of its dictionary, at least: a small store's is
+/// resident with it, and a dictionary pays for itself sooner than the document store's, whose
+/// chunks are four times larger (from 16 KiB of records on, one of 1 KiB, the trainer's
+/// least).
+const DISPLAY_PRESET_RATIO: usize = 16;
+
+/// The largest hit-display preset dictionary a reader accepts: as far as an LZ4 offset
+/// reaches (a larger one could not be reached, and every chunk decoded starts from a copy).
+pub const DISPLAY_PRESET_MAX: usize = u16::MAX as usize;
 
 /// Bytes of one entry of a fixed-width chunk table (formats 1 to 5).
 pub const CHUNK_ENTRY: usize = 16;
@@ -43,35 +66,6 @@ const DEFLATE_LEVEL: u8 = 9;
 /// The first format version whose document store begins with a preset dictionary (the
 /// `preset` module): its chunks' deflate streams may refer back into it.
 pub const PRESET_VERSION: u32 = 11;
-
-/// How the chunks of a store are compressed.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Codec {
-    /// An LZ4 block (written and read by the `lz4` module): the hit-display store, and every
-    /// store before format 10 (`DEFLATE_STORE_VERSION`).
-    Lz4,
-    /// A raw deflate stream (RFC 1951, no zlib or gzip wrapper).
-    Deflate,
-}
-
-impl Codec {
-    /// The codec of the hit-display store (`display`) or the document store in a file of
-    /// format `version`.
-    pub fn of(display: bool, version: u32) -> Codec {
-        match !display && version >= DEFLATE_STORE_VERSION {
-            true => Codec::Deflate,
-            false => Codec::Lz4,
-        }
-    }
-
-    /// `raw` compressed (without a preset dictionary).
-    fn compress(self, raw: &[u8]) -> Vec<u8> {
-        match self {
-            Codec::Lz4 => crate::lz4::compress(raw),
-            Codec::Deflate => miniz_oxide::deflate::compress_to_vec(raw, DEFLATE_LEVEL),
-        }
-    }
-}
 
 /// Chunks per block of a compact chunk table.
 pub const TABLE_BLOCK: usize = 64;
@@ -112,6 +106,9 @@ pub struct StoreWriter {
     learner: Option<crate::preset::Learner>,
     /// The compressor primed with the dictionary learnt (`None`: not learnt, or none).
     deflater: Option<crate::preset::Deflater>,
+    /// LZ4 chunks: the dictionary learnt (empty: not learnt, or none), which is not part of
+    /// the section ([`StoreWriter::finish`] hands it over).
+    lz4_preset: Vec<u8>,
 }
 
 impl Default for StoreWriter {
@@ -136,14 +133,21 @@ impl StoreWriter {
             record: Vec::new(),
             learner: None,
             deflater: None,
+            lz4_preset: Vec::new(),
         }
     }
 
-    /// Deflate chunks compressed against a preset dictionary of up to `bytes` (format
-    /// [`PRESET_VERSION`], [`crate::preset::Learner`]). No effect on LZ4 chunks.
+    /// Chunks compressed against a preset dictionary of up to `bytes`
+    /// ([`crate::preset::Learner`]): deflate chunks (format [`PRESET_VERSION`]) with the
+    /// dictionary first in the section's data, LZ4 chunks (format [`DISPLAY_PRESET_VERSION`])
+    /// with the dictionary handed over apart by [`StoreWriter::finish`].
     pub fn with_preset(mut self, bytes: usize) -> Self {
-        if self.codec == Codec::Deflate && bytes > 0 {
-            self.learner = Some(crate::preset::Learner::new(bytes));
+        if bytes > 0 {
+            let ratio = match self.codec {
+                Codec::Deflate => crate::preset::RATIO,
+                Codec::Lz4 => DISPLAY_PRESET_RATIO,
+            };
+            self.learner = Some(crate::preset::Learner::new(bytes, ratio));
         }
         self
     }
@@ -183,6 +187,7 @@ impl StoreWriter {
     fn push_chunk(&mut self, first: u32, raw: &[u8]) {
         let compressed = match &self.deflater {
             Some(d) => d.compress(raw),
+            None if self.codec == Codec::Lz4 => crate::lz4::compress_with(&self.lz4_preset, raw),
             None => self.codec.compress(raw),
         };
         self.table.push((
@@ -194,22 +199,29 @@ impl StoreWriter {
         self.data.extend_from_slice(&compressed);
     }
 
-    /// Learns the preset dictionary, puts it first in the data, and compresses the chunks
-    /// held back until now.
+    /// Learns the preset dictionary, puts it first in the data (deflate) or aside (LZ4), and
+    /// compresses the chunks held back until now.
     fn learn(&mut self) {
         let Some(learner) = self.learner.take() else {
             return;
         };
         let (dict, held) = learner.learn();
-        self.data.extend_from_slice(&dict);
-        self.deflater = Some(crate::preset::Deflater::new(&dict, DEFLATE_LEVEL));
+        match self.codec {
+            Codec::Deflate => {
+                self.data.extend_from_slice(&dict);
+                self.deflater = Some(crate::preset::Deflater::new(&dict, DEFLATE_LEVEL));
+            }
+            Codec::Lz4 => self.lz4_preset = dict,
+        }
         for (first, raw) in held {
             self.push_chunk(first, &raw);
         }
     }
 
-    /// The finished section, with a compact chunk table (format 6).
-    pub fn finish(mut self) -> Result<Vec<u8>> {
+    /// The finished section, with a compact chunk table (format 6), and the preset
+    /// dictionary its LZ4 chunks were compressed against (empty: none; a deflate store's is
+    /// in the section).
+    pub fn finish(mut self) -> Result<(Vec<u8>, Vec<u8>)> {
         self.close_chunk();
         self.learn();
         if self.data.len() > u32::MAX as usize {
@@ -257,7 +269,7 @@ impl StoreWriter {
         out.extend_from_slice(&headers);
         out.extend_from_slice(&columns);
         out.extend_from_slice(&self.data);
-        Ok(out)
+        Ok((out, self.lz4_preset))
     }
 }
 
@@ -349,6 +361,8 @@ pub struct StoreReader<'a> {
     count: usize,
     table_len: usize,
     version: u32,
+    /// The preset dictionary of LZ4 chunks (format 12's hit display; empty: none).
+    lz4_preset: &'a [u8],
 }
 
 impl<'a> StoreReader<'a> {
@@ -383,7 +397,15 @@ impl<'a> StoreReader<'a> {
             count,
             table_len,
             version,
+            lz4_preset: &[],
         })
+    }
+
+    /// The same store, its LZ4 chunks compressed against `dict` (format 12's hit display: the
+    /// index's DISPLAY_PRESET section).
+    pub fn with_lz4_preset(mut self, dict: &'a [u8]) -> Self {
+        self.lz4_preset = dict;
+        self
     }
 
     /// Number of chunks.
@@ -573,98 +595,16 @@ impl<'a> StoreReader<'a> {
             needed: end as u64,
             available: self.data.len() as u64,
         })?;
-        let preset = match codec {
-            Codec::Deflate => self.preset()?,
-            Codec::Lz4 => 0..0,
+        let dict = match codec {
+            Codec::Deflate => {
+                let preset = self.preset()?;
+                (self.data.get(..preset.end as usize))
+                    .ok_or_else(|| Error::corrupt("store preset dictionary past the chunk data"))?
+            }
+            Codec::Lz4 => self.lz4_preset,
         };
-        let dict = (self.data.get(..preset.end as usize))
-            .ok_or_else(|| Error::corrupt("store preset dictionary past the chunk data"))?;
         decompress_chunk(bytes, dict, c.raw_len, max_raw, codec)
     }
-}
-
-/// Decompresses one chunk in `codec` whose declared uncompressed size is `raw_len`, refusing
-/// a size above `max_raw` before allocating; the output is never more than `raw_len` bytes.
-pub fn decompress_chunk(
-    bytes: &[u8],
-    dict: &[u8],
-    raw_len: u32,
-    max_raw: usize,
-    codec: Codec,
-) -> Result<Vec<u8>> {
-    if raw_len as usize > max_raw {
-        return Err(Error::LimitExceeded {
-            what: "decompressed store chunk bytes",
-            limit: max_raw as u64,
-        });
-    }
-    let out = match codec {
-        Codec::Lz4 => crate::lz4::decompress_until(bytes, raw_len as usize, &|_| false)
-            .map_err(not_inflated)?,
-        Codec::Deflate => {
-            crate::inflate::inflate_with(dict, bytes, raw_len as usize).map_err(not_inflated)?
-        }
-    };
-    if out.len() != raw_len as usize {
-        return Err(Error::corrupt("store chunk decompressed to the wrong size"));
-    }
-    Ok(out)
-}
-
-/// How many of `chunk`'s records reading `docs` (whose chunks are `infos`) needs: up to the
-/// last of them in it.
-pub fn records_needed(docs: &[u32], infos: &[ChunkInfo], chunk: &ChunkInfo) -> usize {
-    let in_chunk = docs
-        .iter()
-        .zip(infos)
-        .filter(|(_, c)| c.offset == chunk.offset);
-    let need = in_chunk.map(|(&d, c)| d.saturating_sub(c.first_doc) as usize + 1);
-    need.max().unwrap_or(0)
-}
-
-/// Like [`decompress_chunk`], but a chunk is decompressed only as far as its first `records`
-/// records (the rest is neither decoded nor checked): what reading some of a chunk's
-/// documents needs.
-pub fn decompress_records(
-    bytes: &[u8],
-    dict: &[u8],
-    raw_len: u32,
-    max_raw: usize,
-    codec: Codec,
-    records: usize,
-) -> Result<Vec<u8>> {
-    if raw_len as usize > max_raw {
-        return decompress_chunk(bytes, dict, raw_len, max_raw, codec);
-    }
-    // Never at the full size: a whole chunk is inflated to its end, and checked. The records
-    // are parsed once each, resuming where the last question stopped (linear in the output).
-    let parsed = std::cell::Cell::new((0usize, 0usize));
-    let holds = |prefix: &[u8]| {
-        if prefix.len() >= raw_len as usize {
-            return false;
-        }
-        let (mut at, mut seen) = parsed.get();
-        while seen < records {
-            let mut r = Reader::new(prefix.get(at..).unwrap_or_default(), "store chunk");
-            if r.len_prefix().and_then(|n| r.bytes(n)).is_err() {
-                break;
-            }
-            at += r.position();
-            seen += 1;
-        }
-        parsed.set((at, seen));
-        seen >= records
-    };
-    match codec {
-        Codec::Lz4 => crate::lz4::decompress_until(bytes, raw_len as usize, &holds),
-        Codec::Deflate => crate::inflate::inflate_until(dict, bytes, raw_len as usize, &holds),
-    }
-    .map_err(not_inflated)
-}
-
-/// A chunk that does not decompress, and why.
-fn not_inflated(why: crate::inflate::Failure) -> Error {
-    Error::corrupt(format!("store chunk does not decompress: {why}"))
 }
 
 /// Finds document `doc` in a decompressed chunk that starts at `first_doc` and decodes it for
@@ -723,7 +663,7 @@ mod tests {
             let codec = if deflate { Codec::Deflate } else { Codec::Lz4 };
             let mut w = StoreWriter::new(target, codec);
             for d in &docs { w.add(d); }
-            let section = w.finish().unwrap();
+            let section = w.finish().unwrap().0;
             let fixed = as_fixed(&section);
             for (bytes, version) in [(&section, COMPACT_TABLE_VERSION), (&fixed, 5)] {
                 let s = StoreReader::open(bytes, version).unwrap();
@@ -801,7 +741,7 @@ mod tests {
         for d in &docs {
             w.add(d);
         }
-        let section = w.finish().unwrap();
+        let section = w.finish().unwrap().0;
         let s = StoreReader::open(&section, PRESET_VERSION).unwrap();
         let preset = s.preset().unwrap();
         assert!(
@@ -831,6 +771,79 @@ mod tests {
         }
     }
 
+    /// A hit-display store of enough records gets a preset dictionary (format 12), handed
+    /// over apart from the section (whose first chunk starts at offset 0); every record reads
+    /// back through it, whole chunks and prefixes, and its chunks are smaller than without it.
+    /// Without the dictionary they are refused, never misread.
+    #[test]
+    fn lz4_preset_dictionary_reads_back() {
+        let mut x: u64 = 11;
+        let words = [
+            "lib", "python3", "dev", "doc", "data", "utils", "common", "plugin",
+        ];
+        let docs: Vec<Vec<Vec<String>>> = (0..4000)
+            .map(|i| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                let name = format!(
+                    "{}-{}{i}",
+                    words[(x % 8) as usize],
+                    words[(x >> 8) as usize % 8]
+                );
+                let title = format!(
+                    "{name}: library for handling {} files",
+                    words[(x >> 16) as usize % 8]
+                );
+                let url = format!("https://github.com/{name}/{name}");
+                vec![vec![name], vec![title], vec![url]]
+            })
+            .collect();
+        let build = |preset: usize| {
+            let mut w = StoreWriter::new(DISPLAY_CHUNK_TARGET, Codec::Lz4).with_preset(preset);
+            for d in &docs {
+                w.add(d);
+            }
+            w.finish().unwrap()
+        };
+        let (section, dict) = build(DISPLAY_PRESET_BYTES);
+        let (plain, none) = build(0);
+        assert!(none.is_empty());
+        assert!(
+            dict.len() >= 1024 && dict.len() <= DISPLAY_PRESET_BYTES,
+            "{}",
+            dict.len()
+        );
+        assert!(
+            section.len() < plain.len(),
+            "{} >= {}",
+            section.len(),
+            plain.len()
+        );
+        let s = StoreReader::open(&section, DISPLAY_PRESET_VERSION)
+            .unwrap()
+            .with_lz4_preset(&dict);
+        assert_eq!(s.preset().unwrap(), 0..0);
+        for (i, d) in docs.iter().enumerate().step_by(13) {
+            let (c, info) = s.locate(i as u32).unwrap();
+            let raw = s.load_chunk(c, 1 << 20, Codec::Lz4).unwrap();
+            assert_eq!(
+                &read_doc(&raw, info.first_doc, i as u32, 3).unwrap().fields,
+                d
+            );
+            let bytes = &s.data[info.range().start as usize..info.range().end as usize];
+            let need = (i as u32 - info.first_doc) as usize + 1;
+            let part =
+                decompress_records(bytes, &dict, info.raw_len, 1 << 20, Codec::Lz4, need).unwrap();
+            assert_eq!(
+                &read_doc(&part, info.first_doc, i as u32, 3).unwrap().fields,
+                d
+            );
+        }
+        let bare = StoreReader::open(&section, DISPLAY_PRESET_VERSION).unwrap();
+        assert!((0..bare.chunk_count()).any(|c| bare.load_chunk(c, 1 << 20, Codec::Lz4).is_err()));
+    }
+
     /// The compact table costs a few bytes a chunk, where the fixed one took 16.
     #[test]
     fn compact_table_is_small() {
@@ -840,7 +853,7 @@ mod tests {
                 format!("document {d} ").repeat(1 + (d as usize * 7) % 13)
             ]]);
         }
-        let section = w.finish().unwrap();
+        let section = w.finish().unwrap().0;
         let s = StoreReader::open(&section, COMPACT_TABLE_VERSION).unwrap();
         assert!(s.chunk_count() > 1000, "{}", s.chunk_count());
         let per_chunk = s.table_len() as f64 / s.chunk_count() as f64;
@@ -856,7 +869,7 @@ mod tests {
         for codec in [Codec::Lz4, Codec::Deflate] {
             let mut w = StoreWriter::new(CHUNK_TARGET, codec);
             w.add(&[vec!["x".repeat(1000)]]);
-            let section = w.finish().unwrap();
+            let section = w.finish().unwrap().0;
             let s = StoreReader::open(&section, COMPACT_TABLE_VERSION).unwrap();
             assert!(matches!(
                 s.load_chunk(0, 100, codec),
