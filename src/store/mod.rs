@@ -4,7 +4,9 @@
 //! compressed on its own ([`Codec`]: the document store in deflate from format
 //! [`DEFLATE_STORE_VERSION`], the hit-display store and older stores in LZ4), so reading a
 //! document decompresses one small chunk. From format [`PRESET_VERSION`] the document store's
-//! data begins with a preset dictionary (the `preset` module) that its chunks refer back into.
+//! data begins with a preset dictionary (the `preset` module) that its chunks refer back into;
+//! from format [`DISPLAY_PRESET_VERSION`] the hit-display store's LZ4 chunks have one too, handed
+//! over by the writer apart from the section (the index's DISPLAYPRESET section).
 //! A chunk is a sequence of documents, each `varint length` + record; a record holds, for every
 //! stored field in schema order, `varint count` + that many length-prefixed strings.
 //!
@@ -32,7 +34,7 @@ pub const CHUNK_TARGET: usize = 16 * 1024;
 pub const DISPLAY_CHUNK_TARGET: usize = 4 * 1024;
 
 /// The first format version whose hit-display chunks are compressed against a preset
-/// dictionary: a DISPLAY_PRESET section of its own (none for a small store), which a split
+/// dictionary: a DISPLAYPRESET section of its own (none for a small store), which a split
 /// index keeps resident.
 pub const DISPLAY_PRESET_VERSION: u32 = 12;
 
