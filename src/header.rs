@@ -61,10 +61,14 @@ pub enum SectionKind {
     /// (format 12, optional: none for a small store). A section of its own, so that a split
     /// index keeps it resident: every query's hits need it.
     DisplayPreset = 14,
+    /// Split dictionaries of manifest layout 6 only: the manifest without its own dictionary
+    /// entry (JSON, as in `manifest.json`), so that opening a split index takes one request:
+    /// the dictionary under its fixed alias (see `src/split/mod.rs`). Older readers skip it.
+    Manifest = 15,
 }
 
 /// Every section kind this version knows, in number order (`KNOWN_SECTIONS[k as usize - 1] == k`).
-pub const KNOWN_SECTIONS: [SectionKind; 14] = [
+pub const KNOWN_SECTIONS: [SectionKind; 15] = [
     SectionKind::Meta,
     SectionKind::Terms,
     SectionKind::TermInfo,
@@ -79,6 +83,7 @@ pub const KNOWN_SECTIONS: [SectionKind; 14] = [
     SectionKind::Synonyms,
     SectionKind::Fold,
     SectionKind::DisplayPreset,
+    SectionKind::Manifest,
 ];
 
 /// The section kinds of a single-file index, in the order they are written.
@@ -111,6 +116,7 @@ impl SectionKind {
             SectionKind::Synonyms => "synonyms",
             SectionKind::Fold => "fold",
             SectionKind::DisplayPreset => "displaypreset",
+            SectionKind::Manifest => "manifest",
         }
     }
 }

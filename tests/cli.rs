@@ -457,7 +457,7 @@ fn search_stats_report_requests_bytes_and_round_trips() {
         )),
         "{text}"
     );
-    assert!(text.contains("wire, opening: 2 requests,"), "{text}");
+    assert!(text.contains("wire, opening: 1 request,"), "{text}");
     // Over a query file, a `wire` object per answer and the mean on stderr; the second
     // asking of a query costs nothing.
     let queries = dir.join("q.tsv");
@@ -518,7 +518,7 @@ fn verify_warns_when_dictionary_bin_would_cost_a_round_trip() {
             None => assert!(!stderr.contains("warning"), "{stderr}"),
             Some(w) => {
                 assert!(stderr.contains("warning") && stderr.contains(w), "{stderr}");
-                assert!(stderr.contains("two round trips"), "{stderr}");
+                assert!(stderr.contains("instead of one request"), "{stderr}");
             }
         }
     }

@@ -84,7 +84,11 @@ fn requests_follow_the_fetch_plan() {
     assert_eq!(split.manifest.display.size, 16, "an empty display pack");
     let mut loader = loader_for(&split);
     let mut lazy = LazyIndex::open(&mut loader, 1 << 20).unwrap();
-    assert_eq!(loader.requests, 2, "manifest + dictionary");
+    assert_eq!(
+        loader.log,
+        [("dictionary.bin".to_string(), None)],
+        "the dictionary's alias alone (layout 6: it holds the manifest)"
+    );
     let base = loader.requests as usize;
     let r = lazy
         .search(&mut loader, "tmux ", &SearchOptions::default())
@@ -97,7 +101,7 @@ fn requests_follow_the_fetch_plan() {
     let split = lazy_display_split(&index);
     let mut loader = loader_for(&split);
     let mut lazy = LazyIndex::open(&mut loader, 1 << 20).unwrap();
-    assert_eq!(loader.requests, 2, "manifest + dictionary");
+    assert_eq!(loader.requests, 1, "the dictionary's alias");
     let base = loader.requests;
     let r = lazy
         .search(&mut loader, "tmux ", &SearchOptions::default())
@@ -231,7 +235,7 @@ fn page_trailers_bind_each_page_to_its_data_and_place() {
         ..Default::default()
     };
     let split = SplitOutput::from_index_with(&index, &options).unwrap();
-    assert_eq!(split.manifest.manifest_version, 5);
+    assert_eq!(split.manifest.manifest_version, 6);
     let mut loader = loader_for(&split);
     let mut lazy = LazyIndex::open(&mut loader, 1 << 20).unwrap();
     assert!(lazy.version().index.pages().unwrap().trailers);
@@ -425,7 +429,10 @@ fn bad_manifests_are_refused_with_typed_errors() {
         ),
     ];
     for (edit, code) in cases {
+        // Read from `manifest.json`: without the dictionary's alias, which would open the index
+        // by itself (the manifest it holds: `a_bad_manifest_in_the_alias_falls_back_…`).
         let mut loader = loader_for(&split);
+        loader.files.remove(edgekb::split::DICTIONARY_ALIAS);
         let mut m: serde_json::Value = serde_json::to_value(&split.manifest).unwrap();
         edit(&mut m);
         loader
@@ -437,6 +444,7 @@ fn bad_manifests_are_refused_with_typed_errors() {
         }
     }
     let mut loader = loader_for(&split);
+    loader.files.remove(edgekb::split::DICTIONARY_ALIAS);
     loader
         .files
         .insert("manifest.json".into(), b"{not json".to_vec());
@@ -477,7 +485,12 @@ fn a_chunk_past_the_end_of_its_pack_is_an_error() {
     manifest.dictionary.size = dict.len() as u64;
     manifest.dictionary.name = format!("dictionary.{}.bin", &manifest.dictionary.sha256[..16]);
     let mut loader = loader_for(&split);
-    loader.files.insert(manifest.dictionary.name.clone(), dict);
+    loader
+        .files
+        .insert(manifest.dictionary.name.clone(), dict.clone());
+    loader
+        .files
+        .insert(edgekb::split::DICTIONARY_ALIAS.into(), dict);
     loader.files.insert(
         "manifest.json".into(),
         serde_json::to_vec(&manifest).unwrap(),
@@ -514,7 +527,7 @@ fn prefetch_fills_the_cache_without_evicting() {
     let mut loader = loader_for(&split);
     let mut tiny = LazyIndex::open(&mut loader, page - 1).unwrap();
     assert_eq!(tiny.prefetch(&mut loader).unwrap(), 0);
-    assert_eq!(loader.requests, 2, "only the manifest and the dictionary");
+    assert_eq!(loader.requests, 1, "only the dictionary");
 }
 
 fn cut_split(index: &Index<Vec<u8>>, part_bytes: usize) -> SplitOutput {
@@ -598,7 +611,7 @@ fn a_cut_dictionary_fetches_only_the_parts_a_query_needs() {
     let terms = split.manifest.terms.name.clone();
     let mut loader = loader_for(&split);
     let mut lazy = LazyIndex::open(&mut loader, 1 << 20).unwrap();
-    assert_eq!(loader.requests, 2, "manifest + dictionary router");
+    assert_eq!(loader.requests, 1, "the dictionary with its router");
     // A known word, cold: one part, then postings (the hit fields are resident).
     let base = loader.log.len();
     let r = lazy
@@ -775,7 +788,7 @@ fn packs_cut_into_pieces_search_the_same() {
     };
     let split = SplitOutput::from_index_with(&index, &options).unwrap();
     let m = &split.manifest;
-    assert_eq!(m.manifest_version, 5);
+    assert_eq!(m.manifest_version, 6);
     // Every data file within the limit (the dictionary is resident: fetched whole, once).
     assert!(split.files[1..].iter().all(|(_, b)| b.len() <= 2048));
     assert_eq!(split.files[0].0, m.dictionary.name);
@@ -885,8 +898,8 @@ fn the_wire_report_counts_requests_bytes_and_round_trips() {
         let opened = lazy.load_stats();
         assert_eq!(
             (opened.requests, opened.round_trips),
-            (2, 1),
-            "the manifest and the dictionary's alias, in one round"
+            (1, 1),
+            "the dictionary's alias alone, which holds the manifest"
         );
         assert_eq!(opened.bytes_fetched, loader.bytes);
         let (r0, b0) = (loader.requests, loader.bytes);
@@ -1143,12 +1156,13 @@ fn completions_read_through_name_field_postings_answer_alike() {
     }
 }
 
-/// Opening fetches the manifest and the dictionary's alias in one round, and keeps the alias
-/// only when it is the dictionary the manifest names: absent, stale or damaged, the named
-/// dictionary comes in a second round and the index opens as usual. A refresh asks for the
-/// manifest alone.
+/// Opening asks for the dictionary's alias alone, which from layout 6 holds the manifest: one
+/// request, one round. Absent or damaged, the manifest comes in a second round and the
+/// dictionary it names in a third, and the index opens as usual. An alias of another version
+/// opens that version (the one a build writes last but the manifest); a refresh, which asks
+/// for the manifest alone, then moves to the manifest's.
 #[test]
-fn the_dictionary_alias_comes_with_the_manifest_or_not_at_all() {
+fn the_dictionary_alias_opens_the_index_alone() {
     use edgekb::split::DICTIONARY_ALIAS;
     let index = fixture_index();
     let split = SplitOutput::from_index(&index).unwrap();
@@ -1160,13 +1174,25 @@ fn the_dictionary_alias_comes_with_the_manifest_or_not_at_all() {
     let want = Searcher::new(&index)
         .search("tmux", &SearchOptions::default())
         .unwrap();
-    for (case, alias, requests, rounds) in [
-        ("current", Some(split.dictionary().to_vec()), 2, 1),
-        ("absent", None, 3, 2),
-        ("another version's", Some(other.dictionary().to_vec()), 3, 2),
-        ("damaged", Some(damaged.clone()), 3, 2),
+    for (case, alias, requests, rounds, refreshed) in [
+        ("current", Some(split.dictionary().to_vec()), 1, 1, false),
+        ("absent", None, 3, 3, false),
+        (
+            "another version's",
+            Some(other.dictionary().to_vec()),
+            1,
+            1,
+            true,
+        ),
+        ("damaged", Some(damaged.clone()), 3, 3, false),
     ] {
         let mut loader = MemoryLoader::from_split(&split);
+        if refreshed {
+            // The other version's packs are there too (a build writes them before the alias).
+            for (name, bytes) in &other.files {
+                loader.files.insert(name.clone(), bytes.clone());
+            }
+        }
         match alias {
             Some(bytes) => loader.files.insert(DICTIONARY_ALIAS.into(), bytes),
             None => loader.files.remove(DICTIONARY_ALIAS),
@@ -1179,20 +1205,142 @@ fn the_dictionary_alias_comes_with_the_manifest_or_not_at_all() {
             "{case}: {:?}",
             loader.log
         );
-        assert_eq!(loader.log[1].0, DICTIONARY_ALIAS, "{case}");
+        assert_eq!(loader.log[0].0, DICTIONARY_ALIAS, "{case}");
+        let opened_version = match refreshed {
+            true => &other.manifest,
+            false => &split.manifest,
+        };
+        assert_eq!(&lazy.version().manifest, opened_version, "{case}");
         assert_eq!(
             lazy.search(&mut loader, "tmux", &SearchOptions::default())
                 .unwrap(),
             want,
             "{case}"
         );
-        // A refresh of an unchanged index: the manifest alone.
+        // A refresh: the manifest alone, which names `split`.
         let before = loader.log.len();
-        assert!(!lazy.refresh(&mut loader).unwrap(), "{case}");
+        assert_eq!(lazy.refresh(&mut loader).unwrap(), refreshed, "{case}");
         let asked: Vec<&str> = loader.log[before..]
             .iter()
             .map(|(n, _)| n.as_str())
             .collect();
-        assert_eq!(asked, ["manifest.json"], "{case}");
+        match refreshed {
+            true => assert_eq!(
+                asked,
+                ["manifest.json", split.manifest.dictionary.name.as_str()]
+            ),
+            false => assert_eq!(asked, ["manifest.json"], "{case}"),
+        }
+        assert_eq!(lazy.version().manifest, split.manifest, "{case}");
+        assert_eq!(
+            lazy.search(&mut loader, "tmux", &SearchOptions::default())
+                .unwrap(),
+            want,
+            "{case}"
+        );
+    }
+}
+
+/// The manifest a dictionary holds is read like `manifest.json`: one that is hostile (a file
+/// name leaving the directory, an unknown layout, a dictionary entry of its own) or damaged (its
+/// CRC) does not open the index from the alias; the manifest's path does, or fails with the
+/// manifest's own error when there is none.
+#[test]
+fn a_bad_manifest_in_the_alias_falls_back_to_manifest_json() {
+    use edgekb::raw::{crc32, SectionKind, HEADER_LEN, SECTION_ENTRY_LEN};
+    use edgekb::split::DICTIONARY_ALIAS;
+    let index = fixture_index();
+    let split = SplitOutput::from_index(&index).unwrap();
+    // The dictionary with its MANIFEST section's JSON edited by `edit` (then padded with
+    // spaces to its length), CRCs recomputed unless `keep_crc`.
+    let with_json = |edit: &dyn Fn(&mut Vec<u8>), keep_crc: bool| -> Vec<u8> {
+        let mut dict = split.dictionary().to_vec();
+        let count = u32::from_le_bytes(dict[12..16].try_into().unwrap()) as usize;
+        for i in 0..count {
+            let e = HEADER_LEN + i * SECTION_ENTRY_LEN;
+            let kind = u32::from_le_bytes(dict[e..e + 4].try_into().unwrap());
+            if kind != SectionKind::Manifest as u32 {
+                continue;
+            }
+            let off = u64::from_le_bytes(dict[e + 8..e + 16].try_into().unwrap()) as usize;
+            let len = u64::from_le_bytes(dict[e + 16..e + 24].try_into().unwrap()) as usize;
+            let mut json = dict[off..off + len].to_vec();
+            edit(&mut json);
+            assert!(json.len() <= len);
+            json.resize(len, b' ');
+            dict[off..off + len].copy_from_slice(&json);
+            if !keep_crc {
+                let crc = crc32(&dict[off..off + len]);
+                dict[e + 4..e + 8].copy_from_slice(&crc.to_le_bytes());
+            }
+        }
+        let table_crc = crc32(&dict[HEADER_LEN..HEADER_LEN + count * SECTION_ENTRY_LEN]);
+        dict[16..20].copy_from_slice(&table_crc.to_le_bytes());
+        dict
+    };
+    let with_manifest = |edit: &dyn Fn(&mut serde_json::Value), keep_crc: bool| {
+        with_json(
+            &|json: &mut Vec<u8>| {
+                let mut m: serde_json::Value = serde_json::from_slice(json).unwrap();
+                edit(&mut m);
+                *json = serde_json::to_vec(&m).unwrap();
+            },
+            keep_crc,
+        )
+    };
+    let cases: Vec<(&str, Vec<u8>)> = vec![
+        (
+            "a pack outside the directory",
+            with_manifest(
+                &|m| m["postings"]["name"] = "../../etc/pass.bin".into(),
+                false,
+            ),
+        ),
+        (
+            "an unknown layout",
+            with_manifest(&|m| m["manifest_version"] = 9.into(), false),
+        ),
+        (
+            "an older layout",
+            with_manifest(&|m| m["manifest_version"] = 5.into(), false),
+        ),
+        (
+            "fields that are not a list",
+            with_manifest(&|m| m["fields"] = "dictionary".into(), false),
+        ),
+        ("not JSON", with_json(&|json| json[0] = b'[', false)),
+        (
+            "a wrong CRC",
+            with_manifest(&|m| m["doc_count"] = 1.into(), true),
+        ),
+    ];
+    let want = Searcher::new(&index)
+        .search("tmux", &SearchOptions::default())
+        .unwrap();
+    for (case, alias) in cases {
+        let mut loader = MemoryLoader::from_split(&split);
+        loader.files.insert(DICTIONARY_ALIAS.into(), alias);
+        let mut lazy = LazyIndex::open(&mut loader, 1 << 20).unwrap();
+        let asked: Vec<&str> = loader.log.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(
+            asked,
+            [
+                DICTIONARY_ALIAS,
+                "manifest.json",
+                split.manifest.dictionary.name.as_str()
+            ],
+            "{case}"
+        );
+        assert_eq!(lazy.version().manifest, split.manifest, "{case}");
+        assert_eq!(
+            lazy.search(&mut loader, "tmux", &SearchOptions::default())
+                .unwrap(),
+            want,
+            "{case}"
+        );
+        // Without a manifest.json, the open fails with its error (a missing file).
+        loader.files.remove("manifest.json");
+        let e = LazyIndex::open(&mut loader, 1 << 20).err().unwrap();
+        assert_eq!(e.code(), "HttpStatus", "{case}: {e}");
     }
 }

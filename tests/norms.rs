@@ -77,7 +77,7 @@ fn the_norms_leave_the_dictionary_for_their_pack() {
     let index = fixture_index();
     let split = paged(&index, SplitOptions::default());
     let m = &split.manifest;
-    assert_eq!(m.manifest_version, 5);
+    assert_eq!(m.manifest_version, 6);
     let norms = m.norms.as_ref().expect("a norms pack");
     let fields = index.indexed_fields().len() as u64;
     // The codes, in pages of 4 KiB each followed by its 4-byte CRC.
@@ -282,10 +282,13 @@ fn a_corrupt_norms_page_is_refused_then_retried_and_never_cached() {
 /// folded; the first fixture written with its `dictionary.bin`); of format 9, `layout5` again
 /// (the body's own BM25 `b`); of format 10, `layout5` again (the document store in deflate); of
 /// format 11, `layout5` again (a store too small for a preset dictionary has none); of format
-/// 12, `layout5` again (nor a hit display for one).
+/// 12, `layout5` again (nor a hit display for one) and `layout6` (the same files, the
+/// dictionary holding its manifest).
 /// Each opens through a directory loader and answers as a fresh
 /// single-file build of those documents does (before format 9, with every field's `b` the
-/// index's, as those formats' default schema had it).
+/// index's, as those formats' default schema had it). Opening asks for `dictionary.bin` first:
+/// from layout 6 that is all; before, the manifest follows, which names the dictionary
+/// `dictionary.bin` is (from format 8 the fixtures have it) or another one to fetch.
 #[test]
 fn committed_split_fixtures_still_search() {
     let text = std::fs::read_to_string(root().join("tests/compat/v2/split/docs.jsonl")).unwrap();
@@ -301,10 +304,22 @@ fn committed_split_fixtures_still_search() {
         ("layout5", 10, 5, true),
         ("layout5", 11, 5, true),
         ("layout5", 12, 5, true),
+        ("layout6", 12, 6, true),
     ] {
         let dir = root().join(format!("tests/compat/v{format}/split"));
         let mut loader = DirLoader(dir.join(layout));
         let mut lazy = LazyIndex::open(&mut loader, 1 << 20).unwrap();
+        let opened = lazy.load_stats();
+        let want = match (manifest_version, format) {
+            (6.., _) => (1, 1),
+            (_, 8..) => (2, 2),
+            _ => (3, 3),
+        };
+        assert_eq!(
+            (opened.requests, opened.round_trips),
+            want,
+            "{layout} of format {format}"
+        );
         let v = lazy.version();
         assert_eq!(v.manifest.manifest_version, manifest_version, "{layout}");
         assert_eq!(v.index.version(), format, "{layout}");

@@ -8,8 +8,9 @@
 //!   rewritten (a killed build may have left it truncated). The manifest comes last, so until
 //!   the build is complete `manifest.json` names the previous, complete version.
 //! - Just before the manifest, a copy of the dictionary under a fixed name
-//!   (`dictionary.bin`, [`edgekb::split::DICTIONARY_ALIAS`]), which readers fetch with the
-//!   manifest and keep only when it is the file the manifest names.
+//!   (`dictionary.bin`, [`edgekb::split::DICTIONARY_ALIAS`]), which from layout 6 holds the
+//!   manifest too: readers open the index from it alone (every file it names is written by
+//!   then), and refresh through `manifest.json`.
 //! - The manifest being replaced is kept as `manifest.previous.json`: a reader that opened the
 //!   previous version (a browser tab, a Worker isolate) may still fetch its files. `edgekb gc`
 //!   removes the data files neither manifest names, and leftover temporary files.
@@ -142,9 +143,9 @@ pub fn write_split(dir: &Path, out: &SplitOutput) -> Result<WriteReport, Error> 
         write_atomic(&path, bytes)?;
         report.written += 1;
     }
-    // The dictionary under its fixed name, which a reader asks for with the manifest (the
-    // data files are all there by now; a reader between this rename and the manifest's finds
-    // the alias ahead of the manifest and fetches the dictionary the manifest names instead).
+    // The dictionary under its fixed name, which a reader opens the index from (the data files
+    // are all there by now: a reader between this rename and the manifest's opens the new
+    // version, complete).
     let alias = dir.join(edgekb::split::DICTIONARY_ALIAS);
     if !holds(&alias, &out.manifest.dictionary) {
         write_atomic(&alias, out.dictionary())?;

@@ -10,10 +10,11 @@
 //!   the page table and **every page's CRC32 against the page table** (a file whose SHA-256
 //!   was recomputed after damage passes the manifest but not this); then, through the packs,
 //!   every dictionary part (its fst walked, its term count and first term against the router),
-//!   every term's postings and positions, every stored document and hit-display record; and
-//!   whether `dictionary.bin` is the dictionary the manifest names (a missing or stale copy
-//!   is no damage: readers then fetch the named dictionary in a second round trip, which
-//!   `verify` reports as a warning).
+//!   every term's postings and positions, every stored document and hit-display record; from
+//!   layout 6, that the manifest the dictionary holds is `manifest.json`'s; and whether
+//!   `dictionary.bin` is the dictionary the manifest names (a missing or stale copy is no
+//!   damage: readers then fetch the manifest and the named dictionary, two more requests and
+//!   a second round trip, which `verify` reports as a warning).
 //!
 //! Decompression is bounded by the same per-chunk budget a search uses
 //! (`SearchLimits::max_chunk_bytes`); a chunk declaring more is an error, not an allocation.
@@ -22,9 +23,10 @@ use std::borrow::Cow;
 use std::ops::Range;
 use std::path::Path;
 
+use edgekb::lazy::Version;
 use edgekb::raw::PartView;
 use edgekb::raw::TermInfo;
-use edgekb::split::{check_file, unpack_file, Manifest};
+use edgekb::split::{check_file, unpack_file, Manifest, EMBEDDED_MANIFEST_VERSION};
 use edgekb::{DataFile, DataSource};
 use edgekb::{Error, Index, SearchLimits};
 
@@ -48,11 +50,12 @@ pub struct Summary {
 /// What a split directory's `dictionary.bin` ([`edgekb::split::DICTIONARY_ALIAS`]) holds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Alias {
-    /// The dictionary the manifest names: opening takes one round trip.
+    /// The dictionary the manifest names: opening takes one round trip (from layout 6, one
+    /// request).
     Current,
-    /// Absent: opening takes two.
+    /// Absent: opening takes two round trips.
     Missing,
-    /// Another file (a version behind, or damaged): opening takes two.
+    /// Another file (a version behind, or damaged): opening takes two round trips.
     Stale,
 }
 
@@ -65,8 +68,9 @@ impl Alias {
             Alias::Stale => "is not the dictionary the manifest names",
         };
         Some(format!(
-            "{} {what}: readers open the index in two round trips instead of one (a rebuild \
-             writes it; or copy {dictionary} to it)",
+            "{} {what}: readers open the index with the manifest and the dictionary it names, \
+             in two or three round trips instead of one request (a rebuild writes it; or copy \
+             {dictionary} to it)",
             edgekb::split::DICTIONARY_ALIAS
         ))
     }
@@ -230,7 +234,9 @@ fn check_pack(
 pub fn verify_split(dir: &Path) -> Result<(Manifest, Summary), Error> {
     let manifest = read_manifest(&dir.join(MANIFEST))?
         .ok_or_else(|| io_error(&dir.join(MANIFEST), std::io::ErrorKind::NotFound.into()))?;
-    let index = Index::open(read_checked(dir, &manifest.dictionary)?)?;
+    let dictionary = read_checked(dir, &manifest.dictionary)?;
+    let embedded = Version::embedded_manifest(&dictionary, edgekb::lazy::read_manifest)?;
+    let index = Index::open(dictionary)?;
     index.verify()?;
     if !index.is_split() {
         return Err(corrupt(format!(
@@ -270,6 +276,22 @@ pub fn verify_split(dir: &Path) -> Result<(Manifest, Summary), Error> {
         }
     };
     let docs = decode_documents(&index, &packs)?;
+    // From layout 6 the dictionary holds its manifest, which readers open the index from: it
+    // must say what `manifest.json` says (checked last: damage to a pack is named first).
+    let layout6 = manifest.manifest_version >= EMBEDDED_MANIFEST_VERSION;
+    if embedded.as_ref() != layout6.then_some(&manifest) {
+        return Err(corrupt(format!(
+            "{} {} the manifest of a layout {} index{}",
+            manifest.dictionary.name,
+            if embedded.is_some() { "holds" } else { "lacks" },
+            manifest.manifest_version,
+            if embedded.is_some() && layout6 {
+                ", and it is not manifest.json"
+            } else {
+                ""
+            }
+        )));
+    }
     let alias = Some(alias_of(dir, &manifest.dictionary)?);
     Ok((
         manifest,

@@ -48,6 +48,13 @@ impl Location {
         self.url[..self.url.find(['?', '#']).unwrap_or(self.url.len())].ends_with(".json")
     }
 
+    /// Whether the URL names a `manifest.json` (the file the build writes and replaces, beside
+    /// the dictionary's alias).
+    pub fn is_default_manifest(&self) -> bool {
+        let path = &self.url[..self.url.find(['?', '#']).unwrap_or(self.url.len())];
+        path == "manifest.json" || path.ends_with("/manifest.json")
+    }
+
     /// The URL `need` is fetched from: the manifest's own for a fresh read of it (its query
     /// string kept), else its name beside the manifest.
     pub fn url_of(&self, need: &Need) -> String {
@@ -138,14 +145,17 @@ impl Shared {
         v.ok_or_else(|| crate::Error::corrupt("a split index not opened").into())
     }
 
-    /// The machine of an open reading `manifest.json` with `parse` ([`super::parse_manifest`],
-    /// or one over the host's JSON parser), or of a refresh of the version searches start on
-    /// (which forgets the failures the store remembers: the files may be there now).
-    pub fn open(&self, refresh: bool, parse: fn(&[u8]) -> crate::Result<Manifest>) -> Open {
+    /// The machine of an open reading manifests with `read` ([`super::read_manifest`], or one
+    /// over the host's JSON parser), or of a refresh of the version searches start on (which
+    /// forgets the failures the store remembers: the files may be there now). An open starts
+    /// from the dictionary's alias only when the URL is a `manifest.json`: another manifest's
+    /// name may pin a version the alias is not.
+    pub fn open(&self, refresh: bool, read: fn(&[u8]) -> crate::Result<Manifest>) -> Open {
         if refresh {
             self.store.borrow_mut().forget_failures();
         }
-        Open::new(parse, self.version().ok().filter(|_| refresh))
+        let current = self.version().ok().filter(|_| refresh);
+        Open::new(read, current, self.at.is_default_manifest())
     }
 
     /// Starts searches on the version an open or a refresh found, if it found one; whether it

@@ -76,13 +76,42 @@ impl Need {
         }
     }
 
-    /// Whether a host with an HTTP cache of its own (a browser) should ask past it: for a
-    /// fresh file, and for every range. Chromium's HTTP cache lets one request per URL at a time
+    /// How a host with an HTTP cache of its own (a browser) should ask for it: past that cache
+    /// for a fresh file and for every range; the dictionary's alias, a mutable file that a
+    /// layout 6 reader opens the index from, revalidated (a copy the server says is current
+    /// costs a `304`, not the file). Chromium's HTTP cache lets one request per URL at a time
     /// through, so the ranges of one file that a round sends together would wait on one
     /// another (measured: 11 sequential requests for a cold query's 7 rounds, 7 without the
     /// cache); the engine's page cache and the Service Worker keep what was fetched.
-    pub fn past_http_cache(&self) -> bool {
-        self.fresh() || matches!(self, Need::Range(_))
+    pub fn cache_mode(&self) -> CacheMode {
+        match self {
+            Need::Range(_) | Need::File { fresh: true, .. } => CacheMode::NoStore,
+            Need::File { name, .. } if name == DICTIONARY_ALIAS => CacheMode::Revalidate,
+            Need::File { .. } => CacheMode::Default,
+        }
+    }
+}
+
+/// How a need is asked of a host's HTTP cache ([`Need::cache_mode`]): the `cache` option of
+/// `fetch` ([`CacheMode::fetch_option`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CacheMode {
+    /// As the response's headers say.
+    Default,
+    /// Past the cache, and not kept in it.
+    NoStore,
+    /// A cached copy only when the server confirms it.
+    Revalidate,
+}
+
+impl CacheMode {
+    /// The `cache` option of `fetch` (`""`: none).
+    pub fn fetch_option(self) -> &'static str {
+        match self {
+            CacheMode::Default => "",
+            CacheMode::NoStore => "no-store",
+            CacheMode::Revalidate => "no-cache",
+        }
     }
 }
 
@@ -453,14 +482,19 @@ impl Machine for Query {
     }
 }
 
-/// Opening a split index, or refreshing one: the manifest, and in the same round the
-/// dictionary under its fixed alias ([`DICTIONARY_ALIAS`], kept when it is the file the manifest
-/// names); else, in a second round, the dictionary the manifest names. A refresh asks for the
-/// manifest alone (it most often names the version already open). Answers `None` when the
-/// manifest names the version already open.
+/// Opening a split index, or refreshing one. An open asks first for the dictionary under its
+/// fixed alias ([`DICTIONARY_ALIAS`]) alone: from layout 6 it holds its manifest, and the
+/// index opens with that one request. Otherwise (an older layout, no alias, or one that does
+/// not open) it asks for the manifest, keeps the alias when it is the file the manifest names,
+/// else fetches that file in one more round. A refresh asks for the manifest alone (it most
+/// often names the version already open), and answers `None` when it does.
 pub struct Open {
-    parse: fn(&[u8]) -> crate::Result<Manifest>,
+    read: fn(&[u8]) -> crate::Result<Manifest>,
     current: Option<Arc<Version>>,
+    /// Whether the alias alone is asked for first.
+    alias_first: bool,
+    /// Whether the alias was asked for (its answer, if any, is in `alias`).
+    asked_alias: bool,
     manifest: Option<Manifest>,
     manifest_bytes: Option<Arc<Vec<u8>>>,
     /// What the alias brought (`None` when not asked for, or when it failed).
@@ -469,16 +503,54 @@ pub struct Open {
 }
 
 impl Open {
-    /// Opens with `parse` reading `manifest.json` (natively [`super::parse_manifest`]; the
+    /// Opens with `read` reading a manifest's JSON (natively [`super::read_manifest`]; the
     /// wasm binding uses the host's `JSON.parse`); with `current`, a refresh of it.
-    pub fn new(parse: fn(&[u8]) -> crate::Result<Manifest>, current: Option<Arc<Version>>) -> Open {
+    /// `alias_first`: whether an open starts from the dictionary's alias (layout 6: one
+    /// request); a host opening a manifest other than `manifest.json` (one version pinned)
+    /// says no.
+    pub fn new(
+        read: fn(&[u8]) -> crate::Result<Manifest>,
+        current: Option<Arc<Version>>,
+        alias_first: bool,
+    ) -> Open {
         Open {
-            parse,
+            read,
             current,
+            alias_first,
+            asked_alias: false,
             manifest: None,
             manifest_bytes: None,
             alias: None,
             dictionary: None,
+        }
+    }
+
+    /// The alias's need: revalidated past an HTTP cache ([`Need::cache_mode`]), optional (the
+    /// manifest's path goes without it).
+    fn alias_need() -> Need {
+        Need::File {
+            name: DICTIONARY_ALIAS.into(),
+            fresh: false,
+            optional: true,
+        }
+    }
+
+    /// The version the alias describes by itself (layout 6), if it does and opens. Otherwise
+    /// the alias is kept only when it has no manifest (an older layout's, checked against
+    /// `manifest.json` next), and dropped when it does not open: the manifest's path fetches
+    /// the dictionary it names.
+    fn open_alias(&mut self) -> Option<Version> {
+        let alias = self.alias.take()?;
+        match Version::embedded_manifest(&alias, self.read) {
+            Ok(Some(manifest)) => {
+                let bytes = Arc::try_unwrap(alias).unwrap_or_else(|shared| (*shared).clone());
+                Version::open_hashed(manifest, bytes).ok()
+            }
+            Ok(None) => {
+                self.alias = Some(alias);
+                None
+            }
+            Err(_) => None,
         }
     }
 }
@@ -487,6 +559,18 @@ impl Machine for Open {
     type Output = Option<Version>;
 
     fn step(&mut self, store: &mut PageStore) -> Result<Step<Option<Version>>, LoadError> {
+        let opening = self.current.is_none();
+        if opening && self.alias_first && self.manifest.is_none() && self.manifest_bytes.is_none() {
+            if !self.asked_alias {
+                self.asked_alias = true;
+                // Not where the alias is known to be missing.
+                if store.refuse(&Self::alias_need()).is_ok() {
+                    return Ok(Step::Fetch(vec![Self::alias_need()]));
+                }
+            } else if let Some(version) = self.open_alias() {
+                return Ok(Step::Done(Some(version)));
+            }
+        }
         if self.manifest.is_none() {
             let Some(bytes) = self.manifest_bytes.take() else {
                 let mut needs = vec![Need::File {
@@ -494,18 +578,16 @@ impl Machine for Open {
                     fresh: true,
                     optional: false,
                 }];
-                let alias = Need::File {
-                    name: DICTIONARY_ALIAS.into(),
-                    fresh: false,
-                    optional: true,
-                };
-                // Not on a refresh, nor where the alias is known to be missing.
-                if self.current.is_none() && store.refuse(&alias).is_ok() {
-                    needs.push(alias);
+                // Not on a refresh, nor when asked already, nor where the alias is known to be
+                // missing.
+                if opening && !self.asked_alias && store.refuse(&Self::alias_need()).is_ok() {
+                    self.asked_alias = true;
+                    needs.push(Self::alias_need());
                 }
                 return Ok(Step::Fetch(needs));
             };
-            let manifest = (self.parse)(&bytes)?;
+            let manifest = (self.read)(&bytes)?;
+            manifest.validate()?;
             if self
                 .current
                 .as_ref()
@@ -614,7 +696,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn ranges_and_a_fresh_manifest_go_past_an_http_cache() {
+    fn ranges_and_a_fresh_manifest_go_past_an_http_cache_and_the_alias_is_revalidated() {
         let file = |fresh| Need::File {
             name: "x".into(),
             fresh,
@@ -627,8 +709,19 @@ mod tests {
             offset: 0,
             pages: 0..1,
         });
-        assert!(file(true).past_http_cache());
-        assert!(!file(false).past_http_cache());
-        assert!(range.past_http_cache());
+        let alias = Need::File {
+            name: DICTIONARY_ALIAS.into(),
+            fresh: false,
+            optional: true,
+        };
+        for (need, mode, option) in [
+            (file(true), CacheMode::NoStore, "no-store"),
+            (file(false), CacheMode::Default, ""),
+            (range, CacheMode::NoStore, "no-store"),
+            (alias, CacheMode::Revalidate, "no-cache"),
+        ] {
+            assert_eq!(need.cache_mode(), mode, "{need:?}");
+            assert_eq!(mode.fetch_option(), option);
+        }
     }
 }

@@ -43,7 +43,10 @@ pub use crate::cache::ENTRY_OVERHEAD;
 pub use host::{Location, Shared};
 pub use loader::{DirLoader, Loader, MemoryLoader};
 pub use machine::{Checked, Checker, Machine, Need, Open, Prefetch, Query, Step};
-pub use version::{parse_manifest, parse_manifest_with, PageKey, Request, Version};
+pub use version::{
+    parse_manifest, parse_manifest_with, read_manifest, read_manifest_with, PageKey, Request,
+    Version,
+};
 
 /// Pages left unfetched between two needed ranges before they become separate requests.
 pub const MAX_GAP_PAGES: u32 = 4;
@@ -546,10 +549,11 @@ impl LazyIndex {
         }
     }
 
-    /// Fetches `manifest.json` and the dictionary through `loader` and opens them.
+    /// Fetches the dictionary through `loader` (and `manifest.json` before layout 6) and opens
+    /// it.
     pub fn open(loader: &mut dyn Loader, cache_bytes: usize) -> Result<LazyIndex, LoadError> {
         let mut store = PageStore::new(cache_bytes);
-        let mut open = Open::new(parse_manifest, None);
+        let mut open = Open::new(read_manifest, None, true);
         let version = drive(&mut open, &mut store, loader, Retry::NONE)?
             .ok_or_else(|| LoadError::Index(Error::corrupt("no version to open")))?;
         Ok(LazyIndex {
@@ -581,7 +585,7 @@ impl LazyIndex {
     pub fn refresh(&mut self, loader: &mut dyn Loader) -> Result<bool, LoadError> {
         // A refresh is when files that failed may be there now.
         self.store.forget_failures();
-        let mut open = Open::new(parse_manifest, Some(self.version.clone()));
+        let mut open = Open::new(read_manifest, Some(self.version.clone()), false);
         match drive(&mut open, &mut self.store, loader, self.retry)? {
             Some(v) => {
                 self.set_version(v);

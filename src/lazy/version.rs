@@ -6,9 +6,13 @@ use std::ops::Range;
 use std::sync::Arc;
 
 use crate::error::Error;
+use crate::header::{read_header, SectionKind};
 use crate::index::Index;
 use crate::source::{DataFile, Pages};
-use crate::split::{check_file, FileEntry, Manifest, PACK_HEADER_LEN, TRAILER_MANIFEST_VERSION};
+use crate::split::{
+    check_file, FileEntry, Manifest, EMBEDDED_MANIFEST_VERSION, PACK_HEADER_LEN,
+    TRAILER_MANIFEST_VERSION,
+};
 
 use super::MAX_GAP_PAGES;
 
@@ -52,8 +56,39 @@ impl Version {
     pub fn open(manifest: Manifest, dictionary: Vec<u8>) -> crate::Result<Version> {
         manifest.validate()?;
         check_file(&manifest.dictionary, &dictionary)?;
-        // The whole file was just checked against the manifest's SHA-256; `open` checks the
-        // term dictionary's CRC and walks it, `verify` the other sections' CRCs.
+        Version::open_hashed(manifest, dictionary)
+    }
+
+    /// The manifest a layout 6 dictionary holds (its MANIFEST section, CRC checked, read with
+    /// `read`), its dictionary entry made from `dictionary` itself; `None` when it holds none
+    /// (an older layout).
+    pub fn embedded_manifest(
+        dictionary: &[u8],
+        read: fn(&[u8]) -> crate::Result<Manifest>,
+    ) -> crate::Result<Option<Manifest>> {
+        let (_, sections) = read_header(dictionary)?;
+        let Some(section) = sections.iter().find(|s| s.kind == SectionKind::Manifest) else {
+            return Ok(None);
+        };
+        let mut manifest = read(section.checked(dictionary)?)?;
+        if manifest.manifest_version < EMBEDDED_MANIFEST_VERSION
+            || manifest.dictionary != FileEntry::default()
+        {
+            return Err(Error::corrupt(format!(
+                "the manifest in a dictionary is of layout {} or names a dictionary",
+                manifest.manifest_version
+            )));
+        }
+        manifest.dictionary = FileEntry::of("dictionary", dictionary);
+        Ok(Some(manifest))
+    }
+
+    /// Checks the manifest and opens the dictionary, whose size and SHA-256 are known to be the
+    /// manifest's (checked, or computed from these bytes: [`Version::embedded_manifest`]).
+    pub fn open_hashed(manifest: Manifest, dictionary: Vec<u8>) -> crate::Result<Version> {
+        manifest.validate()?;
+        // The whole file's SHA-256 is the manifest's; `open` checks the term dictionary's CRC
+        // and walks it, `verify` the other sections' CRCs.
         let index = Index::open(dictionary)?;
         index.verify()?;
         let pages = index
@@ -242,6 +277,18 @@ pub fn parse_manifest_with(
     bytes: &[u8],
     parse: impl FnOnce(&str) -> Result<Manifest, String>,
 ) -> crate::Result<Manifest> {
+    let m = read_manifest_with(bytes, parse)?;
+    m.validate()?;
+    Ok(m)
+}
+
+/// Reads a manifest's JSON (`manifest.json`, or the copy a layout 6 dictionary holds, which
+/// has no dictionary entry) with `parse`, within the size limit, without checking what it
+/// says ([`Manifest::validate`]).
+pub fn read_manifest_with(
+    bytes: &[u8],
+    parse: impl FnOnce(&str) -> Result<Manifest, String>,
+) -> crate::Result<Manifest> {
     if bytes.len() > crate::split::MAX_MANIFEST_BYTES {
         return Err(Error::LimitExceeded {
             what: "manifest bytes",
@@ -252,15 +299,104 @@ pub fn parse_manifest_with(
         message: format!("manifest.json is not a valid manifest: {m}"),
     };
     let text = std::str::from_utf8(bytes).map_err(|e| bad(e.to_string()))?;
-    let m = parse(text).map_err(bad)?;
-    m.validate()?;
-    Ok(m)
+    parse(text).map_err(bad)
 }
 
 /// Parses and checks `manifest.json`.
 pub fn parse_manifest(bytes: &[u8]) -> crate::Result<Manifest> {
-    parse_manifest_with(bytes, |text| {
+    let m = read_manifest(bytes)?;
+    m.validate()?;
+    Ok(m)
+}
+
+/// Reads a manifest's JSON, unchecked ([`read_manifest_with`] over `serde_json`).
+pub fn read_manifest(bytes: &[u8]) -> crate::Result<Manifest> {
+    read_manifest_with(bytes, |text| {
         let value: serde_json::Value = serde_json::from_str(text).map_err(|e| e.to_string())?;
         Manifest::from_tree(&&value)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::header::{header_and_table, SECTIONS};
+
+    /// A file of the sections a split dictionary must have (empty) and, when given, a MANIFEST
+    /// section holding `manifest`.
+    fn file_with(manifest: Option<&str>) -> Vec<u8> {
+        let mut sections: Vec<(SectionKind, Vec<u8>)> =
+            SECTIONS.iter().map(|&k| (k, Vec::new())).collect();
+        sections.push((SectionKind::Pages, Vec::new()));
+        if let Some(m) = manifest {
+            sections.push((SectionKind::Manifest, m.as_bytes().to_vec()));
+        }
+        let (mut out, table, _) = header_and_table(&sections);
+        out.extend_from_slice(&table);
+        for (_, bytes) in sections {
+            out.extend_from_slice(&bytes);
+        }
+        out
+    }
+
+    fn manifest_json(layout: u32, dictionary: bool) -> String {
+        let entry = |kind: &str| {
+            format!(
+                r#"{{"name":"{kind}.0123456789abcdef.bin","size":16,"sha256":"{}"}}"#,
+                "0".repeat(64)
+            )
+        };
+        let mut fields = vec![
+            format!(r#""manifest_version":{layout}"#),
+            r#""format_version":12,"doc_count":1,"term_count":1,"language":"english""#.into(),
+            r#""fields":["title"]"#.into(),
+        ];
+        for kind in [
+            "postings",
+            "positions",
+            "store",
+            "terms",
+            "display",
+            "norms",
+        ] {
+            fields.push(format!(r#""{kind}":{}"#, entry(kind)));
+        }
+        if dictionary {
+            fields.push(format!(r#""dictionary":{}"#, entry("dictionary")));
+        }
+        format!("{{{}}}", fields.join(","))
+    }
+
+    /// The manifest a dictionary holds: absent before layout 6 (`None`); read, with its
+    /// dictionary entry made from the file itself, from layout 6; refused when it is of an older
+    /// layout or names a dictionary of its own.
+    #[test]
+    fn a_dictionary_holds_its_manifest_without_its_own_entry() {
+        let none = file_with(None);
+        assert_eq!(
+            Version::embedded_manifest(&none, read_manifest).unwrap(),
+            None
+        );
+        let file = file_with(Some(&manifest_json(6, false)));
+        let m = Version::embedded_manifest(&file, read_manifest)
+            .unwrap()
+            .unwrap();
+        assert_eq!(m.dictionary, FileEntry::of("dictionary", &file));
+        assert_eq!(m.manifest_version, 6);
+        assert_eq!(m.postings.name, "postings.0123456789abcdef.bin");
+        m.validate().unwrap();
+        for (json, what) in [
+            (manifest_json(5, false), "an older layout"),
+            (manifest_json(6, true), "a dictionary entry"),
+            ("[1]".to_string(), "not an object"),
+            ("{".to_string(), "not JSON"),
+        ] {
+            let file = file_with(Some(&json));
+            let e = Version::embedded_manifest(&file, read_manifest).unwrap_err();
+            assert!(
+                matches!(e.code(), "Corrupt" | "InvalidConfig"),
+                "{what}: {e}"
+            );
+        }
+    }
 }

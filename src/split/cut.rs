@@ -10,7 +10,7 @@ use super::{
     bad, pack_header, FileEntry, Manifest, SplitOptions, SplitOutput, MANIFEST_VERSION, MAX_PIECES,
     PACK_HEADER_LEN,
 };
-use crate::builder::{BuildStats, BuiltIndex};
+use crate::builder::BuiltIndex;
 use crate::error::{Error, Result};
 use crate::header::{SectionKind, FORMAT_VERSION};
 use crate::source::{DataFile, Pages};
@@ -183,21 +183,21 @@ fn cut<'a>(
             sections.push((kind, bytes.into_owned()));
         }
     }
-    let dictionary = BuiltIndex::new(sections)?;
-    let stats = dictionary.stats().clone();
-    SplitOutput::new(dictionary.into_bytes(), data, stats, options)
+    SplitOutput::new(sections, data, options)
 }
 
 impl SplitOutput {
-    /// The files of a split index from its dictionary and its six packs' data, each pack's data
-    /// freed (when owned) once the pack is made.
+    /// The files of a split index from its dictionary's sections and its six packs' data, each
+    /// pack's data freed (when owned) once the pack is made. The packs come first: the
+    /// dictionary then holds the manifest that names them (layout 6, a MANIFEST section).
     pub(crate) fn new(
-        dictionary: Vec<u8>,
+        mut sections: Vec<(SectionKind, Vec<u8>)>,
         data: [Cow<'_, [u8]>; 6],
-        dictionary_stats: BuildStats,
         options: &SplitOptions,
     ) -> Result<SplitOutput> {
-        let index = crate::Index::open(dictionary.as_slice())?;
+        // The dictionary without its manifest, read for what the packs and the manifest need.
+        let first = BuiltIndex::new(sections.clone())?.into_bytes();
+        let index = crate::Index::open(first.as_slice())?;
         let pages = index
             .pages()
             .ok_or_else(|| Error::corrupt("a split dictionary without a page table"))?;
@@ -249,7 +249,7 @@ impl SplitOutput {
         }
         let [postings, positions, store, terms, display, norms]: [FileEntry; 6] =
             entries.try_into().expect("one entry per data file");
-        let manifest = Manifest {
+        let mut manifest = Manifest {
             manifest_version: MANIFEST_VERSION,
             format_version: FORMAT_VERSION,
             doc_count: index.doc_count(),
@@ -261,7 +261,8 @@ impl SplitOutput {
                 .iter()
                 .map(|f| f.name.clone())
                 .collect(),
-            dictionary: FileEntry::of("dictionary", &dictionary),
+            // Filled in below, once the dictionary holds the rest.
+            dictionary: FileEntry::of("dictionary", &[]),
             postings,
             positions,
             store,
@@ -271,6 +272,12 @@ impl SplitOutput {
         };
         let dictionary_parts = index.router().map_or(0, |r| r.parts().len());
         drop(index);
+        drop(first);
+        sections.push((SectionKind::Manifest, manifest.embedded_json()));
+        let dictionary = BuiltIndex::new(sections)?;
+        let dictionary_stats = dictionary.stats().clone();
+        let dictionary = dictionary.into_bytes();
+        manifest.dictionary = FileEntry::of("dictionary", &dictionary);
         files[0] = (manifest.dictionary.name.clone(), dictionary);
         Ok(SplitOutput {
             manifest,

@@ -1,7 +1,9 @@
 //! What does a split index look like on a static host?
 //!
-//! A directory of one small mutable `manifest.json` and seven immutable files named by content
-//! (`<kind>.<16 hex digits of SHA-256>.bin`, cacheable forever):
+//! A directory of one small mutable `manifest.json`, a copy of the dictionary under a fixed
+//! name ([`DICTIONARY_ALIAS`]: from layout 6 it holds the manifest, and readers open the index
+//! from it alone), and seven immutable files named by content (`<kind>.<16 hex digits of
+//! SHA-256>.bin`, cacheable forever):
 //!
 //! - `dictionary.*.bin`: an index file (same header and sections as a single-file index)
 //!   holding meta, the term dictionary (or, when it is big, the router of its parts), the two
@@ -36,13 +38,18 @@ mod cut;
 pub const PACK_MAGIC: &[u8; 8] = b"EDGEKBPK";
 /// Bytes before a pack file's data.
 pub const PACK_HEADER_LEN: u64 = 16;
-/// Version of the manifest's own layout that this code writes: 5, whose packs' pages carry
-/// their CRC32 (format 6 files; version 4 named the field norms' pack, [`Manifest::norms`];
+/// Version of the manifest's own layout that this code writes: 6, whose dictionary carries the
+/// manifest too ([`EMBEDDED_MANIFEST_VERSION`]; version 5's packs' pages carry their CRC32, in
+/// format 6 files and later; version 4 named the field norms' pack, [`Manifest::norms`];
 /// version 3 added [`FileEntry::pieces`]; versions 2 and 3 kept the norms in the resident
 /// dictionary).
-pub const MANIFEST_VERSION: u32 = 5;
+pub const MANIFEST_VERSION: u32 = 6;
 /// The newest manifest layout this code reads and writes.
-pub const NEWEST_MANIFEST_VERSION: u32 = 5;
+pub const NEWEST_MANIFEST_VERSION: u32 = 6;
+/// The first layout whose dictionary holds the manifest (its MANIFEST section: the manifest
+/// without its own dictionary entry), so that a reader opens the index with one request, for
+/// the dictionary under its alias ([`DICTIONARY_ALIAS`]).
+pub const EMBEDDED_MANIFEST_VERSION: u32 = 6;
 /// The oldest manifest layout this code reads.
 pub const OLDEST_MANIFEST_VERSION: u32 = 2;
 /// The first layout with the field norms in a pack of their own.
@@ -56,7 +63,7 @@ pub const DEFAULT_MAX_FILE_BYTES: u64 = 24 << 20;
 pub const MAX_MANIFEST_BYTES: usize = 64 * 1024;
 
 /// One file of a split index.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct FileEntry {
     /// File name, relative to the manifest's URL.
     pub name: String,
@@ -176,7 +183,12 @@ impl Manifest {
                 crate::tree::Node::Text(s) => Ok(s),
                 _ => Err("field names must be strings".to_string()),
             })?,
-            dictionary: entry("dictionary")?,
+            // Absent only from the copy a dictionary holds of its manifest (layout 6), whose
+            // reader fills it in; `validate` refuses a manifest without it.
+            dictionary: match read::absent(t, "dictionary") {
+                true => ABSENT.clone(),
+                false => entry("dictionary")?,
+            },
             postings: entry("postings")?,
             positions: entry("positions")?,
             store: entry("store")?,
@@ -205,10 +217,11 @@ fn bad(message: impl Into<String>) -> Error {
 }
 
 /// A copy of the current version's dictionary under a name that does not change, written
-/// before the manifest (by rename, like it): a reader opening the index asks for it in the
-/// manifest's round, and keeps it only when it is the file the manifest names (its size and
-/// SHA-256); else (absent, or a version behind or ahead of the manifest) it fetches the named
-/// file in the next round. Opening so takes one round trip instead of two.
+/// before the manifest (by rename, like it). From layout 6 the dictionary holds its manifest,
+/// and a reader opening the index asks for this file alone (past any HTTP cache): one request.
+/// Without a MANIFEST section in it (an older layout), or when it is missing, the reader asks
+/// for `manifest.json`, keeps this file only when it is the one the manifest names (its size
+/// and SHA-256), and else fetches the named file in the next round.
 pub const DICTIONARY_ALIAS: &str = "dictionary.bin";
 
 /// Whether `name` is a file name a manifest may use: `<lowercase kind>.<16 hex>.bin`, so it
@@ -307,6 +320,16 @@ impl Manifest {
             }
         }
         Ok(())
+    }
+
+    /// What a layout 6 dictionary holds of its manifest (its MANIFEST section): the manifest
+    /// as JSON, without the dictionary's own entry (a file cannot hold its own SHA-256).
+    pub fn embedded_json(&self) -> Vec<u8> {
+        let mut value = serde_json::to_value(self).expect("a manifest serializes");
+        if let Some(map) = value.as_object_mut() {
+            map.remove("dictionary");
+        }
+        serde_json::to_vec(&value).expect("a manifest serializes")
     }
 
     /// The data files this manifest's layout has: [`DataFile::ALL`], without the norms pack

@@ -22,11 +22,32 @@ export function edgekbWait(ms, signal, stop) {
   });
 }
 
+// Whether `fetch` takes a `cache` option, and which: Workers before compatibility date
+// 2024-11-11 reject any, and before 2025-08-07 all but 'no-store'.
+let cacheModes;
+function cacheOption(mode) {
+  if (!mode) return undefined;
+  if (cacheModes === undefined) {
+    cacheModes = new Set();
+    for (const m of ['no-store', 'no-cache']) {
+      try {
+        if ('cache' in (globalThis.Request?.prototype ?? {}) && new Request('http://127.0.0.1/', { cache: m }).cache === m) cacheModes.add(m);
+      } catch {
+        // Not this mode.
+      }
+    }
+  }
+  if (cacheModes.has(mode)) return mode;
+  // Revalidating is asked as not storing where only that is known.
+  return mode === 'no-cache' && cacheModes.has('no-store') ? 'no-store' : undefined;
+}
+
 /** One try: `fetchFn` (else the global `fetch`) of `url`, bytes `start` to `end` (exclusive)
- *  of it when given, within `ms`; `stop` aborts it. Resolves to the body of a 200 or 206
+ *  of it when given, within `ms`, with the `cache` option `cache` ('' for none, 'no-store',
+ *  'no-cache') where the host has it; `stop` aborts it. Resolves to the body of a 200 or 206
  *  answer or to another status; rejects with 'timeout', 'abort' or an Error (or what has a
  *  string `message`). */
-export async function edgekbFetch(fetchFn, url, start, end, noStore, ms, stop) {
+export async function edgekbFetch(fetchFn, url, start, end, cache, ms, stop) {
   const controller = new AbortController();
   const abort = () => controller.abort();
   let timedOut = false;
@@ -36,8 +57,8 @@ export async function edgekbFetch(fetchFn, url, start, end, noStore, ms, stop) {
     if (stop.aborted) abort();
     const init = { signal: controller.signal };
     if (end !== undefined) init.headers = { Range: `bytes=${start}-${end - 1}` };
-    // Workers before compatibility date 2024-11-11 reject a `cache` option.
-    if (noStore && 'cache' in (globalThis.Request?.prototype ?? {})) init.cache = 'no-store';
+    const mode = cacheOption(cache);
+    if (mode) init.cache = mode;
     if (!fetchFn && typeof fetch !== 'function') throw new Error('this JavaScript environment has no global fetch');
     const response = await (fetchFn ? fetchFn(url, init) : fetch(url, init));
     if (typeof response?.arrayBuffer !== 'function') throw new Error('fetch did not return a Response');

@@ -27,7 +27,7 @@ extern "C" {
         url: &str,
         start: Option<f64>,
         end: Option<f64>,
-        no_store: bool,
+        cache: &str,
         ms: u32,
         stop: &AbortSignal,
     ) -> Promise;
@@ -69,7 +69,7 @@ pub(crate) async fn attempt(
     f: Option<Function>,
     (name, url): (&str, &str),
     range: Option<Range<u64>>,
-    no_store: bool,
+    cache: &str,
     ms: u32,
     stop: &AbortSignal,
 ) -> Result<Vec<u8>, LoadError> {
@@ -77,7 +77,7 @@ pub(crate) async fn attempt(
         range.as_ref().map(|r| r.start as f64),
         range.map(|r| r.end as f64),
     );
-    let answer = JsFuture::from(fetch(f, url, start, end, no_store, ms, stop)).await;
+    let answer = JsFuture::from(fetch(f, url, start, end, cache, ms, stop)).await;
     let name = name.to_string();
     match answer {
         Ok(body) if body.is_instance_of::<Uint8Array>() => Ok(Uint8Array::from(body).to_vec()),

@@ -24,10 +24,10 @@ pub struct KnowledgeBase {
     remote: Rc<Remote>,
 }
 
-/// Parses `manifest.json` with the host's `JSON.parse` (no JSON parser of the manifest's types
-/// in the wasm).
-fn parse_manifest(bytes: &[u8]) -> crate::Result<crate::split::Manifest> {
-    crate::lazy::parse_manifest_with(bytes, |text| {
+/// Reads a manifest's JSON with the host's `JSON.parse` (no JSON parser of the manifest's types
+/// in the wasm); the open checks what it says.
+fn read_manifest(bytes: &[u8]) -> crate::Result<crate::split::Manifest> {
+    crate::lazy::read_manifest_with(bytes, |text| {
         let value = js_sys::JSON::parse(text).map_err(|_| "not JSON".to_string())?;
         crate::split::Manifest::from_tree(&value)
     })
@@ -56,7 +56,7 @@ impl KnowledgeBase {
                 let bytes = abortable(signal, remote.fetch_whole()).await?;
                 remote.shared = Shared::whole(&url, settings, bytes)?;
             } else {
-                let open = &mut remote.shared.open(false, parse_manifest);
+                let open = &mut remote.shared.open(false, read_manifest);
                 let version = abortable(signal, remote.drive(open)).await?;
                 if !remote.shared.opened(version) {
                     return Err(invalid("no version to open"));
@@ -139,7 +139,7 @@ impl KnowledgeBase {
                 return Ok(false.into());
             }
             let version =
-                abortable(signal, r.drive(&mut r.shared.open(true, parse_manifest))).await?;
+                abortable(signal, r.drive(&mut r.shared.open(true, read_manifest))).await?;
             Ok(r.shared.opened(version).into())
         })
     }

@@ -32,7 +32,7 @@ impl Remote {
         name: &str,
         url: String,
         range: Option<Range<u64>>,
-        no_store: bool,
+        cache: &'static str,
         retry: Retry,
         check: Box<dyn Fn(Vec<u8>) -> Result<Checked, LoadError>>,
     ) -> Waiter<Checked> {
@@ -50,16 +50,7 @@ impl Remote {
             let stop = cancel.signal();
             lead.flight().on_cancel(move || cancel.abort());
             let ms = o.timeout_ms;
-            let one = || {
-                attempt(
-                    with.clone(),
-                    (&name, &url),
-                    range.clone(),
-                    no_store,
-                    ms,
-                    &stop,
-                )
-            };
+            let one = || attempt(with.clone(), (&name, &url), range.clone(), cache, ms, &stop);
             let sleep = |ms| sleep(ms, &stop);
             lead.fly(retry, &stats, one, &check, sleep, js_sys::Math::random)
                 .await;
@@ -72,10 +63,7 @@ impl Remote {
         let url = self.shared.at.url().to_string();
         let whole = Box::new(|b| Ok(Checked::File(Arc::new(b))));
         let retry = self.shared.options.retry;
-        match self
-            .get(&url, url.clone(), None, false, retry, whole)
-            .await?
-        {
+        match self.get(&url, url.clone(), None, "", retry, whole).await? {
             Checked::File(b) => Ok(Arc::try_unwrap(b).unwrap_or_else(|s| (*s).clone())),
             Checked::Pages(_) => Err(crate::Error::corrupt("pages for a whole file").into()),
         }
@@ -92,7 +80,7 @@ impl Remote {
                     need.name(),
                     url,
                     need.range(),
-                    need.past_http_cache(),
+                    need.cache_mode().fetch_option(),
                     need.retry(shared.options.retry),
                     check,
                 )

@@ -144,17 +144,11 @@ describe('split index in Node', () => {
     after(async () => {
       await cutServer?.close();
     });
-    test('open() fetches the manifest and the router only, in one round', () => {
-      // dictionary.bin: the router under its fixed name, asked for with the manifest.
+    test('open() fetches the router only, in one request', () => {
+      // dictionary.bin: the router under its fixed name, which holds the manifest (layout 6).
       assert.deepEqual(
-        cutServer
-          .stats()
-          .log.map((l) => [l.pathname, l.range])
-          .sort(),
-        [
-          ['/dictionary.bin', null],
-          ['/manifest.json', null],
-        ],
+        cutServer.stats().log.map((l) => [l.pathname, l.range]),
+        [['/dictionary.bin', null]],
       );
       assert.equal(kb.stats().roundTrips, 1);
     });
@@ -263,19 +257,16 @@ describe('split index in Node', () => {
   });
 
   describe('requests follow the fetch plan', () => {
-    test('open() fetches manifest.json and the dictionary, nothing else, in one round', T, async () => {
+    test('open() fetches dictionary.bin alone, which holds the manifest: one request', T, async () => {
       server.resetStats();
       const kb = await open();
       const s = server.stats();
       assert.deepEqual(
-        s.log.map((l) => [l.pathname, l.range, l.status]).sort(),
-        [
-          ['/dictionary.bin', null, 200],
-          ['/manifest.json', null, 200],
-        ],
+        s.log.map((l) => [l.pathname, l.range, l.status]),
+        [['/dictionary.bin', null, 200]],
       );
       const st = kb.stats();
-      assert.equal(st.requests, 2, 'stats().requests after open');
+      assert.equal(st.requests, 1, 'stats().requests after open');
       assert.equal(st.roundTrips, 1, 'stats().roundTrips after open');
       assert.equal(st.bytesFetched, s.bytes, 'stats().bytesFetched is what the server sent');
       assert.equal(st.bytesHeld, 0, 'no data page is cached by open()');
@@ -441,7 +432,7 @@ describe('split index in Node', () => {
       assert.equal(server.stats().requests, 0, 'no request for prefetch or refresh either');
     });
 
-    test('a missing, damaged or failing dictionary.bin costs a second round, not an error', T, async () => {
+    test('a missing, damaged or failing dictionary.bin costs the manifest and its dictionary, not an error', T, async () => {
       for (const [what, fault] of [
         ['missing', { status: 404 }],
         ['damaged', { corrupt: true }],
@@ -451,8 +442,8 @@ describe('split index in Node', () => {
         server.setFault((ctx) => (isFile('dictionary.bin')(ctx) ? fault : undefined));
         const kb = await open();
         // Each asked for once: a speculative request is not retried.
-        assert.deepEqual(server.stats().log.map((l) => l.pathname).sort(), ['/' + files.dictionary, '/dictionary.bin', '/manifest.json'].sort(), what);
-        assert.equal(kb.stats().roundTrips, 2, what);
+        assert.deepEqual(server.stats().log.map((l) => l.pathname), ['/dictionary.bin', '/manifest.json', '/' + files.dictionary], what);
+        assert.equal(kb.stats().roundTrips, 3, what);
         const r = await kb.search('tmux ');
         assert.ok(r.hits.some((h) => h.id === 'tmux'), `${what}: ${JSON.stringify(r)}`);
       }
@@ -809,8 +800,8 @@ describe('split index in Node', () => {
       const golden = caseOf('strategy game');
       assertMatchesGolden(await kb.search('strategy game', caseOptions(golden)), golden.expect, 'via the fetch option');
       assert.ok(seen.length >= 2, `only ${seen.length} fetches went through the option`);
-      assert.ok(seen[0][0].endsWith('/manifest.json'), seen[0][0]);
-      assert.ok(seen.slice(2).every(([, range]) => /^bytes=\d+-\d+$/.test(range ?? '')), JSON.stringify(seen));
+      assert.ok(seen[0][0].endsWith('/dictionary.bin'), seen[0][0]);
+      assert.ok(seen.slice(1).every(([, range]) => /^bytes=\d+-\d+$/.test(range ?? '')), JSON.stringify(seen));
     });
     test('a fetch option that throws what is not an Error: Network, its text in the message', T, async () => {
       for (const [thrown, shown] of [['quokka-down', 'quokka-down'], [{ toString: () => 'a quokka object' }, 'a quokka object'], [42, '42'], [new TypeError('typed quokka'), 'typed quokka']]) {
