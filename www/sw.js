@@ -6,7 +6,7 @@
 //    copy when the network fails;
 //  - manifest.json of an index: network first (it is the one mutable file), the cached copy when
 //    the network fails. A manifest is kept only if it passes the rules the engine's loader
-//    applies (`Manifest::validate` in src/split.rs): layout version 2 to 5, six or seven file entries
+//    applies (`Manifest::validate` in src/split/mod.rs): layout version 2 to 6, six or seven file entries
 //    (a pack's entry may list the pieces it is written as, layout 3), each name
 //    `<kind>.<16 hex>.bin` (so it cannot leave the manifest's directory or name another host),
 //    each URL of the same origin and the same directory as the manifest, sizes and SHA-256
@@ -14,6 +14,11 @@
 //    (the engine refuses it) and nothing it names is fetched or cached. Each kept manifest
 //    brings its dictionary into the cache, and files that neither it nor the manifest before it
 //    name are dropped;
+//  - dictionary.bin of an index (the dictionary under its fixed name, which holds the manifest
+//    from layout 6: the engine opens the index from it alone, and asks for no manifest): network
+//    first, as the engine asks; the worker then refreshes its kept manifest of that directory in
+//    the background (this is when it learns of a new version), and offline it answers with the
+//    dictionary its kept manifest names;
 //  - the content-addressed index files: cache first, forever. The engine asks for byte ranges; a
 //    range of a file held whole is sliced from the cache. A range of a file not held yet goes to
 //    the network (a partial response is never cached); then, if a kept manifest of that
@@ -38,7 +43,7 @@ const INDEXES = ['./kb/sample/manifest.json'];
 const DATA_BUDGET_BYTES = budgetFromScriptUrl() ?? 48 << 20;
 const MAX_FILE_BYTES = 32 << 20;
 const MAX_MANIFEST_BYTES = 64 * 1024; // src/split.rs MAX_MANIFEST_BYTES
-const MANIFEST_VERSIONS = [2, 3, 4, 5]; // src/split.rs OLDEST_MANIFEST_VERSION..=NEWEST_MANIFEST_VERSION
+const MANIFEST_VERSIONS = [2, 3, 4, 5, 6]; // src/split/mod.rs OLDEST_MANIFEST_VERSION..=NEWEST_MANIFEST_VERSION
 const MAX_PIECES = 256; // src/split.rs MAX_PIECES
 const MANIFEST_FILES = ['dictionary', 'postings', 'positions', 'store', 'terms', 'display'];
 const NORMS_MANIFEST_VERSION = 4; // src/split.rs NORMS_MANIFEST_VERSION: the `norms` pack
@@ -175,6 +180,8 @@ self.addEventListener('fetch', (event) => {
     event.respondWith(contentAddressed(event, request));
   } else if (url.pathname.endsWith('/manifest.json')) {
     event.respondWith(manifest(event, request));
+  } else if (url.pathname.endsWith('/dictionary.bin')) {
+    event.respondWith(alias(event, request));
   } else if (request.mode === 'navigate' || SHELL.some((path) => withoutSearch(scoped(path)) === withoutSearch(url.href))) {
     event.respondWith(shell(request));
   }
@@ -206,6 +213,25 @@ async function manifest(event, request) {
   } catch (err) {
     const cached = await (await caches.open(DATA_CACHE)).match(key);
     if (cached) return cached;
+    throw err;
+  }
+}
+
+// dictionary.bin: from the network as the engine asks (it revalidates); the kept manifest of its
+// directory is refreshed beside it. Offline, the dictionary the kept manifest names, from the
+// cache (a layout 6 dictionary holds that manifest; an older one is checked against it by the
+// engine, which then asks for the manifest, answered from the cache too).
+async function alias(event, request) {
+  const dir = new URL('./', withoutSearch(request.url)).href;
+  try {
+    const response = await fetch(request);
+    event.waitUntil(refreshManifest(new URL('manifest.json', dir).href).catch(() => null));
+    return response;
+  } catch (err) {
+    const cache = await caches.open(DATA_CACHE);
+    const kept = await keptManifest(cache, dir);
+    const dictionary = kept && (await cache.match(kept.files[0].href));
+    if (dictionary) return dictionary;
     throw err;
   }
 }

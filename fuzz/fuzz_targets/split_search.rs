@@ -3,7 +3,9 @@
 //!
 //! The attacker is the host: it controls every file, so the harness writes a manifest whose
 //! sizes and SHA-256 match whatever dictionary and packs the fuzzer made (otherwise nothing
-//! would get past the hash check). The whole input is also parsed as a `manifest.json`.
+//! would get past the hash check). The dictionary is served under its fixed name too, so the
+//! open starts from the manifest a layout 6 dictionary holds when it holds one. The whole input
+//! is also parsed as a `manifest.json`, and as a dictionary holding a manifest.
 //!
 //! Input (format 2, manifest layout 2): `flags: u8 | flip: u8 | dict_len: u32 LE | dictionary |
 //! postings_len: u32 LE | postings pack | positions_len: u32 LE | positions pack | store_len:
@@ -28,7 +30,7 @@ use std::ops::Range;
 use edgekb::raw::PartView;
 use edgekb::raw::{SectionKind, TermInfo};
 use edgekb::DataFile;
-use edgekb::lazy::{parse_manifest, LazyIndex, LoadError, Loader, MemoryLoader};
+use edgekb::lazy::{parse_manifest, read_manifest, LazyIndex, LoadError, Loader, MemoryLoader};
 use edgekb::split::{FileEntry, Manifest, MANIFEST_VERSION};
 use edgekb::raw::StoreReader;
 use edgekb::SearchOptions;
@@ -227,9 +229,13 @@ fn reaches_past_packs(lazy: &LazyIndex, terms: &[u8]) -> bool {
 }
 
 fuzz_target!(|data: &[u8]| {
-    // The whole input as a manifest: parsing and validation must never panic.
+    // The whole input as a manifest, and as a dictionary holding one (layout 6): parsing and
+    // validation must never panic.
     if let Ok(m) = parse_manifest(data) {
         assert!(m.validate().is_ok());
+    }
+    if let Ok(Some(m)) = edgekb::lazy::Version::embedded_manifest(data, read_manifest) {
+        assert_eq!(m.dictionary.size, data.len() as u64);
     }
     common::run_guarded(|| run(data));
 });
@@ -311,6 +317,11 @@ fn run(data: &[u8]) {
     }
     let json = serde_json::to_vec(&manifest).expect("a manifest serializes");
     files.files.insert("manifest.json".into(), json);
+    // The dictionary under its fixed name too: the open starts from it, and from layout 6
+    // opens from the manifest it holds (the host's, unchecked against the packs' hashes).
+    files
+        .files
+        .insert(edgekb::split::DICTIONARY_ALIAS.into(), dictionary.to_vec());
     let mut loader = HostLoader { files, flags, flip };
 
     let Ok(mut lazy) = LazyIndex::open(&mut loader, CACHE_BYTES) else {
@@ -342,8 +353,10 @@ fn run(data: &[u8]) {
     // With whatever the cache holds now, then with everything that fits prefetched.
     let _ = lazy.prefetch(&mut loader);
     search_all(&mut lazy, &mut loader);
-    // The same manifest again: nothing changes.
+    // The same manifest again: nothing changes (unless the index opened from a manifest the
+    // dictionary holds, which `manifest.json` is not).
+    let opened_from_manifest_json = lazy.version().manifest == manifest;
     if let Ok(changed) = lazy.refresh(&mut loader) {
-        assert!(!changed);
+        assert!(!changed || !opened_from_manifest_json);
     }
 }

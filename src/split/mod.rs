@@ -270,7 +270,7 @@ impl Manifest {
                 newest: FORMAT_VERSION,
             });
         }
-        // Pages carry their CRCs from format 6, which only layout 5 describes.
+        // Pages carry their CRCs from format 6, which only layouts 5 and later describe.
         let trailers = self.format_version >= crate::source::Pages::TRAILER_VERSION;
         if trailers != (self.manifest_version >= TRAILER_MANIFEST_VERSION) {
             return Err(bad(format!(
