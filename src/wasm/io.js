@@ -31,7 +31,9 @@ function cacheOption(mode) {
     cacheModes = new Set();
     for (const m of ['no-store', 'no-cache']) {
       try {
-        if ('cache' in (globalThis.Request?.prototype ?? {}) && new Request('http://127.0.0.1/', { cache: m }).cache === m) cacheModes.add(m);
+        // A host that takes the option may still not report it back (then `undefined`).
+        const probe = 'cache' in (globalThis.Request?.prototype ?? {}) ? new Request('http://127.0.0.1/', { cache: m }).cache : null;
+        if (probe === m || probe === undefined) cacheModes.add(m);
       } catch {
         // Not this mode.
       }
