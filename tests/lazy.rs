@@ -48,6 +48,31 @@ fn loader_for(split: &SplitOutput) -> MemoryLoader {
     MemoryLoader::from_split(split)
 }
 
+/// Edits the section of `kind` of an index file in place (what a hostile host could serve),
+/// then recomputes its CRC (when `crc`) and the section table's.
+fn edit_section(
+    file: &mut [u8],
+    kind: edgekb::raw::SectionKind,
+    crc: bool,
+    edit: impl FnOnce(&mut [u8]),
+) {
+    use edgekb::raw::{crc32, HEADER_LEN, SECTION_ENTRY_LEN};
+    let count = u32::from_le_bytes(file[12..16].try_into().unwrap()) as usize;
+    let e = (0..count)
+        .map(|i| HEADER_LEN + i * SECTION_ENTRY_LEN)
+        .find(|&e| u32::from_le_bytes(file[e..e + 4].try_into().unwrap()) == kind as u32)
+        .expect("the section is there");
+    let off = u64::from_le_bytes(file[e + 8..e + 16].try_into().unwrap()) as usize;
+    let len = u64::from_le_bytes(file[e + 16..e + 24].try_into().unwrap()) as usize;
+    edit(&mut file[off..off + len]);
+    if crc {
+        let sum = crc32(&file[off..off + len]);
+        file[e + 4..e + 8].copy_from_slice(&sum.to_le_bytes());
+    }
+    let table = crc32(&file[HEADER_LEN..HEADER_LEN + count * SECTION_ENTRY_LEN]);
+    file[16..20].copy_from_slice(&table.to_le_bytes());
+}
+
 fn queries() -> Vec<String> {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     std::fs::read_to_string(root.join("tests/golden/queries.txt"))
@@ -459,27 +484,14 @@ fn bad_manifests_are_refused_with_typed_errors() {
 /// allocation.
 #[test]
 fn a_chunk_past_the_end_of_its_pack_is_an_error() {
-    use edgekb::raw::crc32;
-    use edgekb::raw::{SectionKind, HEADER_LEN, SECTION_ENTRY_LEN};
+    use edgekb::raw::SectionKind;
     let index = fixture_index();
     let split = SplitOutput::from_index(&index).unwrap();
     let mut dict = split.files[0].1.clone();
-    let count = u32::from_le_bytes(dict[12..16].try_into().unwrap()) as usize;
-    for i in 0..count {
-        let e = HEADER_LEN + i * SECTION_ENTRY_LEN;
-        let kind = u32::from_le_bytes(dict[e..e + 4].try_into().unwrap());
-        if kind != SectionKind::Display as u32 {
-            continue;
-        }
-        let off = u64::from_le_bytes(dict[e + 8..e + 16].try_into().unwrap()) as usize;
-        let len = u64::from_le_bytes(dict[e + 16..e + 24].try_into().unwrap()) as usize;
+    edit_section(&mut dict, SectionKind::Display, true, |section| {
         // Chunk 0's compressed length (the third u32 of its 16-byte entry) → 2^30.
-        dict[off + 4 + 8..off + 4 + 12].copy_from_slice(&(1u32 << 30).to_le_bytes());
-        let crc = crc32(&dict[off..off + len]);
-        dict[e + 4..e + 8].copy_from_slice(&crc.to_le_bytes());
-    }
-    let table_crc = crc32(&dict[HEADER_LEN..HEADER_LEN + count * SECTION_ENTRY_LEN]);
-    dict[16..20].copy_from_slice(&table_crc.to_le_bytes());
+        section[4 + 8..4 + 12].copy_from_slice(&(1u32 << 30).to_le_bytes());
+    });
     let mut manifest = split.manifest.clone();
     manifest.dictionary.sha256 = edgekb::split::sha256_hex(&dict);
     manifest.dictionary.size = dict.len() as u64;
@@ -1247,7 +1259,7 @@ fn the_dictionary_alias_opens_the_index_alone() {
 /// manifest's own error when there is none.
 #[test]
 fn a_bad_manifest_in_the_alias_falls_back_to_manifest_json() {
-    use edgekb::raw::{crc32, SectionKind, HEADER_LEN, SECTION_ENTRY_LEN};
+    use edgekb::raw::SectionKind;
     use edgekb::split::DICTIONARY_ALIAS;
     let index = fixture_index();
     let split = SplitOutput::from_index(&index).unwrap();
@@ -1255,27 +1267,13 @@ fn a_bad_manifest_in_the_alias_falls_back_to_manifest_json() {
     // spaces to its length), CRCs recomputed unless `keep_crc`.
     let with_json = |edit: &dyn Fn(&mut Vec<u8>), keep_crc: bool| -> Vec<u8> {
         let mut dict = split.dictionary().to_vec();
-        let count = u32::from_le_bytes(dict[12..16].try_into().unwrap()) as usize;
-        for i in 0..count {
-            let e = HEADER_LEN + i * SECTION_ENTRY_LEN;
-            let kind = u32::from_le_bytes(dict[e..e + 4].try_into().unwrap());
-            if kind != SectionKind::Manifest as u32 {
-                continue;
-            }
-            let off = u64::from_le_bytes(dict[e + 8..e + 16].try_into().unwrap()) as usize;
-            let len = u64::from_le_bytes(dict[e + 16..e + 24].try_into().unwrap()) as usize;
-            let mut json = dict[off..off + len].to_vec();
+        edit_section(&mut dict, SectionKind::Manifest, !keep_crc, |section| {
+            let mut json = section.to_vec();
             edit(&mut json);
-            assert!(json.len() <= len);
-            json.resize(len, b' ');
-            dict[off..off + len].copy_from_slice(&json);
-            if !keep_crc {
-                let crc = crc32(&dict[off..off + len]);
-                dict[e + 4..e + 8].copy_from_slice(&crc.to_le_bytes());
-            }
-        }
-        let table_crc = crc32(&dict[HEADER_LEN..HEADER_LEN + count * SECTION_ENTRY_LEN]);
-        dict[16..20].copy_from_slice(&table_crc.to_le_bytes());
+            assert!(json.len() <= section.len());
+            json.resize(section.len(), b' ');
+            section.copy_from_slice(&json);
+        });
         dict
     };
     let with_manifest = |edit: &dyn Fn(&mut serde_json::Value), keep_crc: bool| {
