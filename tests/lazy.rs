@@ -48,6 +48,19 @@ fn loader_for(split: &SplitOutput) -> MemoryLoader {
     MemoryLoader::from_split(split)
 }
 
+/// That `lazy` is on the version of `manifest` and answers `tmux` with `want`.
+fn assert_on(
+    lazy: &mut LazyIndex,
+    loader: &mut MemoryLoader,
+    manifest: &edgekb::split::Manifest,
+    want: &edgekb::SearchResults,
+    case: &str,
+) {
+    assert_eq!(&lazy.version().manifest, manifest, "{case}");
+    let got = lazy.search(loader, "tmux", &SearchOptions::default());
+    assert_eq!(&got.unwrap(), want, "{case}");
+}
+
 /// Edits the section of `kind` of an index file in place (what a hostile host could serve),
 /// then recomputes its CRC (when `crc`) and the section table's.
 fn edit_section(
@@ -1243,13 +1256,7 @@ fn the_dictionary_alias_opens_the_index_alone() {
             ),
             false => assert_eq!(asked, ["manifest.json"], "{case}"),
         }
-        assert_eq!(lazy.version().manifest, split.manifest, "{case}");
-        assert_eq!(
-            lazy.search(&mut loader, "tmux", &SearchOptions::default())
-                .unwrap(),
-            want,
-            "{case}"
-        );
+        assert_on(&mut lazy, &mut loader, &split.manifest, &want, case);
     }
 }
 
@@ -1329,13 +1336,7 @@ fn a_bad_manifest_in_the_alias_falls_back_to_manifest_json() {
             ],
             "{case}"
         );
-        assert_eq!(lazy.version().manifest, split.manifest, "{case}");
-        assert_eq!(
-            lazy.search(&mut loader, "tmux", &SearchOptions::default())
-                .unwrap(),
-            want,
-            "{case}"
-        );
+        assert_on(&mut lazy, &mut loader, &split.manifest, &want, case);
         // Without a manifest.json, the open fails with its error (a missing file).
         loader.files.remove("manifest.json");
         let e = LazyIndex::open(&mut loader, 1 << 20).err().unwrap();
