@@ -29,7 +29,9 @@ split_search:    seeds/split-tiny (format 3, `edgekb build --split` of seeds/tin
                  (format 2: five packs) once per host behaviour, and their manifest.json as is;
                  seeds/split-v11 and seeds/split-v11-cut (format 11, split layout 5: the same two
                  commands with `--resident-norms-bytes 0`, so a norms pack, page CRCs in the
-                 pages' trailers), in the six-pack layout (flag 64) once per host behaviour.
+                 pages' trailers), in the six-pack layout (flag 64) once per host behaviour;
+                 seeds/split-v12 (format 12, split layout 6: the first command with
+                 `--resident-norms-bytes 0`; its dictionary holds its manifest), likewise.
 postings_decode also gets format 11's stores (the fixture's STORE with its preset
                  dictionary, and its DISPLAY) with a field-count byte that selects format 11.
 Reads only the index format (docs/FORMAT.md).
@@ -53,6 +55,9 @@ PACKS = ("postings", "positions", "store", "terms", "display")
 SPLIT_SEEDS = ("split-tiny", "split-tiny-cut")
 # Format 11 split seeds (split layout 5): six packs, the norms pack last (input flag 64).
 SPLIT_SEEDS_V11 = ("split-v11", "split-v11-cut")
+# Format 12, split layout 6: the dictionary holds its manifest (served as `dictionary.bin`, the
+# index opens from it); six packs like format 11's.
+SPLIT_SEEDS_V12 = ("split-v12",)
 PACKS_V11 = PACKS + ("norms",)
 # Format 11's fixture: an index for open_and_search, stores for postings_decode (its term
 # info is laid out differently from format 3's, which `term_info` reads).
@@ -130,7 +135,7 @@ def main():
         with open(os.path.join(FUZZ, "seeds", name), "rb") as f:
             write("open_and_search", name, f.read())
     # Split dictionaries: PAGES, and ROUTER for the cut one, as Index::open reads them.
-    for seed in SPLIT_SEEDS + SPLIT_SEEDS_V11:
+    for seed in SPLIT_SEEDS + SPLIT_SEEDS_V11 + SPLIT_SEEDS_V12:
         split = os.path.join(FUZZ, "seeds", seed)
         name = next(n for n in os.listdir(split) if n.startswith("dictionary."))
         with open(os.path.join(split, name), "rb") as f:
@@ -194,7 +199,8 @@ def main():
         write("postings_decode", f"v11-{name}", head + s[STORE if name == "store" else DISPLAY])
         n_postings += 1
 
-    for seeds, packs, layout in ((SPLIT_SEEDS, PACKS, 0), (SPLIT_SEEDS_V11, PACKS_V11, 64)):
+    for seeds, packs, layout in ((SPLIT_SEEDS, PACKS, 0), (SPLIT_SEEDS_V11, PACKS_V11, 64),
+                                 (SPLIT_SEEDS_V12, PACKS_V11, 64)):
         for seed in seeds:
             split = os.path.join(FUZZ, "seeds", seed)
             body = split_input(split, packs)
@@ -203,7 +209,7 @@ def main():
                       bytes([flags | layout, 7]) + body)
             with open(os.path.join(split, "manifest.json"), "rb") as f:
                 write("split_search", f"{seed}-manifest.json", f.read())
-    splits = len(SPLIT_SEEDS) + len(SPLIT_SEEDS_V11)
+    splits = len(SPLIT_SEEDS) + len(SPLIT_SEEDS_V11) + len(SPLIT_SEEDS_V12)
     print(f"seeds: {len(FIXTURES) + 5 + splits} indexes, {len(queries) + len(long)} queries, "
           f"{n_postings} postings/store inputs, {splits * (len(HOST_FLAGS) + 1)} "
           f"split inputs", file=sys.stderr)
