@@ -42,7 +42,7 @@ mod version;
 pub use crate::cache::ENTRY_OVERHEAD;
 pub use host::{Location, Shared};
 pub use loader::{DirLoader, Loader, MemoryLoader};
-pub use machine::{Checked, Checker, Machine, Need, Open, Prefetch, Query, Step};
+pub use machine::{CacheMode, Checked, Checker, Machine, Need, Open, Prefetch, Query, Step};
 pub use version::{
     parse_manifest, parse_manifest_with, read_manifest, read_manifest_with, PageKey, Request,
     Version,
