@@ -45,14 +45,19 @@ impl Location {
     /// Whether it is a split index: the URL's path ends in `.json` (its manifest); anything
     /// else is a single-file index, fetched whole.
     pub fn is_manifest(&self) -> bool {
-        self.url[..self.url.find(['?', '#']).unwrap_or(self.url.len())].ends_with(".json")
+        self.path().ends_with(".json")
     }
 
     /// Whether the URL names a `manifest.json` (the file the build writes and replaces, beside
     /// the dictionary's alias).
     pub fn is_default_manifest(&self) -> bool {
-        let path = &self.url[..self.url.find(['?', '#']).unwrap_or(self.url.len())];
+        let path = self.path();
         path == "manifest.json" || path.ends_with("/manifest.json")
+    }
+
+    /// The URL without its query string and fragment.
+    fn path(&self) -> &str {
+        &self.url[..self.url.find(['?', '#']).unwrap_or(self.url.len())]
     }
 
     /// The URL `need` is fetched from: the manifest's own for a fresh read of it (its query
@@ -251,6 +256,16 @@ mod tests {
         );
         for single in ["/kb/index.ekb", "/kb/index.ekb?v=.json", "/kb.json/index"] {
             assert!(!Location::new(single).is_manifest(), "{single}");
+        }
+        // An open starts from the dictionary's alias only for a `manifest.json`.
+        for (url, default) in [
+            ("https://h.example/kb/v1/manifest.json?t=1#top", true),
+            ("manifest.json", true),
+            ("/kb/manifest.previous.json", false),
+            ("/kb/v3.json?f=/manifest.json", false),
+            ("/kb/mymanifest.json", false),
+        ] {
+            assert_eq!(Location::new(url).is_default_manifest(), default, "{url}");
         }
         assert_eq!(Location::key("/a", Some(&(3..9))), "/a#3-9");
         assert_eq!(Location::key("/a", None), "/a");

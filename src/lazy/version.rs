@@ -56,7 +56,7 @@ impl Version {
     pub fn open(manifest: Manifest, dictionary: Vec<u8>) -> crate::Result<Version> {
         manifest.validate()?;
         check_file(&manifest.dictionary, &dictionary)?;
-        Version::open_hashed(manifest, dictionary)
+        Version::open_valid(manifest, dictionary)
     }
 
     /// The manifest a layout 6 dictionary holds (its MANIFEST section, CRC checked, read with
@@ -87,6 +87,12 @@ impl Version {
     /// manifest's (checked, or computed from these bytes: [`Version::embedded_manifest`]).
     pub fn open_hashed(manifest: Manifest, dictionary: Vec<u8>) -> crate::Result<Version> {
         manifest.validate()?;
+        Version::open_valid(manifest, dictionary)
+    }
+
+    /// Opens the dictionary of a manifest already validated, whose size and SHA-256 are known
+    /// to be the manifest's.
+    fn open_valid(manifest: Manifest, dictionary: Vec<u8>) -> crate::Result<Version> {
         // The whole file's SHA-256 is the manifest's; `open` checks the term dictionary's CRC
         // and walks it, `verify` the other sections' CRCs.
         let index = Index::open(dictionary)?;

@@ -262,7 +262,7 @@ impl SplitOutput {
                 .map(|f| f.name.clone())
                 .collect(),
             // Filled in below, once the dictionary holds the rest.
-            dictionary: FileEntry::of("dictionary", &[]),
+            dictionary: FileEntry::default(),
             postings,
             positions,
             store,
