@@ -14,6 +14,8 @@
 
 use std::cell::Cell;
 
+use fst::Automaton;
+
 /// Longest query word, in characters, that gets typo matching.
 pub const MAX_CHARS: usize = 32;
 
@@ -31,7 +33,9 @@ const BAND: usize = 2 * MAX_EDITS as usize + 1;
 pub struct LevState {
     row: [u8; BAND],
     prev_row: [u8; BAND],
-    prev_char: Option<char>,
+    /// The query positions (bit `j` for the `j`-th character) equal to the last character read
+    /// (0 before the first).
+    prev_eq: u32,
     /// Characters read (the row's index), saturating: past the query's length plus `max`
     /// every distance is `cap` anyway.
     depth: u16,
@@ -48,6 +52,8 @@ pub struct LevState {
 #[derive(Debug)]
 pub struct Levenshtein {
     query: Vec<char>,
+    /// For each ASCII character, the query positions equal to it (bit `j` for the `j`-th).
+    eq_ascii: [u32; 128],
     max: u8,
     prefix: bool,
     first_fixed: bool,
@@ -64,8 +70,15 @@ impl Levenshtein {
         if query.len() > MAX_CHARS || max > MAX_EDITS {
             return None;
         }
+        let mut eq_ascii = [0u32; 128];
+        for (j, &c) in query.iter().enumerate() {
+            if c.is_ascii() {
+                eq_ascii[c as usize] |= 1 << j;
+            }
+        }
         Some(Levenshtein {
             query,
+            eq_ascii,
             max,
             prefix,
             first_fixed: false,
@@ -113,43 +126,58 @@ impl Levenshtein {
         }
     }
 
+    /// The query positions equal to `c` (bit `j` for the `j`-th character).
+    fn eq(&self, c: char) -> u32 {
+        match self.eq_ascii.get(c as usize) {
+            Some(&m) => m,
+            None => (self.query.iter().enumerate())
+                .filter(|&(_, &q)| q == c)
+                .fold(0, |m, (j, _)| m | 1 << j),
+        }
+    }
+
     fn step(&self, s: &LevState, c: char) -> LevState {
+        self.step_eq(s, self.eq(c))
+    }
+
+    /// The state after a character equal to the query positions `eq` (bit `j` for the `j`-th).
+    fn step_eq(&self, s: &LevState, eq: u32) -> LevState {
         let m = self.query.len();
         let max = self.max as usize;
         let cap = self.cap();
         let i = s.depth as usize + 1;
         let mut row = [cap; BAND];
+        let mut min = cap;
         // Column j = i − max + k of row i, left to right. Row i − 1 holds column j at k + 1
         // (a deletion) and column j − 1 at k (a substitution); row i − 2 holds column j − 2 at
         // k too (a transposition); row i holds column j − 1 at k − 1 (an insertion).
-        for k in 0..=2 * max {
-            let Some(j) = (i + k).checked_sub(max).filter(|&j| j <= m) else {
-                continue;
-            };
-            let v = if j == 0 {
+        let mut left = cap;
+        for (k, cell) in row.iter_mut().enumerate().take(2 * max + 1) {
+            // Below 0 (wrapped) or past the query: outside the matrix, the cap.
+            let j = (i + k).wrapping_sub(max);
+            let v = if j > m {
+                cap
+            } else if j == 0 {
                 i.min(cap as usize) as u8
             } else {
                 let above = if k < 2 * max { s.row[k + 1] } else { cap };
-                let left = if k > 0 { row[k - 1] } else { cap };
-                let cost = (self.query[j - 1] != c) as u8;
+                let cost = (eq >> (j - 1) & 1 == 0) as u8;
                 let mut v = (above + 1).min(left + 1).min(s.row[k] + cost);
-                if j > 1 && Some(self.query[j - 1]) == s.prev_char && self.query[j - 2] == c {
+                if j > 1 && s.prev_eq >> (j - 1) & eq >> (j - 2) & 1 == 1 {
                     v = v.min(s.prev_row[k] + 1);
                 }
-                v
+                v.min(cap)
             };
-            row[k] = v.min(cap);
+            *cell = v;
+            left = v;
+            min = min.min(v);
         }
-        let min = row[..=2 * max].iter().copied().min().unwrap_or(cap);
         let mut next = s.clone();
         next.prev_row = s.row;
         next.row = row;
-        next.prev_char = Some(c);
+        next.prev_eq = eq;
         next.depth = s.depth.saturating_add(1);
-        next.dead = min > self.max
-            || (self.first_fixed
-                && s.prev_char.is_none()
-                && self.query.first().is_some_and(|&q| q != c));
+        next.dead = min > self.max || (self.first_fixed && s.depth == 0 && m > 0 && eq & 1 == 0);
         let d = self.at(&next.row, next.depth, m);
         if self.prefix && d <= self.max {
             next.matched = true;
@@ -180,7 +208,7 @@ impl fst::Automaton for Levenshtein {
         LevState {
             row,
             prev_row: [cap; BAND],
-            prev_char: None,
+            prev_eq: 0,
             depth: 0,
             pending: 0,
             pending_need: 0,
@@ -191,7 +219,7 @@ impl fst::Automaton for Levenshtein {
     }
 
     fn is_match(&self, s: &LevState) -> bool {
-        let no_first = self.first_fixed && !self.query.is_empty() && s.prev_char.is_none();
+        let no_first = self.first_fixed && !self.query.is_empty() && s.depth == 0;
         !s.dead
             && !no_first
             && s.pending_need == 0
@@ -214,6 +242,13 @@ impl fst::Automaton for Levenshtein {
             d.dead = true;
             return d;
         }
+        self.advance(s, byte)
+    }
+}
+
+impl Levenshtein {
+    /// The state after `byte`, taken no step of the budget for.
+    fn advance(&self, s: &LevState, byte: u8) -> LevState {
         if s.matched {
             return s.clone();
         }
@@ -258,6 +293,90 @@ impl fst::Automaton for Levenshtein {
         st.pending = 0;
         self.step(&st, c)
     }
+
+    /// Calls `found(key, value, distance)` for each key of `fst` that the automaton matches, in
+    /// key order: the keys, values and distances that streaming `fst` through it
+    /// (`search_with_state`) gives, for less work. The stream steps the automaton for every
+    /// transition out of a node it reaches and reads the node each one leads to; the walk steps
+    /// it for the query's own ASCII characters alone (every other character leaves it in one
+    /// state, stepped once per node) and reads no node that a transition's state cannot match
+    /// from. Each transition looked at is a step of the budget; past the budget the walk stops
+    /// and [`Self::exhausted`] says so.
+    pub fn walk<D: AsRef<[u8]>>(
+        &self,
+        fst: &fst::raw::Fst<D>,
+        mut found: impl FnMut(&[u8], u64, u8),
+    ) {
+        let start = self.start();
+        let root = fst.root();
+        if root.is_final() && self.is_match(&start) {
+            found(&[], root.final_output().value(), self.distance(&start));
+        }
+        let mut key: Vec<u8> = Vec::new();
+        let mut stack = vec![Frame {
+            node: root,
+            state: start,
+            other: None,
+            next: 0,
+            out: fst::raw::Output::zero(),
+        }];
+        while let Some(top) = stack.last_mut() {
+            if top.next >= top.node.len() || top.state.dead {
+                stack.pop();
+                key.pop();
+                continue;
+            }
+            let t = top.node.transition(top.next);
+            top.next += 1;
+            let steps = self.steps.get() + 1;
+            self.steps.set(steps);
+            if steps > self.budget {
+                return;
+            }
+            let s = &top.state;
+            let next = if s.matched || s.pending_need > 0 || t.inp >= 0x80 {
+                self.advance(s, t.inp)
+            } else {
+                match self.eq_ascii[t.inp as usize] {
+                    0 => (top.other.get_or_insert_with(|| self.step_eq(s, 0))).clone(),
+                    eq => self.step_eq(s, eq),
+                }
+            };
+            if next.dead {
+                continue;
+            }
+            let node = fst.node(t.addr);
+            let out = top.out.cat(t.out);
+            key.push(t.inp);
+            if node.is_final() && self.is_match(&next) {
+                found(
+                    &key,
+                    out.cat(node.final_output()).value(),
+                    self.distance(&next),
+                );
+            }
+            stack.push(Frame {
+                node,
+                state: next,
+                other: None,
+                next: 0,
+                out,
+            });
+        }
+    }
+}
+
+/// A node of [`Levenshtein::walk`]'s depth-first walk.
+struct Frame<'f> {
+    node: fst::raw::Node<'f>,
+    /// The automaton's state after the key that leads to the node.
+    state: LevState,
+    /// The state after a character that is in no query position, once stepped.
+    other: Option<LevState>,
+    /// The next transition to look at.
+    next: usize,
+    /// The outputs of the transitions that lead to the node.
+    out: fst::raw::Output,
 }
 
 /// The optimal-string-alignment distance between `a` and `b` (a reference for tests, and how the
@@ -318,6 +437,62 @@ mod tests {
             let best = (0..=chars.len()).map(|i| osa_distance(&q, &chars[..i].iter().collect::<String>())).min().unwrap();
             prop_assert_eq!(run(&aut, &k).is_some(), best <= max as usize);
         }
+    }
+
+    /// What streaming `map` through `aut` gives: (key, value, distance) in key order.
+    fn streamed(map: &fst::Map<Vec<u8>>, aut: &Levenshtein) -> Vec<(Vec<u8>, u64, u8)> {
+        let mut out = Vec::new();
+        let mut stream = map.search_with_state(aut).into_stream();
+        while let Some((k, v, s)) = stream.next() {
+            out.push((k.to_vec(), v, aut.distance(&s)));
+        }
+        out
+    }
+
+    fn walked(map: &fst::Map<Vec<u8>>, aut: &Levenshtein) -> Vec<(Vec<u8>, u64, u8)> {
+        let mut out = Vec::new();
+        aut.walk(map.as_fst(), |k, v, d| out.push((k.to_vec(), v, d)));
+        out
+    }
+
+    proptest! {
+        #[test]
+        fn the_walk_finds_what_the_stream_finds(
+            keys in proptest::collection::btree_set("[abcxé]{0,7}", 0..60),
+            q in "[abcé]{0,6}",
+            max in 0u8..=2,
+            prefix: bool,
+            fixed: bool,
+        ) {
+            let map = fst::Map::from_iter(keys.iter().enumerate().map(|(i, k)| (k, i as u64 * 7)))
+                .unwrap();
+            let make = || {
+                let aut = Levenshtein::new(&q, max, prefix, u64::MAX).unwrap();
+                if fixed { aut.first_char_fixed() } else { aut }
+            };
+            let (a, b) = (make(), make());
+            prop_assert_eq!(walked(&map, &a), streamed(&map, &b));
+            prop_assert!(a.steps() <= b.steps());
+        }
+    }
+
+    #[test]
+    fn the_walk_stops_at_its_budget() {
+        let words: Vec<String> = (0..2000).map(|i| format!("w{i:05}")).collect();
+        let map = fst::Map::from_iter(words.iter().map(|w| (w, 1))).unwrap();
+        let all = walked(
+            &map,
+            &Levenshtein::new("w00000", 2, false, u64::MAX).unwrap(),
+        );
+        let aut = Levenshtein::new("w00000", 2, false, 100).unwrap();
+        let some = walked(&map, &aut);
+        assert!(aut.exhausted() && aut.steps() == 100);
+        assert!(
+            some.len() < all.len() && all.starts_with(&some),
+            "{} of {}",
+            some.len(),
+            all.len()
+        );
     }
 
     #[test]

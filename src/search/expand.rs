@@ -272,9 +272,7 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
                 };
                 let aut = aut.first_char_fixed();
                 let walked = self.each_part(first.as_bytes(), hi.as_deref(), |base, part| {
-                    let mut stream = part.map.search_with_state(&aut).into_stream();
-                    while let Some((key, ord, state)) = stream.next() {
-                        let d = aut.distance(&state);
+                    aut.walk(part.map.as_fst(), |key, ord, d| {
                         if d > 0 {
                             // A term only whose start is within reach (the word being typed)
                             // is a weaker guess than a whole word within reach.
@@ -305,7 +303,7 @@ impl<'a, D: AsRef<[u8]>> Searcher<'a, D> {
                                 corrected.push((key.to_vec(), w));
                             }
                         }
-                    }
+                    });
                     Ok(())
                 })?;
                 unsure |= !walked;
