@@ -307,32 +307,45 @@ impl Levenshtein {
         fst: &fst::raw::Fst<D>,
         mut found: impl FnMut(&[u8], u64, u8),
     ) {
+        // A query of ASCII characters: its letters, ascending. A node with more transitions
+        // than these, from which a character of no query position is a dead end, is walked by
+        // looking its transitions for these letters up.
+        let mut letters: Vec<u8> = Vec::new();
+        if self.query.iter().all(char::is_ascii) {
+            letters = self.query.iter().map(|&c| c as u8).collect();
+            letters.sort_unstable();
+            letters.dedup();
+        }
         let start = self.start();
         let root = fst.root();
         if root.is_final() && self.is_match(&start) {
             found(&[], root.final_output().value(), self.distance(&start));
         }
         let mut key: Vec<u8> = Vec::new();
-        let mut stack = vec![Frame {
-            node: root,
-            state: start,
-            other: None,
-            next: 0,
-            out: fst::raw::Output::zero(),
-        }];
+        let mut stack = vec![self.frame(&letters, root, start, fst::raw::Output::zero())];
         while let Some(top) = stack.last_mut() {
-            if top.next >= top.node.len() || top.state.dead {
+            let at = top.next;
+            let t = if top.state.dead {
+                None
+            } else if top.by_letter {
+                letters.get(at).map(|&b| top.node.find_input(b))
+            } else {
+                (at < top.node.len()).then_some(Some(at))
+            };
+            let Some(t) = t else {
                 stack.pop();
                 key.pop();
                 continue;
-            }
-            let t = top.node.transition(top.next);
+            };
             top.next += 1;
             let steps = self.steps.get() + 1;
             self.steps.set(steps);
             if steps > self.budget {
                 return;
             }
+            let Some(t) = t.map(|i| top.node.transition(i)) else {
+                continue;
+            };
             let s = &top.state;
             let next = if s.matched || s.pending_need > 0 || t.inp >= 0x80 {
                 self.advance(s, t.inp)
@@ -355,13 +368,34 @@ impl Levenshtein {
                     self.distance(&next),
                 );
             }
-            stack.push(Frame {
-                node,
-                state: next,
-                other: None,
-                next: 0,
-                out,
-            });
+            stack.push(self.frame(&letters, node, next, out));
+        }
+    }
+}
+
+impl Levenshtein {
+    /// The walk's frame for `node`, reached in `state` through outputs `out`.
+    fn frame<'f>(
+        &self,
+        letters: &[u8],
+        node: fst::raw::Node<'f>,
+        state: LevState,
+        out: fst::raw::Output,
+    ) -> Frame<'f> {
+        let mut other = None;
+        let mut by_letter = false;
+        if !letters.is_empty() && node.len() > letters.len() && !state.matched {
+            let o = self.step_eq(&state, 0);
+            by_letter = o.dead;
+            other = Some(o);
+        }
+        Frame {
+            node,
+            state,
+            other,
+            by_letter,
+            next: 0,
+            out,
         }
     }
 }
@@ -373,7 +407,9 @@ struct Frame<'f> {
     state: LevState,
     /// The state after a character that is in no query position, once stepped.
     other: Option<LevState>,
-    /// The next transition to look at.
+    /// That state is dead: the node's transitions are looked up by the query's letters.
+    by_letter: bool,
+    /// The next transition (or, by letter, the next letter) to look at.
     next: usize,
     /// The outputs of the transitions that lead to the node.
     out: fst::raw::Output,
