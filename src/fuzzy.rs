@@ -142,8 +142,19 @@ impl Levenshtein {
 
     /// The state after a character equal to the query positions `eq` (bit `j` for the `j`-th).
     fn step_eq(&self, s: &LevState, eq: u32) -> LevState {
+        match self.max {
+            0 => self.step_band::<0>(s, eq),
+            1 => self.step_band::<1>(s, eq),
+            2 => self.step_band::<2>(s, eq),
+            _ => self.step_band::<{ MAX_EDITS as usize }>(s, eq),
+        }
+    }
+
+    /// [`Self::step_eq`] for `max` = `MAX` (a loop of known length, unrolled).
+    #[allow(clippy::needless_range_loop)] // `k` indexes both rows and the new one
+    fn step_band<const MAX: usize>(&self, s: &LevState, eq: u32) -> LevState {
         let m = self.query.len();
-        let max = self.max as usize;
+        let max = MAX;
         let cap = self.cap();
         let i = s.depth as usize + 1;
         let mut row = [cap; BAND];
@@ -152,7 +163,7 @@ impl Levenshtein {
         // (a deletion) and column j − 1 at k (a substitution); row i − 2 holds column j − 2 at
         // k too (a transposition); row i holds column j − 1 at k − 1 (an insertion).
         let mut left = cap;
-        for (k, cell) in row.iter_mut().enumerate().take(2 * max + 1) {
+        for k in 0..=2 * MAX {
             // Below 0 (wrapped) or past the query: outside the matrix, the cap.
             let j = (i + k).wrapping_sub(max);
             let v = if j > m {
@@ -168,7 +179,7 @@ impl Levenshtein {
                 }
                 v.min(cap)
             };
-            *cell = v;
+            row[k] = v;
             left = v;
             min = min.min(v);
         }
