@@ -547,8 +547,9 @@ impl<'d> Blocks<'d> {
         let (width, bytes) = column(&mut r, len)?;
         unpack_into(bytes, width, &mut masks[..len])?;
         let mut tf_count = 0usize;
-        out.masks.reserve(len);
-        for &m in &masks[..len] {
+        // Each mask's field count, counted once for the two loops that need it.
+        let mut fields = [0u32; BLOCK];
+        for (&m, f) in masks[..len].iter().zip(&mut fields) {
             let mask = m.wrapping_add(1);
             if mask == 0 || mask & !allowed != 0 {
                 return Err(Error::corrupt(format!(
@@ -556,9 +557,11 @@ impl<'d> Blocks<'d> {
                     self.field_count
                 )));
             }
-            out.masks.push(mask as u16);
-            tf_count += mask.count_ones() as usize;
+            *f = mask.count_ones();
+            tf_count += *f as usize;
         }
+        // (Extended from a slice, not pushed one by one: no capacity check per value.)
+        (out.masks).extend(masks[..len].iter().map(|&m| m.wrapping_add(1) as u16));
         if columns == Columns::Masks {
             return Ok(start + body.len() - r.remaining());
         }
@@ -569,11 +572,10 @@ impl<'d> Blocks<'d> {
         }
         let base = *out.tf_start.last().unwrap_or(&0);
         let mut t = base;
-        out.tf_start.reserve(len);
-        for &m in &masks[..len] {
-            t += m.wrapping_add(1).count_ones();
-            out.tf_start.push(t);
-        }
+        out.tf_start.extend(fields[..len].iter().map(|&f| {
+            t += f;
+            t
+        }));
         let end = start + body.len() - r.remaining();
         if let Some((_, want)) = skip {
             if end != want {
